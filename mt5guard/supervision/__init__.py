@@ -1,1 +1,34 @@
+"""Generic supervision for pykka actors: knows nothing about MetaTrader 5."""
 
+from mt5guard.supervision._backoff import Backoff
+from mt5guard.supervision._handle import ChildHandle, ChildUnavailable
+from mt5guard.supervision._monitor import start_actor
+from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
+from mt5guard.supervision._supervisor import ChildState, Supervisor, SupervisorGaveUpError
+from mt5guard.supervision.events import (
+    ChildExited,
+    ChildFailed,
+    ChildStarted,
+    RestartScheduled,
+    SupervisorGaveUp,
+    SupervisorStopped,
+)
+
+__all__ = [
+    "Backoff",
+    "ChildExited",
+    "ChildFailed",
+    "ChildHandle",
+    "ChildSpec",
+    "ChildStarted",
+    "ChildState",
+    "ChildUnavailable",
+    "Restart",
+    "RestartScheduled",
+    "Strategy",
+    "Supervisor",
+    "SupervisorGaveUp",
+    "SupervisorGaveUpError",
+    "SupervisorStopped",
+    "start_actor",
+]

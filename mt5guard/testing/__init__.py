@@ -1,1 +1,6 @@
+"""The public test kit: simulated time for mt5guard and for your own tests."""
 
+from mt5guard.testing._clock import DEFAULT_START, SettleTimeout, VirtualClock
+from mt5guard.testing._simulated_time import simulated_time
+
+__all__ = ["DEFAULT_START", "SettleTimeout", "VirtualClock", "simulated_time"]

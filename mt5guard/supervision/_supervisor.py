@@ -1,0 +1,326 @@
+"""The supervisor actor: starts children, notices their end, restarts them."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import pykka
+
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock, Timer
+from mt5guard.supervision._backoff import Backoff
+from mt5guard.supervision._monitor import start_actor
+from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
+from mt5guard.supervision.events import (
+    ChildExited,
+    ChildFailed,
+    ChildStarted,
+    RestartScheduled,
+    SupervisorGaveUp,
+    SupervisorStopped,
+)
+
+__all__ = ["ChildState", "Supervisor", "SupervisorGaveUpError"]
+
+_log = logging.getLogger("mt5guard.supervision")
+
+
+class SupervisorGaveUpError(Exception):
+    """Raised by a supervisor that exceeded its restart intensity.
+
+    Its parent sees it as that child's crash; the root reports it through
+    ``on_give_up`` instead.
+    """
+
+
+@attrs.frozen
+class _ChildEnded:
+    name: str
+    generation: int
+    error: BaseException | None
+
+
+@attrs.frozen
+class _RestartDue:
+    token: int
+    plan: tuple[tuple[str, int], ...]
+    """(child name, generation it had when the restart was planned)."""
+
+
+@attrs.frozen
+class ChildState:
+    """A child as its supervisor sees it (from :meth:`Supervisor.children`)."""
+
+    name: str
+    state: str
+    """``running``, ``stopping``, ``down`` or ``removed``."""
+    generation: int
+    failures: int
+    """Consecutive failures counted for backoff."""
+
+
+class _Child:
+    __slots__ = ("attempts", "generation", "ref", "spec", "started_at", "state", "stop_sent")
+
+    def __init__(self, spec: ChildSpec) -> None:
+        self.spec = spec
+        self.ref: pykka.ActorRef[Any] | None = None
+        self.generation = 0
+        self.state = "down"
+        self.attempts = 0
+        self.started_at: float | None = None
+        self.stop_sent = False
+
+
+class Supervisor(pykka.ThreadingActor):
+    """Supervises an ordered list of children.
+
+    Children are started in order and stopped in reverse order. When a child
+    ends unexpectedly the ``strategy`` decides which children restart, the
+    child's :class:`Backoff` decides when, and more than ``max_restarts``
+    restarts within ``period`` seconds make the supervisor stop its children
+    and give up: a nested supervisor then crashes into its parent, the root
+    calls ``on_give_up`` (the program decides; nothing global is touched).
+
+    All timing goes through ``clock``; restart timers only tell this actor a
+    message carrying child generations, so a stale timer never revives a child
+    that was stopped or replaced meanwhile.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        children: Sequence[ChildSpec],
+        *,
+        clock: Clock,
+        strategy: Strategy = Strategy.ONE_FOR_ONE,
+        backoff: Backoff | None = None,
+        max_restarts: int = 20,
+        period: float = 10_800.0,
+        bus: EventBus | None = None,
+        on_give_up: Callable[[SupervisorGaveUp], None] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        names = [spec.name for spec in children]
+        if len(set(names)) != len(names):
+            raise ValueError(f"supervisor {name!r}: child names must be unique, got {names}")
+        if max_restarts < 0 or period <= 0:
+            raise ValueError("max_restarts must be >= 0 and period > 0 seconds")
+        self.name = name
+        self._clock = clock
+        self._strategy = strategy
+        self._backoff = backoff or Backoff()
+        self._max_restarts = max_restarts
+        self._period = period
+        self._bus = bus or EventBus()
+        self._on_give_up = on_give_up
+        self._rng = random.Random(seed)
+        self._children = [_Child(spec) for spec in children]
+        self._by_name = {c.spec.name: c for c in self._children}
+        self._restarts: list[float] = []
+        self._timers: dict[int, Timer] = {}
+        self._next_token = 0
+        self._due: set[str] = set()
+        self._stop_queue: list[_Child] = []
+        self._gave_up = False
+
+    @classmethod
+    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:  # type: ignore[override]
+        """Start a root supervisor (children are started by their parent)."""
+        supervisor = cls(*args, **kwargs)
+        return start_actor(supervisor, supervisor._clock, None)
+
+    def __str__(self) -> str:
+        return f"Supervisor {self.name}"
+
+    # pykka hooks ----------------------------------------------------------
+
+    def on_start(self) -> None:
+        for child in self._children:
+            started = self._start_child(child)
+            if not started and self._strategy is not Strategy.ONE_FOR_ONE:
+                return  # the restart plan now covers the children not yet started
+
+    def on_stop(self) -> None:
+        if self._gave_up:
+            return
+        self._stop_all("supervisor stopped")
+        self._bus.publish(SupervisorStopped(self.name, self._clock.now()))
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, _ChildEnded):
+            self._on_child_ended(message)
+        elif isinstance(message, _RestartDue):
+            self._on_restart_due(message)
+        else:
+            return super().on_receive(message)
+        return None
+
+    # queries (through a proxy) --------------------------------------------
+
+    def children(self) -> tuple[ChildState, ...]:
+        return tuple(
+            ChildState(c.spec.name, c.state, c.generation, c.attempts) for c in self._children
+        )
+
+    # internals ------------------------------------------------------------
+
+    def _start_child(self, child: _Child) -> bool:
+        """Start one child; a factory that raises counts as a crash."""
+        child.generation += 1
+        generation, name = child.generation, child.spec.name
+        me = self.actor_ref
+
+        def on_exit(error: BaseException | None) -> None:
+            try:
+                me.tell(_ChildEnded(name, generation, error))
+            except pykka.ActorDeadError:
+                pass  # we are stopping; the end was requested
+
+        try:
+            ref = start_actor(child.spec.factory(), self._clock, on_exit)
+        except Exception as exc:
+            _log.error("supervisor %s: could not build child %s: %r", self.name, name, exc)
+            child.state = "down"
+            self._on_child_ended(_ChildEnded(name, generation, exc))
+            return False
+        child.ref, child.state, child.stop_sent = ref, "running", False
+        child.started_at = self._clock.monotonic()
+        child.spec.handle._set_running(ref)
+        self._bus.publish(ChildStarted(self.name, name, generation, self._clock.now()))
+        return True
+
+    def _on_child_ended(self, message: _ChildEnded) -> None:
+        child = self._by_name[message.name]
+        if message.generation != child.generation or self._gave_up:
+            return  # a late notice from an incarnation we already replaced
+        was_stopping = child.state == "stopping"
+        child.ref, child.state = None, "down"
+        if was_stopping:
+            self._stop_next()
+            self._start_due()
+            return
+        now, at = self._clock.monotonic(), self._clock.now()
+        name, error = child.spec.name, message.error
+        if error is None:
+            self._bus.publish(ChildExited(self.name, name, child.generation, at))
+        else:
+            text = f"{type(error).__name__}: {error}"
+            self._bus.publish(ChildFailed(self.name, name, child.generation, text, at))
+        restart = child.spec.restart
+        if restart is Restart.TEMPORARY or (restart is Restart.TRANSIENT and error is None):
+            child.state = "removed"
+            child.spec.handle._set_down("stopped", None)
+            return
+        self._restarts = [t for t in self._restarts if now - t < self._period] + [now]
+        if len(self._restarts) > self._max_restarts:
+            self._give_up(name, error)
+            return
+        if child.started_at is not None and now - child.started_at >= self._backoff.reset_after:
+            child.attempts = 0
+        delay = self._backoff.delay(child.attempts, self._rng)
+        child.attempts += 1
+        group = self._restart_group(child)
+        restart_at = at + timedelta(seconds=delay)
+        cause = "crashed" if error is not None else "exited"
+        for other in reversed(group):
+            other.spec.handle._set_down(f"restarting after {name} {cause}", restart_at)
+            if other is not child and other.state == "running":
+                other.state = "stopping"
+                self._stop_queue.append(other)
+        for member in group:
+            if member.state == "down":
+                member.generation += 1  # supersedes any earlier plan that named it
+        plan = tuple((c.spec.name, c.generation) for c in group)
+        self._bus.publish(
+            RestartScheduled(
+                self.name, tuple(n for n, _ in plan), name, child.attempts, delay, restart_at, at
+            )
+        )
+        self._stop_next()
+        self._next_token += 1
+        due = _RestartDue(self._next_token, plan)
+        self._timers[due.token] = self._clock.call_later(delay, lambda: self._tell_self(due))
+
+    def _restart_group(self, child: _Child) -> list[_Child]:
+        if self._strategy is Strategy.ONE_FOR_ONE:
+            return [child]
+        live = [c for c in self._children if c.state != "removed"]
+        if self._strategy is Strategy.ONE_FOR_ALL:
+            return live
+        index = self._children.index(child)
+        return [c for c in live if self._children.index(c) >= index]
+
+    def _tell_self(self, message: Any) -> None:
+        try:
+            self.actor_ref.tell(message)
+        except pykka.ActorDeadError:
+            pass  # the timer outlived us: nothing to restart
+
+    def _on_restart_due(self, message: _RestartDue) -> None:
+        if self._timers.pop(message.token, None) is None or self._gave_up:
+            return  # cancelled meanwhile
+        for name, generation in message.plan:
+            child = self._by_name[name]
+            if child.generation == generation and child.state in ("down", "stopping"):
+                self._due.add(name)
+        self._start_due()
+
+    def _stop_next(self) -> None:
+        """Stop the queued siblings one at a time, so they stop in reverse order."""
+        while self._stop_queue:
+            head = self._stop_queue[0]
+            if head.state != "stopping" or head.ref is None:
+                self._stop_queue.pop(0)
+                continue
+            if not head.stop_sent:
+                head.stop_sent = True
+                head.ref.stop(block=False)
+            return
+
+    def _start_due(self) -> None:
+        """Start the due children in order, once none of them is still stopping."""
+        if not self._due or any(c.state == "stopping" for c in self._children):
+            return
+        due, self._due = self._due, set()
+        for child in self._children:
+            if child.spec.name in due and child.state == "down" and not self._start_child(child):
+                return
+
+    def _give_up(self, name: str, error: BaseException | None) -> None:
+        self._gave_up = True
+        reason = f"{len(self._restarts)} restarts within {self._period:g} s (last: {name}"
+        reason += f", {type(error).__name__}: {error})" if error else ")"
+        self._stop_all(f"supervisor {self.name} gave up")
+        event = SupervisorGaveUp(
+            self.name, len(self._restarts), self._period, reason, self._clock.now()
+        )
+        self._bus.publish(event)
+        if self._on_give_up is not None:
+            self._on_give_up(event)
+            self.stop()
+            return
+        raise SupervisorGaveUpError(f"supervisor {self.name} gave up: {reason}")
+
+    def _stop_all(self, reason: str) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._due.clear()
+        self._stop_queue.clear()
+        for child in reversed(self._children):
+            child.generation += 1  # any notice from the old incarnation is now stale
+            ref, child.ref = child.ref, None
+            child.spec.handle._set_down(reason, None)
+            if child.state in ("running", "stopping") and ref is not None:
+                child.state = "down"
+                try:
+                    ref.stop(block=True)
+                except pykka.ActorDeadError:
+                    pass

@@ -1,0 +1,189 @@
+"""A clock that moves only when the test says so, and knows when actors are idle.
+
+``advance`` plays the parts of trio's ``MockClock.jump`` and
+``wait_all_tasks_blocked``: it fires due timers in time order and, after each,
+waits until every attached actor has processed what it was sent. It learns
+that by counting, per attached actor, messages put into the inbox against
+the times the actor came back to its inbox for more (``on_start`` counts as
+one unit of work). A thread blocked in
+:meth:`VirtualClock.sleep` (a simulated slow terminal call) counts as idle,
+since only advancing time can release it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = ["SettleTimeout", "VirtualClock"]
+
+DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning, markets open
+
+
+class SettleTimeout(AssertionError):
+    """The actors did not go idle within ``settle_timeout`` real seconds."""
+
+
+class _Call:
+    __slots__ = ("callback", "cancelled", "due", "seq")
+
+    def __init__(self, due: float, seq: int, callback: Callable[[], None]) -> None:
+        self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
+
+    def __lt__(self, other: _Call) -> bool:
+        return (self.due, self.seq) < (other.due, other.seq)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class VirtualClock:
+    """Simulated time for tests: ``now()`` starts at ``start`` and stays put.
+
+    Timer callbacks run on the thread calling :meth:`advance`.
+    ``settle_timeout`` is the real time (seconds) an advance waits for the
+    actors to go idle before failing the test with :class:`SettleTimeout`.
+    """
+
+    def __init__(
+        self,
+        start: datetime = DEFAULT_START,
+        *,
+        settle_timeout: float = 10.0,
+        on_advance: Callable[[datetime], None] | None = None,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("VirtualClock start must be timezone-aware")
+        self._start = start.astimezone(UTC)
+        self._mono = 0.0
+        self._heap: list[_Call] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._busy = 0  # messages put but not yet handled, across attached actors
+        self._asleep = 0  # threads blocked in sleep()
+        self._settle_timeout = settle_timeout
+        self._on_advance = on_advance
+        self._names: dict[int, str] = {}
+        self._pending: dict[int, int] = {}
+
+    # Clock protocol -------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._mono)
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> _Call:
+        with self._cond:
+            call = _Call(self._mono + max(0.0, delay), next(self._seq), callback)
+            heapq.heappush(self._heap, call)
+            return call
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread until the clock has moved ``seconds``."""
+        woken = threading.Event()
+
+        def wake() -> None:
+            with self._cond:
+                self._asleep -= 1
+            woken.set()
+
+        with self._cond:
+            self._asleep += 1
+            heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
+            self._cond.notify_all()
+        woken.wait()
+
+    def attach_actor(self, actor: Any) -> None:
+        # Work units per actor: on_start, then one per message put. The actor
+        # finishes a unit each time it comes back to its inbox for the next
+        # message, and finishes all of them when its loop ends (after the
+        # supervisor has been told of its end).
+        key = id(actor)
+        inbox, loop = actor.actor_inbox, actor._actor_loop
+        put, get = inbox.put, inbox.get
+        with self._cond:
+            self._names[key] = str(actor)
+            self._pending[key] = 1
+            self._busy += 1
+
+        def tracked_put(item: Any, block: bool = True, timeout: float | None = None) -> None:
+            with self._cond:
+                if key in self._pending:
+                    self._pending[key] += 1
+                    self._busy += 1
+            put(item, block, timeout)
+
+        def tracked_get(block: bool = True, timeout: float | None = None) -> Any:
+            with self._cond:
+                if self._pending.get(key, 0) > 0:
+                    self._pending[key] -= 1
+                    self._busy -= 1
+                    self._cond.notify_all()
+            return get(block, timeout)
+
+        def tracked_loop() -> None:
+            try:
+                loop()
+            finally:
+                with self._cond:
+                    self._busy -= self._pending.pop(key, 0)
+                    self._names.pop(key, None)
+                    self._cond.notify_all()
+
+        inbox.put, inbox.get = tracked_put, tracked_get
+        actor._actor_loop = tracked_loop
+
+    # test controls --------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward, firing due timers in order and letting actors settle."""
+        if seconds < 0:
+            raise ValueError("time cannot go backwards")
+        with self._cond:
+            target = self._mono + seconds
+        self.settle()
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap or self._heap[0].due > target:
+                    self._mono = target
+                    break
+                call = heapq.heappop(self._heap)
+                self._mono = max(self._mono, call.due)
+            self._moved()
+            call.callback()
+            self.settle()
+        self._moved()
+        self.settle()
+
+    def advance_to(self, when: datetime) -> None:
+        """Advance until ``now()`` equals ``when``."""
+        self.advance((when - self.now()).total_seconds())
+
+    def settle(self) -> None:
+        """Wait (real time) until every attached actor is idle or asleep on this clock."""
+        with self._cond:
+            idle = self._cond.wait_for(
+                lambda: self._busy - self._asleep <= 0, timeout=self._settle_timeout
+            )
+            if not idle:
+                busy = [self._names[k] for k, n in self._pending.items() if n > 0]
+                raise SettleTimeout(
+                    f"actors still busy after {self._settle_timeout} s real time: {busy}"
+                )
+
+    def pending_timers(self) -> list[float]:
+        """Due times (monotonic seconds) of the timers not yet fired."""
+        with self._cond:
+            return sorted(c.due for c in self._heap if not c.cancelled)
+
+    def _moved(self) -> None:
+        if self._on_advance is not None:
+            self._on_advance(self.now())
