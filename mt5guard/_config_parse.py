@@ -1,0 +1,220 @@
+"""YAML text or plain mappings -> Config, with every problem reported as ConfigError.
+
+The walk is driven by the attrs fields and their metadata (see
+``_config_values.meta``), so a new field needs no parser change. Range and
+cross-field checks live in the classes' validators; this module only shapes
+raw YAML values (durations, lists, ``${ENV}`` secrets) and re-anchors the
+validators' errors at the full key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import attrs
+import yaml
+
+from mt5guard._config_error import DIRECT_SOURCE, ConfigError, join_key
+from mt5guard._config_schema import PASSWORD_HINT, AccountConfig, Config
+from mt5guard._config_values import (
+    DURATION_HINT,
+    describe,
+    did_you_mean,
+    parse_duration,
+    show,
+)
+from mt5guard.secret import Secret
+
+__all__ = ["load_config", "parse_config"]
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_EXAMPLE_HINT = "see config/default.yaml for a working example"
+
+
+def load_config(
+    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate a YAML config file.
+
+    ``environ`` replaces ``os.environ`` as the source of ``${NAME}`` secrets
+    (tests pass a dict). Every problem, including a missing file or a YAML
+    syntax error, is raised as ConfigError.
+    """
+    source = os.fspath(path)
+    try:
+        with open(source, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=source, hint=_EXAMPLE_HINT) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a file", source=source) from None
+    except PermissionError:
+        raise ConfigError(
+            "permission denied", source=source, hint="make it readable by this user"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"is not UTF-8 text (byte {error.start})", source=source) from None
+    except OSError as error:
+        raise ConfigError(f"cannot be read: {error.strerror or error}", source=source) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(_yaml_problem(error), source=source) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"YAML error: {error}", source=source) from None
+    if data is None:
+        raise ConfigError("the file is empty", source=source, hint=_EXAMPLE_HINT)
+    return parse_config(data, source=source, environ=environ)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    source: str = DIRECT_SOURCE,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate already-loaded YAML data (nested dicts and lists) into a Config.
+
+    ``source`` names the origin in error messages and is kept as
+    ``Config.source`` (``None`` for the default ``"<config>"``).
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"the top level must be a mapping, got {describe(data)}",
+            source=source,
+            hint="start with the accounts: key; " + _EXAMPLE_HINT,
+        )
+    walk = _Walk(source, os.environ if environ is None else environ)
+    origin = None if source == DIRECT_SOURCE else source
+    config = walk.build(Config, data, "", {"source": origin})
+    assert isinstance(config, Config)
+    return config
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                identity = (key_node.tag, key_node.value)
+                if identity in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                    )
+                seen.add(identity)
+        return super().construct_mapping(node, deep)
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    what = "; ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return f"YAML syntax error: {what}"
+    return f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: {what}"
+
+
+class _Walk:
+    """One parse: the source and environment every error and secret needs."""
+
+    def __init__(self, source: str, environ: Mapping[str, str]) -> None:
+        self.source = source
+        self.environ = environ
+
+    def error(self, key: str, problem: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(problem, source=self.source, key=key, hint=hint)
+
+    def build(
+        self, cls: type, raw: object, path: str, extra: Mapping[str, object] | None = None
+    ) -> object:
+        fields = [f for f in attrs.fields(cls) if f.metadata["kind"] != "internal"]
+        names = [f.name for f in fields]
+        if raw is None:  # a section written with only comments under it
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise self.error(
+                path, f"must be a mapping, got {describe(raw)}", "allowed: " + ", ".join(names)
+            )
+        for key in raw:
+            if key not in names:
+                raise self.error(
+                    join_key(path, str(key)),
+                    f"unknown key {str(key)!r}",
+                    did_you_mean(str(key), names),
+                )
+        values: dict[str, object] = dict(extra or {})
+        for field in fields:
+            key = join_key(path, field.name)
+            if field.name in raw:
+                values[field.name] = self.value(field, raw[field.name], key)
+            elif field.default is attrs.NOTHING:
+                raise self.error(key, "required key is missing", f"add it: {field.metadata['doc']}")
+        try:
+            return cls(**values)
+        except ConfigError as error:
+            relative = error._relative
+            key = error.key if relative is None else join_key(path, relative)
+            raise self.error(key, error.problem, error.hint) from None
+
+    def value(self, field: attrs.Attribute[Any], raw: object, key: str) -> object:
+        kind = field.metadata["kind"]
+        if kind == "secret":
+            return self.password(raw, key)
+        self.refuse_interpolation(raw, key)
+        if kind == "section":
+            return self.build(field.metadata["section"], raw, key)
+        if kind == "duration":
+            try:
+                return parse_duration(raw)
+            except ValueError:
+                raise self.error(key, f"{show(raw)} is not a duration", DURATION_HINT) from None
+        if kind in ("list", "accounts"):
+            if not isinstance(raw, list):
+                example = "[EURUSD, GBPUSD]" if kind == "list" else "- name: demo ..."
+                raise self.error(key, f"must be a list, got {describe(raw)}", f"write {example}")
+            if kind == "accounts":
+                return tuple(
+                    self.build(AccountConfig, item, f"{key}[{index}]")
+                    for index, item in enumerate(raw)
+                )
+            for index, item in enumerate(raw):
+                self.refuse_interpolation(item, f"{key}[{index}]")
+            return tuple(raw)
+        return raw
+
+    def refuse_interpolation(self, raw: object, key: str) -> None:
+        if isinstance(raw, str) and "${" in raw:
+            raise self.error(
+                key,
+                f"{show(raw)} uses ${{...}}, which only terminal.password may use",
+                "write the value itself; only secrets are read from the environment",
+            )
+
+    def password(self, raw: object, key: str) -> Secret | None:
+        # Messages here never include raw: it may be a real password.
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or "${" not in raw:
+            problem = "a literal password is not allowed"
+            raise self.error(key, problem, PASSWORD_HINT)
+        match = _ENV_REFERENCE.fullmatch(raw.strip())
+        if match is None:
+            raise self.error(
+                key, "must be exactly one ${NAME} reference (letters, digits, _)", PASSWORD_HINT
+            )
+        name = match.group(1)
+        value = self.environ.get(name)
+        if value is None:
+            raise self.error(
+                key,
+                f"environment variable {name} is not set",
+                f"export {name} with the account password before starting",
+            )
+        if not value:
+            problem = f"environment variable {name} is empty"
+            raise self.error(key, problem, f"put the password in {name}")
+        return Secret(value)

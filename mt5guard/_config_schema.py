@@ -1,0 +1,300 @@
+"""Config of accounts, terminals and observability, and the top-level Config.
+
+Every duration is float seconds. Each class validates itself on construction,
+so objects built in code fail with the same ConfigError as YAML does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+import attrs
+
+from mt5guard._config_policy import BreakerConfig, HealthConfig, SupervisionConfig
+from mt5guard._config_values import (
+    choice,
+    did_you_mean,
+    documented,
+    duration,
+    field_error,
+    flag,
+    instance_of,
+    integer,
+    meta,
+    number,
+    text,
+    to_float,
+    to_tuple,
+    tuple_of,
+)
+from mt5guard.secret import Secret
+
+__all__ = [
+    "AccountConfig",
+    "Config",
+    "HttpConfig",
+    "ObservabilityConfig",
+    "TerminalConfig",
+    "TerminalKind",
+]
+
+TerminalKind = Literal["simulated", "metatrader5"]
+TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5")
+PASSWORD_HINT: Final = (
+    "use ${ENV_VAR}, e.g. password: ${MT5_PASSWORD} with MT5_PASSWORD exported; "
+    "passwords never live in files"
+)
+
+
+def _secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Never echo the value: a wrong password field may still hold a real password.
+    if value is not None and not isinstance(value, Secret):
+        hint = "wrap it: Secret(os.environ[...])" if isinstance(value, str) else None
+        raise field_error(instance, attribute.name, "must be a Secret or None", hint)
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class TerminalConfig:
+    """The MT5 terminal an account connects through: simulated or a real one."""
+
+    kind: TerminalKind = attrs.field(
+        default="simulated",
+        validator=choice(TERMINAL_KINDS),
+        metadata=meta("simulated (runs anywhere) or metatrader5 (the real terminal, Windows)."),
+    )
+    path: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta(
+            "terminal64.exe to start; null lets MetaTrader5 find it.", applies_to="metatrader5"
+        ),
+    )
+    login: int = attrs.field(
+        validator=integer(1), metadata=meta("Trading account number (MT5 login).")
+    )
+    password: Secret | None = attrs.field(
+        default=None,
+        validator=_secret,
+        metadata=meta(
+            "Only as ${ENV_VAR}, read from the environment; required for metatrader5.",
+            kind="secret",
+        ),
+    )
+    server: str = attrs.field(
+        validator=text(), metadata=meta("Trade server name, e.g. MetaQuotes-Demo.")
+    )
+    timeout: float = attrs.field(
+        default=60.0,
+        converter=to_float,
+        validator=duration(),
+        metadata=meta(
+            "Seconds initialize() may block (the adapter passes milliseconds to MT5).",
+            kind="duration",
+        ),
+    )
+    portable: bool = attrs.field(
+        default=False, validator=flag(), metadata=meta("Start the terminal in portable mode.")
+    )
+    balance: float = attrs.field(
+        default=10000.0,
+        converter=to_float,
+        validator=number(low=0.0),
+        metadata=meta("Starting balance of the simulated account.", applies_to="simulated"),
+    )
+    reject_auth: bool = attrs.field(
+        default=False,
+        validator=flag(),
+        metadata=meta("Always fail authorization (to exercise giving up).", applies_to="simulated"),
+    )
+    call_latency: float = attrs.field(
+        default=0.0,
+        converter=to_float,
+        validator=duration(allow_zero=True),
+        metadata=meta(
+            "Seconds every simulated call takes.", kind="duration", applies_to="simulated"
+        ),
+    )
+    seed: int = attrs.field(
+        default=1,
+        validator=integer(),
+        metadata=meta("Seed of the simulated price feed.", applies_to="simulated"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind == "metatrader5" and self.password is None:
+            raise field_error(self, "password", "is required for kind metatrader5", PASSWORD_HINT)
+        for field in attrs.fields(TerminalConfig):
+            applies_to = field.metadata.get("applies_to")
+            if applies_to not in (None, self.kind) and getattr(self, field.name) != field.default:
+                raise field_error(
+                    self,
+                    field.name,
+                    f"only applies to kind {applies_to}",
+                    f"remove it, or set kind: {applies_to}",
+                )
+
+
+def _first_symbol(account: AccountConfig) -> str:
+    symbols = account.symbols
+    return symbols[0] if isinstance(symbols, tuple) and symbols else ""
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class AccountConfig:
+    """One supervised account: its terminal and the symbols it trades."""
+
+    name: str = attrs.field(
+        validator=text(
+            pattern=r"[a-z0-9_-]{1,32}",
+            pattern_hint="use 1-32 characters from a-z, 0-9, _ and -",
+        ),
+        metadata=meta("Unique account name, [a-z0-9_-]{1,32}; used in logs, metrics and URLs."),
+    )
+    terminal: TerminalConfig = attrs.field(
+        validator=instance_of(TerminalConfig),
+        metadata=meta("The terminal this account uses.", kind="section", section=TerminalConfig),
+    )
+    symbols: tuple[str, ...] = attrs.field(
+        converter=to_tuple,
+        validator=tuple_of(str, what="symbol name"),
+        metadata=meta("Symbols this account trades (non-empty).", kind="list"),
+    )
+    probe_symbol: str = attrs.field(
+        default=attrs.Factory(_first_symbol, takes_self=True),
+        validator=text(),
+        metadata=meta(
+            "Symbol whose tick the health probe reads; one of symbols.",
+            default_text="first of symbols",
+        ),
+    )
+    request_timeout: float = attrs.field(
+        default=70.0,
+        converter=to_float,
+        validator=duration(),
+        metadata=meta("Seconds a Session facade call waits for its reply.", kind="duration"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.probe_symbol not in self.symbols:
+            raise field_error(
+                self,
+                "probe_symbol",
+                f"{self.probe_symbol!r} is not in symbols",
+                did_you_mean(self.probe_symbol, self.symbols),
+            )
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class HttpConfig:
+    """The HTTP endpoint serving /healthz, /readyz and /metrics."""
+
+    enabled: bool = attrs.field(
+        default=True, validator=flag(), metadata=meta("Serve the endpoint at all.")
+    )
+    host: str = attrs.field(
+        default="127.0.0.1",
+        validator=text(),
+        metadata=meta("Address to bind; keep it loopback unless a proxy guards it."),
+    )
+    port: int = attrs.field(
+        default=9108,
+        validator=integer(0, 65535),
+        metadata=meta("TCP port, 0..65535; 0 picks a free port."),
+    )
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class ObservabilityConfig:
+    """What the process reports about itself."""
+
+    http: HttpConfig = attrs.field(
+        factory=HttpConfig,
+        validator=instance_of(HttpConfig),
+        metadata=meta("Health and metrics endpoint.", kind="section", section=HttpConfig),
+    )
+    status_interval: float = attrs.field(
+        default=60.0,
+        converter=to_float,
+        validator=duration(allow_zero=True),
+        metadata=meta("Seconds between status log lines; 0 disables them.", kind="duration"),
+    )
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class Config:
+    """Everything one mt5guard process runs: its accounts and the shared policies."""
+
+    accounts: tuple[AccountConfig, ...] = attrs.field(
+        converter=to_tuple,
+        validator=tuple_of(AccountConfig, what="AccountConfig"),
+        metadata=meta("The supervised accounts (at least one).", kind="accounts"),
+    )
+    supervision: SupervisionConfig = attrs.field(
+        factory=SupervisionConfig,
+        validator=instance_of(SupervisionConfig),
+        metadata=meta("Restart policy.", kind="section", section=SupervisionConfig),
+    )
+    breaker: BreakerConfig = attrs.field(
+        factory=BreakerConfig,
+        validator=instance_of(BreakerConfig),
+        metadata=meta("Circuit breaker policy.", kind="section", section=BreakerConfig),
+    )
+    health: HealthConfig = attrs.field(
+        factory=HealthConfig,
+        validator=instance_of(HealthConfig),
+        metadata=meta("Health probe policy.", kind="section", section=HealthConfig),
+    )
+    observability: ObservabilityConfig = attrs.field(
+        factory=ObservabilityConfig,
+        validator=instance_of(ObservabilityConfig),
+        metadata=meta("Logs and endpoints.", kind="section", section=ObservabilityConfig),
+    )
+    source: str | None = attrs.field(
+        default=None,
+        eq=False,
+        validator=text(optional=True),
+        metadata=meta("File this config was loaded from (not compared).", kind="internal"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        seen: dict[str, int] = {}
+        for index, account in enumerate(self.accounts):
+            if account.name in seen:
+                raise field_error(
+                    self,
+                    f"accounts[{index}].name",
+                    f"{account.name!r} is already used by accounts[{seen[account.name]}]",
+                    "account names must be unique",
+                )
+            seen[account.name] = index
+
+    def account(self, name: str) -> AccountConfig:
+        """The account called ``name``; KeyError if there is none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    @classmethod
+    def default(cls) -> Config:
+        """The demo config of ``config/default.yaml``: two simulated accounts, no secrets."""
+        return cls(
+            accounts=(
+                AccountConfig(
+                    name="demo",
+                    terminal=TerminalConfig(login=5001, server="MetaQuotes-Demo"),
+                    symbols=("EURUSD", "GBPUSD"),
+                ),
+                AccountConfig(
+                    name="demo2",
+                    terminal=TerminalConfig(login=5002, server="MetaQuotes-Demo"),
+                    symbols=("USDJPY", "XAUUSD"),
+                ),
+            ),
+            observability=ObservabilityConfig(status_interval=10.0),
+        )

@@ -1,0 +1,291 @@
+"""Durations, field validators and field docs shared by the config classes.
+
+Validators raise :class:`ConfigError` keyed by the class and field
+(``HealthConfig.timeout``); the YAML parser re-anchors them at the full path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar, cast
+
+import attrs
+
+from mt5guard._config_error import ConfigError
+
+DURATION_HINT: Final = "use seconds (30) or a value like 30s, 10m, 1h"
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_C = TypeVar("_C", bound=type)
+
+# Units largest first, each at most once: 1h30m, 1m30s, 1.5s, 250ms.
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
+)
+_UNITS: Final = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a number of seconds or a string like ``250ms``, ``60s``, ``10m``, ``1h30m``.
+
+    Raises ValueError for anything else (booleans, unit-less strings, NaN, inf).
+    Negative numbers are returned as they are; the fields reject them.
+    """
+    if is_number(value):
+        seconds = float(cast(float, value))
+        if math.isfinite(seconds):
+            return seconds
+    elif isinstance(value, str):
+        match = _DURATION.fullmatch(value.strip())
+        if match is not None and any(match.groups()):
+            parts = match.groupdict()
+            seconds = sum(float(parts[unit] or 0) * size for unit, size in _UNITS)
+            return seconds + float(parts["ms"] or 0) / 1000
+    raise ValueError(f"{value!r} is not a duration")
+
+
+def format_duration(seconds: float) -> str | float:
+    """The shortest text (``90`` -> ``1m30s``) that :func:`parse_duration` reads back exactly.
+
+    Falls back to the bare float when no unit form is exact.
+    """
+    seconds = float(seconds)
+    if seconds == 0:
+        return "0s"
+    if not 0 < seconds < 1e12:  # negative, inf, or beyond any sensible duration
+        return seconds
+    candidates: list[str] = []
+    if seconds.is_integer():
+        rest = int(seconds)
+        text = ""
+        for unit, size in _UNITS:
+            count, rest = divmod(rest, int(size))
+            text += f"{count}{unit}" if count else ""
+        candidates.append(text)
+    if (seconds * 1000).is_integer():
+        candidates.append(f"{int(seconds * 1000)}ms")
+    if "e" not in repr(seconds):
+        candidates.append(f"{seconds!r}s")
+    exact = [text for text in candidates if parse_duration(text) == seconds]
+    return min(exact, key=len) if exact else seconds
+
+
+def is_number(value: object) -> bool:
+    """An int or float, but not a bool (YAML ``true`` is not a count)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def show(value: object) -> str:
+    """A short, single-line rendering of a (non-secret) value for messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def describe(value: object) -> str:
+    """What kind of YAML value this is, for 'got a list' style messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if is_number(value):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def did_you_mean(word: str, allowed: Sequence[str]) -> str:
+    """A hint naming the closest allowed word (if any) and all of them."""
+    close = difflib.get_close_matches(word, allowed, n=1)
+    listing = "allowed: " + ", ".join(allowed)
+    return f"did you mean {close[0]!r}? {listing}" if close else listing
+
+
+def field_error(instance: object, field: str, problem: str, hint: str | None = None) -> ConfigError:
+    """A ConfigError about ``field`` (a name or relative path) of a config object."""
+    error = ConfigError(problem, key=f"{type(instance).__name__}.{field}", hint=hint)
+    error._relative = field
+    return error
+
+
+def meta(doc: str, *, kind: str = "value", **extra: object) -> dict[str, object]:
+    """Field metadata the parser, renderer and schema reference are driven by.
+
+    ``kind`` is one of ``value``, ``duration``, ``secret``, ``list``, ``section``
+    (with ``section=<class>``), ``accounts`` or ``internal`` (never read from YAML).
+    """
+    return {"doc": doc, "kind": kind, **extra}
+
+
+def documented(cls: _C) -> _C:
+    """Append each field's metadata doc to the class docstring (one source of truth)."""
+    lines = [f"    {field.name}: {field.metadata['doc']}" for field in attrs.fields(cls)]
+    cls.__doc__ = f"{cls.__doc__ or ''}\n\nAttributes:\n" + "\n".join(lines)
+    return cls
+
+
+# -- converters: normalise the harmless cases, leave the rest to the validators ----------
+
+
+def to_float(value: float) -> float:
+    """``30`` -> ``30.0``; anything else is passed on for the validator to judge."""
+    return float(value) if is_number(value) else value
+
+
+def to_optional_float(value: float | None) -> float | None:
+    return None if value is None else to_float(value)
+
+
+def to_tuple(value: Sequence[Any]) -> tuple[Any, ...]:
+    """Lists become tuples; other non-tuples are passed on for the validator to reject."""
+    return tuple(value) if isinstance(value, list) else cast("tuple[Any, ...]", value)
+
+
+# -- validators --------------------------------------------------------------------------
+
+
+def duration(*, allow_zero: bool = False) -> Validator:
+    """Seconds as a finite float, > 0 (or >= 0 with ``allow_zero``)."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not is_number(value) or not math.isfinite(value):
+            raise field_error(
+                instance,
+                attribute.name,
+                f"{show(value)} is not a number of seconds",
+                "in code durations are float seconds (30.0); units like 30s are for YAML",
+            )
+        if value < 0 or (value == 0 and not allow_zero):
+            bound = "0 or more" if allow_zero else "greater than 0"
+            raise field_error(
+                instance, attribute.name, f"{show(value)} must be {bound} seconds", DURATION_HINT
+            )
+
+    return check
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Validator:
+    """An int (not a bool) within ``[minimum, maximum]``."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            quoted = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+            raise field_error(
+                instance,
+                attribute.name,
+                f"{show(value)} is not an integer",
+                "write it without quotes" if quoted else None,
+            )
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            if maximum is None:
+                allowed = f"an integer >= {minimum}"
+            else:
+                allowed = f"an integer from {minimum} to {maximum}"
+            raise field_error(
+                instance, attribute.name, f"{value} is out of range", f"use {allowed}"
+            )
+
+    return check
+
+
+def number(
+    *, low: float, low_open: bool = False, high: float | None = None, optional: bool = False
+) -> Validator:
+    """A finite float ``>= low`` (``> low`` if ``low_open``) and ``<= high``."""
+    allowed = f"{'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        allowed = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not is_number(value) or not math.isfinite(value):
+            raise field_error(instance, attribute.name, f"{show(value)} is not a number")
+        too_low = value <= low if low_open else value < low
+        if too_low or (high is not None and value > high):
+            raise field_error(
+                instance,
+                attribute.name,
+                f"{show(value)} is out of range",
+                f"use a number {allowed}",
+            )
+
+    return check
+
+
+def flag() -> Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, bool):
+            raise field_error(instance, attribute.name, f"{show(value)} is not true/false")
+
+    return check
+
+
+def text(
+    *, pattern: str | None = None, pattern_hint: str | None = None, optional: bool = False
+) -> Validator:
+    """A non-empty string, fully matching ``pattern`` when one is given."""
+    compiled = re.compile(pattern) if pattern else None
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str):
+            raise field_error(
+                instance,
+                attribute.name,
+                f"{show(value)} is not a string",
+                "quote it" if is_number(value) else None,
+            )
+        if not value.strip():
+            raise field_error(instance, attribute.name, "must not be empty")
+        if compiled is not None and compiled.fullmatch(value) is None:
+            raise field_error(instance, attribute.name, f"{show(value)} is not valid", pattern_hint)
+
+    return check
+
+
+def choice(options: Sequence[str]) -> Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, str) or value not in options:
+            hint = did_you_mean(value, options) if isinstance(value, str) else None
+            raise field_error(
+                instance, attribute.name, f"{show(value)} is not one of {', '.join(options)}", hint
+            )
+
+    return check
+
+
+def instance_of(cls: type) -> Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, cls):
+            raise field_error(
+                instance, attribute.name, f"must be a {cls.__name__}, got {describe(value)}"
+            )
+
+    return check
+
+
+def tuple_of(item: type, *, what: str) -> Validator:
+    """A non-empty tuple of ``item``; strings must be non-empty and not repeat."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        name = attribute.name
+        if not isinstance(value, tuple) or not value:
+            got = "an empty list" if isinstance(value, tuple) else describe(value)
+            raise field_error(instance, name, f"must be a non-empty list of {what}, got {got}")
+        for index, element in enumerate(value):
+            if not isinstance(element, item) or (isinstance(element, str) and not element.strip()):
+                raise field_error(instance, f"{name}[{index}]", f"{show(element)} is not a {what}")
+            if isinstance(element, str) and element in value[:index]:
+                raise field_error(instance, f"{name}[{index}]", f"{element!r} is listed twice")
+
+    return check

@@ -1,0 +1,51 @@
+"""mt5guard configuration: YAML -> frozen, validated attrs objects.
+
+Load a file with :func:`load_config`, or build the objects in code (every
+class has defaults except what identifies an account); both paths run the same
+validation and raise :class:`ConfigError`. All durations are float seconds; in
+YAML they may also be written ``250ms``, ``60s``, ``10m``, ``1h``, ``1h30m``.
+
+Passwords never live in files: ``terminal.password`` is only accepted as a
+``${ENV_VAR}`` reference, resolved from the environment into a
+:class:`~mt5guard.secret.Secret`. No other value is interpolated.
+"""
+
+from __future__ import annotations
+
+from mt5guard._config_error import ConfigError
+from mt5guard._config_parse import load_config, parse_config
+from mt5guard._config_policy import (
+    BackoffConfig,
+    BreakerConfig,
+    HealthConfig,
+    SupervisionConfig,
+)
+from mt5guard._config_render import render_config, schema_reference
+from mt5guard._config_schema import (
+    AccountConfig,
+    Config,
+    HttpConfig,
+    ObservabilityConfig,
+    TerminalConfig,
+    TerminalKind,
+)
+from mt5guard._config_values import parse_duration
+
+__all__ = [
+    "AccountConfig",
+    "BackoffConfig",
+    "BreakerConfig",
+    "Config",
+    "ConfigError",
+    "HealthConfig",
+    "HttpConfig",
+    "ObservabilityConfig",
+    "SupervisionConfig",
+    "TerminalConfig",
+    "TerminalKind",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+    "render_config",
+    "schema_reference",
+]
