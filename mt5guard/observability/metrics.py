@@ -1,0 +1,194 @@
+"""Prometheus metrics fed by bus events.
+
+:class:`Metrics` is a bus subscriber: it only turns immutable events into
+samples and never calls back into the core. It registers its collectors in
+its own :class:`~prometheus_client.CollectorRegistry`, so embedding mt5guard
+never touches prometheus_client's process-wide default registry and two
+instances never clash. Subscribers run on the publishing actor's thread;
+prometheus_client's collectors are thread-safe, so no extra locking is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from mt5guard.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    HealthChanged,
+    HealthStatus,
+    OrderReconciled,
+    ProbeRecorded,
+    RequestCompleted,
+    SessionConnected,
+    SessionDisconnected,
+)
+from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
+
+__all__ = ["Metrics"]
+
+_BREAKER_VALUES: dict[BreakerState, float] = {
+    BreakerState.CLOSED: 0,
+    BreakerState.HALF_OPEN: 1,
+    BreakerState.OPEN: 2,
+    BreakerState.DISABLED: 3,
+}
+
+_HEALTH_VALUES: dict[HealthStatus, float] = {
+    HealthStatus.SERVING: 1,
+    HealthStatus.NOT_SERVING: 0,
+    HealthStatus.UNKNOWN: -1,
+    HealthStatus.OUT_OF_SERVICE: -2,
+}
+
+# Seconds. A probe is three terminal calls: ~1 ms locally, up to the 30 s
+# IPC timeout when a terminal hangs.
+_PROBE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                  10.0, 30.0)
+# Seconds. A guarded request rejected by an OPEN breaker costs ~0.1 ms; a
+# blocking initialize() can take its whole 60 s timeout.
+_REQUEST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class Metrics:
+    """The ``mt5guard_*`` metrics, updated from bus events.
+
+    Subscribe an instance to the event bus (``bus.subscribe(metrics)``) and
+    serve :meth:`render` (or :attr:`registry`) over HTTP. Event types it does
+    not know are ignored.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        """Register the collectors in ``registry``, or in a new private one when None."""
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._breaker_state = Gauge(
+            "mt5guard_breaker_state",
+            "Circuit breaker state: 0 closed, 1 half_open, 2 open, 3 disabled.",
+            ["account"], registry=r,
+        )
+        self._breaker_transitions = Counter(
+            "mt5guard_breaker_transitions",
+            "Circuit breaker transitions (initial snapshots not counted).",
+            ["account", "from_state", "to_state"], registry=r,
+        )
+        self._health_status = Gauge(
+            "mt5guard_health_status",
+            "Health status: 1 SERVING, 0 NOT_SERVING, -1 UNKNOWN, -2 OUT_OF_SERVICE.",
+            ["account", "component"], registry=r,
+        )
+        self._probe_latency = Histogram(
+            "mt5guard_probe_latency_seconds",
+            "Duration of a health probe that ran (skipped ones excluded), in seconds.",
+            ["account"], buckets=_PROBE_BUCKETS, registry=r,
+        )
+        self._probes = Counter(
+            "mt5guard_probes",
+            "Health probes by result: ok (all checks passed), failed or skipped.",
+            ["account", "result"], registry=r,
+        )
+        self._restarts = Counter(
+            "mt5guard_restarts",
+            "Child restarts scheduled by a supervisor (one per restarted child).",
+            ["supervisor", "child"], registry=r,
+        )
+        self._child_failures = Counter(
+            "mt5guard_child_failures",
+            "Children that crashed (on_start or a message handler raised).",
+            ["supervisor", "child"], registry=r,
+        )
+        self._supervisor_gave_up = Counter(
+            "mt5guard_supervisor_gave_up",
+            "Times a supervisor exceeded its restart intensity and escalated.",
+            ["supervisor"], registry=r,
+        )
+        self._requests = Counter(
+            "mt5guard_requests",
+            "Facade requests by outcome: ok or the error kind.",
+            ["account", "operation", "outcome"], registry=r,
+        )
+        self._request_latency = Histogram(
+            "mt5guard_request_latency_seconds",
+            "Duration of a facade request, in seconds.",
+            ["account", "operation"], buckets=_REQUEST_BUCKETS, registry=r,
+        )
+        self._sessions_connected = Gauge(
+            "mt5guard_sessions_connected",
+            "1 while the account's session is connected to its terminal, else 0.",
+            ["account"], registry=r,
+        )
+        self._orders_reconciled = Counter(
+            "mt5guard_orders_reconciled",
+            "Orders whose reply was lost, read back: executed, pending or unknown.",
+            ["account", "outcome"], registry=r,
+        )
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            BreakerStateChanged: self._breaker,
+            HealthChanged: self._health,
+            ProbeRecorded: self._probe,
+            RestartScheduled: self._restart,
+            ChildFailed: self._child_failed,
+            SupervisorGaveUp: self._gave_up,
+            RequestCompleted: self._request,
+            SessionConnected: self._connected,
+            SessionDisconnected: self._disconnected,
+            OrderReconciled: self._reconciled,
+        }
+
+    def __call__(self, event: object) -> None:
+        """Bus subscriber entry point; same as :meth:`on_event`."""
+        self.on_event(event)
+
+    def on_event(self, event: object) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus text exposition format."""
+        return bytes(generate_latest(self.registry))
+
+    def _breaker(self, e: BreakerStateChanged) -> None:
+        self._breaker_state.labels(e.account).set(_BREAKER_VALUES[e.new])
+        if e.old is not None:
+            self._breaker_transitions.labels(e.account, e.old.value, e.new.value).inc()
+
+    def _health(self, e: HealthChanged) -> None:
+        self._health_status.labels(e.account, e.component).set(_HEALTH_VALUES[e.new])
+
+    def _probe(self, e: ProbeRecorded) -> None:
+        r = e.result
+        if r.skipped:
+            result = "skipped"
+        else:
+            ok = r.connection_ok and r.auth_ok and r.data_feed_ok
+            result = "ok" if ok else "failed"
+            self._probe_latency.labels(e.account).observe(r.latency_ms / 1000.0)
+        self._probes.labels(e.account, result).inc()
+
+    def _restart(self, e: RestartScheduled) -> None:
+        for child in e.children:
+            self._restarts.labels(e.supervisor, child).inc()
+
+    def _child_failed(self, e: ChildFailed) -> None:
+        self._child_failures.labels(e.supervisor, e.child).inc()
+
+    def _gave_up(self, e: SupervisorGaveUp) -> None:
+        self._supervisor_gave_up.labels(e.supervisor).inc()
+
+    def _request(self, e: RequestCompleted) -> None:
+        self._requests.labels(e.account, e.operation, e.outcome).inc()
+        self._request_latency.labels(e.account, e.operation).observe(e.latency_ms / 1000.0)
+
+    def _connected(self, e: SessionConnected) -> None:
+        self._sessions_connected.labels(e.account).set(1)
+
+    def _disconnected(self, e: SessionDisconnected) -> None:
+        self._sessions_connected.labels(e.account).set(0)
+
+    def _reconciled(self, e: OrderReconciled) -> None:
+        self._orders_reconciled.labels(e.account, e.outcome).inc()
