@@ -1,0 +1,229 @@
+"""The simulated terminal's state and call plumbing (the API lives in ``simulated``).
+
+Locking: ``_guard`` detects overlapping API calls (see :class:`CallGuard`);
+``_state_lock`` protects every piece of state for short sections and is never
+held while a call sleeps on the clock, so fault scripting can always proceed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from mt5guard.clock import Clock
+from mt5guard.secret import Secret
+from mt5guard.terminal._faults import FaultPlan, FaultScripting
+from mt5guard.terminal._guard import CallGuard
+from mt5guard.terminal._ledger import Ledger
+from mt5guard.terminal._quotes import QuoteBoard
+from mt5guard.terminal._selectors import group_matcher
+from mt5guard.terminal._trade_server import TradeServer
+from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
+from mt5guard.terminal.symbols import DEFAULT_SYMBOLS, SymbolSpec
+
+OK = (1, "Success")
+INVALID = (-2, "Invalid arguments")
+NOT_FOUND = (-4, "Terminal: Not found")
+AUTH_FAILED = (-6, "Terminal: Authorization failed")
+NOT_INSTALLED = (-10003, "IPC initialize failed, MetaTrader 5 x64 not found")
+NO_IPC = (-10004, "No IPC connection")
+IPC_TIMEOUT = (-10005, "IPC timeout")
+
+_R = TypeVar("_R", TradePosition, TradeOrder)
+
+
+def invalid(field: str) -> tuple[int, str]:
+    """The last_error for a bad argument: (-2, 'Invalid "<field>" argument')."""
+    return (-2, f'Invalid "{field}" argument')
+
+
+def _bad_filter(symbol: object, group: object, ticket: object) -> str | None:
+    for name, value in (("symbol", symbol), ("group", group)):
+        if value is not None and not isinstance(value, str):
+            return name
+    if ticket is not None and (isinstance(ticket, bool) or not isinstance(ticket, int)):
+        return "ticket"
+    return None
+
+
+class TerminalCore(FaultScripting):
+    """State shared by the API methods: connection, account, quotes and faults."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        login: int = 5001,
+        password: str | None = None,
+        server: str = "MetaQuotes-Demo",
+        balance: float = 10_000.0,
+        currency: str = "USD",
+        symbols: Mapping[str, SymbolSpec] | None = None,
+        seed: int = 1,
+        call_latency: float = 0.0,
+        leverage: int = 100,
+    ) -> None:
+        specs = dict(DEFAULT_SYMBOLS if symbols is None else symbols)
+        for name, spec in specs.items():
+            if spec.name != name:
+                raise ValueError(f"symbol key {name!r} does not match its spec {spec.name!r}")
+        self._clock = clock
+        self._login = login
+        self._password = None if password is None else Secret(password)
+        self._server = server
+        self._call_latency = call_latency
+        self._specs = specs
+        self._symbol_names = frozenset(specs)
+        self._guard = CallGuard()
+        self._state_lock = threading.RLock()
+        self._faults = FaultPlan()
+        self._ipc_connected = False
+        self._authorized = False
+        self._selected: set[str] = set()
+        self._last_error: tuple[int, str] = OK
+        self._sent: list[dict[str, Any]] = []
+        self.calls: Counter[str] = Counter()
+        self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
+        self._ledger = Ledger(
+            specs,
+            balance=balance,
+            currency=currency,
+            leverage=leverage,
+            quote=self._tick,
+        )
+        self._trade = TradeServer(self._ledger, lambda: int(self._clock.now().timestamp() * 1000))
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatedTerminal(login={self._login}, server={self._server!r}, "
+            f"connected={self.connected})"
+        )
+
+    # -- introspection for tests ---------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client's IPC connection is up (initialized, nothing dropped since)."""
+        with self._state_lock:
+            self._faults.expire(self._clock.monotonic())
+            return self._link_up()
+
+    def sent_orders(self) -> list[dict[str, Any]]:
+        """Copies of the order_send requests the server executed, in order.
+
+        Includes executions whose reply was lost; excludes rejected requests.
+        Two equal entries here are a duplicate order.
+        """
+        with self._state_lock:
+            return [dict(request) for request in self._sent]
+
+    # -- plumbing ------------------------------------------------------------
+
+    @contextmanager
+    def _api(self, name: str) -> Iterator[bool]:
+        """Count, guard, hang or delay one call; yields True if it hung (-10005 set)."""
+        with self._state_lock:
+            self.calls[name] += 1
+        with self._guard.call(name):
+            with self._state_lock:
+                self._faults.expire(self._clock.monotonic())
+                hang = self._faults.take_hang(name)
+            if hang is not None:
+                self._clock.sleep(hang)
+                self._set_error(IPC_TIMEOUT)
+                yield True
+                return
+            if self._call_latency > 0 and name != "last_error":
+                self._clock.sleep(self._call_latency)
+            yield False
+
+    def _set_error(self, error: tuple[int, str]) -> None:
+        with self._state_lock:
+            self._last_error = error
+
+    def _link_up(self) -> bool:
+        f = self._faults
+        return self._ipc_connected and not f.process_down and not f.link_broken
+
+    def _linked(self, *, authorized: bool = False) -> bool:
+        """Whether the call may proceed; sets -10004 (or -6) when it may not."""
+        if not self._link_up():
+            self._last_error = NO_IPC
+            return False
+        if authorized and (self._faults.auth_revoked or not self._authorized):
+            self._last_error = AUTH_FAILED
+            return False
+        return True
+
+    def _tick(self, symbol: str) -> Tick:
+        frozen = self._faults.quotes_frozen(symbol)
+        return self._quotes.tick(symbol, self._clock.monotonic(), self._clock.now(), frozen=frozen)
+
+    def _credentials_ok(self, login: int, password: str, server: str) -> bool:
+        if self._faults.auth_revoked or self._faults.server_offline:
+            return False
+        if login != self._login or server != self._server:
+            return False
+        return self._password is None or hmac.compare_digest(
+            password.encode(), self._password.reveal().encode()
+        )
+
+    @staticmethod
+    def _bad_login_args(login: object, password: object, server: object, timeout: object) -> str:
+        for name, value, kind in (
+            ("login", login, int),
+            ("password", password, str),
+            ("server", server, str),
+            ("timeout", timeout, int),
+        ):
+            if isinstance(value, bool) or not isinstance(value, kind):
+                return name
+        return "timeout" if isinstance(timeout, int) and timeout <= 0 else ""
+
+    def _initialize_refusal(
+        self, login: object, password: object, server: object, timeout: object
+    ) -> tuple[int, str] | None:
+        """Why ``initialize`` fails before trying to log in, if it does."""
+        bad = self._bad_login_args(login, password, server, timeout)
+        if bad:
+            return invalid(bad)
+        if self._faults.process_down:
+            return NOT_INSTALLED
+        if self._faults.link_broken:
+            return NO_IPC
+        return None
+
+    def _selected_spec(self, symbol: object) -> SymbolSpec | None:
+        if isinstance(symbol, str) and symbol in self._selected:
+            return self._specs[symbol]
+        self._last_error = NOT_FOUND
+        return None
+
+    def _filtered(
+        self,
+        name: str,
+        records: Callable[[], list[_R]],
+        symbol: object,
+        group: object,
+        ticket: object,
+    ) -> tuple[_R, ...] | None:
+        with self._api(name) as hung, self._state_lock:
+            if hung or not self._linked():
+                return None
+            bad = _bad_filter(symbol, group, ticket)
+            if bad is not None:
+                self._last_error = invalid(bad)
+                return None
+            matches = group_matcher(group) if isinstance(group, str) else None
+            self._last_error = OK
+            return tuple(
+                r
+                for r in records()
+                if (symbol is None or r.symbol == symbol)
+                and (matches is None or matches(r.symbol))
+                and (ticket is None or r.ticket == ticket)
+            )

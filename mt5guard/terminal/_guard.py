@@ -1,0 +1,47 @@
+"""Detects two threads inside the MetaTrader 5 API at the same time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["CallGuard", "ConcurrentCallError"]
+
+
+class ConcurrentCallError(RuntimeError):
+    """Two threads called the terminal at once.
+
+    The MetaTrader5 module keeps one global connection and one global
+    ``last_error``: overlapping calls corrupt both. Only one owner (the
+    SessionActor) may call the terminal. This is a programming error, not
+    an MT5 failure, so it is raised rather than reported through last_error.
+    """
+
+
+class CallGuard:
+    """A non-blocking lock around each API call; a second caller raises at once.
+
+    A call that hangs (sleeping on the clock) still holds the guard, exactly
+    as a blocked IPC call would.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: str | None = None
+
+    @contextmanager
+    def call(self, name: str) -> Iterator[None]:
+        """Hold the guard while ``name`` runs; raise :class:`ConcurrentCallError` if taken."""
+        if not self._lock.acquire(blocking=False):
+            raise ConcurrentCallError(
+                f"{name}() called while {self._active or 'another call'}() is in progress on "
+                "another thread; the MetaTrader5 API is not thread-safe: serialise all calls "
+                "through one owner"
+            )
+        self._active = name
+        try:
+            yield
+        finally:
+            self._active = None
+            self._lock.release()

@@ -1,0 +1,118 @@
+"""The book of one simulated hedging account: money, positions, orders and deals.
+
+It belongs to the trade server, so it survives terminal restarts. Every
+method runs under the terminal's state lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+from mt5guard.terminal import _trade_rules as rules
+from mt5guard.terminal import constants as c
+from mt5guard.terminal._book import OpenPosition, PendingOrder
+from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
+from mt5guard.terminal.symbols import SymbolSpec
+
+
+class AccountSnapshot(NamedTuple):
+    """Money of the account right now, in the account currency."""
+
+    balance: float
+    profit: float
+    equity: float
+    margin: float
+    margin_free: float
+    margin_level: float
+
+
+def _level(equity: float, margin: float) -> float:
+    return round(equity / margin * 100, 2) if margin > 0 else 0.0
+
+
+class Ledger:
+    """Balance, open positions, pending orders and deals, valued at current quotes."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, SymbolSpec],
+        *,
+        balance: float,
+        currency: str,
+        leverage: int,
+        quote: Callable[[str], Tick],
+    ) -> None:
+        self.specs = specs
+        self.balance = round(balance, 2)
+        self.currency = currency
+        self.leverage = leverage
+        self.quote = quote
+        self.positions: dict[int, OpenPosition] = {}
+        self.orders: dict[int, PendingOrder] = {}
+        self.deals: list[TradeDeal] = []
+
+    # -- money ---------------------------------------------------------------
+
+    def rate(self, currency: str) -> float:
+        """Account-currency value of one unit of ``currency`` (1.0 when unknown)."""
+        if currency == self.currency:
+            return 1.0
+        for name, invert in ((currency + self.currency, False), (self.currency + currency, True)):
+            if name in self.specs:
+                tick = self.quote(name)
+                mid = (tick.bid + tick.ask) / 2
+                return 1 / mid if invert else mid
+        return 1.0
+
+    def margin_for(self, symbol: str, volume: float) -> float:
+        """Margin of ``volume`` lots: contract value in the base currency / leverage."""
+        spec = self.specs[symbol]
+        return volume * spec.contract_size / self.leverage * self.rate(spec.currency_base)
+
+    def close_price(self, position: OpenPosition) -> float:
+        """The price ``position`` would close at now: bid for a buy, ask for a sell."""
+        tick = self.quote(position.symbol)
+        return tick.bid if position.type == c.POSITION_TYPE_BUY else tick.ask
+
+    def profit(self, position: OpenPosition, close: float, volume: float) -> float:
+        """Profit of closing ``volume`` lots at ``close``, in account money (2 decimals)."""
+        spec = self.specs[position.symbol]
+        diff = close - position.price_open
+        if position.type == c.POSITION_TYPE_SELL:
+            diff = -diff
+        return round(diff * volume * spec.contract_size * self.rate(spec.currency_profit), 2)
+
+    def snapshot(self, extra_margin: float = 0.0) -> AccountSnapshot:
+        """Current money; ``extra_margin`` adds a prospective trade's margin."""
+        profit = round(
+            sum(
+                (self.profit(p, self.close_price(p), p.volume) for p in self.positions.values()),
+                0.0,
+            ),
+            2,
+        )
+        equity = round(self.balance + profit, 2)
+        margin = sum((self.margin_for(p.symbol, p.volume) for p in self.positions.values()), 0.0)
+        margin = round(margin + extra_margin, 2)
+        return AccountSnapshot(
+            self.balance, profit, equity, margin, round(equity - margin, 2), _level(equity, margin)
+        )
+
+    # -- records -------------------------------------------------------------
+
+    def position_records(self) -> list[TradePosition]:
+        """Open positions with current price and floating profit."""
+        out = []
+        for pos in self.positions.values():
+            close = self.close_price(pos)
+            out.append(pos.record(close, self.profit(pos, close, pos.volume)))
+        return out
+
+    def order_records(self) -> list[TradeOrder]:
+        """Active pending orders with the current price."""
+        out = []
+        for order in self.orders.values():
+            tick = self.quote(order.symbol)
+            out.append(order.record(tick.ask if rules.is_buy(order.type) else tick.bid))
+        return out

@@ -1,0 +1,108 @@
+"""Builds the account, terminal and symbol records the simulated terminal returns."""
+
+from __future__ import annotations
+
+from mt5guard.terminal import constants as c
+from mt5guard.terminal._ledger import Ledger
+from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
+from mt5guard.terminal.symbols import SymbolSpec
+
+#: What ``version()`` answers: (500, build, release date).
+VERSION: tuple[int, int, str] = (500, 5120, "20 Jun 2025")
+
+_COMPANY = "mt5guard simulation"
+_DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8CF37AD8BF550E51FF075"
+
+
+def account_record(ledger: Ledger, *, login: int, server: str) -> AccountInfo:
+    """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
+    snap = ledger.snapshot()
+    return AccountInfo(
+        login=login,
+        trade_mode=c.ACCOUNT_TRADE_MODE_DEMO,
+        leverage=ledger.leverage,
+        limit_orders=200,
+        margin_so_mode=c.ACCOUNT_STOPOUT_MODE_PERCENT,
+        trade_allowed=True,
+        trade_expert=True,
+        margin_mode=c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING,
+        currency_digits=2,
+        fifo_close=False,
+        balance=snap.balance,
+        credit=0.0,
+        profit=snap.profit,
+        equity=snap.equity,
+        margin=snap.margin,
+        margin_free=snap.margin_free,
+        margin_level=snap.margin_level,
+        margin_so_call=50.0,
+        margin_so_so=30.0,
+        margin_initial=0.0,
+        margin_maintenance=0.0,
+        assets=0.0,
+        liabilities=0.0,
+        commission_blocked=0.0,
+        name="Simulated Trader",
+        server=server,
+        currency=ledger.currency,
+        company=_COMPANY,
+    )
+
+
+def terminal_record(*, connected: bool) -> TerminalInfo:
+    """The terminal; ``connected`` is its link to the trade server."""
+    return TerminalInfo(
+        community_account=False,
+        community_connection=False,
+        connected=connected,
+        dlls_allowed=False,
+        trade_allowed=True,
+        tradeapi_disabled=False,
+        email_enabled=False,
+        ftp_enabled=False,
+        notifications_enabled=False,
+        mqid=False,
+        build=VERSION[1],
+        maxbars=100_000,
+        codepage=0,
+        ping_last=31_250 if connected else 0,
+        community_balance=0.0,
+        retransmission=0.0,
+        company=_COMPANY,
+        name="MetaTrader 5",
+        language="English",
+        path=r"C:\Program Files\MetaTrader 5",
+        data_path=_DATA_PATH,
+        commondata_path=r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\Common",
+    )
+
+
+def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
+    """A selected symbol with its current prices; market execution."""
+    return SymbolInfo(
+        select=True,
+        visible=True,
+        time=tick.time,
+        digits=spec.digits,
+        spread=spec.spread,
+        trade_mode=spec.trade_mode,
+        trade_stops_level=spec.stops_level,
+        trade_exemode=c.SYMBOL_TRADE_EXECUTION_MARKET,
+        filling_mode=spec.filling_mode,
+        bid=tick.bid,
+        ask=tick.ask,
+        point=spec.point,
+        trade_tick_value=round(
+            spec.contract_size * spec.point * ledger.rate(spec.currency_profit), 5
+        ),
+        trade_tick_size=spec.point,
+        trade_contract_size=spec.contract_size,
+        volume_min=spec.volume_min,
+        volume_max=spec.volume_max,
+        volume_step=spec.volume_step,
+        currency_base=spec.currency_base,
+        currency_profit=spec.currency_profit,
+        currency_margin=spec.currency_base,
+        description=spec.description,
+        name=spec.name,
+    )

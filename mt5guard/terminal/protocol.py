@@ -1,0 +1,124 @@
+"""The Terminal protocol: the MetaTrader5 module's functions, as an object.
+
+Implementations behave exactly like the real module: a failing call returns
+None (or False for the bool calls) and leaves the reason in
+:meth:`Terminal.last_error`; nothing raises for an MT5-level failure. After a
+successful call ``last_error()`` is ``(1, 'Success')``.
+
+The real module is a process-wide singleton and is not safe to call from two
+threads at once: one owner (the SessionActor) makes every call, and
+``last_error()`` is read right after the call it explains.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+from mt5guard.terminal.records import (
+    AccountInfo,
+    OrderCheckResult,
+    OrderSendResult,
+    SymbolInfo,
+    TerminalInfo,
+    Tick,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+)
+
+__all__ = ["DateArg", "Terminal"]
+
+#: A history bound: an aware datetime (a naive one is read as UTC) or epoch seconds.
+DateArg: TypeAlias = datetime | int | float
+
+
+@runtime_checkable
+class Terminal(Protocol):
+    """One MetaTrader 5 terminal, reached over IPC."""
+
+    def initialize(
+        self,
+        path: str | None = None,
+        *,
+        login: int,
+        password: str,
+        server: str,
+        timeout: int = 60000,
+        portable: bool = False,
+    ) -> bool:
+        """Attach to (or launch) the terminal and log in.
+
+        ``timeout`` is in milliseconds; the call may block that long and then
+        fail with ``(-10005, 'IPC timeout')``. ``password`` is the plain text
+        (``Secret.reveal()``): pass it straight through, never store or log it.
+        """
+
+    def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
+        """Switch the open connection to another account; ``timeout`` in milliseconds."""
+
+    def shutdown(self) -> None:
+        """Close the IPC connection; the next call needs ``initialize`` again."""
+
+    def version(self) -> tuple[int, int, str] | None:
+        """``(500, build, 'release date')``."""
+
+    def last_error(self) -> tuple[int, str]:
+        """``(code, message)`` left by the previous call."""
+
+    def terminal_info(self) -> TerminalInfo | None:
+        """Terminal state; ``connected`` is the link to the trade server."""
+
+    def account_info(self) -> AccountInfo | None:
+        """Balance, equity, margin and identity of the logged-in account."""
+
+    def symbol_select(self, symbol: str, enable: bool) -> bool:
+        """Add (or remove) ``symbol`` in Market Watch; needed before its data calls."""
+
+    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+        """Specification and current prices of a selected symbol."""
+
+    def symbol_info_tick(self, symbol: str) -> Tick | None:
+        """The last tick of a selected symbol."""
+
+    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+        """Validate a trade request and compute the margin it needs; retcode 0 passes."""
+
+    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+        """Send a trade request to the trade server.
+
+        None means the request may not have been delivered, or its reply was
+        lost: the order may have executed. Never re-send without reconciling.
+        """
+
+    def positions_get(
+        self,
+        *,
+        symbol: str | None = None,
+        group: str | None = None,
+        ticket: int | None = None,
+    ) -> tuple[TradePosition, ...] | None:
+        """Open positions, filtered; an empty tuple when there are none."""
+
+    def orders_get(
+        self,
+        *,
+        symbol: str | None = None,
+        group: str | None = None,
+        ticket: int | None = None,
+    ) -> tuple[TradeOrder, ...] | None:
+        """Active (pending) orders, filtered; an empty tuple when there are none."""
+
+    def history_deals_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeDeal, ...] | None:
+        """Deals between two dates, or those of one order (``ticket``) or position.
+
+        ``ticket`` is the *order* ticket the deals came from (``TradeDeal.order``).
+        """

@@ -1,0 +1,267 @@
+"""The named tuples MetaTrader 5 returns, with the real field names and order.
+
+Times named ``time*`` are seconds since the epoch and ``time*_msc`` are
+milliseconds since the epoch (the terminal's server time; UTC here). Prices
+are in the symbol's quote currency; money is in the account currency.
+
+:class:`SymbolInfo` is a subset of the real record (which has ~95 fields):
+the fields that matter for trading, in the real relative order. Read it by
+field name, never by index.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "AccountInfo",
+    "OrderCheckResult",
+    "OrderSendResult",
+    "SymbolInfo",
+    "TerminalInfo",
+    "Tick",
+    "TradeDeal",
+    "TradeOrder",
+    "TradePosition",
+    "TradeRequest",
+]
+
+
+class AccountInfo(NamedTuple):
+    """``account_info()``: 28 fields, in the real order."""
+
+    login: int
+    trade_mode: int
+    leverage: int
+    limit_orders: int
+    margin_so_mode: int
+    trade_allowed: bool
+    trade_expert: bool
+    margin_mode: int
+    currency_digits: int
+    fifo_close: bool
+    balance: float
+    credit: float
+    profit: float
+    equity: float
+    margin: float
+    margin_free: float
+    margin_level: float
+    margin_so_call: float
+    margin_so_so: float
+    margin_initial: float
+    margin_maintenance: float
+    assets: float
+    liabilities: float
+    commission_blocked: float
+    name: str
+    server: str
+    currency: str
+    company: str
+
+
+class TerminalInfo(NamedTuple):
+    """``terminal_info()``: 22 fields; ``ping_last`` is in microseconds."""
+
+    community_account: bool
+    community_connection: bool
+    connected: bool
+    dlls_allowed: bool
+    trade_allowed: bool
+    tradeapi_disabled: bool
+    email_enabled: bool
+    ftp_enabled: bool
+    notifications_enabled: bool
+    mqid: bool
+    build: int
+    maxbars: int
+    codepage: int
+    ping_last: int
+    community_balance: float
+    retransmission: float
+    company: str
+    name: str
+    language: str
+    path: str
+    data_path: str
+    commondata_path: str
+
+
+class Tick(NamedTuple):
+    """``symbol_info_tick()``: ``time`` in seconds, ``time_msc`` in milliseconds."""
+
+    time: int
+    bid: float
+    ask: float
+    last: float
+    volume: int
+    time_msc: int
+    flags: int
+    volume_real: float
+
+
+class SymbolInfo(NamedTuple):
+    """``symbol_info()``, a subset of the real fields (read by name).
+
+    ``spread`` and ``trade_stops_level`` are in points; ``point`` and
+    ``trade_tick_size`` are prices; ``trade_tick_value`` is account money per
+    tick per lot.
+    """
+
+    select: bool
+    visible: bool
+    time: int
+    digits: int
+    spread: int
+    trade_mode: int
+    trade_stops_level: int
+    trade_exemode: int
+    filling_mode: int
+    bid: float
+    ask: float
+    point: float
+    trade_tick_value: float
+    trade_tick_size: float
+    trade_contract_size: float
+    volume_min: float
+    volume_max: float
+    volume_step: float
+    currency_base: str
+    currency_profit: str
+    currency_margin: str
+    description: str
+    name: str
+
+
+class TradeRequest(NamedTuple):
+    """The request echoed in trade results (``order_send`` takes it as a dict).
+
+    ``expiration`` is in seconds since the epoch (0 = none).
+    """
+
+    action: int
+    magic: int
+    order: int
+    symbol: str
+    volume: float
+    price: float
+    stoplimit: float
+    sl: float
+    tp: float
+    deviation: int
+    type: int
+    type_filling: int
+    type_time: int
+    expiration: int
+    comment: str
+    position: int
+    position_by: int
+
+
+class OrderSendResult(NamedTuple):
+    """``order_send()``: success is retcode 10009 (market) or 10008 (pending)."""
+
+    retcode: int
+    deal: int
+    order: int
+    volume: float
+    price: float
+    bid: float
+    ask: float
+    comment: str
+    request_id: int
+    retcode_external: int
+    request: TradeRequest
+
+
+class OrderCheckResult(NamedTuple):
+    """``order_check()``: a passing check has retcode 0 and comment "Done".
+
+    The money fields describe the account as it would be after the trade.
+    """
+
+    retcode: int
+    balance: float
+    equity: float
+    profit: float
+    margin: float
+    margin_free: float
+    margin_level: float
+    comment: str
+    request: TradeRequest
+
+
+class TradePosition(NamedTuple):
+    """``positions_get()``: one open position, in the real field order."""
+
+    ticket: int
+    time: int
+    time_msc: int
+    time_update: int
+    time_update_msc: int
+    type: int
+    magic: int
+    identifier: int
+    reason: int
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    price_current: float
+    swap: float
+    profit: float
+    symbol: str
+    comment: str
+    external_id: str
+
+
+class TradeOrder(NamedTuple):
+    """``orders_get()``: one active (pending) order, in the real field order."""
+
+    ticket: int
+    time_setup: int
+    time_setup_msc: int
+    time_done: int
+    time_done_msc: int
+    time_expiration: int
+    type: int
+    type_time: int
+    type_filling: int
+    state: int
+    magic: int
+    position_id: int
+    position_by_id: int
+    reason: int
+    volume_initial: float
+    volume_current: float
+    price_open: float
+    sl: float
+    tp: float
+    price_current: float
+    price_stoplimit: float
+    symbol: str
+    comment: str
+    external_id: str
+
+
+class TradeDeal(NamedTuple):
+    """``history_deals_get()``: one deal; ``profit`` is realised, account money."""
+
+    ticket: int
+    order: int
+    time: int
+    time_msc: int
+    type: int
+    entry: int
+    magic: int
+    position_id: int
+    reason: int
+    volume: float
+    price: float
+    commission: float
+    swap: float
+    profit: float
+    fee: float
+    symbol: str
+    comment: str
+    external_id: str

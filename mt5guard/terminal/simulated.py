@@ -1,0 +1,290 @@
+"""SimulatedTerminal: a MetaTrader 5 terminal in simulated time, with scriptable faults.
+
+It answers like the real ``MetaTrader5`` module (None/False plus
+``last_error()``, the real codes, messages and record fields) and takes all
+of its time from the injected :class:`~mt5guard.clock.Clock`: a blocking call
+(a hang, an ``initialize`` timeout, ``call_latency``) sleeps on that clock.
+
+Choices where the real terminal is ambiguous:
+
+- Data calls for a known symbol that is not selected (``symbol_select(s,
+  True)``) fail like an unknown one: None with (-4, 'Terminal: Not found').
+- ``order_send`` echoes the request as a :class:`TradeRequest` named tuple.
+  A request dict with an unknown key, or a comment over 31 characters, is an
+  invalid argument (-2). Market orders fill at the current ask (buy) or bid
+  (sell) whatever ``price`` says; pending orders never trigger; CLOSE_BY is
+  not simulated (retcode 10013).
+- The account is a hedging demo account: a market request opens a new
+  position unless it names ``position``, which it then closes (fully or in
+  part), realising the profit into the balance.
+- While the trade server is offline, initialize and login fail with -6, as
+  a real terminal that cannot reach the server does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mt5guard.terminal._core import (
+    AUTH_FAILED,
+    INVALID,
+    IPC_TIMEOUT,
+    NOT_FOUND,
+    OK,
+    TerminalCore,
+    invalid,
+)
+from mt5guard.terminal._guard import ConcurrentCallError
+from mt5guard.terminal._requests import InvalidArgument, parse_request
+from mt5guard.terminal._selectors import select_deals
+from mt5guard.terminal._snapshots import VERSION, account_record, symbol_record, terminal_record
+from mt5guard.terminal.constants import (
+    TRADE_RETCODE_CONNECTION,
+    TRADE_RETCODE_DONE,
+    TRADE_RETCODE_PLACED,
+)
+from mt5guard.terminal.protocol import DateArg
+from mt5guard.terminal.records import (
+    AccountInfo,
+    OrderCheckResult,
+    OrderSendResult,
+    SymbolInfo,
+    TerminalInfo,
+    Tick,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+)
+
+__all__ = ["ConcurrentCallError", "SimulatedTerminal"]
+
+
+class SimulatedTerminal(TerminalCore):
+    """An in-process MetaTrader 5 terminal with one demo hedging account.
+
+    ``SimulatedTerminal(clock, *, login=5001, password=None,
+    server="MetaQuotes-Demo", balance=10_000.0, currency="USD", symbols=None,
+    seed=1, call_latency=0.0, leverage=100)``. ``password=None`` accepts any
+    password; a password is kept as a :class:`~mt5guard.secret.Secret` and
+    never appears in a repr. ``symbols`` defaults to :data:`DEFAULT_SYMBOLS`;
+    ``seed`` fixes the quote walks. ``call_latency`` is seconds of clock time
+    every call (except ``last_error``) takes; 0 means no sleep.
+
+    Two threads inside API calls at once raise :class:`ConcurrentCallError`.
+    ``calls`` counts every attempted call by function name, failed ones too.
+    Fault scripting: see :class:`~mt5guard.terminal._faults.FaultScripting`.
+    """
+
+    # -- connection ----------------------------------------------------------
+
+    def initialize(
+        self,
+        path: str | None = None,
+        *,
+        login: int,
+        password: str,
+        server: str,
+        timeout: int = 60000,
+        portable: bool = False,
+    ) -> bool:
+        """Attach and log in; ``path`` and ``portable`` are ignored.
+
+        With :meth:`initialize_times_out` it sleeps ``timeout`` milliseconds
+        of clock time, then fails with -10005.
+        """
+        with self._api("initialize") as hung:
+            if hung:
+                return False
+            with self._state_lock:
+                error = self._initialize_refusal(login, password, server, timeout)
+                times_out = self._faults.init_times_out
+                self._ipc_connected = self._authorized = False
+                if error is not None:
+                    self._last_error = error
+                    return False
+            if times_out:
+                self._clock.sleep(timeout / 1000)
+                self._set_error(IPC_TIMEOUT)
+                return False
+            with self._state_lock:
+                if not self._credentials_ok(login, password, server):
+                    self._last_error = AUTH_FAILED
+                    return False
+                self._ipc_connected = self._authorized = True
+                self._last_error = OK
+                return True
+
+    def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
+        """Log the open connection in again; a failure leaves it logged out (-6)."""
+        with self._api("login") as hung, self._state_lock:
+            if hung or not self._linked():
+                return False
+            bad = self._bad_login_args(login, password, server, timeout)
+            if bad:
+                self._last_error = invalid(bad)
+                return False
+            self._authorized = self._credentials_ok(login, password, server)
+            self._last_error = OK if self._authorized else AUTH_FAILED
+            return self._authorized
+
+    def shutdown(self) -> None:
+        """Close the IPC connection (always succeeds)."""
+        with self._api("shutdown") as hung, self._state_lock:
+            if not hung:
+                self._ipc_connected = self._authorized = False
+                self._last_error = OK
+
+    def version(self) -> tuple[int, int, str] | None:
+        """``(500, 5120, '20 Jun 2025')``."""
+        with self._api("version") as hung, self._state_lock:
+            if hung or not self._linked():
+                return None
+            self._last_error = OK
+            return VERSION
+
+    def last_error(self) -> tuple[int, str]:
+        """The error left by the previous call; ``(1, 'Success')`` after a success."""
+        with self._api("last_error"), self._state_lock:
+            return self._last_error
+
+    def terminal_info(self) -> TerminalInfo | None:
+        """``connected`` is False while :meth:`server_offline` is in force."""
+        with self._api("terminal_info") as hung, self._state_lock:
+            if hung or not self._linked():
+                return None
+            self._last_error = OK
+            return terminal_record(connected=not self._faults.server_offline)
+
+    def account_info(self) -> AccountInfo | None:
+        """Money at current prices: equity = balance + floating profit."""
+        with self._api("account_info") as hung, self._state_lock:
+            if hung or not self._linked(authorized=True):
+                return None
+            self._last_error = OK
+            return account_record(self._ledger, login=self._login, server=self._server)
+
+    # -- symbols -------------------------------------------------------------
+
+    def symbol_select(self, symbol: str, enable: bool) -> bool:
+        """Select (or deselect) a known symbol; unknown -> False with -4."""
+        with self._api("symbol_select") as hung, self._state_lock:
+            if hung or not self._linked():
+                return False
+            if not isinstance(symbol, str):
+                self._last_error = invalid("symbol")
+                return False
+            if symbol not in self._specs:
+                self._last_error = NOT_FOUND
+                return False
+            if enable:
+                self._selected.add(symbol)
+            else:
+                self._selected.discard(symbol)
+            self._last_error = OK
+            return True
+
+    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+        """Specification and prices of a selected symbol."""
+        with self._api("symbol_info") as hung, self._state_lock:
+            if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
+                return None
+            self._last_error = OK
+            return symbol_record(spec, self._tick(spec.name), self._ledger)
+
+    def symbol_info_tick(self, symbol: str) -> Tick | None:
+        """The last tick (a new one every 0.25 s of clock time unless stale)."""
+        with self._api("symbol_info_tick") as hung, self._state_lock:
+            if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
+                return None
+            self._last_error = OK
+            return self._tick(spec.name)
+
+    # -- trading -------------------------------------------------------------
+
+    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+        """Validate without sending; retcode 0 "Done" passes."""
+        with self._api("order_check") as hung, self._state_lock:
+            if hung or not self._linked(authorized=True):
+                return None
+            try:
+                parsed = parse_request(request)
+            except InvalidArgument as exc:
+                self._last_error = (-2, exc.message)
+                return None
+            self._last_error = OK
+            return self._trade.check(parsed)
+
+    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+        """Send to the simulated trade server.
+
+        After the connection, authorization and argument checks, faults apply
+        in this order: server offline (10031), scripted retcodes, a lost
+        reply; otherwise the server's own verdict and fill.
+        """
+        with self._api("order_send") as hung, self._state_lock:
+            if hung or not self._linked(authorized=True):
+                return None
+            try:
+                parsed = parse_request(request)
+            except InvalidArgument as exc:
+                self._last_error = (-2, exc.message)
+                return None
+            faults = self._faults
+            self._last_error = OK
+            if faults.server_offline:
+                return self._trade.refuse(parsed, TRADE_RETCODE_CONNECTION)
+            if faults.order_retcodes:
+                return self._trade.refuse(parsed, faults.order_retcodes.popleft())
+            lost = faults.lost_replies.popleft() if faults.lost_replies else None
+            if lost is not None and not lost.executed:
+                result = None
+            else:
+                result = self._trade.execute(parsed)
+                if result.retcode in (TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE):
+                    self._sent.append(dict(request))
+            if lost is None:
+                return result
+            if lost.retcode is None:
+                self._last_error = IPC_TIMEOUT
+                return None
+            return self._trade.refuse(parsed, lost.retcode)
+
+    # -- book ----------------------------------------------------------------
+
+    def positions_get(
+        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> tuple[TradePosition, ...] | None:
+        """Open positions; all filters given must match (``ticket`` = position ticket)."""
+        return self._filtered("positions_get", self._ledger.position_records, symbol, group, ticket)
+
+    def orders_get(
+        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> tuple[TradeOrder, ...] | None:
+        """Active pending orders; all filters given must match."""
+        return self._filtered("orders_get", self._ledger.order_records, symbol, group, ticket)
+
+    def history_deals_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeDeal, ...] | None:
+        """Deals of an order (``ticket``), of a position, or with date_from <= time <= date_to.
+
+        Dates are datetimes (naive = UTC) or epoch seconds; ``group`` filters symbols.
+        """
+        with self._api("history_deals_get") as hung, self._state_lock:
+            if hung or not self._linked():
+                return None
+            try:
+                found = select_deals(
+                    self._ledger.deals, date_from, date_to, group, ticket, position
+                )
+            except TypeError:
+                self._last_error = INVALID
+                return None
+            self._last_error = OK
+            return tuple(found)
