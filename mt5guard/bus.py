@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EventBus", "Subscriber"]
+import pykka
+
+__all__ = ["EventBus", "Subscriber", "deliver"]
 
 Subscriber = Callable[[Any], None]
 
@@ -45,3 +47,22 @@ class EventBus:
                 subscriber(event)
             except Exception:
                 _log.exception("event subscriber %r failed on %s", subscriber, type(event).__name__)
+
+
+def deliver(subscriber: Any, message: Any) -> bool:
+    """Tell an actor-ref subscriber or call a callable one.
+
+    Returns False once an actor subscriber is gone for good, so the caller
+    can drop it; a callable that raises is logged and kept.
+    """
+    if isinstance(subscriber, pykka.ActorRef):
+        try:
+            subscriber.tell(message)
+        except pykka.ActorDeadError:
+            return False
+        return True
+    try:
+        subscriber(message)
+    except Exception:
+        _log.exception("subscriber %r failed on %s", subscriber, type(message).__name__)
+    return True

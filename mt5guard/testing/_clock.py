@@ -68,6 +68,8 @@ class VirtualClock:
         self._settle_timeout = settle_timeout
         self._on_advance = on_advance
         self._names: dict[int, str] = {}
+        self._closed = False
+        self._sleepers: set[threading.Event] = set()
         self._pending: dict[int, int] = {}
 
     # Clock protocol -------------------------------------------------------
@@ -90,11 +92,17 @@ class VirtualClock:
 
         def wake() -> None:
             with self._cond:
-                self._asleep -= 1
+                if woken in self._sleepers:
+                    self._sleepers.discard(woken)
+                    self._asleep -= 1
             woken.set()
 
         with self._cond:
+            if self._closed:
+                return
+            self._sleepers.add(woken)
             self._asleep += 1
+            self._cond.notify_all()
             heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
             self._cond.notify_all()
         woken.wait()
@@ -141,6 +149,20 @@ class VirtualClock:
 
     # test controls --------------------------------------------------------
 
+    def close(self) -> None:
+        """End the simulation: wake every sleeper now; later sleeps return at once.
+
+        Call it before stopping a tree in which a simulated call may still be
+        hanging, or the stop waits for a hang that time will never end.
+        """
+        with self._cond:
+            self._closed = True
+            sleepers, self._sleepers = self._sleepers, set()
+            self._asleep -= len(sleepers)
+            self._heap.clear()
+        for woken in sleepers:
+            woken.set()
+
     def advance(self, seconds: float) -> None:
         """Move time forward, firing due timers in order and letting actors settle."""
         if seconds < 0:
@@ -178,6 +200,21 @@ class VirtualClock:
                 raise SettleTimeout(
                     f"actors still busy after {self._settle_timeout} s real time: {busy}"
                 )
+
+    def sleepers(self) -> int:
+        """How many threads are blocked in :meth:`sleep` now."""
+        with self._cond:
+            return self._asleep
+
+    def wait_for_sleepers(self, count: int = 1) -> None:
+        """Wait (real time) until ``count`` threads are blocked in :meth:`sleep`.
+
+        For tests that start a call on another thread which should hang on
+        simulated time: wait for it to be hanging before advancing.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._asleep >= count, timeout=self._settle_timeout):
+                raise SettleTimeout(f"{self._asleep} thread(s) asleep, expected {count}")
 
     def pending_timers(self) -> list[float]:
         """Due times (monotonic seconds) of the timers not yet fired."""

@@ -1,0 +1,339 @@
+"""SessionActor: the only owner of one terminal connection.
+
+Every MetaTrader 5 call of an account happens on this actor's thread: the
+module is a process-wide singleton and not documented thread-safe. The actor
+keeps a local view of the breaker (pushed by the BreakerActor), so a guarded
+request costs one actor hop; it tells the breaker each outcome afterwards.
+
+A connection loss it cannot mend in place (one shutdown + initialize) makes
+the actor fail; its supervisor restarts it after the backoff delay and
+``on_start`` connects again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+import pykka
+
+from mt5guard.actors import _session_ops as ops
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock
+from mt5guard.config import AccountConfig
+from mt5guard.errors import (
+    MT5CircuitBreakerOpen,
+    MT5ConnectionError,
+    MT5Error,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5Unavailable,
+)
+from mt5guard.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    CallFailed,
+    CallRejected,
+    CallSucceeded,
+    Connect,
+    Disconnect,
+    GetAccountInfo,
+    GetOrders,
+    GetPositions,
+    GetPrice,
+    PlaceOrder,
+    ProbeResult,
+    Reconnect,
+    RunProbe,
+    SessionConnected,
+    SessionDisconnected,
+    SubscribeBreaker,
+    TrialsGranted,
+)
+from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.terminal import Terminal
+
+__all__ = ["SessionActor"]
+
+_log = logging.getLogger("mt5guard.session")
+
+
+class SessionLost(Exception):
+    """The connection is gone and could not be mended in place: restart me."""
+
+
+class SessionActor(pykka.ThreadingActor):
+    def __init__(
+        self,
+        account: AccountConfig,
+        terminal: Terminal,
+        clock: Clock,
+        bus: EventBus,
+        breaker: ChildHandle,
+        journal: ops.OrderJournal,
+        *,
+        max_tick_age: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.account = account
+        self._terminal = terminal
+        self._clock = clock
+        self._bus = bus
+        self._breaker = breaker
+        self._journal = journal
+        self._max_tick_age = max_tick_age
+        self._state = BreakerState.CLOSED
+        self._epoch: int | None = None
+        self._retry_at: Any = None
+        self._trials = 0
+        self._connected = False
+        self._selected: set[str] = set()
+        self._ops = ops.TerminalOps(terminal, clock, account)
+
+    def __str__(self) -> str:
+        return f"SessionActor {self.account.name}"
+
+    # lifecycle -------------------------------------------------------------
+
+    def on_start(self) -> None:
+        try:
+            self._breaker.tell(SubscribeBreaker(self.actor_ref))
+        except ChildUnavailable:
+            pass  # the breaker restarts first (rest_for_one) and so do we
+        self._connect_or_fail()
+        for entry in self._journal.unresolved():
+            self._ops.reconcile_entry(entry, self._bus)
+
+    def on_stop(self) -> None:
+        self._shutdown("session stopped")
+
+    def on_failure(self, *_exc_info: Any) -> None:
+        self._shutdown("session failed")
+
+    def _actor_loop_teardown(self) -> None:
+        # pykka drops queued tells when an actor ends; our requests carry their
+        # own reply futures, so answer them instead of leaving callers waiting.
+        while True:
+            try:
+                envelope = self.actor_inbox.get_nowait()  # type: ignore[attr-defined]
+            except queue.Empty:
+                break
+            reply = getattr(envelope.message, "reply_to", None)
+            if isinstance(reply, Future):
+                _complete(reply, MT5Unavailable(
+                    operation=_operation(envelope.message),
+                    detail="the session ended before handling this request; it restarts "
+                           "after its backoff delay",
+                ))  # fmt: skip
+        super()._actor_loop_teardown()
+
+    # messages --------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, BreakerStateChanged):
+            self._state, self._epoch = message.new, message.epoch
+            self._retry_at, self._trials = message.retry_at, message.trials
+        elif isinstance(message, TrialsGranted):
+            if message.epoch == self._epoch:
+                self._trials += message.trials
+        elif isinstance(message, GetPrice):
+            self._guarded(message, "get_price", lambda: self._ops.price(message.symbol))
+        elif isinstance(message, GetAccountInfo):
+            self._guarded(message, "get_account_info", self._ops.account_info)
+        elif isinstance(message, GetPositions):
+            self._guarded(message, "positions", lambda: self._ops.positions(message.symbol))
+        elif isinstance(message, GetOrders):
+            self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
+        elif isinstance(message, PlaceOrder):
+            self._place_order(message)
+        elif isinstance(message, RunProbe):
+            self._probe(message)
+        elif isinstance(message, Connect):
+            self._guarded(message, "connect", self._ensure_connected, reconnect=False)
+        elif isinstance(message, Reconnect):
+            self._guarded(message, "reconnect", self._reconnect, reconnect=False)
+        elif isinstance(message, Disconnect):
+            self._shutdown("disconnect requested")
+            _complete(message.reply_to, None)
+        else:
+            return super().on_receive(message)
+        return None
+
+    # guarded calls ----------------------------------------------------------
+
+    def _admit(self, operation: str) -> MT5Error | None:
+        """The local breaker check: no terminal call and no extra hop while OPEN."""
+        if self._state is BreakerState.OPEN or (
+            self._state is BreakerState.HALF_OPEN and self._trials <= 0
+        ):
+            self._breaker_tell(CallRejected())
+            detail = "trial in progress" if self._state is BreakerState.HALF_OPEN else ""
+            return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
+                                         detail=detail)  # fmt: skip
+        if self._state is BreakerState.HALF_OPEN:
+            self._trials -= 1
+        return None
+
+    def _guarded(
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True
+    ) -> None:
+        reply: Future[Any] = message.reply_to
+        if message.deadline is not None and self._clock.monotonic() > message.deadline:
+            _complete(reply, MT5TimeoutError(
+                operation=operation, detail="the request waited past its deadline in the queue"
+            ))  # fmt: skip
+            return
+        rejected = self._admit(operation)
+        if rejected is not None:
+            _complete(reply, rejected)
+            return
+        started = self._clock.monotonic()
+        try:
+            if not self._connected and reconnect:
+                self._ensure_connected()
+            result = call()
+        except MT5ConnectionError as err:
+            self._report(operation, started, err)
+            if reconnect and self._mend():
+                self._retry_once(reply, operation, call)
+                return
+            _complete(reply, err)
+            if reconnect:
+                raise SessionLost(str(err)) from err
+            return
+        except MT5Error as err:
+            self._report(operation, started, err)
+            _complete(reply, err)
+            return
+        except Exception as exc:
+            _complete(reply, MT5StateError(operation=operation, detail=f"terminal raised {exc!r}"))
+            raise
+        self._report(operation, started, None)
+        _complete(reply, result)
+
+    def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any]) -> None:
+        """After an in-place reconnect, read-only calls are tried once more."""
+        started = self._clock.monotonic()
+        try:
+            result = call()
+        except MT5Error as err:
+            self._report(operation, started, err)
+            _complete(reply, err)
+            return
+        self._report(operation, started, None)
+        _complete(reply, result)
+
+    def _report(self, operation: str, started: float, error: MT5Error | None) -> None:
+        latency_ms = (self._clock.monotonic() - started) * 1000.0
+        if error is not None and error.counts_for_breaker:
+            code = error.code
+            self._breaker_tell(CallFailed(self._epoch, operation, error.kind, code, latency_ms))
+        else:
+            self._breaker_tell(CallSucceeded(self._epoch, operation, latency_ms))
+
+    def _breaker_tell(self, message: Any) -> None:
+        try:
+            self._breaker.tell(message)
+        except ChildUnavailable:
+            pass  # a breaker restarting takes us down with it (rest_for_one)
+
+    # orders -----------------------------------------------------------------
+
+    def _place_order(self, message: PlaceOrder) -> None:
+        order = message.order
+        known = self._journal.get(order.client_order_id)
+        if known is not None:  # a retry: never send the same client order id twice
+            _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
+            return
+        self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,
+                                                                     self._bus))  # fmt: skip
+
+    # health probe -----------------------------------------------------------
+
+    def _probe(self, message: RunProbe) -> None:
+        if self._admit("probe") is not None:
+            skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
+                                  "circuit breaker open", skipped=True)  # fmt: skip
+            _tell(message.reply_to, skipped)
+            return
+        started = self._clock.monotonic()
+        result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+        if error is not None and isinstance(error, MT5ConnectionError) and self._mend():
+            result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+        self._report("probe", started, error)
+        _tell(message.reply_to, result)
+        if error is not None and isinstance(error, MT5ConnectionError):
+            raise SessionLost(str(error))
+
+    # connection ---------------------------------------------------------------
+
+    def _connect_or_fail(self) -> None:
+        started = self._clock.monotonic()
+        try:
+            self._ensure_connected()
+        except MT5Error as err:
+            self._report("connect", started, err)
+            self._shutdown(f"connect failed: {err}")
+            raise
+        self._report("connect", started, None)
+
+    def _ensure_connected(self) -> None:
+        if self._connected:
+            return
+        self._ops.connect()
+        self._connected = True
+        terminal_account = self.account.terminal
+        self._bus.publish(SessionConnected(self.account.name, terminal_account.login,
+                                           terminal_account.server, self._clock.now()))  # fmt: skip
+
+    def _reconnect(self) -> None:
+        self._shutdown("reconnect requested")
+        self._ensure_connected()
+
+    def _mend(self) -> bool:
+        """One in-place reconnect (shutdown + initialize); False if it failed."""
+        self._shutdown("connection lost")
+        try:
+            self._ensure_connected()
+        except MT5Error as err:
+            _log.warning("session %s: reconnect in place failed: %s", self.account.name, err)
+            return False
+        return True
+
+    def _shutdown(self, reason: str) -> None:
+        was_connected, self._connected = self._connected, False
+        try:
+            self._terminal.shutdown()
+        except Exception:
+            _log.exception("session %s: terminal shutdown failed", self.account.name)
+        if was_connected:
+            self._bus.publish(SessionDisconnected(self.account.name, reason, self._clock.now()))
+
+
+def _complete(reply: Future[Any], outcome: Any) -> None:
+    """Answer a request; a caller that gave up (cancelled) is not an error here."""
+    try:
+        if isinstance(outcome, BaseException):
+            reply.set_exception(outcome)
+        else:
+            reply.set_result(outcome)
+    except InvalidStateError:
+        pass
+
+
+def _tell(target: Any, message: ProbeResult) -> None:
+    try:
+        target.tell(message)
+    except pykka.ActorDeadError:
+        pass
+
+
+def _operation(message: Any) -> str:
+    return {
+        "GetPrice": "get_price", "GetAccountInfo": "get_account_info", "GetPositions": "positions",
+        "GetOrders": "orders", "PlaceOrder": "place_order", "Connect": "connect",
+        "Disconnect": "disconnect", "Reconnect": "reconnect",
+    }.get(type(message).__name__, type(message).__name__)  # fmt: skip

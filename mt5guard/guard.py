@@ -1,0 +1,185 @@
+"""Building and starting the whole tree from a :class:`~mt5guard.config.Config`.
+
+::
+
+    RootSupervisor "root" (one_for_one)
+    └── Supervisor "account:<name>" (rest_for_one)
+        ├── BreakerActor      its state survives session restarts
+        ├── SessionActor      the only owner of the terminal
+        └── HealthProbeActor  probes through the session
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pykka
+
+from mt5guard.actors.breaker import BreakerActor
+from mt5guard.actors.health import HealthProbeActor
+from mt5guard.actors.orders import OrderJournal
+from mt5guard.actors.session import SessionActor
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock, SystemClock
+from mt5guard.config import AccountConfig, Config
+from mt5guard.session import Session
+from mt5guard.status import StatusBoard
+from mt5guard.supervision import Backoff, ChildSpec, Strategy, Supervisor, SupervisorGaveUp
+from mt5guard.terminal import Terminal, make_terminal
+
+__all__ = ["Guard", "start"]
+
+_log = logging.getLogger("mt5guard")
+
+
+class Guard:
+    """A running mt5guard tree.
+
+    ``sessions`` maps account names to their :class:`Session` facades.
+    :meth:`stop` stops the tree's own actors only (children in reverse
+    order, terminals shut down); a host's actors are never touched.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        bus: EventBus,
+        sessions: dict[str, Session],
+        terminals: dict[str, Terminal],
+        board: StatusBoard,
+        owns_clock: bool,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.bus = bus
+        self.sessions: Mapping[str, Session] = sessions
+        self.terminals: Mapping[str, Terminal] = terminals
+        self.status = board
+        self._owns_clock = owns_clock
+        self._root: pykka.ActorRef[Any] | None = None
+        self._gave_up = threading.Event()
+        self.gave_up_event: SupervisorGaveUp | None = None
+
+    def __repr__(self) -> str:
+        return f"<Guard accounts={sorted(self.sessions)}>"
+
+    def session(self, account: str) -> Session:
+        try:
+            return self.sessions[account]
+        except KeyError:
+            known = ", ".join(sorted(self.sessions))
+            raise KeyError(f"no account named {account!r}; configured: {known}") from None
+
+    @property
+    def running(self) -> bool:
+        return self._root is not None and self._root.is_alive()
+
+    def wait_gave_up(self, timeout: float | None = None) -> bool:
+        """Block until the root supervisor gives up (real seconds); True if it did."""
+        return self._gave_up.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop every actor of this tree, in reverse start order. Idempotent."""
+        root, self._root = self._root, None
+        if root is not None:
+            try:
+                root.stop(block=True)
+            except pykka.ActorDeadError:
+                pass
+        if self._owns_clock and isinstance(self.clock, SystemClock):
+            self.clock.close()
+
+    def _on_give_up(self, event: SupervisorGaveUp) -> None:
+        self.gave_up_event = event
+        self._gave_up.set()
+
+
+def account_tree(
+    account: AccountConfig, config: Config, clock: Clock, bus: EventBus, terminal: Terminal
+) -> tuple[ChildSpec, Session]:
+    """The account supervisor's spec and the facade that reaches into it."""
+    name = account.name
+    journal = OrderJournal()
+    breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus))
+    session = ChildSpec(
+        "session",
+        lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
+                             max_tick_age=config.health.max_tick_age),  # fmt: skip
+    )
+    health = ChildSpec(
+        "health",
+        lambda: HealthProbeActor(name, account.probe_symbol, config.health, clock, bus,
+                                 session.handle, breaker.handle),  # fmt: skip
+    )
+    sup = config.supervision
+    supervisor_name = f"account:{name}"
+    spec = ChildSpec(
+        supervisor_name,
+        lambda: Supervisor(
+            supervisor_name, [breaker, session, health], clock=clock,
+            strategy=Strategy.REST_FOR_ONE, backoff=_backoff(config), bus=bus,
+            max_restarts=sup.max_restarts, period=sup.period,
+        ),  # fmt: skip
+    )
+    for child in (breaker, session, health):
+        child.handle.parent = spec.handle
+    facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
+                     clock=clock, bus=bus, request_timeout=account.request_timeout)  # fmt: skip
+    return spec, facade
+
+
+def start(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    bus: EventBus | None = None,
+    terminals: Mapping[str, Terminal] | None = None,
+    on_give_up: Callable[[SupervisorGaveUp], None] | None = None,
+) -> Guard:
+    """Start the supervision tree for every account in ``config``.
+
+    Safe to call from inside a host pykka actor: it starts only its own
+    actors, installs no signal handler and configures no logging.
+    ``terminals`` overrides the terminal per account name (tests pass
+    scripted simulated terminals); the rest are built from the config.
+    ``on_give_up`` runs (on a supervisor thread) if the root supervisor
+    exceeds its restart intensity; the tree is stopped by then.
+    """
+    owns_clock = clock is None
+    clock = clock or SystemClock()
+    bus = bus or EventBus()
+    board = StatusBoard(clock)
+    bus.subscribe(board)
+    built = dict(terminals or {})
+    specs: list[ChildSpec] = []
+    sessions: dict[str, Session] = {}
+    for account in config.accounts:
+        terminal = built.get(account.name) or make_terminal(account.terminal, clock)
+        built[account.name] = terminal
+        spec, facade = account_tree(account, config, clock, bus, terminal)
+        specs.append(spec)
+        sessions[account.name] = facade
+        board.expect(account.name)
+    guard = Guard(config, clock, bus, sessions, built, board, owns_clock)
+
+    def gave_up(event: SupervisorGaveUp) -> None:
+        guard._on_give_up(event)
+        if on_give_up is not None:
+            on_give_up(event)
+
+    sup = config.supervision
+    guard._root = Supervisor.start(
+        "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
+        max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
+    )  # fmt: skip
+    return guard
+
+
+def _backoff(config: Config) -> Backoff:
+    b = config.supervision.backoff
+    return Backoff(initial=b.initial, maximum=b.maximum, multiplier=b.multiplier,
+                   jitter=b.jitter, reset_after=b.reset_after)  # fmt: skip

@@ -1,0 +1,418 @@
+"""The protocol: every message the actors exchange, grouped by receiver.
+
+All messages are frozen attrs classes with slots, compared by value. A reply
+channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
+receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
+it is excluded from equality. Times are the clock's wall time (UTC);
+``deadline`` values are the clock's monotonic seconds; latencies are in
+milliseconds.
+
+Reading order: requests to the SessionActor, outcomes to the BreakerActor,
+probe traffic for the HealthProbeActor, then the events everybody may
+subscribe to (breaker, health, session, supervision).
+"""
+
+from __future__ import annotations
+
+import enum
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from mt5guard.supervision.events import (
+    ChildExited,
+    ChildFailed,
+    ChildStarted,
+    RestartScheduled,
+    SupervisorGaveUp,
+    SupervisorStopped,
+)
+
+__all__ = [
+    "BreakerSnapshot",
+    "BreakerState",
+    "BreakerStateChanged",
+    "CallFailed",
+    "CallRejected",
+    "CallSucceeded",
+    "ChildExited",
+    "ChildFailed",
+    "ChildStarted",
+    "Connect",
+    "Disconnect",
+    "ForceOpen",
+    "GetAccountInfo",
+    "GetBreakerSnapshot",
+    "GetOrders",
+    "GetPositions",
+    "GetPrice",
+    "GetHealth",
+    "HealthChanged",
+    "HealthReport",
+    "HealthStatus",
+    "OrderOutcome",
+    "OrderReconciled",
+    "OrderRequest",
+    "PlaceOrder",
+    "ProbeRecorded",
+    "ProbeResult",
+    "Reconnect",
+    "ResetBreaker",
+    "RequestCompleted",
+    "RestartScheduled",
+    "RunProbe",
+    "SessionConnected",
+    "SessionDisconnected",
+    "SetBreakerEnabled",
+    "Side",
+    "SubscribeBreaker",
+    "SubscribeHealth",
+    "SupervisorGaveUp",
+    "SupervisorStopped",
+    "TrialsGranted",
+]
+
+def _reply() -> Any:
+    return attrs.field(eq=False, repr=False, kw_only=True)
+
+
+# --- to the SessionActor: requests (from the Session facade) ---------------
+
+
+@attrs.frozen
+class Connect:
+    """Connect now if not connected (initialize + login)."""
+
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class Disconnect:
+    """Shut the terminal connection down; the session stays up, disconnected."""
+
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class Reconnect:
+    """Shut down and connect again in place."""
+
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class GetAccountInfo:
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class GetPrice:
+    """The latest tick for ``symbol`` (selected in Market Watch on demand)."""
+
+    symbol: str
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class GetPositions:
+    symbol: str | None = None
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class GetOrders:
+    symbol: str | None = None
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+class Side(enum.Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@attrs.frozen
+class OrderRequest:
+    """A validated market order. ``client_order_id`` makes it idempotent:
+    the session never sends two orders with the same id."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    volume: float
+    """Lots."""
+    sl: float = 0.0
+    tp: float = 0.0
+    deviation: int = 20
+    """Points of slippage accepted."""
+    magic: int = 0
+    comment: str = ""
+    position: int = 0
+    """Ticket of the position this order closes, 0 to open a new one."""
+
+
+@attrs.frozen
+class PlaceOrder:
+    order: OrderRequest
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class OrderOutcome:
+    """What happened to an order, as the terminal reports it."""
+
+    client_order_id: str
+    retcode: int
+    order: int
+    deal: int
+    volume: float
+    price: float
+    comment: str
+    reconciled: bool = False
+    """True when the reply was lost and this was read back from orders/deals."""
+
+
+# --- to the SessionActor: from the HealthProbeActor -----------------------
+
+
+@attrs.frozen
+class RunProbe:
+    """Probe the terminal: terminal_info, account_info, one tick of ``symbol``.
+
+    The session replies by telling ``ProbeResult`` to ``reply_to`` (an actor
+    ref), tagged with ``seq``.
+    """
+
+    symbol: str
+    seq: int
+    reply_to: Any = _reply()
+
+
+@attrs.frozen
+class ProbeResult:
+    """One health probe. ``latency_ms`` covers the three terminal calls."""
+
+    seq: int
+    connection_ok: bool
+    auth_ok: bool
+    data_feed_ok: bool
+    latency_ms: float
+    at: datetime
+    error: str | None = None
+    skipped: bool = False
+    """The session did not probe (breaker OPEN or trial in use): not a result."""
+
+
+# --- to the HealthProbeActor ---------------------------------------------
+
+
+@attrs.frozen
+class GetHealth:
+    """Reply with a :class:`HealthReport`."""
+
+    reply_to: Future[Any] = _reply()
+
+
+@attrs.frozen
+class SubscribeHealth:
+    """Receive ``HealthChanged``: current statuses first, then only changes."""
+
+    subscriber: Any = attrs.field(eq=False)
+
+
+# --- to the BreakerActor -------------------------------------------------
+
+
+@attrs.frozen
+class CallSucceeded:
+    """A terminal call answered (a business rejection also proves liveness)."""
+
+    epoch: int | None
+    operation: str
+    latency_ms: float
+
+
+@attrs.frozen
+class CallFailed:
+    """A terminal call failed in a way that counts against the breaker."""
+
+    epoch: int | None
+    operation: str
+    error_kind: str
+    code: int | None
+    latency_ms: float
+
+
+@attrs.frozen
+class CallRejected:
+    """The session rejected a call locally because the breaker is open."""
+
+
+@attrs.frozen
+class SubscribeBreaker:
+    """Receive ``BreakerStateChanged`` (current state first) and ``TrialsGranted``.
+
+    ``subscriber`` is an actor ref (told) or a callable (called on the
+    breaker's thread).
+    """
+
+    subscriber: Any = attrs.field(eq=False)
+
+
+@attrs.frozen
+class ForceOpen:
+    reason: str = "forced open by operator"
+
+
+@attrs.frozen
+class ResetBreaker:
+    """Back to CLOSED with counters of the current window cleared."""
+
+
+@attrs.frozen
+class SetBreakerEnabled:
+    """``enabled=False`` lets every call through (state shown as DISABLED)."""
+
+    enabled: bool
+
+
+@attrs.frozen
+class GetBreakerSnapshot:
+    reply_to: Future[Any] = _reply()
+
+
+# --- events (published on the bus; some also told to the SessionActor) ---
+
+
+class BreakerState(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+    DISABLED = "disabled"
+
+
+@attrs.frozen
+class BreakerStateChanged:
+    """A breaker transition. ``old is None`` for the snapshot a new subscriber gets."""
+
+    account: str
+    old: BreakerState | None
+    new: BreakerState
+    reason: str
+    at: datetime
+    epoch: int
+    """Bumped on every transition; outcomes carry it so stale ones are ignored."""
+    retry_at: datetime | None = None
+    """While OPEN: when HALF_OPEN begins."""
+    trials: int = 0
+    """While HALF_OPEN: how many trial calls the session may let through."""
+
+
+@attrs.frozen
+class TrialsGranted:
+    """HALF_OPEN needs more successes: the session may let ``trials`` more through."""
+
+    epoch: int
+    trials: int
+
+
+@attrs.frozen
+class BreakerSnapshot:
+    account: str
+    state: BreakerState
+    epoch: int
+    consecutive_failures: int
+    calls: int
+    failures: int
+    rejections: int
+    transitions: int
+    open_duration: float
+    """Seconds the next (or current) OPEN lasts."""
+    retry_at: datetime | None
+
+
+class HealthStatus(enum.Enum):
+    UNKNOWN = "UNKNOWN"
+    SERVING = "SERVING"
+    NOT_SERVING = "NOT_SERVING"
+    OUT_OF_SERVICE = "OUT_OF_SERVICE"
+
+
+@attrs.frozen
+class HealthChanged:
+    """A component's status changed (``old is None``: snapshot for a new subscriber).
+
+    ``component`` is ``overall``, ``connection``, ``auth`` or ``data_feed``.
+    """
+
+    account: str
+    component: str
+    old: HealthStatus | None
+    new: HealthStatus
+    reason: str
+    at: datetime
+
+
+@attrs.frozen
+class HealthReport:
+    """An account's health as its HealthProbeActor sees it now."""
+
+    account: str
+    overall: HealthStatus
+    components: tuple[tuple[str, HealthStatus], ...]
+    breaker: BreakerState
+    last_probe: ProbeResult | None
+    at: datetime
+
+
+@attrs.frozen
+class SessionConnected:
+    account: str
+    login: int
+    server: str
+    at: datetime
+
+
+@attrs.frozen
+class SessionDisconnected:
+    account: str
+    reason: str
+    at: datetime
+
+
+@attrs.frozen
+class OrderReconciled:
+    """An order whose reply was lost, read back from the terminal."""
+
+    account: str
+    client_order_id: str
+    outcome: str
+    """``executed``, ``pending`` or ``unknown``."""
+    at: datetime
+
+
+@attrs.frozen
+class ProbeRecorded:
+    """A probe result, as the HealthProbeActor counted it."""
+
+    account: str
+    result: ProbeResult
+
+
+@attrs.frozen
+class RequestCompleted:
+    """A facade request finished. ``outcome`` is ``ok`` or the error kind."""
+
+    account: str
+    operation: str
+    outcome: str
+    latency_ms: float

@@ -1,0 +1,334 @@
+"""The Session facade: the thread-safe, awaitable entry point to one account."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock
+from mt5guard.errors import MT5Error, MT5StateError, MT5TimeoutError, MT5Unavailable, MT5ValidationError
+from mt5guard.messages import (
+    BreakerSnapshot,
+    Connect,
+    Disconnect,
+    ForceOpen,
+    GetAccountInfo,
+    GetBreakerSnapshot,
+    GetHealth,
+    GetOrders,
+    GetPositions,
+    GetPrice,
+    HealthReport,
+    OrderOutcome,
+    OrderRequest,
+    PlaceOrder,
+    Reconnect,
+    RequestCompleted,
+    ResetBreaker,
+    SetBreakerEnabled,
+    Side,
+)
+from mt5guard.supervision import ChildHandle, ChildUnavailable
+
+__all__ = ["AsyncSession", "Session"]
+
+Future = concurrent.futures.Future
+
+
+class Session:
+    """One account, from any thread.
+
+    Every method sends one message to the account's SessionActor and waits
+    for its reply at most ``request_timeout`` real seconds. Failures are
+    always an :class:`~mt5guard.errors.MT5Error`: while the session is being
+    restarted the call fails at once with :class:`MT5Unavailable`, which
+    says when the next attempt is. ``session.aio`` offers the same calls as
+    coroutines for asyncio code.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        *,
+        session: ChildHandle,
+        breaker: ChildHandle,
+        health: ChildHandle,
+        clock: Clock,
+        bus: EventBus,
+        request_timeout: float = 70.0,
+    ) -> None:
+        self.account = account
+        self._session = session
+        self._breaker = breaker
+        self._health = health
+        self._clock = clock
+        self._bus = bus
+        self._timeout = request_timeout
+        self.aio = AsyncSession(self)
+
+    def __repr__(self) -> str:
+        return f"<Session {self.account}>"
+
+    # connection -------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect now if the session is up but disconnected."""
+        self._wait(*self._submit("connect", lambda r, d: Connect(reply_to=r, deadline=d)))
+
+    def disconnect(self) -> None:
+        """Shut the terminal connection; the next request reconnects."""
+        self._wait(*self._submit("disconnect", lambda r, d: Disconnect(reply_to=r, deadline=d)))
+
+    def reconnect(self) -> None:
+        """Shut down and connect again in place."""
+        self._wait(*self._submit("reconnect", lambda r, d: Reconnect(reply_to=r, deadline=d)))
+
+    # reads ------------------------------------------------------------------
+
+    def get_account_info(self) -> Any:
+        """The terminal's ``AccountInfo`` named tuple."""
+        return self._wait(*self._account_info())
+
+    def get_price(self, symbol: str) -> Any:
+        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms)."""
+        return self._wait(*self._price(symbol))
+
+    def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
+        """Open positions, optionally of one symbol; empty when there are none."""
+        result: tuple[Any, ...] = self._wait(*self._positions(symbol))
+        return result
+
+    def orders(self, symbol: str | None = None) -> tuple[Any, ...]:
+        """Pending orders, optionally of one symbol."""
+        result: tuple[Any, ...] = self._wait(*self._orders(symbol))
+        return result
+
+    # trading ----------------------------------------------------------------
+
+    def place_order(
+        self,
+        symbol: str,
+        side: str | Side,
+        volume: float,
+        *,
+        sl: float = 0.0,
+        tp: float = 0.0,
+        deviation: int = 20,
+        magic: int = 0,
+        comment: str = "",
+        position: int = 0,
+        client_order_id: str | None = None,
+    ) -> OrderOutcome:
+        """Send a market order; ``volume`` in lots, ``deviation`` in points.
+
+        Pass your own ``client_order_id`` to make retries safe: an id the
+        session has seen is never sent again; the earlier outcome is returned
+        (read back from the terminal if its reply was lost), or
+        :class:`~mt5guard.errors.MT5OrderOutcomeUnknown`.
+        """
+        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
+                            magic=magic, comment=comment, position=position,
+                            client_order_id=client_order_id)  # fmt: skip
+        result: OrderOutcome = self._wait(*self._place(order))
+        return result
+
+    # supervision views --------------------------------------------------------
+
+    def health(self) -> HealthReport:
+        """The account's health as the HealthProbeActor sees it."""
+        return self._wait(*self._ask(self._health, "health", lambda r: GetHealth(reply_to=r)))
+
+    def breaker_state(self) -> BreakerSnapshot:
+        """The breaker's state and counters."""
+        return self._wait(
+            *self._ask(self._breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
+        )
+
+    def force_open(self, reason: str = "forced open by operator") -> None:
+        """Open the breaker until :meth:`reset_breaker`."""
+        self._tell(self._breaker, "force_open", ForceOpen(reason))
+
+    def reset_breaker(self) -> None:
+        self._tell(self._breaker, "reset_breaker", ResetBreaker())
+
+    def set_breaker_enabled(self, enabled: bool) -> None:
+        """``False`` lets every call through whatever happens."""
+        self._tell(self._breaker, "set_breaker_enabled", SetBreakerEnabled(enabled))
+
+    # plumbing shared with AsyncSession -------------------------------------------
+
+    def _account_info(self) -> tuple[str, Future[Any], float]:
+        return self._submit("get_account_info", lambda r, d: GetAccountInfo(reply_to=r, deadline=d))
+
+    def _price(self, symbol: str) -> tuple[str, Future[Any], float]:
+        _require_symbol(symbol)
+        return self._submit("get_price", lambda r, d: GetPrice(symbol, reply_to=r, deadline=d))
+
+    def _positions(self, symbol: str | None) -> tuple[str, Future[Any], float]:
+        if symbol is not None:
+            _require_symbol(symbol)
+        return self._submit("positions", lambda r, d: GetPositions(symbol, reply_to=r, deadline=d))
+
+    def _orders(self, symbol: str | None) -> tuple[str, Future[Any], float]:
+        if symbol is not None:
+            _require_symbol(symbol)
+        return self._submit("orders", lambda r, d: GetOrders(symbol, reply_to=r, deadline=d))
+
+    def _place(self, order: OrderRequest) -> tuple[str, Future[Any], float]:
+        return self._submit("place_order", lambda r, d: PlaceOrder(order, reply_to=r, deadline=d))
+
+    def _submit(
+        self, operation: str, make: Callable[[Future[Any], float], Any]
+    ) -> tuple[str, Future[Any], float]:
+        started = self._clock.monotonic()
+        reply: Future[Any] = Future()
+        try:
+            self._session.tell(make(reply, started + self._timeout))
+        except ChildUnavailable as exc:
+            reply.set_exception(_unavailable(operation, exc))
+        return operation, reply, started
+
+    def _ask(
+        self, handle: ChildHandle, operation: str, make: Callable[[Future[Any]], Any]
+    ) -> tuple[str, Future[Any], float]:
+        reply: Future[Any] = Future()
+        try:
+            handle.tell(make(reply))
+        except ChildUnavailable as exc:
+            reply.set_exception(_unavailable(operation, exc))
+        return operation, reply, self._clock.monotonic()
+
+    def _tell(self, handle: ChildHandle, operation: str, message: Any) -> None:
+        try:
+            handle.tell(message)
+        except ChildUnavailable as exc:
+            raise _unavailable(operation, exc) from None
+
+    def _wait(self, operation: str, reply: Future[Any], started: float) -> Any:
+        concurrent.futures.wait([reply], timeout=self._timeout)
+        return self._outcome(operation, reply, started)
+
+    def _outcome(self, operation: str, reply: Future[Any], started: float) -> Any:
+        """The reply's value or typed error; a reply still missing is a timeout."""
+        if not reply.done():
+            error: MT5Error = MT5TimeoutError(
+                operation=operation, detail=f"no reply within {self._timeout:g} s"
+            )
+            self._record(operation, error.kind, started)
+            raise error
+        exc = reply.exception()
+        if exc is None:
+            self._record(operation, "ok", started)
+            return reply.result()
+        if isinstance(exc, MT5Error):
+            self._record(operation, exc.kind, started)
+            raise exc
+        self._record(operation, "state", started)  # an actor bug must still reach the caller typed
+        raise MT5StateError(operation=operation, detail=f"internal error {exc!r}") from exc
+
+    def _record(self, operation: str, outcome: str, started: float) -> None:
+        latency_ms = (self._clock.monotonic() - started) * 1000.0
+        self._bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
+
+
+class AsyncSession:
+    """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
+
+    Nothing blocks the event loop: the reply future is bridged with
+    :func:`asyncio.wrap_future`.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    async def _await(self, operation: str, reply: Future[Any], started: float) -> Any:
+        waiter = asyncio.shield(asyncio.wrap_future(reply))
+        try:
+            await asyncio.wait_for(waiter, timeout=self._s._timeout)
+        except TimeoutError:
+            pass  # _outcome reports the missing reply as MT5TimeoutError
+        except Exception:  # noqa: S110 - re-read from the reply, typed, by _outcome
+            pass
+        return self._s._outcome(operation, reply, started)
+
+    async def get_account_info(self) -> Any:
+        return await self._await(*self._s._account_info())
+
+    async def get_price(self, symbol: str) -> Any:
+        return await self._await(*self._s._price(symbol))
+
+    async def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
+        result: tuple[Any, ...] = await self._await(*self._s._positions(symbol))
+        return result
+
+    async def orders(self, symbol: str | None = None) -> tuple[Any, ...]:
+        result: tuple[Any, ...] = await self._await(*self._s._orders(symbol))
+        return result
+
+    async def place_order(self, symbol: str, side: str | Side, volume: float, **kw: Any) -> OrderOutcome:
+        order = build_order(symbol, side, volume, **kw)
+        result: OrderOutcome = await self._await(*self._s._place(order))
+        return result
+
+    async def health(self) -> HealthReport:
+        return await self._await(
+            *self._s._ask(self._s._health, "health", lambda r: GetHealth(reply_to=r))
+        )
+
+
+def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
+    return MT5Unavailable(operation=operation, retry_at=exc.retry_at,
+                          detail=f"session {exc.reason}")  # fmt: skip
+
+
+def _require_symbol(symbol: object) -> None:
+    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 64:
+        raise MT5ValidationError(operation="request", field="symbol",
+                                 detail=f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}")  # fmt: skip
+
+
+def build_order(
+    symbol: str,
+    side: str | Side,
+    volume: float,
+    *,
+    sl: float = 0.0,
+    tp: float = 0.0,
+    deviation: int = 20,
+    magic: int = 0,
+    comment: str = "",
+    position: int = 0,
+    client_order_id: str | None = None,
+) -> OrderRequest:
+    """Validate order arguments before anything is sent; errors name the field."""
+    _require_symbol(symbol)
+
+    def bad(field: str, fix: str) -> MT5ValidationError:
+        return MT5ValidationError(operation="place_order", field=field, detail=fix)
+
+    try:
+        side = Side(side.lower()) if isinstance(side, str) else Side(side)
+    except ValueError:
+        raise bad("side", f"side must be 'buy' or 'sell', got {side!r}") from None
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not math.isfinite(volume) or volume <= 0:
+        raise bad("volume", f"volume must be a positive number of lots, got {volume!r}")
+    for name, value in (("sl", sl), ("tp", tp)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise bad(name, f"{name} must be a price >= 0 (0 = none), got {value!r}")
+    for name, value in (("deviation", deviation), ("magic", magic), ("position", position)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad(name, f"{name} must be a whole number >= 0, got {value!r}")
+    if not isinstance(comment, str) or len(comment) > 31:
+        raise bad("comment", "comment must be text of at most 31 characters; it is cut to "
+                  "fit after the client order id MT5 keeps in the same field")  # fmt: skip
+    if client_order_id is None:
+        client_order_id = uuid.uuid4().hex[:12]
+    elif not isinstance(client_order_id, str) or not client_order_id.isalnum() or len(client_order_id) > 20:
+        raise bad("client_order_id", "client_order_id must be 1-20 letters or digits")
+    return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
+                        deviation, magic, comment, position)  # fmt: skip
