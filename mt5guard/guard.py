@@ -139,6 +139,7 @@ def start(
     bus: EventBus | None = None,
     terminals: Mapping[str, Terminal] | None = None,
     on_give_up: Callable[[SupervisorGaveUp], None] | None = None,
+    start_timeout: float = 10.0,
 ) -> Guard:
     """Start the supervision tree for every account in ``config``.
 
@@ -148,6 +149,10 @@ def start(
     scripted simulated terminals); the rest are built from the config.
     ``on_give_up`` runs (on a supervisor thread) if the root supervisor
     exceeds its restart intensity; the tree is stopped by then.
+
+    It returns once every account's SessionActor has been started (at most
+    ``start_timeout`` real seconds): requests sent then queue behind the
+    session's connect instead of failing with "not started yet".
     """
     owns_clock = clock is None
     clock = clock or SystemClock()
@@ -176,6 +181,8 @@ def start(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
     )  # fmt: skip
+    for facade in sessions.values():  # so the first request never meets "not started yet"
+        facade._session.wait_started(timeout=start_timeout)
     return guard
 
 

@@ -8,7 +8,6 @@ the fields we rely on becomes an :class:`MT5DataError`.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any
 
 from mt5guard.actors.orders import (
@@ -75,6 +74,13 @@ class TerminalOps:
         )  # fmt: skip
         for symbol in self._account.symbols:
             self.select(symbol)
+
+    def login(self) -> None:
+        """Log the open connection in again with the configured account."""
+        term = self._account.terminal
+        password = term.password.reveal() if term.password is not None else ""
+        self._call("login", self._t.login, term.login, password=password, server=term.server,
+                   timeout=int(term.timeout * 1000))  # fmt: skip
 
     def select(self, symbol: str) -> None:
         if symbol not in self._selected:
@@ -205,6 +211,3 @@ class TerminalOps:
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
-
-def _unused(_: datetime) -> None:  # keeps datetime imported for annotations in find_outcome
-    return None

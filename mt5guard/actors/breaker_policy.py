@@ -4,7 +4,9 @@ CLOSED --(failure_threshold consecutive failures, or failure_rate over the
 window)--> OPEN --(open_duration elapsed, own timer)--> HALF_OPEN
 --(success_threshold trial successes)--> CLOSED, or --(a trial fails, or no
 trial result within trial_timeout)--> OPEN for twice as long (up to
-max_open_duration). Closing resets the open duration.
+max_open_duration). Closing resets the open duration. A successful connect
+while OPEN moves to HALF_OPEN at once, so a terminal that came back is tried
+without waiting out the open period.
 """
 
 from __future__ import annotations
@@ -52,10 +54,16 @@ class BreakerPolicy:
         self.failures = 0
         self.rejections = 0
         self.transitions = 0
+        self._open_timed = False  # OPEN on its own timer (not forced by an operator)
 
     # outcomes --------------------------------------------------------------
 
     def on_success(self, epoch: int | None) -> Transition | None:
+        if epoch is None and self.state is BreakerState.OPEN and self._open_timed:
+            # a fresh connect proves the terminal is back: test it now, not in 10 minutes
+            self.trial_successes = 0
+            trials = self.config.half_open_max_trials
+            return self._move(BreakerState.HALF_OPEN, "terminal reconnected", trials=trials)
         if not self._current(epoch):
             return None
         self.calls += 1
@@ -152,6 +160,7 @@ class BreakerPolicy:
         self, new: BreakerState, reason: str, *, open_for: float | None = None, trials: int = 0
     ) -> Transition:
         old, self.state = self.state, new
+        self._open_timed = new is BreakerState.OPEN and open_for is not None
         self.epoch += 1
         self.transitions += 1
         return Transition(old, new, reason, self.epoch, open_for, trials)

@@ -25,6 +25,7 @@ from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
 from mt5guard.errors import (
+    MT5AuthError,
     MT5CircuitBreakerOpen,
     MT5ConnectionError,
     MT5Error,
@@ -204,6 +205,13 @@ class SessionActor(pykka.ThreadingActor):
             if reconnect:
                 raise SessionLost(str(err)) from err
             return
+        except MT5AuthError as err:
+            if reconnect and self._mend_auth():
+                self._retry_once(reply, operation, call)
+                return
+            self._report(operation, started, err)
+            _complete(reply, err)
+            return
         except MT5Error as err:
             self._report(operation, started, err)
             _complete(reply, err)
@@ -261,7 +269,9 @@ class SessionActor(pykka.ThreadingActor):
             return
         started = self._clock.monotonic()
         result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
-        if error is not None and isinstance(error, MT5ConnectionError) and self._mend():
+        if (isinstance(error, MT5ConnectionError) and self._mend()) or (
+            isinstance(error, MT5AuthError) and self._mend_auth()
+        ):
             result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
         self._report("probe", started, error)
         _tell(message.reply_to, result)
@@ -300,6 +310,15 @@ class SessionActor(pykka.ThreadingActor):
             self._ensure_connected()
         except MT5Error as err:
             _log.warning("session %s: reconnect in place failed: %s", self.account.name, err)
+            return False
+        return True
+
+    def _mend_auth(self) -> bool:
+        """One in-place login with the configured account; False if refused."""
+        try:
+            self._ops.login()
+        except MT5Error as err:
+            _log.warning("session %s: login in place failed: %s", self.account.name, err)
             return False
         return True
 

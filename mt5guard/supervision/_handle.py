@@ -43,6 +43,7 @@ class ChildHandle:
         self._ref: pykka.ActorRef[Any] | None = None
         self._reason = "not started yet"
         self._retry_at: datetime | None = None
+        self._first_start = threading.Event()
 
     def __repr__(self) -> str:
         state = "running" if self._ref is not None else f"down ({self._reason})"
@@ -72,6 +73,14 @@ class ChildHandle:
                 return ChildUnavailable(self.name, outer.reason, outer.retry_at)
         return ChildUnavailable(self.name, reason, retry_at)
 
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until the supervisor has tried to start the child once.
+
+        ``timeout`` is in real seconds. True once an incarnation was started
+        (its ``on_start`` may still be running) or the first start failed.
+        """
+        return self._first_start.wait(timeout)
+
     def tell(self, message: Any) -> None:
         """Send ``message`` to the current incarnation."""
         try:
@@ -96,9 +105,11 @@ class ChildHandle:
             self._ref = ref
             self._reason = "running"
             self._retry_at = None
+        self._first_start.set()
 
     def _set_down(self, reason: str, retry_at: datetime | None) -> None:
         with self._lock:
             self._ref = None
             self._reason = reason
             self._retry_at = retry_at
+        self._first_start.set()

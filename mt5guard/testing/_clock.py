@@ -63,14 +63,15 @@ class VirtualClock:
         self._heap: list[_Call] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._busy = 0  # messages put but not yet handled, across attached actors
         self._asleep = 0  # threads blocked in sleep()
         self._settle_timeout = settle_timeout
         self._on_advance = on_advance
         self._names: dict[int, str] = {}
         self._closed = False
-        self._sleepers: set[threading.Event] = set()
-        self._pending: dict[int, int] = {}
+        self._sleepers: dict[threading.Event, int | None] = {}
+        self._pending: dict[int, int] = {}  # per attached actor: units of work not done
+        self._sleeping: dict[int, int] = {}  # per attached actor: its thread is in sleep()
+        self._thread_keys: dict[int, int] = {}  # thread ident -> attached actor
 
     # Clock protocol -------------------------------------------------------
 
@@ -92,15 +93,16 @@ class VirtualClock:
 
         def wake() -> None:
             with self._cond:
-                if woken in self._sleepers:
-                    self._sleepers.discard(woken)
-                    self._asleep -= 1
+                self._unsleep(woken)
             woken.set()
 
         with self._cond:
             if self._closed:
                 return
-            self._sleepers.add(woken)
+            key = self._thread_keys.get(threading.get_ident())
+            self._sleepers[woken] = key
+            if key is not None:
+                self._sleeping[key] = self._sleeping.get(key, 0) + 1
             self._asleep += 1
             self._cond.notify_all()
             heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
@@ -118,30 +120,31 @@ class VirtualClock:
         with self._cond:
             self._names[key] = str(actor)
             self._pending[key] = 1
-            self._busy += 1
 
         def tracked_put(item: Any, block: bool = True, timeout: float | None = None) -> None:
             with self._cond:
                 if key in self._pending:
                     self._pending[key] += 1
-                    self._busy += 1
             put(item, block, timeout)
 
         def tracked_get(block: bool = True, timeout: float | None = None) -> Any:
             with self._cond:
                 if self._pending.get(key, 0) > 0:
                     self._pending[key] -= 1
-                    self._busy -= 1
                     self._cond.notify_all()
             return get(block, timeout)
 
         def tracked_loop() -> None:
+            ident = threading.get_ident()
+            with self._cond:
+                self._thread_keys[ident] = key
             try:
                 loop()
             finally:
                 with self._cond:
-                    self._busy -= self._pending.pop(key, 0)
+                    self._pending.pop(key, None)
                     self._names.pop(key, None)
+                    self._thread_keys.pop(ident, None)
                     self._cond.notify_all()
 
         inbox.put, inbox.get = tracked_put, tracked_get
@@ -157,11 +160,28 @@ class VirtualClock:
         """
         with self._cond:
             self._closed = True
-            sleepers, self._sleepers = self._sleepers, set()
-            self._asleep -= len(sleepers)
+            sleepers = list(self._sleepers)
+            for woken in sleepers:
+                self._unsleep(woken)
             self._heap.clear()
         for woken in sleepers:
             woken.set()
+
+    def _unsleep(self, woken: threading.Event) -> None:
+        """Count a sleeper as awake again (call with the lock held)."""
+        if woken not in self._sleepers:
+            return
+        key = self._sleepers.pop(woken)
+        self._asleep -= 1
+        if key is not None and key in self._sleeping:
+            self._sleeping[key] -= 1
+            if not self._sleeping[key]:
+                del self._sleeping[key]
+
+    def _idle(self) -> bool:
+        """Every attached actor is waiting for mail, or asleep on this clock
+        (then its queued mail waits for time to move, not for us)."""
+        return all(n <= 0 or key in self._sleeping for key, n in self._pending.items())
 
     def advance(self, seconds: float) -> None:
         """Move time forward, firing due timers in order and letting actors settle."""
@@ -192,11 +212,10 @@ class VirtualClock:
     def settle(self) -> None:
         """Wait (real time) until every attached actor is idle or asleep on this clock."""
         with self._cond:
-            idle = self._cond.wait_for(
-                lambda: self._busy - self._asleep <= 0, timeout=self._settle_timeout
-            )
+            idle = self._cond.wait_for(self._idle, timeout=self._settle_timeout)
             if not idle:
-                busy = [self._names[k] for k, n in self._pending.items() if n > 0]
+                busy = [self._names[k] for k, n in self._pending.items()
+                        if n > 0 and not self._sleeping.get(k)]  # fmt: skip
                 raise SettleTimeout(
                     f"actors still busy after {self._settle_timeout} s real time: {busy}"
                 )

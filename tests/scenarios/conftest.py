@@ -21,17 +21,19 @@ from mt5guard.config import (
 )
 from mt5guard.guard import Guard, start
 from mt5guard.secret import Secret
+from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import VirtualClock
 
 PASSWORD = "Tr0ub4dor&3-never-print-me"
 
 
-def story_config(**sections: Any) -> Config:
+def story_config(request_timeout: float = 70.0, **sections: Any) -> Config:
     """One account ``demo`` (EURUSD, GBPUSD), no jitter, so times are exact."""
     account = AccountConfig(
         name="demo",
         terminal=TerminalConfig(login=5001, server="MetaQuotes-Demo", password=Secret(PASSWORD)),
         symbols=("EURUSD", "GBPUSD"),
+        request_timeout=request_timeout,
     )
     base = Config(
         accounts=(account,),
@@ -45,10 +47,23 @@ def story_config(**sections: Any) -> Config:
 class Story:
     """A running tree plus the handles a story needs."""
 
-    def __init__(self, clock: VirtualClock, bus: EventBus, recorder: Any, config: Config) -> None:
-        self.clock, self.recorder = clock, recorder
+    def __init__(
+        self,
+        clock: VirtualClock,
+        bus: EventBus,
+        recorder: Any,
+        config: Config,
+        prepare: Callable[[Any], None] | None = None,
+        terminal_class: type = SimulatedTerminal,
+    ) -> None:
+        self.clock, self.recorder, self.config = clock, recorder, config
         self.t0 = clock.now()
-        self.guard: Guard = start(config, clock=clock, bus=bus)
+        term = config.accounts[0].terminal
+        terminal = terminal_class(clock, login=term.login, password=term.password.reveal(),
+                                  server=term.server)  # fmt: skip
+        if prepare is not None:
+            prepare(terminal)  # faults in place before the session's first call
+        self.guard: Guard = start(config, clock=clock, bus=bus, terminals={"demo": terminal})
         self.session = self.guard.session("demo")
         self.terminal: Any = self.guard.terminals["demo"]
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="caller")
@@ -86,8 +101,12 @@ class Story:
 def story_factory(clock: VirtualClock, bus: EventBus, recorder: Any) -> Iterator[Callable[..., Story]]:
     stories: list[Story] = []
 
-    def make(**sections: Any) -> Story:
-        story = Story(clock, bus, recorder, story_config(**sections))
+    def make(
+        prepare: Callable[[Any], None] | None = None,
+        terminal_class: type = SimulatedTerminal,
+        **sections: Any,
+    ) -> Story:
+        story = Story(clock, bus, recorder, story_config(**sections), prepare, terminal_class)
         stories.append(story)
         return story
 
