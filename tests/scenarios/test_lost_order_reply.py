@@ -1,0 +1,66 @@
+"""Story: an order's reply is lost. The session never sends it again: it reads
+the outcome back from deals and orders by the client order id, and a caller
+who retries with the same id gets that outcome, not a second order."""
+
+from __future__ import annotations
+
+import pytest
+
+from mt5guard.errors import MT5OrderOutcomeUnknown
+from mt5guard.messages import OrderReconciled
+from mt5guard.terminal import SimulatedTerminal
+
+
+@pytest.mark.parametrize("lost_as", [None, 10012], ids=["ipc-timeout", "retcode-10012"])
+def test_an_executed_order_with_a_lost_reply_is_read_back_not_resent(story, lost_as) -> None:
+    story.terminal.lose_next_order_reply(executed=True, retcode=lost_as)
+    outcome = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="A1")
+    assert outcome.reconciled and outcome.deal > 0 and outcome.volume == 0.2
+
+    again = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="A1")
+    assert again == outcome
+    assert story.terminal.calls["order_send"] == 1
+    assert len(story.session.positions()) == 1
+    assert [e.outcome for e in story.events(OrderReconciled)] == ["executed"]
+
+
+def test_an_order_that_cannot_be_found_is_reported_unknown_and_never_resent(story) -> None:
+    story.terminal.lose_next_order_reply(executed=False)
+    with pytest.raises(MT5OrderOutcomeUnknown) as unknown:
+        story.session.place_order("EURUSD", "sell", 0.1, client_order_id="B2")
+    assert unknown.value.client_order_id == "B2" and "NOT re-sent" in str(unknown.value)
+    with pytest.raises(MT5OrderOutcomeUnknown):
+        story.session.place_order("EURUSD", "sell", 0.1, client_order_id="B2")
+    assert story.terminal.calls["order_send"] == 1
+    assert story.session.positions() == ()
+
+
+class DropsAfterSend(SimulatedTerminal):
+    """Executes the next order, then loses both its reply and the connection."""
+
+    armed = False
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        if not self.armed:
+            return super().order_send(request)
+        self.armed = False
+        self.lose_next_order_reply(executed=True)
+        result = super().order_send(request)  # executed, reply lost (-10005)
+        self.disconnect()  # and the reconciliation that follows finds no connection
+        return result
+
+
+def test_reply_and_connection_lost_is_reconciled_after_the_restart(story_factory) -> None:
+    story = story_factory(terminal_class=DropsAfterSend)
+    story.terminal.armed = True
+    with pytest.raises(MT5OrderOutcomeUnknown):
+        story.session.place_order("EURUSD", "buy", 0.3, client_order_id="C3")
+    story.clock.advance(30)  # the probe finds the connection gone; the session restarts
+    story.terminal.reconnect_allowed()
+    story.clock.advance(60)  # reconnected: the journal is reconciled on start
+
+    assert [e.outcome for e in story.events(OrderReconciled)][-1] == "executed"
+    outcome = story.session.place_order("EURUSD", "buy", 0.3, client_order_id="C3")
+    assert outcome.reconciled and outcome.volume == 0.3
+    assert story.terminal.calls["order_send"] == 1
+    assert len(story.session.positions()) == 1
