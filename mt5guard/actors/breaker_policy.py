@@ -103,8 +103,8 @@ class BreakerPolicy:
     # timers ----------------------------------------------------------------
 
     def on_open_elapsed(self, epoch: int) -> Transition | None:
-        if epoch != self.epoch or self.state is not BreakerState.OPEN:
-            return None
+        if epoch != self.epoch or self.state is not BreakerState.OPEN or not self._open_timed:
+            return None  # stale, or forced open: only reset() ends that
         self.trial_successes = 0
         trials = self.config.half_open_max_trials
         return self._move(BreakerState.HALF_OPEN, "open period elapsed", trials=trials)

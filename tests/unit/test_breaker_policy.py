@@ -1,0 +1,123 @@
+"""The breaker state machine, driven directly (no threads, no clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mt5guard.actors.breaker_policy import BreakerPolicy
+from mt5guard.config import BreakerConfig
+from mt5guard.messages import BreakerState as S
+
+
+def tripped(policy: BreakerPolicy, failures: int = 5) -> BreakerPolicy:
+    for _ in range(failures):
+        policy.on_failure(policy.epoch, "timeout")
+    return policy
+
+
+def test_consecutive_failures_trip_and_a_success_resets_the_count() -> None:
+    policy = BreakerPolicy(BreakerConfig(failure_threshold=3))
+    for _ in range(2):
+        policy.on_failure(0, "timeout")
+    policy.on_success(0)
+    assert policy.on_failure(0, "timeout") is None and policy.state is S.CLOSED
+    policy.on_failure(0, "timeout")
+    move = policy.on_failure(0, "connection")
+    assert move is not None and move.new is S.OPEN and move.open_for == 60
+    assert "3 consecutive failures (last: connection)" in move.reason
+
+
+def test_failure_rate_trips_only_after_the_minimum_number_of_calls() -> None:
+    policy = BreakerPolicy(BreakerConfig(failure_threshold=100, failure_rate=0.5, window=10,
+                                         minimum_calls=6))  # fmt: skip
+    outcomes = [False, True, False, True, False]  # 60 % failures, but only 5 calls
+    for ok in outcomes:
+        assert (policy.on_success(0) if ok else policy.on_failure(0, "timeout")) is None
+    move = policy.on_success(0)  # 6 calls, 50 %
+    assert move is None  # rate checked on failures only
+    move = policy.on_failure(0, "timeout")
+    assert move is not None and move.new is S.OPEN and "failure rate" in move.reason
+
+
+def test_open_leaves_on_its_own_timer_and_a_trial_success_closes() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    opened = policy.epoch
+    move = policy.on_open_elapsed(opened)
+    assert move is not None and move.new is S.HALF_OPEN and move.trials == 1
+    move = policy.on_success(policy.epoch)
+    assert move is not None and move.new is S.CLOSED
+
+
+def test_failed_trials_double_the_open_period_up_to_the_maximum_and_closing_resets() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    periods = []
+    for _ in range(6):
+        policy.on_open_elapsed(policy.epoch)
+        move = policy.on_failure(policy.epoch, "timeout")
+        assert move is not None
+        periods.append(move.open_for)
+    assert periods == [120, 240, 480, 600, 600, 600]
+    policy.on_open_elapsed(policy.epoch)
+    policy.on_success(policy.epoch)
+    tripped(policy)
+    assert policy.open_duration == 60
+
+
+def test_no_trial_result_within_the_wait_falls_back_to_open() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    policy.on_open_elapsed(policy.epoch)
+    move = policy.on_trial_timeout(policy.epoch)
+    assert move is not None and move.new is S.OPEN and "no trial result within 30 s" in move.reason
+
+
+def test_outcomes_from_an_older_epoch_cannot_move_the_breaker() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    stale = policy.epoch - 1
+    policy.on_open_elapsed(policy.epoch)
+    assert policy.on_failure(stale, "timeout") is None
+    assert policy.on_success(stale) is None
+    assert policy.state is S.HALF_OPEN
+    assert policy.on_open_elapsed(stale) is None and policy.on_trial_timeout(stale) is None
+
+
+def test_success_threshold_needs_several_trials() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(success_threshold=3)))
+    policy.on_open_elapsed(policy.epoch)
+    assert policy.on_success(policy.epoch) is None
+    assert policy.on_success(policy.epoch) is None
+    move = policy.on_success(policy.epoch)
+    assert move is not None and move.new is S.CLOSED
+
+
+def test_a_reconnect_while_open_starts_a_trial_at_once_but_not_when_forced() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    move = policy.on_success(None)
+    assert move is not None and move.new is S.HALF_OPEN
+    forced = BreakerPolicy(BreakerConfig())
+    forced.force_open("maintenance")
+    assert forced.on_success(None) is None and forced.state is S.OPEN
+
+
+@pytest.mark.parametrize("command", ["force_open", "reset", "disable"])
+def test_operator_commands(command: str) -> None:
+    policy = BreakerPolicy(BreakerConfig())
+    if command == "force_open":
+        move = policy.force_open("maintenance")
+        assert move is not None and move.new is S.OPEN and move.open_for is None
+        assert policy.on_open_elapsed(policy.epoch) is None  # forced: stays open
+    elif command == "reset":
+        tripped(policy)
+        move = policy.reset()
+        assert move is not None and move.new is S.CLOSED and policy.open_duration == 60
+    else:
+        move = policy.set_enabled(False)
+        assert move is not None and move.new is S.DISABLED
+        assert tripped(policy, 50).state is S.DISABLED
+        again = policy.set_enabled(True)
+        assert again is not None and again.new is S.CLOSED
+
+
+def test_counters() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    policy.on_rejected()
+    assert (policy.calls, policy.failures, policy.rejections, policy.transitions) == (5, 5, 1, 1)

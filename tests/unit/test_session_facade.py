@@ -1,0 +1,83 @@
+"""The Session facade: thread-safe, awaitable, always a typed error."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from storykit import Story, story_config
+
+from mt5guard.errors import MT5TimeoutError, MT5Unavailable, MT5ValidationError
+
+
+@pytest.fixture
+def story(clock, bus, recorder):  # type: ignore[no-untyped-def]
+    story = Story(clock, bus, recorder, story_config(request_timeout=0.2))
+    yield story
+    story.close()
+
+
+def test_many_threads_share_one_session_without_touching_the_terminal_concurrently(story) -> None:
+    errors: list[BaseException] = []
+
+    def trade() -> None:
+        try:
+            for _ in range(25):
+                assert story.session.get_price("EURUSD").bid > 0
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=trade) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []  # the simulated terminal raises on any concurrent call
+    assert story.terminal.calls["symbol_info_tick"] >= 200
+
+
+def test_asyncio_callers_await_without_blocking_the_loop(story) -> None:
+    async def main() -> list[float]:
+        ticker = asyncio.create_task(asyncio.sleep(0))
+        ticks = await asyncio.gather(*(story.session.aio.get_price("EURUSD") for _ in range(20)))
+        await ticker
+        info = await story.session.aio.get_account_info()
+        assert info.login == 5001
+        return [t.bid for t in ticks]
+
+    assert all(bid > 0 for bid in asyncio.run(main()))
+
+
+def test_async_errors_are_the_same_typed_errors(story) -> None:
+    async def main() -> None:
+        await story.session.aio.place_order("EURUSD", "buy", -1)
+
+    with pytest.raises(MT5ValidationError) as bad:
+        asyncio.run(main())
+    assert bad.value.field == "volume"
+
+
+def test_a_reply_that_never_comes_is_a_timeout_not_a_hang(story) -> None:
+    story.terminal.hang_next("symbol_info_tick", seconds=3600)
+    stuck = story.in_background(story.session.get_price, "EURUSD", hangs=True)
+    with pytest.raises(MT5TimeoutError, match="no reply within 0.2 s"):
+        story.session.get_price("GBPUSD")
+    story.clock.advance(3600)
+    with pytest.raises(MT5TimeoutError):
+        stuck.result(timeout=5)
+
+
+def test_while_the_session_is_down_calls_fail_at_once_with_the_next_attempt(story) -> None:
+    story.terminal.set_down(True)
+    story.clock.advance(30)  # the probe finds the terminal gone: restart in 60 s
+    with pytest.raises(MT5Unavailable) as down:
+        story.session.get_account_info()
+    assert down.value.retryable and not down.value.counts_for_breaker
+    assert (down.value.retry_at - story.t0).total_seconds() == 90
+    assert "next attempt at" in str(down.value)
+
+
+def test_guard_rejects_unknown_accounts_with_the_known_names(story) -> None:
+    with pytest.raises(KeyError, match="configured: demo"):
+        story.guard.session("live")
