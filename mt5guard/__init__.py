@@ -1,7 +1,76 @@
-"""mt5guard: a supervised MetaTrader 5 session layer built on pykka actors."""
+"""mt5guard: a supervised MetaTrader 5 session layer built on pykka actors.
+
+Import from here; submodules may change. Importing mt5guard changes nothing
+global: it adds a ``NullHandler`` to its own logger and nothing else.
+"""
 
 import logging
 
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock, SystemClock, Timer
+from mt5guard.config import Config, ConfigError, load_config, parse_config, render_config
+from mt5guard.errors import (
+    MT5AuthError,
+    MT5CircuitBreakerOpen,
+    MT5ConnectionError,
+    MT5DataError,
+    MT5Error,
+    MT5InitError,
+    MT5OrderOutcomeUnknown,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5Unavailable,
+    MT5ValidationError,
+)
+from mt5guard.guard import Guard, start
+from mt5guard.messages import (
+    BreakerSnapshot,
+    BreakerState,
+    BreakerStateChanged,
+    HealthChanged,
+    HealthReport,
+    HealthStatus,
+    OrderOutcome,
+)
+from mt5guard.secret import Secret
+from mt5guard.session import AsyncSession, Session
+
 logging.getLogger("mt5guard").addHandler(logging.NullHandler())
 
-__all__: list[str] = []
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncSession",
+    "BreakerSnapshot",
+    "BreakerState",
+    "BreakerStateChanged",
+    "Clock",
+    "Config",
+    "ConfigError",
+    "EventBus",
+    "Guard",
+    "HealthChanged",
+    "HealthReport",
+    "HealthStatus",
+    "MT5AuthError",
+    "MT5CircuitBreakerOpen",
+    "MT5ConnectionError",
+    "MT5DataError",
+    "MT5Error",
+    "MT5InitError",
+    "MT5OrderOutcomeUnknown",
+    "MT5StateError",
+    "MT5TimeoutError",
+    "MT5Unavailable",
+    "MT5ValidationError",
+    "OrderOutcome",
+    "Secret",
+    "Session",
+    "SystemClock",
+    "Timer",
+    "__version__",
+    "load_config",
+    "parse_config",
+    "render_config",
+    "start",
+]

@@ -20,7 +20,13 @@ from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import ConfigError, load_config, render_config
 from mt5guard.guard import start
-from mt5guard.observability import EventLogger, HealthServer, Metrics, configure_logging, status_line
+from mt5guard.observability import (
+    EventLogger,
+    HealthServer,
+    Metrics,
+    configure_logging,
+    status_line,
+)
 from mt5guard.terminal.metatrader5 import TerminalUnavailableError
 
 __all__ = ["EXIT_BAD_CONFIG", "EXIT_GAVE_UP", "EXIT_OK", "main"]
@@ -82,7 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             guard.stop()
             clock.close()
             return EXIT_BAD_CONFIG
-        _log.info("health endpoint listening on %s (/healthz /readyz /metrics)", http.url)
     accounts = ", ".join(a.name for a in config.accounts)
     _log.info("mt5guard started: %d account(s): %s; Ctrl-C stops", len(config.accounts), accounts)
 

@@ -61,7 +61,7 @@ class Clock(Protocol):
 
 
 class _ScheduledCall:
-    __slots__ = ("cancelled", "callback", "due", "seq")
+    __slots__ = ("callback", "cancelled", "due", "seq")
 
     def __init__(self, due: float, seq: int, callback: Callable[[], None]) -> None:
         self.due = due

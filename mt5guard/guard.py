@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -86,10 +87,8 @@ class Guard:
         """Stop every actor of this tree, in reverse start order. Idempotent."""
         root, self._root = self._root, None
         if root is not None:
-            try:
+            with contextlib.suppress(pykka.ActorDeadError):
                 root.stop(block=True)
-            except pykka.ActorDeadError:
-                pass
         if self._owns_clock and isinstance(self.clock, SystemClock):
             self.clock.close()
 
@@ -108,12 +107,12 @@ def account_tree(
     session = ChildSpec(
         "session",
         lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
-                             max_tick_age=config.health.max_tick_age),  # fmt: skip
+                             max_tick_age=config.health.max_tick_age),
     )
     health = ChildSpec(
         "health",
         lambda: HealthProbeActor(name, account.probe_symbol, config.health, clock, bus,
-                                 session.handle, breaker.handle),  # fmt: skip
+                                 session.handle, breaker.handle),
     )
     sup = config.supervision
     supervisor_name = f"account:{name}"
@@ -123,7 +122,7 @@ def account_tree(
             supervisor_name, [breaker, session, health], clock=clock,
             strategy=Strategy.REST_FOR_ONE, backoff=_backoff(config), bus=bus,
             max_restarts=sup.max_restarts, period=sup.period,
-        ),  # fmt: skip
+        ),
     )
     for child in (breaker, session, health):
         child.handle.parent = spec.handle

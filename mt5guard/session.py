@@ -11,7 +11,13 @@ from typing import Any
 
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
-from mt5guard.errors import MT5Error, MT5StateError, MT5TimeoutError, MT5Unavailable, MT5ValidationError
+from mt5guard.errors import (
+    MT5Error,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5Unavailable,
+    MT5ValidationError,
+)
 from mt5guard.messages import (
     BreakerSnapshot,
     Connect,
@@ -141,13 +147,17 @@ class Session:
 
     def health(self) -> HealthReport:
         """The account's health as the HealthProbeActor sees it."""
-        return self._wait(*self._ask(self._health, "health", lambda r: GetHealth(reply_to=r)))
+        report: HealthReport = self._wait(
+            *self._ask(self._health, "health", lambda r: GetHealth(reply_to=r))
+        )
+        return report
 
     def breaker_state(self) -> BreakerSnapshot:
         """The breaker's state and counters."""
-        return self._wait(
+        snapshot: BreakerSnapshot = self._wait(
             *self._ask(self._breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
         )
+        return snapshot
 
     def force_open(self, reason: str = "forced open by operator") -> None:
         """Open the breaker until :meth:`reset_breaker`."""
@@ -252,7 +262,7 @@ class AsyncSession:
             await asyncio.wait_for(waiter, timeout=self._s._timeout)
         except TimeoutError:
             pass  # _outcome reports the missing reply as MT5TimeoutError
-        except Exception:  # noqa: S110 - re-read from the reply, typed, by _outcome
+        except Exception:
             pass
         return self._s._outcome(operation, reply, started)
 
@@ -276,9 +286,14 @@ class AsyncSession:
         return result
 
     async def health(self) -> HealthReport:
-        return await self._await(
+        report: HealthReport = await self._await(
             *self._s._ask(self._s._health, "health", lambda r: GetHealth(reply_to=r))
         )
+        return report
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
@@ -288,8 +303,8 @@ def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
 
 def _require_symbol(symbol: object) -> None:
     if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 64:
-        raise MT5ValidationError(operation="request", field="symbol",
-                                 detail=f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}")  # fmt: skip
+        detail = f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}"
+        raise MT5ValidationError(operation="request", field="symbol", detail=detail)
 
 
 def build_order(
@@ -315,10 +330,10 @@ def build_order(
         side = Side(side.lower()) if isinstance(side, str) else Side(side)
     except ValueError:
         raise bad("side", f"side must be 'buy' or 'sell', got {side!r}") from None
-    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not math.isfinite(volume) or volume <= 0:
+    if not _finite_number(volume) or volume <= 0:
         raise bad("volume", f"volume must be a positive number of lots, got {volume!r}")
     for name, value in (("sl", sl), ("tp", tp)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if not _finite_number(value) or value < 0:
             raise bad(name, f"{name} must be a price >= 0 (0 = none), got {value!r}")
     for name, value in (("deviation", deviation), ("magic", magic), ("position", position)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -328,7 +343,7 @@ def build_order(
                   "fit after the client order id MT5 keeps in the same field")  # fmt: skip
     if client_order_id is None:
         client_order_id = uuid.uuid4().hex[:12]
-    elif not isinstance(client_order_id, str) or not client_order_id.isalnum() or len(client_order_id) > 20:
+    elif not (isinstance(client_order_id, str) and client_order_id.isalnum()) or len(client_order_id) > 20:
         raise bad("client_order_id", "client_order_id must be 1-20 letters or digits")
     return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
                         deviation, magic, comment, position)  # fmt: skip

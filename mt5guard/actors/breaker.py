@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,10 +136,8 @@ class BreakerActor(pykka.ThreadingActor):
         fired = _TimerFired(kind, epoch)
 
         def fire() -> None:
-            try:
+            with contextlib.suppress(pykka.ActorDeadError):
                 me.tell(fired)
-            except pykka.ActorDeadError:
-                pass
 
         self._timer = self._clock.call_later(delay, fire)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -79,10 +80,8 @@ class HealthProbeActor(pykka.ThreadingActor):
         return f"HealthProbeActor {self.account}"
 
     def on_start(self) -> None:
-        try:
+        with contextlib.suppress(ChildUnavailable):
             self._breaker.tell(SubscribeBreaker(self.actor_ref))
-        except ChildUnavailable:
-            pass
         self._probe()
         self._schedule_tick()
 
@@ -175,7 +174,5 @@ class HealthProbeActor(pykka.ThreadingActor):
 
 
 def _safe_tell(ref: pykka.ActorRef[Any], message: Any) -> None:
-    try:
+    with contextlib.suppress(pykka.ActorDeadError):
         ref.tell(message)
-    except pykka.ActorDeadError:
-        pass

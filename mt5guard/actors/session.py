@@ -12,6 +12,7 @@ the actor fail; its supervisor restarts it after the backoff delay and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 from collections.abc import Callable
@@ -344,10 +345,8 @@ def _complete(reply: Future[Any], outcome: Any) -> None:
 
 
 def _tell(target: Any, message: ProbeResult) -> None:
-    try:
+    with contextlib.suppress(pykka.ActorDeadError):
         target.tell(message)
-    except pykka.ActorDeadError:
-        pass
 
 
 def _operation(message: Any) -> str:

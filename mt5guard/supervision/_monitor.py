@@ -55,8 +55,8 @@ def start_actor(actor: Any, clock: Clock | None, on_exit: ExitCallback | None) -
             finally:
                 on_exit(failure[0] if failure else None)
 
-        actor._handle_failure = handle_failure
-        actor._actor_loop = actor_loop
+        actor._handle_failure = handle_failure  # type: ignore[method-assign,assignment]
+        actor._actor_loop = actor_loop  # type: ignore[method-assign]
     if clock is not None:
         clock.attach_actor(actor)
     pykka.ActorRegistry.register(actor.actor_ref)

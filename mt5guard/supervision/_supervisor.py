@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -131,7 +132,7 @@ class Supervisor(pykka.ThreadingActor):
         self._gave_up = False
 
     @classmethod
-    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:  # type: ignore[override]
+    def start(cls, *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:
         """Start a root supervisor (children are started by their parent)."""
         supervisor = cls(*args, **kwargs)
         return start_actor(supervisor, supervisor._clock, None)
@@ -320,7 +321,5 @@ class Supervisor(pykka.ThreadingActor):
             child.spec.handle._set_down(reason, None)
             if child.state in ("running", "stopping") and ref is not None:
                 child.state = "down"
-                try:
+                with contextlib.suppress(pykka.ActorDeadError):
                     ref.stop(block=True)
-                except pykka.ActorDeadError:
-                    pass
