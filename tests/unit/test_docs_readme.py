@@ -1,0 +1,18 @@
+"""The README's tour is real code: run it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_tour_runs(monkeypatch) -> None:
+    monkeypatch.chdir(README.parent)
+    (block,) = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own document
+    assert namespace["order"].retcode == 10009  # type: ignore[attr-defined]
+    assert namespace["tick"].ask > namespace["tick"].bid  # type: ignore[attr-defined]
+    assert not namespace["guard"].running  # type: ignore[attr-defined]
