@@ -149,7 +149,7 @@ def start(
     ``on_give_up`` runs (on a supervisor thread) if the root supervisor
     exceeds its restart intensity; the tree is stopped by then.
 
-    It returns once every account's SessionActor has been started (at most
+    It returns once every account's actors have been started (at most
     ``start_timeout`` real seconds): requests sent then queue behind the
     session's connect instead of failing with "not started yet".
     """
@@ -181,7 +181,8 @@ def start(
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
     )  # fmt: skip
     for facade in sessions.values():  # so the first request never meets "not started yet"
-        facade._session.wait_started(timeout=start_timeout)
+        for handle in (facade._breaker, facade._session, facade._health):
+            handle.wait_started(timeout=start_timeout)
     return guard
 
 

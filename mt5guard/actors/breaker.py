@@ -60,6 +60,10 @@ class BreakerActor(pykka.ThreadingActor):
         self._retry_at: datetime | None = None
         self._trials = 0
 
+    def on_start(self) -> None:
+        # the initial state, so metrics and status boards have a value before any transition
+        self._bus.publish(self._state_event(None, "started"))
+
     def on_stop(self) -> None:
         self._cancel_timer()
 
@@ -117,9 +121,8 @@ class BreakerActor(pykka.ThreadingActor):
             self._arm("trial", policy.config.trial_timeout, transition.epoch)
         self._trials = transition.trials
         event = self._state_event(transition.old, transition.reason)
-        level = logging.WARNING if transition.new is BreakerState.OPEN else logging.INFO
-        _log.log(level, "breaker %s: %s -> %s (%s)", self.account, transition.old.value,
-                 transition.new.value, transition.reason)  # fmt: skip
+        _log.debug("breaker %s: %s -> %s (%s)", self.account, transition.old.value,
+                   transition.new.value, transition.reason)  # fmt: skip
         self._bus.publish(event)
         self._send_all(event)
 

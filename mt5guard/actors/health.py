@@ -82,6 +82,9 @@ class HealthProbeActor(pykka.ThreadingActor):
     def on_start(self) -> None:
         with contextlib.suppress(ChildUnavailable):
             self._breaker.tell(SubscribeBreaker(self.actor_ref))
+        now = self._clock.now()
+        for component, status in self._policy.statuses().items():
+            self._bus.publish(HealthChanged(self.account, component, None, status, "started", now))
         self._probe()
         self._schedule_tick()
 

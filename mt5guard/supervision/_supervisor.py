@@ -296,8 +296,8 @@ class Supervisor(pykka.ThreadingActor):
 
     def _give_up(self, name: str, error: BaseException | None) -> None:
         self._gave_up = True
-        reason = f"{len(self._restarts)} restarts within {self._period:g} s (last: {name}"
-        reason += f", {type(error).__name__}: {error})" if error else ")"
+        reason = f"last failure: {name}"
+        reason += f" ({type(error).__name__}: {error})" if error else " (exited)"
         self._stop_all(f"supervisor {self.name} gave up")
         event = SupervisorGaveUp(
             self.name, len(self._restarts), self._period, reason, self._clock.now()
@@ -307,7 +307,10 @@ class Supervisor(pykka.ThreadingActor):
             self._on_give_up(event)
             self.stop()
             return
-        raise SupervisorGaveUpError(f"supervisor {self.name} gave up: {reason}")
+        raise SupervisorGaveUpError(
+            f"supervisor {self.name} gave up after {event.restarts} restarts "
+            f"within {self._period:g} s; {reason}"
+        )
 
     def _stop_all(self, reason: str) -> None:
         for timer in self._timers.values():

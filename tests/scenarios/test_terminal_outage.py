@@ -11,7 +11,7 @@ from mt5guard.messages import BreakerState, BreakerStateChanged, HealthChanged, 
 
 
 def overall(story) -> list[tuple[float, HealthStatus]]:
-    return [(story.at(e), e.new) for e in story.events(HealthChanged) if e.component == "overall"]
+    return [(story.at(e), e.new) for e in story.events(HealthChanged) if e.component == "overall" and e.old]
 
 
 def test_outage_opens_the_breaker_then_recovers_through_a_trial(story) -> None:
