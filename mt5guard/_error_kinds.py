@@ -104,6 +104,20 @@ def _rebuild(cls: type[MT5Error], state: dict[str, Any]) -> MT5Error:
     return cls(**state)
 
 
+class _RetryAt(MT5Error):
+    """Adds ``retry_at``: the wall time (UTC) of the next attempt, if known."""
+
+    def __init__(self, *, retry_at: datetime | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.retry_at = retry_at
+        super().__init__(**kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"retry_at": self.retry_at}
+
+    def _suffix(self) -> str:
+        return _at(self.retry_at)
+
+
 def _at(moment: datetime | None) -> str:
     return "" if moment is None else f"; next attempt at {moment.isoformat()}"
 
@@ -129,7 +143,7 @@ class MT5AuthError(MT5Error):
     default_counts_for_breaker = True
 
 
-class MT5CircuitBreakerOpen(MT5Error):
+class MT5CircuitBreakerOpen(_RetryAt):
     """Rejected at once, without calling the terminal, because the breaker is open.
 
     ``retry_at`` is when the breaker will next admit a trial call.
@@ -139,16 +153,6 @@ class MT5CircuitBreakerOpen(MT5Error):
     summary = "circuit breaker open"
     default_retryable = True
     default_counts_for_breaker = False
-
-    def __init__(self, *, retry_at: datetime | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
-        self.retry_at = retry_at
-        super().__init__(**kwargs)
-
-    def _extra_fields(self) -> dict[str, Any]:
-        return {"retry_at": self.retry_at}
-
-    def _suffix(self) -> str:
-        return _at(self.retry_at)
 
 
 class MT5TimeoutError(MT5Error):
@@ -223,22 +227,12 @@ class MT5OrderOutcomeUnknown(MT5StateError):
         return f"; client order id {self.client_order_id!r}"
 
 
-class MT5Unavailable(MT5StateError):
+class MT5Unavailable(_RetryAt, MT5StateError):
     """The session is down; ``retry_at`` is when the next attempt is due."""
 
     summary = "session unavailable"
     default_retryable = True
     default_counts_for_breaker = False
-
-    def __init__(self, *, retry_at: datetime | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
-        self.retry_at = retry_at
-        super().__init__(**kwargs)
-
-    def _extra_fields(self) -> dict[str, Any]:
-        return {"retry_at": self.retry_at}
-
-    def _suffix(self) -> str:
-        return _at(self.retry_at)
 
 
 # Tracebacks and docs should name the public module, as trio does for its own.
