@@ -387,6 +387,8 @@ class SessionDisconnected:
     account: str
     reason: str
     at: datetime
+    expected: bool = False
+    """True when asked for (stop, disconnect, reconnect), False when lost."""
 
 
 @attrs.frozen

@@ -63,6 +63,9 @@ __all__ = ["SessionActor"]
 _log = logging.getLogger("mt5guard.session")
 
 
+_REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
+
+
 class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
 
@@ -330,7 +333,8 @@ class SessionActor(pykka.ThreadingActor):
         except Exception:
             _log.exception("session %s: terminal shutdown failed", self.account.name)
         if was_connected:
-            self._bus.publish(SessionDisconnected(self.account.name, reason, self._clock.now()))
+            expected = reason in _REQUESTED
+            self._bus.publish(SessionDisconnected(self.account.name, reason, self._clock.now(), expected))
 
 
 def _complete(reply: Future[Any], outcome: Any) -> None:

@@ -111,7 +111,8 @@ def _connected(e: SessionConnected) -> _Line:
 
 
 def _disconnected(e: SessionDisconnected) -> _Line:
-    return logging.WARNING, f"account {e.account}: disconnected{_paren(e.reason)}", _account(e)
+    level = logging.INFO if e.expected else logging.WARNING
+    return level, f"account {e.account}: disconnected{_paren(e.reason)}", _account(e)
 
 
 def _reconciled(e: OrderReconciled) -> _Line:

@@ -61,6 +61,8 @@ def breaker(
          "account demo: connected (login 5001 on MetaQuotes-Demo)"),
         (SessionDisconnected("demo", "IPC timeout", AT), WARNING,
          "account demo: disconnected (IPC timeout)"),
+        (SessionDisconnected("demo", "session stopped", AT, expected=True), INFO,
+         "account demo: disconnected (session stopped)"),
         (breaker(BreakerState.CLOSED, BreakerState.OPEN,
                  reason="5 consecutive failures (last: timeout)", retry_at=LATER), WARNING,
          "account demo: breaker closed -> open (5 consecutive failures (last: timeout)); "
