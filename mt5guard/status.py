@@ -42,10 +42,9 @@ class StatusBoard:
     def __call__(self, event: Any) -> None:
         account = getattr(event, "account", None)
         if account is None:
-            supervisor = getattr(event, "supervisor", "")
-            if not supervisor.startswith(_ACCOUNT_PREFIX):
+            account = _account_of(event)
+            if account is None:
                 return
-            account = supervisor[len(_ACCOUNT_PREFIX):]
         with self._lock:
             row = self._accounts.get(account)
             if row is None:
@@ -67,7 +66,8 @@ class StatusBoard:
                 row["restarts"] += 1
                 row["retry_at"] = event.restart_at.isoformat()
             elif isinstance(event, ChildFailed):
-                row["connected"] = row["connected"] and event.child != "session"
+                if event.child in ("session", f"{_ACCOUNT_PREFIX}{account}"):
+                    row["connected"] = False
                 row["last_error"] = event.error
             elif isinstance(event, SupervisorGaveUp):
                 row["status"] = "NOT_SERVING"
@@ -82,3 +82,14 @@ class StatusBoard:
         """True when every account's overall health is SERVING."""
         rows = self.snapshot()
         return bool(rows) and all(r["status"] == "SERVING" for r in rows.values())
+
+
+def _account_of(event: Any) -> str | None:
+    """The account a supervision event is about: from ``account:<name>``
+    as the supervisor, or as the child of the root."""
+    names = [getattr(event, "supervisor", "")]
+    names += [*list(getattr(event, "children", ())), getattr(event, "child", "")]
+    for name in names:
+        if name.startswith(_ACCOUNT_PREFIX):
+            return str(name[len(_ACCOUNT_PREFIX):])
+    return None
