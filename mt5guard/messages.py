@@ -234,11 +234,18 @@ class SubscribeHealth:
 
 @attrs.frozen
 class CallSucceeded:
-    """A terminal call answered (a business rejection also proves liveness)."""
+    """Terminal calls answered (a business rejection also proves liveness).
+
+    While CLOSED the session does not tell every success: it counts them and
+    sends one message standing for ``count`` successes in a row (before the
+    next failure, with the next probe, or every 64 calls), so the hot path
+    costs no message to the breaker.
+    """
 
     epoch: int | None
     operation: str
     latency_ms: float
+    count: int = 1
 
 
 @attrs.frozen
@@ -250,6 +257,8 @@ class CallFailed:
     error_kind: str
     code: int | None
     latency_ms: float
+    successes_before: int = 0
+    """Successes not told yet, which happened before this failure."""
 
 
 @attrs.frozen
@@ -332,6 +341,7 @@ class BreakerSnapshot:
     epoch: int
     consecutive_failures: int
     calls: int
+    """Outcomes received; successes arrive in batches, so it may lag by up to 64."""
     failures: int
     rejections: int
     transitions: int

@@ -220,8 +220,12 @@ class Session:
             raise _unavailable(operation, exc) from None
 
     def _wait(self, operation: str, reply: Future[Any], started: float) -> Any:
-        concurrent.futures.wait([reply], timeout=self._timeout)
-        return self._outcome(operation, reply, started)
+        try:
+            result = reply.result(timeout=self._timeout)
+        except Exception:  # typed (or turned into a timeout) by _outcome
+            return self._outcome(operation, reply, started)
+        self._record(operation, "ok", started)
+        return result
 
     def _outcome(self, operation: str, reply: Future[Any], started: float) -> Any:
         """The reply's value or typed error; a reply still missing is a timeout."""

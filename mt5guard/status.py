@@ -14,6 +14,7 @@ from mt5guard.messages import (
     BreakerStateChanged,
     HealthChanged,
     ProbeRecorded,
+    RequestCompleted,
     SessionConnected,
     SessionDisconnected,
 )
@@ -40,6 +41,8 @@ class StatusBoard:
             })  # fmt: skip
 
     def __call__(self, event: Any) -> None:
+        if isinstance(event, RequestCompleted):
+            return  # the hot path: nothing on the board depends on it
         account = getattr(event, "account", None)
         if account is None:
             account = _account_of(event)

@@ -70,8 +70,10 @@ class BreakerActor(pykka.ThreadingActor):
     def on_receive(self, message: Any) -> Any:
         policy = self._policy
         if isinstance(message, CallSucceeded):
-            self._apply(policy.on_success(message.epoch), grant_more=True)
+            self._apply(policy.on_success(message.epoch, message.count), grant_more=True)
         elif isinstance(message, CallFailed):
+            if message.successes_before:
+                self._apply(policy.on_success(message.epoch, message.successes_before))
             self._apply(policy.on_failure(message.epoch, message.error_kind))
         elif isinstance(message, CallRejected):
             policy.on_rejected()

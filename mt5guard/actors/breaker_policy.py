@@ -58,18 +58,19 @@ class BreakerPolicy:
 
     # outcomes --------------------------------------------------------------
 
-    def on_success(self, epoch: int | None) -> Transition | None:
+    def on_success(self, epoch: int | None, count: int = 1) -> Transition | None:
+        """``count`` successes in a row (the session batches them while CLOSED)."""
         if epoch is None and self.state is BreakerState.OPEN and self._open_timed:
             # a fresh connect proves the terminal is back: test it now, not in 10 minutes
             self.trial_successes = 0
             trials = self.config.half_open_max_trials
             return self._move(BreakerState.HALF_OPEN, "terminal reconnected", trials=trials)
+        self.calls += count
         if not self._current(epoch):
             return None
-        self.calls += 1
         if self.state is BreakerState.CLOSED:
             self.consecutive_failures = 0
-            self.window.append(True)
+            self.window.extend([True] * min(count, self.config.window))
         elif self.state is BreakerState.HALF_OPEN:
             self.trial_successes += 1
             if self.trial_successes >= self.config.success_threshold:
@@ -80,9 +81,9 @@ class BreakerPolicy:
         return None
 
     def on_failure(self, epoch: int | None, kind: str) -> Transition | None:
+        self.calls += 1
         if not self._current(epoch):
             return None
-        self.calls += 1
         self.failures += 1
         if self.state is BreakerState.CLOSED:
             self.consecutive_failures += 1

@@ -64,6 +64,8 @@ _log = logging.getLogger("mt5guard.session")
 
 
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
+_BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
+_BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order"})
 
 
 class SessionLost(Exception):
@@ -95,7 +97,8 @@ class SessionActor(pykka.ThreadingActor):
         self._retry_at: Any = None
         self._trials = 0
         self._connected = False
-        self._selected: set[str] = set()
+        self._quiet_successes = 0  # successes not told to the breaker yet
+        self._failure_streak = False  # the breaker counts a failure streak we must end
         self._ops = ops.TerminalOps(terminal, clock, account)
 
     def __str__(self) -> str:
@@ -139,8 +142,13 @@ class SessionActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, BreakerStateChanged):
+            if self._quiet_successes and message.epoch != self._epoch:
+                self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
+                                                 count=self._quiet_successes))  # fmt: skip
+                self._quiet_successes = 0
             self._state, self._epoch = message.new, message.epoch
             self._retry_at, self._trials = message.retry_at, message.trials
+            self._failure_streak = False
         elif isinstance(message, TrialsGranted):
             if message.epoch == self._epoch:
                 self._trials += message.trials
@@ -239,12 +247,26 @@ class SessionActor(pykka.ThreadingActor):
         _complete(reply, result)
 
     def _report(self, operation: str, started: float, error: MT5Error | None) -> None:
+        """Tell the breaker an outcome; plain successes while CLOSED are batched.
+
+        A success is told at once when it matters to the breaker (HALF_OPEN
+        trials, ending a failure streak, probes, connects); otherwise it is
+        counted and rides along with the next message.
+        """
         latency_ms = (self._clock.monotonic() - started) * 1000.0
+        quiet, self._quiet_successes = self._quiet_successes, 0
         if error is not None and error.counts_for_breaker:
-            code = error.code
-            self._breaker_tell(CallFailed(self._epoch, operation, error.kind, code, latency_ms))
-        else:
-            self._breaker_tell(CallSucceeded(self._epoch, operation, latency_ms))
+            self._failure_streak = True
+            self._breaker_tell(CallFailed(self._epoch, operation, error.kind, error.code,
+                                          latency_ms, successes_before=quiet))  # fmt: skip
+            return
+        if (self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
+                and not self._failure_streak and quiet < _BATCH_SUCCESSES
+                and operation in _BATCHABLE):  # fmt: skip
+            self._quiet_successes = quiet + 1
+            return
+        self._failure_streak = False
+        self._breaker_tell(CallSucceeded(self._epoch, operation, latency_ms, count=quiet + 1))
 
     def _breaker_tell(self, message: Any) -> None:
         try:
