@@ -12,7 +12,7 @@ def test_the_readme_tour_runs(monkeypatch) -> None:
     monkeypatch.chdir(README.parent)
     (block,) = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     namespace: dict[str, object] = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own document
+    exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["order"].retcode == 10009  # type: ignore[attr-defined]
     assert namespace["tick"].ask > namespace["tick"].bid  # type: ignore[attr-defined]
     assert not namespace["guard"].running  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ class Mortal(pykka.ThreadingActor):
         return None
 
 
-def ended(actor: pykka.ThreadingActor, then: Any = None) -> BaseException | None | str:
+def ended(actor: pykka.ThreadingActor, then: Any = None) -> BaseException | str | None:
     done = threading.Event()
     seen: list[BaseException | None] = []
 
@@ -71,7 +71,7 @@ def test_an_ask_that_raises_is_the_callers_problem_not_an_end() -> None:
 
 
 def test_a_factory_must_return_a_new_threading_actor() -> None:
-    with pytest.raises(TypeError, match="unstarted pykka.ThreadingActor"):
+    with pytest.raises(TypeError, match=r"unstarted pykka\.ThreadingActor"):
         start_actor(object(), None, None)
     actor = Mortal()
     ref = start_actor(actor, None, None)

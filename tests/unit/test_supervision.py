@@ -192,7 +192,7 @@ def test_restart_intensity_exceeded_gives_up_and_reports(clock, bus, script, rec
     ref = start(clock, bus, [child], max_restarts=3, period=3600, on_give_up=gave_up.append)
     clock.advance(3600)
     assert len(gave_up) == 1 and gave_up[0].restarts == 4 and gave_up[0].period == 3600
-    assert "last failure: w (RuntimeError: w cannot start)" == gave_up[0].reason
+    assert gave_up[0].reason == "last failure: w (RuntimeError: w cannot start)"
     assert len(recorder.of(ChildStarted)) == 4  # first start + 3 restarts
     assert not ref.is_alive()
     with pytest.raises(ChildUnavailable, match="gave up"):
