@@ -72,6 +72,7 @@ class VirtualClock:
         self._pending: dict[int, int] = {}  # per attached actor: units of work not done
         self._sleeping: dict[int, int] = {}  # per attached actor: its thread is in sleep()
         self._thread_keys: dict[int, int] = {}  # thread ident -> attached actor
+        self._busy_actors = 0  # attached actors with work pending and not asleep
 
     # Clock protocol -------------------------------------------------------
 
@@ -102,7 +103,7 @@ class VirtualClock:
             key = self._thread_keys.get(threading.get_ident())
             self._sleepers[woken] = key
             if key is not None:
-                self._sleeping[key] = self._sleeping.get(key, 0) + 1
+                self._change(key, sleeping=1)
             self._asleep += 1
             self._cond.notify_all()
             heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
@@ -119,19 +120,18 @@ class VirtualClock:
         put, get = inbox.put, inbox.get
         with self._cond:
             self._names[key] = str(actor)
-            self._pending[key] = 1
+            self._change(key, pending=1)
 
         def tracked_put(item: Any, block: bool = True, timeout: float | None = None) -> None:
             with self._cond:
                 if key in self._pending:
-                    self._pending[key] += 1
+                    self._change(key, pending=1)
             put(item, block, timeout)
 
         def tracked_get(block: bool = True, timeout: float | None = None) -> Any:
             with self._cond:
                 if self._pending.get(key, 0) > 0:
-                    self._pending[key] -= 1
-                    self._cond.notify_all()
+                    self._change(key, pending=-1)
             return get(block, timeout)
 
         def tracked_loop() -> None:
@@ -142,6 +142,7 @@ class VirtualClock:
                 loop()
             finally:
                 with self._cond:
+                    self._change(key, pending=-self._pending.get(key, 0))
                     self._pending.pop(key, None)
                     self._names.pop(key, None)
                     self._thread_keys.pop(ident, None)
@@ -174,17 +175,39 @@ class VirtualClock:
         key = self._sleepers.pop(woken)
         self._asleep -= 1
         if key is not None and key in self._sleeping:
-            self._sleeping[key] -= 1
-            if not self._sleeping[key]:
-                del self._sleeping[key]
+            self._change(key, sleeping=-1)
+
+    def _busy(self, key: int) -> bool:
+        return self._pending.get(key, 0) > 0 and not self._sleeping.get(key)
+
+    def _change(self, key: int, *, pending: int = 0, sleeping: int = 0) -> None:
+        """Adjust one actor's counts (lock held); wake settle() when all went idle."""
+        was = self._busy(key)
+        if pending:
+            self._pending[key] = self._pending.get(key, 0) + pending
+        if sleeping:
+            left = self._sleeping.get(key, 0) + sleeping
+            if left > 0:
+                self._sleeping[key] = left
+            else:
+                self._sleeping.pop(key, None)
+        now = self._busy(key)
+        if was != now:
+            self._busy_actors += 1 if now else -1
+            if not self._busy_actors:
+                self._cond.notify_all()
 
     def _idle(self) -> bool:
         """Every attached actor is waiting for mail, or asleep on this clock
         (then its queued mail waits for time to move, not for us)."""
-        return all(n <= 0 or key in self._sleeping for key, n in self._pending.items())
+        return self._busy_actors == 0
 
     def advance(self, seconds: float) -> None:
-        """Move time forward, firing due timers in order and letting actors settle."""
+        """Move time forward, firing due timers in order and letting actors settle.
+
+        Timers due at the same instant fire together, then the actors settle;
+        timers they schedule for that same instant fire next, before time moves.
+        """
         if seconds < 0:
             raise ValueError("time cannot go backwards")
         with self._cond:
@@ -197,10 +220,17 @@ class VirtualClock:
                 if not self._heap or self._heap[0].due > target:
                     self._mono = target
                     break
-                call = heapq.heappop(self._heap)
-                self._mono = max(self._mono, call.due)
+                due = self._heap[0].due
+                batch = []  # every timer due at this same instant, in scheduling order
+                while self._heap and self._heap[0].due == due:
+                    call = heapq.heappop(self._heap)
+                    if not call.cancelled:
+                        batch.append(call)
+                self._mono = max(self._mono, due)
             self._moved()
-            call.callback()
+            for call in batch:
+                if not call.cancelled:
+                    call.callback()
             self.settle()
         self._moved()
         self.settle()
