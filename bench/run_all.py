@@ -1,0 +1,86 @@
+"""Run every benchmark section, print one table, write bench/results/latest.json.
+
+``make bench`` runs this. Each section runs in its own fresh interpreter
+(the scale section once per N), so threads and memory of one section never
+colour the next. Figures are ratios measured within one process where a
+comparison is made; the goals of issue 5 are reported as met or missed,
+never asserted: the run always completes and exits 0 unless a section
+crashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from _placement import PLACEMENTS
+from _report import goals, render
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+SCALE_N = (10, 100, 1000)
+
+
+def section(script: str, *args: str) -> dict[str, Any]:
+    """Run ``bench/<script>`` in a fresh interpreter; its last stdout line is JSON."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        timeout=240,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def machine() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BENCH, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "pykka": version("pykka"),
+        "pybreaker": version("pybreaker"),
+        "commit": commit,
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main() -> int:
+    started = time.perf_counter()
+    meta = machine()
+    print(
+        f"mt5guard bench: {meta['nproc']} cores, Python {meta['python']}, pykka {meta['pykka']}", flush=True
+    )
+    results: dict[str, Any] = {"machine": meta}
+    results["request"] = {where: section("_request.py", where) for where in PLACEMENTS}
+    results["scale"] = [section("_scale.py", str(n)) for n in SCALE_N]
+    results["thread_baseline"] = section("_scale.py", "--threads-only", str(4 * SCALE_N[-1]))
+    results["simulated_time"] = {where: section("_simulated_time.py", where) for where in ("os", "same-core")}
+    results["goals"] = goals(results)
+    results["duration_s"] = time.perf_counter() - started
+    print(render(results))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "latest.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out.relative_to(BENCH.parent)} in {results['duration_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
