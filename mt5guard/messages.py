@@ -263,7 +263,13 @@ class CallFailed:
 
 @attrs.frozen
 class CallRejected:
-    """The session rejected a call locally because the breaker is open."""
+    """The session rejected ``count`` calls locally because the breaker is open.
+
+    Told in batches (every 64, and before the session applies a new breaker
+    state), so fast-fail wakes no other actor.
+    """
+
+    count: int = 1
 
 
 @attrs.frozen
@@ -344,6 +350,7 @@ class BreakerSnapshot:
     """Outcomes received; successes arrive in batches, so it may lag by up to 64."""
     failures: int
     rejections: int
+    """Calls refused while OPEN; told in batches, so it may lag by up to 64."""
     transitions: int
     open_duration: float
     """Seconds the next (or current) OPEN lasts."""

@@ -76,7 +76,7 @@ class BreakerActor(pykka.ThreadingActor):
                 self._apply(policy.on_success(message.epoch, message.successes_before))
             self._apply(policy.on_failure(message.epoch, message.error_kind))
         elif isinstance(message, CallRejected):
-            policy.on_rejected()
+            policy.on_rejected(message.count)
         elif isinstance(message, _TimerFired):
             if message.kind == "open":
                 self._apply(policy.on_open_elapsed(message.epoch))

@@ -98,8 +98,8 @@ class BreakerPolicy:
             return self._open(f"trial call failed ({kind})", grow=True)
         return None
 
-    def on_rejected(self) -> None:
-        self.rejections += 1
+    def on_rejected(self, count: int = 1) -> None:
+        self.rejections += count
 
     # timers ----------------------------------------------------------------
 

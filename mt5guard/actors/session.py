@@ -65,7 +65,8 @@ _log = logging.getLogger("mt5guard.session")
 
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
-_BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order"})
+_BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
+                        "probe"})  # fmt: skip
 
 
 class SessionLost(Exception):
@@ -98,6 +99,7 @@ class SessionActor(pykka.ThreadingActor):
         self._trials = 0
         self._connected = False
         self._quiet_successes = 0  # successes not told to the breaker yet
+        self._quiet_rejections = 0  # local rejections not told yet
         self._failure_streak = False  # the breaker counts a failure streak we must end
         self._ops = ops.TerminalOps(terminal, clock, account)
 
@@ -142,6 +144,9 @@ class SessionActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, BreakerStateChanged):
+            if self._quiet_rejections:
+                self._breaker_tell(CallRejected(self._quiet_rejections))
+                self._quiet_rejections = 0
             if self._quiet_successes and message.epoch != self._epoch:
                 self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
                                                  count=self._quiet_successes))  # fmt: skip
@@ -182,13 +187,20 @@ class SessionActor(pykka.ThreadingActor):
         if self._state is BreakerState.OPEN or (
             self._state is BreakerState.HALF_OPEN and self._trials <= 0
         ):
-            self._breaker_tell(CallRejected())
+            self._count_rejection()
             detail = "trial in progress" if self._state is BreakerState.HALF_OPEN else ""
             return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
                                          detail=detail)  # fmt: skip
         if self._state is BreakerState.HALF_OPEN:
             self._trials -= 1
         return None
+
+    def _count_rejection(self) -> None:
+        """Rejections reach the breaker's counters in batches, like successes."""
+        self._quiet_rejections += 1
+        if self._quiet_rejections >= _BATCH_SUCCESSES + 1:
+            self._breaker_tell(CallRejected(self._quiet_rejections))
+            self._quiet_rejections = 0
 
     def _guarded(
         self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True

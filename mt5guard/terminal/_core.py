@@ -10,8 +10,7 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from mt5guard.clock import Clock
@@ -123,23 +122,9 @@ class TerminalCore(FaultScripting):
 
     # -- plumbing ------------------------------------------------------------
 
-    @contextmanager
-    def _api(self, name: str) -> Iterator[bool]:
-        """Count, guard, hang or delay one call; yields True if it hung (-10005 set)."""
-        with self._state_lock:
-            self.calls[name] += 1
-        with self._guard.call(name):
-            with self._state_lock:
-                self._faults.expire(self._clock.monotonic())
-                hang = self._faults.take_hang(name)
-            if hang is not None:
-                self._clock.sleep(hang)
-                self._set_error(IPC_TIMEOUT)
-                yield True
-                return
-            if self._call_latency > 0 and name != "last_error":
-                self._clock.sleep(self._call_latency)
-            yield False
+    def _api(self, name: str) -> _ApiCall:
+        """Count, guard, hang or delay one call: ``with self._api(name) as hung:``."""
+        return _ApiCall(self, name)
 
     def _set_error(self, error: tuple[int, str]) -> None:
         with self._state_lock:
@@ -227,3 +212,41 @@ class TerminalCore(FaultScripting):
                 and (matches is None or matches(r.symbol))
                 and (ticket is None or r.ticket == ticket)
             )
+
+
+class _ApiCall:
+    """The context of one API call; a plain class because it runs on every call.
+
+    ``__enter__`` counts the call, takes the concurrent-call guard, then
+    sleeps out a scripted hang (returning True, with -10005 set) or the
+    configured latency; ``__exit__`` releases the guard.
+    """
+
+    __slots__ = ("core", "name")
+
+    def __init__(self, core: TerminalCore, name: str) -> None:
+        self.core = core
+        self.name = name
+
+    def __enter__(self) -> bool:
+        core, name = self.core, self.name
+        with core._state_lock:
+            core.calls[name] += 1
+        core._guard.acquire(name)
+        try:
+            with core._state_lock:
+                core._faults.expire(core._clock.monotonic())
+                hang = core._faults.take_hang(name)
+            if hang is not None:
+                core._clock.sleep(hang)
+                core._set_error(IPC_TIMEOUT)
+                return True
+            if core._call_latency > 0 and name != "last_error":
+                core._clock.sleep(core._call_latency)
+            return False
+        except BaseException:
+            core._guard.release()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.core._guard.release()

@@ -30,9 +30,8 @@ class CallGuard:
         self._lock = threading.Lock()
         self._active: str | None = None
 
-    @contextmanager
-    def call(self, name: str) -> Iterator[None]:
-        """Hold the guard while ``name`` runs; raise :class:`ConcurrentCallError` if taken."""
+    def acquire(self, name: str) -> None:
+        """Take the guard for ``name``; raise :class:`ConcurrentCallError` if taken."""
         if not self._lock.acquire(blocking=False):
             raise ConcurrentCallError(
                 f"{name}() called while {self._active or 'another call'}() is in progress on "
@@ -40,8 +39,16 @@ class CallGuard:
                 "through one owner"
             )
         self._active = name
+
+    def release(self) -> None:
+        self._active = None
+        self._lock.release()
+
+    @contextmanager
+    def call(self, name: str) -> Iterator[None]:
+        """Hold the guard while ``name`` runs; raise :class:`ConcurrentCallError` if taken."""
+        self.acquire(name)
         try:
             yield
         finally:
-            self._active = None
-            self._lock.release()
+            self.release()

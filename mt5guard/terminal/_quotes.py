@@ -14,9 +14,9 @@ from mt5guard.terminal.symbols import SymbolSpec
 #: Seconds of clock time between two ticks of a symbol.
 TICK_INTERVAL = 0.25
 
-# Past this many pending steps (~1.4 h) the walk takes one aggregated step, so
-# a long jump of the clock costs one draw instead of tens of thousands.
-_MAX_STEPS_WALKED = 20_000
+# Past this many pending steps (16 s) the walk takes one aggregated step with
+# the same distribution, so a probe every 30 s costs one draw, not 120.
+_MAX_STEPS_WALKED = 64
 
 
 class _Feed:
@@ -35,9 +35,9 @@ class QuoteBoard:
 
     The walk advances one step per :data:`TICK_INTERVAL` of monotonic clock
     time since construction; a tick's ``time_msc`` is taken from the wall
-    clock at the moment the step happened and never decreases. The sequence
-    of prices depends only on the seed and the symbol name (as long as the
-    clock never jumps more than ~1.4 h between two reads of a symbol).
+    clock at the moment the step happened and never decreases. The prices
+    depend only on the seed, the symbol name and when the symbol is read:
+    gaps of up to 16 s are walked step by step, longer ones in one draw.
     """
 
     def __init__(
@@ -71,10 +71,7 @@ def _walk(feed: _Feed, steps: int) -> None:
         feed.mid *= math.exp(sigma * math.sqrt(steps) * feed.rng.gauss(0.0, 1.0))
         return
     gauss = feed.rng.gauss
-    mid = feed.mid
-    for _ in range(steps):
-        mid *= math.exp(sigma * gauss(0.0, 1.0))
-    feed.mid = mid
+    feed.mid *= math.exp(sigma * math.fsum(gauss(0.0, 1.0) for _ in range(steps)))
 
 
 def _make_tick(feed: _Feed, time_msc: int) -> Tick:
