@@ -238,7 +238,7 @@ class CallSucceeded:
 
     While CLOSED the session does not tell every success: it counts them and
     sends one message standing for ``count`` successes in a row (before the
-    next failure, with the next probe, or every 64 calls), so the hot path
+    next failure, on a breaker state change, or every 64 calls), so the hot path
     costs no message to the breaker.
     """
 
