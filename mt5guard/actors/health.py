@@ -31,8 +31,13 @@ __all__ = ["HealthProbeActor"]
 _log = logging.getLogger("mt5guard.health")
 
 
-class _Tick:
-    __slots__ = ()
+class _ProbeUnsent:
+    """The probe timer found the session down (told from the clock's thread)."""
+
+    __slots__ = ("reason", "seq")
+
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq, self.reason = seq, reason
 
 
 class _ProbeTimedOut:
@@ -43,10 +48,10 @@ class _ProbeTimedOut:
 
 
 class HealthProbeActor(pykka.ThreadingActor):
-    """Probes every ``interval`` seconds; a probe without a reply within
-    ``timeout`` seconds is a failure. While the breaker is OPEN probing pauses
-    (status OUT_OF_SERVICE); on HALF_OPEN it probes at once, and that probe is
-    the breaker's trial call.
+    """Probes every ``interval`` seconds (a fixed-rate grid from the first
+    probe); a probe without a reply within ``timeout`` seconds is a failure.
+    While the breaker is OPEN probing pauses (status OUT_OF_SERVICE); on
+    HALF_OPEN it probes at once, and that probe is the breaker's trial call.
     """
 
     def __init__(
@@ -72,7 +77,8 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._seq = 0
         self._outstanding: int | None = None
         self._sent_at = 0.0
-        self._tick_timer: Timer | None = None
+        self._next_due = clock.monotonic()  # fixed-rate schedule of probes
+        self._probe_timer: Timer | None = None
         self._timeout_timer: Timer | None = None
         self._subscribers: list[Any] = []
 
@@ -85,18 +91,15 @@ class HealthProbeActor(pykka.ThreadingActor):
         now = self._clock.now()
         for component, status in self._policy.statuses().items():
             self._bus.publish(HealthChanged(self.account, component, None, status, "started", now))
-        self._probe()
-        self._schedule_tick()
+        self._probe_now()
 
     def on_stop(self) -> None:
-        for timer in (self._tick_timer, self._timeout_timer):
-            if timer is not None:
-                timer.cancel()
+        self._cancel_timers()
 
     def on_receive(self, message: Any) -> Any:
-        if isinstance(message, _Tick):
-            self._schedule_tick()
-            self._probe()
+        if isinstance(message, _ProbeUnsent):
+            if message.seq == self._outstanding:
+                self._finish(self._failed(message.seq, f"session unavailable: {message.reason}"))
         elif isinstance(message, ProbeResult):
             if message.seq == self._outstanding:
                 self._finish(message)
@@ -126,25 +129,58 @@ class HealthProbeActor(pykka.ThreadingActor):
 
     # internals --------------------------------------------------------------
 
-    def _schedule_tick(self) -> None:
-        me = self.actor_ref
-        self._tick_timer = self._clock.call_later(self._config.interval, lambda: _safe_tell(me, _Tick()))
-
-    def _probe(self) -> None:
+    def _probe_now(self) -> None:
+        """Probe at once (first probe, HALF_OPEN trial) unless paused or one is out."""
         if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
-            return  # paused while OPEN; never pile probes on a stuck one
+            return
         self._seq += 1
         seq = self._outstanding = self._seq
-        self._sent_at = self._clock.monotonic()
+        self._next_due = self._sent_at = self._clock.monotonic()
         try:
             self._session.tell(RunProbe(self._symbol, seq, reply_to=self.actor_ref))
         except ChildUnavailable as exc:
             self._finish(self._failed(seq, f"session unavailable: {exc.reason}"))
             return
+        self._arm_timeout(seq, self._config.timeout)
+
+    def _arm_next(self) -> None:
+        """Schedule the next probe on the fixed-rate grid (missed slots are skipped).
+
+        The timer tells the SessionActor directly, from the clock's thread, so a
+        probe costs one hop less than waking this actor first; the timeout is
+        armed now, counted from the moment the probe will be sent.
+        """
+        if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
+            return
+        now, interval = self._clock.monotonic(), self._config.interval
+        self._next_due += interval
+        if self._next_due <= now:
+            self._next_due += interval * ((now - self._next_due) // interval + 1)
+        delay = self._next_due - now
+        self._seq += 1
+        seq = self._outstanding = self._seq
+        self._sent_at = self._next_due
+        me, session = self.actor_ref, self._session
+        probe = RunProbe(self._symbol, seq, reply_to=me)
+
+        def send() -> None:
+            try:
+                session.tell(probe)
+            except ChildUnavailable as exc:
+                _safe_tell(me, _ProbeUnsent(seq, exc.reason))
+
+        self._probe_timer = self._clock.call_later(delay, send)
+        self._arm_timeout(seq, delay + self._config.timeout)
+
+    def _arm_timeout(self, seq: int, delay: float) -> None:
         me = self.actor_ref
-        self._timeout_timer = self._clock.call_later(
-            self._config.timeout, lambda: _safe_tell(me, _ProbeTimedOut(seq))
-        )
+        self._timeout_timer = self._clock.call_later(delay, lambda: _safe_tell(me, _ProbeTimedOut(seq)))
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._probe_timer, self._timeout_timer):
+            if timer is not None:
+                timer.cancel()
+        self._probe_timer = self._timeout_timer = None
 
     def _failed(self, seq: int, why: str) -> ProbeResult:
         latency_ms = (self._clock.monotonic() - self._sent_at) * 1000.0
@@ -152,20 +188,23 @@ class HealthProbeActor(pykka.ThreadingActor):
 
     def _finish(self, result: ProbeResult) -> None:
         self._outstanding = None
-        if self._timeout_timer is not None:
-            self._timeout_timer.cancel()
-            self._timeout_timer = None
+        self._cancel_timers()
         self._bus.publish(ProbeRecorded(self.account, result))
-        if result.skipped or self._breaker_state is BreakerState.OPEN:
-            return
-        self._publish(self._policy.record(result, self._clock.monotonic()))
+        if not (result.skipped or self._breaker_state is BreakerState.OPEN):
+            self._publish(self._policy.record(result, self._clock.monotonic()))
+        self._arm_next()
 
     def _on_breaker(self, message: BreakerStateChanged) -> None:
         previous, self._breaker_state = self._breaker_state, message.new
         blocked = message.new in (BreakerState.OPEN, BreakerState.HALF_OPEN)
         self._publish(self._policy.set_breaker_open(blocked, f"breaker {message.new.value}"))
-        if message.new is BreakerState.HALF_OPEN and previous is not BreakerState.HALF_OPEN:
-            self._probe()  # the trial call: do not wait for the next tick
+        if message.new is BreakerState.OPEN:
+            self._cancel_timers()  # paused; a probe already at the session is ignored
+            self._outstanding = None
+        elif message.new is BreakerState.HALF_OPEN and previous is not BreakerState.HALF_OPEN:
+            self._probe_now()  # the trial call: do not wait for the next slot
+        elif previous is BreakerState.OPEN:
+            self._probe_now()  # reset or disabled while OPEN: resume probing
 
     def _publish(self, changes: list[StatusChange]) -> None:
         now = self._clock.now()
