@@ -272,6 +272,13 @@ class Config:
                     "account names must be unique",
                 )
             seen[account.name] = index
+        real = [i for i, a in enumerate(self.accounts) if a.terminal.kind == "metatrader5"]
+        if len(real) > 1:  # the MetaTrader5 module holds one terminal per process
+            raise field_error(
+                self, f"accounts[{real[1]}].terminal.kind",
+                "a second metatrader5 account in one process (the MetaTrader5 module is a "
+                "process-wide singleton)", "run one mt5guard process per real terminal",
+            )  # fmt: skip
 
     def account(self, name: str) -> AccountConfig:
         """The account called ``name``; KeyError if there is none."""

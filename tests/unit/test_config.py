@@ -437,3 +437,15 @@ def test_schema_reference_covers_every_rendered_key() -> None:
 
     rendered = yaml.safe_load(render_config(Config.default()))
     assert keys(rendered, "") <= set(paths)
+
+
+def test_two_real_terminals_in_one_process_are_refused() -> None:
+    from mt5guard.config import parse_config
+
+    account = {"terminal": {"kind": "metatrader5", "login": 1, "server": "S",
+                            "password": "${PW}"}, "symbols": ["EURUSD"]}  # fmt: skip
+    data = {"accounts": [{"name": "a", **account}, {"name": "b", **account}]}
+    with pytest.raises(ConfigError) as bad:
+        parse_config(data, environ={"PW": "x"})
+    assert "accounts[1].terminal.kind" in str(bad.value)
+    assert "one mt5guard process per real terminal" in str(bad.value)
