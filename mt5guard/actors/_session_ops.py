@@ -131,6 +131,8 @@ class TerminalOps:
             data_ok = connection_ok and age <= max_tick_age
         except MT5Error as err:
             error = err
+        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+            error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
         latency_ms = (self._clock.monotonic() - started) * 1000.0
         text = str(error) if error is not None else None
         result = ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, self._clock.now(),

@@ -29,6 +29,7 @@ from mt5guard.errors import (
     MT5AuthError,
     MT5CircuitBreakerOpen,
     MT5ConnectionError,
+    MT5DataError,
     MT5Error,
     MT5StateError,
     MT5TimeoutError,
@@ -239,6 +240,11 @@ class SessionActor(pykka.ThreadingActor):
         except MT5Error as err:
             self._report(operation, started, err)
             _complete(reply, err)
+            return
+        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+            malformed = MT5DataError(operation=operation, detail=f"malformed terminal reply: {exc}")
+            self._report(operation, started, malformed)
+            _complete(reply, malformed)
             return
         except Exception as exc:
             _complete(reply, MT5StateError(operation=operation, detail=f"terminal raised {exc!r}"))

@@ -1,0 +1,39 @@
+"""Story: a terminal (or a bridge in front of one) answers with replies that
+are not shaped like MetaTrader5's. Callers get a typed data error naming the
+problem; the session stays up and the breaker does not count it."""
+
+from __future__ import annotations
+
+import pytest
+
+from mt5guard.errors import MT5DataError
+from mt5guard.messages import BreakerState
+from mt5guard.supervision import ChildFailed
+from mt5guard.terminal import SimulatedTerminal
+
+
+class Garbled(SimulatedTerminal):
+    garble = False
+
+    def symbol_info_tick(self, symbol):  # type: ignore[no-untyped-def]
+        tick = super().symbol_info_tick(symbol)
+        return tick._replace(bid="n/a", time_msc="soon") if self.garble and tick else tick
+
+    def account_info(self):  # type: ignore[no-untyped-def]
+        info = super().account_info()
+        return ("login", 5001) if self.garble and info else info
+
+
+def test_malformed_replies_are_typed_errors_and_nothing_crashes(story_factory) -> None:
+    story = story_factory(terminal_class=Garbled)
+    story.terminal.garble = True
+    with pytest.raises(MT5DataError, match="malformed terminal reply|implausible quote"):
+        story.session.get_price("EURUSD")
+    with pytest.raises(MT5DataError, match="no field 'login'"):
+        story.session.get_account_info()
+    story.clock.advance(120)  # probes see it too
+    assert story.session.health().last_probe.error is not None
+    story.terminal.garble = False
+    assert story.session.get_price("EURUSD").bid > 0
+    assert story.events(ChildFailed) == []
+    assert story.session.breaker_state().state is BreakerState.CLOSED
