@@ -27,7 +27,7 @@ class Garbled(SimulatedTerminal):
 def test_malformed_replies_are_typed_errors_and_nothing_crashes(story_factory) -> None:
     story = story_factory(terminal_class=Garbled)
     story.terminal.garble = True
-    with pytest.raises(MT5DataError, match="malformed terminal reply|implausible quote"):
+    with pytest.raises(MT5DataError, match=r"malformed terminal reply|implausible quote"):
         story.session.get_price("EURUSD")
     with pytest.raises(MT5DataError, match="no field 'login'"):
         story.session.get_account_info()
