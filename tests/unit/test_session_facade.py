@@ -81,3 +81,19 @@ def test_while_the_session_is_down_calls_fail_at_once_with_the_next_attempt(stor
 def test_guard_rejects_unknown_accounts_with_the_known_names(story) -> None:
     with pytest.raises(KeyError, match="configured: demo"):
         story.guard.session("live")
+
+
+def test_disconnect_reconnect_and_connect_on_demand(story) -> None:
+    from mt5guard.messages import SessionConnected, SessionDisconnected
+
+    story.session.disconnect()
+    assert not story.terminal.connected
+    assert story.session.get_price("EURUSD").bid > 0  # the next request connects again
+    story.session.reconnect()
+    story.session.disconnect()
+    story.session.connect()
+    assert story.terminal.connected
+    disconnects = [(e.reason, e.expected) for e in story.events(SessionDisconnected)]
+    assert disconnects == [("disconnect requested", True), ("reconnect requested", True),
+                           ("disconnect requested", True)]  # fmt: skip
+    assert len(story.events(SessionConnected)) == 4
