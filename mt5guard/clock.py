@@ -42,7 +42,7 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds on a clock that never goes backwards."""
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` once, ``delay`` seconds from now (clamped at 0)."""
 
     def sleep(self, seconds: float) -> None:
@@ -63,7 +63,7 @@ class Clock(Protocol):
 class _ScheduledCall:
     __slots__ = ("callback", "cancelled", "due", "seq")
 
-    def __init__(self, due: float, seq: int, callback: Callable[[], None]) -> None:
+    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
         self.due = due
         self.seq = seq
         self.callback = callback
@@ -104,7 +104,7 @@ class SystemClock:
     def attach_actor(self, actor: Any) -> None:
         return None
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         call = _ScheduledCall(time.monotonic() + max(0.0, delay), next(self._seq), callback)
         with self._cond:
             if self._closed:

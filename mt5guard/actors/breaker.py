@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,11 +139,7 @@ class BreakerActor(pykka.ThreadingActor):
         me = self.actor_ref
         fired = _TimerFired(kind, epoch)
 
-        def fire() -> None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                me.tell(fired)
-
-        self._timer = self._clock.call_later(delay, fire)
+        self._timer = self._clock.call_later(delay, lambda: deliver(me, fired))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -167,14 +167,14 @@ class HealthProbeActor(pykka.ThreadingActor):
             try:
                 session.tell(probe)
             except ChildUnavailable as exc:
-                _safe_tell(me, _ProbeUnsent(seq, exc.reason))
+                deliver(me, _ProbeUnsent(seq, exc.reason))
 
         self._probe_timer = self._clock.call_later(delay, send)
         self._arm_timeout(seq, delay + self._config.timeout)
 
     def _arm_timeout(self, seq: int, delay: float) -> None:
         me = self.actor_ref
-        self._timeout_timer = self._clock.call_later(delay, lambda: _safe_tell(me, _ProbeTimedOut(seq)))
+        self._timeout_timer = self._clock.call_later(delay, lambda: deliver(me, _ProbeTimedOut(seq)))
 
     def _cancel_timers(self) -> None:
         for timer in (self._probe_timer, self._timeout_timer):
@@ -213,8 +213,3 @@ class HealthProbeActor(pykka.ThreadingActor):
                                   change.reason, now)  # fmt: skip
             self._bus.publish(event)
             self._subscribers = [s for s in self._subscribers if deliver(s, event)]
-
-
-def _safe_tell(ref: pykka.ActorRef[Any], message: Any) -> None:
-    with contextlib.suppress(pykka.ActorDeadError):
-        ref.tell(message)

@@ -17,15 +17,18 @@ import attrs
 
 from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown
 from mt5guard.messages import OrderOutcome, OrderRequest, Side
+from mt5guard.terminal.constants import (
+    ORDER_FILLING_IOC,
+    ORDER_TIME_GTC,
+    ORDER_TYPE_BUY,
+    ORDER_TYPE_SELL,
+    TRADE_ACTION_DEAL,
+)
 
 __all__ = ["OrderJournal", "comment_for", "find_outcome", "trade_request"]
 
 COMMENT_PREFIX = "mg-"
 _MT5_COMMENT_LIMIT = 31  # characters the terminal keeps
-TRADE_ACTION_DEAL = 1
-ORDER_TYPE_BUY, ORDER_TYPE_SELL = 0, 1
-ORDER_FILLING_IOC = 1
-ORDER_TIME_GTC = 0
 
 
 def comment_for(order: OrderRequest) -> str:

@@ -12,7 +12,6 @@ the actor fail; its supervisor restarts it after the backoff delay and
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from typing import Any
 import pykka
 
 from mt5guard.actors import _session_ops as ops
-from mt5guard.bus import EventBus
+from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
 from mt5guard.errors import (
@@ -309,7 +308,7 @@ class SessionActor(pykka.ThreadingActor):
         if self._admit("probe") is not None:
             skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
                                   "circuit breaker open", skipped=True)  # fmt: skip
-            _tell(message.reply_to, skipped)
+            deliver(message.reply_to, skipped)
             return
         started = self._clock.monotonic()
         result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
@@ -318,7 +317,7 @@ class SessionActor(pykka.ThreadingActor):
         ):
             result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
         self._report("probe", started, error)
-        _tell(message.reply_to, result)
+        deliver(message.reply_to, result)
         if error is not None and isinstance(error, MT5ConnectionError):
             raise SessionLost(str(error))
 
@@ -386,11 +385,6 @@ def _complete(reply: Future[Any], outcome: Any) -> None:
             reply.set_result(outcome)
     except InvalidStateError:
         pass
-
-
-def _tell(target: Any, message: ProbeResult) -> None:
-    with contextlib.suppress(pykka.ActorDeadError):
-        target.tell(message)
 
 
 def _operation(message: Any) -> str:

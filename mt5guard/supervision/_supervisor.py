@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pykka
 
-from mt5guard.bus import EventBus
+from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._monitor import start_actor
@@ -179,10 +179,7 @@ class Supervisor(pykka.ThreadingActor):
         me = self.actor_ref
 
         def on_exit(error: BaseException | None) -> None:
-            try:
-                me.tell(_ChildEnded(name, generation, error))
-            except pykka.ActorDeadError:
-                pass  # we are stopping; the end was requested
+            deliver(me, _ChildEnded(name, generation, error))  # dead: we are stopping anyway
 
         try:
             ref = start_actor(child.spec.factory(), self._clock, on_exit)
@@ -247,7 +244,7 @@ class Supervisor(pykka.ThreadingActor):
         self._stop_next()
         self._next_token += 1
         due = _RestartDue(self._next_token, plan)
-        self._timers[due.token] = self._clock.call_later(delay, lambda: self._tell_self(due))
+        self._timers[due.token] = self._clock.call_later(delay, lambda: deliver(self.actor_ref, due))
 
     def _restart_group(self, child: _Child) -> list[_Child]:
         if self._strategy is Strategy.ONE_FOR_ONE:
@@ -257,12 +254,6 @@ class Supervisor(pykka.ThreadingActor):
             return live
         index = self._children.index(child)
         return [c for c in live if self._children.index(c) >= index]
-
-    def _tell_self(self, message: Any) -> None:
-        try:
-            self.actor_ref.tell(message)
-        except pykka.ActorDeadError:
-            pass  # the timer outlived us: nothing to restart
 
     def _on_restart_due(self, message: _RestartDue) -> None:
         if self._timers.pop(message.token, None) is None or self._gave_up:

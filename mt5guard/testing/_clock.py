@@ -31,7 +31,7 @@ class SettleTimeout(AssertionError):
 class _Call:
     __slots__ = ("callback", "cancelled", "due", "seq")
 
-    def __init__(self, due: float, seq: int, callback: Callable[[], None]) -> None:
+    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
         self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
 
     def __lt__(self, other: _Call) -> bool:
@@ -82,7 +82,7 @@ class VirtualClock:
     def monotonic(self) -> float:
         return self._mono
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> _Call:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
         with self._cond:
             call = _Call(self._mono + max(0.0, delay), next(self._seq), callback)
             heapq.heappush(self._heap, call)
