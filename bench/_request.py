@@ -23,7 +23,7 @@ from _stats import Sample, median, progress, rounds, time_calls, time_threads
 from _trees import SYMBOL, accounts_config, wait_answered
 
 from mt5guard import MT5CircuitBreakerOpen, SystemClock, start
-from mt5guard.terminal.simulated import SimulatedTerminal
+from mt5guard.terminal.sim._terminal import SimulatedTerminal
 
 ROUNDS = 15
 CALLS = 2000  # sequential calls per variant per round

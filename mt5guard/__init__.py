@@ -22,6 +22,7 @@ from mt5guard.errors import (
     MT5Unavailable,
     MT5ValidationError,
 )
+from mt5guard.facade import AsyncSession, Session
 from mt5guard.guard import Guard, start
 from mt5guard.messages import (
     BreakerSnapshot,
@@ -33,7 +34,6 @@ from mt5guard.messages import (
     OrderOutcome,
 )
 from mt5guard.secret import Secret
-from mt5guard.session import AsyncSession, Session
 
 logging.getLogger("mt5guard").addHandler(logging.NullHandler())
 

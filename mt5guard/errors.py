@@ -15,21 +15,8 @@ put a password or any other secret into ``detail``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from mt5guard._error_kinds import (
-    MT5AuthError,
-    MT5CircuitBreakerOpen,
-    MT5ConnectionError,
-    MT5DataError,
-    MT5Error,
-    MT5InitError,
-    MT5OrderOutcomeUnknown,
-    MT5StateError,
-    MT5TimeoutError,
-    MT5Unavailable,
-    MT5ValidationError,
-)
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple, Required, TypedDict, Unpack
 
 __all__ = [
     "CODE_TABLE",
@@ -51,6 +38,239 @@ __all__ = [
     "error_from_retcode",
     "is_trade_success",
 ]
+
+
+
+class _ErrorArgs(TypedDict, total=False):
+    """The keyword arguments every MT5Error takes (see :class:`MT5Error`)."""
+
+    operation: Required[str]
+    code: int | None
+    terminal_message: str
+    detail: str
+    retryable: bool | None
+    counts_for_breaker: bool | None
+
+
+class MT5Error(Exception):
+    """Base of every error mt5guard reports about a MetaTrader 5 call.
+
+    ``retryable`` and ``counts_for_breaker`` default to the subclass's class
+    attributes; an instance may override either. ``detail`` is our own
+    explanation and must never contain a secret.
+    """
+
+    kind: ClassVar[str] = "error"
+    summary: ClassVar[str] = "failed"
+    default_retryable: ClassVar[bool] = False
+    default_counts_for_breaker: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        code: int | None = None,
+        terminal_message: str = "",
+        detail: str = "",
+        retryable: bool | None = None,
+        counts_for_breaker: bool | None = None,
+    ) -> None:
+        self.operation = operation
+        self.code = code
+        self.terminal_message = terminal_message
+        self.detail = detail
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.counts_for_breaker = (
+            self.default_counts_for_breaker if counts_for_breaker is None else counts_for_breaker
+        )
+        super().__init__(self._one_line())
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {}
+
+    def _suffix(self) -> str:
+        return ""
+
+    def _one_line(self) -> str:
+        text = f"{self.operation} failed: {self.summary}"
+        if self.detail:
+            text += f": {self.detail}"
+        if self.code is not None:
+            text += f" (code {self.code} {self.terminal_message!r})"
+        elif self.terminal_message:
+            text += f" ({self.terminal_message!r})"
+        text += "; retryable" if self.retryable else "; not retryable"
+        return text + self._suffix()
+
+    def __str__(self) -> str:
+        return self._one_line()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._one_line()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {
+            "operation": self.operation,
+            "code": self.code,
+            "terminal_message": self.terminal_message,
+            "detail": self.detail,
+            "retryable": self.retryable,
+            "counts_for_breaker": self.counts_for_breaker,
+            **self._extra_fields(),
+        }
+        return (_rebuild, (type(self), state))
+
+
+def _rebuild(cls: type[MT5Error], state: dict[str, Any]) -> MT5Error:
+    return cls(**state)
+
+
+class _RetryAt(MT5Error):
+    """Adds ``retry_at``: the wall time (UTC) of the next attempt, if known."""
+
+    def __init__(self, *, retry_at: datetime | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.retry_at = retry_at
+        super().__init__(**kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"retry_at": self.retry_at}
+
+    def _suffix(self) -> str:
+        return _at(self.retry_at)
+
+
+def _at(moment: datetime | None) -> str:
+    return "" if moment is None else f"; next attempt at {moment.isoformat()}"
+
+
+class MT5InitError(MT5Error):
+    """The terminal could not be started or attached to (``initialize``)."""
+
+    kind = "init"
+    summary = "terminal initialization failed"
+    default_retryable = True
+    default_counts_for_breaker = True
+
+
+class MT5AuthError(MT5Error):
+    """The trade server refused the account (wrong or revoked credentials).
+
+    Not retryable by the caller: reconnecting with backoff is the session's job.
+    """
+
+    kind = "auth"
+    summary = "authorization failed"
+    default_retryable = False
+    default_counts_for_breaker = True
+
+
+class MT5CircuitBreakerOpen(_RetryAt):
+    """Rejected at once, without calling the terminal, because the breaker is open.
+
+    ``retry_at`` is when the breaker will next admit a trial call.
+    """
+
+    kind = "circuit_open"
+    summary = "circuit breaker open"
+    default_retryable = True
+    default_counts_for_breaker = False
+
+
+class MT5TimeoutError(MT5Error):
+    """The call did not complete in time (IPC timeout, trade request timeout)."""
+
+    kind = "timeout"
+    summary = "timed out"
+    default_retryable = True
+    default_counts_for_breaker = True
+
+
+class MT5DataError(MT5Error):
+    """The terminal answered but had no usable data (unknown symbol, no tick)."""
+
+    kind = "data"
+    summary = "no data"
+    default_retryable = False
+    default_counts_for_breaker = False
+
+
+class MT5ConnectionError(MT5Error):
+    """The IPC link to the terminal, or the terminal's link to the server, is down."""
+
+    kind = "connection"
+    summary = "connection lost"
+    default_retryable = True
+    default_counts_for_breaker = True
+
+
+class MT5ValidationError(MT5Error):
+    """The request itself is wrong; ``field`` names the bad argument when known."""
+
+    kind = "validation"
+    summary = "invalid request"
+    default_retryable = False
+    default_counts_for_breaker = False
+
+    def __init__(self, *, field: str | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.field = field
+        super().__init__(**kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"field": self.field}
+
+
+class MT5StateError(MT5Error):
+    """Not possible in the current market, account or session state."""
+
+    kind = "state"
+    summary = "refused in the current state"
+    default_retryable = False
+    default_counts_for_breaker = False
+
+
+class MT5OrderOutcomeUnknown(MT5StateError):
+    """The order may or may not have executed; it was NOT re-sent.
+
+    Reconcile against orders and deals by ``client_order_id`` (carried in the
+    request's comment/magic) before deciding anything.
+    """
+
+    summary = "order outcome unknown, not re-sent"
+
+    def __init__(self, *, client_order_id: str, **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(**kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"client_order_id": self.client_order_id}
+
+    def _suffix(self) -> str:
+        return f"; client order id {self.client_order_id!r}"
+
+
+class MT5Unavailable(_RetryAt, MT5StateError):
+    """The session is down; ``retry_at`` is when the next attempt is due."""
+
+    summary = "session unavailable"
+    default_retryable = True
+    default_counts_for_breaker = False
+
+
+# Tracebacks and docs should name the public module, as trio does for its own.
+for _cls in (
+    MT5Error,
+    MT5InitError,
+    MT5AuthError,
+    MT5CircuitBreakerOpen,
+    MT5TimeoutError,
+    MT5DataError,
+    MT5ConnectionError,
+    MT5ValidationError,
+    MT5StateError,
+    MT5OrderOutcomeUnknown,
+    MT5Unavailable,
+):
+    _cls.__module__ = "mt5guard.errors"
 
 
 class CodeInfo(NamedTuple):

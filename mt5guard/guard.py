@@ -26,7 +26,7 @@ from mt5guard.actors.session import SessionActor
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock
 from mt5guard.config import AccountConfig, Config
-from mt5guard.session import Session
+from mt5guard.facade import Session
 from mt5guard.status import StatusBoard
 from mt5guard.supervision import Backoff, ChildSpec, Strategy, Supervisor, SupervisorGaveUp
 from mt5guard.terminal import Terminal, make_terminal

@@ -20,7 +20,7 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
         from mt5guard.terminal.metatrader5 import MetaTrader5Terminal
 
         return MetaTrader5Terminal(config.path)
-    from mt5guard.terminal.simulated import SimulatedTerminal
+    from mt5guard.terminal.sim._terminal import SimulatedTerminal
 
     password = config.password.reveal() if config.password is not None else None
     terminal = SimulatedTerminal(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, TypeVar
 
-from mt5guard.terminal._guard import CallGuard, ConcurrentCallError
+from mt5guard.terminal._call_guard import CallGuard, ConcurrentCallError
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
     AccountInfo,

@@ -76,7 +76,7 @@ def test_docs_testing_md_quotes_this_example_verbatim() -> None:
 def test_docs_testing_md_lists_every_fault_of_the_simulated_terminal() -> None:
     from pathlib import Path
 
-    from mt5guard.terminal._faults import FaultScripting
+    from mt5guard.terminal.sim._faults import FaultScripting
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "testing.md").read_text("utf-8")
     faults = [name for name in vars(FaultScripting) if not name.startswith("_")]

@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 
 from mt5guard.clock import Clock
 from mt5guard.secret import Secret
-from mt5guard.terminal._faults import FaultPlan, FaultScripting
-from mt5guard.terminal._guard import CallGuard
-from mt5guard.terminal._ledger import Ledger
-from mt5guard.terminal._quotes import QuoteBoard
-from mt5guard.terminal._selectors import group_matcher
-from mt5guard.terminal._trade_server import TradeServer
+from mt5guard.terminal._call_guard import CallGuard
 from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
-from mt5guard.terminal.symbols import DEFAULT_SYMBOLS, SymbolSpec
+from mt5guard.terminal.sim._faults import FaultPlan, FaultScripting
+from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._quotes import QuoteBoard
+from mt5guard.terminal.sim._selectors import group_matcher
+from mt5guard.terminal.sim._trade_server import TradeServer
+from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 OK = (1, "Success")
 INVALID = (-2, "Invalid arguments")

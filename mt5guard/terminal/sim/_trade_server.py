@@ -9,12 +9,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from mt5guard.terminal import _trade_rules as rules
 from mt5guard.terminal import constants as c
-from mt5guard.terminal._book import OpenPosition, PendingOrder
-from mt5guard.terminal._ledger import Ledger
 from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeDeal, TradeRequest
-from mt5guard.terminal.symbols import SymbolSpec
+from mt5guard.terminal.sim import _trade_rules as rules
+from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
+from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim.symbols import SymbolSpec
 
 _VOLUME_EPS = 1e-9
 

@@ -1,7 +1,7 @@
 """YAML text or plain mappings -> Config, with every problem reported as ConfigError.
 
 The walk is driven by the attrs fields and their metadata (see
-``_config_values.meta``), so a new field needs no parser change. Range and
+``values.meta``), so a new field needs no parser change. Range and
 cross-field checks live in the classes' validators; this module only shapes
 raw YAML values (durations, lists, ``${ENV}`` secrets) and re-anchors the
 validators' errors at the full key path.
@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 import yaml
 
-from mt5guard._config_error import DIRECT_SOURCE, ConfigError, join_key
-from mt5guard._config_schema import PASSWORD_HINT, AccountConfig, Config
-from mt5guard._config_values import (
+from mt5guard.config.errors import DIRECT_SOURCE, ConfigError, join_key
+from mt5guard.config.schema import PASSWORD_HINT, AccountConfig, Config
+from mt5guard.config.values import (
     DURATION_HINT,
     describe,
     did_you_mean,

@@ -25,19 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mt5guard.terminal._core import (
-    AUTH_FAILED,
-    INVALID,
-    IPC_TIMEOUT,
-    NOT_FOUND,
-    OK,
-    TerminalCore,
-    invalid,
-)
-from mt5guard.terminal._guard import ConcurrentCallError
-from mt5guard.terminal._requests import InvalidArgument, parse_request
-from mt5guard.terminal._selectors import select_deals
-from mt5guard.terminal._snapshots import VERSION, account_record, symbol_record, terminal_record
+from mt5guard.terminal._call_guard import ConcurrentCallError
 from mt5guard.terminal.constants import (
     TRADE_RETCODE_CONNECTION,
     TRADE_RETCODE_DONE,
@@ -55,6 +43,18 @@ from mt5guard.terminal.records import (
     TradeOrder,
     TradePosition,
 )
+from mt5guard.terminal.sim._core import (
+    AUTH_FAILED,
+    INVALID,
+    IPC_TIMEOUT,
+    NOT_FOUND,
+    OK,
+    TerminalCore,
+    invalid,
+)
+from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
+from mt5guard.terminal.sim._selectors import select_deals
+from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_record, terminal_record
 
 __all__ = ["ConcurrentCallError", "SimulatedTerminal"]
 
@@ -72,7 +72,7 @@ class SimulatedTerminal(TerminalCore):
 
     Two threads inside API calls at once raise :class:`ConcurrentCallError`.
     ``calls`` counts every attempted call by function name, failed ones too.
-    Fault scripting: see :class:`~mt5guard.terminal._faults.FaultScripting`.
+    Fault scripting: see :class:`~mt5guard.terminal.sim._faults.FaultScripting`.
     """
 
     # -- connection ----------------------------------------------------------

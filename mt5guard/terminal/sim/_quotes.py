@@ -9,7 +9,7 @@ from datetime import datetime
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.records import Tick
-from mt5guard.terminal.symbols import SymbolSpec
+from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: Seconds of clock time between two ticks of a symbol.
 TICK_INTERVAL = 0.25

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mt5guard.terminal import constants as c
-from mt5guard.terminal._ledger import Ledger
 from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
-from mt5guard.terminal.symbols import SymbolSpec
+from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: What ``version()`` answers: (500, build, release date).
 VERSION: tuple[int, int, str] = (500, 5120, "20 Jun 2025")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from mt5guard.terminal import _trade_rules as rules
 from mt5guard.terminal import constants as c
-from mt5guard.terminal._book import OpenPosition, PendingOrder
 from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
-from mt5guard.terminal.symbols import SymbolSpec
+from mt5guard.terminal.sim import _trade_rules as rules
+from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
+from mt5guard.terminal.sim.symbols import SymbolSpec
 
 
 class AccountSnapshot(NamedTuple):

@@ -12,16 +12,16 @@ Passwords never live in files: ``terminal.password`` is only accepted as a
 
 from __future__ import annotations
 
-from mt5guard._config_error import ConfigError
-from mt5guard._config_parse import load_config, parse_config
-from mt5guard._config_policy import (
+from mt5guard.config.errors import ConfigError
+from mt5guard.config.parse import load_config, parse_config
+from mt5guard.config.policy import (
     BackoffConfig,
     BreakerConfig,
     HealthConfig,
     SupervisionConfig,
 )
-from mt5guard._config_render import render_config, schema_reference
-from mt5guard._config_schema import (
+from mt5guard.config.render import render_config, schema_reference
+from mt5guard.config.schema import (
     AccountConfig,
     Config,
     HttpConfig,
@@ -29,7 +29,7 @@ from mt5guard._config_schema import (
     TerminalConfig,
     TerminalKind,
 )
-from mt5guard._config_values import parse_duration
+from mt5guard.config.values import parse_duration
 
 __all__ = [
     "AccountConfig",

@@ -7,9 +7,9 @@ from typing import Any
 import attrs
 import yaml
 
-from mt5guard._config_error import join_key
-from mt5guard._config_schema import AccountConfig, Config
-from mt5guard._config_values import format_duration
+from mt5guard.config.errors import join_key
+from mt5guard.config.schema import AccountConfig, Config
+from mt5guard.config.values import format_duration
 
 __all__ = ["render_config", "schema_reference"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import Tick
-from mt5guard.terminal.symbols import SymbolSpec
+from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: The comment the simulated server puts next to each retcode.
 RETCODE_COMMENTS: dict[int, str] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from mt5guard._config_values import (
+from mt5guard.config.values import (
     documented,
     duration,
     field_error,

@@ -14,7 +14,7 @@ from typing import Any, Final, TypeVar, cast
 
 import attrs
 
-from mt5guard._config_error import ConfigError
+from mt5guard.config.errors import ConfigError
 
 DURATION_HINT: Final = "use seconds (30) or a value like 30s, 10m, 1h"
 

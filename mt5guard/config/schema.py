@@ -10,8 +10,8 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from mt5guard._config_policy import BreakerConfig, HealthConfig, SupervisionConfig
-from mt5guard._config_values import (
+from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
+from mt5guard.config.values import (
     choice,
     did_you_mean,
     documented,
