@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.observability.http.enabled:
         http = HealthServer(host=config.observability.http.host,
                             port=config.observability.http.port,
-                            readiness=guard.status.snapshot, metrics=metrics)  # fmt: skip
+                            readiness=guard.status.snapshot, metrics=metrics)
         try:
             http.start()
         except OSError as err:

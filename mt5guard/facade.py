@@ -139,7 +139,7 @@ class Session:
         """
         order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
                             magic=magic, comment=comment, position=position,
-                            client_order_id=client_order_id)  # fmt: skip
+                            client_order_id=client_order_id)
         result: OrderOutcome = self._wait(*self._place(order))
         return result
 
@@ -302,7 +302,7 @@ def _finite_number(value: object) -> bool:
 
 def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
     return MT5Unavailable(operation=operation, retry_at=exc.retry_at,
-                          detail=f"session {exc.reason}")  # fmt: skip
+                          detail=f"session {exc.reason}")
 
 
 def _require_symbol(symbol: object) -> None:
@@ -344,10 +344,10 @@ def build_order(
             raise bad(name, f"{name} must be a whole number >= 0, got {value!r}")
     if not isinstance(comment, str) or len(comment) > 31:
         raise bad("comment", "comment must be text of at most 31 characters; it is cut to "
-                  "fit after the client order id MT5 keeps in the same field")  # fmt: skip
+                  "fit after the client order id MT5 keeps in the same field")
     if client_order_id is None:
         client_order_id = uuid.uuid4().hex[:12]
     elif not (isinstance(client_order_id, str) and client_order_id.isalnum()) or len(client_order_id) > 20:
         raise bad("client_order_id", "client_order_id must be 1-20 letters or digits")
     return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
-                        deviation, magic, comment, position)  # fmt: skip
+                        deviation, magic, comment, position)

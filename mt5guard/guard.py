@@ -127,7 +127,7 @@ def account_tree(
     for child in (breaker, session, health):
         child.handle.parent = spec.handle
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
-                     clock=clock, bus=bus, request_timeout=account.request_timeout)  # fmt: skip
+                     clock=clock, bus=bus, request_timeout=account.request_timeout)
     return spec, facade
 
 
@@ -179,7 +179,7 @@ def start(
     guard._root = Supervisor.start(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
-    )  # fmt: skip
+    )
     for facade in sessions.values():  # so the first request never meets "not started yet"
         for handle in (facade._breaker, facade._session, facade._health):
             handle.wait_started(timeout=start_timeout)
@@ -189,4 +189,4 @@ def start(
 def _backoff(config: Config) -> Backoff:
     b = config.supervision.backoff
     return Backoff(initial=b.initial, maximum=b.maximum, multiplier=b.multiplier,
-                   jitter=b.jitter, reset_after=b.reset_after)  # fmt: skip
+                   jitter=b.jitter, reset_after=b.reset_after)

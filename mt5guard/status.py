@@ -38,7 +38,7 @@ class StatusBoard:
             self._accounts.setdefault(account, {
                 "status": "UNKNOWN", "breaker": "closed", "connected": False,
                 "last_probe_ms": None, "restarts": 0, "last_error": None, "retry_at": None,
-            })  # fmt: skip
+            })
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, RequestCompleted):

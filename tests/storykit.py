@@ -59,7 +59,7 @@ class Story:
         self.t0 = clock.now()
         term = config.accounts[0].terminal
         terminal = terminal_class(clock, login=term.login, password=term.password.reveal(),
-                                  server=term.server)  # fmt: skip
+                                  server=term.server)
         if prepare is not None:
             prepare(terminal)  # faults in place before the session's first call
         self.guard: Guard = start(config, clock=clock, bus=bus, terminals={"demo": terminal})
@@ -76,7 +76,7 @@ class Story:
         return float((event.at - self.t0).total_seconds())
 
     def in_background(self, call: Callable[..., Any], *args: Any, hangs: bool = False,
-                      **kw: Any) -> concurrent.futures.Future[Any]:  # fmt: skip
+                      **kw: Any) -> concurrent.futures.Future[Any]:
         """A caller on another thread, for calls that only finish when time moves.
 
         ``hangs=True``: return once the call is hanging on simulated time.

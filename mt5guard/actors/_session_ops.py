@@ -71,7 +71,7 @@ class TerminalOps:
         self._call(
             "initialize", self._t.initialize, term.path, login=term.login, password=password,
             server=term.server, timeout=int(term.timeout * 1000), portable=term.portable,
-        )  # fmt: skip
+        )
         for symbol in self._account.symbols:
             self.select(symbol)
 
@@ -80,7 +80,7 @@ class TerminalOps:
         term = self._account.terminal
         password = term.password.reveal() if term.password is not None else ""
         self._call("login", self._t.login, term.login, password=password, server=term.server,
-                   timeout=int(term.timeout * 1000))  # fmt: skip
+                   timeout=int(term.timeout * 1000))
 
     def select(self, symbol: str) -> None:
         if symbol not in self._selected:
@@ -96,7 +96,7 @@ class TerminalOps:
         ask = self._field(tick, "ask", "get_price")
         if not (_finite(bid) and _finite(ask)) or bid <= 0 or ask < bid:
             raise MT5DataError(operation="get_price",
-                               detail=f"implausible quote for {symbol}: bid={bid!r} ask={ask!r}")  # fmt: skip
+                               detail=f"implausible quote for {symbol}: bid={bid!r} ask={ask!r}")
         return tick
 
     def account_info(self) -> Any:
@@ -136,7 +136,7 @@ class TerminalOps:
         latency_ms = (self._clock.monotonic() - started) * 1000.0
         text = str(error) if error is not None else None
         result = ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, self._clock.now(),
-                             text)  # fmt: skip
+                             text)
         return result, error
 
     # orders -----------------------------------------------------------------
@@ -170,7 +170,7 @@ class TerminalOps:
         entry.outcome = OrderOutcome(
             order.client_order_id, retcode, int(result.order), int(result.deal),
             float(result.volume), float(result.price), str(result.comment),
-        )  # fmt: skip
+        )
         return entry.outcome
 
     def _reconcile_or_raise(self, entry: JournalEntry, bus: EventBus, why: str) -> OrderOutcome:
@@ -186,7 +186,7 @@ class TerminalOps:
                 entry.order, entry.sent_at, self._clock.now(),
                 lambda a, b: tuple(self._call("history_deals_get", self._t.history_deals_get, a, b)),
                 lambda: tuple(self._call("orders_get", self._t.orders_get)),
-            )  # fmt: skip
+            )
         except MT5Error:
             outcome = None
             found = "unknown"
@@ -195,7 +195,7 @@ class TerminalOps:
         if outcome is not None:
             entry.state, entry.outcome = "done", outcome
         bus.publish(OrderReconciled(self._account.name, entry.order.client_order_id, found,
-                                    self._clock.now()))  # fmt: skip
+                                    self._clock.now()))
         return outcome
 
     def answer_retry(self, entry: JournalEntry, bus: EventBus) -> OrderOutcome | MT5Error:

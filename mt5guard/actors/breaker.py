@@ -101,7 +101,7 @@ class BreakerActor(pykka.ThreadingActor):
         return BreakerSnapshot(
             self.account, p.state, p.epoch, p.consecutive_failures, p.calls, p.failures,
             p.rejections, p.transitions, p.open_duration, self._retry_at,
-        )  # fmt: skip
+        )
 
     # internals ------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class BreakerActor(pykka.ThreadingActor):
         self._trials = transition.trials
         event = self._state_event(transition.old, transition.reason)
         _log.debug("breaker %s: %s -> %s (%s)", self.account, transition.old.value,
-                   transition.new.value, transition.reason)  # fmt: skip
+                   transition.new.value, transition.reason)
         self._bus.publish(event)
         self._send_all(event)
 
@@ -132,7 +132,7 @@ class BreakerActor(pykka.ThreadingActor):
         return BreakerStateChanged(
             self.account, old, p.state, reason, self._clock.now(), p.epoch, self._retry_at,
             self._trials if p.state is BreakerState.HALF_OPEN else 0,
-        )  # fmt: skip
+        )
 
     def _arm(self, kind: str, delay: float, epoch: int) -> None:
         self._cancel_timer()

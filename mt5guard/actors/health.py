@@ -125,7 +125,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         statuses = self._policy.statuses()
         components = tuple((k, v) for k, v in statuses.items() if k != "overall")
         return HealthReport(self.account, statuses["overall"], components, self._breaker_state,
-                            self._policy.last_result, self._clock.now())  # fmt: skip
+                            self._policy.last_result, self._clock.now())
 
     # internals --------------------------------------------------------------
 
@@ -210,6 +210,6 @@ class HealthProbeActor(pykka.ThreadingActor):
         now = self._clock.now()
         for change in changes:
             event = HealthChanged(self.account, change.component, change.old, change.new,
-                                  change.reason, now)  # fmt: skip
+                                  change.reason, now)
             self._bus.publish(event)
             self._subscribers = [s for s in self._subscribers if deliver(s, event)]

@@ -114,14 +114,14 @@ def find_outcome(
             return OrderOutcome(
                 order.client_order_id, 10009, int(deal.order), int(deal.ticket),
                 float(deal.volume), float(deal.price), "executed (read back from deals)", True,
-            )  # fmt: skip
+            )
     for pending in open_orders():
         if str(pending.comment).startswith(mark):
             return OrderOutcome(
                 order.client_order_id, 10008, int(pending.ticket), 0,
                 float(pending.volume_current), float(pending.price_open),
                 "placed (read back from open orders)", True,
-            )  # fmt: skip
+            )
     return None
 
 

@@ -66,7 +66,7 @@ _log = logging.getLogger("mt5guard.session")
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
-                        "probe"})  # fmt: skip
+                        "probe"})
 
 
 class SessionLost(Exception):
@@ -137,7 +137,7 @@ class SessionActor(pykka.ThreadingActor):
                     operation=_operation(envelope.message),
                     detail="the session ended before handling this request; it restarts "
                            "after its backoff delay",
-                ))  # fmt: skip
+                ))
         super()._actor_loop_teardown()
 
     # messages --------------------------------------------------------------
@@ -149,7 +149,7 @@ class SessionActor(pykka.ThreadingActor):
                 self._quiet_rejections = 0
             if self._quiet_successes and message.epoch != self._epoch:
                 self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
-                                                 count=self._quiet_successes))  # fmt: skip
+                                                 count=self._quiet_successes))
                 self._quiet_successes = 0
             self._state, self._epoch = message.new, message.epoch
             self._retry_at, self._trials = message.retry_at, message.trials
@@ -190,7 +190,7 @@ class SessionActor(pykka.ThreadingActor):
             self._count_rejection()
             detail = "trial in progress" if self._state is BreakerState.HALF_OPEN else ""
             return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
-                                         detail=detail)  # fmt: skip
+                                         detail=detail)
         if self._state is BreakerState.HALF_OPEN:
             self._trials -= 1
         return None
@@ -209,7 +209,7 @@ class SessionActor(pykka.ThreadingActor):
         if message.deadline is not None and self._clock.monotonic() > message.deadline:
             _complete(reply, MT5TimeoutError(
                 operation=operation, detail="the request waited past its deadline in the queue"
-            ))  # fmt: skip
+            ))
             return
         rejected = self._admit(operation)
         if rejected is not None:
@@ -275,11 +275,11 @@ class SessionActor(pykka.ThreadingActor):
         if error is not None and error.counts_for_breaker:
             self._failure_streak = True
             self._breaker_tell(CallFailed(self._epoch, operation, error.kind, error.code,
-                                          latency_ms, successes_before=quiet))  # fmt: skip
+                                          latency_ms, successes_before=quiet))
             return
         if (self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
                 and not self._failure_streak and quiet < _BATCH_SUCCESSES
-                and operation in _BATCHABLE):  # fmt: skip
+                and operation in _BATCHABLE):
             self._quiet_successes = quiet + 1
             return
         self._failure_streak = False
@@ -300,14 +300,14 @@ class SessionActor(pykka.ThreadingActor):
             _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
             return
         self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,
-                                                                     self._bus))  # fmt: skip
+                                                                     self._bus))
 
     # health probe -----------------------------------------------------------
 
     def _probe(self, message: RunProbe) -> None:
         if self._admit("probe") is not None:
             skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
-                                  "circuit breaker open", skipped=True)  # fmt: skip
+                                  "circuit breaker open", skipped=True)
             deliver(message.reply_to, skipped)
             return
         started = self._clock.monotonic()
@@ -340,7 +340,7 @@ class SessionActor(pykka.ThreadingActor):
         self._connected = True
         terminal_account = self.account.terminal
         self._bus.publish(SessionConnected(self.account.name, terminal_account.login,
-                                           terminal_account.server, self._clock.now()))  # fmt: skip
+                                           terminal_account.server, self._clock.now()))
 
     def _reconnect(self) -> None:
         self._shutdown("reconnect requested")
@@ -392,4 +392,4 @@ def _operation(message: Any) -> str:
         "GetPrice": "get_price", "GetAccountInfo": "get_account_info", "GetPositions": "positions",
         "GetOrders": "orders", "PlaceOrder": "place_order", "Connect": "connect",
         "Disconnect": "disconnect", "Reconnect": "reconnect",
-    }.get(type(message).__name__, type(message).__name__)  # fmt: skip
+    }.get(type(message).__name__, type(message).__name__)

@@ -278,7 +278,7 @@ class Config:
                 self, f"accounts[{real[1]}].terminal.kind",
                 "a second metatrader5 account in one process (the MetaTrader5 module is a "
                 "process-wide singleton)", "run one mt5guard process per real terminal",
-            )  # fmt: skip
+            )
 
     def account(self, name: str) -> AccountConfig:
         """The account called ``name``; KeyError if there is none."""

@@ -116,7 +116,7 @@ class MetaTrader5Terminal:
         target = path if path is not None else self._path
         args = () if target is None else (target,)
         options = dict(login=login, password=password, server=server, timeout=timeout,
-                       portable=portable)  # fmt: skip
+                       portable=portable)
         return bool(self._call("initialize", *args, **options))
 
     def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:

@@ -245,7 +245,7 @@ class VirtualClock:
             idle = self._cond.wait_for(self._idle, timeout=self._settle_timeout)
             if not idle:
                 busy = [self._names[k] for k, n in self._pending.items()
-                        if n > 0 and not self._sleeping.get(k)]  # fmt: skip
+                        if n > 0 and not self._sleeping.get(k)]
                 raise SettleTimeout(
                     f"actors still busy after {self._settle_timeout} s real time: {busy}"
                 )

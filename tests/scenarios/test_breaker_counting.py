@@ -41,7 +41,7 @@ def test_batched_successes_are_all_counted(story) -> None:
 
 def test_the_failure_rate_sees_successes_in_their_order(story_factory) -> None:
     story = story_factory(breaker=BreakerConfig(failure_threshold=100, failure_rate=0.5,
-                                                window=10, minimum_calls=10))  # fmt: skip
+                                                window=10, minimum_calls=10))
     for _ in range(6):
         story.session.get_price("EURUSD")
     for _ in range(4):

@@ -29,7 +29,7 @@ def test_consecutive_failures_trip_and_a_success_resets_the_count() -> None:
 
 def test_failure_rate_trips_only_after_the_minimum_number_of_calls() -> None:
     policy = BreakerPolicy(BreakerConfig(failure_threshold=100, failure_rate=0.5, window=10,
-                                         minimum_calls=6))  # fmt: skip
+                                         minimum_calls=6))
     outcomes = [False, True, False, True, False]  # 60 % failures, but only 5 calls
     for ok in outcomes:
         assert (policy.on_success(0) if ok else policy.on_failure(0, "timeout")) is None

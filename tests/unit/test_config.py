@@ -443,7 +443,7 @@ def test_two_real_terminals_in_one_process_are_refused() -> None:
     from mt5guard.config import parse_config
 
     account = {"terminal": {"kind": "metatrader5", "login": 1, "server": "S",
-                            "password": "${PW}"}, "symbols": ["EURUSD"]}  # fmt: skip
+                            "password": "${PW}"}, "symbols": ["EURUSD"]}
     data = {"accounts": [{"name": "a", **account}, {"name": "b", **account}]}
     with pytest.raises(ConfigError) as bad:
         parse_config(data, environ={"PW": "x"})

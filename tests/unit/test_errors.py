@@ -30,14 +30,14 @@ from mt5guard.errors import (
 
 REFERENCE = Path("/work/shared/MT5_REFERENCE.md")
 LAST_ERROR_CODES = [1, -1, -2, -3, -4, -5, -6, -7, -8, -10000, -10001, -10002, -10003, -10004,
-                    -10005]  # fmt: skip
+                    -10005]
 RETCODES = [c for c in range(10004, 10046) if c not in (10005, 10037)]
 SUCCESS = {0, 1, 10008, 10009, 10010}
 KINDS = {
     MT5InitError: "init", MT5AuthError: "auth", MT5CircuitBreakerOpen: "circuit_open",
     MT5TimeoutError: "timeout", MT5DataError: "data", MT5ConnectionError: "connection",
     MT5ValidationError: "validation", MT5StateError: "state",
-}  # fmt: skip
+}
 
 
 def test_the_table_covers_every_code_in_the_reference() -> None:
@@ -81,7 +81,7 @@ def test_names_follow_the_mt5_spelling() -> None:
     [(-10000, MT5ConnectionError), (-10001, MT5ConnectionError), (-10002, MT5ConnectionError),
      (-10003, MT5InitError), (-10004, MT5ConnectionError), (-10005, MT5TimeoutError),
      (-6, MT5AuthError), (-2, MT5ValidationError), (-4, MT5DataError), (-8, MT5StateError)],
-)  # fmt: skip
+)
 def test_last_error_codes_map_to_the_suggested_kinds(code: int, cls: type[MT5Error]) -> None:
     assert type(error_from_last_error(code, "m", "op")) is cls
 
@@ -103,7 +103,7 @@ def test_counting_rule_infrastructure_counts_business_outcomes_do_not() -> None:
      (10020, MT5StateError, True, False), (10021, MT5StateError, True, False),
      (10018, MT5StateError, False, False), (10019, MT5StateError, False, False),
      (10014, MT5ValidationError, False, False), (10030, MT5ValidationError, False, False)],
-)  # fmt: skip
+)
 def test_trade_retcodes(retcode: int, cls: type[MT5Error], retryable: bool, counts: bool) -> None:
     err = error_from_retcode(retcode, "text", "order_send")
     assert type(err) is cls

@@ -42,7 +42,7 @@ KNOWN = {
     *(f for r in (Tick, AccountInfo, TradePosition, TradeDeal, TradeRequest, SymbolInfo)
       for f in r._fields),
     *("retcode", "deal", "request_id", "retcode_external", "request"),
-}  # fmt: skip
+}
 RawTick = _real_like("Tick", Tick._fields)
 RawAccount = _real_like("AccountInfo", AccountInfo._fields)
 RawPosition = _real_like("TradePosition", TradePosition._fields)
@@ -51,7 +51,7 @@ RawRequest = _real_like("TradeRequest", TradeRequest._fields)
 RawSymbol = _real_like("SymbolInfo", SymbolInfo._fields, ("custom", "chart_mode", "isin", "path"))
 RawSend = _real_like("OrderSendResult", ("retcode", "deal", "order", "volume", "price", "bid",
                                          "ask", "comment", "request_id", "retcode_external",
-                                         "request"))  # fmt: skip
+                                         "request"))
 
 
 class FakeMT5(types.ModuleType):
@@ -107,7 +107,7 @@ def test_initialize_passes_path_and_credentials_through(fake: FakeMT5) -> None:
     name, args, kwargs = fake.log[-1]
     assert (name, args) == ("initialize", (r"C:\MT5\terminal64.exe",))
     assert kwargs == {"login": 5001, "password": "pw", "server": "Demo", "timeout": 5000,
-                      "portable": False}  # fmt: skip
+                      "portable": False}
     MetaTrader5Terminal().initialize(login=1, password="pw", server="S")
     assert fake.log[-1][1] == ()
     assert "pw" not in repr(term)

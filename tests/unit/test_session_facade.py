@@ -95,5 +95,5 @@ def test_disconnect_reconnect_and_connect_on_demand(story) -> None:
     assert story.terminal.connected
     disconnects = [(e.reason, e.expected) for e in story.events(SessionDisconnected)]
     assert disconnects == [("disconnect requested", True), ("reconnect requested", True),
-                           ("disconnect requested", True)]  # fmt: skip
+                           ("disconnect requested", True)]
     assert len(story.events(SessionConnected)) == 4

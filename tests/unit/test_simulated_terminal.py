@@ -95,7 +95,7 @@ def term(fake_clock: FakeClock) -> SimulatedTerminal:
 
 def buy(symbol: str = "EURUSD", volume: float = 0.1, **extra: Any) -> dict[str, Any]:
     return {"action": c.TRADE_ACTION_DEAL, "symbol": symbol, "volume": volume,
-            "type": c.ORDER_TYPE_BUY, "comment": "mg-c1", "magic": 77, **extra}  # fmt: skip
+            "type": c.ORDER_TYPE_BUY, "comment": "mg-c1", "magic": 77, **extra}
 
 
 def sell(symbol: str = "EURUSD", volume: float = 0.1, **extra: Any) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def test_before_initialize_every_call_fails_with_no_ipc(fake_clock: FakeClock) -
 def test_initialize_checks_credentials_and_success_resets_last_error(fake_clock: FakeClock) -> None:
     t = SimulatedTerminal(fake_clock, password=PASSWORD)
     wrong = [(5001, "nope", "MetaQuotes-Demo"), (9, PASSWORD, "MetaQuotes-Demo"),
-             (5001, PASSWORD, "Other-Server")]  # fmt: skip
+             (5001, PASSWORD, "Other-Server")]
     for login, password, server in wrong:
         assert t.initialize(login=login, password=password, server=server) is False
         assert t.last_error() == AUTH_FAILED and not t.connected
@@ -161,17 +161,17 @@ def test_records_have_the_real_field_order(term: SimulatedTerminal) -> None:
     assert account is not None and len(AccountInfo._fields) == 28
     assert AccountInfo._fields[:10] == ("login", "trade_mode", "leverage", "limit_orders",
         "margin_so_mode", "trade_allowed", "trade_expert", "margin_mode", "currency_digits",
-        "fifo_close")  # fmt: skip
+        "fifo_close")
     assert AccountInfo._fields[-4:] == ("name", "server", "currency", "company")
     info = term.terminal_info()
     assert info is not None and info.connected and len(TerminalInfo._fields) == 22
     assert TerminalInfo._fields[13] == "ping_last" and TerminalInfo._fields[-1] == "commondata_path"
     assert Tick._fields == ("time", "bid", "ask", "last", "volume", "time_msc", "flags",
-                            "volume_real")  # fmt: skip
+                            "volume_real")
     assert OrderSendResult._fields == ("retcode", "deal", "order", "volume", "price", "bid", "ask",
-        "comment", "request_id", "retcode_external", "request")  # fmt: skip
+        "comment", "request_id", "retcode_external", "request")
     assert TradeOrder._fields[:6] == ("ticket", "time_setup", "time_setup_msc", "time_done",
-                                      "time_done_msc", "time_expiration")  # fmt: skip
+                                      "time_done_msc", "time_expiration")
     assert TradePosition._fields[7] == "identifier" and len(TradePosition._fields) == 19
     assert TradeDeal._fields[4:9] == ("type", "entry", "magic", "position_id", "reason")
 
@@ -279,7 +279,7 @@ def test_order_check_passes_with_retcode_zero(term: SimulatedTerminal) -> None:
      ({**buy(), "action": 3}, "action"), ({**buy(), "sl ": 1.0}, "sl "),
      ({**buy(), "comment": "x" * 32}, "comment"), ({**buy(), "magic": -1}, "magic"),
      ({**buy(), "symbol": 5}, "symbol")],
-)  # fmt: skip
+)
 def test_invalid_arguments_never_reach_the_server(
     term: SimulatedTerminal, request_: dict[str, Any], field: str
 ) -> None:
@@ -296,7 +296,7 @@ def test_invalid_arguments_never_reach_the_server(
      (buy(sl=5.0), 10016, "Invalid stops"), (buy(tp=0.5), 10016, "Invalid stops"),
      (sell(sl=0.5), 10016, "Invalid stops"), (buy(symbol="NOPE"), 10013, "Invalid request"),
      (buy(type_filling=c.ORDER_FILLING_BOC), 10030, "Unsupported filling mode")],
-)  # fmt: skip
+)
 def test_business_rules_answer_with_retcodes(
     term: SimulatedTerminal, request_: dict[str, Any], retcode: int, comment: str
 ) -> None:
@@ -392,12 +392,12 @@ def test_pending_orders_are_placed_listed_and_removed(term: SimulatedTerminal) -
     tick = term.symbol_info_tick("EURUSD")
     assert tick is not None
     req = {"action": c.TRADE_ACTION_PENDING, "symbol": "EURUSD", "volume": 0.2, "comment": "mg-p",
-           "type": c.ORDER_TYPE_BUY_LIMIT, "price": round(tick.ask - 0.01, 5)}  # fmt: skip
+           "type": c.ORDER_TYPE_BUY_LIMIT, "price": round(tick.ask - 0.01, 5)}
     placed = term.order_send(req)
     assert placed is not None and (placed.retcode, placed.deal) == (10008, 0) and placed.order
     (order,) = term.orders_get() or ()
     assert (order.ticket, order.state, order.comment, order.volume_current) == (
-        placed.order, c.ORDER_STATE_PLACED, "mg-p", 0.2)  # fmt: skip
+        placed.order, c.ORDER_STATE_PLACED, "mg-p", 0.2)
     wrong_side = {**req, "price": round(tick.ask + 0.01, 5)}
     assert term.order_send(wrong_side).retcode == 10015  # type: ignore[union-attr]
     removed = term.order_send({"action": c.TRADE_ACTION_REMOVE, "order": placed.order})
@@ -591,7 +591,7 @@ def test_scripted_retcodes_come_one_per_call_without_fills(term: SimulatedTermin
     answers = [term.order_send(buy()) for _ in range(5)]
     assert [(a.retcode, a.comment) for a in answers if a] == [
         (10004, "Requote"), (10018, "Market is closed"), (10019, "No money"),
-        (10024, "Too many requests"), (10031, "No connection with the trade server")]  # fmt: skip
+        (10024, "Too many requests"), (10031, "No connection with the trade server")]
     assert term.positions_get() == () and term.sent_orders() == []
     filled(term.order_send(buy()))
     with pytest.raises(ValueError):
@@ -673,7 +673,7 @@ def test_two_threads_inside_the_api_raise_concurrent_call_error() -> None:
 def test_no_password_in_any_repr(term: SimulatedTerminal) -> None:
     filled(term.order_send(buy()))
     texts = [repr(term), str(vars(term)), repr(term.account_info()), repr(term.terminal_info()),
-             repr(term.positions_get()), repr(term.history_deals_get(ticket=1))]  # fmt: skip
+             repr(term.positions_get()), repr(term.history_deals_get(ticket=1))]
     assert all(PASSWORD not in text for text in texts)
     assert "connected=True" in repr(term)
 
