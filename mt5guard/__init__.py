@@ -8,7 +8,21 @@ import logging
 
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock, Timer
-from mt5guard.config import Config, ConfigError, load_config, parse_config, render_config
+from mt5guard.config import (
+    AccountConfig,
+    BackoffConfig,
+    BreakerConfig,
+    Config,
+    ConfigError,
+    HealthConfig,
+    HttpConfig,
+    ObservabilityConfig,
+    SupervisionConfig,
+    TerminalConfig,
+    load_config,
+    parse_config,
+    render_config,
+)
 from mt5guard.errors import (
     MT5AuthError,
     MT5CircuitBreakerOpen,
@@ -40,7 +54,10 @@ logging.getLogger("mt5guard").addHandler(logging.NullHandler())
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccountConfig",
     "AsyncSession",
+    "BackoffConfig",
+    "BreakerConfig",
     "BreakerSnapshot",
     "BreakerState",
     "BreakerStateChanged",
@@ -50,8 +67,10 @@ __all__ = [
     "EventBus",
     "Guard",
     "HealthChanged",
+    "HealthConfig",
     "HealthReport",
     "HealthStatus",
+    "HttpConfig",
     "MT5AuthError",
     "MT5CircuitBreakerOpen",
     "MT5ConnectionError",
@@ -63,10 +82,13 @@ __all__ = [
     "MT5TimeoutError",
     "MT5Unavailable",
     "MT5ValidationError",
+    "ObservabilityConfig",
     "OrderOutcome",
     "Secret",
     "Session",
+    "SupervisionConfig",
     "SystemClock",
+    "TerminalConfig",
     "Timer",
     "__version__",
     "load_config",

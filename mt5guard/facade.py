@@ -40,6 +40,7 @@ from mt5guard.messages import (
     Side,
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.terminal.constants import ORDER_COMMENT_MAX_LENGTH
 
 __all__ = ["AsyncSession", "Session"]
 
@@ -164,6 +165,7 @@ class Session:
         self._tell(self._breaker, "force_open", ForceOpen(reason))
 
     def reset_breaker(self) -> None:
+        """Close the breaker and clear its counters."""
         self._tell(self._breaker, "reset_breaker", ResetBreaker())
 
     def set_breaker_enabled(self, enabled: bool) -> None:
@@ -270,31 +272,90 @@ class AsyncSession:
             pass
         return self._s._outcome(operation, reply, started)
 
+    # connection -------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Connect now if the session is up but disconnected."""
+        await self._await(*self._s._submit("connect", lambda r, d: Connect(reply_to=r, deadline=d)))
+
+    async def disconnect(self) -> None:
+        """Shut the terminal connection; the next request reconnects."""
+        await self._await(*self._s._submit("disconnect", lambda r, d: Disconnect(reply_to=r, deadline=d)))
+
+    async def reconnect(self) -> None:
+        """Shut down and connect again in place."""
+        await self._await(*self._s._submit("reconnect", lambda r, d: Reconnect(reply_to=r, deadline=d)))
+
+    # reads ------------------------------------------------------------------
+
     async def get_account_info(self) -> Any:
+        """The terminal's ``AccountInfo`` named tuple."""
         return await self._await(*self._s._account_info())
 
     async def get_price(self, symbol: str) -> Any:
+        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms)."""
         return await self._await(*self._s._price(symbol))
 
     async def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
+        """Open positions, optionally of one symbol; empty when there are none."""
         result: tuple[Any, ...] = await self._await(*self._s._positions(symbol))
         return result
 
     async def orders(self, symbol: str | None = None) -> tuple[Any, ...]:
+        """Pending orders, optionally of one symbol."""
         result: tuple[Any, ...] = await self._await(*self._s._orders(symbol))
         return result
 
-    async def place_order(self, symbol: str, side: str | Side, volume: float, **kw: Any) -> OrderOutcome:
-        order = build_order(symbol, side, volume, **kw)
+    # trading ----------------------------------------------------------------
+
+    async def place_order(
+        self,
+        symbol: str,
+        side: str | Side,
+        volume: float,
+        *,
+        sl: float = 0.0,
+        tp: float = 0.0,
+        deviation: int = 20,
+        magic: int = 0,
+        comment: str = "",
+        position: int = 0,
+        client_order_id: str | None = None,
+    ) -> OrderOutcome:
+        """Send a market order; as :meth:`Session.place_order`."""
+        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
+                            magic=magic, comment=comment, position=position,
+                            client_order_id=client_order_id)
         result: OrderOutcome = await self._await(*self._s._place(order))
         return result
 
+    # supervision views --------------------------------------------------------
+
     async def health(self) -> HealthReport:
+        """The account's health as the HealthProbeActor sees it."""
         report: HealthReport = await self._await(
             *self._s._ask(self._s._health, "health", lambda r: GetHealth(reply_to=r))
         )
         return report
 
+    async def breaker_state(self) -> BreakerSnapshot:
+        """The breaker's state and counters."""
+        snapshot: BreakerSnapshot = await self._await(
+            *self._s._ask(self._s._breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
+        )
+        return snapshot
+
+    async def force_open(self, reason: str = "forced open by operator") -> None:
+        """Open the breaker until :meth:`reset_breaker` (a tell: never waits)."""
+        self._s.force_open(reason)
+
+    async def reset_breaker(self) -> None:
+        """Close the breaker and clear its counters (a tell: never waits)."""
+        self._s.reset_breaker()
+
+    async def set_breaker_enabled(self, enabled: bool) -> None:
+        """``False`` lets every call through whatever happens (a tell: never waits)."""
+        self._s.set_breaker_enabled(enabled)
 
 def _finite_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -342,9 +403,9 @@ def build_order(
     for name, value in (("deviation", deviation), ("magic", magic), ("position", position)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(name, f"{name} must be a whole number >= 0, got {value!r}")
-    if not isinstance(comment, str) or len(comment) > 31:
-        raise bad("comment", "comment must be text of at most 31 characters; it is cut to "
-                  "fit after the client order id MT5 keeps in the same field")
+    if not isinstance(comment, str) or len(comment) > ORDER_COMMENT_MAX_LENGTH:
+        raise bad("comment", f"comment must be text of at most {ORDER_COMMENT_MAX_LENGTH} characters; "
+                  "it is cut to fit after the client order id MT5 keeps in the same field")
     if client_order_id is None:
         client_order_id = uuid.uuid4().hex[:12]
     elif not (isinstance(client_order_id, str) and client_order_id.isalnum()) or len(client_order_id) > 20:

@@ -2,7 +2,7 @@
 
 ::
 
-    RootSupervisor "root" (one_for_one)
+    Supervisor "root" (one_for_one)
     └── Supervisor "account:<name>" (rest_for_one)
         ├── BreakerActor      its state survives session restarts
         ├── SessionActor      the only owner of the terminal

@@ -30,11 +30,11 @@ from mt5guard.errors import (
 )
 from mt5guard.messages import OrderOutcome, OrderReconciled, OrderRequest, ProbeResult, Side
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.constants import TRADE_RETCODE_TIMEOUT
 
 __all__ = ["OrderJournal", "TerminalOps"]
 
 _UNKNOWN_AFTER_SEND = (MT5TimeoutError, MT5ConnectionError)
-_TIMEOUT_RETCODE = 10012
 
 
 class TerminalOps:
@@ -159,7 +159,7 @@ class TerminalOps:
             entry.state, entry.error = "done", err  # refused before execution
             raise
         retcode = int(result.retcode)
-        if retcode == _TIMEOUT_RETCODE:
+        if retcode == TRADE_RETCODE_TIMEOUT:
             entry.state = "unknown"
             return self._reconcile_or_raise(entry, bus, "the trade server timed out (10012)")
         failure = error_from_retcode(retcode, str(result.comment), "order_send")

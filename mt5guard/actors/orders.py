@@ -18,17 +18,19 @@ import attrs
 from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown
 from mt5guard.messages import OrderOutcome, OrderRequest, Side
 from mt5guard.terminal.constants import (
+    ORDER_COMMENT_MAX_LENGTH,
     ORDER_FILLING_IOC,
     ORDER_TIME_GTC,
     ORDER_TYPE_BUY,
     ORDER_TYPE_SELL,
     TRADE_ACTION_DEAL,
+    TRADE_RETCODE_DONE,
+    TRADE_RETCODE_PLACED,
 )
 
 __all__ = ["OrderJournal", "comment_for", "find_outcome", "trade_request"]
 
 COMMENT_PREFIX = "mg-"
-_MT5_COMMENT_LIMIT = 31  # characters the terminal keeps
 
 
 def comment_for(order: OrderRequest) -> str:
@@ -36,7 +38,7 @@ def comment_for(order: OrderRequest) -> str:
     text = f"{COMMENT_PREFIX}{order.client_order_id}"
     if order.comment:
         text = f"{text} {order.comment}"
-    return text[:_MT5_COMMENT_LIMIT]
+    return text[:ORDER_COMMENT_MAX_LENGTH]
 
 
 def trade_request(order: OrderRequest, price: float) -> dict[str, Any]:
@@ -112,13 +114,13 @@ def find_outcome(
     for deal in deals_between(window_from, window_to):
         if str(deal.comment).startswith(mark):
             return OrderOutcome(
-                order.client_order_id, 10009, int(deal.order), int(deal.ticket),
+                order.client_order_id, TRADE_RETCODE_DONE, int(deal.order), int(deal.ticket),
                 float(deal.volume), float(deal.price), "executed (read back from deals)", True,
             )
     for pending in open_orders():
         if str(pending.comment).startswith(mark):
             return OrderOutcome(
-                order.client_order_id, 10008, int(pending.ticket), 0,
+                order.client_order_id, TRADE_RETCODE_PLACED, int(pending.ticket), 0,
                 float(pending.volume_current), float(pending.price_open),
                 "placed (read back from open orders)", True,
             )

@@ -1,7 +1,8 @@
 """Starting an actor so that its end is always noticed.
 
 pykka has no supervision: an actor that fails in ``on_start`` gets neither
-``on_failure`` nor ``on_stop``, and a failing ``tell`` handler only logs. The
+``on_failure`` nor ``on_stop``, and a failing ``tell`` handler stops the actor
+and calls its ``on_failure`` without telling anyone else. The
 one place every ending passes through is the actor loop, so we wrap it (and
 ``_handle_failure`` to learn the error) on the *instance*, before its thread
 starts. This touches pykka internals that are stable across 4.x; the tests in

@@ -45,7 +45,8 @@ class ChildSpec:
     """One child of a supervisor.
 
     ``factory`` builds a *new, unstarted* pykka actor each time the child is
-    (re)started, for example ``lambda: SessionActor(clock, terminal)``; the
+    (re)started, for example
+    ``lambda: BreakerActor(name, config.breaker, clock, bus)``; the
     supervisor starts it. A :class:`~mt5guard.supervision.Supervisor` built by a
     factory is a valid child, which is how trees nest.
 

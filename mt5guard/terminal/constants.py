@@ -180,3 +180,7 @@ TIMEFRAME_H4: Final = 16388
 TIMEFRAME_D1: Final = 16408
 TIMEFRAME_W1: Final = 32769
 TIMEFRAME_MN1: Final = 49153
+
+# Order comments: the commonly quoted number of characters a terminal keeps
+# (not an MQL5 constant; servers may also change the comment's last part).
+ORDER_COMMENT_MAX_LENGTH: Final = 31

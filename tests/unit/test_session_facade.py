@@ -97,3 +97,28 @@ def test_disconnect_reconnect_and_connect_on_demand(story) -> None:
     assert disconnects == [("disconnect requested", True), ("reconnect requested", True),
                            ("disconnect requested", True)]
     assert len(story.events(SessionConnected)) == 4
+
+
+def test_asyncio_callers_have_the_connection_and_breaker_calls_too(story) -> None:
+    from mt5guard.errors import MT5CircuitBreakerOpen
+    from mt5guard.messages import BreakerState
+
+    aio = story.session.aio
+
+    async def main() -> None:
+        await aio.disconnect()
+        assert not story.terminal.connected
+        await aio.connect()
+        assert story.terminal.connected
+        await aio.reconnect()
+        await aio.force_open("maintenance")
+        story.clock.settle()
+        assert (await aio.breaker_state()).state is BreakerState.OPEN
+        with pytest.raises(MT5CircuitBreakerOpen):
+            await aio.get_price("EURUSD")
+        await aio.reset_breaker()
+        story.clock.settle()
+        assert (await aio.breaker_state()).state is BreakerState.CLOSED
+        assert (await aio.get_price("EURUSD")).bid > 0
+
+    asyncio.run(main())

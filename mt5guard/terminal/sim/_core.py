@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from mt5guard.clock import Clock
 from mt5guard.secret import Secret
+from mt5guard.terminal import constants as c
 from mt5guard.terminal._call_guard import CallGuard
 from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
 from mt5guard.terminal.sim._faults import FaultPlan, FaultScripting
@@ -24,20 +25,21 @@ from mt5guard.terminal.sim._selectors import group_matcher
 from mt5guard.terminal.sim._trade_server import TradeServer
 from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
-OK = (1, "Success")
-INVALID = (-2, "Invalid arguments")
-NOT_FOUND = (-4, "Terminal: Not found")
-AUTH_FAILED = (-6, "Terminal: Authorization failed")
-NOT_INSTALLED = (-10003, "IPC initialize failed, MetaTrader 5 x64 not found")
-NO_IPC = (-10004, "No IPC connection")
-IPC_TIMEOUT = (-10005, "IPC timeout")
+# What last_error() answers, code and text as the MetaTrader5 module has them.
+OK = (c.RES_S_OK, "Success")
+INVALID = (c.RES_E_INVALID_PARAMS, "Invalid arguments")
+NOT_FOUND = (c.RES_E_NOT_FOUND, "Terminal: Not found")
+AUTH_FAILED = (c.RES_E_AUTH_FAILED, "Terminal: Authorization failed")
+NOT_INSTALLED = (c.RES_E_INTERNAL_FAIL_INIT, "IPC initialize failed, MetaTrader 5 x64 not found")
+NO_IPC = (c.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
+IPC_TIMEOUT = (c.RES_E_INTERNAL_FAIL_TIMEOUT, "IPC timeout")
 
 _R = TypeVar("_R", TradePosition, TradeOrder)
 
 
 def invalid(field: str) -> tuple[int, str]:
     """The last_error for a bad argument: (-2, 'Invalid "<field>" argument')."""
-    return (-2, f'Invalid "{field}" argument')
+    return (c.RES_E_INVALID_PARAMS, f'Invalid "{field}" argument')
 
 
 def _bad_filter(symbol: object, group: object, ticket: object) -> str | None:
