@@ -64,3 +64,14 @@ def test_the_package_root_offers_every_config_class() -> None:
     config_classes = {n for n in mt5guard.config.__all__ if n.endswith("Config")}
     assert config_classes <= set(mt5guard.__all__)
     assert all(getattr(mt5guard, n) is getattr(mt5guard.config, n) for n in config_classes)
+
+
+def test_every_source_file_the_docs_point_to_exists() -> None:
+    mentioned = {
+        (path.name, match)
+        for path in SOURCES
+        for match in re.findall(r"(?<![\w/])((?:mt5guard|tests|bench)/[\w/]+\.py)", path.read_text())
+    }
+    assert mentioned, "the docs point to no source file at all"
+    missing = sorted(m for m in mentioned if not (ROOT / m[1]).exists())
+    assert missing == []
