@@ -69,7 +69,10 @@ class BreakerActor(pykka.ThreadingActor):
     def on_receive(self, message: Any) -> Any:
         policy = self._policy
         if isinstance(message, CallSucceeded):
-            self._apply(policy.on_success(message.epoch, message.count), grant_more=True)
+            trials_before = policy.trial_successes
+            transition = policy.on_success(message.epoch, message.count)
+            # only a counted trial success earns another trial; a stale one does not
+            self._apply(transition, grant_more=policy.trial_successes > trials_before)
         elif isinstance(message, CallFailed):
             if message.successes_before:
                 self._apply(policy.on_success(message.epoch, message.successes_before))

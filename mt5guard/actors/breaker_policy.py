@@ -91,8 +91,8 @@ class BreakerPolicy:
             if self.consecutive_failures >= self.config.failure_threshold:
                 reason = f"{self.consecutive_failures} consecutive failures (last: {kind})"
                 return self._open(reason, grow=False)
-            rate = self._failure_rate()
-            if rate is not None and rate >= (self.config.failure_rate or 2.0):
+            rate, limit = self._failure_rate(), self.config.failure_rate
+            if rate is not None and limit is not None and rate >= limit:  # 0 is refused by config
                 return self._open(f"failure rate {rate:.0%} over {len(self.window)} calls", False)
         elif self.state is BreakerState.HALF_OPEN:
             return self._open(f"trial call failed ({kind})", grow=True)
