@@ -65,6 +65,7 @@ _log = logging.getLogger("mt5guard.session")
 
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
+_NEVER_RETRIED = frozenset({"place_order"})  # the caller decides; a retry with its id is safe
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
                         "probe"})
 
@@ -223,7 +224,7 @@ class SessionActor(pykka.ThreadingActor):
         except MT5ConnectionError as err:
             self._report(operation, started, err)
             if reconnect and self._mend():
-                self._retry_once(reply, operation, call)
+                self._retry_once(reply, operation, call, err)
                 return
             _complete(reply, err)
             if reconnect:
@@ -231,7 +232,7 @@ class SessionActor(pykka.ThreadingActor):
             return
         except MT5AuthError as err:
             if reconnect and self._mend_auth():
-                self._retry_once(reply, operation, call)
+                self._retry_once(reply, operation, call, err)
                 return
             self._report(operation, started, err)
             _complete(reply, err)
@@ -251,8 +252,15 @@ class SessionActor(pykka.ThreadingActor):
         self._report(operation, started, None)
         _complete(reply, result)
 
-    def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any]) -> None:
-        """After an in-place reconnect, read-only calls are tried once more."""
+    def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any],
+                    error: MT5Error) -> None:
+        """After an in-place reconnect, read-only calls are tried once more.
+
+        An order is not: the caller gets ``error`` and decides.
+        """
+        if operation in _NEVER_RETRIED:
+            _complete(reply, error)
+            return
         started = self._clock.monotonic()
         try:
             result = call()
