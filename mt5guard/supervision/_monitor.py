@@ -33,6 +33,8 @@ def start_actor(actor: Any, clock: Clock | None, on_exit: ExitCallback | None) -
     """
     if not isinstance(actor, pykka.ThreadingActor):
         raise TypeError(f"a child factory must return an unstarted pykka.ThreadingActor, got {actor!r}")
+    if actor.actor_stopped.is_set():  # pykka would run its loop again, ending at once
+        raise ValueError(f"{actor} has already run and stopped; a factory must build a new actor")
     if actor.actor_ref.is_alive() and pykka.ActorRegistry.get_by_urn(actor.actor_urn):
         raise ValueError(f"{actor} is already started; a factory must build a new actor")
     failure: list[BaseException] = []

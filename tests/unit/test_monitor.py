@@ -8,7 +8,7 @@ from typing import Any
 import pykka
 import pytest
 
-from mt5guard.supervision import start_actor
+from mt5guard.supervision import ChildExited, ChildFailed, ChildSpec, Supervisor, start_actor
 
 
 class Mortal(pykka.ThreadingActor):
@@ -77,4 +77,25 @@ def test_a_factory_must_return_a_new_threading_actor() -> None:
     ref = start_actor(actor, None, None)
     with pytest.raises(ValueError, match="already started"):
         start_actor(actor, None, None)
+    ref.stop()
+
+
+def test_a_stopped_instance_cannot_start_again() -> None:
+    actor = Mortal()
+    start_actor(actor, None, None).stop()
+    with pytest.raises(ValueError, match="a factory must build a new actor"):
+        start_actor(actor, None, None)
+    assert not actor.actor_ref.is_alive()
+
+
+def test_a_factory_returning_the_same_instance_fails_loudly(clock, bus, recorder) -> None:
+    """The restart is reported as the factory's mistake, not as a clean exit."""
+    only = Mortal()
+    ref = Supervisor.start("sup", [ChildSpec("m", lambda: only)], clock=clock, bus=bus)
+    clock.settle()
+    only.actor_ref.tell("crash")
+    clock.advance(60)
+    failures = [e.error for e in recorder.of(ChildFailed)]
+    assert len(failures) == 2 and "a factory must build a new actor" in failures[1]
+    assert not recorder.of(ChildExited)
     ref.stop()
