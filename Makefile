@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= config/default.yaml
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-pykka-oldest lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,18 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The oldest pykka we claim (pyproject: pykka>=4.1,<5); `make test` gets the newest.
+OLDEST_VENV := .venv-pykka-oldest
+$(OLDEST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -e '.[test]' 'pykka==4.1.*'
+	touch $@
+
+test-pykka-oldest: $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -c "import importlib.metadata as m; print('pykka', m.version('pykka'))"
+	$(OLDEST_VENV)/bin/python -m pytest -q
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mt5guard tests bench run.py
 	$(VENV)/bin/mypy
@@ -28,4 +40,4 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) build *.egg-info

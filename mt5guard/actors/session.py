@@ -13,12 +13,9 @@ the actor fail; its supervisor restarts it after the backoff delay and
 from __future__ import annotations
 
 import logging
-import queue
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
-
-import pykka
 
 from mt5guard.actors import _session_ops as ops
 from mt5guard.bus import EventBus, deliver
@@ -55,13 +52,12 @@ from mt5guard.messages import (
     SubscribeBreaker,
     TrialsGranted,
 )
-from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 from mt5guard.terminal import Terminal
 
 __all__ = ["SessionActor"]
 
 _log = logging.getLogger("mt5guard.session")
-
 
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
@@ -69,12 +65,10 @@ _NEVER_RETRIED = frozenset({"place_order"})  # the caller decides; a retry with 
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
                         "probe"})
 
-
 class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
 
-
-class SessionActor(pykka.ThreadingActor):
+class SessionActor(GuardedActor):
     def __init__(
         self,
         account: AccountConfig,
@@ -124,22 +118,17 @@ class SessionActor(pykka.ThreadingActor):
     def on_failure(self, *_exc_info: Any) -> None:
         self._shutdown("session failed")
 
-    def _actor_loop_teardown(self) -> None:
-        # pykka drops queued tells when an actor ends; our requests carry their
-        # own reply futures, so answer them instead of leaving callers waiting.
-        while True:
-            try:
-                envelope = self.actor_inbox.get_nowait()  # type: ignore[attr-defined]
-            except queue.Empty:
-                break
-            reply = getattr(envelope.message, "reply_to", None)
-            if isinstance(reply, Future):
-                _complete(reply, MT5Unavailable(
-                    operation=_operation(envelope.message),
-                    detail="the session ended before handling this request; it restarts "
-                           "after its backoff delay",
-                ))
-        super()._actor_loop_teardown()
+    def on_undelivered(self, message: Any) -> None:
+        # Requests carry their own reply futures: answer those the session will
+        # never handle (queued at its end, or sent after it) instead of leaving
+        # callers waiting for their whole timeout.
+        reply = getattr(message, "reply_to", None)
+        if isinstance(reply, Future):
+            _complete(reply, MT5Unavailable(
+                operation=_operation(message),
+                detail="the session ended before handling this request; it restarts "
+                       "after its backoff delay",
+            ))
 
     # messages --------------------------------------------------------------
 
@@ -383,7 +372,6 @@ class SessionActor(pykka.ThreadingActor):
             expected = reason in _REQUESTED
             self._bus.publish(SessionDisconnected(self.account.name, reason, self._clock.now(), expected))
 
-
 def _complete(reply: Future[Any], outcome: Any) -> None:
     """Answer a request; a caller that gave up (cancelled) is not an error here."""
     try:
@@ -393,7 +381,6 @@ def _complete(reply: Future[Any], outcome: Any) -> None:
             reply.set_result(outcome)
     except InvalidStateError:
         pass
-
 
 def _operation(message: Any) -> str:
     return {

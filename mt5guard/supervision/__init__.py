@@ -2,7 +2,7 @@
 
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._handle import ChildHandle, ChildUnavailable
-from mt5guard.supervision._monitor import start_actor
+from mt5guard.supervision._pykka import GuardedActor, start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision._supervisor import ChildState, Supervisor, SupervisorGaveUpError
 from mt5guard.supervision.events import (
@@ -23,6 +23,7 @@ __all__ = [
     "ChildStarted",
     "ChildState",
     "ChildUnavailable",
+    "GuardedActor",
     "Restart",
     "RestartScheduled",
     "Strategy",

@@ -15,7 +15,7 @@ import pykka
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.supervision._backoff import Backoff
-from mt5guard.supervision._monitor import start_actor
+from mt5guard.supervision._pykka import start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
     ChildExited,

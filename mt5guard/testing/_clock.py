@@ -19,6 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mt5guard.supervision._pykka import observe
+
 __all__ = ["SettleTimeout", "VirtualClock"]
 
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning, markets open
@@ -116,42 +118,12 @@ class VirtualClock:
         # message, and finishes all of them when its loop ends (after the
         # supervisor has been told of its end).
         key = id(actor)
-        inbox, loop = actor.actor_inbox, actor._actor_loop
-        put, get = inbox.put, inbox.get
         with self._cond:
             self._names[key] = str(actor)
             self._change(key, pending=1)
+        observe(actor, _InboxCounter(self, key))
 
-        def tracked_put(item: Any, block: bool = True, timeout: float | None = None) -> None:
-            with self._cond:
-                if key in self._pending:
-                    self._change(key, pending=1)
-            put(item, block, timeout)
-
-        def tracked_get(block: bool = True, timeout: float | None = None) -> Any:
-            with self._cond:
-                if self._pending.get(key, 0) > 0:
-                    self._change(key, pending=-1)
-            return get(block, timeout)
-
-        def tracked_loop() -> None:
-            ident = threading.get_ident()
-            with self._cond:
-                self._thread_keys[ident] = key
-            try:
-                loop()
-            finally:
-                with self._cond:
-                    self._change(key, pending=-self._pending.get(key, 0))
-                    self._pending.pop(key, None)
-                    self._names.pop(key, None)
-                    self._thread_keys.pop(ident, None)
-                    self._cond.notify_all()
-
-        inbox.put, inbox.get = tracked_put, tracked_get
-        actor._actor_loop = tracked_loop
-
-    # test controls --------------------------------------------------------
+    # test controls    # test controls --------------------------------------------------------
 
     def close(self) -> None:
         """End the simulation: wake every sleeper now; later sleeps return at once.
@@ -273,3 +245,38 @@ class VirtualClock:
     def _moved(self) -> None:
         if self._on_advance is not None:
             self._on_advance(self.now())
+
+
+class _InboxCounter:
+    """What one attached actor's inbox tells the clock (see ``attach_actor``)."""
+
+    __slots__ = ("_clock", "_ident", "_key")
+
+    def __init__(self, clock: VirtualClock, key: int) -> None:
+        self._clock, self._key, self._ident = clock, key, 0
+
+    def put(self) -> None:
+        clock = self._clock
+        with clock._cond:
+            if self._key in clock._pending:
+                clock._change(self._key, pending=1)
+
+    def returned(self) -> None:
+        clock = self._clock
+        with clock._cond:
+            if clock._pending.get(self._key, 0) > 0:
+                clock._change(self._key, pending=-1)
+
+    def loop_started(self) -> None:
+        self._ident = threading.get_ident()
+        with self._clock._cond:
+            self._clock._thread_keys[self._ident] = self._key
+
+    def loop_ended(self) -> None:
+        clock, key = self._clock, self._key
+        with clock._cond:
+            clock._change(key, pending=-clock._pending.get(key, 0))
+            clock._pending.pop(key, None)
+            clock._names.pop(key, None)
+            clock._thread_keys.pop(self._ident, None)
+            clock._cond.notify_all()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pykka
 import pytest
+from mt5guard.supervision._monitor import start_actor
 
 from mt5guard.actors.breaker import BreakerActor
 from mt5guard.bus import EventBus
@@ -18,7 +19,6 @@ from mt5guard.messages import (
     SubscribeBreaker,
     TrialsGranted,
 )
-from mt5guard.supervision._monitor import start_actor
 from mt5guard.testing import VirtualClock
 
 

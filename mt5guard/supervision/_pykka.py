@@ -1,0 +1,317 @@
+"""The pykka glue: every contact mt5guard has with pykka internals is here.
+
+pykka documents three methods "for implementors of new actor types":
+``_create_actor_inbox``, ``_create_future`` and ``_start_actor_loop``.
+:class:`GuardedActor` is such a type (a ``ThreadingActor`` by ancestry, so
+``isinstance`` checks and ``use_daemon_thread`` still hold) and runs its own
+loop instead of pykka's ``_actor_loop``, which gives it a contract pykka lacks:
+
+* its end is always reported, once, to the callback given to
+  :func:`start_actor`, with the exception that ended it (from ``on_start``, a
+  ``tell`` handler, ``on_stop`` or ``on_failure``) or ``None`` for a stop;
+* a ``BaseException`` (``SystemExit``, ``KeyboardInterrupt``...) in a handler
+  stops only this actor and is reported as a failure. pykka's own loop calls
+  ``ActorRegistry.stop_all()`` there, which would stop an embedding host's
+  actors too;
+* at its end, queued messages are answered: ``ask`` replies as pykka does,
+  and every other message is handed to :meth:`GuardedActor.on_undelivered`,
+  so an actor whose messages carry their own reply futures answers them;
+* its inbox then stays closed: a message that arrives later (a sender that
+  checked ``is_alive()`` just before the end) is answered the same way at
+  once, on the sender's thread, instead of waiting for nobody;
+* its inbox tells observers (:class:`InboxObserver`; the test clock) each time
+  a message is put and each time the actor comes back for the next one.
+
+Children a :class:`~mt5guard.supervision.Supervisor` starts may be plain
+``pykka.ThreadingActor`` subclasses: :func:`start_actor` *adopts* them first
+(:func:`adopt`, the one place that does): the instance's class becomes a
+subclass of both its own class and :class:`GuardedActor`, and its empty pykka
+queue is swapped for a :class:`Mailbox`. Their own methods keep precedence.
+
+What is still pykka-internal here (and pinned by ``tests/unit/test_pykka_glue.py``
+on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
+``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
+(dispatch of proxy calls) and the ``ActorRef.actor_inbox`` / ``actor_class``
+attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pykka
+from pykka import messages as pykka_messages
+
+from mt5guard.supervision._mailbox import InboxObserver, Mailbox
+
+__all__ = [
+    "GuardedActor",
+    "InboxObserver",
+    "LoopAbandoned",
+    "LoopHost",
+    "Mailbox",
+    "adopt",
+    "begin",
+    "end",
+    "handle",
+    "run_loop",
+    "set_loop_host",
+    "start_actor",
+]
+
+_log = logging.getLogger("pykka")  # the messages pykka itself would log, on its logger
+
+ExitCallback = Callable[[BaseException | None], None]
+
+
+class LoopHost(Protocol):
+    """Runs actor loops somewhere other than one thread per actor."""
+
+    def start_loop(self, actor: GuardedActor) -> None:
+        """Begin running ``actor``'s loop (see :func:`begin`, :func:`handle`, :func:`end`)."""
+
+
+class LoopAbandoned(BaseException):
+    """Thrown into a loop by its host to end it at once, with no hook and no report."""
+
+
+class _DrivenFuture(pykka.ThreadingFuture[Any]):
+    """A ThreadingFuture that lets a loop host drive the waiting thread until it is set."""
+
+    _done = False
+
+    def set(self, value: Any | None = None) -> None:
+        super().set(value)
+        self._done = True
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        if exc_info is None:
+            exc_info = sys.exc_info()
+        super().set_exception(exc_info)
+        self._done = True
+
+    def get(self, *, timeout: float | None = None) -> Any:
+        driver = _driver_of_current_thread()
+        if (driver is not None and not self._done
+                and not driver.wait_until(lambda: self._done, timeout)):
+            raise pykka.Timeout(f"{timeout} seconds (simulated)")
+        return super().get(timeout=timeout)
+
+
+class _Driver(Protocol):
+    def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool: ...
+
+
+_drivers = threading.local()
+
+
+def _driver_of_current_thread() -> _Driver | None:
+    return getattr(_drivers, "driver", None)
+
+
+def set_thread_driver(driver: _Driver | None) -> None:
+    """Let ``driver`` serve blocking future waits on this thread (``None``: stop)."""
+    _drivers.driver = driver
+
+
+_thread_names = itertools.count()
+
+
+class GuardedActor(pykka.ThreadingActor):
+    """A pykka actor type whose end is reported and whose inbox closes (see module doc)."""
+
+    @staticmethod
+    def _create_actor_inbox() -> Mailbox:
+        return Mailbox()
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return _DrivenFuture()
+
+    def _start_actor_loop(self) -> None:
+        host: LoopHost | None = self.__dict__.get("_mt5guard_host")
+        if host is not None:
+            host.start_loop(self)
+            return
+        thread = threading.Thread(target=run_loop, args=(self,),
+                                  name=f"{type(self).__name__}-{next(_thread_names)}")
+        thread.daemon = self.use_daemon_thread
+        thread.start()
+
+    def _handle_failure(self, *exc_info: Any) -> None:
+        # Every failure pykka knows of passes here (on_start, on_stop, handlers):
+        # the first one is what ended the actor.
+        self.__dict__.setdefault("_mt5guard_failure", exc_info[1])
+        super()._handle_failure(*exc_info)
+
+    def on_undelivered(self, message: Any) -> None:
+        """A ``tell``-ed message this actor will never handle, because it ended.
+
+        Runs on the actor's thread at its end for what was queued, or on the
+        sender's thread for a message sent after the end. Override it to
+        answer replies carried in messages; the default drops the message.
+        """
+
+
+def adopt(actor: Any) -> GuardedActor:
+    """Make an unstarted ``pykka.ThreadingActor`` a :class:`GuardedActor` in place."""
+    if isinstance(actor, GuardedActor):
+        return actor
+    if not isinstance(actor, pykka.ThreadingActor):
+        raise TypeError(f"a child factory must return an unstarted pykka.ThreadingActor, got {actor!r}")
+    old_inbox, mailbox = actor.actor_inbox, Mailbox()
+    while not old_inbox.empty():
+        mailbox.put(old_inbox.get())
+    actor.__class__ = _adopted_class(type(actor))
+    actor.actor_inbox = mailbox
+    ref = actor.actor_ref
+    ref.actor_inbox, ref.actor_class = mailbox, type(actor)
+    assert isinstance(actor, GuardedActor)
+    return actor
+
+
+_adopted: dict[type[Any], type[GuardedActor]] = {}
+_adopted_lock = threading.Lock()
+
+
+def _adopted_class(cls: type[Any]) -> type[GuardedActor]:
+    with _adopted_lock:
+        made = _adopted.get(cls)
+        if made is None:
+            made = type(cls.__name__, (cls, GuardedActor), {"__module__": cls.__module__,
+                                                            "__qualname__": cls.__qualname__})
+            _adopted[cls] = made
+        return made
+
+
+def set_loop_host(actor: GuardedActor, host: LoopHost) -> None:
+    """Run this unstarted actor's loop on ``host`` instead of a thread of its own."""
+    actor.__dict__["_mt5guard_host"] = host
+
+
+def observe(actor: GuardedActor, observer: InboxObserver) -> None:
+    """Tell ``observer`` about this actor's inbox and loop from now on."""
+    inbox = actor.actor_inbox
+    assert isinstance(inbox, Mailbox)
+    inbox.observers = (*inbox.observers, observer)
+
+
+def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.ActorRef[Any]:
+    """Adopt and start an unstarted pykka actor instance; return its ref.
+
+    ``clock.attach_actor(actor)`` (if ``clock`` is given) runs first, so a
+    test clock can observe the inbox or host the loop. ``on_exit`` runs once
+    the loop has ended, on the loop's thread, with the exception that ended
+    it or ``None`` for a normal stop.
+    """
+    guarded = adopt(actor)
+    if guarded.__dict__.get("_mt5guard_started"):
+        raise ValueError(f"{guarded} is already started; a factory must build a new actor")
+    guarded.__dict__["_mt5guard_started"] = True
+    guarded.__dict__["_mt5guard_exit"] = on_exit
+    if clock is not None:
+        clock.attach_actor(guarded)
+    pykka.ActorRegistry.register(guarded.actor_ref)
+    guarded._start_actor_loop()
+    ref: pykka.ActorRef[Any] = guarded.actor_ref
+    return ref
+
+
+# The loop, in three parts so that a single-threaded host can step it ----------
+
+
+def run_loop(actor: GuardedActor) -> None:
+    """The whole loop on the calling thread: begin, handle until stopped, end."""
+    try:
+        begin(actor)
+        inbox = actor.actor_inbox
+        while not actor.actor_stopped.is_set():
+            handle(actor, inbox.get())
+    except LoopAbandoned:
+        return
+    end(actor)
+
+
+def begin(actor: GuardedActor) -> None:
+    """Tell the observers the loop starts, then run ``on_start``."""
+    for observer in _observers(actor):
+        observer.loop_started()
+    try:
+        actor.on_start()
+    except LoopAbandoned:
+        raise
+    except BaseException:
+        _fail(actor, with_hook=False)
+
+
+def handle(actor: GuardedActor, envelope: Any) -> None:
+    """Handle one envelope as pykka does, except that nothing stops other actors."""
+    try:
+        response = actor._handle_receive(envelope.message)
+        if envelope.reply_to is not None:
+            envelope.reply_to.set(response)
+    except LoopAbandoned:
+        raise
+    except Exception:
+        if envelope.reply_to is not None:
+            _log.info(f"Exception returned from {actor} to caller:", exc_info=sys.exc_info())
+            envelope.reply_to.set_exception()
+        else:
+            _fail(actor, with_hook=True)
+    except BaseException:
+        if envelope.reply_to is not None:
+            envelope.reply_to.set_exception()
+        _fail(actor, with_hook=True)
+
+
+def end(actor: GuardedActor) -> None:
+    """Close the inbox, answer what it held, report the end, tell the observers."""
+    inbox = actor.actor_inbox
+    assert isinstance(inbox, Mailbox)
+    for envelope in inbox.close(lambda late: _undelivered(actor, late)):
+        _undelivered(actor, envelope)
+    on_exit = actor.__dict__.get("_mt5guard_exit")
+    if on_exit is not None:
+        failure: BaseException | None = actor.__dict__.get("_mt5guard_failure")
+        on_exit(failure)
+    for observer in _observers(actor):
+        observer.loop_ended()
+
+
+def _observers(actor: GuardedActor) -> tuple[InboxObserver, ...]:
+    inbox = actor.actor_inbox
+    return inbox.observers if isinstance(inbox, Mailbox) else ()
+
+
+def _fail(actor: GuardedActor, *, with_hook: bool) -> None:
+    """Record the first failure, stop this actor only, and call ``on_failure``."""
+    exc_info = sys.exc_info()
+    actor._handle_failure(*exc_info)  # logs, unregisters, sets actor_stopped
+    if not with_hook:
+        return
+    try:
+        actor.on_failure(*exc_info)
+    except LoopAbandoned:
+        raise
+    except BaseException:
+        actor._handle_failure(*sys.exc_info())
+
+
+def _undelivered(actor: GuardedActor, envelope: Any) -> None:
+    message, reply = envelope.message, envelope.reply_to
+    if reply is not None:
+        if isinstance(message, pykka_messages._ActorStop):
+            reply.set(None)
+        else:
+            error = pykka.ActorDeadError(f"{actor.actor_ref} stopped before handling the message")
+            reply.set_exception(exc_info=(pykka.ActorDeadError, error, None))
+        return
+    try:
+        actor.on_undelivered(message)
+    except Exception:
+        _log.exception("on_undelivered of %s failed", actor)

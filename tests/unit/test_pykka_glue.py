@@ -1,0 +1,217 @@
+"""The pykka glue: every end noticed, nothing left waiting, nothing global stopped.
+
+These tests pin the pykka internals the glue relies on; CI runs them on the
+oldest and newest pykka 4.x we support.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pykka
+import pytest
+from pykka._envelope import Envelope
+
+from mt5guard.supervision import (
+    ChildExited,
+    ChildFailed,
+    ChildSpec,
+    GuardedActor,
+    Supervisor,
+    start_actor,
+)
+from mt5guard.supervision._pykka import observe
+
+
+class Mortal(pykka.ThreadingActor):
+    def __init__(self, fail_start: bool = False) -> None:
+        super().__init__()
+        self.fail_start = fail_start
+
+    def on_start(self) -> None:
+        if self.fail_start:
+            raise RuntimeError("cannot start")
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "crash":
+            raise RuntimeError("crashed")
+        if message == "leave":
+            self.stop()
+        if message == "question":
+            raise ValueError("for the caller")
+        return None
+
+
+def ended(actor: pykka.ThreadingActor, then: Any = None) -> BaseException | str | None:
+    done = threading.Event()
+    seen: list[BaseException | None] = []
+
+    def on_exit(error: BaseException | None) -> None:
+        seen.append(error)
+        done.set()
+
+    ref = start_actor(actor, None, on_exit)
+    if callable(then):
+        then(ref)
+    assert done.wait(5), "the end was not noticed"
+    return seen[0]
+
+
+def test_failing_on_start_is_noticed_with_its_error() -> None:
+    error = ended(Mortal(fail_start=True))
+    assert isinstance(error, RuntimeError) and str(error) == "cannot start"
+
+
+def test_failing_tell_handler_is_noticed() -> None:
+    error = ended(Mortal(), lambda ref: ref.tell("crash"))
+    assert isinstance(error, RuntimeError) and str(error) == "crashed"
+
+
+def test_stopping_itself_and_being_stopped_end_without_error() -> None:
+    assert ended(Mortal(), lambda ref: ref.tell("leave")) is None
+    assert ended(Mortal(), lambda ref: ref.stop()) is None
+
+
+def test_an_ask_that_raises_is_the_callers_problem_not_an_end() -> None:
+    exits: list[Any] = []
+    ref = start_actor(Mortal(), None, exits.append)
+    with pytest.raises(ValueError):
+        ref.ask("question")
+    assert ref.is_alive() and exits == []
+    ref.stop()
+    assert exits == [None]
+
+
+def test_a_factory_must_return_a_new_threading_actor() -> None:
+    with pytest.raises(TypeError, match=r"unstarted pykka\.ThreadingActor"):
+        start_actor(object(), None, None)
+    actor = Mortal()
+    ref = start_actor(actor, None, None)
+    with pytest.raises(ValueError, match="already started"):
+        start_actor(actor, None, None)
+    ref.stop()
+
+
+class Doomed(Mortal):
+    def on_receive(self, message: Any) -> Any:
+        if message == "exit the process":
+            raise SystemExit(3)
+        return super().on_receive(message)
+
+
+def test_a_base_exception_stops_only_that_actor_and_counts_as_a_failure() -> None:
+    bystander = pykka.ThreadingActor.start()
+    try:
+        error = ended(Doomed(), lambda ref: ref.tell("exit the process"))
+        assert isinstance(error, SystemExit)
+        assert bystander.is_alive()  # pykka's own loop would have called stop_all()
+        assert bystander.ask("anything", timeout=5) is None
+    finally:
+        bystander.stop()
+
+
+class Keeper(GuardedActor):
+    """Records what it was sent but never handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.undelivered: list[Any] = []
+        self.threads: list[str] = []
+        self.gate = threading.Event()
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "wait at the gate":
+            self.gate.wait(5)
+        return None
+
+    def on_undelivered(self, message: Any) -> None:
+        self.undelivered.append(message)
+        self.threads.append(threading.current_thread().name)
+
+
+def test_queued_and_late_messages_reach_on_undelivered_and_asks_are_answered() -> None:
+    actor = Keeper()
+    exits: list[Any] = []
+    gone = threading.Event()
+    ref = start_actor(actor, None, lambda error: (exits.append(error), gone.set()))
+    ref.tell("wait at the gate")
+    ref.stop(block=False)
+    ref.tell("queued behind the stop")
+    question = ref.ask("queued question", block=False)
+    actor.gate.set()
+    with pytest.raises(pykka.ActorDeadError):
+        question.get(timeout=5)
+    assert gone.wait(5) and exits == [None]
+    # A sender that saw the actor alive a moment before its end puts its
+    # message into the closed inbox: it is answered at once, on that thread.
+    ref.actor_inbox.put(Envelope("late"))
+    late_question: pykka.Future[Any] = pykka.ThreadingFuture()
+    ref.actor_inbox.put(Envelope("late question", reply_to=late_question))
+    with pytest.raises(pykka.ActorDeadError):
+        late_question.get(timeout=0)
+    assert actor.undelivered == ["queued behind the stop", "late"]
+    assert actor.threads[1] == threading.current_thread().name
+
+
+def test_a_stopped_instance_cannot_start_again() -> None:
+    actor = Mortal()
+    exits: list[Any] = []
+    ref = start_actor(actor, None, exits.append)
+    ref.stop()
+    with pytest.raises(ValueError, match="already started"):
+        start_actor(actor, None, None)
+    assert exits == [None]
+
+
+def test_a_plain_threading_actor_is_adopted_and_keeps_its_own_methods() -> None:
+    actor = Mortal()
+    ref = start_actor(actor, None, None)
+    try:
+        assert isinstance(actor, GuardedActor) and isinstance(actor, Mortal)
+        assert type(actor).__name__ == "Mortal" and ref.actor_class is type(actor)
+        with pytest.raises(ValueError, match="for the caller"):
+            ref.ask("question", timeout=5)
+        assert ref.proxy().fail_start.get(timeout=5) is False  # proxies still work
+    finally:
+        ref.stop()
+
+
+def test_the_inbox_tells_its_observers_about_puts_and_returns() -> None:
+    seen: list[str] = []
+
+    class Observer:
+        def put(self) -> None:
+            seen.append("put")
+
+        def returned(self) -> None:
+            seen.append("returned")
+
+        def loop_started(self) -> None:
+            seen.append("started")
+
+        def loop_ended(self) -> None:
+            seen.append("ended")
+
+    class Attaching:
+        def attach_actor(self, actor: Any) -> None:
+            observe(actor, Observer())
+
+    ref = start_actor(Mortal(), Attaching(), None)
+    ref.ask("ping", timeout=5)
+    ref.stop()
+    assert seen[:2] == ["started", "returned"]
+    assert seen[-1] == "ended" and seen.count("put") == 2
+
+
+def test_a_factory_returning_the_same_instance_fails_loudly(clock, bus, recorder) -> None:  # type: ignore[no-untyped-def]
+    """The restart is reported as the factory's mistake, not as a clean exit."""
+    only = Mortal()
+    ref = Supervisor.start("sup", [ChildSpec("m", lambda: only)], clock=clock, bus=bus)
+    clock.settle()
+    only.actor_ref.tell("crash")
+    clock.advance(60)
+    failures = [e.error for e in recorder.of(ChildFailed)]
+    assert len(failures) == 2 and "a factory must build a new actor" in failures[1]
+    assert not recorder.of(ChildExited)
+    ref.stop()
