@@ -7,7 +7,6 @@ from typing import Any
 
 import pykka
 import pytest
-from mt5guard.supervision._monitor import start_actor
 
 from mt5guard.actors.breaker import BreakerActor
 from mt5guard.bus import EventBus
@@ -19,6 +18,7 @@ from mt5guard.messages import (
     SubscribeBreaker,
     TrialsGranted,
 )
+from mt5guard.supervision import start_actor
 from mt5guard.testing import VirtualClock
 
 
