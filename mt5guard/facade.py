@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -47,7 +48,7 @@ __all__ = ["AsyncSession", "Session"]
 Future = concurrent.futures.Future
 
 
-class Session:
+class Session(MarketDataCalls):
     """One account, from any thread.
 
     Every method sends one message to the account's SessionActor and waits
@@ -252,7 +253,7 @@ class Session:
         self._bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
-class AsyncSession:
+class AsyncSession(AsyncMarketDataCalls):
     """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
 
     Nothing blocks the event loop: the reply future is bridged with

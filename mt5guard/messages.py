@@ -58,6 +58,7 @@ __all__ = [
     "PlaceOrder",
     "ProbeRecorded",
     "ProbeResult",
+    "ReadMarketData",
     "Reconnect",
     "RequestCompleted",
     "ResetBreaker",
@@ -130,6 +131,20 @@ class GetPositions:
 @attrs.frozen
 class GetOrders:
     symbol: str | None = None
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class ReadMarketData:
+    """A market-data read: ``operation`` is the terminal function
+    (``copy_rates_from``, ``copy_ticks_range``, ``symbols_get``, ``symbol_info``,
+    ``symbol_select``, ...) and ``args`` its arguments, already validated
+    (see :mod:`mt5guard.actors.market_data`).
+    """
+
+    operation: str
+    args: tuple[Any, ...]
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 

@@ -87,6 +87,10 @@ class TerminalOps:
             self._call("symbol_select", self._t.symbol_select, symbol, True)
             self._selected.add(symbol)
 
+    def forget(self, symbol: str) -> None:
+        """The symbol was removed from Market Watch: select it again before use."""
+        self._selected.discard(symbol)
+
     # reads ------------------------------------------------------------------
 
     def price(self, symbol: str) -> Any:

@@ -18,6 +18,7 @@ from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from mt5guard.actors import _session_ops as ops
+from mt5guard.actors import market_data
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
@@ -45,6 +46,7 @@ from mt5guard.messages import (
     GetPrice,
     PlaceOrder,
     ProbeResult,
+    ReadMarketData,
     Reconnect,
     RunProbe,
     SessionConnected,
@@ -63,7 +65,7 @@ _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
 _NEVER_RETRIED = frozenset({"place_order"})  # the caller decides; a retry with its id is safe
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
-                        "probe"})
+                        "probe"}) | market_data.MARKET_DATA_OPERATIONS
 
 class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
@@ -157,6 +159,9 @@ class SessionActor(GuardedActor):
             self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
+        elif isinstance(message, ReadMarketData):
+            self._guarded(message, message.operation, lambda: market_data.read(
+                self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
         elif isinstance(message, RunProbe):
             self._probe(message)
         elif isinstance(message, Connect):
@@ -387,4 +392,4 @@ def _operation(message: Any) -> str:
         "GetPrice": "get_price", "GetAccountInfo": "get_account_info", "GetPositions": "positions",
         "GetOrders": "orders", "PlaceOrder": "place_order", "Connect": "connect",
         "Disconnect": "disconnect", "Reconnect": "reconnect",
-    }.get(type(message).__name__, type(message).__name__)
+    }.get(type(message).__name__, getattr(message, "operation", type(message).__name__))

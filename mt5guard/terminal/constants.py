@@ -170,16 +170,34 @@ SYMBOL_FILLING_FOK: Final = 1
 SYMBOL_FILLING_IOC: Final = 2
 SYMBOL_FILLING_BOC: Final = 4
 
-# Timeframes (copy_rates_*): hours and above are not plain minute counts
+# Timeframes (copy_rates_*): minutes below an hour; hours and above are flags
+# (0x4000 | hours, 0x8000 | weeks, 0xC000 | months), not plain minute counts
 TIMEFRAME_M1: Final = 1
+TIMEFRAME_M2: Final = 2
+TIMEFRAME_M3: Final = 3
+TIMEFRAME_M4: Final = 4
 TIMEFRAME_M5: Final = 5
+TIMEFRAME_M6: Final = 6
+TIMEFRAME_M10: Final = 10
+TIMEFRAME_M12: Final = 12
 TIMEFRAME_M15: Final = 15
+TIMEFRAME_M20: Final = 20
 TIMEFRAME_M30: Final = 30
 TIMEFRAME_H1: Final = 16385
+TIMEFRAME_H2: Final = 16386
+TIMEFRAME_H3: Final = 16387
 TIMEFRAME_H4: Final = 16388
+TIMEFRAME_H6: Final = 16390
+TIMEFRAME_H8: Final = 16392
+TIMEFRAME_H12: Final = 16396
 TIMEFRAME_D1: Final = 16408
 TIMEFRAME_W1: Final = 32769
 TIMEFRAME_MN1: Final = 49153
+
+# copy_ticks_* flags
+COPY_TICKS_ALL: Final = -1
+COPY_TICKS_INFO: Final = 1
+COPY_TICKS_TRADE: Final = 2
 
 # Order comments: the commonly quoted number of characters a terminal keeps
 # (not an MQL5 constant; servers may also change the comment's last part).

@@ -208,3 +208,31 @@ class MetaTrader5Terminal:
             dates = tuple(d for d in (date_from, date_to) if d is not None)
             raw = self._call("history_deals_get", *dates, **_given(group=group))
         return _records(TradeDeal, raw)
+
+    # -- market data: numpy structured arrays, passed on as the module returns them --
+
+    def copy_rates_from(self, symbol: str, timeframe: int, date_from: DateArg, count: int) -> Any:
+        """``count`` bars ending at ``date_from`` (RATE_DTYPE rows) or None."""
+        return self._call("copy_rates_from", symbol, timeframe, date_from, count)
+
+    def copy_rates_from_pos(self, symbol: str, timeframe: int, start_pos: int, count: int) -> Any:
+        """``count`` bars ending ``start_pos`` bars back (0 = current) or None."""
+        return self._call("copy_rates_from_pos", symbol, timeframe, start_pos, count)
+
+    def copy_rates_range(self, symbol: str, timeframe: int, date_from: DateArg,
+                         date_to: DateArg) -> Any:
+        """Bars opened within ``date_from..date_to`` or None."""
+        return self._call("copy_rates_range", symbol, timeframe, date_from, date_to)
+
+    def copy_ticks_from(self, symbol: str, date_from: DateArg, count: int, flags: int) -> Any:
+        """Up to ``count`` ticks from ``date_from`` (TICK_DTYPE rows) or None."""
+        return self._call("copy_ticks_from", symbol, date_from, count, flags)
+
+    def copy_ticks_range(self, symbol: str, date_from: DateArg, date_to: DateArg,
+                         flags: int) -> Any:
+        """The ticks within ``date_from..date_to`` or None."""
+        return self._call("copy_ticks_range", symbol, date_from, date_to, flags)
+
+    def symbols_get(self, group: str | None = None) -> tuple[SymbolInfo, ...] | None:
+        """All symbols, or those matching ``group``; the :class:`SymbolInfo` subset of each."""
+        return _records(SymbolInfo, self._call("symbols_get", **_given(group=group)))

@@ -15,4 +15,6 @@ def test_the_readme_tour_runs(monkeypatch) -> None:
     exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["order"].retcode == 10009  # type: ignore[attr-defined]
     assert namespace["tick"].ask > namespace["tick"].bid  # type: ignore[attr-defined]
+    assert namespace["bars"].dtype.names[:2] == ("time", "open")  # type: ignore[attr-defined]
+    assert len(namespace["bars"]) == 24  # type: ignore[arg-type]
     assert not namespace["guard"].running  # type: ignore[attr-defined]

@@ -191,3 +191,20 @@ def test_concurrent_calls_are_refused(fake: FakeMT5) -> None:
     worker.join(5.0)
     fake.answers["account_info"] = None
     assert term.account_info() is None
+
+
+def test_market_data_passes_through_in_the_modules_argument_order(fake: FakeMT5) -> None:
+    import numpy as np
+
+    from mt5guard.terminal.rates import RATE_DTYPE
+
+    bars = np.zeros(2, RATE_DTYPE)
+    fake.answers["copy_rates_from_pos"] = bars
+    term = MetaTrader5Terminal()
+    assert term.copy_rates_from_pos("EURUSD", 16385, 0, 2) is bars
+    assert fake.log[-1] == ("copy_rates_from_pos", ("EURUSD", 16385, 0, 2), {})
+    term.copy_ticks_range("EURUSD", 1, 2, -1)
+    assert fake.log[-1] == ("copy_ticks_range", ("EURUSD", 1, 2, -1), {})
+    fake.answers["symbols_get"] = None
+    assert term.symbols_get("*USD*") is None
+    assert fake.log[-1] == ("symbols_get", (), {"group": "*USD*"})

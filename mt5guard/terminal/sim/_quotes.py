@@ -1,91 +1,76 @@
-"""Deterministic quotes for the simulated terminal: a seeded random walk per symbol."""
+"""Deterministic quotes for the simulated terminal: a seeded random walk per symbol.
+
+The walk itself lives in :mod:`._history` as a function of time, so the live
+tick, ``copy_ticks_*`` and ``copy_rates_*`` always agree.
+"""
 
 from __future__ import annotations
 
-import math
-import random
 from collections.abc import Mapping
 from datetime import datetime
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.records import Tick
+from mt5guard.terminal.sim._history import TICK_MS, PriceHistory
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: Seconds of clock time between two ticks of a symbol.
-TICK_INTERVAL = 0.25
+TICK_INTERVAL = TICK_MS / 1000
 
-# Past this many pending steps (16 s) the walk takes one aggregated step with
-# the same distribution, so a probe every 30 s costs one draw, not 120.
-_MAX_STEPS_WALKED = 64
-
-
-class _Feed:
-    __slots__ = ("mid", "rng", "spec", "step", "tick")
-
-    def __init__(self, spec: SymbolSpec, seed: int) -> None:
-        self.spec = spec
-        self.rng = random.Random(f"{seed}:{spec.name}")
-        self.mid = spec.start_price
-        self.step = 0
-        self.tick = Tick(0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0)
+#: Days of history before the terminal was created that copy_rates/copy_ticks can read.
+HISTORY_DAYS = 30.0
 
 
 class QuoteBoard:
-    """The current tick of every symbol, advanced lazily as the clock moves.
+    """The current tick of every symbol, read from its :class:`PriceHistory`.
 
-    The walk advances one step per :data:`TICK_INTERVAL` of monotonic clock
-    time since construction; a tick's ``time_msc`` is taken from the wall
-    clock at the moment the step happened and never decreases. The prices
-    depend only on the seed, the symbol name and when the symbol is read:
-    gaps of up to 16 s are walked step by step, longer ones in one draw.
+    A new tick comes every :data:`TICK_INTERVAL` of wall clock time on a grid
+    aligned to the epoch; ``time_msc`` never decreases (a wall clock set back
+    repeats the last tick). The prices depend only on the seed, the symbol
+    name and the time: not on when or how often the symbol is read.
     """
 
     def __init__(
-        self, specs: Mapping[str, SymbolSpec], seed: int, monotonic: float, now: datetime
+        self,
+        specs: Mapping[str, SymbolSpec],
+        seed: int,
+        monotonic: float,
+        now: datetime,
+        *,
+        history_days: float = HISTORY_DAYS,
     ) -> None:
-        self._epoch = monotonic
-        self._feeds = {name: _Feed(spec, seed) for name, spec in specs.items()}
-        start_msc = int(now.timestamp() * 1000)
-        for feed in self._feeds.values():
-            feed.tick = _make_tick(feed, start_msc)
+        origin_msc = int(now.timestamp() * 1000)
+        first_msc = origin_msc - int(history_days * 86_400_000)
+        self.histories = {
+            name: PriceHistory(spec, seed, origin_msc, first_msc) for name, spec in specs.items()
+        }
+        self._last: dict[str, Tick] = {}
+        for name in specs:
+            self.tick(name, monotonic, now, frozen=False)
+
+    def now_tick(self, now: datetime) -> int:
+        """The number of the tick current at wall time ``now``."""
+        return int(now.timestamp() * 1000) // TICK_MS
 
     def tick(self, symbol: str, monotonic: float, now: datetime, *, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
-        feed = self._feeds[symbol]
-        if frozen:
-            return feed.tick
-        elapsed = monotonic - self._epoch
-        step = int(elapsed // TICK_INTERVAL)
-        if step > feed.step:
-            _walk(feed, step - feed.step)
-            feed.step = step
-            tick_age = elapsed - step * TICK_INTERVAL
-            msc = int((now.timestamp() - tick_age) * 1000)
-            feed.tick = _make_tick(feed, max(msc, feed.tick.time_msc + 1))
-        return feed.tick
-
-
-def _walk(feed: _Feed, steps: int) -> None:
-    sigma = feed.spec.volatility
-    if steps > _MAX_STEPS_WALKED:
-        feed.mid *= math.exp(sigma * math.sqrt(steps) * feed.rng.gauss(0.0, 1.0))
-        return
-    gauss = feed.rng.gauss
-    feed.mid *= math.exp(sigma * math.fsum(gauss(0.0, 1.0) for _ in range(steps)))
-
-
-def _make_tick(feed: _Feed, time_msc: int) -> Tick:
-    spec = feed.spec
-    spread = spec.spread * spec.point
-    bid = round(feed.mid - spread / 2, spec.digits)
-    ask = round(bid + spread, spec.digits)
-    return Tick(
-        time=time_msc // 1000,
-        bid=bid,
-        ask=ask,
-        last=0.0,
-        volume=0,
-        time_msc=time_msc,
-        flags=TICK_FLAG_BID | TICK_FLAG_ASK,
-        volume_real=0.0,
-    )
+        last = self._last.get(symbol)
+        if frozen and last is not None:
+            return last
+        number = self.now_tick(now)
+        if last is not None and number * TICK_MS <= last.time_msc:
+            return last
+        history = self.histories[symbol]
+        bid = history.bid(number)
+        tick = Tick(
+            time=number * TICK_MS // 1000,
+            bid=bid,
+            ask=history.ask_of(bid),
+            last=0.0,
+            volume=0,
+            time_msc=number * TICK_MS,
+            flags=TICK_FLAG_BID | TICK_FLAG_ASK,
+            volume_real=0.0,
+        )
+        self._last[symbol] = tick
+        return tick

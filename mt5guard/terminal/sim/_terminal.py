@@ -49,9 +49,9 @@ from mt5guard.terminal.sim._core import (
     IPC_TIMEOUT,
     NOT_FOUND,
     OK,
-    TerminalCore,
     invalid,
 )
+from mt5guard.terminal.sim._market import MarketDataCalls
 from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
 from mt5guard.terminal.sim._selectors import select_deals
 from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_record, terminal_record
@@ -59,7 +59,7 @@ from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_rec
 __all__ = ["ConcurrentCallError", "SimulatedTerminal"]
 
 
-class SimulatedTerminal(TerminalCore):
+class SimulatedTerminal(MarketDataCalls):
     """An in-process MetaTrader 5 terminal with one demo hedging account.
 
     ``SimulatedTerminal(clock, *, login=5001, password=None,
