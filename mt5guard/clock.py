@@ -18,6 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["Clock", "SystemClock", "Timer"]
 
+_MAX_WAIT = 3600.0  # seconds the scheduler sleeps at most before looking again
+
 
 @runtime_checkable
 class Timer(Protocol):
@@ -80,8 +82,9 @@ class SystemClock:
     """The real clock, with one scheduler thread for all timers.
 
     The scheduler thread is a daemon started on the first ``call_later`` and
-    ended by :meth:`close`. A callback that raises is logged and does not stop
-    the scheduler.
+    ended by :meth:`close`. A callback that raises (anything, even a
+    ``BaseException``) is logged and does not stop the scheduler; a timer
+    however far away (``inf`` included) never stops the others.
     """
 
     def __init__(self) -> None:
@@ -141,11 +144,12 @@ class SystemClock:
                     wait = self._heap[0].due - time.monotonic() if self._heap else None
                     if wait is not None and wait <= 0:
                         break
-                    self._cond.wait(timeout=wait)
+                    # bounded: a timer years away must not overflow the lock's timeout
+                    self._cond.wait(timeout=None if wait is None else min(wait, _MAX_WAIT))
                 if self._closed:
                     return
                 call = heapq.heappop(self._heap)
             try:
                 call.callback()
-            except Exception:
+            except BaseException:  # this thread serves every timer of the process
                 log.exception("timer callback failed")
