@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import math
+import reprlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -358,8 +359,19 @@ class AsyncSession(AsyncMarketDataCalls):
         """``False`` lets every call through whatever happens (a tell: never waits)."""
         self._s.set_breaker_enabled(enabled)
 
+def _shown(value: object) -> str:
+    if isinstance(value, int) and value.bit_length() > 64:  # 10**5000 cannot even be printed
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return reprlib.repr(value)
+
+
 def _finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) < 1e15  # 10**400 would overflow a float
+    except OverflowError:
+        return False
 
 
 def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
@@ -397,13 +409,13 @@ def build_order(
     except ValueError:
         raise bad("side", f"side must be 'buy' or 'sell', got {side!r}") from None
     if not _finite_number(volume) or volume <= 0:
-        raise bad("volume", f"volume must be a positive number of lots, got {volume!r}")
+        raise bad("volume", f"volume must be a positive number of lots, got {_shown(volume)}")
     for name, value in (("sl", sl), ("tp", tp)):
         if not _finite_number(value) or value < 0:
-            raise bad(name, f"{name} must be a price >= 0 (0 = none), got {value!r}")
+            raise bad(name, f"{name} must be a price >= 0 (0 = none), got {_shown(value)}")
     for name, value in (("deviation", deviation), ("magic", magic), ("position", position)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad(name, f"{name} must be a whole number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise bad(name, f"{name} must be a whole number from 0 to 2**63-1, got {_shown(value)}")
     if not isinstance(comment, str) or len(comment) > ORDER_COMMENT_MAX_LENGTH:
         raise bad("comment", f"comment must be text of at most {ORDER_COMMENT_MAX_LENGTH} characters; "
                   "it is cut to fit after the client order id MT5 keeps in the same field")

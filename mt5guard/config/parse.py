@@ -61,6 +61,9 @@ def load_config(
         raise ConfigError(f"cannot be read: {error.strerror or error}", source=source) from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except _TooLarge as error:
+        raise ConfigError(f"the YAML holds {error}", source=source,
+                          hint="write the values out instead of nesting aliases") from None
     except yaml.MarkedYAMLError as error:
         raise ConfigError(_yaml_problem(error), source=source) from None
     except yaml.YAMLError as error:
@@ -94,8 +97,24 @@ def parse_config(
     return config
 
 
+MAX_YAML_VALUES = 10_000
+"""Values a config may hold once its aliases are expanded (a real one has about 100)."""
+
+
+class _TooLarge(yaml.YAMLError):
+    pass
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+    """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)
+    and a document whose aliases expand beyond :data:`MAX_YAML_VALUES` values
+    (a few hundred bytes of nested aliases would otherwise become gigabytes)."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node, {}) > MAX_YAML_VALUES:
+            raise _TooLarge(f"more than {MAX_YAML_VALUES} values once its aliases are expanded")
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[tuple[str, str]] = set()
@@ -108,6 +127,21 @@ class _StrictLoader(yaml.SafeLoader):
                     )
                 seen.add(identity)
         return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Values under ``node`` counting every alias use (memoized: aliases share nodes)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_YAML_VALUES + 1  # a node that contains itself is too large
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = size = min(size, MAX_YAML_VALUES + 1)
+    return size
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import attrs
 
 from mt5guard.config.values import (
+    HOUR,
+    WEEK,
     documented,
     duration,
     field_error,
@@ -32,19 +34,19 @@ class BackoffConfig:
         default=60.0,
         converter=to_float,
         validator=duration(),
-        metadata=meta("Delay before the first restart, seconds.", kind="duration"),
+        metadata=meta("Delay before the first restart, seconds (up to 24h).", kind="duration"),
     )
     maximum: float = attrs.field(
         default=600.0,
         converter=to_float,
         validator=duration(),
-        metadata=meta("Upper bound of the delay, seconds.", kind="duration"),
+        metadata=meta("Upper bound of the delay, seconds (up to 24h).", kind="duration"),
     )
     multiplier: float = attrs.field(
         default=2.0,
         converter=to_float,
-        validator=number(low=1.0),
-        metadata=meta("Factor the delay grows by after each restart (>= 1)."),
+        validator=number(low=1.0, high=10.0),
+        metadata=meta("Factor the delay grows by after each restart (1..10)."),
     )
     jitter: float = attrs.field(
         default=0.1,
@@ -57,7 +59,7 @@ class BackoffConfig:
         converter=to_float,
         validator=duration(),
         metadata=meta(
-            "Seconds a child must stay up before the delay resets to initial.", kind="duration"
+            "Seconds a child must stay up before the delay resets to initial (up to 24h).", kind="duration"
         ),
     )
 
@@ -83,23 +85,25 @@ class SupervisionConfig:
     )
     max_restarts: int = attrs.field(
         default=20,
-        validator=integer(0),
+        validator=integer(0, 10_000),
         metadata=meta(
             "Restarts allowed within period before the supervisor gives up "
-            "(0 = the first crash escalates)."
+            "(0..10000; 0 = the first crash escalates)."
         ),
     )
     period: float = attrs.field(
         default=10800.0,
         converter=to_float,
-        validator=duration(),
-        metadata=meta("Sliding window max_restarts is counted in, seconds.", kind="duration"),
+        validator=duration(high=WEEK),
+        metadata=meta("Sliding window max_restarts is counted in, seconds (up to 168h).",
+                      kind="duration"),
     )
     shutdown_timeout: float = attrs.field(
         default=5.0,
         converter=to_float,
-        validator=duration(),
-        metadata=meta("Seconds a child may take to stop before it is abandoned.", kind="duration"),
+        validator=duration(high=HOUR),
+        metadata=meta("Seconds a child may take to stop before it is abandoned (up to 1h).",
+                      kind="duration"),
     )
 
 
@@ -110,8 +114,8 @@ class BreakerConfig:
 
     failure_threshold: int = attrs.field(
         default=5,
-        validator=integer(1),
-        metadata=meta("Consecutive counted failures that trip the breaker to OPEN."),
+        validator=integer(1, 10_000),
+        metadata=meta("Consecutive counted failures that trip the breaker to OPEN (1..10000)."),
     )
     failure_rate: float | None = attrs.field(
         default=None,
@@ -124,45 +128,45 @@ class BreakerConfig:
     )
     window: int = attrs.field(
         default=20,
-        validator=integer(1),
-        metadata=meta("Number of most recent calls failure_rate is measured over."),
+        validator=integer(1, 10_000),
+        metadata=meta("Number of most recent calls failure_rate is measured over (1..10000)."),
     )
     minimum_calls: int = attrs.field(
         default=10,
-        validator=integer(1),
-        metadata=meta("Calls in the window needed before failure_rate can trip (<= window)."),
+        validator=integer(1, 10_000),
+        metadata=meta("Calls in the window needed before failure_rate can trip (1..window)."),
     )
     open_duration: float = attrs.field(
         default=60.0,
         converter=to_float,
         validator=duration(),
-        metadata=meta("Seconds OPEN lasts before a HALF_OPEN trial.", kind="duration"),
+        metadata=meta("Seconds OPEN lasts before a HALF_OPEN trial (up to 24h).", kind="duration"),
     )
     max_open_duration: float = attrs.field(
         default=600.0,
         converter=to_float,
         validator=duration(),
         metadata=meta(
-            "Cap, seconds: open_duration doubles on each failed trial up to this.",
+            "Cap, seconds: open_duration doubles on each failed trial up to this (up to 24h).",
             kind="duration",
         ),
     )
     half_open_max_trials: int = attrs.field(
         default=1,
-        validator=integer(1),
-        metadata=meta("Trial calls let through at once while HALF_OPEN."),
+        validator=integer(1, 1000),
+        metadata=meta("Trial calls let through at once while HALF_OPEN (1..1000)."),
     )
     success_threshold: int = attrs.field(
         default=1,
-        validator=integer(1),
-        metadata=meta("Successful trials needed to close the breaker again."),
+        validator=integer(1, 1000),
+        metadata=meta("Successful trials needed to close the breaker again (1..1000)."),
     )
     trial_timeout: float = attrs.field(
         default=30.0,
         converter=to_float,
-        validator=duration(),
+        validator=duration(high=HOUR),
         metadata=meta(
-            "Seconds HALF_OPEN waits for a trial result before falling back to OPEN.",
+            "Seconds HALF_OPEN waits for a trial result before falling back to OPEN (up to 1h).",
             kind="duration",
         ),
     )
@@ -194,40 +198,44 @@ class HealthConfig:
         default=30.0,
         converter=to_float,
         validator=duration(),
-        metadata=meta("Seconds between probes.", kind="duration"),
+        metadata=meta("Seconds between probes (up to 24h).", kind="duration"),
     )
     timeout: float = attrs.field(
         default=10.0,
         converter=to_float,
-        validator=duration(),
+        validator=duration(high=HOUR),
         metadata=meta(
-            "Seconds a probe may take before it counts as failed (< interval).", kind="duration"
+            "Seconds a probe may take before it counts as failed (< interval, up to 1h).",
+            kind="duration",
         ),
     )
     failure_threshold: int = attrs.field(
         default=3,
-        validator=integer(1),
-        metadata=meta("Consecutive failed probes before the account is reported unhealthy."),
+        validator=integer(1, 1000),
+        metadata=meta(
+            "Consecutive failed probes before the account is reported unhealthy (1..1000)."
+        ),
     )
     success_threshold: int = attrs.field(
         default=1,
-        validator=integer(1),
-        metadata=meta("Consecutive good probes before it is reported healthy again."),
+        validator=integer(1, 1000),
+        metadata=meta("Consecutive good probes before it is reported healthy again (1..1000)."),
     )
     startup_grace: float = attrs.field(
         default=120.0,
         converter=to_float,
         validator=duration(allow_zero=True),
         metadata=meta(
-            "Seconds after start during which failed probes do not count.", kind="duration"
+            "Seconds after start during which failed probes do not count (0..24h).", kind="duration"
         ),
     )
     max_tick_age: float = attrs.field(
         default=60.0,
         converter=to_float,
-        validator=duration(),
+        validator=duration(high=WEEK),
         metadata=meta(
-            "Seconds; an older last tick of the probe symbol means the data feed is stale.",
+            "Seconds; an older last tick of the probe symbol means the data feed is stale "
+            "(up to 168h).",
             kind="duration",
         ),
     )

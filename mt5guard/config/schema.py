@@ -12,6 +12,8 @@ import attrs
 
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
 from mt5guard.config.values import (
+    HOUR,
+    MAX_INT64,
     choice,
     did_you_mean,
     documented,
@@ -71,7 +73,8 @@ class TerminalConfig:
         ),
     )
     login: int = attrs.field(
-        validator=integer(1), metadata=meta("Trading account number (MT5 login).")
+        validator=integer(1, MAX_INT64),
+        metadata=meta("Trading account number (MT5 login), a positive 64-bit integer."),
     )
     password: Secret | None = attrs.field(
         default=None,
@@ -87,9 +90,9 @@ class TerminalConfig:
     timeout: float = attrs.field(
         default=60.0,
         converter=to_float,
-        validator=duration(),
+        validator=duration(low=0.001, high=HOUR),
         metadata=meta(
-            "Seconds initialize() may block (the adapter passes milliseconds to MT5).",
+            "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5).",
             kind="duration",
         ),
     )
@@ -99,8 +102,9 @@ class TerminalConfig:
     balance: float = attrs.field(
         default=10000.0,
         converter=to_float,
-        validator=number(low=0.0),
-        metadata=meta("Starting balance of the simulated account.", applies_to="simulated"),
+        validator=number(low=0.0, high=1e12),
+        metadata=meta("Starting balance of the simulated account (0..1e12).",
+                      applies_to="simulated"),
     )
     reject_auth: bool = attrs.field(
         default=False,
@@ -110,15 +114,17 @@ class TerminalConfig:
     call_latency: float = attrs.field(
         default=0.0,
         converter=to_float,
-        validator=duration(allow_zero=True),
+        validator=duration(allow_zero=True, high=HOUR),
         metadata=meta(
-            "Seconds every simulated call takes.", kind="duration", applies_to="simulated"
+            "Seconds every simulated call takes (0..1h).", kind="duration",
+            applies_to="simulated",
         ),
     )
     seed: int = attrs.field(
         default=1,
-        validator=integer(),
-        metadata=meta("Seed of the simulated price feed.", applies_to="simulated"),
+        validator=integer(-MAX_INT64 - 1, MAX_INT64),
+        metadata=meta("Seed of the simulated price feed (a 64-bit integer).",
+                      applies_to="simulated"),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -172,8 +178,9 @@ class AccountConfig:
     request_timeout: float = attrs.field(
         default=70.0,
         converter=to_float,
-        validator=duration(),
-        metadata=meta("Seconds a Session facade call waits for its reply.", kind="duration"),
+        validator=duration(high=HOUR),
+        metadata=meta("Seconds a Session facade call waits for its reply (up to 1h).",
+                      kind="duration"),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -220,7 +227,8 @@ class ObservabilityConfig:
         default=60.0,
         converter=to_float,
         validator=duration(allow_zero=True),
-        metadata=meta("Seconds between status log lines; 0 disables them.", kind="duration"),
+        metadata=meta("Seconds between status log lines, up to 24h; 0 disables them.",
+                      kind="duration"),
     )
 
 

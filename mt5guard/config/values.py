@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar, cast
 
@@ -27,6 +28,9 @@ _DURATION = re.compile(
     r"(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
 )
 _UNITS: Final = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlong = 2, 4, 4, 40
+_SHORT.maxstring = _SHORT.maxother = 60
 
 
 def parse_duration(value: object) -> float:
@@ -81,7 +85,7 @@ def is_number(value: object) -> bool:
 
 def show(value: object) -> str:
     """A short, single-line rendering of a (non-secret) value for messages."""
-    text = repr(value)
+    text = _SHORT.repr(value)  # bounded: a value may be a huge (aliased) structure
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
@@ -152,8 +156,24 @@ def to_tuple(value: Sequence[Any]) -> tuple[Any, ...]:
 # -- validators --------------------------------------------------------------------------
 
 
-def duration(*, allow_zero: bool = False) -> Validator:
-    """Seconds as a finite float, > 0 (or >= 0 with ``allow_zero``)."""
+HOUR: Final = 3600.0
+DAY: Final = 86400.0
+WEEK: Final = 7 * DAY
+MAX_INT64: Final = 2**63 - 1
+
+
+def duration(*, allow_zero: bool = False, low: float = 0.0, high: float = DAY) -> Validator:
+    """Seconds as a finite float in ``(low, high]`` (``0`` also allowed with ``allow_zero``).
+
+    Every duration has an upper bound: a value beyond what any timer, lock
+    timeout or datetime can hold would pass ``--check`` and crash later.
+    """
+    if low > 0:
+        allowed = f"at least {format_duration(low)} and at most {format_duration(high)}"
+    else:
+        allowed = f"more than 0 s and at most {format_duration(high)}"
+    if allow_zero:
+        allowed = f"0 (off) or {allowed}"
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not is_number(value) or not math.isfinite(value):
@@ -167,6 +187,10 @@ def duration(*, allow_zero: bool = False) -> Validator:
             bound = "0 or more" if allow_zero else "greater than 0"
             raise field_error(
                 instance, attribute.name, f"{show(value)} must be {bound} seconds", DURATION_HINT
+            )
+        if value > high or (0 < value < low):
+            raise field_error(
+                instance, attribute.name, f"{show(value)} s is out of range", f"use {allowed}"
             )
 
     return check
