@@ -8,6 +8,8 @@ from typing import Any
 
 import pykka
 
+from mt5guard.supervision._pykka import drive_until
+
 __all__ = ["ChildHandle", "ChildUnavailable"]
 
 
@@ -79,6 +81,8 @@ class ChildHandle:
         ``timeout`` is in real seconds. True once an incarnation was started
         (its ``on_start`` may still be running) or the first start failed.
         """
+        if drive_until(self._first_start.is_set, timeout) is not None:
+            return self._first_start.is_set()  # a deterministic runtime drove the actors
         return self._first_start.wait(timeout)
 
     def tell(self, message: Any) -> None:

@@ -57,6 +57,7 @@ __all__ = [
     "Mailbox",
     "adopt",
     "begin",
+    "drive_until",
     "end",
     "handle",
     "run_loop",
@@ -95,6 +96,10 @@ class _DrivenFuture(pykka.ThreadingFuture[Any]):
         super().set_exception(exc_info)
         self._done = True
 
+    def set_get_hook(self, func: Any) -> None:
+        super().set_get_hook(func)
+        self._done = True  # the hook computes the value on get (and waits there if it must)
+
     def get(self, *, timeout: float | None = None) -> Any:
         driver = _driver_of_current_thread()
         if (driver is not None and not self._done
@@ -112,6 +117,17 @@ _drivers = threading.local()
 
 def _driver_of_current_thread() -> _Driver | None:
     return getattr(_drivers, "driver", None)
+
+
+def drive_until(ready: Callable[[], bool], timeout: float | None) -> bool | None:
+    """Let the loop host driving this thread run until ``ready()``; ``None`` if none drives it.
+
+    ``timeout`` is in the host's (simulated) seconds. Code that would block the
+    thread waiting for actors (the facade, ``ChildHandle.wait_started``) calls
+    this first, so it also works when all actors share this one thread.
+    """
+    driver = _driver_of_current_thread()
+    return None if driver is None else driver.wait_until(ready, timeout)
 
 
 def set_thread_driver(driver: _Driver | None) -> None:

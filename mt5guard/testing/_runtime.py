@@ -1,0 +1,302 @@
+"""A deterministic runtime: every actor on one thread, a seeded choice of who runs next.
+
+Each actor started on the runtime (through ``start_actor``, i.e. every actor
+of an mt5guard tree whose clock is ``runtime.clock``, or ``runtime.start`` for
+a host's own actors) runs its loop in a greenlet on the thread that created
+the runtime. Whenever actors are ready (mail in the inbox, a wait satisfied),
+a ``random.Random(seed)`` picks which one handles its next message. When none
+is ready, time jumps to the next timer, like trio's autojump clock. A blocking
+wait inside an actor (a simulated slow terminal call sleeping on the clock, a
+pykka future, the facade waiting for a reply) parks that actor's greenlet and
+lets the others run. Test code calling the facade or ``future.get()`` drives
+the runtime until its answer is there.
+
+The same seed gives the same :attr:`DeterministicRuntime.log`, byte for byte;
+different seeds give different interleavings. Prior art: FoundationDB's
+deterministic simulation, TigerBeetle's VOPR, trio's ``MockClock(autojump)``
+and pykka's former gevent actor type.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pykka
+
+from mt5guard.supervision._pykka import (
+    GuardedActor,
+    LoopAbandoned,
+    adopt,
+    begin,
+    end,
+    handle,
+    observe,
+    set_loop_host,
+    set_thread_driver,
+    start_actor,
+)
+from mt5guard.testing._clock import DEFAULT_START
+
+__all__ = ["DeterministicRuntime", "RuntimeStuck"]
+
+_FOREVER = 400 * 86_400.0  # simulated seconds an unbounded wait may take before we call it stuck
+
+
+class RuntimeStuck(AssertionError):
+    """A wait can never end: nothing is ready and no timer is due, or it took too long."""
+
+
+class _Timer:
+    __slots__ = ("callback", "cancelled", "due", "seq")
+
+    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
+        self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
+
+    def __lt__(self, other: _Timer) -> bool:
+        return (self.due, self.seq) < (other.due, other.seq)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Entry:
+    """One actor on the runtime, with the greenlet running its loop."""
+
+    __slots__ = ("actor", "glet", "name", "seq", "waiting_mail")
+
+    def __init__(self, actor: GuardedActor, seq: int) -> None:
+        self.actor, self.seq = actor, seq
+        self.name = f"{type(actor).__name__}#{seq}"
+        self.waiting_mail = False
+        self.glet: Any = None
+
+
+class DeterministicRuntime:
+    """Runs actors deterministically on the calling thread (see module doc).
+
+    ``runtime.clock`` is the tree's :class:`~mt5guard.clock.Clock`; ``start``
+    is the wall time of monotonic 0. Use it as a context manager, or call
+    :meth:`close` when done.
+    """
+
+    def __init__(self, seed: int = 0, start: datetime = DEFAULT_START) -> None:
+        try:
+            import greenlet
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError("the deterministic runtime needs greenlet: "
+                               "pip install 'mt5guard[test]'") from exc
+        if start.tzinfo is None:
+            raise ValueError("DeterministicRuntime start must be timezone-aware")
+        self._greenlet = greenlet
+        self._root = greenlet.getcurrent()
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self._start = start.astimezone(UTC)
+        self._mono = 0.0
+        self._timers: list[_Timer] = []
+        self._timer_seq = itertools.count()
+        self._actor_seq = itertools.count(1)
+        self._entries: dict[int, _Entry] = {}
+        self._ready: dict[int, _Entry] = {}
+        self._parked: dict[int, tuple[_Entry, Callable[[], bool], float | None]] = {}
+        self.steps = 0
+        self.log: list[str] = []
+        """One line per message handled: simulated seconds, actor, message type."""
+        self.clock = self
+        set_thread_driver(self)
+
+    def __enter__(self) -> DeterministicRuntime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # Clock protocol --------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._mono)
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> _Timer:
+        timer = _Timer(self._mono + max(0.0, delay), next(self._timer_seq), callback)
+        heapq.heappush(self._timers, timer)
+        return timer
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling actor (or drive, from test code) for ``seconds`` simulated."""
+        self.wait_until(lambda: False, seconds)
+
+    def derive_seed(self, name: str) -> str:
+        """A seed for a component's own randomness (backoff jitter), fixed by ours."""
+        return f"{self.seed}:{name}"
+
+    def attach_actor(self, actor: Any) -> None:
+        entry = _Entry(actor, next(self._actor_seq))
+        self._entries[id(actor)] = entry
+        set_loop_host(actor, self)
+        observe(actor, _MailWatch(self, entry))
+
+    # actors ------------------------------------------------------------------
+
+    def start(self, actor_class: type[Any], *args: Any, **kwargs: Any) -> pykka.ActorRef[Any]:
+        """Start one of your own pykka actors on this runtime (instead of ``cls.start``)."""
+        return start_actor(adopt(actor_class(*args, **kwargs)), self, None)
+
+    def start_loop(self, actor: GuardedActor) -> None:
+        entry = self._entries[id(actor)]
+        glet = self._greenlet.greenlet(lambda: self._main(entry), parent=self._root)
+        glet.entry = entry
+        entry.glet = glet
+        self._ready[entry.seq] = entry
+
+    def _main(self, entry: _Entry) -> None:
+        actor, root = entry.actor, self._root
+        inbox = actor.actor_inbox
+        try:
+            begin(actor)
+            while not actor.actor_stopped.is_set():
+                entry.waiting_mail = True
+                if not inbox.empty():
+                    self._ready[entry.seq] = entry
+                root.switch()
+                envelope = inbox.take()  # type: ignore[attr-defined]
+                if envelope is None:
+                    continue
+                self.steps += 1
+                self.log.append(f"{self._mono:.3f} {entry.name} {type(envelope.message).__name__}")
+                handle(actor, envelope)
+        except LoopAbandoned:
+            return
+        finally:
+            self._ready.pop(entry.seq, None)
+        end(actor)
+        self._entries.pop(id(actor), None)
+
+    # driving -------------------------------------------------------------------
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        """Wait ``timeout`` simulated seconds at most (``None``: no limit) for ``ready()``.
+
+        Inside an actor this parks it; from test code it runs the actors and
+        jumps time until ``ready()`` or the deadline. True if ready.
+        """
+        if ready():
+            return True
+        deadline = None if timeout is None else self._mono + max(0.0, timeout)
+        entry = getattr(self._greenlet.getcurrent(), "entry", None)
+        if entry is None:
+            return self._drive(ready, deadline)
+        if deadline is not None:
+            self.call_later(deadline - self._mono, lambda: None)  # so time can jump there
+        self._parked[entry.seq] = (entry, ready, deadline)
+        self._root.switch()
+        return ready()
+
+    def _run_one(self) -> bool:
+        """Let one ready actor handle one message (or resume from a wait); False if none."""
+        for seq, (entry, ready, deadline) in list(self._parked.items()):
+            if ready() or (deadline is not None and self._mono >= deadline):
+                del self._parked[seq]
+                self._ready[seq] = entry
+        if not self._ready:
+            return False
+        keys = sorted(self._ready)
+        seq = keys[self._rng.randrange(len(keys))] if len(keys) > 1 else keys[0]
+        entry = self._ready.pop(seq)
+        entry.waiting_mail = False
+        entry.glet.switch()
+        return True
+
+    def _fire_next(self, limit: float) -> bool:
+        """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
+        timers = self._timers
+        while timers and timers[0].cancelled:
+            heapq.heappop(timers)
+        if not timers or timers[0].due > limit:
+            return False
+        due = timers[0].due
+        self._mono = max(self._mono, due)
+        while timers and timers[0].due == due:
+            timer = heapq.heappop(timers)
+            if not timer.cancelled:
+                timer.callback()
+        return True
+
+    def _drive(self, ready: Callable[[], bool], deadline: float | None) -> bool:
+        limit = deadline if deadline is not None else self._mono + _FOREVER
+        while not ready():
+            if self._run_one():
+                continue
+            if not self._fire_next(limit):
+                if deadline is not None:
+                    self._mono = max(self._mono, deadline)
+                    return ready()
+                raise RuntimeStuck(f"nothing left to run and no timer due within "
+                                   f"{limit - self._mono:g} s; waiting for {ready!r}")
+        return True
+
+    def run_until_idle(self) -> None:
+        """Run until no actor is ready, without moving time."""
+        while self._run_one():
+            pass
+
+    def advance(self, seconds: float) -> None:
+        """Move time ``seconds`` forward, running actors and firing timers in order."""
+        if seconds < 0:
+            raise ValueError("time cannot go backwards")
+        target = self._mono + seconds
+        self.run_until_idle()
+        while self._fire_next(target):
+            self.run_until_idle()
+        self._mono = target
+        self.run_until_idle()
+
+    def settle(self) -> None:
+        """Same as :meth:`run_until_idle` (the threaded clock's name for it)."""
+        self.run_until_idle()
+
+    def pending_timers(self) -> list[float]:
+        return sorted(t.due for t in self._timers if not t.cancelled)
+
+    def close(self) -> None:
+        """Abandon every actor still on the runtime (no hooks run) and stop driving."""
+        self._timers.clear()
+        self._parked.clear()
+        self._ready.clear()
+        for entry in list(self._entries.values()):
+            entry.actor.actor_stopped.set()
+            pykka.ActorRegistry.unregister(entry.actor.actor_ref)
+            if entry.glet:  # started and not dead: parked in a wait or for mail
+                entry.glet.throw(LoopAbandoned)
+        self._entries.clear()
+        set_thread_driver(None)
+
+
+class _MailWatch:
+    """Makes an actor waiting for mail ready when a message is put."""
+
+    __slots__ = ("_entry", "_runtime")
+
+    def __init__(self, runtime: DeterministicRuntime, entry: _Entry) -> None:
+        self._runtime, self._entry = runtime, entry
+
+    def put(self) -> None:
+        entry = self._entry
+        if entry.waiting_mail:
+            self._runtime._ready[entry.seq] = entry
+
+    def returned(self) -> None:
+        pass
+
+    def loop_started(self) -> None:
+        pass
+
+    def loop_ended(self) -> None:
+        pass
