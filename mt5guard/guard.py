@@ -20,6 +20,7 @@ from typing import Any
 import pykka
 
 from mt5guard.actors.breaker import BreakerActor
+from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.health import HealthProbeActor
 from mt5guard.actors.orders import OrderJournal
 from mt5guard.actors.session import SessionActor
@@ -103,16 +104,17 @@ def account_tree(
     """The account supervisor's spec and the facade that reaches into it."""
     name = account.name
     journal = OrderJournal()
-    breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus))
+    view = BreakerView()  # so a restarted session knows the breaker's state before its first call
+    breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
     session = ChildSpec(
         "session",
         lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
-                             max_tick_age=config.health.max_tick_age),
+                             max_tick_age=config.health.max_tick_age, breaker_view=view),
     )
     health = ChildSpec(
         "health",
         lambda: HealthProbeActor(name, account.probe_symbol, config.health, clock, bus,
-                                 session.handle, breaker.handle),
+                                 session.handle, breaker.handle, breaker_view=view),
     )
     sup = config.supervision
     supervisor_name = f"account:{name}"

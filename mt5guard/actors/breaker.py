@@ -9,6 +9,7 @@ from typing import Any
 import pykka
 
 from mt5guard.actors.breaker_policy import BreakerPolicy, Transition
+from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.config import BreakerConfig
@@ -48,7 +49,14 @@ class BreakerActor(pykka.ThreadingActor):
     get the current state first, then every transition.
     """
 
-    def __init__(self, account: str, config: BreakerConfig, clock: Clock, bus: EventBus) -> None:
+    def __init__(
+        self,
+        account: str,
+        config: BreakerConfig,
+        clock: Clock,
+        bus: EventBus,
+        view: BreakerView | None = None,
+    ) -> None:
         super().__init__()
         self.account = account
         self._policy = BreakerPolicy(config)
@@ -58,6 +66,9 @@ class BreakerActor(pykka.ThreadingActor):
         self._timer: Timer | None = None
         self._retry_at: datetime | None = None
         self._trials = 0
+        # known before this actor runs: a session built after it reads its state at once
+        self._view = view or BreakerView()
+        self._view.set(self._state_event(None, "started"))
 
     def on_start(self) -> None:
         # the initial state, so metrics and status boards have a value before any transition
@@ -70,7 +81,8 @@ class BreakerActor(pykka.ThreadingActor):
         policy = self._policy
         if isinstance(message, CallSucceeded):
             trials_before = policy.trial_successes
-            transition = policy.on_success(message.epoch, message.count)
+            reconnected = message.operation == "connect"
+            transition = policy.on_success(message.epoch, message.count, reconnected=reconnected)
             # only a counted trial success earns another trial; a stale one does not
             self._apply(transition, grant_more=policy.trial_successes > trials_before)
         elif isinstance(message, CallFailed):
@@ -127,6 +139,7 @@ class BreakerActor(pykka.ThreadingActor):
         event = self._state_event(transition.old, transition.reason)
         _log.debug("breaker %s: %s -> %s (%s)", self.account, transition.old.value,
                    transition.new.value, transition.reason)
+        self._view.set(event)
         self._bus.publish(event)
         self._send_all(event)
 

@@ -38,8 +38,8 @@ class BreakerPolicy:
     """Decides transitions from call outcomes; the actor owns timers and I/O.
 
     Outcomes carry the epoch they were observed in; an outcome from an older
-    epoch (observed before the last transition) is ignored. ``epoch=None``
-    marks outcomes that are always current (connect attempts).
+    epoch (observed before the last transition) is ignored, and so is one
+    with ``epoch=None`` (an observer that did not know the state yet).
     """
 
     def __init__(self, config: BreakerConfig) -> None:
@@ -58,9 +58,15 @@ class BreakerPolicy:
 
     # outcomes --------------------------------------------------------------
 
-    def on_success(self, epoch: int | None, count: int = 1) -> Transition | None:
-        """``count`` successes in a row (the session batches them while CLOSED)."""
-        if epoch is None and self.state is BreakerState.OPEN and self._open_timed:
+    def on_success(
+        self, epoch: int | None, count: int = 1, *, reconnected: bool = False
+    ) -> Transition | None:
+        """``count`` successes in a row (the session batches them while CLOSED).
+
+        ``reconnected``: a successful connect, which moves a timed OPEN to
+        HALF_OPEN whatever its epoch.
+        """
+        if reconnected and self.state is BreakerState.OPEN and self._open_timed:
             # a fresh connect proves the terminal is back: test it now, not in 10 minutes
             self.trial_successes = 0
             trials = self.config.half_open_max_trials
@@ -145,7 +151,7 @@ class BreakerPolicy:
     def _current(self, epoch: int | None) -> bool:
         if self.state in (BreakerState.OPEN, BreakerState.DISABLED):
             return False
-        return epoch is None or epoch == self.epoch
+        return epoch is not None and epoch == self.epoch
 
     def _failure_rate(self) -> float | None:
         if self.config.failure_rate is None or len(self.window) < self.config.minimum_calls:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pykka
 
+from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.health_policy import HealthPolicy, StatusChange
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
@@ -63,9 +64,12 @@ class HealthProbeActor(pykka.ThreadingActor):
         bus: EventBus,
         session: ChildHandle,
         breaker: ChildHandle,
+        breaker_view: BreakerView | None = None,
     ) -> None:
         super().__init__()
         self.account = account
+        self._breaker_view = breaker_view or BreakerView()
+        self._breaker_epoch = -1
         self._symbol = symbol
         self._config = config
         self._clock = clock
@@ -91,6 +95,9 @@ class HealthProbeActor(pykka.ThreadingActor):
         now = self._clock.now()
         for component, status in self._policy.statuses().items():
             self._bus.publish(HealthChanged(self.account, component, None, status, "started", now))
+        known = self._breaker_view.get()  # an OPEN breaker pauses even the first probe
+        if known is not None:
+            self._on_breaker(known)
         self._probe_now()
 
     def on_stop(self) -> None:
@@ -195,6 +202,9 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._arm_next()
 
     def _on_breaker(self, message: BreakerStateChanged) -> None:
+        if message.epoch < self._breaker_epoch:
+            return  # older than what the view told us at start
+        self._breaker_epoch = message.epoch
         previous, self._breaker_state = self._breaker_state, message.new
         blocked = message.new in (BreakerState.OPEN, BreakerState.HALF_OPEN)
         self._publish(self._policy.set_breaker_open(blocked, f"breaker {message.new.value}"))

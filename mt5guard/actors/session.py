@@ -19,6 +19,7 @@ from typing import Any
 
 from mt5guard.actors import _session_ops as ops
 from mt5guard.actors import market_data
+from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
@@ -81,9 +82,11 @@ class SessionActor(GuardedActor):
         journal: ops.OrderJournal,
         *,
         max_tick_age: float = 60.0,
+        breaker_view: BreakerView | None = None,
     ) -> None:
         super().__init__()
         self.account = account
+        self._breaker_view = breaker_view or BreakerView()
         self._terminal = terminal
         self._clock = clock
         self._bus = bus
@@ -106,6 +109,9 @@ class SessionActor(GuardedActor):
     # lifecycle -------------------------------------------------------------
 
     def on_start(self) -> None:
+        known = self._breaker_view.get()  # the state before the first request, not CLOSED
+        if known is not None:
+            self._apply_breaker(known)
         try:
             self._breaker.tell(SubscribeBreaker(self.actor_ref))
         except ChildUnavailable:
@@ -136,6 +142,8 @@ class SessionActor(GuardedActor):
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, BreakerStateChanged):
+            if self._epoch is not None and message.epoch < self._epoch:
+                return None  # older than what the view told us at start
             if self._quiet_rejections:
                 self._breaker_tell(CallRejected(self._quiet_rejections))
                 self._quiet_rejections = 0
@@ -143,9 +151,7 @@ class SessionActor(GuardedActor):
                 self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
                                                  count=self._quiet_successes))
                 self._quiet_successes = 0
-            self._state, self._epoch = message.new, message.epoch
-            self._retry_at, self._trials = message.retry_at, message.trials
-            self._failure_streak = False
+            self._apply_breaker(message)
         elif isinstance(message, TrialsGranted):
             if message.epoch == self._epoch:
                 self._trials += message.trials
@@ -174,6 +180,11 @@ class SessionActor(GuardedActor):
         else:
             return super().on_receive(message)
         return None
+
+    def _apply_breaker(self, message: BreakerStateChanged) -> None:
+        self._state, self._epoch = message.new, message.epoch
+        self._retry_at, self._trials = message.retry_at, message.trials
+        self._failure_streak = False
 
     # guarded calls ----------------------------------------------------------
 

@@ -91,11 +91,20 @@ def test_success_threshold_needs_several_trials() -> None:
 
 def test_a_reconnect_while_open_starts_a_trial_at_once_but_not_when_forced() -> None:
     policy = tripped(BreakerPolicy(BreakerConfig()))
-    move = policy.on_success(None)
+    move = policy.on_success(policy.epoch - 1, reconnected=True)  # seen before it opened
     assert move is not None and move.new is S.HALF_OPEN
     forced = BreakerPolicy(BreakerConfig())
     forced.force_open("maintenance")
-    assert forced.on_success(None) is None and forced.state is S.OPEN
+    assert forced.on_success(forced.epoch, reconnected=True) is None and forced.state is S.OPEN
+
+
+def test_an_outcome_without_an_epoch_is_never_current() -> None:
+    """epoch=None: observed by a session that did not know the breaker's state yet."""
+    policy = tripped(BreakerPolicy(BreakerConfig()))
+    policy.on_open_elapsed(policy.epoch)
+    assert policy.on_success(None) is None and policy.state is S.HALF_OPEN
+    closed = BreakerPolicy(BreakerConfig(failure_threshold=1))
+    assert closed.on_failure(None, "timeout") is None and closed.state is S.CLOSED
 
 
 @pytest.mark.parametrize("command", ["force_open", "reset", "disable"])
