@@ -31,6 +31,7 @@ from mt5guard.errors import (
 from mt5guard.messages import OrderOutcome, OrderReconciled, OrderRequest, ProbeResult, Side
 from mt5guard.terminal import Terminal
 from mt5guard.terminal.constants import TRADE_RETCODE_TIMEOUT
+from mt5guard.terminal.hung import TerminalHung
 
 __all__ = ["OrderJournal", "TerminalOps"]
 
@@ -156,6 +157,10 @@ class TerminalOps:
         entry = journal.record_sending(order, self._clock.now())
         try:
             result = self._call("order_send", self._t.order_send, request)
+        except TerminalHung as err:  # no connection left to read the outcome back through
+            entry.state, entry.error = "unknown", err
+            raise unknown_outcome(order, f"the send hung ({err.detail}); it is reconciled "
+                                         "when the session has restarted") from err
         except _UNKNOWN_AFTER_SEND as err:  # the request may have reached the server
             entry.state, entry.error = "unknown", err
             return self._reconcile_or_raise(entry, bus, f"reply lost ({err.terminal_message})")

@@ -57,6 +57,7 @@ from mt5guard.messages import (
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.hung import caused_by_hang
 
 __all__ = ["SessionActor"]
 
@@ -245,6 +246,8 @@ class SessionActor(GuardedActor):
         except MT5Error as err:
             self._report(operation, started, err)
             _complete(reply, err)
+            if caused_by_hang(err):  # the terminal's connection was abandoned mid-call
+                raise SessionLost(str(err)) from err
             return
         except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
             malformed = MT5DataError(operation=operation, detail=f"malformed terminal reply: {exc}")
@@ -331,7 +334,7 @@ class SessionActor(GuardedActor):
             result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
         self._report("probe", started, error)
         deliver(message.reply_to, result)
-        if error is not None and isinstance(error, MT5ConnectionError):
+        if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))
 
     # connection ---------------------------------------------------------------

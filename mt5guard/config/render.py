@@ -9,7 +9,7 @@ import yaml
 
 from mt5guard.config.errors import join_key
 from mt5guard.config.schema import AccountConfig, Config
-from mt5guard.config.values import format_duration
+from mt5guard.config.values import applies, format_duration
 
 __all__ = ["render_config", "schema_reference"]
 
@@ -47,8 +47,7 @@ def _plain(obj: attrs.AttrsInstance) -> dict[str, Any]:
     kind_of_terminal = getattr(obj, "kind", None)
     for field in attrs.fields(type(obj)):
         kind = field.metadata["kind"]
-        applies_to = field.metadata.get("applies_to")
-        if kind == "internal" or applies_to not in (None, kind_of_terminal):
+        if kind == "internal" or not applies(field, kind_of_terminal):
             continue
         value = getattr(obj, field.name)
         if kind == "section":
@@ -73,7 +72,7 @@ def _describe(cls: type, prefix: str, rows: list[tuple[str, str, str]]) -> None:
         key = join_key(prefix, field.name)
         doc = str(field.metadata["doc"])
         if "applies_to" in field.metadata:
-            doc = f"{doc} ({field.metadata['applies_to']} only)"
+            doc = f"{doc} ({' or '.join(field.metadata['applies_to'])} only)"
         rows.append((key, _default_text(field), doc))
         if kind == "section":
             _describe(field.metadata["section"], key, rows)

@@ -10,10 +10,12 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
 from mt5guard.config.values import (
     HOUR,
     MAX_INT64,
+    applies,
     choice,
     did_you_mean,
     documented,
@@ -40,8 +42,10 @@ __all__ = [
     "TerminalKind",
 ]
 
-TerminalKind = Literal["simulated", "metatrader5"]
-TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5")
+TerminalKind = Literal["simulated", "metatrader5", "rpyc"]
+TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5", "rpyc")
+#: Kinds that reach a real terminal, so an account of one may never be configured twice.
+REAL_KINDS: Final[frozenset[str]] = frozenset({"metatrader5", "rpyc"})
 PASSWORD_HINT: Final = (
     "use ${ENV_VAR}, e.g. password: ${MT5_PASSWORD} with MT5_PASSWORD exported; "
     "passwords never live in files"
@@ -63,13 +67,17 @@ class TerminalConfig:
     kind: TerminalKind = attrs.field(
         default="simulated",
         validator=choice(TERMINAL_KINDS),
-        metadata=meta("simulated (runs anywhere) or metatrader5 (the real terminal, Windows)."),
+        metadata=meta(
+            "simulated (runs anywhere), metatrader5 (the real terminal, Windows) or rpyc "
+            "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker)."
+        ),
     )
     path: str | None = attrs.field(
         default=None,
         validator=text(optional=True),
         metadata=meta(
-            "terminal64.exe to start; null lets MetaTrader5 find it.", applies_to="metatrader5"
+            "terminal64.exe to start (for rpyc: on the server's machine); null lets "
+            "MetaTrader5 find it.", applies_to=("metatrader5", "rpyc"),
         ),
     )
     login: int = attrs.field(
@@ -80,7 +88,7 @@ class TerminalConfig:
         default=None,
         validator=_secret,
         metadata=meta(
-            "Only as ${ENV_VAR}, read from the environment; required for metatrader5.",
+            "Only as ${ENV_VAR}, read from the environment; required for metatrader5 and rpyc.",
             kind="secret",
         ),
     )
@@ -96,6 +104,32 @@ class TerminalConfig:
             kind="duration",
         ),
     )
+    host: str = attrs.field(
+        default="127.0.0.1",
+        validator=text(),
+        metadata=meta(
+            "Address of the rpyc classic server; keep it loopback (it runs any code sent to it).",
+            applies_to=("rpyc",),
+        ),
+    )
+    port: int = attrs.field(
+        default=18812,
+        validator=integer(1, 65535),
+        metadata=meta(
+            "TCP port of the rpyc server: 18812 for mt5linux, 8001 for MetaTrader5-Docker.",
+            applies_to=("rpyc",),
+        ),
+    )
+    call_timeout: float = attrs.field(
+        default=75.0,
+        converter=to_float,
+        validator=duration(low=0.001, high=2 * HOUR),
+        metadata=meta(
+            "Seconds one call may go unanswered before the connection is closed and the "
+            "session restarts, 1ms..2h; above timeout, so initialize fails by itself first.",
+            kind="duration", applies_to=("rpyc",),
+        ),
+    )
     portable: bool = attrs.field(
         default=False, validator=flag(), metadata=meta("Start the terminal in portable mode.")
     )
@@ -104,12 +138,12 @@ class TerminalConfig:
         converter=to_float,
         validator=number(low=0.0, high=1e12),
         metadata=meta("Starting balance of the simulated account (0..1e12).",
-                      applies_to="simulated"),
+                      applies_to=("simulated",)),
     )
     reject_auth: bool = attrs.field(
         default=False,
         validator=flag(),
-        metadata=meta("Always fail authorization (to exercise giving up).", applies_to="simulated"),
+        metadata=meta("Always fail authorization (to exercise giving up).", applies_to=("simulated",)),
     )
     call_latency: float = attrs.field(
         default=0.0,
@@ -117,28 +151,34 @@ class TerminalConfig:
         validator=duration(allow_zero=True, high=HOUR),
         metadata=meta(
             "Seconds every simulated call takes (0..1h).", kind="duration",
-            applies_to="simulated",
+            applies_to=("simulated",),
         ),
     )
     seed: int = attrs.field(
         default=1,
         validator=integer(-MAX_INT64 - 1, MAX_INT64),
         metadata=meta("Seed of the simulated price feed (a 64-bit integer).",
-                      applies_to="simulated"),
+                      applies_to=("simulated",)),
     )
 
     def __attrs_post_init__(self) -> None:
-        if self.kind == "metatrader5" and self.password is None:
-            raise field_error(self, "password", "is required for kind metatrader5", PASSWORD_HINT)
+        if self.kind in REAL_KINDS and self.password is None:
+            raise field_error(self, "password", f"is required for kind {self.kind}", PASSWORD_HINT)
         for field in attrs.fields(TerminalConfig):
-            applies_to = field.metadata.get("applies_to")
-            if applies_to not in (None, self.kind) and getattr(self, field.name) != field.default:
+            if not applies(field, self.kind) and getattr(self, field.name) != field.default:
+                kinds: tuple[str, ...] = field.metadata["applies_to"]
                 raise field_error(
                     self,
                     field.name,
-                    f"only applies to kind {applies_to}",
-                    f"remove it, or set kind: {applies_to}",
+                    f"only applies to kind {' or '.join(kinds)}",
+                    f"remove it, or set kind: {kinds[0]}",
                 )
+        if self.kind == "rpyc" and self.call_timeout <= self.timeout:
+            raise field_error(
+                self, "call_timeout", f"{self.call_timeout:g} s is not above timeout "
+                f"({self.timeout:g} s)", "raise it above timeout, so initialize() fails by "
+                "itself before the connection is abandoned (default 75 s for a 60 s timeout)",
+            )
 
 
 def _first_symbol(account: AccountConfig) -> str:
@@ -280,12 +320,16 @@ class Config:
                     "account names must be unique",
                 )
             seen[account.name] = index
+        clash = shared_terminal(self.accounts, REAL_KINDS)
+        if clash is not None:
+            raise field_error(self, *clash)
         real = [i for i, a in enumerate(self.accounts) if a.terminal.kind == "metatrader5"]
-        if len(real) > 1:  # the MetaTrader5 module holds one terminal per process
+        if len(real) > 1:  # in process, the MetaTrader5 module holds one terminal
             raise field_error(
                 self, f"accounts[{real[1]}].terminal.kind",
                 "a second metatrader5 account in one process (the MetaTrader5 module is a "
-                "process-wide singleton)", "run one mt5guard process per real terminal",
+                "process-wide singleton)", "run one mt5guard process per real terminal, or "
+                "reach the others through kind: rpyc",
             )
 
     def account(self, name: str) -> AccountConfig:

@@ -129,6 +129,12 @@ def meta(doc: str, *, kind: str = "value", **extra: object) -> dict[str, object]
     return {"doc": doc, "kind": kind, **extra}
 
 
+def applies(field: attrs.Attribute[Any], kind: object) -> bool:
+    """Whether ``field`` is read for a terminal of ``kind``: its ``applies_to`` kinds, or all."""
+    kinds = field.metadata.get("applies_to")
+    return kinds is None or kind in kinds
+
+
 def documented(cls: _C) -> _C:
     """Append each field's metadata doc to the class docstring (one source of truth)."""
     lines = [f"    {field.name}: {field.metadata['doc']}" for field in attrs.fields(cls)]

@@ -1,8 +1,8 @@
 """MetaTrader 5 terminals: the protocol, the records and the real adapters.
 
 The simulator lives in :mod:`mt5guard.terminal.sim` and is re-exported here.
-Importing this package never imports the ``MetaTrader5`` module: only
-constructing :class:`MetaTrader5Terminal` does.
+Importing this package never imports the ``MetaTrader5`` module nor rpyc:
+only constructing :class:`MetaTrader5Terminal` (or :class:`RpycTerminal`) does.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from mt5guard.terminal import constants
 from mt5guard.terminal._call_guard import ConcurrentCallError
 from mt5guard.terminal.factory import make_terminal
+from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.metatrader5 import MetaTrader5Terminal, TerminalUnavailableError
 from mt5guard.terminal.protocol import DateArg, Terminal
 from mt5guard.terminal.records import (
@@ -24,6 +25,7 @@ from mt5guard.terminal.records import (
     TradePosition,
     TradeRequest,
 )
+from mt5guard.terminal.rpyc_terminal import RpycTerminal
 from mt5guard.terminal.sim import DEFAULT_SYMBOLS, SimulatedTerminal, SymbolSpec
 
 __all__ = [
@@ -34,10 +36,12 @@ __all__ = [
     "MetaTrader5Terminal",
     "OrderCheckResult",
     "OrderSendResult",
+    "RpycTerminal",
     "SimulatedTerminal",
     "SymbolInfo",
     "SymbolSpec",
     "Terminal",
+    "TerminalHung",
     "TerminalInfo",
     "TerminalUnavailableError",
     "Tick",

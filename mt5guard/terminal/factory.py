@@ -10,12 +10,18 @@ __all__ = ["make_terminal"]
 
 
 def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
-    """A SimulatedTerminal on ``clock``, or the real MetaTrader5 module.
+    """A SimulatedTerminal on ``clock``, the real MetaTrader5 module, or an rpyc server.
 
     The real module is imported only here, only when ``kind`` is
     ``metatrader5``; it raises ``TerminalUnavailableError`` where the
-    package does not exist (anything but Windows).
+    package does not exist (anything but Windows). ``rpyc`` likewise needs
+    the rpyc package (``mt5guard[rpyc]``).
     """
+    if config.kind == "rpyc":
+        from mt5guard.terminal.rpyc_terminal import RpycTerminal
+
+        return RpycTerminal(config.host, config.port, path=config.path,
+                            call_timeout=config.call_timeout)
     if config.kind == "metatrader5":
         from mt5guard.terminal.metatrader5 import MetaTrader5Terminal
 

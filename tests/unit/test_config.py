@@ -443,9 +443,12 @@ def test_schema_reference_covers_every_rendered_key() -> None:
 def test_two_real_terminals_in_one_process_are_refused() -> None:
     from mt5guard.config import parse_config
 
-    account = {"terminal": {"kind": "metatrader5", "login": 1, "server": "S",
-                            "password": "${PW}"}, "symbols": ["EURUSD"]}
-    data = {"accounts": [{"name": "a", **account}, {"name": "b", **account}]}
+    def account(name: str, login: int) -> dict[str, Any]:
+        return {"name": name, "symbols": ["EURUSD"], "terminal": {
+            "kind": "metatrader5", "login": login, "server": "S", "password": "${PW}",
+            "path": f"C:/mt5/{name}/terminal64.exe"}}
+
+    data = {"accounts": [account("a", 1), account("b", 2)]}
     with pytest.raises(ConfigError) as bad:
         parse_config(data, environ={"PW": "x"})
     assert "accounts[1].terminal.kind" in str(bad.value)

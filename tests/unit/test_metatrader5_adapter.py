@@ -90,10 +90,10 @@ def test_missing_package_raises_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     assert isinstance(info.value, RuntimeError)
 
 
-def test_importing_mt5guard_terminal_never_imports_metatrader5() -> None:
-    code = "import sys, mt5guard.terminal; print('MetaTrader5' in sys.modules)"
+def test_importing_mt5guard_terminal_never_imports_metatrader5_nor_rpyc() -> None:
+    code = "import sys, mt5guard.terminal; print('MetaTrader5' in sys.modules, 'rpyc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_it_is_a_terminal(fake: FakeMT5) -> None:
