@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
+from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -50,7 +51,7 @@ __all__ = ["AsyncSession", "Session"]
 Future = concurrent.futures.Future
 
 
-class Session(MarketDataCalls):
+class Session(MarketDataCalls, TradingCalls):
     """One account, from any thread.
 
     Every method sends one message to the account's SessionActor and waits
@@ -258,7 +259,7 @@ class Session(MarketDataCalls):
         self._bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
-class AsyncSession(AsyncMarketDataCalls):
+class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls):
     """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
 
     Nothing blocks the event loop: the reply future is bridged with

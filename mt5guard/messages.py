@@ -37,6 +37,8 @@ __all__ = [
     "CallFailed",
     "CallRejected",
     "CallSucceeded",
+    "ChangeKind",
+    "ChangeTrade",
     "ChildExited",
     "ChildFailed",
     "ChildStarted",
@@ -72,6 +74,7 @@ __all__ = [
     "SubscribeHealth",
     "SupervisorGaveUp",
     "SupervisorStopped",
+    "TradeChange",
     "TrialsGranted",
 ]
 
@@ -177,6 +180,38 @@ class OrderRequest:
 @attrs.frozen
 class PlaceOrder:
     order: OrderRequest
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
+
+
+class ChangeKind(enum.Enum):
+    MODIFY = "modify_position"
+    CLOSE = "close_position"
+    CANCEL = "cancel_order"
+
+
+@attrs.frozen
+class TradeChange:
+    """A validated change to an open position or a pending order, idempotent by
+    ``client_order_id`` like an :class:`OrderRequest`.
+
+    ``ticket`` is the position (MODIFY, CLOSE) or the order (CANCEL). ``sl`` /
+    ``tp`` are prices, None keeps the current one, 0 removes it (MODIFY).
+    ``volume`` is the lots to close, None for all of it (CLOSE).
+    """
+
+    client_order_id: str
+    kind: ChangeKind
+    ticket: int
+    sl: float | None = None
+    tp: float | None = None
+    volume: float | None = None
+    deviation: int = 20
+
+
+@attrs.frozen
+class ChangeTrade:
+    change: TradeChange
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 

@@ -25,6 +25,7 @@ from mt5guard.terminal.rates import COPY_TICKS_FLAGS, RATE_DTYPE, TICK_DTYPE, TI
 
 __all__ = [
     "MARKET_DATA_OPERATIONS",
+    "check_history",
     "check_rates_from",
     "check_rates_from_pos",
     "check_rates_range",
@@ -39,8 +40,10 @@ __all__ = [
 #: The terminal functions a ReadMarketData may name.
 MARKET_DATA_OPERATIONS = frozenset({
     "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
-    "copy_ticks_range", "symbols_get", "symbol_info", "symbol_select",
+    "copy_ticks_range", "symbols_get", "symbol_info", "symbol_select", "history_orders_get",
+    "history_deals_get",
 })
+_NO_SYMBOL = frozenset({"symbols_get", "history_orders_get", "history_deals_get"})
 _RATES = frozenset({"copy_rates_from", "copy_rates_from_pos", "copy_rates_range"})
 _TICKS = frozenset({"copy_ticks_from", "copy_ticks_range"})
 
@@ -134,6 +137,14 @@ def check_symbols_get(group: object) -> tuple[Any, ...]:
     return (group,)
 
 
+def check_history(operation: str, date_from: object, date_to: object,
+                  group: object) -> tuple[Any, ...]:
+    """``history_orders_get`` / ``history_deals_get`` over ``date_from..date_to``."""
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise _bad(operation, "group", f"group must be None or a pattern like '*USD*', got {group!r}")
+    return (*_range(operation, date_from, date_to), group)
+
+
 def check_symbol_select(symbol: object, enable: object) -> tuple[Any, ...]:
     if not isinstance(enable, bool):
         raise _bad("symbol_select", "enable", f"enable must be True or False, got {enable!r}")
@@ -158,8 +169,12 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
         _failed(terminal, operation, call(symbol, False))
         forget(symbol)
         return None
-    if operation != "symbols_get":
+    if operation not in _NO_SYMBOL:
         select(args[0])
+    if operation.startswith("history_"):
+        date_from, date_to, group = args
+        filters = {} if group is None else {"group": group}
+        return tuple(_failed(terminal, operation, call(date_from, date_to, **filters)))
     result = _failed(terminal, operation, call(*args))
     if operation in _RATES or operation in _TICKS:
         expected = RATE_DTYPE if operation in _RATES else TICK_DTYPE

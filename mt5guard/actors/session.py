@@ -18,7 +18,7 @@ from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from mt5guard.actors import _session_ops as ops
-from mt5guard.actors import market_data
+from mt5guard.actors import market_data, trade_changes
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
@@ -39,6 +39,7 @@ from mt5guard.messages import (
     CallFailed,
     CallRejected,
     CallSucceeded,
+    ChangeTrade,
     Connect,
     Disconnect,
     GetAccountInfo,
@@ -65,9 +66,11 @@ _log = logging.getLogger("mt5guard.session")
 
 _REQUESTED = ("session stopped", "disconnect requested", "reconnect requested")
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
-_NEVER_RETRIED = frozenset({"place_order"})  # the caller decides; a retry with its id is safe
+# the caller decides; a retry with its id is safe
+_NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
-                        "probe"}) | market_data.MARKET_DATA_OPERATIONS
+                        "probe", "modify_position", "close_position", "cancel_order"}) \
+    | market_data.MARKET_DATA_OPERATIONS
 
 class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
@@ -166,6 +169,8 @@ class SessionActor(GuardedActor):
             self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
+        elif isinstance(message, ChangeTrade):
+            self._change_trade(message)
         elif isinstance(message, ReadMarketData):
             self._guarded(message, message.operation, lambda: market_data.read(
                 self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
@@ -318,6 +323,15 @@ class SessionActor(GuardedActor):
         self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,
                                                                      self._bus))
 
+    def _change_trade(self, message: ChangeTrade) -> None:
+        change = message.change
+        known = self._journal.get(change.client_order_id)
+        if known is not None:  # a retry: never send the same client order id twice
+            _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
+            return
+        self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
+            change, self._ops, self._terminal, self._journal, self._bus, self._clock))
+
     # health probe -----------------------------------------------------------
 
     def _probe(self, message: RunProbe) -> None:
@@ -406,4 +420,9 @@ def _operation(message: Any) -> str:
         "GetPrice": "get_price", "GetAccountInfo": "get_account_info", "GetPositions": "positions",
         "GetOrders": "orders", "PlaceOrder": "place_order", "Connect": "connect",
         "Disconnect": "disconnect", "Reconnect": "reconnect",
-    }.get(type(message).__name__, getattr(message, "operation", type(message).__name__))
+    }.get(type(message).__name__, getattr(message, "operation", None) or _change_operation(message))
+
+
+def _change_operation(message: Any) -> str:
+    change = getattr(message, "change", None)
+    return change.kind.value if change is not None else type(message).__name__

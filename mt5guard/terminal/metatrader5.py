@@ -236,3 +236,20 @@ class MetaTrader5Terminal:
     def symbols_get(self, group: str | None = None) -> tuple[SymbolInfo, ...] | None:
         """All symbols, or those matching ``group``; the :class:`SymbolInfo` subset of each."""
         return _records(SymbolInfo, self._call("symbols_get", **_given(group=group)))
+
+    def history_orders_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeOrder, ...] | None:
+        """Orders that left the book, by ``ticket``, by ``position`` or between two dates."""
+        if ticket is not None or position is not None:
+            raw = self._call("history_orders_get", **_given(ticket=ticket, position=position))
+        else:
+            dates = tuple(d for d in (date_from, date_to) if d is not None)
+            raw = self._call("history_orders_get", *dates, **_given(group=group))
+        return _records(TradeOrder, raw)

@@ -51,6 +51,7 @@ class Ledger:
         self.positions: dict[int, OpenPosition] = {}
         self.orders: dict[int, PendingOrder] = {}
         self.deals: list[TradeDeal] = []
+        self.history_orders: list[TradeOrder] = []  # filled and cancelled, oldest first
 
     # -- money ---------------------------------------------------------------
 

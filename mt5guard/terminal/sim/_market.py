@@ -27,8 +27,9 @@ from mt5guard.terminal.rates import (
     bar_open,
     shift_bar,
 )
-from mt5guard.terminal.records import SymbolInfo
-from mt5guard.terminal.sim._core import OK, TerminalCore, invalid
+from mt5guard.terminal.records import SymbolInfo, TradeOrder
+from mt5guard.terminal.sim._core import INVALID, OK, TerminalCore, invalid
+from mt5guard.terminal.sim._done_orders import select_orders
 from mt5guard.terminal.sim._history import TICK_MS, PriceHistory
 from mt5guard.terminal.sim._selectors import epoch_seconds, group_matcher
 from mt5guard.terminal.sim._snapshots import symbol_record
@@ -41,7 +42,8 @@ def _whole(value: object, low: int) -> bool:
 
 
 class MarketDataCalls(TerminalCore):
-    """``copy_rates_*``, ``copy_ticks_*``, ``symbols_get`` and ``symbols_total``."""
+    """``copy_rates_*``, ``copy_ticks_*``, ``symbols_get``, ``symbols_total`` and
+    ``history_orders_get``."""
 
     # -- bars -----------------------------------------------------------------
 
@@ -163,6 +165,31 @@ class MarketDataCalls(TerminalCore):
                     select=name in self._selected, visible=name in self._selected)
                 for name, spec in self._specs.items() if matches is None or matches(name)
             )
+
+    # -- order history --------------------------------------------------------
+
+    def history_orders_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeOrder, ...] | None:
+        """Orders that left the book (filled or cancelled): by ``ticket``, ``position``,
+        or with date_from <= time_setup <= date_to; ``group`` filters symbols."""
+        with self._api("history_orders_get") as hung, self._state_lock:
+            if hung or not self._linked():
+                return None
+            try:
+                found = select_orders(self._ledger.history_orders, date_from, date_to, group,
+                                      ticket, position)
+            except TypeError:
+                self._last_error = INVALID
+                return None
+            self._last_error = OK
+            return tuple(found)
 
     def _refuse(self, name: str, field: str) -> np.ndarray | None:
         """None with (-2, 'Invalid "<field>" argument') left in last_error."""

@@ -13,6 +13,7 @@ from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeDeal, TradeRequest
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
+from mt5guard.terminal.sim._done_orders import done_order, filled_order
 from mt5guard.terminal.sim._ledger import Ledger
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
@@ -170,7 +171,9 @@ class TradeServer:
                 req,
             )
         if req.action == c.TRADE_ACTION_REMOVE:
-            del self._ledger.orders[req.order]
+            removed = self._ledger.orders.pop(req.order)
+            self._ledger.history_orders.append(done_order(
+                removed.record(0.0), msc, c.ORDER_STATE_CANCELED, c.ORDER_REASON_EXPERT))
         elif req.action == c.TRADE_ACTION_MODIFY:
             self._ledger.orders[req.order].modify(req)
         else:
@@ -230,6 +233,7 @@ class TradeServer:
             "",
         )
         self._ledger.deals.append(deal)
+        self._ledger.history_orders.append(filled_order(deal, req))
         return OrderSendResult(
             c.TRADE_RETCODE_DONE,
             deal.ticket,
