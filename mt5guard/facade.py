@@ -12,6 +12,7 @@ from typing import Any
 
 from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
 from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
+from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -72,8 +73,10 @@ class Session(MarketDataCalls, TradingCalls):
         clock: Clock,
         bus: EventBus,
         request_timeout: float = 70.0,
+        breaker_view: BreakerView | None = None,
     ) -> None:
         self.account = account
+        self._breaker_view = breaker_view  # a request timeout counts for the breaker
         self._session = session
         self._breaker = breaker
         self._health = health
@@ -243,6 +246,9 @@ class Session(MarketDataCalls, TradingCalls):
                 operation=operation, detail=f"no reply within {self._timeout:g} s"
             )
             self._record(operation, error.kind, started)
+            if self._breaker_view is not None and operation not in _NOT_TERMINAL_CALLS:
+                latency_ms = (self._clock.monotonic() - started) * 1000.0
+                self._breaker_view.count_timeout(self._breaker, operation, latency_ms)
             raise error
         exc = reply.exception()
         if exc is None:
@@ -363,6 +369,9 @@ class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls):
     async def set_breaker_enabled(self, enabled: bool) -> None:
         """``False`` lets every call through whatever happens (a tell: never waits)."""
         self._s.set_breaker_enabled(enabled)
+
+_NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
+
 
 def _shown(value: object) -> str:
     if isinstance(value, int) and value.bit_length() > 64:  # 10**5000 cannot even be printed

@@ -129,7 +129,8 @@ def account_tree(
     for child in (breaker, session, health):
         child.handle.parent = spec.handle
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
-                     clock=clock, bus=bus, request_timeout=account.request_timeout)
+                     clock=clock, bus=bus, request_timeout=account.request_timeout,
+                     breaker_view=view)
     return spec, facade
 
 

@@ -8,9 +8,12 @@ that. The BreakerActor writes it before telling anyone of a transition.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from typing import Any
 
-from mt5guard.messages import BreakerStateChanged
+from mt5guard.messages import BreakerState, BreakerStateChanged, CallFailed
+from mt5guard.supervision import ChildUnavailable
 
 __all__ = ["BreakerView"]
 
@@ -30,3 +33,15 @@ class BreakerView:
         """The latest state, or None before any breaker was built."""
         with self._lock:
             return self._latest
+
+    def count_timeout(self, breaker: Any, operation: str, latency_ms: float) -> None:
+        """Tell ``breaker`` (a ChildHandle) that ``operation`` got no answer in time.
+
+        A caller that gave up waiting saw a failed terminal call, even if the
+        session is too stuck to report it; counted in the current epoch.
+        """
+        latest = self.get()
+        if latest is None or latest.new in (BreakerState.OPEN, BreakerState.DISABLED):
+            return
+        with contextlib.suppress(ChildUnavailable):
+            breaker.tell(CallFailed(latest.epoch, operation, "timeout", None, latency_ms))

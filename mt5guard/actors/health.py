@@ -16,6 +16,7 @@ from mt5guard.config import HealthConfig
 from mt5guard.messages import (
     BreakerState,
     BreakerStateChanged,
+    CallFailed,
     GetHealth,
     HealthChanged,
     HealthReport,
@@ -48,11 +49,29 @@ class _ProbeTimedOut:
         self.seq = seq
 
 
+class _SlotDue(_ProbeTimedOut):
+    """A probe slot came while the last probe sent is still at the session."""
+
+
+class _Probe:
+    """The last probe handed to the session; ``sent`` once it was told (any thread)."""
+
+    __slots__ = ("sent", "sent_at", "seq")
+
+    def __init__(self, seq: int, sent_at: float, sent: bool) -> None:
+        self.seq, self.sent_at, self.sent = seq, sent_at, sent
+
+
 class HealthProbeActor(pykka.ThreadingActor):
     """Probes every ``interval`` seconds (a fixed-rate grid from the first
     probe); a probe without a reply within ``timeout`` seconds is a failure.
     While the breaker is OPEN probing pauses (status OUT_OF_SERVICE); on
     HALF_OPEN it probes at once, and that probe is the breaker's trial call.
+
+    A probe timeout counts for the breaker (``CallFailed``, kind ``timeout``).
+    While a probe is still unanswered at the session (a terminal call is
+    stuck), no other is sent: each slot meanwhile is a failed, counted
+    probe, so nothing piles up behind the stuck call.
     """
 
     def __init__(
@@ -80,6 +99,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._breaker_state = BreakerState.CLOSED
         self._seq = 0
         self._outstanding: int | None = None
+        self._at_session: _Probe | None = None  # sent (or about to be), not answered yet
         self._sent_at = 0.0
         self._next_due = clock.monotonic()  # fixed-rate schedule of probes
         self._probe_timer: Timer | None = None
@@ -104,16 +124,24 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._cancel_timers()
 
     def on_receive(self, message: Any) -> Any:
+        at_session = self._at_session
+        if isinstance(message, ProbeResult | _ProbeUnsent) and at_session is not None \
+                and message.seq == at_session.seq:
+            self._at_session = None  # the session answered (or never got) the probe out
         if isinstance(message, _ProbeUnsent):
             if message.seq == self._outstanding:
                 self._finish(self._failed(message.seq, f"session unavailable: {message.reason}"))
         elif isinstance(message, ProbeResult):
             if message.seq == self._outstanding:
                 self._finish(message)
+        elif isinstance(message, _SlotDue):
+            if message.seq == self._outstanding:
+                self._slot_due(message.seq)
         elif isinstance(message, _ProbeTimedOut):
             if message.seq == self._outstanding:
                 self._finish(self._failed(message.seq, "probe timed out "
-                                          f"after {self._config.timeout:g} s (MT5TimeoutError)"))
+                                          f"after {self._config.timeout:g} s (MT5TimeoutError)"),
+                             count=True)
         elif isinstance(message, BreakerStateChanged):
             self._on_breaker(message)
         elif isinstance(message, GetHealth):
@@ -143,6 +171,10 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._seq += 1
         seq = self._outstanding = self._seq
         self._next_due = self._sent_at = self._clock.monotonic()
+        if self._stuck():
+            self._finish(self._still_unanswered(seq), count=True)
+            return
+        self._at_session = _Probe(seq, self._sent_at, sent=True)
         try:
             self._session.tell(RunProbe(self._symbol, seq, reply_to=self.actor_ref))
         except ChildUnavailable as exc:
@@ -168,9 +200,16 @@ class HealthProbeActor(pykka.ThreadingActor):
         seq = self._outstanding = self._seq
         self._sent_at = self._next_due
         me, session = self.actor_ref, self._session
+        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
+            due = _SlotDue(seq)
+            self._probe_timer = self._clock.call_later(delay, lambda: deliver(me, due))
+            self._arm_timeout(seq, delay + self._config.timeout)
+            return
         probe = RunProbe(self._symbol, seq, reply_to=me)
+        pending = self._at_session = _Probe(seq, self._next_due, sent=False)
 
         def send() -> None:
+            pending.sent = True
             try:
                 session.tell(probe)
             except ChildUnavailable as exc:
@@ -178,6 +217,34 @@ class HealthProbeActor(pykka.ThreadingActor):
 
         self._probe_timer = self._clock.call_later(delay, send)
         self._arm_timeout(seq, delay + self._config.timeout)
+
+    def _stuck(self) -> bool:
+        return self._at_session is not None and self._at_session.sent
+
+    def _still_unanswered(self, seq: int) -> ProbeResult:
+        assert self._at_session is not None
+        age = self._clock.monotonic() - self._at_session.sent_at
+        return self._failed(seq, f"not sent: the probe sent {age:g} s ago is still unanswered "
+                                 "(a terminal call is stuck)")
+
+    def _slot_due(self, seq: int) -> None:
+        if self._stuck():
+            self._finish(self._still_unanswered(seq), count=True)
+            return
+        self._at_session = _Probe(seq, self._clock.monotonic(), sent=True)
+        try:
+            self._session.tell(RunProbe(self._symbol, seq, reply_to=self.actor_ref))
+        except ChildUnavailable as exc:
+            self._at_session = None
+            self._finish(self._failed(seq, f"session unavailable: {exc.reason}"))
+
+    def _count_timeout(self, result: ProbeResult) -> None:
+        """A probe without an answer is a failed terminal call for the breaker too."""
+        if self._breaker_state is BreakerState.OPEN or self._breaker_epoch < 0:
+            return
+        with contextlib.suppress(ChildUnavailable):
+            self._breaker.tell(CallFailed(self._breaker_epoch, "probe", "timeout", None,
+                                          result.latency_ms))
 
     def _arm_timeout(self, seq: int, delay: float) -> None:
         me = self.actor_ref
@@ -193,7 +260,9 @@ class HealthProbeActor(pykka.ThreadingActor):
         latency_ms = (self._clock.monotonic() - self._sent_at) * 1000.0
         return ProbeResult(seq, False, False, False, latency_ms, self._clock.now(), why)
 
-    def _finish(self, result: ProbeResult) -> None:
+    def _finish(self, result: ProbeResult, *, count: bool = False) -> None:
+        if count:
+            self._count_timeout(result)
         self._outstanding = None
         self._cancel_timers()
         self._bus.publish(ProbeRecorded(self.account, result))
