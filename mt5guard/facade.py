@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
+from mt5guard._facade_quotes import AsyncQuoteCalls, QuoteCalls, WhenBreakerOpen
 from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
 from mt5guard.actors.breaker_view import BreakerView
+from mt5guard.actors.quotes import QuoteHub
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -52,7 +54,7 @@ __all__ = ["AsyncSession", "Session"]
 Future = concurrent.futures.Future
 
 
-class Session(MarketDataCalls, TradingCalls):
+class Session(MarketDataCalls, TradingCalls, QuoteCalls):
     """One account, from any thread.
 
     Every method sends one message to the account's SessionActor and waits
@@ -73,10 +75,14 @@ class Session(MarketDataCalls, TradingCalls):
         clock: Clock,
         bus: EventBus,
         request_timeout: float = 70.0,
+        quotes: QuoteHub | None = None,
         breaker_view: BreakerView | None = None,
+        when_breaker_open: WhenBreakerOpen = "raise",
     ) -> None:
         self.account = account
-        self._breaker_view = breaker_view  # a request timeout counts for the breaker
+        self._quotes = quotes or QuoteHub(account)
+        self._breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
+        self._when_breaker_open = when_breaker_open
         self._session = session
         self._breaker = breaker
         self._health = health
@@ -108,8 +114,14 @@ class Session(MarketDataCalls, TradingCalls):
         """The terminal's ``AccountInfo`` named tuple."""
         return self._wait(*self._account_info())
 
-    def get_price(self, symbol: str) -> Any:
-        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms)."""
+    def get_price(self, symbol: str, max_age: float | None = None) -> Any:
+        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms).
+
+        With ``max_age`` (seconds) a subscribed symbol is answered from the
+        quote cache without an actor hop when fresh enough (see ``subscribe``).
+        """
+        if max_age is not None and (cached := self._cached_price(symbol, max_age)) is not None:
+            return cached
         return self._wait(*self._price(symbol))
 
     def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
@@ -265,7 +277,7 @@ class Session(MarketDataCalls, TradingCalls):
         self._bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
-class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls):
+class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls, AsyncQuoteCalls):
     """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
 
     Nothing blocks the event loop: the reply future is bridged with
@@ -305,8 +317,14 @@ class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls):
         """The terminal's ``AccountInfo`` named tuple."""
         return await self._await(*self._s._account_info())
 
-    async def get_price(self, symbol: str) -> Any:
-        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms)."""
+    async def get_price(self, symbol: str, max_age: float | None = None) -> Any:
+        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms).
+
+        With ``max_age`` (seconds) a subscribed symbol is answered from the
+        quote cache without an actor hop when fresh enough (see ``subscribe``).
+        """
+        if max_age is not None and (cached := self._s._cached_price(symbol, max_age)) is not None:
+            return cached
         return await self._await(*self._s._price(symbol))
 
     async def positions(self, symbol: str | None = None) -> tuple[Any, ...]:

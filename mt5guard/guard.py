@@ -23,6 +23,7 @@ from mt5guard.actors.breaker import BreakerActor
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.health import HealthProbeActor
 from mt5guard.actors.orders import OrderJournal
+from mt5guard.actors.quotes import QuoteHub
 from mt5guard.actors.session import SessionActor
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock
@@ -105,11 +106,13 @@ def account_tree(
     name = account.name
     journal = OrderJournal()
     view = BreakerView()  # so a restarted session knows the breaker's state before its first call
+    quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
     breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
     session = ChildSpec(
         "session",
         lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
-                             max_tick_age=config.health.max_tick_age, breaker_view=view),
+                             max_tick_age=config.health.max_tick_age, breaker_view=view,
+                             quotes=quotes, poll_interval=config.quotes.poll_interval),
     )
     health = ChildSpec(
         "health",
@@ -130,7 +133,8 @@ def account_tree(
         child.handle.parent = spec.handle
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
                      clock=clock, bus=bus, request_timeout=account.request_timeout,
-                     breaker_view=view)
+                     quotes=quotes, breaker_view=view,
+                     when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
     return spec, facade
 
 

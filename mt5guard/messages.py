@@ -58,6 +58,7 @@ __all__ = [
     "OrderReconciled",
     "OrderRequest",
     "PlaceOrder",
+    "PollQuotes",
     "ProbeRecorded",
     "ProbeResult",
     "ReadMarketData",
@@ -70,10 +71,13 @@ __all__ = [
     "SessionDisconnected",
     "SetBreakerEnabled",
     "Side",
+    "StaleQuote",
     "SubscribeBreaker",
     "SubscribeHealth",
+    "SubscribeQuotes",
     "SupervisorGaveUp",
     "SupervisorStopped",
+    "Tick",
     "TradeChange",
     "TrialsGranted",
 ]
@@ -207,6 +211,19 @@ class TradeChange:
     tp: float | None = None
     volume: float | None = None
     deviation: int = 20
+
+
+@attrs.frozen
+class SubscribeQuotes:
+    """The hub's subscriptions changed: (re)arm the quote poll (no reply)."""
+
+
+@attrs.frozen
+class PollQuotes:
+    """Timer message: read every subscribed symbol once and publish what changed."""
+
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None
 
 
 @attrs.frozen
@@ -485,3 +502,35 @@ class RequestCompleted:
     operation: str
     outcome: str
     latency_ms: float
+
+
+@attrs.frozen
+class Tick:
+    """A quote that changed, published to quote subscribers by the session's poll.
+
+    ``time`` is seconds and ``time_msc`` milliseconds since the epoch (the
+    terminal's); ``received_at`` is the clock's wall time of the poll.
+    """
+
+    account: str
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    volume: int
+    time: int
+    time_msc: int
+    flags: int
+    volume_real: float
+    received_at: datetime
+
+
+@attrs.frozen
+class StaleQuote:
+    """The last tick seen while the breaker is OPEN: never live. ``age`` in seconds
+    since a poll last confirmed it; ``tick`` is the terminal's Tick record."""
+
+    symbol: str
+    tick: Any
+    age: float
+    reason: str

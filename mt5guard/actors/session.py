@@ -20,6 +20,7 @@ from typing import Any
 from mt5guard.actors import _session_ops as ops
 from mt5guard.actors import market_data, trade_changes
 from mt5guard.actors.breaker_view import BreakerView
+from mt5guard.actors.quotes import QuoteHub, QuotePoller
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
@@ -47,6 +48,7 @@ from mt5guard.messages import (
     GetPositions,
     GetPrice,
     PlaceOrder,
+    PollQuotes,
     ProbeResult,
     ReadMarketData,
     Reconnect,
@@ -54,6 +56,7 @@ from mt5guard.messages import (
     SessionConnected,
     SessionDisconnected,
     SubscribeBreaker,
+    SubscribeQuotes,
     TrialsGranted,
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
@@ -69,7 +72,8 @@ _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=
 # the caller decides; a retry with its id is safe
 _NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
-                        "probe", "modify_position", "close_position", "cancel_order"}) \
+                        "probe", "modify_position", "close_position", "cancel_order",
+                        "poll_quotes"}) \
     | market_data.MARKET_DATA_OPERATIONS
 
 class SessionLost(Exception):
@@ -87,8 +91,11 @@ class SessionActor(GuardedActor):
         *,
         max_tick_age: float = 60.0,
         breaker_view: BreakerView | None = None,
+        quotes: QuoteHub | None = None,
+        poll_interval: float = 0.25,
     ) -> None:
         super().__init__()
+        self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
         self.account = account
         self._breaker_view = breaker_view or BreakerView()
         self._terminal = terminal
@@ -123,11 +130,14 @@ class SessionActor(GuardedActor):
         self._connect_or_fail()
         for entry in self._journal.unresolved():
             self._ops.reconcile_entry(entry, self._bus)
+        self._poller.arm(self.actor_ref)
 
     def on_stop(self) -> None:
+        self._poller.cancel()
         self._shutdown("session stopped")
 
     def on_failure(self, *_exc_info: Any) -> None:
+        self._poller.cancel()
         self._shutdown("session failed")
 
     def on_undelivered(self, message: Any) -> None:
@@ -169,6 +179,10 @@ class SessionActor(GuardedActor):
             self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
+        elif isinstance(message, PollQuotes):
+            self._poll_quotes(message)
+        elif isinstance(message, SubscribeQuotes):
+            self._poller.arm(self.actor_ref)
         elif isinstance(message, ChangeTrade):
             self._change_trade(message)
         elif isinstance(message, ReadMarketData):
@@ -322,6 +336,13 @@ class SessionActor(GuardedActor):
             return
         self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,
                                                                      self._bus))
+
+    def _poll_quotes(self, message: PollQuotes) -> None:
+        """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
+        self._poller.fired()
+        if self._state in (BreakerState.CLOSED, BreakerState.DISABLED):
+            self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+        self._poller.arm(self.actor_ref)
 
     def _change_trade(self, message: ChangeTrade) -> None:
         change = message.change

@@ -29,6 +29,7 @@ from mt5guard.config.schema import (
     TerminalConfig,
     TerminalKind,
 )
+from mt5guard.config.trading import QuotesConfig
 from mt5guard.config.values import parse_duration
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "HealthConfig",
     "HttpConfig",
     "ObservabilityConfig",
+    "QuotesConfig",
     "SupervisionConfig",
     "TerminalConfig",
     "TerminalKind",

@@ -12,6 +12,7 @@ import attrs
 
 from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
+from mt5guard.config.trading import QuotesConfig
 from mt5guard.config.values import (
     HOUR,
     MAX_INT64,
@@ -301,6 +302,11 @@ class Config:
         factory=ObservabilityConfig,
         validator=instance_of(ObservabilityConfig),
         metadata=meta("Logs and endpoints.", kind="section", section=ObservabilityConfig),
+    )
+    quotes: QuotesConfig = attrs.field(
+        factory=QuotesConfig,
+        validator=instance_of(QuotesConfig),
+        metadata=meta("Quote polling and cache.", kind="section", section=QuotesConfig),
     )
     source: str | None = attrs.field(
         default=None,
