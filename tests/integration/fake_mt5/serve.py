@@ -1,8 +1,9 @@
 """An rpyc classic server (SlaveService, as mt5linux runs it) serving the fake MetaTrader5.
 
 ``python serve.py PORT`` (0 picks a free port) puts this directory first on
-sys.path, so ``import MetaTrader5`` on the server finds the fake, binds
-127.0.0.1 and prints ``listening on PORT`` once it accepts connections.
+sys.path, so ``import MetaTrader5`` on the server finds the fake (imported up
+front: it takes a while), binds 127.0.0.1 and prints ``listening on PORT``
+once it accepts connections.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import MetaTrader5  # noqa: F401  imported before listening: the tests' deadlines are for calls
 from rpyc.utils.classic import SlaveService
 from rpyc.utils.server import ThreadedServer
 
