@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= config/default.yaml
 
-.PHONY: run test test-pykka-oldest lint bench clean
+.PHONY: run test test-pykka-oldest chaos demo lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# 1,000 seeds of 3 accounts over 2 simulated days on the deterministic runtime.
+SEEDS ?= 1000
+chaos: $(STAMP)
+	$(PY) -m mt5guard.testing.chaos --seeds $(SEEDS) --days 2 --accounts 3
 
 # The oldest pykka we claim (pyproject: pykka>=4.1,<5); `make test` gets the newest.
 OLDEST_VENV := .venv-pykka-oldest

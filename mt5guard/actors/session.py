@@ -332,6 +332,12 @@ class SessionActor(GuardedActor):
         order = message.order
         known = self._journal.get(order.client_order_id)
         if known is not None:  # a retry: never send the same client order id twice
+            if known.outcome is None and known.state != "done":
+                # reading the outcome back is a terminal call: not while OPEN
+                rejected = self._admit("place_order")
+                if rejected is not None:
+                    _complete(message.reply_to, rejected)
+                    return
             _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
             return
         self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,

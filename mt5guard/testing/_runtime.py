@@ -67,13 +67,14 @@ class _Timer:
 class _Entry:
     """One actor on the runtime, with the greenlet running its loop."""
 
-    __slots__ = ("actor", "glet", "name", "seq", "waiting_mail")
+    __slots__ = ("actor", "glet", "handling", "name", "seq", "waiting_mail")
 
     def __init__(self, actor: GuardedActor, seq: int) -> None:
         self.actor, self.seq = actor, seq
         self.name = f"{type(actor).__name__}#{seq}"
         self.waiting_mail = False
         self.glet: Any = None
+        self.handling: str | None = None
 
 
 class DeterministicRuntime:
@@ -98,6 +99,7 @@ class DeterministicRuntime:
         self._rng = random.Random(seed)
         self._start = start.astimezone(UTC)
         self._mono = 0.0
+        self._now_at, self._now = 0.0, self._start
         self._timers: list[_Timer] = []
         self._timer_seq = itertools.count()
         self._actor_seq = itertools.count(1)
@@ -105,6 +107,7 @@ class DeterministicRuntime:
         self._ready: dict[int, _Entry] = {}
         self._parked: dict[int, tuple[_Entry, Callable[[], bool], float | None]] = {}
         self.steps = 0
+        self._current: _Entry | None = None
         self.log: list[str] = []
         """One line per message handled: simulated seconds, actor, message type."""
         self.clock = self
@@ -119,7 +122,9 @@ class DeterministicRuntime:
     # Clock protocol --------------------------------------------------------
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._mono)
+        if self._now_at != self._mono:  # cached: actors ask many times per instant
+            self._now_at, self._now = self._mono, self._start + timedelta(seconds=self._mono)
+        return self._now
 
     def monotonic(self) -> float:
         return self._mono
@@ -170,8 +175,11 @@ class DeterministicRuntime:
                 if envelope is None:
                     continue
                 self.steps += 1
-                self.log.append(f"{self._mono:.3f} {entry.name} {type(envelope.message).__name__}")
+                kind = type(envelope.message).__name__
+                self.log.append(f"{self._mono:.3f} {entry.name} {kind}")
+                entry.handling = kind
                 handle(actor, envelope)
+                entry.handling = None
         except LoopAbandoned:
             return
         finally:
@@ -211,8 +219,18 @@ class DeterministicRuntime:
         seq = keys[self._rng.randrange(len(keys))] if len(keys) > 1 else keys[0]
         entry = self._ready.pop(seq)
         entry.waiting_mail = False
-        entry.glet.switch()
+        self._current = entry
+        try:
+            entry.glet.switch()
+        finally:
+            self._current = None
         return True
+
+    @property
+    def handling(self) -> str | None:
+        """The type name of the message the running actor is handling, if any."""
+        entry = self._current
+        return entry.handling if entry is not None else None
 
     def _fire_next(self, limit: float) -> bool:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""

@@ -1,0 +1,75 @@
+"""``python -m mt5guard.testing.chaos``: run many seeds, or replay one."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+import time
+
+from mt5guard.testing.chaos._run import ChaosResult, run
+from mt5guard.testing.chaos._schedule import Fault, shrink
+
+
+def _digest(result: ChaosResult) -> str:
+    return hashlib.sha256("\n".join(result.log).encode()).hexdigest()[:16]
+
+
+def _report_failure(result: ChaosResult, days: float, accounts: int) -> None:
+    print(f"seed {result.seed} FAILED ({len(result.violations)} violation(s)):")
+    for line in result.violations[:10]:
+        print(f"  {line}")
+
+    def fails(schedule: tuple[Fault, ...]) -> bool:
+        return not run(result.seed, days=days, accounts=accounts, schedule=schedule).ok
+
+    small = shrink(result.schedule, fails)
+    print(f"  shrunk schedule ({len(small)} of {len(result.schedule)} faults):")
+    for fault in small:
+        print(f"    {fault}")
+    print(f"  replay: python -m mt5guard.testing.chaos --replay {result.seed} "
+          f"--days {days:g} --accounts {accounts}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mt5guard.testing.chaos",
+                                     description="Seeded chaos on the deterministic runtime.")
+    parser.add_argument("--seeds", type=int, default=100, help="how many seeds (from --first)")
+    parser.add_argument("--first", type=int, default=0, help="first seed")
+    parser.add_argument("--days", type=float, default=2.0, help="simulated days per seed")
+    parser.add_argument("--accounts", type=int, default=3, help="accounts per tree")
+    parser.add_argument("--replay", type=int, default=None, metavar="SEED",
+                        help="run SEED twice, compare the event logs, print the violations")
+    parser.add_argument("--no-shrink", action="store_true", help="print failures unshrunk")
+    args = parser.parse_args(argv)
+    logging.disable(logging.CRITICAL)  # a chaos run crashes sessions on purpose, thousands of times
+    if args.replay is not None:
+        first = run(args.replay, days=args.days, accounts=args.accounts)
+        second = run(args.replay, days=args.days, accounts=args.accounts)
+        same = first.log == second.log
+        print(f"seed {args.replay}: {first.steps} steps, {len(first.schedule)} faults, "
+              f"log {_digest(first)} then {_digest(second)}: {'identical' if same else 'DIFFERENT'}")
+        for fault in first.schedule:
+            print(f"  fault {fault}")
+        for line in first.violations:
+            print(f"  violation {line}")
+        return 0 if same and first.ok else 1
+    started, failed = time.perf_counter(), 0
+    for seed in range(args.first, args.first + args.seeds):
+        result = run(seed, days=args.days, accounts=args.accounts)
+        if not result.ok:
+            failed += 1
+            if args.no_shrink:
+                print(f"seed {seed} FAILED: {result.violations[0]}")
+            else:
+                _report_failure(result, args.days, args.accounts)
+            sys.stdout.flush()
+    wall = time.perf_counter() - started
+    print(f"{args.seeds} seeds ({args.days:g} days, {args.accounts} accounts): {failed} failed; "
+          f"{wall:.1f} s, {args.seeds / wall * 60:.0f} seeds per minute")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

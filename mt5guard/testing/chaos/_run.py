@@ -1,0 +1,266 @@
+"""One chaos run: a tree on the deterministic runtime, faults, a trading caller, invariants."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from mt5guard.bus import EventBus
+from mt5guard.config import AccountConfig, Config, HttpConfig, ObservabilityConfig, TerminalConfig
+from mt5guard.errors import MT5Error
+from mt5guard.guard import start
+from mt5guard.messages import BreakerState, BreakerStateChanged
+from mt5guard.terminal import SimulatedTerminal
+from mt5guard.testing._runtime import DeterministicRuntime
+from mt5guard.testing.chaos._schedule import Fault, apply, draw_schedule
+
+__all__ = ["ChaosResult", "run"]
+
+REQUEST_TIMEOUT = 10.0  # seconds: shorter than a hung call, longer than an IPC timeout
+_SERVING_CALLS = ("terminal_info", "account_info", "symbol_info", "symbol_info_tick",
+                  "order_check", "order_send", "positions_get", "orders_get",
+                  "history_orders_get", "history_deals_get")
+_REQUESTS = frozenset({"GetPrice", "GetAccountInfo", "GetPositions", "GetOrders", "PlaceOrder",
+                       "RunProbe"})
+_LEGAL = frozenset({(BreakerState.CLOSED, BreakerState.OPEN),
+                    (BreakerState.OPEN, BreakerState.HALF_OPEN),
+                    (BreakerState.HALF_OPEN, BreakerState.CLOSED),
+                    (BreakerState.HALF_OPEN, BreakerState.OPEN)})
+
+
+class ChaosTerminal(SimulatedTerminal):
+    """A simulated terminal that reports each serving call and can garble replies."""
+
+    garble = False
+    on_call: Any = None
+
+    def symbol_info_tick(self, symbol: str) -> Any:
+        self.on_call("symbol_info_tick")
+        tick = SimulatedTerminal.symbol_info_tick(self, symbol)
+        return tick._replace(bid=float("nan")) if self.garble and tick else tick
+
+    def account_info(self) -> Any:
+        self.on_call("account_info")
+        info = SimulatedTerminal.account_info(self)
+        return ("login", 0) if self.garble and info else info
+
+
+def _reporting(name: str) -> Any:
+    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
+        self.on_call(name)
+        return getattr(SimulatedTerminal, name)(self, *args, **kwargs)
+    call.__name__ = name
+    return call
+
+
+for _name in _SERVING_CALLS:
+    if _name not in ("symbol_info_tick", "account_info"):
+        setattr(ChaosTerminal, _name, _reporting(_name))
+
+
+@attrs.frozen
+class ChaosResult:
+    seed: int
+    schedule: tuple[Fault, ...]
+    violations: tuple[str, ...]
+    log: tuple[str, ...] = attrs.field(repr=False)
+    steps: int
+    wall: float
+    """Real seconds the run took."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+class _Watch:
+    """The invariants, checked as events happen and after every step."""
+
+    def __init__(self, runtime: DeterministicRuntime, names: Sequence[str]) -> None:
+        self.runtime = runtime
+        self.violations: list[str] = []
+        self.state = {name: BreakerState.CLOSED for name in names}
+        self.open_since: dict[str, float | None] = {name: None for name in names}
+
+    def fail(self, text: str) -> None:
+        if len(self.violations) < 20:
+            self.violations.append(f"t={self.runtime.monotonic():.3f}s {text}")
+
+    def on_event(self, event: Any) -> None:
+        if not isinstance(event, BreakerStateChanged):
+            return
+        name, now = event.account, self.runtime.monotonic()
+        if event.old is not None:
+            if event.old is not self.state[name]:
+                self.fail(f"{name}: breaker went {event.old.value}->{event.new.value} "
+                          f"but was {self.state[name].value} (a transition without a message)")
+            elif (event.old, event.new) not in _LEGAL:
+                self.fail(f"{name}: illegal breaker transition {event.old.value}->{event.new.value}")
+        self.state[name] = event.new
+        self.open_since[name] = now if event.new is BreakerState.OPEN else None
+
+    def on_call(self, name: str, call: str) -> None:
+        since = self.open_since[name]
+        handling = self.runtime.handling
+        if since is not None and since < self.runtime.monotonic() and handling in _REQUESTS:
+            self.fail(f"{name}: {call} reached the terminal for {handling} while the "
+                      f"breaker has been OPEN since t={since:.3f}s")
+
+
+def _config(names: Sequence[str]) -> Config:
+    accounts = tuple(
+        AccountConfig(name=name, terminal=TerminalConfig(login=7000 + i, server="MetaQuotes-Demo"),
+                      symbols=("EURUSD",), request_timeout=REQUEST_TIMEOUT)
+        for i, name in enumerate(names)
+    )
+    return attrs.evolve(Config.default(), accounts=accounts,
+                        observability=ObservabilityConfig(http=HttpConfig(enabled=False)))
+
+
+def run(seed: int, *, days: float = 2.0, accounts: int = 3,
+        schedule: Sequence[Fault] | None = None) -> ChaosResult:
+    """Run one seed; ``schedule`` replaces the one drawn from the seed (for shrinking)."""
+    started = time.perf_counter()
+    names = [f"acct{i}" for i in range(accounts)]
+    faults = tuple(schedule) if schedule is not None else draw_schedule(seed, names, days)
+    threads = threading.active_count()
+    with DeterministicRuntime(seed) as runtime:
+        watch = _Watch(runtime, names)
+        config = _config(names)
+        bus = EventBus()
+        bus.subscribe(watch.on_event)
+        terminals: dict[str, Any] = {}
+        for name, account in zip(names, config.accounts, strict=True):
+            terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
+                                     server=account.terminal.server, seed=seed)
+            terminal.on_call = lambda call, name=name: watch.on_call(name, call)
+            terminals[name] = terminal
+        guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)
+        caller = _Caller(seed, guard, names, watch, runtime)
+        actors_max = 4 * accounts + 1
+        quiet_from = max((f.at + f.seconds for f in faults), default=0.0)
+        end = days * 86_400.0
+        recover = _recovery_bound(config)
+        checked_recovery = False
+        events = sorted([(f.at, 0, i) for i, f in enumerate(faults)]
+                        + [(t, 1, i) for i, t in enumerate(caller.times(end))])
+        for at, what, index in events:
+            if not checked_recovery and at > quiet_from + recover:
+                _advance_to(runtime, quiet_from + recover)
+                _check_recovered(guard, names, watch, quiet_from, recover)
+                checked_recovery = True
+            _advance_to(runtime, at)
+            if what == 0:
+                fault = faults[index]
+                apply(fault, terminals[fault.account], _later(runtime))
+            else:
+                caller.act(index)
+            caller.check_deals(terminals)
+            if threading.active_count() > threads:
+                watch.fail(f"{threading.active_count() - threads} thread(s) started")
+            if len(runtime._entries) > actors_max or len(runtime.pending_timers()) > 64 * accounts:
+                watch.fail(f"{len(runtime._entries)} actors and {len(runtime.pending_timers())} "
+                           f"timers alive: growing without bound")
+            if len(watch.violations) >= 20:
+                break
+        if not checked_recovery:
+            _advance_to(runtime, quiet_from + recover)
+            _check_recovered(guard, names, watch, quiet_from, recover)
+        guard.stop()
+        log = tuple(runtime.log)
+        steps = runtime.steps
+    return ChaosResult(seed, faults, tuple(watch.violations), log, steps,
+                       time.perf_counter() - started)
+
+
+def _later(runtime: DeterministicRuntime) -> Any:
+    def later(delay: float, undo: Any) -> None:
+        runtime.call_later(delay, undo)
+    return later
+
+
+def _advance_to(runtime: DeterministicRuntime, at: float) -> None:
+    if at > runtime.monotonic():
+        runtime.advance(at - runtime.monotonic())
+
+
+def _recovery_bound(config: Config) -> float:
+    """The longest backoff (restart or breaker) plus one probe interval, in seconds."""
+    longest = max(config.supervision.backoff.maximum, config.breaker.max_open_duration)
+    return longest + config.health.interval
+
+
+def _check_recovered(guard: Any, names: Sequence[str], watch: _Watch, quiet_from: float,
+                     bound: float) -> None:
+    for name in names:
+        try:
+            report = guard.session(name).health()
+        except MT5Error as exc:
+            watch.fail(f"{name}: no health report {bound:g} s after the last fault ended "
+                       f"(t={quiet_from:.0f}s): {exc}")
+            continue
+        if report.overall.value != "SERVING" or report.breaker is not BreakerState.CLOSED:
+            watch.fail(f"{name}: {report.overall.value} with the breaker {report.breaker.value} "
+                       f"{bound:g} s after the last fault ended (t={quiet_from:.0f}s)")
+
+
+class _Caller:
+    """A trading engine: reads prices and places orders with ids, retrying unknown outcomes."""
+
+    def __init__(self, seed: int, guard: Any, names: Sequence[str], watch: _Watch,
+                 runtime: DeterministicRuntime) -> None:
+        self.rng = random.Random(f"caller:{seed}")
+        self.guard, self.names, self.watch, self.runtime = guard, names, watch, runtime
+        self.retry: dict[str, str | None] = {name: None for name in names}
+        self.next_id = 0
+        self.deals_seen: dict[str, int] = {name: 0 for name in names}
+        self.executed: dict[str, set[str]] = {name: set() for name in names}
+
+    def times(self, end: float) -> list[float]:
+        times, at = [], self.rng.expovariate(1 / 600.0)
+        while at < end:
+            times.append(round(at, 3))
+            at += self.rng.expovariate(1 / 600.0)
+        return times
+
+    def act(self, _index: int) -> None:
+        name = self.names[self.rng.randrange(len(self.names))]
+        session = self.guard.session(name)
+        started = self.runtime.monotonic()
+        order_id = self.retry[name]
+        if order_id is None and self.rng.random() < 0.1:
+            self.next_id += 1
+            order_id = f"c{self.next_id}"
+        try:
+            if order_id is None:
+                session.get_price("EURUSD")
+            else:
+                session.place_order("EURUSD", "buy", 0.01, client_order_id=order_id)
+                self.retry[name] = None
+        except MT5Error as exc:
+            if order_id is not None:
+                unknown = exc.kind in ("timeout", "unavailable", "state", "connection")
+                self.retry[name] = order_id if unknown else None
+        except Exception as exc:  # an untyped error is what we look for
+            self.watch.fail(f"{name}: untyped error from the facade: {exc!r}")
+        waited = self.runtime.monotonic() - started
+        if waited > REQUEST_TIMEOUT + 1e-6:
+            self.watch.fail(f"{name}: a request was answered after {waited:.3f} s "
+                            f"(timeout {REQUEST_TIMEOUT:g} s)")
+
+    def check_deals(self, terminals: dict[str, Any]) -> None:
+        for name, terminal in terminals.items():
+            deals = terminal._ledger.deals
+            for deal in deals[self.deals_seen[name]:]:
+                if deal.entry != 0 or not deal.comment.startswith("mg-"):
+                    continue
+                order_id = deal.comment[3:].split(" ")[0]
+                if order_id in self.executed[name]:
+                    self.watch.fail(f"{name}: client order id {order_id} executed twice")
+                self.executed[name].add(order_id)
+            self.deals_seen[name] = len(deals)
