@@ -80,6 +80,10 @@ class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
 
 class SessionActor(GuardedActor):
+    # The breaker's view first: requests queued behind a slow call must meet
+    # the state the breaker is in now, not the one it was in when they queued.
+    urgent_messages = (BreakerStateChanged, TrialsGranted)
+
     def __init__(
         self,
         account: AccountConfig,

@@ -39,6 +39,9 @@ class Mailbox:
 
     def __init__(self) -> None:
         self._items: collections.deque[Any] = collections.deque()
+        self._urgent: collections.deque[Any] = collections.deque()
+        self.is_urgent: Callable[[Any], bool] | None = None
+        """Envelopes it accepts are handled before every ordinary one (FIFO among themselves)."""
         self._cond = threading.Condition(threading.Lock())
         self._closed_handler: Callable[[Any], None] | None = None
         self.observers: tuple[InboxObserver, ...] = ()
@@ -49,7 +52,11 @@ class Mailbox:
         with self._cond:
             handler = self._closed_handler
             if handler is None:
-                self._items.append(envelope)
+                urgent = self.is_urgent
+                if urgent is not None and urgent(envelope):
+                    self._urgent.append(envelope)
+                else:
+                    self._items.append(envelope)
                 self._cond.notify()
                 return
         handler(envelope)
@@ -59,22 +66,25 @@ class Mailbox:
         for observer in self.observers:
             observer.returned()
         with self._cond:
-            while not self._items:
+            while not (self._urgent or self._items):
                 self._cond.wait()
-            return self._items.popleft()
+            return self._urgent.popleft() if self._urgent else self._items.popleft()
 
     def take(self) -> Any | None:
         """The next envelope or ``None``, never waiting (for single-threaded hosts)."""
         with self._cond:
+            if self._urgent:
+                return self._urgent.popleft()
             return self._items.popleft() if self._items else None
 
     def empty(self) -> bool:
-        return not self._items
+        return not (self._items or self._urgent)
 
     def close(self, handler: Callable[[Any], None]) -> list[Any]:
         """Refuse new envelopes (``handler`` answers them); return those still queued."""
         with self._cond:
             self._closed_handler = handler
-            left = list(self._items)
+            left = [*self._urgent, *self._items]
             self._items.clear()
+            self._urgent.clear()
             return left

@@ -42,7 +42,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import pykka
 from pykka import messages as pykka_messages
@@ -141,6 +141,14 @@ _thread_names = itertools.count()
 class GuardedActor(pykka.ThreadingActor):
     """A pykka actor type whose end is reported and whose inbox closes (see module doc)."""
 
+    urgent_messages: ClassVar[tuple[type, ...]] = ()
+    """Message types handled before every other queued message (FIFO among themselves).
+
+    For control messages that change how the rest must be handled: a session
+    stuck in a slow call learns that its breaker opened before it handles
+    the requests that queued meanwhile.
+    """
+
     @staticmethod
     def _create_actor_inbox() -> Mailbox:
         return Mailbox()
@@ -230,6 +238,11 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
         raise ValueError(f"{guarded} is already started; a factory must build a new actor")
     guarded.__dict__["_mt5guard_started"] = True
     guarded.__dict__["_mt5guard_exit"] = on_exit
+    urgent = type(guarded).urgent_messages
+    if urgent:
+        inbox = guarded.actor_inbox
+        assert isinstance(inbox, Mailbox)
+        inbox.is_urgent = lambda envelope: isinstance(envelope.message, urgent)
     if clock is not None:
         clock.attach_actor(guarded)
     pykka.ActorRegistry.register(guarded.actor_ref)

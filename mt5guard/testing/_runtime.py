@@ -67,7 +67,7 @@ class _Timer:
 class _Entry:
     """One actor on the runtime, with the greenlet running its loop."""
 
-    __slots__ = ("actor", "glet", "handling", "name", "seq", "waiting_mail")
+    __slots__ = ("actor", "glet", "handling", "name", "seq", "since", "waiting_mail")
 
     def __init__(self, actor: GuardedActor, seq: int) -> None:
         self.actor, self.seq = actor, seq
@@ -75,6 +75,7 @@ class _Entry:
         self.waiting_mail = False
         self.glet: Any = None
         self.handling: str | None = None
+        self.since = 0.0
 
 
 class DeterministicRuntime:
@@ -177,7 +178,7 @@ class DeterministicRuntime:
                 self.steps += 1
                 kind = type(envelope.message).__name__
                 self.log.append(f"{self._mono:.3f} {entry.name} {kind}")
-                entry.handling = kind
+                entry.handling, entry.since = kind, self._mono
                 handle(actor, envelope)
                 entry.handling = None
         except LoopAbandoned:
@@ -231,6 +232,12 @@ class DeterministicRuntime:
         """The type name of the message the running actor is handling, if any."""
         entry = self._current
         return entry.handling if entry is not None else None
+
+    @property
+    def handling_since(self) -> float:
+        """When (monotonic seconds) the running actor began handling its message."""
+        entry = self._current
+        return entry.since if entry is not None else self._mono
 
     def _fire_next(self, limit: float) -> bool:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""

@@ -107,7 +107,7 @@ class _Watch:
     def on_call(self, name: str, call: str) -> None:
         since = self.open_since[name]
         handling = self.runtime.handling
-        if since is not None and since < self.runtime.monotonic() and handling in _REQUESTS:
+        if since is not None and since < self.runtime.handling_since and handling in _REQUESTS:
             self.fail(f"{name}: {call} reached the terminal for {handling} while the "
                       f"breaker has been OPEN since t={since:.3f}s")
 
