@@ -112,7 +112,8 @@ def account_tree(
         "session",
         lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
                              max_tick_age=config.health.max_tick_age, breaker_view=view,
-                             quotes=quotes, poll_interval=config.quotes.poll_interval),
+                             quotes=quotes, poll_interval=config.quotes.poll_interval,
+                             probe_timeout=config.health.timeout),
     )
     health = ChildSpec(
         "health",

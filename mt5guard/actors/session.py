@@ -62,6 +62,7 @@ from mt5guard.messages import (
 from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 from mt5guard.terminal import Terminal
 from mt5guard.terminal.hung import caused_by_hang
+from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["SessionActor"]
 
@@ -97,6 +98,7 @@ class SessionActor(GuardedActor):
         breaker_view: BreakerView | None = None,
         quotes: QuoteHub | None = None,
         poll_interval: float = 0.25,
+        probe_timeout: float = 10.0,
     ) -> None:
         super().__init__()
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
@@ -108,6 +110,7 @@ class SessionActor(GuardedActor):
         self._breaker = breaker
         self._journal = journal
         self._max_tick_age = max_tick_age
+        self._probe_timeout = probe_timeout  # seconds; a worker's probe calls are killed past it
         self._state = BreakerState.CLOSED
         self._epoch: int | None = None
         self._retry_at: Any = None
@@ -117,6 +120,8 @@ class SessionActor(GuardedActor):
         self._quiet_rejections = 0  # local rejections not told yet
         self._failure_streak = False  # the breaker counts a failure streak we must end
         self._ops = ops.TerminalOps(terminal, clock, account)
+        # A terminal in a worker process: ours from on_start to the session's end.
+        self._worker = terminal if isinstance(terminal, WorkerTerminal) else None
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -131,18 +136,52 @@ class SessionActor(GuardedActor):
             self._breaker.tell(SubscribeBreaker(self.actor_ref))
         except ChildUnavailable:
             pass  # the breaker restarts first (rest_for_one) and so do we
-        self._connect_or_fail()
-        for entry in self._journal.unresolved():
-            self._ops.reconcile_entry(entry, self._bus)
-        self._poller.arm(self.actor_ref)
+        try:
+            if self._worker is not None:
+                self._start_worker()
+            self._connect_or_fail()
+            # after a restart (a killed worker included) the terminal's state is
+            # unknown: orders without a known outcome are read back before new ones
+            for entry in self._journal.unresolved():
+                self._ops.reconcile_entry(entry, self._bus)
+            self._fail_if_worker_lost()
+            self._poller.arm(self.actor_ref)
+        except BaseException:
+            self._end_worker()  # neither on_stop nor on_failure runs after on_start fails
+            raise
 
     def on_stop(self) -> None:
         self._poller.cancel()
         self._shutdown("session stopped")
+        self._end_worker()
 
     def on_failure(self, *_exc_info: Any) -> None:
         self._poller.cancel()
         self._shutdown("session failed")
+        self._end_worker()
+
+    def _start_worker(self) -> None:
+        assert self._worker is not None
+        started = self._clock.monotonic()
+        try:
+            self._worker.start()
+        except MT5Error as err:
+            self._report("connect", started, err)
+            raise
+
+    def _end_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+    def _fail_if_worker_lost(self) -> None:
+        """A worker killed at a deadline (or dead) leaves the terminal unknown: restart."""
+        lost = self._worker.lost if self._worker is not None else None
+        if lost is not None:
+            raise SessionLost(f"terminal worker {lost}")
+
+    def _deadline(self, deadline: float | None) -> None:
+        if self._worker is not None:
+            self._worker.set_deadline(deadline)
 
     def on_undelivered(self, message: Any) -> None:
         # Requests carry their own reply futures: answer those the session will
@@ -234,6 +273,16 @@ class SessionActor(GuardedActor):
 
     def _guarded(
         self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True
+    ) -> None:
+        self._deadline(message.deadline)  # a worker is killed past it
+        try:
+            self._guarded_call(message, operation, call, reconnect=reconnect)
+        finally:
+            self._deadline(None)
+        self._fail_if_worker_lost()
+
+    def _guarded_call(
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool
     ) -> None:
         reply: Future[Any] = message.reply_to
         if message.deadline is not None and self._clock.monotonic() > message.deadline:
@@ -372,15 +421,20 @@ class SessionActor(GuardedActor):
             deliver(message.reply_to, skipped)
             return
         started = self._clock.monotonic()
-        result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
-        if (isinstance(error, MT5ConnectionError) and self._mend()) or (
-            isinstance(error, MT5AuthError) and self._mend_auth()
-        ):
+        self._deadline(started + self._probe_timeout)  # the health probe's own timeout
+        try:
             result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+            if (isinstance(error, MT5ConnectionError) and self._mend()) or (
+                isinstance(error, MT5AuthError) and self._mend_auth()
+            ):
+                result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+        finally:
+            self._deadline(None)
         self._report("probe", started, error)
         deliver(message.reply_to, result)
         if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))
+        self._fail_if_worker_lost()
 
     # connection ---------------------------------------------------------------
 

@@ -25,6 +25,12 @@ def _claims(terminal: Any) -> Iterator[tuple[tuple[object, ...], str, str, str]]
         yield (("path", path), "path", f"the terminal {path}",
                "give each account its own terminal install folder (path: ...\\terminal64.exe, "
                "portable: true)")
+    elif terminal.kind == "bridge":  # each bridge session has its own worker, not its own terminal
+        path = terminal.path if terminal.path is not None else "(found by MetaTrader5)"
+        yield (("bridge", terminal.host, terminal.port, path), "path",
+               f"the terminal {path} behind the bridge {terminal.host}:{terminal.port}",
+               "give each account its own terminal install folder on the bridge's machine "
+               "(path: ...\\terminal64.exe, portable: true)")
     elif terminal.kind == "rpyc":
         yield (("rpyc", terminal.host, terminal.port), "port",
                f"the rpyc server {terminal.host}:{terminal.port}",

@@ -43,10 +43,12 @@ __all__ = [
     "TerminalKind",
 ]
 
-TerminalKind = Literal["simulated", "metatrader5", "rpyc"]
-TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5", "rpyc")
+TerminalKind = Literal["simulated", "metatrader5", "rpyc", "bridge"]
+TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5", "rpyc", "bridge")
 #: Kinds that reach a real terminal, so an account of one may never be configured twice.
-REAL_KINDS: Final[frozenset[str]] = frozenset({"metatrader5", "rpyc"})
+REAL_KINDS: Final[frozenset[str]] = frozenset({"metatrader5", "rpyc", "bridge"})
+Isolation = Literal["thread", "process"]
+ISOLATIONS: Final[tuple[Isolation, ...]] = ("thread", "process")
 PASSWORD_HINT: Final = (
     "use ${ENV_VAR}, e.g. password: ${MT5_PASSWORD} with MT5_PASSWORD exported; "
     "passwords never live in files"
@@ -69,16 +71,26 @@ class TerminalConfig:
         default="simulated",
         validator=choice(TERMINAL_KINDS),
         metadata=meta(
-            "simulated (runs anywhere), metatrader5 (the real terminal, Windows) or rpyc "
-            "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker)."
+            "simulated (runs anywhere), metatrader5 (the real terminal, Windows), rpyc "
+            "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker) "
+            "or bridge (our terminal server, python -m mt5guard.terminal.server, e.g. in Wine)."
         ),
+    )
+    isolation: Isolation | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(choice(ISOLATIONS)),
+        metadata=meta("thread (calls on the session's thread) or process (a worker process the "
+                      "session kills by PID past a deadline); metatrader5 is always process.",
+                      default_text="process for metatrader5, else thread",
+                      applies_to=("simulated", "metatrader5")),
     )
     path: str | None = attrs.field(
         default=None,
         validator=text(optional=True),
         metadata=meta(
-            "terminal64.exe to start (for rpyc: on the server's machine); null lets "
-            "MetaTrader5 find it.", applies_to=("metatrader5", "rpyc"),
+            "terminal64.exe to start (for rpyc and bridge: on the server's machine; one "
+            "install folder per account); null lets MetaTrader5 find it.",
+            applies_to=("metatrader5", "rpyc", "bridge"),
         ),
     )
     login: int = attrs.field(
@@ -89,7 +101,8 @@ class TerminalConfig:
         default=None,
         validator=_secret,
         metadata=meta(
-            "Only as ${ENV_VAR}, read from the environment; required for metatrader5 and rpyc.",
+            "Only as ${ENV_VAR}, read from the environment; required for metatrader5, rpyc "
+            "and bridge.",
             kind="secret",
         ),
     )
@@ -101,7 +114,8 @@ class TerminalConfig:
         converter=to_float,
         validator=duration(low=0.001, high=HOUR),
         metadata=meta(
-            "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5).",
+            "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5); in "
+            "a worker, a call with no request deadline is killed after it (initialize: +10 s).",
             kind="duration",
         ),
     )
@@ -109,17 +123,25 @@ class TerminalConfig:
         default="127.0.0.1",
         validator=text(),
         metadata=meta(
-            "Address of the rpyc classic server; keep it loopback (it runs any code sent to it).",
-            applies_to=("rpyc",),
+            "Address of the rpyc classic server (keep it loopback: it runs any code sent to "
+            "it) or of the bridge's terminal server.",
+            applies_to=("rpyc", "bridge"),
         ),
     )
     port: int = attrs.field(
         default=18812,
         validator=integer(1, 65535),
         metadata=meta(
-            "TCP port of the rpyc server: 18812 for mt5linux, 8001 for MetaTrader5-Docker.",
-            applies_to=("rpyc",),
+            "TCP port of the server: 18812 for mt5linux and our bridge, 8001 for "
+            "MetaTrader5-Docker.",
+            applies_to=("rpyc", "bridge"),
         ),
+    )
+    key: Secret | None = attrs.field(
+        default=None,
+        validator=_secret,
+        metadata=meta("Bridge key, only as ${ENV_VAR}; the server reads the same value from its "
+                      "MT5GUARD_BRIDGE_KEY.", kind="secret", applies_to=("bridge",)),
     )
     call_timeout: float = attrs.field(
         default=75.0,
@@ -180,6 +202,19 @@ class TerminalConfig:
                 f"({self.timeout:g} s)", "raise it above timeout, so initialize() fails by "
                 "itself before the connection is abandoned (default 75 s for a 60 s timeout)",
             )
+        if self.kind == "bridge" and self.key is None:
+            raise field_error(self, "key", "is required for kind bridge",
+                              "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
+        if self.kind == "metatrader5" and self.isolation == "thread":
+            raise field_error(self, "isolation", "cannot be thread for kind metatrader5",
+                              "remove it: a real terminal always runs in a worker process, so a "
+                              "hung call can be ended by killing it")
+
+    @property
+    def out_of_process(self) -> bool:
+        """Whether calls go to our worker process (metatrader5, isolation: process, bridge)."""
+        return self.kind in ("metatrader5", "bridge") or (
+            self.kind == "simulated" and self.isolation == "process")
 
 
 def _first_symbol(account: AccountConfig) -> str:

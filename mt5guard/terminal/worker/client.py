@@ -1,0 +1,270 @@
+"""WorkerTerminal: the Terminal protocol, answered by a worker process.
+
+The owner (the SessionActor) calls :meth:`start` before its first call and
+:meth:`close` when it ends. Every call is one request with an id and a
+deadline on the injected clock: the owner's request deadline if it set one
+(:meth:`set_deadline`), else ``call_timeout`` seconds (``init_timeout`` for
+``initialize``/``login``). Past the deadline the worker is killed by its PID
+and the call fails like MT5's own IPC timeout: ``None``/``False`` with
+``last_error() == (-10005, ...)``. A worker that dies or closes the
+connection mid-call fails the call with ``(-10004, ...)``. Either way
+:attr:`lost` says why, and the worker stays gone until :meth:`start` (a
+bridge link reconnects in ``initialize``). A reply that is not a reply
+raises :class:`~mt5guard.errors.MT5DataError`.
+
+Waiting polls the connection in slices of at most ``_SLICE`` real seconds and
+re-reads the clock, so the deadline is the clock's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from mt5guard.clock import Clock
+from mt5guard.errors import MT5ConnectionError
+from mt5guard.terminal.records import (
+    AccountInfo,
+    OrderCheckResult,
+    OrderSendResult,
+    SymbolInfo,
+    TerminalInfo,
+    Tick,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+)
+from mt5guard.terminal.worker.links import Link
+from mt5guard.terminal.worker.wire import decode_reply, decode_result, encode_request
+
+__all__ = ["WorkerCallError", "WorkerTerminal"]
+
+_log = logging.getLogger("mt5guard.worker")
+_SLICE = 0.5
+_SHUTDOWN_BUDGET = 2.0  # seconds a graceful shutdown() may take before the worker is killed
+_BOOL_CALLS = frozenset({"initialize", "login", "symbol_select"})
+_OK = (1, "Success")
+
+
+class WorkerCallError(RuntimeError):
+    """The worker's terminal raised (a bug or a bad argument), not an MT5 failure."""
+
+
+class WorkerTerminal:
+    """A terminal in a worker process, reached through a :class:`Link`."""
+
+    def __init__(self, opener: Callable[[float], Link], clock: Clock, *, name: str,
+                 call_timeout: float = 60.0, init_timeout: float = 70.0,
+                 start_timeout: float = 10.0) -> None:
+        self._open = opener
+        self._clock = clock
+        self.name = name
+        self._call_timeout = call_timeout
+        self._init_timeout = init_timeout
+        self._start_timeout = start_timeout
+        self._link: Link | None = None
+        self._lock = threading.Lock()  # guards _link/_lost against kill() from other threads
+        self._lost: str | None = "not started"
+        self._deadline: float | None = None
+        self._ident = 0
+        self._last_error: tuple[int, str] = _OK
+
+    def __repr__(self) -> str:
+        return f"WorkerTerminal({self.name!r}, pid={self.pid})"
+
+    # ownership ----------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the local worker process (None for a bridge or when stopped)."""
+        link = self._link
+        return None if link is None else link.pid
+
+    @property
+    def lost(self) -> str | None:
+        """Why the worker is gone since :meth:`start`, or None while it serves."""
+        return self._lost
+
+    def start(self) -> None:
+        """Spawn (or connect to) a fresh worker, ending any previous one.
+
+        Raises :class:`~mt5guard.errors.MT5ConnectionError` if it cannot.
+        """
+        self.close()
+        try:
+            link = self._open(self._start_timeout)
+        except Exception as exc:
+            raise MT5ConnectionError(operation="start worker",
+                                     detail=f"terminal worker for {self.name} did not start: {exc}"
+                                     ) from exc
+        with self._lock:
+            self._link, self._lost, self._last_error = link, None, _OK
+        _log.debug("%s: %s started", self.name, link.describe())
+
+    def close(self) -> None:
+        """End the worker (killed by PID) and release the connection. Idempotent."""
+        with self._lock:
+            link, self._link = self._link, None
+            self._lost = self._lost or "closed"
+        if link is not None:
+            link.close()
+
+    def kill(self, reason: str = "killed") -> None:
+        """Kill the worker now, from any thread; the call in flight fails at once."""
+        with self._lock:
+            link = self._link
+            if link is not None and self._lost is None:
+                self._lost = reason
+        if link is not None:
+            link.kill()
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """The owner's current request deadline (clock monotonic seconds), or None."""
+        self._deadline = deadline
+
+    # the call -----------------------------------------------------------------
+
+    def _fail(self, name: str, code: int, text: str) -> Any:
+        self._last_error = (code, text)
+        return False if name in _BOOL_CALLS else None
+
+    def _lose(self, name: str, code: int, text: str) -> Any:
+        with self._lock:
+            self._lost = self._lost or text
+        return self._fail(name, code, text)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        link = self._link
+        if link is None or self._lost is not None:
+            if not (name == "initialize" and link is not None and link.reconnectable):
+                return self._fail(name, -10004, f"No IPC connection: terminal worker {self._lost}")
+            self.start()  # a bridge whose connection ended: a new session, in place
+            link = self._link
+            assert link is not None
+        now = self._clock.monotonic()
+        own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
+        own = min(own, _SHUTDOWN_BUDGET) if name == "shutdown" else own
+        deadline = now + own if self._deadline is None else min(self._deadline, now + own)
+        self._ident += 1
+        ident = self._ident
+        try:
+            link.conn.send_bytes(encode_request(ident, deadline, max(0.0, deadline - now), name,
+                                                args, kwargs))
+        except (OSError, EOFError, ValueError):
+            return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone")
+        while True:
+            left = deadline - self._clock.monotonic()
+            if left <= 0:
+                self.kill(f"killed after its deadline in {name}()")
+                return self._fail(name, -10005, f"IPC timeout: no reply to {name}() within "
+                                  f"{deadline - now:.3g} s; {link.describe()} killed")
+            try:
+                raw = link.conn.recv_bytes() if link.conn.poll(min(left, _SLICE)) else None
+            except (OSError, EOFError, ValueError):
+                why = self._lost or "ended"
+                return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "
+                                  f"during {name}()")
+            if raw is None:
+                continue
+            reply = decode_reply(raw, name)
+            if reply.ident != ident:
+                _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
+                continue
+            return self._settle(name, reply)
+
+    def _settle(self, name: str, reply: Any) -> Any:
+        if reply.tag == "ok":
+            result = decode_result(name, reply.value)
+            self._last_error = reply.last_error or _OK
+            return result
+        if reply.tag == "timeout":
+            return self._lose(name, -10005, f"IPC timeout: {reply.value}")
+        if reply.tag == "lost":
+            return self._lose(name, -10004, f"No IPC connection: {reply.value}")
+        raise WorkerCallError(f"terminal worker: {name}() raised {reply.value}")
+
+    # the Terminal protocol ------------------------------------------------------
+
+    def initialize(self, path: str | None = None, *, login: int, password: str, server: str,
+                   timeout: int = 60000, portable: bool = False) -> bool:
+        """Attach and log in, in the worker; ``timeout`` in milliseconds."""
+        args = () if path is None else (path,)
+        return bool(self._call("initialize", *args, login=login, password=password, server=server,
+                               timeout=timeout, portable=portable))
+
+    def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
+        """Log in again; ``timeout`` in milliseconds."""
+        return bool(self._call("login", login, password=password, server=server, timeout=timeout))
+
+    def shutdown(self) -> None:
+        """Close the worker's terminal connection (the worker keeps running)."""
+        if self._link is not None and self._lost is None:
+            self._call("shutdown")
+
+    def version(self) -> tuple[int, int, str] | None:
+        result: tuple[int, int, str] | None = self._call("version")
+        return result
+
+    def last_error(self) -> tuple[int, str]:
+        """The error of the previous call, kept on this side: no round trip."""
+        return self._last_error
+
+    def ping(self, payload: Any = None) -> Any:
+        """A bare round trip through the worker (no terminal call); for benchmarks."""
+        return self._call("ping", payload)
+
+    def terminal_info(self) -> TerminalInfo | None:
+        result: TerminalInfo | None = self._call("terminal_info")
+        return result
+
+    def account_info(self) -> AccountInfo | None:
+        result: AccountInfo | None = self._call("account_info")
+        return result
+
+    def symbol_select(self, symbol: str, enable: bool) -> bool:
+        return bool(self._call("symbol_select", symbol, enable))
+
+    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+        result: SymbolInfo | None = self._call("symbol_info", symbol)
+        return result
+
+    def symbol_info_tick(self, symbol: str) -> Tick | None:
+        result: Tick | None = self._call("symbol_info_tick", symbol)
+        return result
+
+    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+        result: OrderCheckResult | None = self._call("order_check", request)
+        return result
+
+    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+        result: OrderSendResult | None = self._call("order_send", request)
+        return result
+
+    def positions_get(self, *, symbol: str | None = None, group: str | None = None,
+                      ticket: int | None = None) -> tuple[TradePosition, ...] | None:
+        result: tuple[TradePosition, ...] | None = self._call(
+            "positions_get", **_given(symbol=symbol, group=group, ticket=ticket))
+        return result
+
+    def orders_get(self, *, symbol: str | None = None, group: str | None = None,
+                   ticket: int | None = None) -> tuple[TradeOrder, ...] | None:
+        result: tuple[TradeOrder, ...] | None = self._call(
+            "orders_get", **_given(symbol=symbol, group=group, ticket=ticket))
+        return result
+
+    def history_deals_get(self, date_from: Any = None, date_to: Any = None, *,
+                          group: str | None = None, ticket: int | None = None,
+                          position: int | None = None) -> tuple[TradeDeal, ...] | None:
+        if ticket is not None or position is not None:
+            result: tuple[TradeDeal, ...] | None = self._call(
+                "history_deals_get", **_given(ticket=ticket, position=position))
+            return result
+        dates = tuple(d for d in (date_from, date_to) if d is not None)
+        result = self._call("history_deals_get", *dates, **_given(group=group))
+        return result
+
+
+def _given(**filters: Any) -> dict[str, Any]:
+    return {name: value for name, value in filters.items() if value is not None}

@@ -1,0 +1,41 @@
+"""A real worker process that misbehaves on cue: the server module, with its answers altered.
+
+Spawned as ``python misbehaving_worker.py --child`` (like the real worker).
+Per function: ``account_info`` answers garbage bytes, ``orders_get`` first
+answers a reply for an old request id, ``symbol_info`` closes the
+connection and stays alive.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from mt5guard.terminal import server
+
+_real_answer = server._answer
+
+
+def _serve(conn, backend):  # type: ignore[no-untyped-def]
+    while True:
+        try:
+            request = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        name = request[4]
+        if name == "account_info":
+            conn.send_bytes(b"\x80\x04garbage, not JSON")
+            continue
+        if name == "symbol_info":
+            conn.close()
+            time.sleep(30)  # alive, but its connection is gone
+            return
+        if name == "orders_get":
+            conn.send_bytes(json.dumps(["ok", request[1] - 1, [], None]).encode())
+        conn.send_bytes(json.dumps(_real_answer(backend, request)).encode())
+
+
+server.serve = _serve
+if __name__ == "__main__":
+    sys.exit(server.main())

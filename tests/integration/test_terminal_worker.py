@@ -1,0 +1,158 @@
+"""A terminal in a worker process, with real faults: SIGKILL, SIGSTOP, closed pipes, garbage."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from worker_kit import SIM, alive, state, wait_until
+
+from mt5guard.clock import SystemClock
+from mt5guard.errors import MT5DataError
+from mt5guard.terminal import constants as c
+from mt5guard.terminal.records import AccountInfo, OrderSendResult, Tick, TradeDeal, TradeRequest
+from mt5guard.terminal.worker import WorkerTerminal, local_opener
+
+pytestmark = pytest.mark.subprocess
+
+MISBEHAVING = [sys.executable, str(Path(__file__).with_name("misbehaving_worker.py"))]
+
+
+@pytest.fixture
+def clock():
+    clock = SystemClock()
+    yield clock
+    clock.close()
+
+
+def worker(clock, spec=SIM, command=None, call_timeout=5.0):  # type: ignore[no-untyped-def]
+    terminal = WorkerTerminal(local_opener(dict(spec), command), clock, name="demo",
+                              call_timeout=call_timeout)
+    terminal.start()
+    assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+    assert terminal.symbol_select("EURUSD", True)
+    return terminal
+
+
+def test_calls_cross_the_process_boundary_and_come_back_as_our_records(clock) -> None:
+    terminal = worker(clock)
+    try:
+        assert terminal.pid != os.getpid() and alive(terminal.pid)
+        assert terminal.symbol_select("EURUSD", True)
+        tick = terminal.symbol_info_tick("EURUSD")
+        assert isinstance(tick, Tick) and 0 < tick.bid < tick.ask
+        assert isinstance(terminal.account_info(), AccountInfo)
+        sent = terminal.order_send({"action": c.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.1,
+                                    "type": c.ORDER_TYPE_BUY, "price": tick.ask, "deviation": 20,
+                                    "type_filling": c.ORDER_FILLING_FOK})
+        assert isinstance(sent, OrderSendResult) and isinstance(sent.request, TradeRequest)
+        assert sent.retcode == c.TRADE_RETCODE_DONE
+        now = datetime.now(UTC)
+        deals = terminal.history_deals_get(now - timedelta(hours=1), now + timedelta(hours=1))
+        assert [type(d) for d in deals] == [TradeDeal] and deals[0].order == sent.order
+        assert terminal.symbol_info_tick("NOPE") is None  # MT5 failures stay MT5 failures
+        assert terminal.last_error()[0] != 1
+        pid = terminal.pid
+    finally:
+        terminal.close()
+    assert not alive(pid) and terminal.pid is None
+
+
+def test_sigkill_mid_call_fails_that_call_at_once_as_a_lost_connection(clock) -> None:
+    terminal = worker(clock, {**SIM, "call_latency": 2.0})
+    pid = terminal.pid
+    threading.Timer(0.2, os.kill, (pid, signal.SIGKILL)).start()
+    started = time.monotonic()
+    assert terminal.account_info() is None
+    assert time.monotonic() - started < 1.5
+    code, text = terminal.last_error()
+    assert code == -10004 and f"pid {pid}" in text
+    assert terminal.lost is not None
+    assert terminal.account_info() is None and terminal.last_error()[0] == -10004  # stays gone
+    terminal.start()  # only an explicit start brings a new one
+    assert terminal.pid != pid and terminal.lost is None
+    terminal.close()
+
+
+def test_a_stopped_worker_is_killed_by_pid_at_the_deadline(clock) -> None:
+    terminal = worker(clock)
+    pid = terminal.pid
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: state(pid) == "T", what="worker stopped")
+    terminal.set_deadline(clock.monotonic() + 0.3)
+    started = time.monotonic()
+    assert terminal.symbol_info_tick("EURUSD") is None
+    assert 0.25 < time.monotonic() - started < 1.5
+    code, text = terminal.last_error()
+    assert code == -10005 and "IPC timeout" in text and f"pid {pid} killed" in text
+    wait_until(lambda: not alive(pid), what="stopped worker killed")
+    assert "deadline" in (terminal.lost or "")
+    terminal.close()
+
+
+def test_garbage_from_the_worker_is_a_data_error_and_the_worker_keeps_serving(clock) -> None:
+    terminal = worker(clock, command=MISBEHAVING)
+    try:
+        with pytest.raises(MT5DataError, match="garbage for account_info"):
+            terminal.account_info()
+        assert terminal.lost is None
+        assert terminal.symbol_info_tick("EURUSD") is not None
+    finally:
+        terminal.close()
+
+
+def test_a_reply_to_an_old_request_id_is_dropped(clock) -> None:
+    terminal = worker(clock, command=MISBEHAVING)
+    try:
+        assert terminal.orders_get() == ()
+        assert terminal.symbol_info_tick("EURUSD") is not None  # still in step
+    finally:
+        terminal.close()
+
+
+def test_a_worker_that_closes_its_connection_fails_the_call_without_waiting(clock) -> None:
+    terminal = worker(clock, command=MISBEHAVING)
+    pid = terminal.pid
+    started = time.monotonic()
+    assert terminal.symbol_info("EURUSD") is None
+    assert time.monotonic() - started < 1.0
+    assert terminal.last_error()[0] == -10004 and terminal.lost is not None
+    assert alive(pid)  # it did not die: closing the connection was enough
+    terminal.close()
+    wait_until(lambda: not alive(pid), what="worker ended by close()")
+
+
+def test_a_worker_exits_by_itself_when_its_parent_disappears(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from mt5guard.clock import SystemClock\n"
+        "from mt5guard.terminal.worker import WorkerTerminal, local_opener\n"
+        f"t = WorkerTerminal(local_opener({SIM!r}), SystemClock(), name='x')\n"
+        "t.start()\n"
+        "print(t.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert alive(pid)
+        parent.kill()  # kill -9: no cleanup code of the parent runs
+        parent.wait(5)
+        started = time.monotonic()
+        wait_until(lambda: not alive(pid), timeout=2.0, what="orphaned worker exit")
+        assert time.monotonic() - started < 2.0
+    finally:
+        parent.kill()
+        parent.wait(5)
+        assert parent.stdout is not None
+        parent.stdout.close()

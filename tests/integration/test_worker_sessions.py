@@ -1,0 +1,135 @@
+"""Sessions whose terminals run in worker processes: real hangs and deaths, in a real tree."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from worker_kit import alive, state, wait_until
+
+from mt5guard import Config, start
+from mt5guard.bus import EventBus
+from mt5guard.clock import SystemClock
+from mt5guard.config import parse_config
+from mt5guard.errors import MT5ConnectionError, MT5TimeoutError
+from mt5guard.messages import ChildFailed
+from mt5guard.terminal.worker import WorkerTerminal
+
+pytestmark = pytest.mark.subprocess
+
+
+def config(request_timeout: str = "400ms", **terminal: object) -> Config:
+    def account(name: str, login: int) -> dict[str, object]:
+        return {"name": name, "request_timeout": request_timeout, "symbols": ["EURUSD"],
+                "terminal": {"login": login, "server": "MetaQuotes-Demo", "isolation": "process",
+                             "timeout": "2s", **terminal}}
+
+    return parse_config({
+        "accounts": [account("one", 5001), account("two", 5002)],
+        "supervision": {"backoff": {"initial": "50ms", "maximum": "100ms"},
+                        "shutdown_timeout": "500ms"},
+    })
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def __call__(self, event: object) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def tree():  # type: ignore[no-untyped-def]
+    made = []
+
+    def make(request_timeout: str = "400ms", **terminal: object):  # type: ignore[no-untyped-def]
+        bus, recorder, clock = EventBus(), Recorder(), SystemClock()
+        bus.subscribe(recorder)
+        guard = start(config(request_timeout, **terminal), clock=clock, bus=bus)
+        made.append(guard)
+        return guard, recorder
+
+    threads = set(threading.enumerate())
+    yield make
+    for guard in made:
+        guard.stop()
+        guard.clock.close()  # type: ignore[attr-defined]
+    wait_until(lambda: set(threading.enumerate()) <= threads, what="no thread left behind")
+
+
+def worker_pid(guard, account: str) -> int:  # type: ignore[no-untyped-def]
+    terminal = guard.terminals[account]
+    assert isinstance(terminal, WorkerTerminal)
+    wait_until(lambda: terminal.pid is not None, what=f"{account}'s worker started")
+    pid = terminal.pid
+    assert pid is not None
+    return pid
+
+
+def serving_again(guard, account: str, old_pid: int) -> None:  # type: ignore[no-untyped-def]
+    def ok() -> bool:
+        pid = guard.terminals[account].pid
+        if pid in (None, old_pid):
+            return False
+        try:
+            return guard.session(account).get_price("EURUSD").bid > 0
+        except Exception:
+            return False
+
+    wait_until(ok, timeout=5.0, what=f"{account} serving from a new worker")
+
+
+def test_a_hung_worker_times_out_at_the_deadline_is_killed_and_the_session_restarts(tree) -> None:
+    guard, recorder = tree()
+    session = guard.session("one")
+    assert session.get_price("EURUSD").bid > 0
+    pid = worker_pid(guard, "one")
+    os.kill(pid, signal.SIGSTOP)  # a real hang: the process exists and never answers
+    wait_until(lambda: state(pid) == "T", what="worker stopped")
+
+    started = time.monotonic()
+    with pytest.raises(MT5TimeoutError):
+        session.get_price("EURUSD")
+    assert time.monotonic() - started < 1.5
+    wait_until(lambda: not alive(pid), what="hung worker killed by pid")
+    wait_until(lambda: any(isinstance(e, ChildFailed) and e.child == "session"
+                           and e.supervisor == "account:one" for e in recorder.events),
+               what="session failed")
+    assert session.breaker_state().failures >= 1  # the breaker was told
+    serving_again(guard, "one", pid)
+    assert guard.session("two").get_price("EURUSD").bid > 0
+
+
+def test_a_worker_killed_mid_call_is_a_connection_error_and_a_restart(tree) -> None:
+    guard, _ = tree(request_timeout="3s", call_latency="100ms")
+    session = guard.session("one")
+    serving_again(guard, "one", -1)
+    pid = worker_pid(guard, "one")
+    threading.Timer(0.05, os.kill, (pid, signal.SIGKILL)).start()
+    with pytest.raises(MT5ConnectionError):
+        session.get_account_info()
+    serving_again(guard, "one", pid)
+
+
+def test_killing_one_accounts_worker_leaves_the_other_serving(tree) -> None:
+    guard, _ = tree()
+    one, two = worker_pid(guard, "one"), worker_pid(guard, "two")
+    os.kill(one, signal.SIGKILL)
+    for _ in range(20):
+        assert guard.session("two").get_price("EURUSD").bid > 0
+    assert worker_pid(guard, "two") == two
+    with pytest.raises((MT5ConnectionError, MT5TimeoutError)):
+        guard.session("one").get_price("EURUSD")
+    serving_again(guard, "one", one)
+    assert guard.status.snapshot()["two"]["status"] == "SERVING"
+
+
+def test_stopping_the_tree_ends_every_worker(tree) -> None:
+    guard, _ = tree()
+    pids = {worker_pid(guard, "one"), worker_pid(guard, "two")}
+    guard.stop()
+    assert not any(alive(pid) for pid in pids)

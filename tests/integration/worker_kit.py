@@ -1,0 +1,59 @@
+"""Helpers for tests that run terminal workers as real processes (Linux /proc)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+SIM = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
+
+
+def children_of(pid: int) -> set[int]:
+    """PIDs whose parent is ``pid`` (zombies excluded)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def state(pid: int) -> str:
+    """The process state letter (R, S, T = stopped, Z ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def wait_until(condition, timeout: float = 3.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(0.01)
+
+
+def gone(pids: set[int], timeout: float = 2.0) -> None:
+    wait_until(lambda: not any(alive(p) for p in pids), timeout, f"processes {pids} gone")
+
+
+def pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
