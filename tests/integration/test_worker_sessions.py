@@ -86,7 +86,7 @@ def serving_again(guard, account: str, old_pid: int) -> None:  # type: ignore[no
 def test_a_hung_worker_times_out_at_the_deadline_is_killed_and_the_session_restarts(tree) -> None:
     guard, recorder = tree()
     session = guard.session("one")
-    assert session.get_price("EURUSD").bid > 0
+    serving_again(guard, "one", -1)
     pid = worker_pid(guard, "one")
     os.kill(pid, signal.SIGSTOP)  # a real hang: the process exists and never answers
     wait_until(lambda: state(pid) == "T", what="worker stopped")
