@@ -14,7 +14,7 @@ from mt5guard import Config, start
 from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
-from mt5guard.errors import MT5ConnectionError, MT5TimeoutError
+from mt5guard.errors import MT5ConnectionError, MT5TimeoutError, MT5Unavailable
 from mt5guard.messages import ChildFailed
 from mt5guard.terminal.worker import WorkerTerminal
 
@@ -117,12 +117,14 @@ def test_a_worker_killed_mid_call_is_a_connection_error_and_a_restart(tree) -> N
 
 def test_killing_one_accounts_worker_leaves_the_other_serving(tree) -> None:
     guard, _ = tree()
+    serving_again(guard, "one", -1)
+    serving_again(guard, "two", -1)
     one, two = worker_pid(guard, "one"), worker_pid(guard, "two")
     os.kill(one, signal.SIGKILL)
     for _ in range(20):
         assert guard.session("two").get_price("EURUSD").bid > 0
     assert worker_pid(guard, "two") == two
-    with pytest.raises((MT5ConnectionError, MT5TimeoutError)):
+    with pytest.raises((MT5ConnectionError, MT5Unavailable)):  # dead, or already restarting
         guard.session("one").get_price("EURUSD")
     serving_again(guard, "one", one)
     assert guard.status.snapshot()["two"]["status"] == "SERVING"
