@@ -30,7 +30,14 @@ from mt5guard.clock import Clock, SystemClock
 from mt5guard.config import AccountConfig, Config
 from mt5guard.facade import Session
 from mt5guard.status import StatusBoard
-from mt5guard.supervision import Backoff, ChildSpec, Strategy, Supervisor, SupervisorGaveUp
+from mt5guard.supervision import (
+    Backoff,
+    ChildSpec,
+    RestartHistory,
+    Strategy,
+    Supervisor,
+    SupervisorGaveUp,
+)
 from mt5guard.terminal import Terminal, make_terminal
 
 __all__ = ["Guard", "start"]
@@ -122,12 +129,13 @@ def account_tree(
     )
     sup = config.supervision
     supervisor_name = f"account:{name}"
+    history = RestartHistory()  # a rebuilt account supervisor goes on counting, never from 60 s
     spec = ChildSpec(
         supervisor_name,
         lambda: Supervisor(
             supervisor_name, [breaker, session, health], clock=clock,
             strategy=Strategy.REST_FOR_ONE, backoff=_backoff(config), bus=bus,
-            max_restarts=sup.max_restarts, period=sup.period,
+            max_restarts=sup.max_restarts, period=sup.period, history=history,
         ),
     )
     for child in (breaker, session, health):
@@ -187,6 +195,7 @@ def start(
     guard._root = Supervisor.start(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
+        escalate=True,  # an account that gave up ends the tree: run.py exits 3
     )
     for facade in sessions.values():  # so the first request never meets "not started yet"
         for handle in (facade._breaker, facade._session, facade._health):

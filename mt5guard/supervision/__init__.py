@@ -2,6 +2,7 @@
 
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._handle import ChildHandle, ChildUnavailable
+from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import GuardedActor, start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision._supervisor import ChildState, Supervisor, SupervisorGaveUpError
@@ -25,6 +26,7 @@ __all__ = [
     "ChildUnavailable",
     "GuardedActor",
     "Restart",
+    "RestartHistory",
     "RestartScheduled",
     "Strategy",
     "Supervisor",

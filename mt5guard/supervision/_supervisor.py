@@ -15,6 +15,7 @@ import pykka
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.supervision._backoff import Backoff
+from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
@@ -87,6 +88,9 @@ class Supervisor(pykka.ThreadingActor):
     restarts within ``period`` seconds make the supervisor stop its children
     and give up: a nested supervisor then crashes into its parent, the root
     calls ``on_give_up`` (the program decides; nothing global is touched).
+    With ``escalate=True`` a child supervisor's give-up makes this one give
+    up too instead of rebuilding it. ``history`` keeps the restart window and
+    backoff attempts across rebuilds of this supervisor by its parent.
 
     All timing goes through ``clock``; restart timers only tell this actor a
     message carrying child generations, so a stale timer never revives a child
@@ -106,6 +110,8 @@ class Supervisor(pykka.ThreadingActor):
         bus: EventBus | None = None,
         on_give_up: Callable[[SupervisorGaveUp], None] | None = None,
         seed: int | None = None,
+        history: RestartHistory | None = None,
+        escalate: bool = False,
     ) -> None:
         super().__init__()
         names = [spec.name for spec in children]
@@ -125,9 +131,13 @@ class Supervisor(pykka.ThreadingActor):
             derive = getattr(clock, "derive_seed", None)
             seed = derive(name) if derive is not None else None
         self._rng = random.Random(seed)
+        self._history = history or RestartHistory()
+        self._escalate = escalate
         self._children = [_Child(spec) for spec in children]
+        for child in self._children:
+            child.attempts = self._history.attempts.get(child.spec.name, 0)
         self._by_name = {c.spec.name: c for c in self._children}
-        self._restarts: list[float] = []
+        self._restarts = self._history.restarts
         self._timers: dict[int, Timer] = {}
         self._next_token = 0
         self._due: set[str] = set()
@@ -219,7 +229,10 @@ class Supervisor(pykka.ThreadingActor):
             child.state = "removed"
             child.spec.handle._set_down("stopped", None)
             return
-        self._restarts = [t for t in self._restarts if now - t < self._period] + [now]
+        if self._escalate and isinstance(error, SupervisorGaveUpError):
+            self._give_up(name, error)  # a child supervisor gave up: so does this one
+            return
+        self._restarts[:] = [t for t in self._restarts if now - t < self._period] + [now]
         if len(self._restarts) > self._max_restarts:
             self._give_up(name, error)
             return
@@ -227,6 +240,7 @@ class Supervisor(pykka.ThreadingActor):
             child.attempts = 0
         delay = self._backoff.delay(child.attempts, self._rng)
         child.attempts += 1
+        self._history.attempts[name] = child.attempts
         group = self._restart_group(child)
         restart_at = at + timedelta(seconds=delay)
         cause = "crashed" if error is not None else "exited"
