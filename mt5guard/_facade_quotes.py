@@ -18,14 +18,19 @@ import math
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
+import pykka
+
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.market_data import check_symbol
 from mt5guard.actors.quotes import QuoteHub, Subscription
+from mt5guard.actors.trade_events import TradeWatch
+from mt5guard.bus import deliver
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5ValidationError
-from mt5guard.messages import BreakerState, StaleQuote, SubscribeQuotes, Tick
+from mt5guard.messages import BreakerState, StaleQuote, SubscribeQuotes, Tick, TradeEvent
 from mt5guard.supervision import ChildHandle, ChildUnavailable
 
 if TYPE_CHECKING:
+    from mt5guard.bus import EventBus
     from mt5guard.clock import Clock
     from mt5guard.facade import Session
 
@@ -40,9 +45,12 @@ class QuoteCalls:
     _quotes: QuoteHub
     _breaker_view: BreakerView | None
     _when_breaker_open: WhenBreakerOpen
+    _trades: TradeWatch
     if TYPE_CHECKING:
         _session: ChildHandle
         _clock: Clock
+        _bus: EventBus
+        account: str
 
     def subscribe(self, symbols: Iterable[str] | str, subscriber: Any = None) -> Subscription:
         """Poll ``symbols`` and give ``subscriber`` every changed quote as a Tick.
@@ -57,15 +65,42 @@ class QuoteCalls:
                                      detail="give at least one symbol, e.g. subscribe(['EURUSD'])")
         for name in names:
             check_symbol("subscribe", name)
-        if subscriber is not None and not callable(subscriber) and not hasattr(subscriber, "tell"):
-            raise MT5ValidationError(operation="subscribe", field="subscriber",
-                                     detail="subscriber must be a callable or a pykka ActorRef")
+        _require_subscriber("subscribe", subscriber, required=False)
         subscription = self._quotes.subscribe(names, subscriber)
+        self._rearm()
+        return subscription
+
+    def watch_trades(self, subscriber: Any) -> Subscription:
+        """Give ``subscriber`` (a callable or an ActorRef) this account's trade events.
+
+        While anyone watches, the session polls positions, orders and deals
+        (``trade_events.poll_interval``) and publishes PositionOpened,
+        PositionModified, PositionClosed, OrderPlaced, OrderFilled and
+        OrderCancelled on the EventBus, whoever made the change. The first
+        poll takes a baseline. Close the returned Subscription to stop.
+        """
+        _require_subscriber("watch_trades", subscriber, required=True)
+        account = self.account
+
+        def forward(event: object) -> None:
+            if isinstance(event, TradeEvent) and event.account == account:
+                deliver(subscriber, event)
+
+        unsubscribe = self._bus.subscribe(forward)
+        unwatch = self._trades.watch()
+        self._rearm()
+
+        def close() -> None:
+            unwatch()
+            unsubscribe()
+
+        return Subscription(close)
+
+    def _rearm(self) -> None:
         try:
             self._session.tell(SubscribeQuotes())
         except ChildUnavailable:
-            pass  # a restarting session re-arms its poll in on_start
-        return subscription
+            pass  # a restarting session re-arms its polls in on_start
 
     def _cached_price(self, symbol: str, max_age: float) -> Any:
         """The cached tick, a StaleQuote, a raise while OPEN, or None for the guarded path."""
@@ -88,6 +123,14 @@ class QuoteCalls:
         return None
 
 
+def _require_subscriber(operation: str, subscriber: Any, *, required: bool) -> None:
+    if subscriber is None and not required:
+        return
+    if not callable(subscriber) and not isinstance(subscriber, pykka.ActorRef):
+        raise MT5ValidationError(operation=operation, field="subscriber",
+                                 detail="subscriber must be a callable or a pykka ActorRef")
+
+
 class AsyncQuoteCalls:
     """Awaitable side (mixed into AsyncSession)."""
 
@@ -96,6 +139,26 @@ class AsyncQuoteCalls:
 
     async def subscribe(self, symbols: Iterable[str] | str, subscriber: Any = None) -> Subscription:
         return self._s.subscribe(symbols, subscriber)
+
+    async def watch_trades(self, subscriber: Any) -> Subscription:
+        return self._s.watch_trades(subscriber)
+
+    async def trade_events(self, *, buffer: int = 1000) -> AsyncIterator[TradeEvent]:
+        """``async for event in session.aio.trade_events()``: trade events as they come.
+
+        At most ``buffer`` events wait for a slow consumer (oldest dropped).
+        """
+        loop = asyncio.get_running_loop()
+        waiting: asyncio.Queue[TradeEvent] = asyncio.Queue(maxsize=max(1, buffer))
+
+        def offer(event: TradeEvent) -> None:
+            if waiting.full():
+                waiting.get_nowait()
+            waiting.put_nowait(event)
+
+        with self._s.watch_trades(lambda e: loop.call_soon_threadsafe(offer, e)):
+            while True:
+                yield await waiting.get()
 
     async def ticks(self, *symbols: str, buffer: int = 1000) -> AsyncIterator[Tick]:
         """``async for tick in session.aio.ticks("EURUSD")``: changed quotes as they come.

@@ -15,6 +15,7 @@ from mt5guard._facade_quotes import AsyncQuoteCalls, QuoteCalls, WhenBreakerOpen
 from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.quotes import QuoteHub
+from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -78,8 +79,10 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         quotes: QuoteHub | None = None,
         breaker_view: BreakerView | None = None,
         when_breaker_open: WhenBreakerOpen = "raise",
+        trades: TradeWatch | None = None,
     ) -> None:
         self.account = account
+        self._trades = trades or TradeWatch(account, clock)
         self._quotes = quotes or QuoteHub(account)
         self._breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
         self._when_breaker_open = when_breaker_open

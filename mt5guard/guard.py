@@ -25,6 +25,7 @@ from mt5guard.actors.health import HealthProbeActor
 from mt5guard.actors.orders import OrderJournal
 from mt5guard.actors.quotes import QuoteHub
 from mt5guard.actors.session import SessionActor
+from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock
 from mt5guard.config import AccountConfig, Config
@@ -114,12 +115,14 @@ def account_tree(
     journal = OrderJournal()
     view = BreakerView()  # so a restarted session knows the breaker's state before its first call
     quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
+    trades = TradeWatch(name, clock, config.trade_events.poll_interval)
     breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
     session = ChildSpec(
         "session",
         lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
                              max_tick_age=config.health.max_tick_age, breaker_view=view,
                              quotes=quotes, poll_interval=config.quotes.poll_interval,
+                             trades=trades,
                              probe_timeout=config.health.timeout),
     )
     health = ChildSpec(
@@ -142,7 +145,7 @@ def account_tree(
         child.handle.parent = spec.handle
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
                      clock=clock, bus=bus, request_timeout=account.request_timeout,
-                     quotes=quotes, breaker_view=view,
+                     quotes=quotes, breaker_view=view, trades=trades,
                      when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
     return spec, facade
 

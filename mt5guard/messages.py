@@ -54,11 +54,18 @@ __all__ = [
     "HealthChanged",
     "HealthReport",
     "HealthStatus",
+    "OrderCancelled",
+    "OrderFilled",
     "OrderOutcome",
+    "OrderPlaced",
     "OrderReconciled",
     "OrderRequest",
     "PlaceOrder",
     "PollQuotes",
+    "PollTrades",
+    "PositionClosed",
+    "PositionModified",
+    "PositionOpened",
     "ProbeRecorded",
     "ProbeResult",
     "ReadMarketData",
@@ -79,6 +86,7 @@ __all__ = [
     "SupervisorStopped",
     "Tick",
     "TradeChange",
+    "TradeEvent",
     "TrialsGranted",
 ]
 
@@ -215,7 +223,7 @@ class TradeChange:
 
 @attrs.frozen
 class SubscribeQuotes:
-    """The hub's subscriptions changed: (re)arm the quote poll (no reply)."""
+    """Quote or trade subscriptions changed: (re)arm the session's polls (no reply)."""
 
 
 @attrs.frozen
@@ -534,3 +542,88 @@ class StaleQuote:
     tick: Any
     age: float
     reason: str
+
+
+# --- trade events: the session's book poll saw a change (``external``: not made by mt5guard) ---
+
+
+@attrs.frozen
+class TradeEvent:
+    """Base of the trade events; ``at`` is the clock's wall time of the poll that saw it."""
+
+    account: str
+    ticket: int
+    symbol: str
+    external: bool
+    at: datetime
+
+
+@attrs.frozen
+class PositionOpened(TradeEvent):
+    side: str
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    comment: str
+
+
+@attrs.frozen
+class PositionModified(TradeEvent):
+    """Stops moved or volume reduced (a partial close); ``*_before`` are the old values."""
+
+    sl_before: float
+    sl: float
+    tp_before: float
+    tp: float
+    volume_before: float
+    volume: float
+
+
+@attrs.frozen
+class PositionClosed(TradeEvent):
+    """``reason`` of the closing deal: client, mobile, web, expert, sl, tp, so (or unknown)."""
+
+    volume: float
+    price: float
+    profit: float
+    reason: str
+    deal: int
+
+
+@attrs.frozen
+class OrderPlaced(TradeEvent):
+    type: int
+    volume: float
+    price_open: float
+    comment: str
+
+
+@attrs.frozen
+class OrderFilled(TradeEvent):
+    """A deal: ``ticket`` is the order, ``entry`` is in, out, inout or out_by."""
+
+    deal: int
+    position: int
+    side: str
+    entry: str
+    volume: float
+    price: float
+    profit: float
+    reason: str
+    comment: str
+
+
+@attrs.frozen
+class OrderCancelled(TradeEvent):
+    """A pending order left the book without a deal (cancelled or expired)."""
+
+    volume: float
+
+
+@attrs.frozen
+class PollTrades:
+    """Timer message: read positions, orders and new deals and publish the differences."""
+
+    reply_to: Future[Any] = _reply()
+    deadline: float | None = None

@@ -166,7 +166,7 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
         if enable:
             select(symbol)
             return None
-        _failed(terminal, operation, call(symbol, False))
+        checked(terminal, operation, call(symbol, False))
         forget(symbol)
         return None
     if operation not in _NO_SYMBOL:
@@ -174,8 +174,8 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
     if operation.startswith("history_"):
         date_from, date_to, group = args
         filters = {} if group is None else {"group": group}
-        return tuple(_failed(terminal, operation, call(date_from, date_to, **filters)))
-    result = _failed(terminal, operation, call(*args))
+        return tuple(checked(terminal, operation, call(date_from, date_to, **filters)))
+    result = checked(terminal, operation, call(*args))
     if operation in _RATES or operation in _TICKS:
         expected = RATE_DTYPE if operation in _RATES else TICK_DTYPE
         names = getattr(getattr(result, "dtype", None), "names", None)
@@ -188,7 +188,8 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
     return result
 
 
-def _failed(terminal: Terminal, operation: str, result: Any) -> Any:
+def checked(terminal: Terminal, operation: str, result: Any) -> Any:
+    """``result``, or the typed error ``last_error()`` maps to when it is None or False."""
     if result is None or result is False:
         code, message = terminal.last_error()
         raise error_from_last_error(code, message, operation)

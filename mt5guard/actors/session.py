@@ -21,6 +21,7 @@ from mt5guard.actors import _session_ops as ops
 from mt5guard.actors import market_data, trade_changes
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.quotes import QuoteHub, QuotePoller
+from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
@@ -49,6 +50,7 @@ from mt5guard.messages import (
     GetPrice,
     PlaceOrder,
     PollQuotes,
+    PollTrades,
     ProbeResult,
     ReadMarketData,
     Reconnect,
@@ -74,7 +76,7 @@ _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=
 _NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
                         "probe", "modify_position", "close_position", "cancel_order",
-                        "poll_quotes"}) \
+                        "poll_quotes", "poll_trades"}) \
     | market_data.MARKET_DATA_OPERATIONS
 
 class SessionLost(Exception):
@@ -98,10 +100,12 @@ class SessionActor(GuardedActor):
         breaker_view: BreakerView | None = None,
         quotes: QuoteHub | None = None,
         poll_interval: float = 0.25,
+        trades: TradeWatch | None = None,
         probe_timeout: float = 10.0,
     ) -> None:
         super().__init__()
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
+        self._trades = trades or TradeWatch(account.name, clock)
         self.account = account
         self._breaker_view = breaker_view or BreakerView()
         self._terminal = terminal
@@ -146,17 +150,20 @@ class SessionActor(GuardedActor):
                 self._ops.reconcile_entry(entry, self._bus)
             self._fail_if_worker_lost()
             self._poller.arm(self.actor_ref)
+            self._trades.arm(self.actor_ref)
         except BaseException:
             self._end_worker()  # neither on_stop nor on_failure runs after on_start fails
             raise
 
     def on_stop(self) -> None:
         self._poller.cancel()
+        self._trades.cancel()
         self._shutdown("session stopped")
         self._end_worker()
 
     def on_failure(self, *_exc_info: Any) -> None:
         self._poller.cancel()
+        self._trades.cancel()
         self._shutdown("session failed")
         self._end_worker()
 
@@ -226,6 +233,9 @@ class SessionActor(GuardedActor):
             self._poll_quotes(message)
         elif isinstance(message, SubscribeQuotes):
             self._poller.arm(self.actor_ref)
+            self._trades.arm(self.actor_ref)
+        elif isinstance(message, PollTrades):
+            self._poll_trades(message)
         elif isinstance(message, ChangeTrade):
             self._change_trade(message)
         elif isinstance(message, ReadMarketData):
@@ -403,6 +413,21 @@ class SessionActor(GuardedActor):
             self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
         self._poller.arm(self.actor_ref)
 
+    def _poll_trades(self, message: PollTrades) -> None:
+        self._trades.fired()
+        if self._trades.watched() and self._state in (BreakerState.CLOSED, BreakerState.DISABLED):
+            self._guarded(message, "poll_trades", self._publish_trades)
+        self._trades.arm(self.actor_ref)
+
+    def _publish_trades(self) -> None:
+        t = self._terminal
+        events = self._trades.poll(
+            lambda: self._ops.positions(None), lambda: self._ops.orders(None),
+            lambda a, b: tuple(market_data.checked(t, "history_deals_get", t.history_deals_get(a, b))),
+        )
+        for event in events:
+            self._bus.publish(event)
+
     def _change_trade(self, message: ChangeTrade) -> None:
         change = message.change
         known = self._journal.get(change.client_order_id)
@@ -410,7 +435,8 @@ class SessionActor(GuardedActor):
             _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
             return
         self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
-            change, self._ops, self._terminal, self._journal, self._bus, self._clock))
+            change, self._ops, self._terminal, self._journal, self._bus, self._clock,
+            self._trades.note_stops))
 
     # health probe -----------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from mt5guard.actors._session_ops import TerminalOps
@@ -81,8 +82,12 @@ def _num(value: object) -> float | None:
 
 
 def apply_change(change: TradeChange, ops: TerminalOps, terminal: Terminal, journal: OrderJournal,
-                 bus: EventBus, clock: Clock) -> OrderOutcome:
-    """Carry out ``change`` once; its id must not be in the journal yet (the session checks)."""
+                 bus: EventBus, clock: Clock,
+                 stops_set: Callable[[int, float, float], None] | None = None) -> OrderOutcome:
+    """Carry out ``change`` once; its id must not be in the journal yet (the session checks).
+
+    ``stops_set(ticket, sl, tp)`` is told the stops a modification asks for before it is sent.
+    """
     op = change.kind.value
     if change.kind is ChangeKind.CANCEL:
         order = _one(terminal, op, "orders_get", change.ticket, "pending order")
@@ -107,6 +112,8 @@ def apply_change(change: TradeChange, ops: TerminalOps, terminal: Terminal, jour
     record = OrderRequest(change.client_order_id, str(pos.symbol), Side.BUY if buy else Side.SELL,
                           float(pos.volume), sl, tp, magic=int(pos.magic), comment=op,
                           position=change.ticket)
+    if stops_set is not None:
+        stops_set(change.ticket, sl, tp)
     return _send(change, request, record, ops, terminal, journal, clock)
 
 

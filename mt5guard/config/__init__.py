@@ -29,7 +29,7 @@ from mt5guard.config.schema import (
     TerminalConfig,
     TerminalKind,
 )
-from mt5guard.config.trading import QuotesConfig
+from mt5guard.config.trading import QuotesConfig, TradeEventsConfig
 from mt5guard.config.values import parse_duration
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "SupervisionConfig",
     "TerminalConfig",
     "TerminalKind",
+    "TradeEventsConfig",
     "load_config",
     "parse_config",
     "parse_duration",

@@ -12,7 +12,7 @@ import attrs
 
 from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
-from mt5guard.config.trading import QuotesConfig
+from mt5guard.config.trading import QuotesConfig, TradeEventsConfig
 from mt5guard.config.values import (
     HOUR,
     MAX_INT64,
@@ -342,6 +342,11 @@ class Config:
         factory=QuotesConfig,
         validator=instance_of(QuotesConfig),
         metadata=meta("Quote polling and cache.", kind="section", section=QuotesConfig),
+    )
+    trade_events: TradeEventsConfig = attrs.field(
+        factory=TradeEventsConfig,
+        validator=instance_of(TradeEventsConfig),
+        metadata=meta("Trade event polling.", kind="section", section=TradeEventsConfig),
     )
     source: str | None = attrs.field(
         default=None,

@@ -8,7 +8,7 @@ import attrs
 
 from mt5guard.config.values import HOUR, choice, documented, duration, meta, to_float
 
-__all__ = ["QuotesConfig"]
+__all__ = ["QuotesConfig", "TradeEventsConfig"]
 
 WHEN_BREAKER_OPEN: Final = ("raise", "age")
 
@@ -30,4 +30,18 @@ class QuotesConfig:
         validator=choice(WHEN_BREAKER_OPEN),
         metadata=meta("A cached quote while the breaker is OPEN: raise MT5CircuitBreakerOpen, "
                       "or answer a StaleQuote carrying its age (raise, age)."),
+    )
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class TradeEventsConfig:
+    """Trade events (``session.watch_trades``): the book poll that diffs positions, orders, deals."""
+
+    poll_interval: float = attrs.field(
+        default=1.0,
+        converter=to_float,
+        validator=duration(low=0.05, high=HOUR),
+        metadata=meta("Seconds between two polls of positions, orders and deals while anyone "
+                      "watches (50ms..1h).", kind="duration"),
     )

@@ -51,7 +51,7 @@ from mt5guard.terminal.sim._core import (
     OK,
     invalid,
 )
-from mt5guard.terminal.sim._market import MarketDataCalls
+from mt5guard.terminal.sim._outside import OutsideTrading
 from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
 from mt5guard.terminal.sim._selectors import select_deals
 from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_record, terminal_record
@@ -59,7 +59,7 @@ from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_rec
 __all__ = ["ConcurrentCallError", "SimulatedTerminal"]
 
 
-class SimulatedTerminal(MarketDataCalls):
+class SimulatedTerminal(OutsideTrading):
     """An in-process MetaTrader 5 terminal with one demo hedging account.
 
     ``SimulatedTerminal(clock, *, login=5001, password=None,

@@ -1,0 +1,99 @@
+"""Scripting what happens outside mt5guard: a trader's hand in the terminal, a stop hit.
+
+These are test scripting calls, like the faults: they change the simulated
+server's book directly, are never counted in ``calls`` and never trip the
+concurrent-call guard. Deals they make carry the reason the real server
+gives (``DEAL_REASON_CLIENT`` for a hand in the terminal, ``DEAL_REASON_SL``
+/ ``DEAL_REASON_TP`` for a stop) and the comment it writes (``[sl 1.08000]``).
+"""
+
+from __future__ import annotations
+
+from mt5guard.terminal import constants as c
+from mt5guard.terminal.records import TradeDeal
+from mt5guard.terminal.sim._book import OpenPosition
+from mt5guard.terminal.sim._done_orders import done_order, filled_order
+from mt5guard.terminal.sim._market import MarketDataCalls
+from mt5guard.terminal.sim._requests import parse_request
+
+__all__ = ["OutsideTrading"]
+
+
+class OutsideTrading(MarketDataCalls):
+    """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``."""
+
+    def close_by_hand(self, ticket: int, volume: float | None = None) -> int:
+        """Close ``volume`` lots (None: all) of position ``ticket`` at market, as a trader
+        in the terminal would; returns the deal ticket."""
+        with self._state_lock:
+            pos = self._position(ticket)
+            price = self._ledger.close_price(pos)
+            return self._close(pos, pos.volume if volume is None else volume, price,
+                               c.DEAL_REASON_CLIENT, "")
+
+    def hit_stop(self, ticket: int, which: str = "sl") -> int:
+        """The server closes position ``ticket`` at its stop loss (``"sl"``) or take
+        profit (``"tp"``) price; returns the deal ticket."""
+        with self._state_lock:
+            pos = self._position(ticket)
+            price = pos.sl if which == "sl" else pos.tp
+            if which not in ("sl", "tp") or price <= 0:
+                raise ValueError(f"position {ticket} has no {which} to hit")
+            digits = self._specs[pos.symbol].digits
+            reason = c.DEAL_REASON_SL if which == "sl" else c.DEAL_REASON_TP
+            return self._close(pos, pos.volume, price, reason, f"[{which} {price:.{digits}f}]")
+
+    def modify_by_hand(self, ticket: int, *, sl: float | None = None, tp: float | None = None) -> None:
+        """Move a position's stops in the terminal (None keeps one)."""
+        with self._state_lock:
+            pos = self._position(ticket)
+            pos.set_stops(pos.sl if sl is None else sl, pos.tp if tp is None else tp,
+                          self._now_msc())
+
+    def place_by_hand(self, symbol: str, order_type: int, volume: float, price: float) -> int:
+        """Place a pending order in the terminal; returns its ticket."""
+        with self._state_lock:
+            result = self._trade.execute(parse_request({
+                "action": c.TRADE_ACTION_PENDING, "symbol": symbol, "volume": volume,
+                "type": order_type, "price": price, "type_filling": c.ORDER_FILLING_RETURN,
+            }))
+            if result.retcode != c.TRADE_RETCODE_PLACED:
+                raise ValueError(f"the server refused the order: {result.retcode} {result.comment}")
+            return result.order
+
+    def cancel_by_hand(self, ticket: int) -> None:
+        """Delete a pending order in the terminal."""
+        with self._state_lock:
+            order = self._ledger.orders.pop(ticket, None)
+            if order is None:
+                raise ValueError(f"no pending order {ticket}")
+            self._ledger.history_orders.append(done_order(
+                order.record(0.0), self._now_msc(), c.ORDER_STATE_CANCELED, c.ORDER_REASON_CLIENT))
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _now_msc(self) -> int:
+        return int(self._clock.now().timestamp() * 1000)
+
+    def _position(self, ticket: int) -> OpenPosition:
+        pos = self._ledger.positions.get(ticket)
+        if pos is None:
+            raise ValueError(f"no open position {ticket}")
+        return pos
+
+    def _close(self, pos: OpenPosition, volume: float, price: float, reason: int, comment: str) -> int:
+        if not 0 < volume <= pos.volume + 1e-9:
+            raise ValueError(f"cannot close {volume} of {pos.volume} lots")
+        ledger, msc = self._ledger, self._now_msc()
+        profit = ledger.profit(pos, price, volume)
+        ledger.balance = round(ledger.balance + profit, 2)
+        pos.volume = round(pos.volume - volume, 8)
+        if pos.volume <= 1e-9:
+            del ledger.positions[pos.ticket]
+        deal_type = c.DEAL_TYPE_SELL if pos.type == c.POSITION_TYPE_BUY else c.DEAL_TYPE_BUY
+        deal = TradeDeal(next(self._trade._deal_tickets), next(self._trade._order_tickets),
+                         msc // 1000, msc, deal_type, c.DEAL_ENTRY_OUT, pos.magic, pos.ticket,
+                         reason, volume, price, 0.0, 0.0, profit, 0.0, pos.symbol, comment, "")
+        ledger.deals.append(deal)
+        ledger.history_orders.append(filled_order(deal))
+        return deal.ticket
