@@ -1,5 +1,7 @@
 """The rpyc side of RpycTerminal: our client service, the server-side helper, the records.
 
+Records cross as ``(name, value)`` pairs and numpy arrays (bars, ticks) as
+their dtype description and raw bytes: plain data rpyc sends by value.
 Everything here turns rpyc's world into plain data and back; the terminal
 logic (deadlines, errors, the connection's life) is in ``rpyc_terminal``.
 """
@@ -25,7 +27,7 @@ from mt5guard.terminal.records import (
     TradeRequest,
 )
 
-__all__ = ["HELPER", "client_service", "epoch", "given", "optional", "records"]
+__all__ = ["HELPER", "array", "client_service", "epoch", "given", "optional", "records"]
 
 _Rec = TypeVar(
     "_Rec", AccountInfo, TerminalInfo, Tick, SymbolInfo, TradePosition, TradeOrder, TradeDeal,
@@ -38,6 +40,8 @@ HELPER = '''
 import MetaTrader5 as _mt5guard_mt5
 
 def _mt5guard_plain(value):
+    if hasattr(value, "dtype") and hasattr(value, "tobytes"):
+        return ("ndarray", tuple(tuple(part) for part in value.dtype.descr), value.tobytes())
     if hasattr(value, "_asdict"):
         return tuple((k, _mt5guard_plain(v)) for k, v in value._asdict().items())
     if isinstance(value, (tuple, list)):
@@ -69,6 +73,18 @@ def optional(kind: type[_Rec], raw: Any) -> _Rec | None:
 
 def records(kind: type[_Rec], raw: Any) -> tuple[_Rec, ...] | None:
     return None if raw is None else tuple(_record(kind, item) for item in raw)
+
+
+def array(raw: Any) -> Any:
+    """A numpy array sent as ``("ndarray", dtype descr, bytes)``, rebuilt (None stays None)."""
+    if raw is None:
+        return None
+    if not (isinstance(raw, tuple) and len(raw) == 3 and raw[0] == "ndarray"):
+        raise ValueError(f"expected a numpy array from the server, got {type(raw).__name__}")
+    import numpy as np
+
+    dtype = np.dtype([tuple(part) for part in raw[1]])
+    return np.frombuffer(raw[2], dtype=dtype).copy()
 
 
 def epoch(value: DateArg, rounding: Any) -> int:

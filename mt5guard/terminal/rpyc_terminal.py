@@ -25,7 +25,15 @@ import math
 from typing import Any
 
 from mt5guard.errors import MT5ConnectionError
-from mt5guard.terminal._rpyc_wire import HELPER, client_service, epoch, given, optional, records
+from mt5guard.terminal._rpyc_wire import (
+    HELPER,
+    array,
+    client_service,
+    epoch,
+    given,
+    optional,
+    records,
+)
 from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.metatrader5 import TerminalUnavailableError
 from mt5guard.terminal.protocol import DateArg
@@ -239,10 +247,58 @@ class RpycTerminal:
         position: int | None = None,
     ) -> tuple[TradeDeal, ...] | None:
         """Deals by order ``ticket``, by ``position``, or between two dates (sent as epoch s)."""
+        return records(TradeDeal, self._history("history_deals_get", date_from, date_to, group,
+                                                ticket, position))
+
+    def _history(self, name: str, date_from: DateArg | None, date_to: DateArg | None,
+                 group: str | None, ticket: int | None, position: int | None) -> Any:
         if ticket is not None or position is not None:
-            raw = self._call("history_deals_get", kwargs=given(ticket=ticket, position=position))
-        else:
-            dates = tuple(epoch(d, rounding) for d, rounding in
-                          ((date_from, math.floor), (date_to, math.ceil)) if d is not None)
-            raw = self._call("history_deals_get", *dates, kwargs=given(group=group))
-        return records(TradeDeal, raw)
+            return self._call(name, kwargs=given(ticket=ticket, position=position))
+        dates = tuple(epoch(d, rounding) for d, rounding in
+                      ((date_from, math.floor), (date_to, math.ceil)) if d is not None)
+        return self._call(name, *dates, kwargs=given(group=group))
+
+    # -- market data: numpy arrays cross as dtype + bytes; dates as epoch seconds --
+
+    def copy_rates_from(self, symbol: str, timeframe: int, date_from: DateArg, count: int) -> Any:
+        """``count`` bars ending at ``date_from`` (RATE_DTYPE rows) or None."""
+        return array(self._call("copy_rates_from", symbol, timeframe,
+                                epoch(date_from, math.floor), count))
+
+    def copy_rates_from_pos(self, symbol: str, timeframe: int, start_pos: int, count: int) -> Any:
+        """``count`` bars ending ``start_pos`` bars back (0 = current) or None."""
+        return array(self._call("copy_rates_from_pos", symbol, timeframe, start_pos, count))
+
+    def copy_rates_range(self, symbol: str, timeframe: int, date_from: DateArg,
+                         date_to: DateArg) -> Any:
+        """Bars opened within ``date_from..date_to`` or None."""
+        return array(self._call("copy_rates_range", symbol, timeframe,
+                                epoch(date_from, math.floor), epoch(date_to, math.ceil)))
+
+    def copy_ticks_from(self, symbol: str, date_from: DateArg, count: int, flags: int) -> Any:
+        """Up to ``count`` ticks from ``date_from`` (TICK_DTYPE rows) or None."""
+        return array(self._call("copy_ticks_from", symbol, epoch(date_from, math.floor), count,
+                                flags))
+
+    def copy_ticks_range(self, symbol: str, date_from: DateArg, date_to: DateArg,
+                         flags: int) -> Any:
+        """The ticks within ``date_from..date_to`` or None."""
+        return array(self._call("copy_ticks_range", symbol, epoch(date_from, math.floor),
+                                epoch(date_to, math.ceil), flags))
+
+    def symbols_get(self, group: str | None = None) -> tuple[SymbolInfo, ...] | None:
+        """All symbols, or those matching ``group``; the :class:`SymbolInfo` subset of each."""
+        return records(SymbolInfo, self._call("symbols_get", kwargs=given(group=group)))
+
+    def history_orders_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeOrder, ...] | None:
+        """Orders that left the book, by ``ticket``, by ``position`` or between two dates."""
+        return records(TradeOrder, self._history("history_orders_get", date_from, date_to, group,
+                                                 ticket, position))

@@ -10,14 +10,17 @@ inside the module call. Real time, so every deadline here is short.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import rpyc
 
@@ -30,7 +33,9 @@ from mt5guard.errors import MT5ConnectionError, MT5OrderOutcomeUnknown, MT5Timeo
 from mt5guard.messages import OrderReconciled, SessionConnected
 from mt5guard.secret import Secret
 from mt5guard.supervision.events import ChildFailed, RestartScheduled
-from mt5guard.terminal import Tick, make_terminal
+from mt5guard.terminal import SymbolInfo, Tick, make_terminal
+from mt5guard.terminal.constants import TIMEFRAME_M1
+from mt5guard.terminal.rates import RATE_DTYPE, TICK_DTYPE
 
 SERVE = Path(__file__).resolve().parent / "fake_mt5" / "serve.py"
 PASSWORD = "fake-rpyc-pw"
@@ -50,9 +55,17 @@ class FakeRpycServer:
         self.proc = subprocess.Popen([sys.executable, str(SERVE), str(self.port)], env=env,
                                      stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # the server prints it once it listens
+        line = self.proc.stdout.readline()  # the server prints its port once it is bound
         assert line.startswith("listening on "), line
         self.port = int(line.split()[-1])
+        deadline = time.monotonic() + 5.0  # rpyc calls listen() only as the server starts
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1.0).close()
+                return
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the rpyc server never accepted connections"
+                time.sleep(0.01)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -147,6 +160,27 @@ def test_a_guard_tree_trades_through_the_rpyc_server(tree: tuple[mt5guard.Guard,
     assert session.get_account_info().login == 5001
     connected = recorder.wait_for(lambda e: isinstance(e, SessionConnected))
     assert (connected.login, connected.server) == (5001, "Fake-Server")
+
+
+def test_bars_ticks_symbols_and_history_cross_as_plain_data(
+    tree: tuple[mt5guard.Guard, Recorder],
+) -> None:
+    guard, _ = tree
+    session = guard.session("remote")
+    outcome = session.place_order("EURUSD", "buy", 0.1, client_order_id="rpyc2")
+    now = datetime.now(UTC)
+
+    bars = session.copy_rates_from_pos("EURUSD", TIMEFRAME_M1, 0, 10)
+    ticks = session.copy_ticks_range("EURUSD", now - timedelta(minutes=5), now + timedelta(seconds=1))
+    symbols = session.symbols_get("*USD*")
+    deals = session.history_deals(now - timedelta(hours=1), now + timedelta(seconds=1))
+    orders = session.history_orders(now - timedelta(hours=1), now + timedelta(seconds=1))
+
+    assert isinstance(bars, np.ndarray) and bars.dtype == RATE_DTYPE and len(bars) == 10
+    assert ticks.dtype == TICK_DTYPE and len(ticks) > 0 and (ticks["bid"] > 0).all()
+    assert "EURUSD" in {s.name for s in symbols} and all(isinstance(s, SymbolInfo) for s in symbols)
+    assert [d.order for d in deals] == [outcome.order]
+    assert [o.ticket for o in orders] == [outcome.order]
 
 
 def test_a_killed_server_fails_the_session_and_a_restarted_one_serves_again(

@@ -2,8 +2,9 @@
 
 ``python serve.py PORT`` (0 picks a free port) puts this directory first on
 sys.path, so ``import MetaTrader5`` on the server finds the fake (imported up
-front: it takes a while), binds 127.0.0.1 and prints ``listening on PORT``
-once it accepts connections.
+front: it takes a while), binds 127.0.0.1, prints ``listening on PORT`` and
+starts serving (rpyc calls listen() only then: the tests wait until a
+connection is accepted).
 """
 
 from __future__ import annotations
