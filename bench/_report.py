@@ -42,7 +42,36 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         goal(f"24 h story, 10 accounts, threads {where}", story["wall_s"], 2.0, "s wall")
         for where, story in results["simulated_time"].items()
     ]
+    if "deterministic" in results:
+        det = results["deterministic"]
+        rows += [
+            goal("24 h story, 10 accounts, deterministic runtime", det["story"]["wall_s"], 0.5, "s wall"),
+            goal("one chaos seed, 3 accounts x 2 days (median)", det["chaos"]["median_s_per_seed"], 1.0,
+                 "s wall"),
+        ]
     return rows
+
+
+def _deterministic_section(results: dict[str, Any]) -> list[str]:
+    if "deterministic" not in results:
+        return []
+    story, chaos = results["deterministic"]["story"], results["deterministic"]["chaos"]
+    return [
+        "\n6. Deterministic runtime (one thread, seeded order, time jumps)",
+        _table(
+            ("run", "wall s", "messages", "us/message", "result"),
+            [
+                [f"24 h story, {story['accounts']} accounts", f"{story['wall_s']:.2f}",
+                 f"{story['messages']:,}", f"{story['us_per_message']:.1f}",
+                 "recovered" if story["recovered"] else "NOT recovered"],
+                [f"chaos seed, {chaos['accounts']} accounts x {chaos['days']:g} days (median of "
+                 f"{chaos['seeds']})", f"{chaos['median_s_per_seed']:.2f}",
+                 f"{chaos['messages_per_seed']:,.0f}",
+                 f"{chaos['median_s_per_seed'] / chaos['messages_per_seed'] * 1e6:.1f}",
+                 f"{chaos['failed']} failed; {chaos['seeds_per_minute']:.0f} seeds/min"],
+            ],
+        ),
+    ]
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -207,6 +236,7 @@ def render(results: dict[str, Any]) -> str:
         *_request_sections(results),
         *_scale_section(results),
         *_story_section(results),
+        *_deterministic_section(results),
         "\n5. pybreaker (lock-based, on the caller's thread) vs the actor design, threads by the OS",
         f"guarded get_price p50 / pybreaker p50: {pb['guarded_over_pybreaker_p50']:.1f}x; "
         f"pybreaker calls/s / guarded calls/s: {pb['guarded_over_pybreaker_ops']:.1f}x",

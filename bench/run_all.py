@@ -72,6 +72,7 @@ def main() -> int:
     results["scale"] = [section("_scale.py", str(n)) for n in SCALE_N]
     results["thread_baseline"] = section("_scale.py", "--threads-only", str(4 * SCALE_N[-1]))
     results["simulated_time"] = {where: section("_simulated_time.py", where) for where in ("os", "same-core")}
+    results["deterministic"] = section("_deterministic.py")
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))

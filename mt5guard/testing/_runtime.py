@@ -210,15 +210,20 @@ class DeterministicRuntime:
 
     def _run_one(self) -> bool:
         """Let one ready actor handle one message (or resume from a wait); False if none."""
-        for seq, (entry, ready, deadline) in list(self._parked.items()):
-            if ready() or (deadline is not None and self._mono >= deadline):
-                del self._parked[seq]
-                self._ready[seq] = entry
-        if not self._ready:
+        if self._parked:
+            for seq, (entry, ready, deadline) in list(self._parked.items()):
+                if ready() or (deadline is not None and self._mono >= deadline):
+                    del self._parked[seq]
+                    self._ready[seq] = entry
+        ready_now = self._ready
+        if not ready_now:
             return False
-        keys = sorted(self._ready)
-        seq = keys[self._rng.randrange(len(keys))] if len(keys) > 1 else keys[0]
-        entry = self._ready.pop(seq)
+        if len(ready_now) == 1:
+            seq = next(iter(ready_now))
+        else:
+            keys = sorted(ready_now)
+            seq = keys[self._rng.randrange(len(keys))]
+        entry = ready_now.pop(seq)
         entry.waiting_mail = False
         self._current = entry
         try:
