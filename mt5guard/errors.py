@@ -29,6 +29,7 @@ __all__ = [
     "MT5Error",
     "MT5InitError",
     "MT5OrderOutcomeUnknown",
+    "MT5RateLimited",
     "MT5StateError",
     "MT5TimeoutError",
     "MT5Unavailable",
@@ -256,6 +257,18 @@ class MT5Unavailable(_RetryAt, MT5StateError):
     default_counts_for_breaker = False
 
 
+class MT5RateLimited(_RetryAt):
+    """Refused before sending: the account's request or order rate limit is used up.
+
+    ``retry_at`` is when a token will be free; nothing reached the terminal.
+    """
+
+    kind = "rate_limited"
+    summary = "rate limit reached"
+    default_retryable = True
+    default_counts_for_breaker = False
+
+
 # Tracebacks and docs should name the public module, as trio does for its own.
 for _cls in (
     MT5Error,
@@ -269,6 +282,7 @@ for _cls in (
     MT5StateError,
     MT5OrderOutcomeUnknown,
     MT5Unavailable,
+    MT5RateLimited,
 ):
     _cls.__module__ = "mt5guard.errors"
 

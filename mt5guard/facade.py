@@ -15,11 +15,14 @@ from mt5guard._facade_quotes import AsyncQuoteCalls, QuoteCalls, WhenBreakerOpen
 from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.quotes import QuoteHub
+from mt5guard.actors.rate_limit import RateLimits
 from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
+from mt5guard.config.trading import RateLimitConfig
 from mt5guard.errors import (
     MT5Error,
+    MT5RateLimited,
     MT5StateError,
     MT5TimeoutError,
     MT5Unavailable,
@@ -80,8 +83,10 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         breaker_view: BreakerView | None = None,
         when_breaker_open: WhenBreakerOpen = "raise",
         trades: TradeWatch | None = None,
+        rate_limits: RateLimitConfig | None = None,
     ) -> None:
         self.account = account
+        self._limits = None if rate_limits is None else RateLimits(rate_limits, clock.monotonic())
         self._trades = trades or TradeWatch(account, clock)
         self._quotes = quotes or QuoteHub(account)
         self._breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
@@ -222,10 +227,25 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         started = self._clock.monotonic()
         reply: Future[Any] = Future()
         try:
-            self._session.tell(make(reply, started + self._timeout))
+            delay = 0.0 if self._limits is None else \
+                self._limits.admit(operation, started, self._clock.now())
+            message = make(reply, started + self._timeout)
+            if delay > 0:  # over the rate: told to the session when a token frees up
+                self._clock.call_later(delay, lambda: self._tell_later(operation, message, reply))
+            else:
+                self._session.tell(message)
         except ChildUnavailable as exc:
             reply.set_exception(_unavailable(operation, exc))
+        except MT5RateLimited as exc:
+            reply.set_exception(exc)
         return operation, reply, started
+
+    def _tell_later(self, operation: str, message: Any, reply: Future[Any]) -> None:
+        try:
+            self._session.tell(message)
+        except ChildUnavailable as exc:
+            if not reply.done():
+                reply.set_exception(_unavailable(operation, exc))
 
     def _ask(
         self, handle: ChildHandle, operation: str, make: Callable[[Future[Any]], Any]
@@ -271,6 +291,8 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
             return reply.result()
         if isinstance(exc, MT5Error):
             self._record(operation, exc.kind, started)
+            if self._limits is not None:
+                self._limits.observe(exc, self._clock.monotonic())  # 10024 slows orders down
             raise exc
         self._record(operation, "state", started)  # an actor bug must still reach the caller typed
         raise MT5StateError(operation=operation, detail=f"internal error {exc!r}") from exc

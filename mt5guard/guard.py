@@ -146,6 +146,7 @@ def account_tree(
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
                      clock=clock, bus=bus, request_timeout=account.request_timeout,
                      quotes=quotes, breaker_view=view, trades=trades,
+                     rate_limits=config.rate_limits,
                      when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
     return spec, facade
 

@@ -29,7 +29,7 @@ from mt5guard.config.schema import (
     TerminalConfig,
     TerminalKind,
 )
-from mt5guard.config.trading import QuotesConfig, TradeEventsConfig
+from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsConfig
 from mt5guard.config.values import parse_duration
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "HttpConfig",
     "ObservabilityConfig",
     "QuotesConfig",
+    "RateLimitConfig",
     "SupervisionConfig",
     "TerminalConfig",
     "TerminalKind",

@@ -12,7 +12,7 @@ import attrs
 
 from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
-from mt5guard.config.trading import QuotesConfig, TradeEventsConfig
+from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsConfig
 from mt5guard.config.values import (
     HOUR,
     MAX_INT64,
@@ -347,6 +347,12 @@ class Config:
         factory=TradeEventsConfig,
         validator=instance_of(TradeEventsConfig),
         metadata=meta("Trade event polling.", kind="section", section=TradeEventsConfig),
+    )
+    rate_limits: RateLimitConfig = attrs.field(
+        factory=RateLimitConfig,
+        validator=instance_of(RateLimitConfig),
+        metadata=meta("Request and order rate limits per account.", kind="section",
+                      section=RateLimitConfig),
     )
     source: str | None = attrs.field(
         default=None,
