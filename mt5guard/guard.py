@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -40,6 +39,7 @@ from mt5guard.supervision import (
     SupervisorGaveUp,
 )
 from mt5guard.terminal import Terminal, make_terminal
+from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["Guard", "start"]
 
@@ -94,11 +94,24 @@ class Guard:
         return self._gave_up.wait(timeout)
 
     def stop(self) -> None:
-        """Stop every actor of this tree, in reverse start order. Idempotent."""
+        """Stop every actor of this tree, in reverse start order. Idempotent.
+
+        Returns within about ``supervision.shutdown_timeout`` + 1 s even when a
+        terminal hangs: a child that does not stop in time is abandoned
+        (ChildAbandoned), and every terminal worker of the tree is killed.
+        """
         root, self._root = self._root, None
         if root is not None:
-            with contextlib.suppress(pykka.ActorDeadError):
-                root.stop(block=True)
+            try:
+                root.stop(block=True, timeout=self.config.supervision.shutdown_timeout + 1.0)
+            except pykka.ActorDeadError:
+                pass
+            except pykka.Timeout:
+                _log.warning("the supervision tree did not stop within %g s; abandoned",
+                             self.config.supervision.shutdown_timeout + 1.0)
+        for terminal in self.terminals.values():
+            if isinstance(terminal, WorkerTerminal):
+                terminal.kill("the tree stopped")
         if self._owns_clock and isinstance(self.clock, SystemClock):
             self.clock.close()
 
@@ -124,6 +137,7 @@ def account_tree(
                              quotes=quotes, poll_interval=config.quotes.poll_interval,
                              trades=trades,
                              probe_timeout=config.health.timeout),
+        on_abandon=terminal.kill if isinstance(terminal, WorkerTerminal) else None,
     )
     health = ChildSpec(
         "health",
@@ -139,6 +153,7 @@ def account_tree(
             supervisor_name, [breaker, session, health], clock=clock,
             strategy=Strategy.REST_FOR_ONE, backoff=_backoff(config), bus=bus,
             max_restarts=sup.max_restarts, period=sup.period, history=history,
+            shutdown_timeout=sup.shutdown_timeout,
         ),
     )
     for child in (breaker, session, health):
@@ -200,6 +215,7 @@ def start(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
         escalate=True,  # an account that gave up ends the tree: run.py exits 3
+        shutdown_timeout=sup.shutdown_timeout,
     )
     for facade in sessions.values():  # so the first request never meets "not started yet"
         for handle in (facade._breaker, facade._session, facade._health):

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from mt5guard.supervision.events import (
+    ChildAbandoned,
     ChildExited,
     ChildFailed,
     ChildStarted,
@@ -39,6 +40,7 @@ __all__ = [
     "CallSucceeded",
     "ChangeKind",
     "ChangeTrade",
+    "ChildAbandoned",
     "ChildExited",
     "ChildFailed",
     "ChildStarted",

@@ -28,6 +28,7 @@ from mt5guard.messages import (
     SessionDisconnected,
 )
 from mt5guard.supervision.events import (
+    ChildAbandoned,
     ChildExited,
     ChildFailed,
     ChildStarted,
@@ -166,6 +167,13 @@ def _gave_up(e: SupervisorGaveUp) -> _Line:
     return logging.ERROR, message, _supervisor(e)
 
 
+def _abandoned(e: ChildAbandoned) -> _Line:
+    message = (f"supervisor {e.supervisor}: child {e.child} did not stop within "
+               f"{_seconds(e.waited)} s: abandoned"
+               + ("; its terminal worker killed" if e.released else ""))
+    return logging.WARNING, message, _supervisor(e)
+
+
 def _stopped(e: SupervisorStopped) -> _Line:
     return logging.INFO, f"supervisor {e.supervisor}: stopped", _supervisor(e)
 
@@ -183,6 +191,7 @@ _DESCRIBERS: dict[type[Any], Callable[[Any], _Line]] = {
     RestartScheduled: _restart,
     SupervisorGaveUp: _gave_up,
     SupervisorStopped: _stopped,
+    ChildAbandoned: _abandoned,
 }
 
 

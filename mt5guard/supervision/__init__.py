@@ -7,6 +7,7 @@ from mt5guard.supervision._pykka import GuardedActor, start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision._supervisor import ChildState, Supervisor, SupervisorGaveUpError
 from mt5guard.supervision.events import (
+    ChildAbandoned,
     ChildExited,
     ChildFailed,
     ChildStarted,
@@ -17,6 +18,7 @@ from mt5guard.supervision.events import (
 
 __all__ = [
     "Backoff",
+    "ChildAbandoned",
     "ChildExited",
     "ChildFailed",
     "ChildHandle",

@@ -63,3 +63,7 @@ class ChildSpec:
     @handle.default
     def _default_handle(self) -> ChildHandle:
         return ChildHandle(self.name)
+
+    on_abandon: Callable[[], None] | None = attrs.field(default=None, eq=False, kw_only=True)
+    """Run (on the supervisor's thread) when the child does not stop within its
+    supervisor's ``shutdown_timeout`` and is abandoned: end what it holds."""

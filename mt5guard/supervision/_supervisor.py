@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
+    ChildAbandoned,
     ChildExited,
     ChildFailed,
     ChildStarted,
@@ -30,6 +30,12 @@ from mt5guard.supervision.events import (
 __all__ = ["ChildState", "Supervisor", "SupervisorGaveUpError"]
 
 _log = logging.getLogger("mt5guard.supervision")
+
+
+#: Extra seconds a supervisor waits for a nested supervisor past the shared deadline.
+_NESTED_GRACE = 0.5
+#: Seconds every child gets to stop even once the shared deadline has passed.
+_FLOOR = 0.1
 
 
 class SupervisorGaveUpError(Exception):
@@ -92,6 +98,11 @@ class Supervisor(pykka.ThreadingActor):
     up too instead of rebuilding it. ``history`` keeps the restart window and
     backoff attempts across rebuilds of this supervisor by its parent.
 
+    Stopping waits at most ``shutdown_timeout`` seconds (measured on the
+    clock, waited in real time) for all children together; a child still
+    running then is abandoned: a :class:`ChildAbandoned` event, and its spec's
+    ``on_abandon`` runs (the session's terminal worker is killed by PID).
+
     All timing goes through ``clock``; restart timers only tell this actor a
     message carrying child generations, so a stale timer never revives a child
     that was stopped or replaced meanwhile.
@@ -112,13 +123,15 @@ class Supervisor(pykka.ThreadingActor):
         seed: int | None = None,
         history: RestartHistory | None = None,
         escalate: bool = False,
+        shutdown_timeout: float = 5.0,
     ) -> None:
         super().__init__()
         names = [spec.name for spec in children]
         if len(set(names)) != len(names):
             raise ValueError(f"supervisor {name!r}: child names must be unique, got {names}")
-        if max_restarts < 0 or period <= 0:
-            raise ValueError("max_restarts must be >= 0 and period > 0 seconds")
+        if max_restarts < 0 or period <= 0 or shutdown_timeout <= 0:
+            raise ValueError("max_restarts must be >= 0, period and shutdown_timeout > 0 seconds")
+        self._shutdown_timeout = shutdown_timeout
         self.name = name
         self._clock = clock
         self._strategy = strategy
@@ -326,11 +339,36 @@ class Supervisor(pykka.ThreadingActor):
         self._timers.clear()
         self._due.clear()
         self._stop_queue.clear()
+        deadline = self._clock.monotonic() + self._shutdown_timeout
         for child in reversed(self._children):
             child.generation += 1  # any notice from the old incarnation is now stale
             ref, child.ref = child.ref, None
             child.spec.handle._set_down(reason, None)
             if child.state in ("running", "stopping") and ref is not None:
                 child.state = "down"
-                with contextlib.suppress(pykka.ActorDeadError):
-                    ref.stop(block=True)
+                self._stop_within(child, ref, deadline)
+
+    def _stop_within(self, child: _Child, ref: pykka.ActorRef[Any], deadline: float) -> None:
+        """Stop one child, waiting until the shared shutdown ``deadline`` at most.
+
+        A nested supervisor gets ``_NESTED_GRACE`` s more, so it can report
+        (and clean up) its own stuck child first. One that is still running
+        then is abandoned: a ChildAbandoned event, and its spec's ``on_abandon``.
+        """
+        grace = _NESTED_GRACE if isinstance(ref.actor_class, type) and issubclass(
+            ref.actor_class, Supervisor) else 0.0
+        wait = max(_FLOOR, deadline - self._clock.monotonic()) + grace
+        try:
+            ref.stop(block=False).get(timeout=wait)
+        except pykka.ActorDeadError:
+            return
+        except pykka.Timeout:
+            released = child.spec.on_abandon is not None
+            if child.spec.on_abandon is not None:
+                try:
+                    child.spec.on_abandon()
+                except Exception:
+                    _log.exception("supervisor %s: on_abandon of %s failed", self.name,
+                                   child.spec.name)
+            self._bus.publish(ChildAbandoned(self.name, child.spec.name, child.generation - 1,
+                                             wait, released, self._clock.now()))

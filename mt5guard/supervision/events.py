@@ -12,6 +12,7 @@ from datetime import datetime
 import attrs
 
 __all__ = [
+    "ChildAbandoned",
     "ChildExited",
     "ChildFailed",
     "ChildStarted",
@@ -76,6 +77,24 @@ class SupervisorGaveUp:
     restarts: int
     period: float
     reason: str
+    at: datetime
+
+
+@attrs.frozen
+class ChildAbandoned:
+    """A child did not stop within the shutdown timeout and was left behind.
+
+    Its thread may still be running; the supervisor ran the child spec's
+    ``on_abandon`` (the session's terminal worker is killed by its PID).
+    """
+
+    supervisor: str
+    child: str
+    generation: int
+    waited: float
+    """Seconds the supervisor waited for it."""
+    released: bool
+    """Whether the spec's ``on_abandon`` ran (for a session: its terminal worker was killed)."""
     at: datetime
 
 

@@ -1,0 +1,71 @@
+"""supervision.shutdown_timeout: a child that will not stop is abandoned, never waited for."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pykka
+
+from mt5guard.bus import EventBus
+from mt5guard.clock import SystemClock
+from mt5guard.supervision import ChildAbandoned, ChildSpec, Supervisor, SupervisorStopped
+
+
+class Stuck(pykka.ThreadingActor):
+    """Its on_stop blocks until ``release`` is set (a terminal call that never returns)."""
+
+    def __init__(self, release: threading.Event, journal: list[str], name: str) -> None:
+        super().__init__()
+        self.release, self.journal, self.name = release, journal, name
+
+    def on_stop(self) -> None:
+        self.journal.append(f"stopping {self.name}")
+        self.release.wait(30)
+        self.journal.append(f"stopped {self.name}")
+
+
+class Quick(pykka.ThreadingActor):
+    def __init__(self, journal: list[str], name: str) -> None:
+        super().__init__()
+        self.journal, self.name = journal, name
+
+    def on_stop(self) -> None:
+        self.journal.append(f"stopped {self.name}")
+
+
+def test_a_child_that_does_not_stop_in_time_is_abandoned_and_released() -> None:
+    clock, bus, events = SystemClock(), EventBus(), []  # real waits: shutdown is real time
+    bus.subscribe(events.append)
+    release, journal = threading.Event(), []
+    children = [
+        ChildSpec("first", lambda: Quick(journal, "first")),
+        ChildSpec("stuck", lambda: Stuck(release, journal, "stuck"), on_abandon=release.set),
+        ChildSpec("last", lambda: Quick(journal, "last")),
+    ]
+    ref = Supervisor.start("sup", children, clock=clock, bus=bus, shutdown_timeout=0.2)
+    started = time.monotonic()
+    ref.stop(block=True, timeout=5)
+    assert time.monotonic() - started < 1.0
+    abandoned = [e for e in events if isinstance(e, ChildAbandoned)]
+    assert [(e.supervisor, e.child, e.released) for e in abandoned] == [("sup", "stuck", True)]
+    assert 0.15 <= abandoned[0].waited <= 0.3
+    assert any(isinstance(e, SupervisorStopped) for e in events)
+    # still in reverse order; the one after the stuck child was not starved of its stop
+    assert journal[:2] == ["stopped last", "stopping stuck"] and "stopped first" in journal
+    assert release.is_set()  # on_abandon ran, so the stuck thread could end
+    clock.close()
+
+
+def test_children_that_stop_in_time_are_never_reported_abandoned() -> None:
+    clock, bus, events = SystemClock(), EventBus(), []
+    bus.subscribe(events.append)
+    journal: list[str] = []
+    children = [ChildSpec(n, lambda n=n: Quick(journal, n)) for n in ("a", "b", "c")]
+    ref = Supervisor.start("sup", children, clock=clock, bus=bus, shutdown_timeout=0.5)
+    ref.stop(block=True, timeout=5)
+    assert journal == ["stopped c", "stopped b", "stopped a"]
+    assert not [e for e in events if isinstance(e, ChildAbandoned)]
+    clock.close()
+
+
