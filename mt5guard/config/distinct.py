@@ -5,6 +5,12 @@ surprise the other, a login on one logs the other out). Two accounts on one
 terminal are worse: the MetaTrader5 module and a terminal install hold one
 login, so each account would read, and trade, the other's data. Both are
 refused when the config is built, naming the two accounts.
+
+A terminal is its install folder (``path``) on the machine that runs it: this
+one for ``metatrader5`` (each account has its own worker process, so its own
+MetaTrader5 module), the bridge's for ``bridge`` (one child per session
+there). An rpyc server has one module for all its clients, so it is one
+terminal whatever the path.
 """
 
 from __future__ import annotations
@@ -20,16 +26,13 @@ def _claims(terminal: Any) -> Iterator[tuple[tuple[object, ...], str, str, str]]
     yield (("login", terminal.login, terminal.server), "login",
            f"login {terminal.login} on {terminal.server}",
            "two sessions on one trading account fight over it: remove one of them")
-    if terminal.kind == "metatrader5":
+    if terminal.kind in ("metatrader5", "bridge"):
         path = terminal.path if terminal.path is not None else "(found by MetaTrader5)"
-        yield (("path", path), "path", f"the terminal {path}",
-               "give each account its own terminal install folder (path: ...\\terminal64.exe, "
-               "portable: true)")
-    elif terminal.kind == "bridge":  # each bridge session has its own worker, not its own terminal
-        path = terminal.path if terminal.path is not None else "(found by MetaTrader5)"
-        yield (("bridge", terminal.host, terminal.port, path), "path",
-               f"the terminal {path} behind the bridge {terminal.host}:{terminal.port}",
-               "give each account its own terminal install folder on the bridge's machine "
+        bridge = terminal.kind == "bridge"  # each bridge session has its own worker, not terminal
+        where = f" behind the bridge {terminal.host}:{terminal.port}" if bridge else ""
+        machine = " on the bridge's machine" if bridge else ""
+        yield (("path", where, path), "path", f"the terminal {path}{where}",
+               f"give each account its own terminal install folder{machine} "
                "(path: ...\\terminal64.exe, portable: true)")
     elif terminal.kind == "rpyc":
         yield (("rpyc", terminal.host, terminal.port), "port",

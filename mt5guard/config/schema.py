@@ -375,14 +375,6 @@ class Config:
         clash = shared_terminal(self.accounts, REAL_KINDS)
         if clash is not None:
             raise field_error(self, *clash)
-        real = [i for i, a in enumerate(self.accounts) if a.terminal.kind == "metatrader5"]
-        if len(real) > 1:  # in process, the MetaTrader5 module holds one terminal
-            raise field_error(
-                self, f"accounts[{real[1]}].terminal.kind",
-                "a second metatrader5 account in one process (the MetaTrader5 module is a "
-                "process-wide singleton)", "run one mt5guard process per real terminal, or "
-                "reach the others through kind: rpyc",
-            )
 
     def account(self, name: str) -> AccountConfig:
         """The account called ``name``; KeyError if there is none."""

@@ -440,7 +440,7 @@ def test_schema_reference_covers_every_rendered_key() -> None:
     assert keys(rendered, "") <= set(paths)
 
 
-def test_two_real_terminals_in_one_process_are_refused() -> None:
+def test_real_terminals_each_in_its_own_folder_share_one_process() -> None:
     from mt5guard.config import parse_config
 
     def account(name: str, login: int) -> dict[str, Any]:
@@ -448,8 +448,6 @@ def test_two_real_terminals_in_one_process_are_refused() -> None:
             "kind": "metatrader5", "login": login, "server": "S", "password": "${PW}",
             "path": f"C:/mt5/{name}/terminal64.exe"}}
 
-    data = {"accounts": [account("a", 1), account("b", 2)]}
-    with pytest.raises(ConfigError) as bad:
-        parse_config(data, environ={"PW": "x"})
-    assert "accounts[1].terminal.kind" in str(bad.value)
-    assert "one mt5guard process per real terminal" in str(bad.value)
+    data = {"accounts": [account("a", 1), account("b", 2), account("c", 3)]}
+    config = parse_config(data, environ={"PW": "x"})
+    assert [a.terminal.out_of_process for a in config.accounts] == [True, True, True]

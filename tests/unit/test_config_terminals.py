@@ -51,12 +51,36 @@ def test_two_accounts_on_one_rpyc_server_are_refused() -> None:
 
 def test_two_accounts_on_one_terminal_path_are_refused() -> None:
     path = "C:/MT5/live/terminal64.exe"
-    # reported before the rule of one metatrader5 account per process
     error = refusal(real("alpha", "metatrader5", login=1, path=path),
                     real("beta", "metatrader5", login=2, path=path))
     assert error.key == "accounts[1].terminal.path"
     assert f"the terminal {path}, as account 'alpha'" in str(error)
     assert "its own terminal install folder" in str(error.hint)
+
+
+def test_two_accounts_without_a_path_would_share_the_terminal_metatrader5_finds() -> None:
+    error = refusal(real("alpha", "metatrader5", login=1), real("beta", "metatrader5", login=2))
+    assert error.key == "accounts[1].terminal.path"
+    assert "the terminal (found by MetaTrader5), as account 'alpha'" in str(error)
+
+
+def bridge(name: str, login: int, port: int, path: str) -> dict[str, Any]:
+    return real(name, "bridge", login=login, port=port, path=path, key="${PW}")
+
+
+def test_a_bridge_serves_many_accounts_each_with_its_own_terminal() -> None:
+    accounts = [bridge("alpha", 1, 18812, "C:/MT5/a/terminal64.exe"),
+                bridge("beta", 2, 18812, "C:/MT5/b/terminal64.exe"),
+                bridge("gamma", 3, 18813, "C:/MT5/a/terminal64.exe")]  # another machine's folder
+    assert len(parse_config({"accounts": accounts}, environ=ENV).accounts) == 3
+
+
+def test_one_terminal_folder_on_one_bridge_twice_is_refused() -> None:
+    path = "C:/MT5/a/terminal64.exe"
+    error = refusal(bridge("alpha", 1, 18812, path), bridge("beta", 2, 18812, path))
+    assert error.key == "accounts[1].terminal.path"
+    assert f"the terminal {path} behind the bridge 127.0.0.1:18812, as account 'alpha'" in str(error)
+    assert "on the bridge's machine" in str(error.hint)
 
 
 def test_simulated_accounts_may_share_a_login() -> None:
