@@ -6,6 +6,7 @@ global: it adds a ``NullHandler`` to its own logger and nothing else.
 
 import logging
 
+from mt5guard.actors.journal import JournalUnavailable
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock, Timer
 from mt5guard.config import (
@@ -17,6 +18,7 @@ from mt5guard.config import (
     HealthConfig,
     HttpConfig,
     ObservabilityConfig,
+    OrdersConfig,
     QuotesConfig,
     RateLimitConfig,
     SupervisionConfig,
@@ -75,6 +77,7 @@ __all__ = [
     "HealthReport",
     "HealthStatus",
     "HttpConfig",
+    "JournalUnavailable",
     "MT5AuthError",
     "MT5CircuitBreakerOpen",
     "MT5ConnectionError",
@@ -89,6 +92,7 @@ __all__ = [
     "MT5ValidationError",
     "ObservabilityConfig",
     "OrderOutcome",
+    "OrdersConfig",
     "QuotesConfig",
     "RateLimitConfig",
     "Secret",

@@ -2,8 +2,10 @@
 
 This is the one place that owns the process: it configures logging, installs
 SIGINT/SIGTERM handlers and decides the exit status (0 after a requested
-stop, 2 for a bad config or command line, 3 when the root supervisor gives
-up, so that systemd or Kubernetes restarts the process).
+stop, 2 for a bad config or command line, or for an order journal it must
+not use (locked by another process, corrupt, unreadable, newer schema), 3
+when the root supervisor gives up, so that systemd or Kubernetes restarts the
+process).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from mt5guard.actors.journal import JournalUnavailable
 from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import ConfigError, load_config, render_config
@@ -73,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bus.subscribe(metrics)
     try:
         guard = start(config, clock=clock, bus=bus, on_give_up=lambda _event: stop.set())
-    except TerminalUnavailableError as err:
+    except (TerminalUnavailableError, JournalUnavailable) as err:
         print(f"mt5guard: {err}", file=sys.stderr)
+        clock.close()
         return EXIT_BAD_CONFIG
     http = None
     if config.observability.http.enabled:

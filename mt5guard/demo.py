@@ -25,7 +25,7 @@ import attrs
 
 from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock, Timer
-from mt5guard.config import load_config
+from mt5guard.config import MEMORY, OrdersConfig, load_config
 from mt5guard.guard import start
 from mt5guard.observability import EventLogger, configure_logging, status_line
 from mt5guard.terminal import SimulatedTerminal
@@ -85,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = attrs.evolve(config, supervision=attrs.evolve(config.supervision, backoff=exact),
                           observability=attrs.evolve(config.observability,
                                                      http=attrs.evolve(config.observability.http,
-                                                                       enabled=False)))
+                                                                       enabled=False)),
+                          orders=OrdersConfig(state_dir=MEMORY))  # fresh terminals, fresh journals
     clock, bus = AcceleratedClock(args.speed), EventBus()
     bus.subscribe(EventLogger())
     terminals = {a.name: SimulatedTerminal(clock, login=a.terminal.login, server=a.terminal.server)

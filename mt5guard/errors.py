@@ -229,24 +229,33 @@ class MT5StateError(MT5Error):
     default_counts_for_breaker = False
 
 
-class MT5OrderOutcomeUnknown(MT5StateError):
+class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
     """The order may or may not have executed; it was NOT re-sent.
 
-    Reconcile against orders and deals by ``client_order_id`` (carried in the
-    request's comment/magic) before deciding anything.
+    The session reconciles it against the terminal's orders, positions and
+    history by ``client_order_id`` (the start of the order's comment) after
+    every reconnect and whenever the same id is requested again. Ask again
+    with the same id at or after ``retry_at``: the answer is the outcome read
+    back, or this error again while the terminal shows nothing.
     """
 
     summary = "order outcome unknown, not re-sent"
 
-    def __init__(self, *, client_order_id: str, **kwargs: Unpack[_ErrorArgs]) -> None:
+    def __init__(
+        self,
+        *,
+        client_order_id: str,
+        retry_at: datetime | None = None,
+        **kwargs: Unpack[_ErrorArgs],
+    ) -> None:
         self.client_order_id = client_order_id
-        super().__init__(**kwargs)
+        super().__init__(retry_at=retry_at, **kwargs)
 
     def _extra_fields(self) -> dict[str, Any]:
-        return {"client_order_id": self.client_order_id}
+        return {"client_order_id": self.client_order_id, **super()._extra_fields()}
 
     def _suffix(self) -> str:
-        return f"; client order id {self.client_order_id!r}"
+        return f"; client order id {self.client_order_id!r}{super()._suffix()}"
 
 
 class MT5Unavailable(_RetryAt, MT5StateError):

@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import math
 import reprlib
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
 from mt5guard._facade_quotes import AsyncQuoteCalls, QuoteCalls, WhenBreakerOpen
 from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
 from mt5guard.actors.breaker_view import BreakerView
+from mt5guard.actors.orders import check_client_order_id, new_client_order_id
 from mt5guard.actors.quotes import QuoteHub
 from mt5guard.actors.rate_limit import RateLimits
 from mt5guard.actors.trade_events import TradeWatch
@@ -477,8 +477,7 @@ def build_order(
         raise bad("comment", f"comment must be text of at most {ORDER_COMMENT_MAX_LENGTH} characters; "
                   "it is cut to fit after the client order id MT5 keeps in the same field")
     if client_order_id is None:
-        client_order_id = uuid.uuid4().hex[:12]
-    elif not (isinstance(client_order_id, str) and client_order_id.isalnum()) or len(client_order_id) > 20:
-        raise bad("client_order_id", "client_order_id must be 1-20 letters or digits")
+        client_order_id = new_client_order_id()
+    check_client_order_id(client_order_id)
     return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
                         deviation, magic, comment, position)

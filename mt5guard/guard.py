@@ -21,7 +21,7 @@ import pykka
 from mt5guard.actors.breaker import BreakerActor
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.health import HealthProbeActor
-from mt5guard.actors.orders import OrderJournal
+from mt5guard.actors.journal import OrderJournal, journal_path
 from mt5guard.actors.quotes import QuoteHub
 from mt5guard.actors.session import SessionActor
 from mt5guard.actors.trade_events import TradeWatch
@@ -63,6 +63,7 @@ class Guard:
         terminals: dict[str, Terminal],
         board: StatusBoard,
         owns_clock: bool,
+        journals: dict[str, OrderJournal] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -71,6 +72,7 @@ class Guard:
         self.terminals: Mapping[str, Terminal] = terminals
         self.status = board
         self._owns_clock = owns_clock
+        self.journals: Mapping[str, OrderJournal] = journals or {}
         self._root: pykka.ActorRef[Any] | None = None
         self._gave_up = threading.Event()
         self.gave_up_event: SupervisorGaveUp | None = None
@@ -112,6 +114,8 @@ class Guard:
         for terminal in self.terminals.values():
             if isinstance(terminal, WorkerTerminal):
                 terminal.kill("the tree stopped")
+        for journal in self.journals.values():
+            journal.close()  # releases the file lock: another process may take over
         if self._owns_clock and isinstance(self.clock, SystemClock):
             self.clock.close()
 
@@ -121,11 +125,15 @@ class Guard:
 
 
 def account_tree(
-    account: AccountConfig, config: Config, clock: Clock, bus: EventBus, terminal: Terminal
+    account: AccountConfig, config: Config, clock: Clock, bus: EventBus, terminal: Terminal,
+    journal: OrderJournal | None = None,
 ) -> tuple[ChildSpec, Session]:
-    """The account supervisor's spec and the facade that reaches into it."""
+    """The account supervisor's spec and the facade that reaches into it.
+
+    ``journal`` defaults to one in memory (it then dies with the process).
+    """
     name = account.name
-    journal = OrderJournal()
+    journal = journal or OrderJournal.open(":memory:")
     view = BreakerView()  # so a restarted session knows the breaker's state before its first call
     quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
     trades = TradeWatch(name, clock, config.trade_events.poll_interval)
@@ -136,7 +144,8 @@ def account_tree(
                              max_tick_age=config.health.max_tick_age, breaker_view=view,
                              quotes=quotes, poll_interval=config.quotes.poll_interval,
                              trades=trades,
-                             probe_timeout=config.health.timeout),
+                             probe_timeout=config.health.timeout,
+                             orders=config.orders),
         on_abandon=terminal.kill if isinstance(terminal, WorkerTerminal) else None,
     )
     health = ChildSpec(
@@ -187,6 +196,11 @@ def start(
     It returns once every account's actors have been started (at most
     ``start_timeout`` real seconds): requests sent then queue behind the
     session's connect instead of failing with "not started yet".
+
+    Each account's order journal is opened first (``orders.state_dir``);
+    :class:`~mt5guard.actors.journal.JournalUnavailable` is raised, and nothing
+    is started, when one is locked by another process, corrupt, unreadable or
+    of a newer schema.
     """
     owns_clock = clock is None
     clock = clock or SystemClock()
@@ -196,14 +210,21 @@ def start(
     built = dict(terminals or {})
     specs: list[ChildSpec] = []
     sessions: dict[str, Session] = {}
-    for account in config.accounts:
-        terminal = built.get(account.name) or make_terminal(account.terminal, clock)
-        built[account.name] = terminal
-        spec, facade = account_tree(account, config, clock, bus, terminal)
-        specs.append(spec)
-        sessions[account.name] = facade
-        board.expect(account.name)
-    guard = Guard(config, clock, bus, sessions, built, board, owns_clock)
+    journals = _open_journals(config)
+    try:
+        for account in config.accounts:
+            terminal = built.get(account.name) or make_terminal(account.terminal, clock)
+            built[account.name] = terminal
+            spec, facade = account_tree(account, config, clock, bus, terminal,
+                                        journals[account.name])
+            specs.append(spec)
+            sessions[account.name] = facade
+            board.expect(account.name)
+    except BaseException:
+        for journal in journals.values():
+            journal.close()
+        raise
+    guard = Guard(config, clock, bus, sessions, built, board, owns_clock, journals)
 
     def gave_up(event: SupervisorGaveUp) -> None:
         guard._on_give_up(event)
@@ -221,6 +242,21 @@ def start(
         for handle in (facade._breaker, facade._session, facade._health):
             handle.wait_started(timeout=start_timeout)
     return guard
+
+
+def _open_journals(config: Config) -> dict[str, OrderJournal]:
+    """Every account's journal, or none at all (the ones opened are closed again)."""
+    journals: dict[str, OrderJournal] = {}
+    try:
+        for account in config.accounts:
+            path = journal_path(config.orders.state_dir, account.name)
+            journals[account.name] = OrderJournal.open(path,
+                                                       synchronous=config.orders.synchronous)
+    except BaseException:
+        for journal in journals.values():
+            journal.close()
+        raise
+    return journals
 
 
 def _backoff(config: Config) -> Backoff:

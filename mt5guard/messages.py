@@ -487,12 +487,14 @@ class SessionDisconnected:
 
 @attrs.frozen
 class OrderReconciled:
-    """An order whose reply was lost, read back from the terminal."""
+    """An order id looked up in the terminal (a lost reply, a reconnect, a first sight)."""
 
     account: str
     client_order_id: str
     outcome: str
-    """``executed``, ``pending`` or ``unknown``."""
+    """``executed``, ``pending``, ``not_executed`` (history shows it cancelled or
+    rejected: the id is free), ``mismatch`` (a record with the id disagrees on
+    symbol, side or volume) or ``unknown`` (nothing found, or no answer)."""
     at: datetime
 
 

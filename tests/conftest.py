@@ -47,6 +47,12 @@ def bus(recorder: Recorder) -> EventBus:
 
 
 @pytest.fixture(autouse=True)
+def state_in_tmp(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in its own folder, so order journals (``./state``) never meet."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
 def no_actor_left_behind() -> Iterator[None]:
     """Every test must stop what it started: no actor, no actor thread."""
     before = set(pykka.ActorRegistry.get_all())

@@ -1,21 +1,22 @@
-"""Order placement that never duplicates: the journal and the reconciliation.
+"""Market orders as the terminal and the journal see them.
 
-Every order carries a client order id in its MT5 ``comment`` (``mg-<id>``).
-The :class:`OrderJournal` outlives SessionActor restarts, so an id that was
-ever handed to ``order_send`` is never sent again: a retry with the same id is
-answered from the journal or by reading the terminal's orders and deals.
+Every order carries its client order id at the start of its MT5 ``comment``
+(``mg-<id>;``, see :mod:`mt5guard.actors.reconcile`); the write-ahead journal
+(:mod:`mt5guard.actors.journal`) and :class:`~mt5guard.actors.order_desk.OrderDesk`
+make sure an id is never sent twice.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import re
+import uuid
 from typing import Any
 
 import attrs
 
-from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown
+from mt5guard.actors.journal import OrderIntent
+from mt5guard.actors.reconcile import ID_PATTERN, id_comment
+from mt5guard.errors import MT5ValidationError
 from mt5guard.messages import OrderOutcome, OrderRequest, Side
 from mt5guard.terminal.constants import (
     ORDER_COMMENT_MAX_LENGTH,
@@ -24,21 +25,40 @@ from mt5guard.terminal.constants import (
     ORDER_TYPE_BUY,
     ORDER_TYPE_SELL,
     TRADE_ACTION_DEAL,
-    TRADE_RETCODE_DONE,
-    TRADE_RETCODE_PLACED,
 )
 
-__all__ = ["OrderJournal", "comment_for", "find_outcome", "trade_request"]
+__all__ = [
+    "check_client_order_id",
+    "comment_for",
+    "intent_for",
+    "new_client_order_id",
+    "outcome_from_result",
+    "outcome_to_result",
+    "trade_request",
+]
 
-COMMENT_PREFIX = "mg-"
+_ID = re.compile(ID_PATTERN)
+
+
+def new_client_order_id() -> str:
+    """A fresh random id (12 hex digits) for callers that did not bring one."""
+    return uuid.uuid4().hex[:12]
+
+
+def check_client_order_id(client_order_id: object, operation: str = "place_order") -> str:
+    """The id if the comment can carry it exactly; :class:`MT5ValidationError` otherwise."""
+    if not isinstance(client_order_id, str) or _ID.fullmatch(client_order_id) is None:
+        raise MT5ValidationError(
+            operation=operation, field="client_order_id",
+            detail=f"client_order_id must be 1-20 characters from A-Z, a-z, 0-9, _ and - "
+                   f"(it travels at the start of the 31-character MT5 comment), "
+                   f"got {client_order_id!r}")
+    return client_order_id
 
 
 def comment_for(order: OrderRequest) -> str:
-    """The MT5 comment: the client order id first, the user's text if it fits."""
-    text = f"{COMMENT_PREFIX}{order.client_order_id}"
-    if order.comment:
-        text = f"{text} {order.comment}"
-    return text[:ORDER_COMMENT_MAX_LENGTH]
+    """The MT5 comment: ``mg-<id>;`` first, then the user's text as far as it fits."""
+    return id_comment(order.client_order_id, order.comment, ORDER_COMMENT_MAX_LENGTH)
 
 
 def trade_request(order: OrderRequest, price: float) -> dict[str, Any]:
@@ -60,76 +80,19 @@ def trade_request(order: OrderRequest, price: float) -> dict[str, Any]:
     }
 
 
-@attrs.define
-class JournalEntry:
-    order: OrderRequest
-    sent_at: datetime
-    state: str = "sending"
-    """``sending`` (outcome not known yet), ``done`` or ``unknown``."""
-    outcome: OrderOutcome | None = None
-    error: MT5Error | None = None
+def intent_for(order: OrderRequest, kind: str = "place") -> OrderIntent:
+    """The journal's view of a market order (``kind`` ``close_position`` for a closing one)."""
+    payload = attrs.asdict(order)
+    payload["side"] = order.side.value
+    return OrderIntent(order.client_order_id, kind, order.symbol, order.side.value,
+                       order.volume, payload)
 
 
-class OrderJournal:
-    """Client order ids ever sent by one account, and what became of them.
-
-    Shared by every incarnation of the account's SessionActor (only one runs
-    at a time); the lock only guards readers on other threads.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, JournalEntry] = {}
-
-    def get(self, client_order_id: str) -> JournalEntry | None:
-        with self._lock:
-            return self._entries.get(client_order_id)
-
-    def record_sending(self, order: OrderRequest, at: datetime) -> JournalEntry:
-        with self._lock:
-            entry = JournalEntry(order, at)
-            self._entries[order.client_order_id] = entry
-            return entry
-
-    def unresolved(self) -> list[JournalEntry]:
-        with self._lock:
-            return [e for e in self._entries.values() if e.state != "done"]
+def outcome_to_result(outcome: OrderOutcome) -> dict[str, Any]:
+    return {"outcome": attrs.asdict(outcome)}
 
 
-def find_outcome(
-    order: OrderRequest,
-    sent_at: datetime,
-    now: datetime,
-    deals_between: Callable[[datetime, datetime], tuple[Any, ...]],
-    open_orders: Callable[[], tuple[Any, ...]],
-) -> OrderOutcome | None:
-    """Look the order up by its comment among deals, then among open orders.
-
-    Raises whatever the lookups raise (an :class:`MT5Error` when the terminal
-    cannot answer); returns None when the terminal answered and knows nothing
-    of the order.
-    """
-    mark = comment_for(order).split(" ", 1)[0]
-    window_from, window_to = sent_at - timedelta(minutes=5), now + timedelta(minutes=5)
-    for deal in deals_between(window_from, window_to):
-        if str(deal.comment).startswith(mark):
-            return OrderOutcome(
-                order.client_order_id, TRADE_RETCODE_DONE, int(deal.order), int(deal.ticket),
-                float(deal.volume), float(deal.price), "executed (read back from deals)", True,
-            )
-    for pending in open_orders():
-        if str(pending.comment).startswith(mark):
-            return OrderOutcome(
-                order.client_order_id, TRADE_RETCODE_PLACED, int(pending.ticket), 0,
-                float(pending.volume_current), float(pending.price_open),
-                "placed (read back from open orders)", True,
-            )
-    return None
-
-
-def unknown_outcome(order: OrderRequest, why: str) -> MT5OrderOutcomeUnknown:
-    return MT5OrderOutcomeUnknown(
-        operation="place_order",
-        client_order_id=order.client_order_id,
-        detail=f"{why}; the order was NOT re-sent",
-    )
+def outcome_from_result(result: dict[str, Any] | None) -> OrderOutcome | None:
+    if not result or "outcome" not in result:
+        return None
+    return OrderOutcome(**result["outcome"])

@@ -20,11 +20,13 @@ from typing import Any
 from mt5guard.actors import _session_ops as ops
 from mt5guard.actors import market_data, trade_changes
 from mt5guard.actors.breaker_view import BreakerView
+from mt5guard.actors.journal import OrderJournal
+from mt5guard.actors.order_desk import OrderDesk
 from mt5guard.actors.quotes import QuoteHub, QuotePoller
 from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock
-from mt5guard.config import AccountConfig
+from mt5guard.config import AccountConfig, OrdersConfig
 from mt5guard.errors import (
     MT5AuthError,
     MT5CircuitBreakerOpen,
@@ -94,7 +96,7 @@ class SessionActor(GuardedActor):
         clock: Clock,
         bus: EventBus,
         breaker: ChildHandle,
-        journal: ops.OrderJournal,
+        journal: OrderJournal,
         *,
         max_tick_age: float = 60.0,
         breaker_view: BreakerView | None = None,
@@ -102,6 +104,7 @@ class SessionActor(GuardedActor):
         poll_interval: float = 0.25,
         trades: TradeWatch | None = None,
         probe_timeout: float = 10.0,
+        orders: OrdersConfig | None = None,
     ) -> None:
         super().__init__()
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
@@ -126,6 +129,9 @@ class SessionActor(GuardedActor):
         self._ops = ops.TerminalOps(terminal, clock, account)
         # A terminal in a worker process: ours from on_start to the session's end.
         self._worker = terminal if isinstance(terminal, WorkerTerminal) else None
+        self._desk = OrderDesk(self._ops, terminal, clock, account.name, journal, bus,
+                               orders or OrdersConfig())
+        self._desk.finders.update(trade_changes.FINDERS)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -146,8 +152,7 @@ class SessionActor(GuardedActor):
             self._connect_or_fail()
             # after a restart (a killed worker included) the terminal's state is
             # unknown: orders without a known outcome are read back before new ones
-            for entry in self._journal.unresolved():
-                self._ops.reconcile_entry(entry, self._bus)
+            # (_connect_or_fail reconciles them: OrderDesk.reconcile_all after every connect)
             self._fail_if_worker_lost()
             self._poller.arm(self.actor_ref)
             self._trades.arm(self.actor_ref)
@@ -394,17 +399,10 @@ class SessionActor(GuardedActor):
     def _place_order(self, message: PlaceOrder) -> None:
         order = message.order
         known = self._journal.get(order.client_order_id)
-        if known is not None:  # a retry: never send the same client order id twice
-            if known.outcome is None and known.state != "done":
-                # reading the outcome back is a terminal call: not while OPEN
-                rejected = self._admit("place_order")
-                if rejected is not None:
-                    _complete(message.reply_to, rejected)
-                    return
-            _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
+        if known is not None and known.state.final:  # answered from the journal alone
+            _complete(message.reply_to, self._desk.cached(known, order))
             return
-        self._guarded(message, "place_order", lambda: self._ops.place(order, self._journal,
-                                                                     self._bus))
+        self._guarded(message, "place_order", lambda: self._desk.place(order))
 
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
@@ -431,12 +429,11 @@ class SessionActor(GuardedActor):
     def _change_trade(self, message: ChangeTrade) -> None:
         change = message.change
         known = self._journal.get(change.client_order_id)
-        if known is not None:  # a retry: never send the same client order id twice
-            _complete(message.reply_to, self._ops.answer_retry(known, self._bus))
+        if known is not None and known.state.final:  # answered from the journal alone
+            _complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
             return
         self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
-            change, self._ops, self._terminal, self._journal, self._bus, self._clock,
-            self._trades.note_stops))
+            change, self._desk, self._terminal, self._trades.note_stops))
 
     # health probe -----------------------------------------------------------
 
@@ -482,6 +479,7 @@ class SessionActor(GuardedActor):
         terminal_account = self.account.terminal
         self._bus.publish(SessionConnected(self.account.name, terminal_account.login,
                                            terminal_account.server, self._clock.now()))
+        self._desk.reconcile_all()  # after every connect: start, restart or in-place mend
 
     def _reconnect(self) -> None:
         self._shutdown("reconnect requested")

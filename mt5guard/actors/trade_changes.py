@@ -1,12 +1,12 @@
 """Changes to what is already in the book: modify SL/TP, close a position, cancel an order.
 
 Each change carries a client order id and goes through the account's
-:class:`~mt5guard.actors.orders.OrderJournal` like an order: an id that was
-handed to ``order_send`` once is never sent again (the session answers a
-retry from the journal). Closing is an opposite market order naming the
-position, so it *is* an order (:meth:`TerminalOps.place`, reconciled from
-deals by its ``mg-<id>`` comment). A modification or cancellation whose reply
-is lost is read back from the position's stops or the order's absence.
+write-ahead journal like an order (:meth:`OrderDesk.send_once`): an id that
+was handed to ``order_send`` once is never sent again. Closing is an opposite
+market order naming the position, so it *is* an order (reconciled from deals
+by its ``mg-<id>;`` comment). A modification or cancellation whose reply is
+lost is read back (:data:`FINDERS`) from the position's stops or the order's
+absence, also after a restart.
 
 Runs on the SessionActor's thread; :func:`check_change` runs in the caller's.
 """
@@ -14,20 +14,18 @@ Runs on the SessionActor's thread; :func:`check_change` runs in the caller's.
 from __future__ import annotations
 
 import math
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from mt5guard.actors._session_ops import TerminalOps
-from mt5guard.actors.orders import COMMENT_PREFIX, JournalEntry, OrderJournal
-from mt5guard.bus import EventBus
-from mt5guard.clock import Clock
+from mt5guard.actors import reconcile
+from mt5guard.actors.journal import JournalEntry, OrderIntent
+from mt5guard.actors.order_desk import Finder, OrderDesk
+from mt5guard.actors.orders import check_client_order_id, new_client_order_id
+from mt5guard.actors.reconcile import Finding, Found, TerminalLookups, id_comment
 from mt5guard.errors import (
-    MT5ConnectionError,
     MT5Error,
-    MT5OrderOutcomeUnknown,
     MT5StateError,
-    MT5TimeoutError,
     MT5ValidationError,
     error_from_last_error,
     error_from_retcode,
@@ -38,13 +36,9 @@ from mt5guard.terminal.constants import (
     POSITION_TYPE_BUY,
     TRADE_ACTION_REMOVE,
     TRADE_ACTION_SLTP,
-    TRADE_RETCODE_DONE,
-    TRADE_RETCODE_TIMEOUT,
 )
 
-__all__ = ["apply_change", "check_change"]
-
-_UNKNOWN_AFTER_SEND = (MT5TimeoutError, MT5ConnectionError)
+__all__ = ["FINDERS", "answer_known", "apply_change", "check_change"]
 
 
 def check_change(kind: ChangeKind, ticket: object, *, sl: object = None, tp: object = None,
@@ -70,102 +64,113 @@ def check_change(kind: ChangeKind, ticket: object, *, sl: object = None, tp: obj
         raise bad("sl", "give sl, tp or both: a modification without either changes nothing")
     if isinstance(deviation, bool) or not isinstance(deviation, int) or deviation < 0:
         raise bad("deviation", f"deviation must be a whole number of points >= 0, got {deviation!r}")
-    if client_order_id is None:
-        client_order_id = uuid.uuid4().hex[:12]
-    elif not (isinstance(client_order_id, str) and client_order_id.isalnum()) or len(client_order_id) > 20:
-        raise bad("client_order_id", "client_order_id must be 1-20 letters or digits")
-    return TradeChange(client_order_id, kind, ticket, _num(sl), _num(tp), _num(volume), deviation)
+    cid = check_client_order_id(
+        new_client_order_id() if client_order_id is None else client_order_id, op)
+    return TradeChange(cid, kind, ticket, _num(sl), _num(tp), _num(volume), deviation)
 
 
 def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def apply_change(change: TradeChange, ops: TerminalOps, terminal: Terminal, journal: OrderJournal,
-                 bus: EventBus, clock: Clock,
+def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
                  stops_set: Callable[[int, float, float], None] | None = None) -> OrderOutcome:
-    """Carry out ``change`` once; its id must not be in the journal yet (the session checks).
+    """Carry out ``change`` at most once per client order id.
 
     ``stops_set(ticket, sl, tp)`` is told the stops a modification asks for before it is sent.
     """
     op = change.kind.value
+    known = desk.journal.get(change.client_order_id)
+    if known is not None:
+        _same_change(known, change)
+        answered = desk.answer(known)
+        if answered is not None:
+            return answered
     if change.kind is ChangeKind.CANCEL:
         order = _one(terminal, op, "orders_get", change.ticket, "pending order")
-        side = Side.BUY if int(order.type) % 2 == 0 else Side.SELL
+        side = "buy" if int(order.type) % 2 == 0 else "sell"
         request: dict[str, Any] = {"action": TRADE_ACTION_REMOVE, "order": change.ticket}
-        record = OrderRequest(change.client_order_id, str(order.symbol), side,
-                              float(order.volume_current), comment=op, position=0)
-        return _send(change, request, record, ops, terminal, journal, clock)
+        intent = OrderIntent(change.client_order_id, op, str(order.symbol), side,
+                             float(order.volume_current), {"ticket": change.ticket})
+        return desk.send_once(intent, lambda: _checked_request(terminal, op, request))
     pos = _one(terminal, op, "positions_get", change.ticket, "open position")
     buy = int(pos.type) == POSITION_TYPE_BUY
     if change.kind is ChangeKind.CLOSE:
         volume = float(pos.volume) if change.volume is None else change.volume
-        closing = OrderRequest(change.client_order_id, str(pos.symbol), Side.SELL if buy else Side.BUY,
-                               volume, deviation=change.deviation, magic=int(pos.magic),
-                               position=change.ticket)
-        return ops.place(closing, journal, bus)
+        closing = OrderRequest(change.client_order_id, str(pos.symbol),
+                               Side.SELL if buy else Side.BUY, volume, deviation=change.deviation,
+                               magic=int(pos.magic), position=change.ticket)
+        return desk.place(closing, kind=op)
     sl = float(pos.sl) if change.sl is None else change.sl
     tp = float(pos.tp) if change.tp is None else change.tp
     request = {"action": TRADE_ACTION_SLTP, "symbol": str(pos.symbol), "position": change.ticket,
                "sl": sl, "tp": tp, "magic": int(pos.magic),
-               "comment": f"{COMMENT_PREFIX}{change.client_order_id}"}
-    record = OrderRequest(change.client_order_id, str(pos.symbol), Side.BUY if buy else Side.SELL,
-                          float(pos.volume), sl, tp, magic=int(pos.magic), comment=op,
-                          position=change.ticket)
+               "comment": id_comment(change.client_order_id)}
+    intent = OrderIntent(change.client_order_id, op, str(pos.symbol), "buy" if buy else "sell",
+                         float(pos.volume), {"ticket": change.ticket, "sl": sl, "tp": tp})
     if stops_set is not None:
         stops_set(change.ticket, sl, tp)
-    return _send(change, request, record, ops, terminal, journal, clock)
+    return desk.send_once(intent, lambda: _checked_request(terminal, op, request))
 
 
-def _send(change: TradeChange, request: dict[str, Any], record: OrderRequest, ops: TerminalOps,
-          terminal: Terminal, journal: OrderJournal, clock: Clock) -> OrderOutcome:
-    op = change.kind.value
+def answer_known(desk: OrderDesk, entry: JournalEntry, change: TradeChange) -> OrderOutcome | MT5Error:
+    """A retry of a change whose id is final in the journal: answered without a terminal call."""
+    try:
+        _same_change(entry, change)
+    except MT5Error as err:
+        return err
+    return desk.cached(entry)
+
+
+def _same_change(entry: JournalEntry, change: TradeChange) -> None:
+    known = entry.intent
+    if known.kind != change.kind.value or known.payload.get("ticket", known.payload.get(
+            "position")) != change.ticket:
+        raise MT5ValidationError(
+            operation=change.kind.value, field="client_order_id",
+            detail=f"{change.client_order_id!r} was already used for {known.kind} "
+                   f"{known.symbol} {known.side} {known.volume:g} lots; choose another "
+                   "client_order_id")
+
+
+def _checked_request(terminal: Terminal, op: str, request: dict[str, Any]) -> dict[str, Any]:
     check = _checked(terminal, op, terminal.order_check(request))
     rejected = error_from_retcode(int(check.retcode), str(check.comment), op)
     if rejected is not None:
         raise rejected
-    entry = journal.record_sending(record, clock.now())
-    try:
-        result = _checked(terminal, op, terminal.order_send(request))
-    except _UNKNOWN_AFTER_SEND as err:
-        entry.state, entry.error = "unknown", err
-        return _read_back(change, record, terminal, entry, f"reply lost ({err.terminal_message})")
-    except MT5Error as err:
-        entry.state, entry.error = "done", err
-        raise
-    retcode = int(result.retcode)
-    if retcode == TRADE_RETCODE_TIMEOUT:
-        entry.state = "unknown"
-        return _read_back(change, record, terminal, entry, "the trade server timed out (10012)")
-    entry.state = "done"
-    failure = error_from_retcode(retcode, str(result.comment), op)
-    if failure is not None:
-        entry.error = failure
-        raise failure
-    entry.outcome = outcome = OrderOutcome(change.client_order_id, retcode, int(result.order), 0,
-                                           record.volume, 0.0, str(result.comment))
-    return outcome
+    return request
 
 
-def _read_back(change: TradeChange, record: OrderRequest, terminal: Terminal, entry: JournalEntry,
-               why: str) -> OrderOutcome:
-    """After a lost reply: the stops as asked, or the order gone, mean it was done."""
-    try:
-        if change.kind is ChangeKind.CANCEL:
-            done = not _checked(terminal, "orders_get", terminal.orders_get(ticket=change.ticket))
-        else:
-            now = _checked(terminal, "positions_get", terminal.positions_get(ticket=change.ticket))
-            done = bool(now) and (float(now[0].sl), float(now[0].tp)) == (record.sl, record.tp)
-    except MT5Error:
-        done = False
-    if not done:
-        raise MT5OrderOutcomeUnknown(operation=change.kind.value, client_order_id=change.client_order_id,
-                                     detail=f"{why}; the change was NOT re-sent")
-    entry.state = "done"
-    entry.outcome = outcome = OrderOutcome(change.client_order_id, TRADE_RETCODE_DONE, 0, 0,
-                                           record.volume, 0.0, "done (read back from the terminal)",
-                                           True)
-    return outcome
+def _modified(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
+              _until: datetime) -> Finding:
+    """A modification happened if the position now has the stops it asked for."""
+    ticket = intent.payload["ticket"]
+    for pos in _with_ticket(lookups.positions(), ticket):
+        if (float(pos.sl), float(pos.tp)) == (intent.payload["sl"], intent.payload["tp"]):
+            return Finding(Found.EXECUTED, ticket, 0, float(pos.volume), 0.0,
+                           "the position has the stops asked for")
+    return Finding(Found.NOTHING)
+
+
+def _cancelled(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
+               _until: datetime) -> Finding:
+    """A cancellation happened if the order left the book."""
+    ticket = intent.payload["ticket"]
+    if _with_ticket(lookups.open_orders(), ticket):
+        return Finding(Found.NOTHING)
+    return Finding(Found.EXECUTED, ticket, 0, intent.volume, 0.0, "the order left the book")
+
+
+def _with_ticket(records: Iterable[Any], ticket: int) -> list[Any]:
+    return [r for r in records if int(r.ticket) == ticket]
+
+
+#: How a change whose reply was lost is read back, by :attr:`OrderIntent.kind`.
+FINDERS: dict[str, Finder] = {
+    ChangeKind.MODIFY.value: _modified,
+    ChangeKind.CANCEL.value: _cancelled,
+    ChangeKind.CLOSE.value: reconcile.find,
+}
 
 
 def _one(terminal: Terminal, op: str, getter: str, ticket: int, what: str) -> Any:

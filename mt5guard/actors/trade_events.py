@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from mt5guard.actors.orders import COMMENT_PREFIX
+from mt5guard.actors.reconcile import comment_id
 from mt5guard.bus import deliver
 from mt5guard.messages import (
     OrderCancelled,
@@ -48,7 +48,7 @@ class Book:
 
 
 def _external(comment: object) -> bool:
-    return not str(comment).startswith(COMMENT_PREFIX)
+    return comment_id(comment) is None  # ours carry a complete mg-<id>; at the start
 
 
 def _side(kind: int) -> str:

@@ -13,6 +13,7 @@ Passwords never live in files: ``terminal.password`` is only accepted as a
 from __future__ import annotations
 
 from mt5guard.config.errors import ConfigError
+from mt5guard.config.orders import MEMORY, OrdersConfig
 from mt5guard.config.parse import load_config, parse_config
 from mt5guard.config.policy import (
     BackoffConfig,
@@ -33,6 +34,7 @@ from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsCo
 from mt5guard.config.values import parse_duration
 
 __all__ = [
+    "MEMORY",
     "AccountConfig",
     "BackoffConfig",
     "BreakerConfig",
@@ -41,6 +43,7 @@ __all__ = [
     "HealthConfig",
     "HttpConfig",
     "ObservabilityConfig",
+    "OrdersConfig",
     "QuotesConfig",
     "RateLimitConfig",
     "SupervisionConfig",

@@ -11,6 +11,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from mt5guard.config.distinct import shared_terminal
+from mt5guard.config.orders import OrdersConfig
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
 from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsConfig
 from mt5guard.config.values import (
@@ -183,6 +184,15 @@ class TerminalConfig:
         metadata=meta("Seed of the simulated price feed (a 64-bit integer).",
                       applies_to=("simulated",)),
     )
+    ledger_path: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta(
+            "JSON file the simulated account's book persists to, so it outlives the "
+            "process like a real trade server; null keeps it in memory.",
+            applies_to="simulated",
+        ),
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.kind in REAL_KINDS and self.password is None:
@@ -353,6 +363,11 @@ class Config:
         validator=instance_of(RateLimitConfig),
         metadata=meta("Request and order rate limits per account.", kind="section",
                       section=RateLimitConfig),
+    )
+    orders: OrdersConfig = attrs.field(
+        factory=OrdersConfig,
+        validator=instance_of(OrdersConfig),
+        metadata=meta("Order journal and reconciliation.", kind="section", section=OrdersConfig),
     )
     source: str | None = attrs.field(
         default=None,

@@ -63,6 +63,7 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
         balance=config.balance,
         seed=config.seed,
         call_latency=config.call_latency,
+        ledger_path=config.ledger_path,
     )
     if config.reject_auth:
         terminal.revoke_auth()

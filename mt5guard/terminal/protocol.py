@@ -122,3 +122,15 @@ class Terminal(Protocol):
 
         ``ticket`` is the *order* ticket the deals came from (``TradeDeal.order``).
         """
+
+    def history_orders_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[TradeOrder, ...] | None:
+        """Done orders (filled, cancelled, rejected, expired) between two dates, or one
+        order (``ticket``), or those of a position."""

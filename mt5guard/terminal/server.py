@@ -51,7 +51,7 @@ DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
 CALLS = frozenset({
     "initialize", "login", "shutdown", "version", "last_error", "terminal_info", "account_info",
     "symbol_select", "symbol_info", "symbol_info_tick", "order_check", "order_send",
-    "positions_get", "orders_get", "history_deals_get", "ping",
+    "positions_get", "orders_get", "history_deals_get", "history_orders_get", "ping",
 })
 
 

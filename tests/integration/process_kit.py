@@ -72,11 +72,12 @@ class RunPy:
     """``run.py --config <config>`` running in the background; stdout and stderr merged."""
 
     def __init__(self, config: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
+        """Runs in the config's folder, so ``./state`` (the order journals) is the test's own."""
         self._lines: list[str] = []
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
             [sys.executable, str(RUN_PY), "--config", str(config), *args],
-            cwd=REPO, env=dict(env or process_env()), stdout=subprocess.PIPE,
+            cwd=Path(config).parent, env=dict(env or process_env()), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         self._reader = threading.Thread(target=self._read, name="run.py-output", daemon=True)

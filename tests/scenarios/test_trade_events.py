@@ -86,8 +86,8 @@ def test_pending_orders_placed_and_deleted_by_hand(story) -> None:
 def test_nothing_is_polled_once_nobody_watches(story) -> None:
     heard, subscription = watching(story)
     subscription.close()
+    story.session.place_order("EURUSD", "sell", 0.1)  # (it looks its new id up: not a poll)
     polls = story.terminal.calls["positions_get"]
-    story.session.place_order("EURUSD", "sell", 0.1)
     story.clock.advance(5.0)
     assert heard == [] and story.terminal.calls["positions_get"] == polls
 

@@ -278,7 +278,8 @@ def test_unknown_keys_get_a_did_you_mean_hint() -> None:
 
     error = error_of(data(colour="blue"))
     assert error.key == "colour"
-    assert error.hint == "allowed: accounts, supervision, breaker, health, observability, quotes, trade_events, rate_limits"
+    assert error.hint == ("allowed: accounts, supervision, breaker, health, observability, "
+                          "quotes, trade_events, rate_limits, orders")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pykka
 import pytest
 from storykit import story_config
 
+from mt5guard.config import MEMORY, OrdersConfig
 from mt5guard.errors import MT5TimeoutError
 from mt5guard.guard import start
 from mt5guard.terminal import SimulatedTerminal
@@ -17,7 +18,8 @@ from mt5guard.testing import DeterministicRuntime, RuntimeStuck
 
 def one_hour_of_trading(seed: int) -> list[str]:
     with DeterministicRuntime(seed) as runtime:
-        config = story_config()
+        # In memory: each run must start from nothing, not from the last run's journal.
+        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
         term = config.accounts[0].terminal
         terminal = SimulatedTerminal(runtime.clock, login=term.login,
                                      password=term.password.reveal(), server=term.server)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_the_readme_tour_runs(monkeypatch) -> None:
-    monkeypatch.chdir(README.parent)
+def test_the_readme_tour_runs(monkeypatch, tmp_path: Path) -> None:
+    # A copy of the repo's config folder, so the tour's ./state stays the test's own.
+    shutil.copytree(README.parent / "config", tmp_path / "config")
+    monkeypatch.chdir(tmp_path)
     (block,) = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     namespace: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), namespace)

@@ -164,10 +164,10 @@ def test_a_tree_started_and_stopped_inside_a_host_actor_leaves_the_host_untouche
     assert new_threads(threads_before, deadline=time.monotonic() + 2.0) == []
 
 
-def test_the_example_engine_runs_and_exits_0() -> None:
-    result = subprocess.run(
-        [sys.executable, "examples/embedded_engine.py"],
-        cwd=REPO, capture_output=True, text=True, timeout=20,
+def test_the_example_engine_runs_and_exits_0(tmp_path: Path) -> None:
+    result = subprocess.run(  # in its own folder: it keeps its order journal in ./state
+        [sys.executable, str(REPO / "examples" / "embedded_engine.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=20,
     )
     assert result.returncode == 0, result.stderr
     assert "bought 0.1 lots: retcode=10009" in result.stdout

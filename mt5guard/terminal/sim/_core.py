@@ -20,6 +20,7 @@ from mt5guard.terminal._call_guard import CallGuard
 from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
 from mt5guard.terminal.sim._faults import FaultPlan, FaultScripting
 from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._persist import load_book, save_book
 from mt5guard.terminal.sim._quotes import QuoteBoard
 from mt5guard.terminal.sim._selectors import group_matcher
 from mt5guard.terminal.sim._trade_server import TradeServer
@@ -67,6 +68,7 @@ class TerminalCore(FaultScripting):
         seed: int = 1,
         call_latency: float = 0.0,
         leverage: int = 100,
+        ledger_path: str | None = None,
     ) -> None:
         specs = dict(DEFAULT_SYMBOLS if symbols is None else symbols)
         for name, spec in specs.items():
@@ -97,6 +99,9 @@ class TerminalCore(FaultScripting):
             quote=self._tick,
         )
         self._trade = TradeServer(self._ledger, lambda: int(self._clock.now().timestamp() * 1000))
+        self._ledger_path = ledger_path
+        if ledger_path is not None:
+            self._sent = load_book(ledger_path, self._ledger, self._trade)
 
     def __repr__(self) -> str:
         return (
@@ -123,6 +128,11 @@ class TerminalCore(FaultScripting):
             return [dict(request) for request in self._sent]
 
     # -- plumbing ------------------------------------------------------------
+
+    def _persist(self) -> None:
+        """Save the book (with ``ledger_path``) after a request changed it; under the lock."""
+        if self._ledger_path is not None:
+            save_book(self._ledger_path, self._ledger, self._trade, self._sent)
 
     def _api(self, name: str) -> _ApiCall:
         """Count, guard, hang or delay one call: ``with self._api(name) as hung:``."""

@@ -31,6 +31,7 @@ API_CALLS = frozenset(
         "positions_get",
         "orders_get",
         "history_deals_get",
+        "history_orders_get",
     }
 )
 

@@ -69,6 +69,10 @@ class SimulatedTerminal(OutsideTrading):
     never appears in a repr. ``symbols`` defaults to :data:`DEFAULT_SYMBOLS`;
     ``seed`` fixes the quote walks. ``call_latency`` is seconds of clock time
     every call (except ``last_error``) takes; 0 means no sleep.
+    ``ledger_path`` (a JSON file) makes the account's book (balance, positions,
+    orders, deals, history, ticket counters) outlive the process, as a real
+    trade server's does: it is loaded at construction and saved after every
+    executed request, before ``order_send`` returns.
 
     Two threads inside API calls at once raise :class:`ConcurrentCallError`.
     ``calls`` counts every attempted call by function name, failed ones too.
@@ -242,6 +246,7 @@ class SimulatedTerminal(OutsideTrading):
                 result = self._trade.execute(parsed)
                 if result.retcode in (TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE):
                     self._sent.append(dict(request))
+                    self._persist()
             if lost is None:
                 return result
             if lost.retcode is None:

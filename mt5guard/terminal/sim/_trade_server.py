@@ -6,7 +6,6 @@ terminal restarts. Every method runs under the terminal's state lock.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from mt5guard.terminal import constants as c
@@ -20,15 +19,39 @@ from mt5guard.terminal.sim.symbols import SymbolSpec
 _VOLUME_EPS = 1e-9
 
 
+class Sequence:
+    """Ever-increasing numbers whose next value can be saved and restored."""
+
+    def __init__(self, start: int) -> None:
+        self.next_value = start
+
+    def __next__(self) -> int:
+        value = self.next_value
+        self.next_value += 1
+        return value
+
+
 class TradeServer:
     """Validates requests (retcodes) and fills, places, modifies or removes orders."""
 
     def __init__(self, ledger: Ledger, now_msc: Callable[[], int]) -> None:
         self._ledger = ledger
         self._now_msc = now_msc
-        self._order_tickets = itertools.count(100_000_001)
-        self._deal_tickets = itertools.count(50_000_001)
-        self._request_ids = itertools.count(1)
+        self._order_tickets = Sequence(100_000_001)
+        self._deal_tickets = Sequence(50_000_001)
+        self._request_ids = Sequence(1)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """The next order ticket, deal ticket and request id (persisted with the ledger)."""
+        return {"order": self._order_tickets.next_value, "deal": self._deal_tickets.next_value,
+                "request": self._request_ids.next_value}
+
+    @counters.setter
+    def counters(self, values: dict[str, int]) -> None:
+        self._order_tickets.next_value = values["order"]
+        self._deal_tickets.next_value = values["deal"]
+        self._request_ids.next_value = values["request"]
 
     # -- validation ----------------------------------------------------------
 

@@ -265,6 +265,17 @@ class WorkerTerminal:
         result = self._call("history_deals_get", *dates, **_given(group=group))
         return result
 
+    def history_orders_get(self, date_from: Any = None, date_to: Any = None, *,
+                           group: str | None = None, ticket: int | None = None,
+                           position: int | None = None) -> tuple[TradeOrder, ...] | None:
+        if ticket is not None or position is not None:
+            result: tuple[TradeOrder, ...] | None = self._call(
+                "history_orders_get", **_given(ticket=ticket, position=position))
+            return result
+        dates = tuple(d for d in (date_from, date_to) if d is not None)
+        result = self._call("history_orders_get", *dates, **_given(group=group))
+        return result
+
 
 def _given(**filters: Any) -> dict[str, Any]:
     return {name: value for name, value in filters.items() if value is not None}

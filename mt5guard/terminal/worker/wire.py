@@ -146,7 +146,7 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "symbol_info": _one(SymbolInfo), "symbol_info_tick": _one(Tick),
     "order_check": _one(OrderCheckResult), "order_send": _one(OrderSendResult),
     "positions_get": _many(TradePosition), "orders_get": _many(TradeOrder),
-    "history_deals_get": _many(TradeDeal),
+    "history_deals_get": _many(TradeDeal), "history_orders_get": _many(TradeOrder),
     "ping": lambda raw, name: raw,
 }
 

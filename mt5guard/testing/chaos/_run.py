@@ -11,7 +11,15 @@ from typing import Any
 import attrs
 
 from mt5guard.bus import EventBus
-from mt5guard.config import AccountConfig, Config, HttpConfig, ObservabilityConfig, TerminalConfig
+from mt5guard.config import (
+    MEMORY,
+    AccountConfig,
+    Config,
+    HttpConfig,
+    ObservabilityConfig,
+    OrdersConfig,
+    TerminalConfig,
+)
 from mt5guard.errors import MT5Error
 from mt5guard.guard import start
 from mt5guard.messages import BreakerState, BreakerStateChanged
@@ -118,8 +126,10 @@ def _config(names: Sequence[str]) -> Config:
                       symbols=("EURUSD",), request_timeout=REQUEST_TIMEOUT)
         for i, name in enumerate(names)
     )
+    # Journals in memory: each seed's simulated terminals start empty, so must its journals.
     return attrs.evolve(Config.default(), accounts=accounts,
-                        observability=ObservabilityConfig(http=HttpConfig(enabled=False)))
+                        observability=ObservabilityConfig(http=HttpConfig(enabled=False)),
+                        orders=OrdersConfig(state_dir=MEMORY))
 
 
 def run(seed: int, *, days: float = 2.0, accounts: int = 3,

@@ -1,0 +1,70 @@
+"""Config of the order journal: where it lives, how long it looks back and keeps entries.
+
+Every duration is float seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import attrs
+
+from mt5guard.config.values import DAY, HOUR, choice, documented, duration, meta, text, to_float
+
+__all__ = ["MEMORY", "OrdersConfig", "Synchronous"]
+
+#: ``state_dir`` value that keeps the journal in memory (tests; nothing survives the process).
+MEMORY: Final = ":memory:"
+
+Synchronous = Literal["FULL", "NORMAL"]
+SYNCHRONOUS: Final[tuple[Synchronous, ...]] = ("FULL", "NORMAL")
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class OrdersConfig:
+    """The write-ahead order journal (SQLite, one file per account) and reconciliation."""
+
+    state_dir: str = attrs.field(
+        default="./state",
+        validator=text(),
+        metadata=meta(
+            "Folder of the journals (<state_dir>/<account>.journal.sqlite3); "
+            ":memory: keeps them in memory (tests only: ids are then forgotten on exit)."
+        ),
+    )
+    synchronous: Synchronous = attrs.field(
+        default="FULL",
+        validator=choice(SYNCHRONOUS),
+        metadata=meta(
+            "SQLite synchronous setting: FULL survives power loss, NORMAL a process crash."
+        ),
+    )
+    lookback: float = attrs.field(
+        default=7 * DAY,
+        converter=to_float,
+        validator=duration(low=60.0, high=366 * DAY),
+        metadata=meta(
+            "Seconds of terminal history searched for a client order id (1m..366 days).",
+            kind="duration",
+        ),
+    )
+    retention: float = attrs.field(
+        default=7 * DAY,
+        converter=to_float,
+        validator=duration(high=3660 * DAY),
+        metadata=meta(
+            "Seconds a finished journal entry is kept before it is pruned (up to 3660 days).",
+            kind="duration",
+        ),
+    )
+    recheck_after: float = attrs.field(
+        default=30.0,
+        converter=to_float,
+        validator=duration(high=HOUR),
+        metadata=meta(
+            "Seconds after which an unknown outcome is worth asking about again (retry_at, "
+            "up to 1h).",
+            kind="duration",
+        ),
+    )

@@ -1,0 +1,64 @@
+"""A simulated account's book in a JSON file, so it outlives the process.
+
+A real trade server keeps its deals when the client process dies; tests that
+kill mt5guard (kill -9) need a simulated server that does too. The file is
+rewritten (temp file + atomic rename) after every executed request, before
+``order_send`` returns, under the terminal's state lock. Only one process may
+use a file at a time; that is the test's job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mt5guard.terminal.records import TradeDeal, TradeOrder
+from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
+from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._trade_server import TradeServer
+
+__all__ = ["load_book", "save_book"]
+
+_VERSION = 1
+
+
+def save_book(path: str, ledger: Ledger, server: TradeServer,
+              sent: list[dict[str, Any]]) -> None:
+    """Write balance, positions, orders, history and ticket counters to ``path``."""
+    state = {
+        "version": _VERSION,
+        "balance": ledger.balance,
+        "positions": [dataclasses.asdict(p) for p in ledger.positions.values()],
+        "orders": [dataclasses.asdict(o) for o in ledger.orders.values()],
+        "deals": [list(d) for d in ledger.deals],
+        "history_orders": [list(o) for o in ledger.history_orders],
+        "counters": server.counters,
+        "sent": sent,
+    }
+    target = Path(path)
+    temp = target.with_name(target.name + ".tmp")
+    with open(temp, "w", encoding="utf-8") as out:
+        json.dump(state, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, target)
+
+
+def load_book(path: str, ledger: Ledger, server: TradeServer) -> list[dict[str, Any]]:
+    """Restore what :func:`save_book` wrote, if ``path`` exists; the executed requests."""
+    if not Path(path).exists():
+        return []
+    with open(path, encoding="utf-8") as source:
+        state = json.load(source)
+    if state.get("version") != _VERSION:
+        raise ValueError(f"{path}: not a simulated ledger of version {_VERSION}")
+    ledger.balance = float(state["balance"])
+    ledger.positions = {p["ticket"]: OpenPosition(**p) for p in state["positions"]}
+    ledger.orders = {o["ticket"]: PendingOrder(**o) for o in state["orders"]}
+    ledger.deals = [TradeDeal(*d) for d in state["deals"]]
+    ledger.history_orders = [TradeOrder(*o) for o in state["history_orders"]]
+    server.counters = state["counters"]
+    return list(state["sent"])
