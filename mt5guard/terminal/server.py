@@ -52,6 +52,8 @@ CALLS = frozenset({
     "initialize", "login", "shutdown", "version", "last_error", "terminal_info", "account_info",
     "symbol_select", "symbol_info", "symbol_info_tick", "order_check", "order_send",
     "positions_get", "orders_get", "history_deals_get", "history_orders_get", "ping",
+    "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
+    "copy_ticks_range", "symbols_get", "symbols_total",
 })
 
 
@@ -61,6 +63,9 @@ def plain(value: Any) -> Any:
         return value
     if hasattr(value, "_asdict"):
         return {k: plain(v) for k, v in value._asdict().items()}
+    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy: bars and ticks
+        rows = value.tolist()
+        return {"$rows": rows} if isinstance(rows, list) else rows
     if isinstance(value, tuple | list):
         return [plain(v) for v in value]
     if isinstance(value, dict):
@@ -165,8 +170,11 @@ def run_child() -> int:
     _watch_parent(stdin)
     address, family = _private_address()
     with mpc.Listener(address, family, authkey=key) as listener:
-        sys.stdout.write(json.dumps({"address": address, "family": family}) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps({"address": address, "family": family}) + "\n")
+            sys.stdout.flush()
+        except OSError:  # the parent is already gone
+            return 0
         conn = listener.accept()
     if family == "AF_UNIX" and not address.startswith("\0"):
         os.unlink(address)
@@ -340,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--simulated", default="{}", metavar="JSON",
                         help='simulated account, e.g. {"login": 5001, "server": "MetaQuotes-Demo"}')
     args = parser.parse_args(argv)
-    if args.child:
-        return run_child()
+    if args.child:  # os._exit: the parent-watch thread may still be reading stdin
+        code = run_child()
+        sys.stdout.flush()
+        os._exit(code)
     if not args.listen:
         parser.error("give --listen HOST:PORT (or --child, used by mt5guard itself)")
     host, _, port = args.listen.rpartition(":")

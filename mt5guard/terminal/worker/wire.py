@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from mt5guard.errors import MT5DataError
+from mt5guard.terminal.rates import RATE_DTYPE, TICK_DTYPE
 from mt5guard.terminal.records import (
     AccountInfo,
     OrderCheckResult,
@@ -130,6 +131,31 @@ def _flag(raw: Any, name: str) -> bool:
     return raw
 
 
+def _rows(dtype: Any) -> Callable[[Any, str], Any]:
+    """``{"$rows": [[...], ...]}`` back into the module's numpy structured array."""
+    import numpy as np
+
+    def decode(raw: Any, name: str) -> Any:
+        if raw is None:
+            return None
+        rows = raw.get("$rows") if isinstance(raw, dict) else None
+        if not isinstance(rows, list) or not all(
+                isinstance(r, list) and len(r) == len(dtype.names) for r in rows):
+            raise _garbage(name, f"expected rows of {len(dtype.names)} fields")
+        try:
+            return np.array([tuple(r) for r in rows], dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise _garbage(name, f"rows do not fit {dtype.names}: {exc}") from None
+
+    return decode
+
+
+def _count(raw: Any, name: str) -> int | None:
+    if raw is None or (isinstance(raw, int) and not isinstance(raw, bool)):
+        return raw
+    raise _garbage(name, f"expected a count, got {str(raw)[:40]}")
+
+
 def _version(raw: Any, name: str) -> tuple[int, int, str] | None:
     if raw is None:
         return None
@@ -147,6 +173,10 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "order_check": _one(OrderCheckResult), "order_send": _one(OrderSendResult),
     "positions_get": _many(TradePosition), "orders_get": _many(TradeOrder),
     "history_deals_get": _many(TradeDeal), "history_orders_get": _many(TradeOrder),
+    "copy_rates_from": _rows(RATE_DTYPE), "copy_rates_from_pos": _rows(RATE_DTYPE),
+    "copy_rates_range": _rows(RATE_DTYPE), "copy_ticks_from": _rows(TICK_DTYPE),
+    "copy_ticks_range": _rows(TICK_DTYPE), "symbols_get": _many(SymbolInfo),
+    "symbols_total": _count,
     "ping": lambda raw, name: raw,
 }
 

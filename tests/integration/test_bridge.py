@@ -1,0 +1,123 @@
+"""kind: bridge over TCP loopback, against `python -m mt5guard.terminal.server --listen` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from worker_kit import children_of, wait_until
+
+from mt5guard.clock import SystemClock
+from mt5guard.config import parse_config
+from mt5guard.terminal import Tick, make_terminal
+from mt5guard.terminal.worker import WorkerTerminal
+
+pytestmark = pytest.mark.subprocess
+
+KEY = "test-bridge-key-0123456789"
+SIM = {"login": 5001, "server": "MetaQuotes-Demo", "password": "pw"}
+
+
+class Bridge:
+    def __init__(self, **sim: object) -> None:
+        env = {**os.environ, "MT5GUARD_BRIDGE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mt5guard.terminal.server", "--listen", "127.0.0.1:0",
+             "--backend", "simulated", "--simulated", json.dumps({**SIM, **sim})],
+            env=env, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert "listening on 127.0.0.1:" in line, line
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+
+@pytest.fixture
+def bridge() -> Iterator[Bridge]:
+    running = Bridge(call_latency=0.05)
+    yield running
+    running.stop()
+
+
+def terminal_for(port: int, key: str = KEY) -> WorkerTerminal:
+    config = parse_config({"accounts": [{"name": "live", "symbols": ["EURUSD"], "terminal": {
+        "kind": "bridge", "port": port, "key": "${KEY}", "password": "${PW}", "login": 5001,
+        "server": "MetaQuotes-Demo", "timeout": "2s"}}]}, environ={"KEY": key, "PW": "pw"})
+    terminal = make_terminal(config.accounts[0].terminal, SystemClock())
+    assert isinstance(terminal, WorkerTerminal)
+    return terminal
+
+
+def test_calls_go_through_the_bridge_each_session_in_its_own_child(bridge: Bridge) -> None:
+    one, two = terminal_for(bridge.port), terminal_for(bridge.port)
+    for terminal in (one, two):
+        terminal.start()
+        assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+        assert terminal.symbol_select("EURUSD", True)
+        assert isinstance(terminal.symbol_info_tick("EURUSD"), Tick)
+    assert len(children_of(bridge.proc.pid)) == 2  # one worker per client session
+    one.close()
+    wait_until(lambda: len(children_of(bridge.proc.pid)) == 1, what="the closed session's child gone")
+    assert two.account_info() is not None
+    two.close()
+
+
+def test_a_wrong_key_is_refused(bridge: Bridge) -> None:
+    terminal = terminal_for(bridge.port, key="not-the-key")
+    with pytest.raises(Exception, match="did not start"):
+        terminal.start()
+    assert children_of(bridge.proc.pid) == set()
+
+
+def test_a_hung_remote_call_makes_the_server_kill_that_sessions_child_only(bridge: Bridge) -> None:
+    slow, fine = terminal_for(bridge.port), terminal_for(bridge.port)
+    for terminal in (slow, fine):
+        terminal.start()
+        assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+    children = children_of(bridge.proc.pid)
+    assert len(children) == 2
+    os.kill(max(children), 19)  # SIGSTOP the newest child: the `fine` session's worker
+    fine.set_deadline(time.monotonic() + 0.3)
+    started = time.monotonic()
+    assert fine.account_info() is None
+    assert time.monotonic() - started < 1.5
+    assert fine.last_error()[0] == -10005 and fine.lost is not None
+    wait_until(lambda: children_of(bridge.proc.pid) == {min(children)},
+               what="the bridge killed the hung session's child")
+    assert slow.account_info() is not None  # the other session never noticed
+
+    # reconnect on EOF: initialize opens a new bridge session in place
+    fine.set_deadline(None)
+    assert fine.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+    assert fine.lost is None and fine.account_info() is not None
+    slow.close()
+    fine.close()
+
+
+def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None:
+    server = Path(__file__).resolve().parents[2] / "mt5guard" / "terminal" / "server.py"
+    # -I: no site-packages, no cwd on sys.path: pykka, attrs, yaml and mt5guard are unreachable
+    child = subprocess.Popen([sys.executable, "-I", str(server), "--child"], cwd=tmp_path,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(f"{'ab' * 32}\n{json.dumps({'backend': 'metatrader5'})}\n")
+    child.stdin.flush()
+    listening = json.loads(child.stdout.readline())  # it got as far as listening
+    assert listening["family"] in ("AF_UNIX", "AF_PIPE")
+    child.stdin.close()  # its parent "disappears": it exits by itself
+    assert child.wait(timeout=5) == 0
+    child.stdout.close()
+    help_text = subprocess.run([sys.executable, "-I", str(server), "--help"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=10)
+    assert help_text.returncode == 0 and "--listen" in help_text.stdout
