@@ -1,0 +1,64 @@
+"""kill -9 at every step of an order, start again, retry the same id: exactly one deal.
+
+The mt5guard process (crash_child.py) is really killed with SIGKILL; the
+simulated trade server keeps its book in a file, as a real server outlives
+its clients. The journal (SQLite, WAL) is what the next process starts from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mt5guard.actors.reconcile import comment_id
+from mt5guard.terminal.records import TradeDeal
+
+CHILD = Path(__file__).resolve().parent / "crash_child.py"
+
+
+def run_child(tmp_path: Path, client_order_id: str, crash_at: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MT5GUARD_TEST_CRASH_AT": crash_at, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, str(CHILD), str(tmp_path / "state"), str(tmp_path / "ledger.json"),
+         client_order_id],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def deals_for(tmp_path: Path, client_order_id: str) -> list[TradeDeal]:
+    """The trade server's deals carrying ``client_order_id`` (from its ledger file)."""
+    ledger = tmp_path / "ledger.json"
+    if not ledger.exists():
+        return []
+    book = json.loads(ledger.read_text(encoding="utf-8"))
+    deals = [TradeDeal(*d) for d in book["deals"]]
+    return [d for d in deals if comment_id(d.comment) == client_order_id]
+
+
+def outcome_of(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("OUTCOME ")]
+    assert done.returncode == 0 and lines, done.stdout + done.stderr
+    result: dict[str, object] = json.loads(lines[0].removeprefix("OUTCOME "))
+    return result
+
+
+@pytest.mark.parametrize("crash_at", ["intent", "send", "reply"])
+def test_killed_at_any_step_then_retried_the_id_has_exactly_one_deal(tmp_path: Path,
+                                                                     crash_at: str) -> None:
+    killed = run_child(tmp_path, "K1", crash_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert len(deals_for(tmp_path, "K1")) == (0 if crash_at == "intent" else 1)
+
+    outcome = outcome_of(run_child(tmp_path, "K1"))  # a new process, the same id
+    again = outcome_of(run_child(tmp_path, "K1"))  # and once more
+
+    (deal,) = deals_for(tmp_path, "K1")
+    assert outcome["deal"] == again["deal"] == deal.ticket
+    assert outcome["reconciled"] is (crash_at != "intent")
+    assert outcome["volume"] == 0.1
