@@ -29,6 +29,7 @@ from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock
 from mt5guard.config import AccountConfig, Config
 from mt5guard.facade import Session
+from mt5guard.observability.webhooks import WebhookActor, WebhookOutbox
 from mt5guard.status import StatusBoard
 from mt5guard.supervision import (
     Backoff,
@@ -74,6 +75,7 @@ class Guard:
         self._owns_clock = owns_clock
         self.journals: Mapping[str, OrderJournal] = journals or {}
         self._root: pykka.ActorRef[Any] | None = None
+        self.webhooks: WebhookOutbox | None = None  # set when the config has webhooks
         self._gave_up = threading.Event()
         self.gave_up_event: SupervisorGaveUp | None = None
 
@@ -225,6 +227,14 @@ def start(
             journal.close()
         raise
     guard = Guard(config, clock, bus, sessions, built, board, owns_clock, journals)
+    if config.webhooks:  # a supervised sender behind a bounded outbox on the bus
+        outbox = WebhookOutbox(config.webhooks, bus, clock)
+        bus.subscribe(outbox)
+        specs.append(ChildSpec("webhooks", lambda: WebhookActor(outbox, clock, bus)))
+        guard.webhooks = outbox
+        if any("trade" in w.events for w in config.webhooks):
+            for facade in sessions.values():
+                facade._trades.watch()  # trade events are polled for as long as the tree runs
 
     def gave_up(event: SupervisorGaveUp) -> None:
         guard._on_give_up(event)

@@ -90,6 +90,10 @@ __all__ = [
     "TradeChange",
     "TradeEvent",
     "TrialsGranted",
+    "WebhookBreakerChanged",
+    "WebhookDelivered",
+    "WebhookDropped",
+    "WebhookFailed",
 ]
 
 def _reply() -> Any:
@@ -631,3 +635,43 @@ class PollTrades:
 
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
+
+
+# --- webhooks (observability) ---------------------------------------------
+
+
+@attrs.frozen
+class WebhookDelivered:
+    """An event reached ``url`` (``attempts`` POSTs, the last one answered 2xx)."""
+
+    url: str
+    event: str
+    attempts: int
+
+
+@attrs.frozen
+class WebhookFailed:
+    """An event was given up for ``url`` after ``attempts`` POSTs; ``reason`` of the last."""
+
+    url: str
+    event: str
+    attempts: int
+    reason: str
+
+
+@attrs.frozen
+class WebhookDropped:
+    """The queue of ``url`` was full: an event was dropped (``dropped`` so far)."""
+
+    url: str
+    event: str
+    dropped: int
+
+
+@attrs.frozen
+class WebhookBreakerChanged:
+    """The circuit breaker of ``url`` opened (``open``) or closed again."""
+
+    url: str
+    open: bool
+    at: datetime

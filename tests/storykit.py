@@ -87,6 +87,10 @@ class Story:
             self.clock.wait_for_sleepers(asleep + 1)
         return future
 
+    def webhooks_pending(self, index: int = 0) -> int:
+        outbox = self.guard.webhooks
+        return 0 if outbox is None else outbox.pending(index)
+
     def events(self, *types: type) -> list[Any]:
         return list(self.recorder.of(*types))
 

@@ -30,7 +30,12 @@ from mt5guard.config.schema import (
     TerminalConfig,
     TerminalKind,
 )
-from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsConfig
+from mt5guard.config.trading import (
+    QuotesConfig,
+    RateLimitConfig,
+    TradeEventsConfig,
+    WebhookConfig,
+)
 from mt5guard.config.values import parse_duration
 
 __all__ = [
@@ -50,6 +55,7 @@ __all__ = [
     "TerminalConfig",
     "TerminalKind",
     "TradeEventsConfig",
+    "WebhookConfig",
     "load_config",
     "parse_config",
     "parse_duration",

@@ -206,6 +206,11 @@ class _Walk:
                 return parse_duration(raw)
             except ValueError:
                 raise self.error(key, f"{show(raw)} is not a duration", DURATION_HINT) from None
+        if kind == "sections":
+            if not isinstance(raw, list):
+                raise self.error(key, f"must be a list, got {describe(raw)}", "write - url: ...")
+            return tuple(self.build(field.metadata["section"], item, f"{key}[{index}]")
+                         for index, item in enumerate(raw))
         if kind in ("list", "accounts"):
             if not isinstance(raw, list):
                 example = "[EURUSD, GBPUSD]" if kind == "list" else "- name: demo ..."

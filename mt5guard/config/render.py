@@ -52,8 +52,8 @@ def _plain(obj: attrs.AttrsInstance) -> dict[str, Any]:
         value = getattr(obj, field.name)
         if kind == "section":
             value = _plain(value)
-        elif kind == "accounts":
-            value = [_plain(account) for account in value]
+        elif kind in ("accounts", "sections"):
+            value = [_plain(item) for item in value]
         elif kind == "list":
             value = list(value)
         elif kind == "duration":
@@ -78,6 +78,8 @@ def _describe(cls: type, prefix: str, rows: list[tuple[str, str, str]]) -> None:
             _describe(field.metadata["section"], key, rows)
         elif kind == "accounts":
             _describe(AccountConfig, f"{key}[]", rows)
+        elif kind == "sections":
+            _describe(field.metadata["section"], f"{key}[]", rows)
 
 
 def _default_text(field: attrs.Attribute[Any]) -> str:

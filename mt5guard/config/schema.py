@@ -13,7 +13,13 @@ import attrs
 from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.orders import OrdersConfig
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
-from mt5guard.config.trading import QuotesConfig, RateLimitConfig, TradeEventsConfig
+from mt5guard.config.trading import (
+    QuotesConfig,
+    RateLimitConfig,
+    TradeEventsConfig,
+    WebhookConfig,
+    webhook_list,
+)
 from mt5guard.config.values import (
     HOUR,
     MAX_INT64,
@@ -368,6 +374,13 @@ class Config:
         factory=OrdersConfig,
         validator=instance_of(OrdersConfig),
         metadata=meta("Order journal and reconciliation.", kind="section", section=OrdersConfig),
+    )
+    webhooks: tuple[WebhookConfig, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        validator=webhook_list,
+        metadata=meta("HTTP endpoints that receive events (see WebhookConfig).", kind="sections",
+                      section=WebhookConfig, default_text="[]"),
     )
     source: str | None = attrs.field(
         default=None,

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from mt5guard.config.values import (
+    DAY,
     HOUR,
     choice,
     documented,
     duration,
+    field_error,
     integer,
     meta,
     number,
+    show,
     to_float,
+    to_tuple,
 )
+from mt5guard.secret import Secret
 
-__all__ = ["QuotesConfig", "RateLimitConfig", "TradeEventsConfig"]
+
+def _secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Secret):  # never echo the value
+        raise field_error(instance, attribute.name, "must be a Secret or None",
+                          "in YAML write ${ENV_VAR}; in code Secret(os.environ[...])")
+
+__all__ = ["QuotesConfig", "RateLimitConfig", "TradeEventsConfig", "WebhookConfig"]
 
 WHEN_BREAKER_OPEN: Final = ("raise", "age")
 
@@ -103,3 +114,74 @@ class RateLimitConfig:
         validator=duration(high=HOUR),
         metadata=meta("Seconds the slower order rate lasts (up to 1h).", kind="duration"),
     )
+
+
+WEBHOOK_EVENTS: Final = ("breaker", "health", "supervisor", "trade")
+
+
+def _webhook_url(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")) or " " in value:
+        raise field_error(instance, attribute.name, f"{show(value)} is not an http(s) URL",
+                          "write it like https://alerts.example.com/mt5")
+
+
+def _webhook_events(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    bad = [e for e in value if e not in WEBHOOK_EVENTS] if isinstance(value, tuple) else [value]
+    if bad or not value:
+        raise field_error(instance, attribute.name,
+                          f"{show(bad[0] if bad else value)} is not an event kind",
+                          "a list of: " + ", ".join(WEBHOOK_EVENTS))
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class WebhookConfig:
+    """One HTTP endpoint that receives events as signed JSON POSTs."""
+
+    url: str = attrs.field(validator=_webhook_url, metadata=meta("Where to POST, http(s)://..."))
+    events: tuple[str, ...] = attrs.field(
+        default=WEBHOOK_EVENTS,
+        converter=to_tuple,
+        validator=_webhook_events,
+        metadata=meta("Which events: breaker, health, supervisor, trade.", kind="list",
+                      default_text="[breaker, health, supervisor, trade]"),
+    )
+    secret: Secret | None = attrs.field(
+        default=None,
+        validator=_secret,
+        metadata=meta("HMAC-SHA256 signing key, only as ${ENV_VAR}; null sends unsigned.",
+                      kind="secret"),
+    )
+    timeout: float = attrs.field(
+        default=5.0, converter=to_float, validator=duration(high=60.0),
+        metadata=meta("Seconds one POST may take (up to 60s).", kind="duration"),
+    )
+    max_attempts: int = attrs.field(
+        default=5, validator=integer(1, 100),
+        metadata=meta("Attempts per event before it is given up (1..100)."),
+    )
+    retry_backoff: float = attrs.field(
+        default=1.0, converter=to_float, validator=duration(high=HOUR),
+        metadata=meta("Seconds before the first retry; doubles each time (up to 1h).",
+                      kind="duration"),
+    )
+    queue_size: int = attrs.field(
+        default=1000, validator=integer(1, 1_000_000),
+        metadata=meta("Events that may wait for this URL; more are dropped and counted."),
+    )
+    failure_threshold: int = attrs.field(
+        default=5, validator=integer(1, 1000),
+        metadata=meta("Consecutive failed POSTs that open this URL's breaker (1..1000)."),
+    )
+    open_for: float = attrs.field(
+        default=60.0, converter=to_float, validator=duration(high=DAY),
+        metadata=meta("Seconds this URL's breaker stays open before one trial POST.",
+                      kind="duration"),
+    )
+
+
+def webhook_list(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A tuple of WebhookConfig, possibly empty."""
+    if not isinstance(value, tuple) or not all(isinstance(v, WebhookConfig) for v in value):
+        raise field_error(instance, attribute.name, "must be a list of WebhookConfig",
+                          "in YAML write - url: https://...")

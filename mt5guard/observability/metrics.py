@@ -10,6 +10,7 @@ prometheus_client's collectors are thread-safe, so no extra locking is needed.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,9 @@ from mt5guard.messages import (
     RequestCompleted,
     SessionConnected,
     SessionDisconnected,
+    WebhookDelivered,
+    WebhookDropped,
+    WebhookFailed,
 )
 from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
 
@@ -126,7 +130,22 @@ class Metrics:
             "Orders whose reply was lost, read back: executed, pending or unknown.",
             ["account", "outcome"], registry=r,
         )
+        self._webhook_dropped = Counter(
+            "mt5guard_webhook_dropped",
+            "Events dropped because a webhook URL's queue was full.",
+            ["url"], registry=r,
+        )
+        self._webhook_deliveries = Counter(
+            "mt5guard_webhook_deliveries",
+            "Webhook events by outcome: delivered or failed (given up after retries).",
+            ["url", "outcome"], registry=r,
+        )
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            WebhookDropped: lambda e: self._webhook_dropped.labels(_url_label(e.url)).inc(),
+            WebhookDelivered: lambda e: self._webhook_deliveries.labels(
+                _url_label(e.url), "delivered").inc(),
+            WebhookFailed: lambda e: self._webhook_deliveries.labels(
+                _url_label(e.url), "failed").inc(),
             BreakerStateChanged: self._breaker,
             HealthChanged: self._health,
             ProbeRecorded: self._probe,
@@ -192,3 +211,11 @@ class Metrics:
 
     def _reconciled(self, e: OrderReconciled) -> None:
         self._orders_reconciled.labels(e.account, e.outcome).inc()
+
+
+def _url_label(url: str) -> str:
+    """scheme://host[:port]/path: user info and query strings may hold tokens."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
