@@ -2,10 +2,12 @@
 
 This is the one place that owns the process: it configures logging, installs
 SIGINT/SIGTERM handlers and decides the exit status (0 after a requested
-stop, 2 for a bad config or command line, or for an order journal it must
-not use (locked by another process, corrupt, unreadable, newer schema), 3
-when the root supervisor gives up, so that systemd or Kubernetes restarts the
-process).
+stop, 1 when run.py itself failed (logged, after stopping the tree), 2 for a
+bad config, a command line, a port in use or an order journal it must not
+use (locked by another process, corrupt, unreadable, newer schema), 3 when
+the root supervisor gives up, so that systemd or Kubernetes restarts the
+process). The health endpoint binds before any account connects; a signal
+during start-up stops the accounts still starting instead of waiting for them.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
+from typing import Any
 
 from mt5guard.actors.journal import JournalUnavailable
 from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
-from mt5guard.config import ConfigError, load_config, render_config
-from mt5guard.guard import start
+from mt5guard.config import Config, ConfigError, load_config, render_config
+from mt5guard.guard import Guard, start
 from mt5guard.observability import (
     EventLogger,
     HealthServer,
@@ -32,9 +35,9 @@ from mt5guard.observability import (
 )
 from mt5guard.terminal.metatrader5 import TerminalUnavailableError
 
-__all__ = ["EXIT_BAD_CONFIG", "EXIT_GAVE_UP", "EXIT_OK", "main"]
+__all__ = ["EXIT_BAD_CONFIG", "EXIT_CRASHED", "EXIT_GAVE_UP", "EXIT_OK", "main"]
 
-EXIT_OK, EXIT_BAD_CONFIG, EXIT_GAVE_UP = 0, 2, 3
+EXIT_OK, EXIT_CRASHED, EXIT_BAD_CONFIG, EXIT_GAVE_UP = 0, 1, 2, 3
 _log = logging.getLogger("mt5guard.run")
 
 
@@ -74,41 +77,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock, bus, metrics = SystemClock(), EventBus(), Metrics()
     bus.subscribe(EventLogger())
     bus.subscribe(metrics)
-    try:
-        guard = start(config, clock=clock, bus=bus, on_give_up=lambda _event: stop.set())
-    except (TerminalUnavailableError, JournalUnavailable) as err:
-        print(f"mt5guard: {err}", file=sys.stderr)
-        clock.close()
-        return EXIT_BAD_CONFIG
-    http = None
-    if config.observability.http.enabled:
-        http = HealthServer(host=config.observability.http.host,
-                            port=config.observability.http.port,
-                            readiness=guard.status.snapshot, metrics=metrics)
-        try:
-            http.start()
+    guard: Guard | None = None
+    http = _health_server(config, lambda: guard, metrics)
+    if http is not None:
+        try:  # bound before any account connects: a port in use fails at once
+            http.start(announce=False)
         except OSError as err:
             _log.error("%s", err)
-            guard.stop()
             clock.close()
             return EXIT_BAD_CONFIG
-    accounts = ", ".join(a.name for a in config.accounts)
-    _log.info("mt5guard started: %d account(s): %s; Ctrl-C stops", len(config.accounts), accounts)
+    try:
+        guard = start(config, clock=clock, bus=bus, on_give_up=lambda _event: stop.set(),
+                      cancel=stop)
+        if http is not None:
+            http.announce()
+        return _serve(config, guard, stop)
+    except (TerminalUnavailableError, JournalUnavailable) as err:
+        print(f"mt5guard: {err}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except Exception:  # anything: the tree still stops and the exit status says so
+        _log.exception("mt5guard crashed: stopping the tree; exiting with status %d", EXIT_CRASHED)
+        return EXIT_CRASHED
+    finally:
+        if http is not None:
+            http.stop()
+        if guard is not None:
+            guard.stop()
+        clock.close()
 
+
+def _health_server(
+    config: Config, guard: Callable[[], Guard | None], metrics: Metrics
+) -> HealthServer | None:
+    if not config.observability.http.enabled:
+        return None
+
+    def readiness() -> Mapping[str, Any]:
+        running = guard()
+        return running.status.snapshot() if running is not None else {}  # starting: not ready
+
+    return HealthServer(host=config.observability.http.host, port=config.observability.http.port,
+                        readiness=readiness, metrics=metrics)
+
+
+def _serve(config: Config, guard: Guard, stop: threading.Event) -> int:
+    """Status lines until a signal or a give-up; the exit status."""
+    accounts = ", ".join(a.name for a in config.accounts)
+    if not stop.is_set():
+        _log.info("mt5guard started: %d account(s): %s; Ctrl-C stops", len(config.accounts),
+                  accounts)
     interval = config.observability.status_interval or None
     wait = min(1.0, interval) if interval else None  # a first status line right away
     while not stop.wait(wait):
         for name, row in guard.status.snapshot().items():
             _log.info("%s", status_line(name, row))
         wait = interval
-
     gave_up = guard.gave_up_event
-    if http is not None:
-        http.stop()
-    guard.stop()
-    clock.close()
     if gave_up is not None:
-        _log.error("root supervisor gave up (%s): exiting with status %d", gave_up.reason, EXIT_GAVE_UP)
+        _log.error("root supervisor gave up (%s): exiting with status %d", gave_up.reason,
+                   EXIT_GAVE_UP)
         return EXIT_GAVE_UP
     _log.info("stopped cleanly")
     return EXIT_OK

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pykka
@@ -39,6 +39,7 @@ from mt5guard.supervision import (
     Supervisor,
     SupervisorGaveUp,
 )
+from mt5guard.supervision._pykka import on_actor_thread, start_actor
 from mt5guard.terminal import Terminal, make_terminal
 from mt5guard.terminal.worker import WorkerTerminal
 
@@ -76,6 +77,8 @@ class Guard:
         self.journals: Mapping[str, OrderJournal] = journals or {}
         self._root: pykka.ActorRef[Any] | None = None
         self.webhooks: WebhookOutbox | None = None  # set when the config has webhooks
+        self._root_actor: Supervisor | None = None
+        self._stopped = threading.Event()
         self._gave_up = threading.Event()
         self.gave_up_event: SupervisorGaveUp | None = None
 
@@ -102,24 +105,44 @@ class Guard:
 
         Returns within about ``supervision.shutdown_timeout`` + 1 s even when a
         terminal hangs: a child that does not stop in time is abandoned
-        (ChildAbandoned), and every terminal worker of the tree is killed.
+        (ChildAbandoned), and every terminal worker of the tree is killed. A
+        tree still starting its accounts starts no more. Called on one of the
+        tree's own threads (an ``on_give_up`` callback, a bus subscriber) it
+        only begins the stop, on a thread of its own, and returns at once:
+        waiting there would wait for itself. :meth:`wait_stopped` waits.
         """
         root, self._root = self._root, None
-        if root is not None:
-            try:
-                root.stop(block=True, timeout=self.config.supervision.shutdown_timeout + 1.0)
-            except pykka.ActorDeadError:
-                pass
-            except pykka.Timeout:
-                _log.warning("the supervision tree did not stop within %g s; abandoned",
-                             self.config.supervision.shutdown_timeout + 1.0)
-        for terminal in self.terminals.values():
-            if isinstance(terminal, WorkerTerminal):
-                terminal.kill("the tree stopped")
-        for journal in self.journals.values():
-            journal.close()  # releases the file lock: another process may take over
-        if self._owns_clock and isinstance(self.clock, SystemClock):
-            self.clock.close()
+        actor, self._root_actor = self._root_actor, None
+        if actor is not None:
+            actor.halt()
+        if on_actor_thread():
+            threading.Thread(target=self._stop_tree, args=(root,), name="mt5guard-stop").start()
+            return
+        self._stop_tree(root)
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Block until a :meth:`stop` has finished (real seconds); True if it has."""
+        return self._stopped.wait(timeout)
+
+    def _stop_tree(self, root: pykka.ActorRef[Any] | None) -> None:
+        try:
+            if root is not None:
+                try:
+                    root.stop(block=True, timeout=self.config.supervision.shutdown_timeout + 1.0)
+                except pykka.ActorDeadError:
+                    pass
+                except pykka.Timeout:
+                    _log.warning("the supervision tree did not stop within %g s; abandoned",
+                                 self.config.supervision.shutdown_timeout + 1.0)
+            for terminal in self.terminals.values():
+                if isinstance(terminal, WorkerTerminal):
+                    terminal.kill("the tree stopped")
+            for journal in self.journals.values():
+                journal.close()  # releases the file lock: another process may take over
+            if self._owns_clock and isinstance(self.clock, SystemClock):
+                self.clock.close()
+        finally:
+            self._stopped.set()
 
     def _on_give_up(self, event: SupervisorGaveUp) -> None:
         self.gave_up_event = event
@@ -185,6 +208,7 @@ def start(
     terminals: Mapping[str, Terminal] | None = None,
     on_give_up: Callable[[SupervisorGaveUp], None] | None = None,
     start_timeout: float = 10.0,
+    cancel: threading.Event | None = None,
 ) -> Guard:
     """Start the supervision tree for every account in ``config``.
 
@@ -196,8 +220,10 @@ def start(
     exceeds its restart intensity; the tree is stopped by then.
 
     It returns once every account's actors have been started (at most
-    ``start_timeout`` real seconds): requests sent then queue behind the
-    session's connect instead of failing with "not started yet".
+    ``start_timeout`` real seconds in all, or as soon as ``cancel`` is set,
+    e.g. by a SIGTERM handler): requests sent then queue behind the
+    session's connect instead of failing with "not started yet". If it
+    fails after the tree began to start, the tree is stopped first.
 
     Each account's order journal is opened first (``orders.state_dir``);
     :class:`~mt5guard.actors.journal.JournalUnavailable` is raised, and nothing
@@ -242,15 +268,18 @@ def start(
             on_give_up(event)
 
     sup = config.supervision
-    guard._root = Supervisor.start(
+    root = guard._root_actor = Supervisor(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
         escalate=True,  # an account that gave up ends the tree: run.py exits 3
         shutdown_timeout=sup.shutdown_timeout,
     )
-    for facade in sessions.values():  # so the first request never meets "not started yet"
-        for handle in (facade._breaker, facade._session, facade._health):
-            handle.wait_started(timeout=start_timeout)
+    guard._root = start_actor(root, clock, None)
+    try:
+        _wait_started(sessions.values(), start_timeout, cancel)
+    except BaseException:
+        guard.stop()
+        raise
     return guard
 
 
@@ -267,6 +296,18 @@ def _open_journals(config: Config) -> dict[str, OrderJournal]:
             journal.close()
         raise
     return journals
+
+
+def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.Event | None) -> None:
+    """Until every account's actors run, about ``timeout`` real seconds of waiting pass
+    (counted without reading a clock: freezegun may have frozen it), or ``cancel`` is set."""
+    step, left = (0.05 if cancel is not None else timeout), timeout
+    for facade in facades:  # so the first request never meets "not started yet"
+        for handle in (facade._breaker, facade._session, facade._health):
+            while not handle.wait_started(timeout=min(step, left)):
+                left -= min(step, left)
+                if left <= 0 or (cancel is not None and cancel.is_set()):
+                    return
 
 
 def _backoff(config: Config) -> Backoff:

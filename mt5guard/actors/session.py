@@ -88,6 +88,9 @@ class SessionActor(GuardedActor):
     # The breaker's view first: requests queued behind a slow call must meet
     # the state the breaker is in now, not the one it was in when they queued.
     urgent_messages = (BreakerStateChanged, TrialsGranted)
+    # A terminal call may never return: a session abandoned by its supervisor's
+    # shutdown_timeout must not keep the process from exiting.
+    use_daemon_thread = True
 
     def __init__(
         self,

@@ -66,11 +66,13 @@ class HealthServer:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, *, announce: bool = True) -> None:
         """Bind and start serving in the background; ``port=0`` picks a free port.
 
         Raises :class:`HealthServerBindError` (an ``OSError``) naming the
         address and the config key when the address cannot be bound.
+        ``announce=False`` leaves the "listening on" log line to
+        :meth:`announce` (run.py binds first and announces once started).
         """
         with self._lock:
             if self._server is not None:
@@ -92,6 +94,11 @@ class HealthServer:
             )
             thread.start()
             self._server, self._thread = server, thread
+        if announce:
+            self.announce()
+
+    def announce(self) -> None:
+        """Log the URL it serves on."""
         _log.info("health endpoint listening on %s", self.url)
 
     def stop(self) -> None:

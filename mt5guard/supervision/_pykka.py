@@ -60,6 +60,7 @@ __all__ = [
     "drive_until",
     "end",
     "handle",
+    "on_actor_thread",
     "run_loop",
     "set_loop_host",
     "start_actor",
@@ -254,8 +255,21 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
 # The loop, in three parts so that a single-threaded host can step it ----------
 
 
+_loop_thread = threading.local()
+
+
+def on_actor_thread() -> bool:
+    """True on a thread that runs one actor's whole loop.
+
+    Code there that waits for actors to stop (``Guard.stop`` from a bus
+    subscriber or ``on_give_up``) would wait for its own thread.
+    """
+    return getattr(_loop_thread, "actor", None) is not None
+
+
 def run_loop(actor: GuardedActor) -> None:
     """The whole loop on the calling thread: begin, handle until stopped, end."""
+    _loop_thread.actor = actor
     try:
         begin(actor)
         inbox = actor.actor_inbox

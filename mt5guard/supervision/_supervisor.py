@@ -146,6 +146,7 @@ class Supervisor(pykka.ThreadingActor):
         self._rng = random.Random(seed)
         self._history = history or RestartHistory()
         self._escalate = escalate
+        self._halted = False
         self._children = [_Child(spec) for spec in children]
         for child in self._children:
             child.attempts = self._history.attempts.get(child.spec.name, 0)
@@ -168,8 +169,19 @@ class Supervisor(pykka.ThreadingActor):
 
     # pykka hooks ----------------------------------------------------------
 
+    def halt(self) -> None:
+        """Start no more children (callable from any thread, on the instance).
+
+        A tree stopped while it is still starting thousands of children
+        stops at once instead of first starting them all: call it, then
+        ``stop()``. Nothing already running is touched.
+        """
+        self._halted = True
+
     def on_start(self) -> None:
         for child in self._children:
+            if self._halted:
+                return
             started = self._start_child(child)
             if not started and self._strategy is not Strategy.ONE_FOR_ONE:
                 return  # the restart plan now covers the children not yet started
@@ -312,6 +324,8 @@ class Supervisor(pykka.ThreadingActor):
             return
         due, self._due = self._due, set()
         for child in self._children:
+            if self._halted:
+                return
             if child.spec.name in due and child.state == "down" and not self._start_child(child):
                 return
 
