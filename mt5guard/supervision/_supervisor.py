@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import attrs
 import pykka
 
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.supervision._backoff import Backoff
+from mt5guard.supervision._child import ChildState, _Child, _ChildEnded, _RestartDue
 from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
@@ -44,45 +44,6 @@ class SupervisorGaveUpError(Exception):
     Its parent sees it as that child's crash; the root reports it through
     ``on_give_up`` instead.
     """
-
-
-@attrs.frozen
-class _ChildEnded:
-    name: str
-    generation: int
-    error: BaseException | None
-
-
-@attrs.frozen
-class _RestartDue:
-    token: int
-    plan: tuple[tuple[str, int], ...]
-    """(child name, generation it had when the restart was planned)."""
-
-
-@attrs.frozen
-class ChildState:
-    """A child as its supervisor sees it (from :meth:`Supervisor.children`)."""
-
-    name: str
-    state: str
-    """``running``, ``stopping``, ``down`` or ``removed``."""
-    generation: int
-    failures: int
-    """Consecutive failures counted for backoff."""
-
-
-class _Child:
-    __slots__ = ("attempts", "generation", "ref", "spec", "started_at", "state", "stop_sent")
-
-    def __init__(self, spec: ChildSpec) -> None:
-        self.spec = spec
-        self.ref: pykka.ActorRef[Any] | None = None
-        self.generation = 0
-        self.state = "down"
-        self.attempts = 0
-        self.started_at: float | None = None
-        self.stop_sent = False
 
 
 class Supervisor(pykka.ThreadingActor):
