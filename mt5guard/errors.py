@@ -86,6 +86,17 @@ class MT5Error(Exception):
         )
         super().__init__(self._one_line())
 
+    def to_dict(self) -> dict[str, Any]:
+        """The error as plain data ``json.dumps`` accepts (never a secret: ``detail`` has none)."""
+        from mt5guard.plain import plain
+
+        fields = {"error": type(self).__name__, "kind": self.kind, "operation": self.operation,
+                  "code": self.code, "terminal_message": self.terminal_message,
+                  "detail": self.detail, "retryable": self.retryable,
+                  "counts_for_breaker": self.counts_for_breaker, **self._extra_fields()}
+        data: dict[str, Any] = plain(fields)
+        return data
+
     def _extra_fields(self) -> dict[str, Any]:
         return {}
 

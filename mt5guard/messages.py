@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from mt5guard.plain import PlainData
 from mt5guard.supervision.events import (
     ChildAbandoned,
     ChildExited,
@@ -104,7 +105,7 @@ def _reply() -> Any:
 
 
 @attrs.frozen
-class Connect:
+class Connect(PlainData):
     """Connect now if not connected (initialize + login)."""
 
     reply_to: Future[Any] = _reply()
@@ -112,7 +113,7 @@ class Connect:
 
 
 @attrs.frozen
-class Disconnect:
+class Disconnect(PlainData):
     """Shut the terminal connection down; the session stays up, disconnected."""
 
     reply_to: Future[Any] = _reply()
@@ -120,7 +121,7 @@ class Disconnect:
 
 
 @attrs.frozen
-class Reconnect:
+class Reconnect(PlainData):
     """Shut down and connect again in place."""
 
     reply_to: Future[Any] = _reply()
@@ -128,13 +129,13 @@ class Reconnect:
 
 
 @attrs.frozen
-class GetAccountInfo:
+class GetAccountInfo(PlainData):
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 
 
 @attrs.frozen
-class GetPrice:
+class GetPrice(PlainData):
     """The latest tick for ``symbol`` (selected in Market Watch on demand)."""
 
     symbol: str
@@ -143,21 +144,21 @@ class GetPrice:
 
 
 @attrs.frozen
-class GetPositions:
+class GetPositions(PlainData):
     symbol: str | None = None
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 
 
 @attrs.frozen
-class GetOrders:
+class GetOrders(PlainData):
     symbol: str | None = None
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 
 
 @attrs.frozen
-class ReadMarketData:
+class ReadMarketData(PlainData):
     """A market-data read: ``operation`` is the terminal function
     (``copy_rates_from``, ``copy_ticks_range``, ``symbols_get``, ``symbol_info``,
     ``symbol_select``, ...) and ``args`` its arguments, already validated
@@ -176,7 +177,7 @@ class Side(enum.Enum):
 
 
 @attrs.frozen
-class OrderRequest:
+class OrderRequest(PlainData):
     """A validated market order. ``client_order_id`` makes it idempotent:
     the session never sends two orders with the same id."""
 
@@ -196,7 +197,7 @@ class OrderRequest:
 
 
 @attrs.frozen
-class PlaceOrder:
+class PlaceOrder(PlainData):
     order: OrderRequest
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
@@ -209,7 +210,7 @@ class ChangeKind(enum.Enum):
 
 
 @attrs.frozen
-class TradeChange:
+class TradeChange(PlainData):
     """A validated change to an open position or a pending order, idempotent by
     ``client_order_id`` like an :class:`OrderRequest`.
 
@@ -228,12 +229,12 @@ class TradeChange:
 
 
 @attrs.frozen
-class SubscribeQuotes:
+class SubscribeQuotes(PlainData):
     """Quote or trade subscriptions changed: (re)arm the session's polls (no reply)."""
 
 
 @attrs.frozen
-class PollQuotes:
+class PollQuotes(PlainData):
     """Timer message: read every subscribed symbol once and publish what changed."""
 
     reply_to: Future[Any] = _reply()
@@ -241,14 +242,14 @@ class PollQuotes:
 
 
 @attrs.frozen
-class ChangeTrade:
+class ChangeTrade(PlainData):
     change: TradeChange
     reply_to: Future[Any] = _reply()
     deadline: float | None = None
 
 
 @attrs.frozen
-class OrderOutcome:
+class OrderOutcome(PlainData):
     """What happened to an order, as the terminal reports it."""
 
     client_order_id: str
@@ -266,7 +267,7 @@ class OrderOutcome:
 
 
 @attrs.frozen
-class RunProbe:
+class RunProbe(PlainData):
     """Probe the terminal: terminal_info, account_info, one tick of ``symbol``.
 
     The session replies by telling ``ProbeResult`` to ``reply_to`` (an actor
@@ -279,7 +280,7 @@ class RunProbe:
 
 
 @attrs.frozen
-class ProbeResult:
+class ProbeResult(PlainData):
     """One health probe. ``latency_ms`` covers the three terminal calls."""
 
     seq: int
@@ -297,14 +298,14 @@ class ProbeResult:
 
 
 @attrs.frozen
-class GetHealth:
+class GetHealth(PlainData):
     """Reply with a :class:`HealthReport`."""
 
     reply_to: Future[Any] = _reply()
 
 
 @attrs.frozen
-class SubscribeHealth:
+class SubscribeHealth(PlainData):
     """Receive ``HealthChanged``: current statuses first, then only changes."""
 
     subscriber: Any = attrs.field(eq=False)
@@ -314,7 +315,7 @@ class SubscribeHealth:
 
 
 @attrs.frozen
-class CallSucceeded:
+class CallSucceeded(PlainData):
     """Terminal calls answered (a business rejection also proves liveness).
 
     While CLOSED the session does not tell every success: it counts them and
@@ -330,7 +331,7 @@ class CallSucceeded:
 
 
 @attrs.frozen
-class CallFailed:
+class CallFailed(PlainData):
     """A terminal call failed in a way that counts against the breaker."""
 
     epoch: int | None
@@ -343,7 +344,7 @@ class CallFailed:
 
 
 @attrs.frozen
-class CallRejected:
+class CallRejected(PlainData):
     """The session rejected ``count`` calls locally because the breaker is open.
 
     Told in batches (every 64, and before the session applies a new breaker
@@ -354,7 +355,7 @@ class CallRejected:
 
 
 @attrs.frozen
-class SubscribeBreaker:
+class SubscribeBreaker(PlainData):
     """Receive ``BreakerStateChanged`` (current state first) and ``TrialsGranted``.
 
     ``subscriber`` is an actor ref (told) or a callable (called on the
@@ -365,24 +366,24 @@ class SubscribeBreaker:
 
 
 @attrs.frozen
-class ForceOpen:
+class ForceOpen(PlainData):
     reason: str = "forced open by operator"
 
 
 @attrs.frozen
-class ResetBreaker:
+class ResetBreaker(PlainData):
     """Back to CLOSED with counters of the current window cleared."""
 
 
 @attrs.frozen
-class SetBreakerEnabled:
+class SetBreakerEnabled(PlainData):
     """``enabled=False`` lets every call through (state shown as DISABLED)."""
 
     enabled: bool
 
 
 @attrs.frozen
-class GetBreakerSnapshot:
+class GetBreakerSnapshot(PlainData):
     reply_to: Future[Any] = _reply()
 
 
@@ -397,7 +398,7 @@ class BreakerState(enum.Enum):
 
 
 @attrs.frozen
-class BreakerStateChanged:
+class BreakerStateChanged(PlainData):
     """A breaker transition. ``old is None`` for the snapshot a new subscriber gets."""
 
     account: str
@@ -414,7 +415,7 @@ class BreakerStateChanged:
 
 
 @attrs.frozen
-class TrialsGranted:
+class TrialsGranted(PlainData):
     """HALF_OPEN needs more successes: the session may let ``trials`` more through."""
 
     epoch: int
@@ -422,7 +423,7 @@ class TrialsGranted:
 
 
 @attrs.frozen
-class BreakerSnapshot:
+class BreakerSnapshot(PlainData):
     account: str
     state: BreakerState
     epoch: int
@@ -446,7 +447,7 @@ class HealthStatus(enum.Enum):
 
 
 @attrs.frozen
-class HealthChanged:
+class HealthChanged(PlainData):
     """A component's status changed (``old is None``: snapshot for a new subscriber).
 
     ``component`` is ``overall``, ``connection``, ``auth`` or ``data_feed``.
@@ -461,7 +462,7 @@ class HealthChanged:
 
 
 @attrs.frozen
-class HealthReport:
+class HealthReport(PlainData):
     """An account's health as its HealthProbeActor sees it now."""
 
     account: str
@@ -473,7 +474,7 @@ class HealthReport:
 
 
 @attrs.frozen
-class SessionConnected:
+class SessionConnected(PlainData):
     account: str
     login: int
     server: str
@@ -481,7 +482,7 @@ class SessionConnected:
 
 
 @attrs.frozen
-class SessionDisconnected:
+class SessionDisconnected(PlainData):
     account: str
     reason: str
     at: datetime
@@ -490,7 +491,7 @@ class SessionDisconnected:
 
 
 @attrs.frozen
-class OrderReconciled:
+class OrderReconciled(PlainData):
     """An order id looked up in the terminal (a lost reply, a reconnect, a first sight)."""
 
     account: str
@@ -503,7 +504,7 @@ class OrderReconciled:
 
 
 @attrs.frozen
-class ProbeRecorded:
+class ProbeRecorded(PlainData):
     """A probe result, as the HealthProbeActor counted it."""
 
     account: str
@@ -511,7 +512,7 @@ class ProbeRecorded:
 
 
 @attrs.frozen
-class RequestCompleted:
+class RequestCompleted(PlainData):
     """A facade request finished. ``outcome`` is ``ok`` or the error kind."""
 
     account: str
@@ -521,7 +522,7 @@ class RequestCompleted:
 
 
 @attrs.frozen
-class Tick:
+class Tick(PlainData):
     """A quote that changed, published to quote subscribers by the session's poll.
 
     ``time`` is seconds and ``time_msc`` milliseconds since the epoch (the
@@ -542,7 +543,7 @@ class Tick:
 
 
 @attrs.frozen
-class StaleQuote:
+class StaleQuote(PlainData):
     """The last tick seen while the breaker is OPEN: never live. ``age`` in seconds
     since a poll last confirmed it; ``tick`` is the terminal's Tick record."""
 
@@ -556,7 +557,7 @@ class StaleQuote:
 
 
 @attrs.frozen
-class TradeEvent:
+class TradeEvent(PlainData):
     """Base of the trade events; ``at`` is the clock's wall time of the poll that saw it."""
 
     account: str
@@ -630,7 +631,7 @@ class OrderCancelled(TradeEvent):
 
 
 @attrs.frozen
-class PollTrades:
+class PollTrades(PlainData):
     """Timer message: read positions, orders and new deals and publish the differences."""
 
     reply_to: Future[Any] = _reply()
@@ -641,7 +642,7 @@ class PollTrades:
 
 
 @attrs.frozen
-class WebhookDelivered:
+class WebhookDelivered(PlainData):
     """An event reached ``url`` (``attempts`` POSTs, the last one answered 2xx)."""
 
     url: str
@@ -650,7 +651,7 @@ class WebhookDelivered:
 
 
 @attrs.frozen
-class WebhookFailed:
+class WebhookFailed(PlainData):
     """An event was given up for ``url`` after ``attempts`` POSTs; ``reason`` of the last."""
 
     url: str
@@ -660,7 +661,7 @@ class WebhookFailed:
 
 
 @attrs.frozen
-class WebhookDropped:
+class WebhookDropped(PlainData):
     """The queue of ``url`` was full: an event was dropped (``dropped`` so far)."""
 
     url: str
@@ -669,7 +670,7 @@ class WebhookDropped:
 
 
 @attrs.frozen
-class WebhookBreakerChanged:
+class WebhookBreakerChanged(PlainData):
     """The circuit breaker of ``url`` opened (``open``) or closed again."""
 
     url: str

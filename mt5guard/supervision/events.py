@@ -11,6 +11,8 @@ from datetime import datetime
 
 import attrs
 
+from mt5guard.plain import PlainData
+
 __all__ = [
     "ChildAbandoned",
     "ChildExited",
@@ -23,7 +25,7 @@ __all__ = [
 
 
 @attrs.frozen
-class ChildStarted:
+class ChildStarted(PlainData):
     """A child incarnation was started (its ``on_start`` may still be running)."""
 
     supervisor: str
@@ -33,7 +35,7 @@ class ChildStarted:
 
 
 @attrs.frozen
-class ChildFailed:
+class ChildFailed(PlainData):
     """A child crashed: its ``on_start`` or a ``tell`` handler raised."""
 
     supervisor: str
@@ -45,7 +47,7 @@ class ChildFailed:
 
 
 @attrs.frozen
-class ChildExited:
+class ChildExited(PlainData):
     """A child stopped by itself, without an error."""
 
     supervisor: str
@@ -55,7 +57,7 @@ class ChildExited:
 
 
 @attrs.frozen
-class RestartScheduled:
+class RestartScheduled(PlainData):
     """Children will be started again after ``delay`` seconds."""
 
     supervisor: str
@@ -70,7 +72,7 @@ class RestartScheduled:
 
 
 @attrs.frozen
-class SupervisorGaveUp:
+class SupervisorGaveUp(PlainData):
     """Too many restarts within the period: children stopped, escalated."""
 
     supervisor: str
@@ -81,7 +83,7 @@ class SupervisorGaveUp:
 
 
 @attrs.frozen
-class ChildAbandoned:
+class ChildAbandoned(PlainData):
     """A child did not stop within the shutdown timeout and was left behind.
 
     Its thread may still be running; the supervisor ran the child spec's
@@ -99,7 +101,7 @@ class ChildAbandoned:
 
 
 @attrs.frozen
-class SupervisorStopped:
+class SupervisorStopped(PlainData):
     """A supervisor stopped its children (reverse order) and ended normally."""
 
     supervisor: str

@@ -11,7 +11,7 @@ field name, never by index.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "AccountInfo",
@@ -59,6 +59,10 @@ class AccountInfo(NamedTuple):
     currency: str
     company: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
 
 class TerminalInfo(NamedTuple):
     """``terminal_info()``: 22 fields; ``ping_last`` is in microseconds."""
@@ -86,6 +90,10 @@ class TerminalInfo(NamedTuple):
     data_path: str
     commondata_path: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
 
 class Tick(NamedTuple):
     """``symbol_info_tick()``: ``time`` in seconds, ``time_msc`` in milliseconds."""
@@ -98,6 +106,10 @@ class Tick(NamedTuple):
     time_msc: int
     flags: int
     volume_real: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
 
 
 class SymbolInfo(NamedTuple):
@@ -132,6 +144,10 @@ class SymbolInfo(NamedTuple):
     description: str
     name: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
 
 class TradeRequest(NamedTuple):
     """The request echoed in trade results (``order_send`` takes it as a dict).
@@ -157,6 +173,10 @@ class TradeRequest(NamedTuple):
     position: int
     position_by: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
 
 class OrderSendResult(NamedTuple):
     """``order_send()``: success is retcode 10009 (market) or 10008 (pending)."""
@@ -172,6 +192,10 @@ class OrderSendResult(NamedTuple):
     request_id: int
     retcode_external: int
     request: TradeRequest
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
 
 
 class OrderCheckResult(NamedTuple):
@@ -189,6 +213,10 @@ class OrderCheckResult(NamedTuple):
     margin_level: float
     comment: str
     request: TradeRequest
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
 
 
 class TradePosition(NamedTuple):
@@ -213,6 +241,10 @@ class TradePosition(NamedTuple):
     symbol: str
     comment: str
     external_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
 
 
 class TradeOrder(NamedTuple):
@@ -243,6 +275,10 @@ class TradeOrder(NamedTuple):
     comment: str
     external_id: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
 
 class TradeDeal(NamedTuple):
     """``history_deals_get()``: one deal; ``profit`` is realised, account money."""
@@ -265,3 +301,14 @@ class TradeDeal(NamedTuple):
     symbol: str
     comment: str
     external_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain data ``json.dumps`` accepts."""
+        return _plain_fields(self)
+
+
+def _plain_fields(record: Any) -> dict[str, Any]:
+    from mt5guard.plain import plain
+
+    data: dict[str, Any] = plain(record)
+    return data
