@@ -49,7 +49,25 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             goal("one chaos seed, 3 accounts x 2 days (median)", det["chaos"]["median_s_per_seed"], 1.0,
                  "s wall"),
         ]
+    if "journal" in results:
+        rows.append(goal("durable journal: added place_order p50 (synchronous=NORMAL)",
+                         results["journal"]["added_p50_ms"]["NORMAL"], 2.0, "ms"))
     return rows
+
+
+def _journal_section(results: dict[str, Any]) -> list[str]:
+    if "journal" not in results:
+        return []
+    j = results["journal"]
+    rows = [[name, f"{j['place_order'][name]['p50_us'] / 1000:.2f}",
+             f"{j['place_order'][name]['p99_us'] / 1000:.2f}",
+             "-" if name == "memory" else f"{j['added_p50_ms'][name]:+.2f}",
+             f"{j['journal_only'][name]['p50_us'] / 1000:.3f}"] for name in j["place_order"]]
+    return [
+        f"\n7. Order journal: place_order through a tree, {j['orders_per_variant']} orders per "
+        "variant (SQLite WAL, files on the repository's disk)",
+        _table(("journal", "p50 ms", "p99 ms", "added p50 ms", "journal alone p50 ms"), rows),
+    ]
 
 
 def _deterministic_section(results: dict[str, Any]) -> list[str]:
@@ -237,6 +255,7 @@ def render(results: dict[str, Any]) -> str:
         *_scale_section(results),
         *_story_section(results),
         *_deterministic_section(results),
+        *_journal_section(results),
         "\n5. pybreaker (lock-based, on the caller's thread) vs the actor design, threads by the OS",
         f"guarded get_price p50 / pybreaker p50: {pb['guarded_over_pybreaker_p50']:.1f}x; "
         f"pybreaker calls/s / guarded calls/s: {pb['guarded_over_pybreaker_ops']:.1f}x",

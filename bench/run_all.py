@@ -73,6 +73,7 @@ def main() -> int:
     results["thread_baseline"] = section("_scale.py", "--threads-only", str(4 * SCALE_N[-1]))
     results["simulated_time"] = {where: section("_simulated_time.py", where) for where in ("os", "same-core")}
     results["deterministic"] = section("_deterministic.py")
+    results["journal"] = section("_journal.py")
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))

@@ -29,16 +29,24 @@ starting on a fresh journal would send ids a second time.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from mt5guard.actors._journal_file import (
+    SCHEMA_VERSION,
+    JournalUnavailable,
+    explain,
+    prepare,
+)
 from mt5guard.config.orders import MEMORY, Synchronous
 
 __all__ = [
@@ -51,31 +59,7 @@ __all__ = [
     "journal_path",
 ]
 
-SCHEMA_VERSION = 1
 _FINAL = ("filled", "rejected", "resolved")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS intents (
-    client_order_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    volume REAL NOT NULL,
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    sent_at REAL,
-    finished_at REAL,
-    result TEXT
-);
-CREATE INDEX IF NOT EXISTS intents_finished ON intents (state, finished_at);
-"""
-
-
-class JournalUnavailable(Exception):
-    """The journal cannot be used: locked by another process, corrupt, unreadable or newer.
-
-    Start-up stops with this message; a silent fresh journal could send ids twice.
-    """
 
 
 class EntryState(enum.Enum):
@@ -144,9 +128,11 @@ class OrderJournal:
     ``now()`` (aware datetimes) passed in by the caller.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str,
+                 synchronous: Synchronous = "FULL") -> None:
         self._conn = conn
         self.path = path
+        self._synchronous = synchronous
         self._lock = threading.Lock()
         self._live: dict[str, JournalEntry] = {}
         self.released_on_open: list[str] = []
@@ -173,11 +159,11 @@ class OrderJournal:
         except (OSError, sqlite3.Error) as exc:
             raise JournalUnavailable(f"order journal {path}: cannot open: {exc}") from exc
         try:
-            _prepare(conn, path, synchronous)
-            return cls(conn, path)
+            prepare(conn, path, synchronous)
+            return cls(conn, path, synchronous)
         except sqlite3.Error as exc:
             conn.close()
-            raise JournalUnavailable(_explain(path, exc)) from exc
+            raise JournalUnavailable(explain(path, exc)) from exc
         except JournalUnavailable:
             conn.close()
             raise
@@ -215,7 +201,7 @@ class OrderJournal:
     def begin(self, intent: OrderIntent, at: datetime) -> JournalEntry:
         """Commit the intent as ``pending``; it must not be in the journal."""
         entry = JournalEntry(intent, EntryState.PENDING, at)
-        with self._lock, self._conn:
+        with self._commit(durable=False):
             self._conn.execute(
                 "INSERT INTO intents (client_order_id, kind, symbol, side, volume, payload, "
                 "state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
@@ -241,7 +227,7 @@ class OrderJournal:
 
     def record_found(self, intent: OrderIntent, result: dict[str, Any], at: datetime) -> None:
         """An id the journal did not know, found in the terminal: keep it as ``resolved``."""
-        with self._lock, self._conn:
+        with self._commit(durable=False):
             self._conn.execute(
                 "INSERT OR REPLACE INTO intents (client_order_id, kind, symbol, side, volume, "
                 "payload, state, created_at, finished_at, result) "
@@ -253,24 +239,44 @@ class OrderJournal:
     def release(self, entry: JournalEntry) -> None:
         """Forget an intent that definitely did not execute: the id is free to retry."""
         cid = entry.intent.client_order_id
-        with self._lock, self._conn:
+        with self._commit(durable=False):
             self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
             self._live.pop(cid, None)
 
     def prune(self, finished_before: datetime) -> int:
         """Delete final entries finished before ``finished_before``; how many went."""
-        with self._lock, self._conn:
+        with self._commit(durable=False):
             cursor = self._conn.execute(
                 "DELETE FROM intents WHERE state IN ('filled','rejected','resolved') "
                 "AND finished_at < ?", (_ts(finished_before),),
             )
         return int(cursor.rowcount)
 
+    @contextlib.contextmanager
+    def _commit(self, *, durable: bool) -> Iterator[None]:
+        """One write (autocommit). Only ``sent`` must be on disk before ``order_send``.
+
+        Every other write may be lost with the machine (never with the process:
+        WAL commits survive a process crash whatever the setting) without
+        risking a second order: a lost ``pending`` row was never sent, a lost
+        outcome leaves ``sent``, which is reconciled. So only the ``sent``
+        commit waits for ``synchronous``; the others are written with
+        ``synchronous=OFF``. A later synced commit makes earlier ones durable too.
+        """
+        with self._lock:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = OFF")
+            try:
+                yield
+            finally:
+                if not durable:
+                    self._conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+
     def _update(self, entry: JournalEntry, state: EntryState, *,
                 result: dict[str, Any] | None = None, sent_at: datetime | None = None,
                 finished_at: datetime | None = None) -> None:
         cid = entry.intent.client_order_id
-        with self._lock, self._conn:
+        with self._commit(durable=state is EntryState.SENT):
             self._conn.execute(
                 "UPDATE intents SET state = ?, result = coalesce(?, result), "
                 "sent_at = coalesce(?, sent_at), finished_at = coalesce(?, finished_at) "
@@ -284,54 +290,6 @@ class OrderJournal:
             entry.finished_at = finished_at or entry.finished_at
             if state.final:
                 self._live.pop(cid, None)
-
-
-def _prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> None:
-    """Lock, check and (for a new file) create the schema; raises on anything doubtful."""
-    # EXCLUSIVE before WAL: the lock is taken by the first write below and held
-    # until close, and WAL then needs no shared memory (no other process may look).
-    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if path != MEMORY and str(mode).lower() != "wal":
-        raise JournalUnavailable(f"order journal {path}: cannot switch to WAL mode (got {mode})")
-    conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute("BEGIN EXCLUSIVE")
-    try:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version > SCHEMA_VERSION:
-            raise JournalUnavailable(
-                f"order journal {path}: schema version {version} is newer than this mt5guard "
-                f"understands ({SCHEMA_VERSION}); upgrade mt5guard, never delete the file")
-        if version == 0 and tables:
-            raise JournalUnavailable(
-                f"order journal {path}: not an mt5guard journal (tables {sorted(tables)}); "
-                "point orders.state_dir elsewhere")
-        if version != 0 and "intents" not in tables:
-            raise JournalUnavailable(f"order journal {path}: schema {version} has no intents table")
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise JournalUnavailable(f"order journal {path}: damaged ({check})")
-        if version == 0:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _explain(path: str, exc: sqlite3.Error) -> str:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return (f"order journal {path} is in use by another mt5guard process; two processes "
-                "on one account can send an order twice: stop the other one first")
-    return (f"order journal {path} is unreadable or corrupt ({text}); restore it from a backup "
-            "or move it aside after reconciling the account by hand (a fresh journal forgets "
-            "which ids were sent)")
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:

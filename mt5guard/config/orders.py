@@ -34,10 +34,11 @@ class OrdersConfig:
         ),
     )
     synchronous: Synchronous = attrs.field(
-        default="FULL",
+        default="NORMAL",
         validator=choice(SYNCHRONOUS),
         metadata=meta(
-            "SQLite synchronous setting: FULL survives power loss, NORMAL a process crash."
+            "SQLite synchronous setting of the commit made just before order_send: NORMAL "
+            "survives a process crash (kill -9), FULL also power loss (one fsync per order)."
         ),
     )
     lookback: float = attrs.field(

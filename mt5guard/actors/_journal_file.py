@@ -1,0 +1,85 @@
+"""The journal's file: lock, integrity and schema checks, and the schema itself.
+
+Everything here runs once, when :meth:`OrderJournal.open` opens the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mt5guard.config.orders import MEMORY, Synchronous
+
+__all__ = ["SCHEMA_VERSION", "JournalUnavailable", "explain", "prepare"]
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS intents (
+    client_order_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    side TEXT NOT NULL,
+    volume REAL NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    sent_at REAL,
+    finished_at REAL,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS intents_finished ON intents (state, finished_at);
+"""
+
+
+class JournalUnavailable(Exception):
+    """The journal cannot be used: locked by another process, corrupt, unreadable or newer.
+
+    Start-up stops with this message; a silent fresh journal could send ids twice.
+    """
+
+
+def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> None:
+    """Lock, check and (for a new file) create the schema; raises on anything doubtful."""
+    # EXCLUSIVE before WAL: the lock is taken by the first write below and held
+    # until close, and WAL then needs no shared memory (no other process may look).
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if path != MEMORY and str(mode).lower() != "wal":
+        raise JournalUnavailable(f"order journal {path}: cannot switch to WAL mode (got {mode})")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute("BEGIN EXCLUSIVE")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version > SCHEMA_VERSION:
+            raise JournalUnavailable(
+                f"order journal {path}: schema version {version} is newer than this mt5guard "
+                f"understands ({SCHEMA_VERSION}); upgrade mt5guard, never delete the file")
+        if version == 0 and tables:
+            raise JournalUnavailable(
+                f"order journal {path}: not an mt5guard journal (tables {sorted(tables)}); "
+                "point orders.state_dir elsewhere")
+        if version != 0 and "intents" not in tables:
+            raise JournalUnavailable(f"order journal {path}: schema {version} has no intents table")
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise JournalUnavailable(f"order journal {path}: damaged ({check})")
+        if version == 0:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def explain(path: str, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"order journal {path} is in use by another mt5guard process; two processes "
+                "on one account can send an order twice: stop the other one first")
+    return (f"order journal {path} is unreadable or corrupt ({text}); restore it from a backup "
+            "or move it aside after reconciling the account by hand (a fresh journal forgets "
+            "which ids were sent)")
