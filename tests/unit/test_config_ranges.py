@@ -22,6 +22,8 @@ from mt5guard.config import (
     SupervisionConfig,
     TerminalConfig,
     parse_config,
+    parse_duration,
+    schema_reference,
 )
 from mt5guard.errors import MT5ValidationError
 from mt5guard.facade import build_order
@@ -111,3 +113,38 @@ def test_a_yaml_alias_bomb_is_refused_quickly_and_small(tmp_path: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "alias" in done.stderr and "Traceback" not in done.stderr
+
+
+def numeric_keys() -> list[str]:
+    """Every key whose default is a number or a duration, for every terminal kind."""
+    keys = []
+    for key, default, doc in schema_reference():
+        if key.startswith("webhooks") or doc.endswith(" only)"):
+            continue
+        try:
+            float(default)
+        except ValueError:
+            try:
+                parse_duration(default)
+            except ValueError:
+                continue
+        keys.append(key)
+    return keys
+
+
+def with_value(key: str, value: object) -> dict[str, Any]:
+    raw = data()
+    node: Any = raw
+    parts = key.replace("accounts[]", "accounts.0").split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+    node[parts[-1]] = value
+    return raw
+
+
+@pytest.mark.parametrize("key", numeric_keys())
+def test_every_numeric_value_has_an_upper_bound(key: str) -> None:
+    """A new field without a range fails here: 10**30 of anything must be refused."""
+    error = error_of(with_value(key, 10**30))
+    assert error.key == key.replace("accounts[]", "accounts[0]"), error
+    assert "out of range" in error.problem or "more than" in error.problem, error
