@@ -239,6 +239,12 @@ class DeterministicRuntime:
         return entry.handling if entry is not None else None
 
     @property
+    def running(self) -> str | None:
+        """The name (``SessionActor#12``) of the actor running now; None in test code."""
+        entry = self._current
+        return entry.name if entry is not None else None
+
+    @property
     def handling_since(self) -> float:
         """When (monotonic seconds) the running actor began handling its message."""
         entry = self._current

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from mt5guard.actors.breaker_policy import BreakerPolicy, Transition
 from mt5guard.actors.session import SessionActor
+from mt5guard.messages import BreakerState
 from mt5guard.testing.chaos import KINDS, Fault, draw_schedule, run, shrink
 from mt5guard.testing.chaos.__main__ import main
 
@@ -49,3 +51,48 @@ def test_shrinking_keeps_only_the_faults_that_matter() -> None:
     culprits = {schedule[3], schedule[11]}
     small = shrink(schedule, lambda s: culprits <= set(s))
     assert set(small) == culprits
+
+
+SEED_135 = (  # shrunk from seed 135 (2 days, 3 accounts): acct0's order_send hangs 900 s
+    Fault(7327.0, "acct1", "hung_call", 20.0, "order_send"),
+    Fault(49994.0, "acct1", "lost_order_reply", 0.0, "", False),
+    Fault(60260.0, "acct2", "lost_order_reply", 0.0, "", False),
+    Fault(73797.0, "acct1", "hung_call", 120.0, "terminal_info"),
+    Fault(146360.0, "acct0", "hung_call", 900.0, "order_send"),
+)
+
+
+def test_seed_135_a_hang_armed_early_ends_when_the_hung_call_returns() -> None:
+    # The hang strikes acct0's next order_send (at t=147492.9 s), not when it
+    # was armed (t=146360 s): recovery is measured from when that call
+    # returned. Measured from 146360 + 900 s, the check came while the call
+    # still hung and reported OUT_OF_SERVICE (a false alarm in the runner).
+    result = run(135, days=2.0, accounts=3, schedule=SEED_135)
+    assert result.quiet_from == pytest.approx(147492.939 + 900.0)
+    assert result.violations == ()
+
+
+def test_seed_90_a_hang_armed_during_an_outage_strikes_at_the_reconnect() -> None:
+    # The session is down during the 30 min outage, so the account_info armed
+    # at t=150914 s hangs only at the first reconnect after it (t=152258.6 s):
+    # that trial probe fails and the breaker stays OPEN its full 600 s, which
+    # ends within 600 + 30 s of the hang, not of the armed time + 20 s.
+    schedule = (Fault(150190.0, "acct2", "link_down", 1800.0),
+                Fault(150914.0, "acct2", "hung_call", 20.0, "account_info"))
+    result = run(90, days=2.0, accounts=3, schedule=schedule)
+    assert result.quiet_from == pytest.approx(152258.638 + 20.0)
+    assert result.violations == ()
+
+
+def test_a_breaker_open_past_its_maximum_is_still_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    def uncapped(self: BreakerPolicy, reason: str, grow: bool) -> Transition:
+        if grow:
+            self.open_duration *= 2  # the documented max_open_duration (600 s) ignored
+        return self._move(BreakerState.OPEN, reason, open_for=self.open_duration)
+
+    outage = (Fault(600.0, "acct0", "auth_revoked", 2100.0),)  # ends as a 1,920 s open begins
+    assert run(3, days=0.5, accounts=1, schedule=outage).violations == ()
+    monkeypatch.setattr(BreakerPolicy, "_open", uncapped)
+    result = run(3, days=0.5, accounts=1, schedule=outage)
+    assert any("with the breaker open 630 s after the last fault ended" in v
+               for v in result.violations)

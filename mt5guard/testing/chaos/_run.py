@@ -23,52 +23,19 @@ from mt5guard.config import (
 from mt5guard.errors import MT5Error
 from mt5guard.guard import start
 from mt5guard.messages import BreakerState, BreakerStateChanged
-from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing._runtime import DeterministicRuntime
-from mt5guard.testing.chaos._schedule import Fault, apply, draw_schedule
+from mt5guard.testing.chaos._schedule import LAZY, Fault, apply, draw_schedule
+from mt5guard.testing.chaos._terminal import ChaosTerminal
 
 __all__ = ["ChaosResult", "run"]
 
 REQUEST_TIMEOUT = 10.0  # seconds: shorter than a hung call, longer than an IPC timeout
-_SERVING_CALLS = ("terminal_info", "account_info", "symbol_info", "symbol_info_tick",
-                  "order_check", "order_send", "positions_get", "orders_get",
-                  "history_orders_get", "history_deals_get")
 _REQUESTS = frozenset({"GetPrice", "GetAccountInfo", "GetPositions", "GetOrders", "PlaceOrder",
                        "RunProbe"})
 _LEGAL = frozenset({(BreakerState.CLOSED, BreakerState.OPEN),
                     (BreakerState.OPEN, BreakerState.HALF_OPEN),
                     (BreakerState.HALF_OPEN, BreakerState.CLOSED),
                     (BreakerState.HALF_OPEN, BreakerState.OPEN)})
-
-
-class ChaosTerminal(SimulatedTerminal):
-    """A simulated terminal that reports each serving call and can garble replies."""
-
-    garble = False
-    on_call: Any = None
-
-    def symbol_info_tick(self, symbol: str) -> Any:
-        self.on_call("symbol_info_tick")
-        tick = SimulatedTerminal.symbol_info_tick(self, symbol)
-        return tick._replace(bid=float("nan")) if self.garble and tick else tick
-
-    def account_info(self) -> Any:
-        self.on_call("account_info")
-        info = SimulatedTerminal.account_info(self)
-        return ("login", 0) if self.garble and info else info
-
-
-def _reporting(name: str) -> Any:
-    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
-        self.on_call(name)
-        return getattr(SimulatedTerminal, name)(self, *args, **kwargs)
-    call.__name__ = name
-    return call
-
-
-for _name in _SERVING_CALLS:
-    if _name not in ("symbol_info_tick", "account_info"):
-        setattr(ChaosTerminal, _name, _reporting(_name))
 
 
 @attrs.frozen
@@ -80,6 +47,8 @@ class ChaosResult:
     steps: int
     wall: float
     """Real seconds the run took."""
+    quiet_from: float = 0.0
+    """When (simulated seconds) the last fault ended, as the recovery check measured it."""
 
     @property
     def ok(self) -> bool:
@@ -144,26 +113,23 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
         config = _config(names)
         bus = EventBus()
         bus.subscribe(watch.on_event)
-        terminals: dict[str, Any] = {}
+        terminals: dict[str, ChaosTerminal] = {}
         for name, account in zip(names, config.accounts, strict=True):
             terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
                                      server=account.terminal.server, seed=seed)
             terminal.on_call = lambda call, name=name: watch.on_call(name, call)
+            terminal.runtime = runtime
             terminals[name] = terminal
         guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)
         caller = _Caller(seed, guard, names, watch, runtime)
         actors_max = 4 * accounts + 1
-        quiet_from = max((f.at + f.seconds for f in faults), default=0.0)
+        recovery = _Recovery(runtime, guard, names, watch, faults, terminals,
+                             _recovery_bound(config))
         end = days * 86_400.0
-        recover = _recovery_bound(config)
-        checked_recovery = False
         events = sorted([(f.at, 0, i) for i, f in enumerate(faults)]
                         + [(t, 1, i) for i, t in enumerate(caller.times(end))])
         for at, what, index in events:
-            if not checked_recovery and at > quiet_from + recover:
-                _advance_to(runtime, quiet_from + recover)
-                _check_recovered(guard, names, watch, quiet_from, recover)
-                checked_recovery = True
+            recovery.check_before(at)
             _advance_to(runtime, at)
             if what == 0:
                 fault = faults[index]
@@ -178,14 +144,12 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
                            f"timers alive: growing without bound")
             if len(watch.violations) >= 20:
                 break
-        if not checked_recovery:
-            _advance_to(runtime, quiet_from + recover)
-            _check_recovered(guard, names, watch, quiet_from, recover)
+        recovery.check_before(float("inf"))
         guard.stop()
         log = tuple(runtime.log)
         steps = runtime.steps
     return ChaosResult(seed, faults, tuple(watch.violations), log, steps,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, recovery.checked_from)
 
 
 def _later(runtime: DeterministicRuntime) -> Any:
@@ -205,18 +169,57 @@ def _recovery_bound(config: Config) -> float:
     return longest + config.health.interval
 
 
-def _check_recovered(guard: Any, names: Sequence[str], watch: _Watch, quiet_from: float,
-                     bound: float) -> None:
-    for name in names:
-        try:
-            report = guard.session(name).health()
-        except MT5Error as exc:
-            watch.fail(f"{name}: no health report {bound:g} s after the last fault ended "
-                       f"(t={quiet_from:.0f}s): {exc}")
-            continue
-        if report.overall.value != "SERVING" or report.breaker is not BreakerState.CLOSED:
-            watch.fail(f"{name}: {report.overall.value} with the breaker {report.breaker.value} "
-                       f"{bound:g} s after the last fault ended (t={quiet_from:.0f}s)")
+class _Recovery:
+    """Checks, once, that every account recovered ``bound`` seconds after the faults ended.
+
+    The faults end at the latest of: each fault's scheduled end, and, for the
+    faults that strike a later call (hangs, lost replies, worker kills), when
+    they actually struck and ended (:attr:`ChaosTerminal.struck_until`): a
+    call hung for 900 s from t=147510 s ends at t=148410 s whenever it was armed.
+    """
+
+    def __init__(self, runtime: DeterministicRuntime, guard: Any, names: Sequence[str],
+                 watch: _Watch, faults: Sequence[Fault], terminals: dict[str, ChaosTerminal],
+                 bound: float) -> None:
+        self.runtime, self.guard, self.names, self.watch = runtime, guard, names, watch
+        self.terminals, self.bound = terminals, bound
+        self.checked_from = -1.0
+        self.scheduled_end = max((f.at + (0.0 if f.kind in LAZY else f.seconds) for f in faults),
+                                 default=0.0)
+
+    def quiet_from(self) -> float:
+        now = self.runtime.monotonic()
+        return max([self.scheduled_end] + [now if t.calling else t.struck_until
+                                           for t in self.terminals.values()])
+
+    def check_before(self, at: float) -> None:
+        """Check each deadline that falls before ``at``.
+
+        A fault striking while time moves to the deadline moves it; one that
+        strikes after a check makes another check due after it ends.
+        """
+        while True:
+            quiet_from = self.quiet_from()
+            if quiet_from <= self.checked_from or at <= quiet_from + self.bound:
+                return
+            _advance_to(self.runtime, quiet_from + self.bound)
+            if self.quiet_from() == quiet_from:
+                self._check(quiet_from)
+                self.checked_from = quiet_from
+
+    def _check(self, quiet_from: float) -> None:
+        bound = self.bound
+        for name in self.names:
+            try:
+                report = self.guard.session(name).health()
+            except MT5Error as exc:
+                self.watch.fail(f"{name}: no health report {bound:g} s after the last fault "
+                                f"ended (t={quiet_from:.0f}s): {exc}")
+                continue
+            if report.overall.value != "SERVING" or report.breaker is not BreakerState.CLOSED:
+                self.watch.fail(f"{name}: {report.overall.value} with the breaker "
+                                f"{report.breaker.value} {bound:g} s after the last fault ended "
+                                f"(t={quiet_from:.0f}s)")
 
 
 class _Caller:

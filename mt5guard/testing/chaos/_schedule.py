@@ -8,10 +8,13 @@ from typing import Any
 
 import attrs
 
-__all__ = ["KINDS", "Fault", "apply", "draw_schedule", "shrink"]
+__all__ = ["KINDS", "LAZY", "Fault", "apply", "draw_schedule", "shrink"]
 
 KINDS = ("link_down", "auth_revoked", "ipc_timeout", "hung_call", "terminal_restart",
          "malformed_reply", "lost_order_reply")
+
+LAZY = frozenset({"ipc_timeout", "hung_call", "lost_order_reply"})
+"""Kinds that strike the account's next call of a kind, not at ``at``."""
 
 _HANGABLE = ("symbol_info_tick", "account_info", "terminal_info", "order_send", "positions_get")
 

@@ -1,0 +1,114 @@
+"""The chaos runner's simulated terminal: reports calls, garbles replies, kills its worker.
+
+Some faults strike an account's *next* call of a kind rather than at once: a
+hung call or IPC timeout (``hang_next``), a lost order reply, a worker kill.
+:attr:`ChaosTerminal.struck_until` is when the last of those actually stopped
+(a hang: when the hung call returned), so the recovery invariant measures the
+tree's recovery from the moment the terminal behaved again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mt5guard.terminal import SimulatedTerminal
+from mt5guard.testing._runtime import DeterministicRuntime
+
+__all__ = ["SERVING_CALLS", "ChaosTerminal"]
+
+SERVING_CALLS = ("terminal_info", "account_info", "symbol_info", "symbol_info_tick",
+                 "order_check", "order_send", "positions_get", "orders_get",
+                 "history_orders_get", "history_deals_get")
+_CONNECTING = ("initialize", "login", "shutdown")
+_NO_IPC = -10004
+_BOOL_CALLS = ("initialize", "login")
+
+
+class ChaosTerminal(SimulatedTerminal):
+    """A simulated terminal that reports each serving call and can garble replies.
+
+    A worker kill is modelled as what the session sees of a real one (a
+    terminal worker is a real process, which cannot run under the
+    deterministic runtime): the next call fails with ``(-10004, 'No IPC
+    connection')`` mid-call (an order_send may have executed: ``executed``),
+    and so does every later call from that session, reconnects included, until
+    the supervisor replaces the session, whose fresh worker works again.
+    """
+
+    garble = False
+    on_call: Any = None
+    runtime: DeterministicRuntime | None = None
+    struck_until = 0.0
+    """When (monotonic seconds) the last fault that strikes a later call ended."""
+    calling = False
+    """A call is in progress (seen from test code between steps: a call hanging)."""
+
+    _kill_armed: bool | None = None  # None: no kill armed; else whether order_send executes
+    _dead_owner: str | None = None  # the session whose worker was killed
+    _chaos_error: tuple[int, str] | None = None
+
+    def kill_worker(self, *, executed: bool = False) -> None:
+        """The worker dies during the next call; an order_send then executed or not."""
+        self._kill_armed = executed
+
+    def last_error(self) -> tuple[int, str]:
+        if self._chaos_error is not None:
+            return self._chaos_error
+        return SimulatedTerminal.last_error(self)
+
+    def _struck(self) -> None:
+        assert self.runtime is not None
+        self.struck_until = max(self.struck_until, self.runtime.monotonic())
+
+    def _worker_gone(self, name: str, args: Any, kwargs: Any) -> tuple[bool, Any]:
+        """(True, failed result) if this call meets a killed worker; (False, None) if not."""
+        owner = self.runtime.running if self.runtime is not None else None
+        if self._dead_owner is not None and owner != self._dead_owner:
+            self._dead_owner = None  # a new session started a fresh worker
+        if self._kill_armed is not None and name not in _CONNECTING and owner is not None:
+            executed, self._kill_armed, self._dead_owner = self._kill_armed, None, owner
+            if name == "order_send" and executed:
+                SimulatedTerminal.order_send(self, *args, **kwargs)  # done; the reply is lost
+            self._chaos_error = (_NO_IPC, f"No IPC connection: terminal worker killed during "
+                                          f"{name}()")
+            self._struck()
+            return True, (False if name in _BOOL_CALLS else None)
+        if self._dead_owner is not None:
+            self._chaos_error = (_NO_IPC, "No IPC connection: terminal worker killed")
+            return True, (False if name in _BOOL_CALLS else None)
+        self._chaos_error = None
+        return False, None
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        gone, failed = self._worker_gone(name, args, kwargs)
+        if name in SERVING_CALLS:
+            self.on_call(name)
+        if gone:
+            return failed
+        assert self.runtime is not None
+        started = self.runtime.monotonic()
+        lost_before = len(self._faults.lost_replies)
+        self.calling = True  # seen from test code, a call in progress is a hang
+        try:
+            result = getattr(SimulatedTerminal, name)(self, *args, **kwargs)
+        finally:
+            self.calling = False
+        if self.runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
+            self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
+        if self.garble and result:
+            if name == "symbol_info_tick":
+                result = result._replace(bid=float("nan"))
+            elif name == "account_info":
+                result = ("login", 0)
+        return result
+
+
+def _delegate(name: str) -> Any:
+    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, *args, **kwargs)
+    call.__name__ = name
+    return call
+
+
+for _name in SERVING_CALLS + _CONNECTING:
+    setattr(ChaosTerminal, _name, _delegate(_name))
