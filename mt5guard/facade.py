@@ -96,6 +96,9 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         self._health = health
         self._clock = clock
         self._bus = bus
+        if not (_finite_number(request_timeout) and 0 < request_timeout <= _MAX_REQUEST_TIMEOUT):
+            raise ValueError(f"Session request_timeout must be seconds in (0, {_MAX_REQUEST_TIMEOUT:g}],"
+                             f" got {_shown(request_timeout)} (longer waits overflow and fail at once)")
         self._timeout = request_timeout
         self.aio = AsyncSession(self)
 
@@ -414,6 +417,7 @@ class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls, AsyncQuoteCalls):
         self._s.set_breaker_enabled(enabled)
 
 _NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
+_MAX_REQUEST_TIMEOUT = 3600.0  # seconds: the config's bound for accounts[].request_timeout
 
 
 def _shown(value: object) -> str:

@@ -148,3 +148,17 @@ def test_every_numeric_value_has_an_upper_bound(key: str) -> None:
     error = error_of(with_value(key, 10**30))
     assert error.key == key.replace("accounts[]", "accounts[0]"), error
     assert "out of range" in error.problem or "more than" in error.problem, error
+
+
+@pytest.mark.parametrize("timeout", [1e10, 0, -1, float("nan")])
+def test_a_session_built_in_code_refuses_a_request_timeout_out_of_range(timeout) -> None:
+    """1e10 s used to overflow the wait: every call failed at once, orders still executed."""
+    from mt5guard.bus import EventBus
+    from mt5guard.facade import Session
+    from mt5guard.supervision import ChildHandle
+    from mt5guard.testing import VirtualClock
+
+    with pytest.raises(ValueError, match="request_timeout"):
+        Session("demo", session=ChildHandle("session"), breaker=ChildHandle("breaker"),
+                health=ChildHandle("health"), clock=VirtualClock(), bus=EventBus(),
+                request_timeout=timeout)
