@@ -74,9 +74,15 @@ def main() -> int:
     results["simulated_time"] = {where: section("_simulated_time.py", where) for where in ("os", "same-core")}
     results["deterministic"] = section("_deterministic.py")
     results["journal"] = section("_journal.py")
+    results["quotes"] = section("_quotes.py")  # issue 12: quote cache and tick fan-out
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))
+    q = results["quotes"]
+    print(f"\nquote cache: cached get_price(max_age) p50 {q['cache']['p50_us']['cached get_price(max_age=1.0)']:.2f} us, "
+          f"pybreaker + direct call {q['cache']['p50_us']['pybreaker + direct call']:.2f} us "
+          f"({q['cache']['pybreaker_over_cached_p50']:.1f}x); fan-out to 100 callables "
+          f"{q['fanout_callables']['ticks_per_s']:.0f} ticks/s, p99 {q['fanout_callables']['p99_delay_us']:.0f} us")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
