@@ -96,3 +96,18 @@ def test_a_breaker_open_past_its_maximum_is_still_caught(monkeypatch: pytest.Mon
     result = run(3, days=0.5, accounts=1, schedule=outage)
     assert any("with the breaker open 630 s after the last fault ended" in v
                for v in result.violations)
+
+
+@pytest.mark.parametrize("executed", [True, False])
+def test_a_worker_killed_during_order_send_restarts_the_session_without_a_duplicate(
+        executed: bool) -> None:
+    # Seed 4's caller places its first order at t=9,920 s; the worker dies in
+    # that order_send (the order executed or not): -10004 at once, the
+    # dead worker refuses the in-place reconnect, the supervisor starts a new
+    # session (a fresh worker), which reconciles the id before the retry.
+    kill = (Fault(600.0, "acct0", "worker_kill", 0.0, "order_send", executed),)
+    result = run(4, days=0.25, accounts=1, schedule=kill)
+    sessions = {line.split()[1] for line in result.log if " SessionActor#" in line}
+    assert len(sessions) >= 2, "the session was replaced"
+    assert result.quiet_from == pytest.approx(9920.351), "the kill struck that order_send"
+    assert result.violations == ()

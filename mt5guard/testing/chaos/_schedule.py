@@ -11,9 +11,9 @@ import attrs
 __all__ = ["KINDS", "LAZY", "Fault", "apply", "draw_schedule", "shrink"]
 
 KINDS = ("link_down", "auth_revoked", "ipc_timeout", "hung_call", "terminal_restart",
-         "malformed_reply", "lost_order_reply")
+         "malformed_reply", "lost_order_reply", "worker_kill")
 
-LAZY = frozenset({"ipc_timeout", "hung_call", "lost_order_reply"})
+LAZY = frozenset({"ipc_timeout", "hung_call", "lost_order_reply", "worker_kill"})
 """Kinds that strike the account's next call of a kind, not at ``at``."""
 
 _HANGABLE = ("symbol_info_tick", "account_info", "terminal_info", "order_send", "positions_get")
@@ -57,9 +57,11 @@ def draw_schedule(seed: int, accounts: Sequence[str], days: float,
                 "terminal_restart": rng.choice((0.0, 30.0, 240.0)),
                 "malformed_reply": rng.choice((30.0, 300.0)),
                 "lost_order_reply": 0.0,
+                "worker_kill": 0.0,
             }[kind]
             call = rng.choice(_HANGABLE) if kind in ("ipc_timeout", "hung_call") else ""
-            executed = rng.random() < 0.7 if kind == "lost_order_reply" else True
+            call = rng.choice(("", "order_send")) if kind == "worker_kill" else call
+            executed = rng.random() < 0.7 if kind in ("lost_order_reply", "worker_kill") else True
             faults.append(Fault(round(at, 3), account, kind, seconds, call, executed))
             at += rng.expovariate(1.0 / mean_gap)
     faults.sort(key=lambda f: (f.at, f.account))
@@ -83,6 +85,8 @@ def apply(fault: Fault, terminal: Any, later: Callable[[float, Callable[[], None
         later(fault.seconds, lambda: setattr(terminal, "garble", False))
     elif kind == "lost_order_reply":
         terminal.lose_next_order_reply(executed=fault.executed)
+    elif kind == "worker_kill":
+        terminal.kill_worker(executed=fault.executed, call=fault.call)
     else:  # pragma: no cover - KINDS and this function change together
         raise ValueError(f"unknown fault kind {kind!r}")
 

@@ -43,13 +43,16 @@ class ChaosTerminal(SimulatedTerminal):
     calling = False
     """A call is in progress (seen from test code between steps: a call hanging)."""
 
-    _kill_armed: bool | None = None  # None: no kill armed; else whether order_send executes
+    _kill_armed: tuple[bool, str] | None = None  # (order_send executes, call or "")
     _dead_owner: str | None = None  # the session whose worker was killed
     _chaos_error: tuple[int, str] | None = None
 
-    def kill_worker(self, *, executed: bool = False) -> None:
-        """The worker dies during the next call; an order_send then executed or not."""
-        self._kill_armed = executed
+    def kill_worker(self, *, executed: bool = False, call: str = "") -> None:
+        """The worker dies during the next ``call`` (``""``: any call but a (re)connect).
+
+        An order_send it dies in has then executed or not (``executed``).
+        """
+        self._kill_armed = (executed, call)
 
     def last_error(self) -> tuple[int, str]:
         if self._chaos_error is not None:
@@ -63,10 +66,12 @@ class ChaosTerminal(SimulatedTerminal):
     def _worker_gone(self, name: str, args: Any, kwargs: Any) -> tuple[bool, Any]:
         """(True, failed result) if this call meets a killed worker; (False, None) if not."""
         owner = self.runtime.running if self.runtime is not None else None
-        if self._dead_owner is not None and owner != self._dead_owner:
+        if self._dead_owner is not None and owner not in (None, self._dead_owner):
             self._dead_owner = None  # a new session started a fresh worker
-        if self._kill_armed is not None and name not in _CONNECTING and owner is not None:
-            executed, self._kill_armed, self._dead_owner = self._kill_armed, None, owner
+        armed = self._kill_armed
+        if (armed is not None and name not in _CONNECTING and owner is not None
+                and armed[1] in ("", name) and self._dead_owner is None):
+            executed, self._kill_armed, self._dead_owner = armed[0], None, owner
             if name == "order_send" and executed:
                 SimulatedTerminal.order_send(self, *args, **kwargs)  # done; the reply is lost
             self._chaos_error = (_NO_IPC, f"No IPC connection: terminal worker killed during "
