@@ -97,8 +97,10 @@ def parse_config(
     return config
 
 
-MAX_YAML_VALUES = 10_000
-"""Values a config may hold once its aliases are expanded (a real one has about 100)."""
+MAX_ALIAS_VALUES = 10_000
+"""Values aliases may add to a config once expanded (a real config's aliases add a few
+dozen; a file of thousands of accounts written out adds none)."""
+_CYCLE = 10**12  # a node that contains itself expands without end
 
 
 class _TooLarge(yaml.YAMLError):
@@ -107,13 +109,17 @@ class _TooLarge(yaml.YAMLError):
 
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)
-    and a document whose aliases expand beyond :data:`MAX_YAML_VALUES` values
-    (a few hundred bytes of nested aliases would otherwise become gigabytes)."""
+    and a document whose aliases add more than :data:`MAX_ALIAS_VALUES` values once
+    expanded (a few hundred bytes of nested aliases would otherwise become gigabytes)."""
 
     def get_single_node(self) -> yaml.Node | None:
         node = super().get_single_node()
-        if node is not None and _expanded_size(node, {}) > MAX_YAML_VALUES:
-            raise _TooLarge(f"more than {MAX_YAML_VALUES} values once its aliases are expanded")
+        if node is not None:
+            sizes: dict[int, int] = {}
+            added = _expanded_size(node, sizes) - len(sizes)  # len: the values written out
+            if added > MAX_ALIAS_VALUES:
+                raise _TooLarge(f"aliases that add more than {MAX_ALIAS_VALUES} values "
+                                "once expanded")
         return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
@@ -130,17 +136,18 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """Values under ``node`` counting every alias use (memoized: aliases share nodes)."""
+    """Values under ``node`` counting every alias use; ``sizes`` memoizes per distinct
+    node (aliases share nodes), so this is linear in the file, not in the expansion."""
     known = sizes.get(id(node))
     if known is not None:
         return known
-    sizes[id(node)] = MAX_YAML_VALUES + 1  # a node that contains itself is too large
+    sizes[id(node)] = _CYCLE  # seen again before it is done: it contains itself
     size = 1
     if isinstance(node, yaml.SequenceNode):
         size += sum(_expanded_size(item, sizes) for item in node.value)
     elif isinstance(node, yaml.MappingNode):
         size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
-    sizes[id(node)] = size = min(size, MAX_YAML_VALUES + 1)
+    sizes[id(node)] = size = min(size, _CYCLE)
     return size
 
 

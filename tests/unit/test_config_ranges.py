@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+import yaml
 from test_config import account, data
 
 from mt5guard.config import (
@@ -162,3 +163,21 @@ def test_a_session_built_in_code_refuses_a_request_timeout_out_of_range(timeout)
         Session("demo", session=ChildHandle("session"), breaker=ChildHandle("breaker"),
                 health=ChildHandle("health"), clock=VirtualClock(), bus=EventBus(),
                 request_timeout=timeout)
+
+
+def test_thousands_of_accounts_written_out_and_modest_aliases_still_load(tmp_path: Path) -> None:
+    """The alias limit counts what aliases add, not the size of the file."""
+    from mt5guard.config import load_config
+
+    accounts = [{"name": f"a{i}", "terminal": {"login": 1000 + i, "server": "S"},
+                 "symbols": ["EURUSD", "GBPUSD"]} for i in range(3000)]
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump({"accounts": accounts}), encoding="utf-8")
+    assert len(load_config(big).accounts) == 3000
+
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(
+        "accounts:\n"
+        "- {name: a, terminal: &t {login: 1, server: S}, symbols: &fx [EURUSD, GBPUSD]}\n"
+        "- {name: b, terminal: *t, symbols: *fx}\n", encoding="utf-8")
+    assert [a.terminal.login for a in load_config(shared).accounts] == [1, 1]
