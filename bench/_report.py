@@ -10,6 +10,7 @@ __all__ = ["goals", "render"]
 GUARDED = "guarded Session.get_price"
 BARE = "bare pykka ask (echo actor)"
 REJECTED = "rejected Session.get_price (OPEN)"
+WORKER_GUARDED = "guarded Session.get_price, worker process"
 
 
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,6 +43,14 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         goal(f"24 h story, 10 accounts, threads {where}", story["wall_s"], 2.0, "s wall")
         for where, story in results["simulated_time"].items()
     ]
+    if "workers" in results:
+        request, scale = results["workers"]["request"]["rows"], results["workers"]["scale"]
+        rows += [
+            goal("worker: guarded get_price p50 / bare echo p50", request[WORKER_GUARDED]["p50_ratio"],
+                 1.3, "x"),
+            goal(f"worker: start-up of {scale['accounts']} accounts", scale["startup_s"], 10.0, "s"),
+            goal(f"worker: stop of {scale['accounts']} accounts", scale["stop_s"], 3.0, "s"),
+        ]
     if "deterministic" in results:
         det = results["deterministic"]
         rows += [
@@ -89,6 +98,24 @@ def _deterministic_section(results: dict[str, Any]) -> list[str]:
                  f"{chaos['failed']} failed; {chaos['seeds_per_minute']:.0f} seeds/min"],
             ],
         ),
+    ]
+
+
+def _workers_section(results: dict[str, Any]) -> list[str]:
+    if "workers" not in results:
+        return []
+    request, scale = results["workers"]["request"], results["workers"]["scale"]
+    rows = [[name, f"{r['p50_us']:.1f}", f"{r['p99_us']:.1f}", f"{r['ops_per_s']:,.0f}",
+             f"{r['p50_ratio']:.2f}"] for name, r in request["rows"].items()]
+    return [
+        f"\n9. Terminal workers (issue 9): 1 caller, {request['rounds']} rounds x "
+        f"{request['calls_per_round']} calls; x = ratio to the bare echo of the same round",
+        _table(("variant", "p50 us", "p99 us", "calls/s", "p50 x"), rows),
+        f"{scale['accounts']} process-isolated accounts in one tree: start {scale['startup_s']:.1f} s, "
+        f"stop {scale['stop_s']:.2f} s, worker RSS {scale['worker_rss_mb_median']:.1f} MB (median; "
+        f"max {scale['worker_rss_mb_max']:.1f}), CPU {scale['worker_cpu_s']:.2f} s per "
+        f"worker, mt5guard RSS {scale['parent_rss_mb_per_account']:.2f} MB per account, "
+        f"{scale['workers_left_after_stop']} workers left after stop",
     ]
 
 
@@ -256,6 +283,7 @@ def render(results: dict[str, Any]) -> str:
         *_story_section(results),
         *_deterministic_section(results),
         *_journal_section(results),
+        *_workers_section(results),
         "\n5. pybreaker (lock-based, on the caller's thread) vs the actor design, threads by the OS",
         f"guarded get_price p50 / pybreaker p50: {pb['guarded_over_pybreaker_p50']:.1f}x; "
         f"pybreaker calls/s / guarded calls/s: {pb['guarded_over_pybreaker_ops']:.1f}x",

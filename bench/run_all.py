@@ -75,6 +75,8 @@ def main() -> int:
     results["deterministic"] = section("_deterministic.py")
     results["journal"] = section("_journal.py")
     results["quotes"] = section("_quotes.py")  # issue 12: quote cache and tick fan-out
+    results["workers"] = {"request": section("_workers.py", "request"),
+                          "scale": section("_workers.py", "scale", "100")}
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))

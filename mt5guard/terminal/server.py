@@ -88,6 +88,23 @@ def _unplain(value: Any) -> Any:
 # -- the worker side ------------------------------------------------------------
 
 
+def _bare_packages() -> None:
+    """Run as a file, import the simulator without mt5guard's package ``__init__``s.
+
+    They pull in pykka, yaml, prometheus and the whole tree; the simulator
+    needs none of it, and every worker would pay for it in start time and RSS.
+    """
+    if "mt5guard" in sys.modules:
+        return
+    import types
+
+    terminal = os.path.dirname(os.path.abspath(__file__))
+    for name, path in (("mt5guard", os.path.dirname(terminal)), ("mt5guard.terminal", terminal)):
+        package = types.ModuleType(name)
+        package.__path__ = [path]
+        sys.modules[name] = package
+
+
 def _backend(spec: dict[str, Any]) -> Any:
     kind = spec.get("backend", "metatrader5")
     if kind == "metatrader5":
@@ -95,6 +112,7 @@ def _backend(spec: dict[str, Any]) -> Any:
 
         return importlib.import_module("MetaTrader5")
     if kind == "simulated":  # tests and terminal.isolation: process on the simulated kind
+        _bare_packages()
         from mt5guard.clock import SystemClock
         from mt5guard.terminal.sim import SimulatedTerminal
 
@@ -193,9 +211,13 @@ def run_child() -> int:
 
 
 def _command() -> list[str]:
-    if __spec__ is not None and __spec__.name != "__main__":
-        return [sys.executable, "-m", __spec__.name]
+    """This file, run as a file: a worker imports nothing of mt5guard it does not need."""
     return [sys.executable, os.path.abspath(__file__)]
+
+
+#: Workers starting at once: a herd of interpreters starting together on few cores
+#: makes every one of them late (and miss its start timeout); a queue does not.
+_STARTING = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 
 class WorkerProcess:
@@ -225,8 +247,14 @@ def spawn_worker(spec: dict[str, Any], *, timeout: float = 10.0,
     """Spawn a child worker for ``spec`` and connect to it within ``timeout`` s.
 
     Raises ``TimeoutError``, ``ConnectionError`` or ``RuntimeError`` (the
-    worker's backend failed to load; its reason is the message).
+    worker's backend failed to load; its reason is the message). At most
+    ``_STARTING`` workers start at once; the timeout runs from our turn.
     """
+    with _STARTING:
+        return _spawn(spec, timeout, command)
+
+
+def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> WorkerProcess:
     key = os.urandom(32)
     proc = subprocess.Popen((command or _command()) + ["--child"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, close_fds=True)

@@ -31,6 +31,7 @@ def config(request_timeout: str = "400ms", **terminal: object) -> Config:
         "accounts": [account("one", 5001), account("two", 5002)],
         "supervision": {"backoff": {"initial": "50ms", "maximum": "100ms"},
                         "shutdown_timeout": "500ms"},
+        "orders": {"state_dir": ":memory:"},
     })
 
 
