@@ -23,7 +23,6 @@ Runs on the SessionActor's thread only.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +34,8 @@ from mt5guard.actors.orders import (
     intent_for,
     outcome_from_result,
     outcome_to_result,
+    reply_fields,
+    same_request,
     trade_request,
 )
 from mt5guard.bus import EventBus
@@ -124,7 +125,7 @@ class OrderDesk:
         """
         known = self._journal.get(intent.client_order_id)
         if known is not None:
-            _same_request(known, intent)
+            same_request(known, intent)
             answered = self.answer(known)
             if answered is not None:
                 return answered
@@ -157,7 +158,7 @@ class OrderDesk:
         return outcome
 
     def _settle(self, entry: JournalEntry, reply: Any) -> OrderOutcome:
-        fields = _reply_fields(reply)
+        fields = reply_fields(reply)
         if fields is None:
             return self._doubt(entry, f"malformed order_send reply {reply!r}"[:200])
         retcode, order, deal, volume, price, comment = fields
@@ -185,7 +186,7 @@ class OrderDesk:
         """The answer for a final entry, straight from the journal (no terminal call)."""
         try:
             if order is not None:
-                _same_request(entry, intent_for(order))
+                same_request(entry, intent_for(order))
             answered = self.answer(entry)
         except MT5Error as err:
             return err
@@ -298,33 +299,5 @@ class OrderDesk:
             self._journal.prune(now - timedelta(seconds=self._config.retention))
 
 
-def _same_request(entry: JournalEntry, intent: OrderIntent) -> None:
-    """A known id asked for with another symbol, side, volume or kind is a caller's mistake."""
-    known = entry.intent
-    if (known.kind, known.symbol, known.side) != (intent.kind, intent.symbol, intent.side) or (
-            abs(known.volume - intent.volume) > 1e-9):
-        raise MT5ValidationError(
-            operation=_operation(intent), field="client_order_id",
-            detail=f"{intent.client_order_id!r} was already used for {known.kind} "
-                   f"{known.symbol} {known.side} {known.volume:g} lots; this request does not "
-                   "match it: choose another client_order_id")
-
-
 def _operation(intent: OrderIntent) -> str:
     return "place_order" if intent.kind == "place" else intent.kind
-
-
-def _reply_fields(reply: Any) -> tuple[int, int, int, float, float, str] | None:
-    """The fields of an OrderSendResult we rely on, or None if the reply is not shaped so."""
-    try:
-        values = (reply.retcode, reply.order, reply.deal, reply.volume, reply.price,
-                  reply.comment)
-    except AttributeError:
-        return None
-    retcode, order, deal, volume, price, comment = values
-    ints_ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (retcode, order, deal))
-    nums_ok = all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                  for v in (volume, price))
-    if not (ints_ok and nums_ok and isinstance(comment, str)):
-        return None
-    return int(retcode), int(order), int(deal), float(volume), float(price), comment

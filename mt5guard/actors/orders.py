@@ -8,13 +8,14 @@ make sure an id is never sent twice.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from typing import Any
 
 import attrs
 
-from mt5guard.actors.journal import OrderIntent
+from mt5guard.actors.journal import JournalEntry, OrderIntent
 from mt5guard.actors.reconcile import ID_PATTERN, id_comment
 from mt5guard.errors import MT5ValidationError
 from mt5guard.messages import OrderOutcome, OrderRequest, Side
@@ -34,6 +35,8 @@ __all__ = [
     "new_client_order_id",
     "outcome_from_result",
     "outcome_to_result",
+    "reply_fields",
+    "same_request",
     "trade_request",
 ]
 
@@ -96,3 +99,31 @@ def outcome_from_result(result: dict[str, Any] | None) -> OrderOutcome | None:
     if not result or "outcome" not in result:
         return None
     return OrderOutcome(**result["outcome"])
+
+
+def same_request(entry: JournalEntry, intent: OrderIntent) -> None:
+    """A known id asked for with another symbol, side, volume or kind is a caller's mistake."""
+    known = entry.intent
+    if (known.kind, known.symbol, known.side) != (intent.kind, intent.symbol, intent.side) or (
+            abs(known.volume - intent.volume) > 1e-9):
+        raise MT5ValidationError(
+            operation="place_order" if intent.kind == "place" else intent.kind, field="client_order_id",
+            detail=f"{intent.client_order_id!r} was already used for {known.kind} "
+                   f"{known.symbol} {known.side} {known.volume:g} lots; this request does not "
+                   "match it: choose another client_order_id")
+
+
+def reply_fields(reply: Any) -> tuple[int, int, int, float, float, str] | None:
+    """The fields of an OrderSendResult we rely on, or None if the reply is not shaped so."""
+    try:
+        values = (reply.retcode, reply.order, reply.deal, reply.volume, reply.price,
+                  reply.comment)
+    except AttributeError:
+        return None
+    retcode, order, deal, volume, price, comment = values
+    ints_ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (retcode, order, deal))
+    nums_ok = all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                  for v in (volume, price))
+    if not (ints_ok and nums_ok and isinstance(comment, str)):
+        return None
+    return int(retcode), int(order), int(deal), float(volume), float(price), comment

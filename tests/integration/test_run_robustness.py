@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from process_kit import REPO, RunPy, default_config, process_env, write_config
+from process_kit import RunPy, default_config, process_env, write_config
 
 CRASHING_STATUS_LINE = """
 import sys
@@ -25,7 +25,7 @@ sys.exit(cli.main(["--config", sys.argv[1]]))
 
 def test_an_exception_in_run_py_stops_the_tree_and_exits_non_zero(tmp_path: Path) -> None:
     config = write_config(tmp_path / "crash.yaml", default_config())
-    proc = subprocess.run([sys.executable, "-c", CRASHING_STATUS_LINE, str(config)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-c", CRASHING_STATUS_LINE, str(config)], cwd=tmp_path,
                           env=process_env(), capture_output=True, text=True, timeout=30,
                           check=False)
     assert proc.returncode == 1, proc.stderr[-3000:]

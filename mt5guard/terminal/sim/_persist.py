@@ -39,6 +39,7 @@ def save_book(path: str, ledger: Ledger, server: TradeServer,
         "sent": sent,
     }
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(target.name + ".tmp")
     with open(temp, "w", encoding="utf-8") as out:
         json.dump(state, out)
