@@ -244,23 +244,24 @@ class _Walk:
         # Messages here never include raw: it may be a real password.
         if raw is None:
             return None
+        what, hint = ("password", PASSWORD_HINT) if key.endswith("password") else (
+            "secret", "use ${ENV_VAR}, e.g. secret: ${WEBHOOK_SECRET} with WEBHOOK_SECRET "
+                      "exported; secrets never live in files")
         if not isinstance(raw, str) or "${" not in raw:
-            problem = "a literal password is not allowed"
-            raise self.error(key, problem, PASSWORD_HINT)
+            raise self.error(key, f"a literal {what} is not allowed", hint)
         match = _ENV_REFERENCE.fullmatch(raw.strip())
         if match is None:
-            raise self.error(
-                key, "must be exactly one ${NAME} reference (letters, digits, _)", PASSWORD_HINT
-            )
+            raise self.error(key, "must be exactly one ${NAME} reference (letters, digits, _)", hint)
         name = match.group(1)
         value = self.environ.get(name)
         if value is None:
             raise self.error(
                 key,
                 f"environment variable {name} is not set",
-                f"export {name} with the account password before starting",
+                f"export {name} with the {'account password' if what == 'password' else what} "
+                "before starting",
             )
         if not value:
             problem = f"environment variable {name} is empty"
-            raise self.error(key, problem, f"put the password in {name}")
+            raise self.error(key, problem, f"put the {what} in {name}")
         return Secret(value)

@@ -452,3 +452,25 @@ def test_real_terminals_each_in_its_own_folder_share_one_process() -> None:
     data = {"accounts": [account("a", 1), account("b", 2), account("c", 3)]}
     config = parse_config(data, environ={"PW": "x"})
     assert [a.terminal.out_of_process for a in config.accounts] == [True, True, True]
+
+
+def test_webhooks_parse_with_their_secret_from_the_environment() -> None:
+    from mt5guard.config import WebhookConfig
+
+    raw = {"accounts": [{"name": "d", "symbols": ["EURUSD"],
+                         "terminal": {"login": 1, "server": "S"}}],
+           "webhooks": [{"url": "https://alerts.example.com/mt5", "events": ["breaker", "trade"],
+                         "secret": "${HOOK_KEY}", "timeout": "250ms"}]}
+    config = parse_config(raw, environ={"HOOK_KEY": "k3y"})
+    (hook,) = config.webhooks
+    assert isinstance(hook, WebhookConfig) and hook.events == ("breaker", "trade")
+    assert hook.secret is not None and hook.secret.reveal() == "k3y" and hook.timeout == 0.25
+    raw["webhooks"][0]["secret"] = "k3y-in-the-file"
+    with pytest.raises(ConfigError) as literal:
+        parse_config(raw, environ={})
+    assert literal.value.key == "webhooks[0].secret" and "literal secret" in str(literal.value)
+    assert "k3y-in-the-file" not in str(literal.value)
+    raw["webhooks"][0].update(secret=None, events=["trades"])
+    with pytest.raises(ConfigError) as bad:
+        parse_config(raw, environ={})
+    assert bad.value.key == "webhooks[0].events" and "breaker, health, supervisor, trade" in str(bad.value)

@@ -20,4 +20,5 @@ def test_the_readme_tour_runs(monkeypatch, tmp_path: Path) -> None:
     assert namespace["tick"].ask > namespace["tick"].bid  # type: ignore[attr-defined]
     assert namespace["bars"].dtype.names[:2] == ("time", "open")  # type: ignore[attr-defined]
     assert len(namespace["bars"]) == 24  # type: ignore[arg-type]
+    assert namespace["closed"].volume == 0.05  # type: ignore[attr-defined]
     assert not namespace["guard"].running  # type: ignore[attr-defined]
