@@ -1,7 +1,8 @@
 """The terminal worker: one MetaTrader 5 connection in its own process.
 
 Standard library only (plus the ``MetaTrader5`` wheel for the real backend),
-so it also runs as a plain file under Windows Python in Wine::
+so it also runs as a plain file (with ``_processes.py`` beside it) under
+Windows Python in Wine::
 
     python -m mt5guard.terminal.server --listen 127.0.0.1:18812
     python server.py --listen 127.0.0.1:18812 --key-env MT5GUARD_BRIDGE_KEY
@@ -33,17 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import queue
-import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
 from multiprocessing import connection as mpc
 from typing import Any
 
-__all__ = ["CALLS", "WorkerProcess", "main", "plain", "spawn_worker"]
+__all__ = ["CALLS", "PROTOCOL", "main", "plain", "serve"]
 
 PROTOCOL = 1
 DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
@@ -207,163 +205,22 @@ def run_child() -> int:
     return 0
 
 
-# -- spawning a worker (used by mt5guard and by the bridge) ----------------------
+def _processes() -> Any:
+    """The spawning and bridge half (``_processes.py``), without mt5guard's package
+    ``__init__`` when this runs as a file."""
+    if __package__:
+        from mt5guard.terminal import _processes
 
+        return _processes
+    import importlib.util
 
-def _command() -> list[str]:
-    """This file, run as a file: a worker imports nothing of mt5guard it does not need."""
-    return [sys.executable, os.path.abspath(__file__)]
-
-
-#: Workers starting at once: a herd of interpreters starting together on few cores
-#: makes every one of them late (and miss its start timeout); a queue does not.
-_STARTING = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
-
-
-class WorkerProcess:
-    """A spawned ``--child`` worker and its authenticated connection."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], conn: mpc.Connection, hello: dict[str, Any]):
-        self.proc, self.conn, self.hello = proc, conn, hello
-        self.pid: int = proc.pid
-
-    def kill(self) -> None:
-        """SIGKILL (TerminateProcess) this worker by its PID; never by name."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.kill()
-            except OSError:
-                pass
-
-    def reap(self, timeout: float = 1.0) -> int | None:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-
-def spawn_worker(spec: dict[str, Any], *, timeout: float = 10.0,
-                 command: list[str] | None = None) -> WorkerProcess:
-    """Spawn a child worker for ``spec`` and connect to it within ``timeout`` s.
-
-    Raises ``TimeoutError``, ``ConnectionError`` or ``RuntimeError`` (the
-    worker's backend failed to load; its reason is the message). At most
-    ``_STARTING`` workers start at once; the timeout runs from our turn.
-    """
-    with _STARTING:
-        return _spawn(spec, timeout, command)
-
-
-def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> WorkerProcess:
-    key = os.urandom(32)
-    proc = subprocess.Popen((command or _command()) + ["--child"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, close_fds=True)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        proc.stdin.write(key.hex().encode() + b"\n" + json.dumps(spec).encode() + b"\n")
-        proc.stdin.flush()
-        lines: queue.Queue[bytes] = queue.Queue()
-        out = proc.stdout
-        threading.Thread(target=lambda: lines.put(out.readline()), daemon=True).start()
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError(f"terminal worker pid {proc.pid} did not start within {timeout} s"
-                               ) from None
-        if not line:
-            raise ConnectionError(f"terminal worker pid {proc.pid} exited at start "
-                                  f"(status {proc.wait(timeout)})")
-        where = json.loads(line)
-        conn = mpc.Client(where["address"], where["family"], authkey=key)
-        if not conn.poll(timeout):
-            raise TimeoutError(f"terminal worker pid {proc.pid} sent no greeting in {timeout} s")
-        tag, body = json.loads(conn.recv_bytes())
-        if tag == "fatal":
-            raise RuntimeError(str(body))
-        return WorkerProcess(proc, conn, dict(body))
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-
-
-# -- the bridge ------------------------------------------------------------------
-
-
-class _Relay:
-    """One bridge session: its requests go to its own child worker."""
-
-    def __init__(self, client: mpc.Connection, spec: dict[str, Any]) -> None:
-        self.client, self.spec = client, spec
-        self.worker: WorkerProcess | None = None
-
-    def run(self) -> None:
-        try:
-            while True:
-                self._one(self.client.recv_bytes())
-        except (EOFError, OSError):
-            pass  # the client went away; its worker goes with it
-        finally:
-            self._drop()
-            self.client.close()
-
-    def _drop(self) -> None:
-        if self.worker is not None:
-            self.worker.kill()
-            self.worker.reap()
-            self.worker = None
-
-    def _send(self, reply: list[Any]) -> None:
-        self.client.send_bytes(json.dumps(reply).encode())
-
-    def _one(self, raw: bytes) -> None:
-        try:
-            request = json.loads(raw)
-            ident, budget = request[1], float(request[3])
-        except (ValueError, TypeError, IndexError, KeyError):
-            self._send(["error", None, "malformed request"])
-            return
-        if self.worker is None:
-            try:
-                self.worker = spawn_worker(self.spec)
-            except Exception as exc:
-                self._send(["lost", ident, f"the bridge could not start a worker: {exc}"])
-                return
-        worker = self.worker
-        try:
-            worker.conn.send_bytes(raw)
-            reply = worker.conn.recv_bytes() if worker.conn.poll(max(0.0, budget)) else None
-        except (EOFError, OSError):
-            self._drop()
-            self._send(["lost", ident, f"the session's worker pid {worker.pid} died"])
-            return
-        if reply is None:  # hung past its budget: kill this session's child only
-            self._drop()
-            self._send(["timeout", ident, f"no reply within {budget:g} s; the bridge killed "
-                                          f"worker pid {worker.pid}"])
-            return
-        self.client.send_bytes(reply)
-
-
-def _authenticated(conn: mpc.Connection, key: bytes, spec: dict[str, Any]) -> None:
-    try:
-        mpc.deliver_challenge(conn, key)
-        mpc.answer_challenge(conn, key)
-        conn.send_bytes(json.dumps(["hello", {"pid": os.getpid(), "backend": spec.get("backend"),
-                                              "protocol": PROTOCOL}]).encode())
-    except (multiprocessing.AuthenticationError, EOFError, OSError):
-        conn.close()
-        return
-    _Relay(conn, spec).run()
-
-
-def run_bridge(host: str, port: int, key: bytes, spec: dict[str, Any]) -> int:
-    with mpc.Listener((host, port), "AF_INET") as listener:
-        bound = listener.address
-        print(f"mt5guard terminal bridge listening on {bound[0]}:{bound[1]}", flush=True)
-        while True:
-            conn = listener.accept()
-            threading.Thread(target=_authenticated, args=(conn, key, spec), daemon=True).start()
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_processes.py")
+    spec = importlib.util.spec_from_file_location("_mt5guard_processes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -389,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                      "client's terminal.key)")
     spec = {"backend": args.backend, **(json.loads(args.simulated) if args.backend == "simulated"
                                         else {})}
-    return run_bridge(host or "127.0.0.1", int(port), key.encode(), spec)
+    return int(_processes().run_bridge(host or "127.0.0.1", int(port), key.encode(), spec))
 
 
 if __name__ == "__main__":

@@ -121,3 +121,14 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
     help_text = subprocess.run([sys.executable, "-I", str(server), "--help"], cwd=tmp_path,
                                capture_output=True, text=True, timeout=10)
     assert help_text.returncode == 0 and "--listen" in help_text.stdout
+    bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0"],
+                              cwd=tmp_path, env={**os.environ, "MT5GUARD_BRIDGE_KEY": KEY},
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert bridge.stdout is not None
+        assert "listening on 127.0.0.1:" in bridge.stdout.readline()  # the bridge half too
+    finally:
+        bridge.kill()
+        bridge.wait(5)
+        assert bridge.stdout is not None
+        bridge.stdout.close()
