@@ -49,10 +49,18 @@ class WorkerProcess:
                 pass
 
     def reap(self, timeout: float = 1.0) -> int | None:
+        """Wait up to ``timeout`` s for its exit status; close our ends of its pipes."""
         try:
-            return self.proc.wait(timeout)
+            status: int | None = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            return None
+            status = None
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        return status
 
 
 def spawn_worker(spec: dict[str, Any], *, timeout: float = 10.0,
