@@ -3,12 +3,15 @@
 Spawned as ``python misbehaving_worker.py --child`` (like the real worker).
 Per function: ``account_info`` answers garbage bytes, ``orders_get`` first
 answers a reply for an old request id, ``symbol_info`` closes the
-connection and stays alive.
+connection and stays alive, ``order_send`` executes the order and then stops
+its own process (SIGSTOP) before the reply leaves: a real hang, reply lost.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 
@@ -31,6 +34,11 @@ def _serve(conn, backend):  # type: ignore[no-untyped-def]
             conn.close()
             time.sleep(30)  # alive, but its connection is gone
             return
+        if name == "order_send":
+            reply = _real_answer(backend, request)  # the order is executed...
+            os.kill(os.getpid(), signal.SIGSTOP)  # ...and its reply never leaves
+            conn.send_bytes(json.dumps(reply).encode())
+            continue
         if name == "orders_get":
             conn.send_bytes(json.dumps(["ok", request[1] - 1, [], None]).encode())
         conn.send_bytes(json.dumps(_real_answer(backend, request)).encode())

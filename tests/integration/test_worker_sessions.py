@@ -136,3 +136,44 @@ def test_stopping_the_tree_ends_every_worker(tree) -> None:
     pids = {worker_pid(guard, "one"), worker_pid(guard, "two")}
     guard.stop()
     assert not any(alive(pid) for pid in pids)
+
+
+def test_an_order_whose_reply_hung_is_answered_unknown_looked_up_after_the_restart_and_never_resent(
+) -> None:
+    import sys
+    from pathlib import Path
+
+    from mt5guard.errors import MT5OrderOutcomeUnknown
+    from mt5guard.messages import OrderReconciled
+    from mt5guard.terminal.worker import local_opener
+
+    misbehaving = [sys.executable, str(Path(__file__).with_name("misbehaving_worker.py"))]
+    bus, recorder, clock = EventBus(), Recorder(), SystemClock()
+    bus.subscribe(recorder)
+    cfg = config("1s")
+    spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
+    terminal = WorkerTerminal(local_opener(spec, misbehaving), clock, name="one", call_timeout=2.0)
+    guard = start(cfg, clock=clock, bus=bus, terminals={"one": terminal})
+    try:
+        serving_again(guard, "one", -1)
+        pid = worker_pid(guard, "one")
+        with pytest.raises((MT5OrderOutcomeUnknown, MT5TimeoutError)):
+            guard.session("one").place_order("EURUSD", "buy", 0.1, client_order_id="hung-1")
+        wait_until(lambda: not alive(pid), what="the hung worker killed")
+        def looked_up_after_restart() -> bool:
+            events = list(recorder.events)
+            failed = [i for i, e in enumerate(events) if isinstance(e, ChildFailed)
+                      and e.supervisor == "account:one" and e.child == "session"]
+            return bool(failed) and any(isinstance(e, OrderReconciled) and e.client_order_id == "hung-1"
+                                        for e in events[failed[0]:])
+
+        wait_until(looked_up_after_restart, timeout=5.0,
+                   what="the order looked up again by the restarted session")
+        serving_again(guard, "one", pid)
+        restarted = worker_pid(guard, "one")
+        with pytest.raises(MT5OrderOutcomeUnknown):  # answered from the journal, not sent again
+            guard.session("one").place_order("EURUSD", "buy", 0.1, client_order_id="hung-1")
+        assert worker_pid(guard, "one") == restarted and alive(restarted)  # no second hang
+    finally:
+        guard.stop()
+        clock.close()
