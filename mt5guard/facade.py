@@ -1,19 +1,28 @@
-"""The Session facade: the thread-safe, awaitable entry point to one account."""
+"""The Session facade: the thread-safe, awaitable entry point to one account.
+
+Beside it: ``_facade_async.py`` (AsyncSession, the same calls as coroutines),
+``_facade_args.py`` (argument checks), ``_facade_market.py``, ``_facade_trading.py``
+and ``_facade_quotes.py`` (the call groups both share).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import math
-import reprlib
 from collections.abc import Callable
 from typing import Any
 
-from mt5guard._facade_market import AsyncMarketDataCalls, MarketDataCalls
-from mt5guard._facade_quotes import AsyncQuoteCalls, QuoteCalls, WhenBreakerOpen
-from mt5guard._facade_trading import AsyncTradingCalls, TradingCalls
+from mt5guard._facade_args import (
+    MAX_REQUEST_TIMEOUT,
+    build_order,
+    finite_number,
+    require_symbol,
+    shown,
+)
+from mt5guard._facade_async import AsyncSession
+from mt5guard._facade_market import MarketDataCalls
+from mt5guard._facade_quotes import QuoteCalls, WhenBreakerOpen
+from mt5guard._facade_trading import TradingCalls
 from mt5guard.actors.breaker_view import BreakerView
-from mt5guard.actors.orders import check_client_order_id, new_client_order_id
 from mt5guard.actors.quotes import QuoteHub
 from mt5guard.actors.rate_limit import RateLimits
 from mt5guard.actors.trade_events import TradeWatch
@@ -26,7 +35,6 @@ from mt5guard.errors import (
     MT5StateError,
     MT5TimeoutError,
     MT5Unavailable,
-    MT5ValidationError,
 )
 from mt5guard.messages import (
     BreakerSnapshot,
@@ -51,7 +59,6 @@ from mt5guard.messages import (
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable
 from mt5guard.supervision._pykka import drive_until
-from mt5guard.terminal.constants import ORDER_COMMENT_MAX_LENGTH
 
 __all__ = ["AsyncSession", "Session"]
 
@@ -96,9 +103,9 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         self._health = health
         self._clock = clock
         self._bus = bus
-        if not (_finite_number(request_timeout) and 0 < request_timeout <= _MAX_REQUEST_TIMEOUT):
-            raise ValueError(f"Session request_timeout must be seconds in (0, {_MAX_REQUEST_TIMEOUT:g}],"
-                             f" got {_shown(request_timeout)} (longer waits overflow and fail at once)")
+        if not (finite_number(request_timeout) and 0 < request_timeout <= MAX_REQUEST_TIMEOUT):
+            raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
+                             f" got {shown(request_timeout)} (longer waits overflow and fail at once)")
         self._timeout = request_timeout
         self.aio = AsyncSession(self)
 
@@ -208,17 +215,17 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         return self._submit("get_account_info", lambda r, d: GetAccountInfo(reply_to=r, deadline=d))
 
     def _price(self, symbol: str) -> tuple[str, Future[Any], float]:
-        _require_symbol(symbol)
+        require_symbol(symbol)
         return self._submit("get_price", lambda r, d: GetPrice(symbol, reply_to=r, deadline=d))
 
     def _positions(self, symbol: str | None) -> tuple[str, Future[Any], float]:
         if symbol is not None:
-            _require_symbol(symbol)
+            require_symbol(symbol)
         return self._submit("positions", lambda r, d: GetPositions(symbol, reply_to=r, deadline=d))
 
     def _orders(self, symbol: str | None) -> tuple[str, Future[Any], float]:
         if symbol is not None:
-            _require_symbol(symbol)
+            require_symbol(symbol)
         return self._submit("orders", lambda r, d: GetOrders(symbol, reply_to=r, deadline=d))
 
     def _place(self, order: OrderRequest) -> tuple[str, Future[Any], float]:
@@ -305,183 +312,9 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         self._bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
-class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls, AsyncQuoteCalls):
-    """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
-
-    Nothing blocks the event loop: the reply future is bridged with
-    :func:`asyncio.wrap_future`.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    async def _await(self, operation: str, reply: Future[Any], started: float) -> Any:
-        waiter = asyncio.shield(asyncio.wrap_future(reply))
-        try:
-            await asyncio.wait_for(waiter, timeout=self._s._timeout)
-        except TimeoutError:
-            pass  # _outcome reports the missing reply as MT5TimeoutError
-        except Exception:
-            pass
-        return self._s._outcome(operation, reply, started)
-
-    # connection -------------------------------------------------------------
-
-    async def connect(self) -> None:
-        """Connect now if the session is up but disconnected."""
-        await self._await(*self._s._submit("connect", lambda r, d: Connect(reply_to=r, deadline=d)))
-
-    async def disconnect(self) -> None:
-        """Shut the terminal connection; the next request reconnects."""
-        await self._await(*self._s._submit("disconnect", lambda r, d: Disconnect(reply_to=r, deadline=d)))
-
-    async def reconnect(self) -> None:
-        """Shut down and connect again in place."""
-        await self._await(*self._s._submit("reconnect", lambda r, d: Reconnect(reply_to=r, deadline=d)))
-
-    # reads ------------------------------------------------------------------
-
-    async def get_account_info(self) -> Any:
-        """The terminal's ``AccountInfo`` named tuple."""
-        return await self._await(*self._s._account_info())
-
-    async def get_price(self, symbol: str, max_age: float | None = None) -> Any:
-        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms).
-
-        With ``max_age`` (seconds) a subscribed symbol is answered from the
-        quote cache without an actor hop when fresh enough (see ``subscribe``).
-        """
-        if max_age is not None and (cached := self._s._cached_price(symbol, max_age)) is not None:
-            return cached
-        return await self._await(*self._s._price(symbol))
-
-    async def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
-        """Open positions, optionally of one symbol; empty when there are none."""
-        result: tuple[Any, ...] = await self._await(*self._s._positions(symbol))
-        return result
-
-    async def orders(self, symbol: str | None = None) -> tuple[Any, ...]:
-        """Pending orders, optionally of one symbol."""
-        result: tuple[Any, ...] = await self._await(*self._s._orders(symbol))
-        return result
-
-    # trading ----------------------------------------------------------------
-
-    async def place_order(
-        self,
-        symbol: str,
-        side: str | Side,
-        volume: float,
-        *,
-        sl: float = 0.0,
-        tp: float = 0.0,
-        deviation: int = 20,
-        magic: int = 0,
-        comment: str = "",
-        position: int = 0,
-        client_order_id: str | None = None,
-    ) -> OrderOutcome:
-        """Send a market order; as :meth:`Session.place_order`."""
-        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
-                            magic=magic, comment=comment, position=position,
-                            client_order_id=client_order_id)
-        result: OrderOutcome = await self._await(*self._s._place(order))
-        return result
-
-    # supervision views --------------------------------------------------------
-
-    async def health(self) -> HealthReport:
-        """The account's health as the HealthProbeActor sees it."""
-        report: HealthReport = await self._await(
-            *self._s._ask(self._s._health, "health", lambda r: GetHealth(reply_to=r))
-        )
-        return report
-
-    async def breaker_state(self) -> BreakerSnapshot:
-        """The breaker's state and counters."""
-        snapshot: BreakerSnapshot = await self._await(
-            *self._s._ask(self._s._breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
-        )
-        return snapshot
-
-    async def force_open(self, reason: str = "forced open by operator") -> None:
-        """Open the breaker until :meth:`reset_breaker` (a tell: never waits)."""
-        self._s.force_open(reason)
-
-    async def reset_breaker(self) -> None:
-        """Close the breaker and clear its counters (a tell: never waits)."""
-        self._s.reset_breaker()
-
-    async def set_breaker_enabled(self, enabled: bool) -> None:
-        """``False`` lets every call through whatever happens (a tell: never waits)."""
-        self._s.set_breaker_enabled(enabled)
-
 _NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
-_MAX_REQUEST_TIMEOUT = 3600.0  # seconds: the config's bound for accounts[].request_timeout
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, int) and value.bit_length() > 64:  # 10**5000 cannot even be printed
-        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
-    return reprlib.repr(value)
-
-
-def _finite_number(value: object) -> bool:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value) and abs(value) < 1e15  # 10**400 would overflow a float
-    except OverflowError:
-        return False
 
 
 def _unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
     return MT5Unavailable(operation=operation, retry_at=exc.retry_at,
                           detail=f"session {exc.reason}")
-
-
-def _require_symbol(symbol: object) -> None:
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 64:
-        detail = f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}"
-        raise MT5ValidationError(operation="request", field="symbol", detail=detail)
-
-
-def build_order(
-    symbol: str,
-    side: str | Side,
-    volume: float,
-    *,
-    sl: float = 0.0,
-    tp: float = 0.0,
-    deviation: int = 20,
-    magic: int = 0,
-    comment: str = "",
-    position: int = 0,
-    client_order_id: str | None = None,
-) -> OrderRequest:
-    """Validate order arguments before anything is sent; errors name the field."""
-    _require_symbol(symbol)
-
-    def bad(field: str, fix: str) -> MT5ValidationError:
-        return MT5ValidationError(operation="place_order", field=field, detail=fix)
-
-    try:
-        side = Side(side.lower()) if isinstance(side, str) else Side(side)
-    except ValueError:
-        raise bad("side", f"side must be 'buy' or 'sell', got {side!r}") from None
-    if not _finite_number(volume) or volume <= 0:
-        raise bad("volume", f"volume must be a positive number of lots, got {_shown(volume)}")
-    for name, value in (("sl", sl), ("tp", tp)):
-        if not _finite_number(value) or value < 0:
-            raise bad(name, f"{name} must be a price >= 0 (0 = none), got {_shown(value)}")
-    for name, value in (("deviation", deviation), ("magic", magic), ("position", position)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-            raise bad(name, f"{name} must be a whole number from 0 to 2**63-1, got {_shown(value)}")
-    if not isinstance(comment, str) or len(comment) > ORDER_COMMENT_MAX_LENGTH:
-        raise bad("comment", f"comment must be text of at most {ORDER_COMMENT_MAX_LENGTH} characters; "
-                  "it is cut to fit after the client order id MT5 keeps in the same field")
-    if client_order_id is None:
-        client_order_id = new_client_order_id()
-    check_client_order_id(client_order_id)
-    return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
-                        deviation, magic, comment, position)
