@@ -12,6 +12,7 @@ Passwords never live in files: ``terminal.password`` is only accepted as a
 
 from __future__ import annotations
 
+from mt5guard.config.durations import parse_duration
 from mt5guard.config.errors import ConfigError
 from mt5guard.config.orders import MEMORY, OrdersConfig
 from mt5guard.config.parse import load_config, parse_config
@@ -27,16 +28,14 @@ from mt5guard.config.schema import (
     Config,
     HttpConfig,
     ObservabilityConfig,
-    TerminalConfig,
-    TerminalKind,
 )
+from mt5guard.config.terminal import TerminalConfig, TerminalKind
 from mt5guard.config.trading import (
     QuotesConfig,
     RateLimitConfig,
     TradeEventsConfig,
     WebhookConfig,
 )
-from mt5guard.config.values import parse_duration
 
 __all__ = [
     "MEMORY",

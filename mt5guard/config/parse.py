@@ -17,13 +17,13 @@ from typing import Any
 import attrs
 import yaml
 
+from mt5guard.config.durations import DURATION_HINT, parse_duration
 from mt5guard.config.errors import DIRECT_SOURCE, ConfigError, join_key
-from mt5guard.config.schema import PASSWORD_HINT, AccountConfig, Config
+from mt5guard.config.schema import AccountConfig, Config
+from mt5guard.config.terminal import PASSWORD_HINT
 from mt5guard.config.values import (
-    DURATION_HINT,
     describe,
     did_you_mean,
-    parse_duration,
     show,
 )
 from mt5guard.secret import Secret

@@ -7,9 +7,10 @@ from typing import Any
 import attrs
 import yaml
 
+from mt5guard.config.durations import format_duration
 from mt5guard.config.errors import join_key
 from mt5guard.config.schema import AccountConfig, Config
-from mt5guard.config.values import applies, format_duration
+from mt5guard.config.values import applies
 
 __all__ = ["render_config", "schema_reference"]
 

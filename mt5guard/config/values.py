@@ -1,4 +1,6 @@
-"""Durations, field validators and field docs shared by the config classes.
+"""Field validators, converters and field docs shared by the config classes.
+
+Duration text (``250ms``, ``1h30m``) is read and written in ``durations.py``.
 
 Validators raise :class:`ConfigError` keyed by the class and field
 (``HealthConfig.timeout``); the YAML parser re-anchors them at the full path.
@@ -15,67 +17,15 @@ from typing import Any, Final, TypeVar, cast
 
 import attrs
 
+from mt5guard.config.durations import DURATION_HINT, format_duration
 from mt5guard.config.errors import ConfigError
-
-DURATION_HINT: Final = "use seconds (30) or a value like 30s, 10m, 1h"
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 _C = TypeVar("_C", bound=type)
 
-# Units largest first, each at most once: 1h30m, 1m30s, 1.5s, 250ms.
-_DURATION = re.compile(
-    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
-)
-_UNITS: Final = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlong = 2, 4, 4, 40
 _SHORT.maxstring = _SHORT.maxother = 60
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from a number of seconds or a string like ``250ms``, ``60s``, ``10m``, ``1h30m``.
-
-    Raises ValueError for anything else (booleans, unit-less strings, NaN, inf).
-    Negative numbers are returned as they are; the fields reject them.
-    """
-    if is_number(value):
-        seconds = float(cast(float, value))
-        if math.isfinite(seconds):
-            return seconds
-    elif isinstance(value, str):
-        match = _DURATION.fullmatch(value.strip())
-        if match is not None and any(match.groups()):
-            parts = match.groupdict()
-            seconds = sum(float(parts[unit] or 0) * size for unit, size in _UNITS)
-            return seconds + float(parts["ms"] or 0) / 1000
-    raise ValueError(f"{value!r} is not a duration")
-
-
-def format_duration(seconds: float) -> str | float:
-    """The shortest text (``90`` -> ``1m30s``) that :func:`parse_duration` reads back exactly.
-
-    Falls back to the bare float when no unit form is exact.
-    """
-    seconds = float(seconds)
-    if seconds == 0:
-        return "0s"
-    if not 0 < seconds < 1e12:  # negative, inf, or beyond any sensible duration
-        return seconds
-    candidates: list[str] = []
-    if seconds.is_integer():
-        rest = int(seconds)
-        text = ""
-        for unit, size in _UNITS:
-            count, rest = divmod(rest, int(size))
-            text += f"{count}{unit}" if count else ""
-        candidates.append(text)
-    if (seconds * 1000).is_integer():
-        candidates.append(f"{int(seconds * 1000)}ms")
-    if "e" not in repr(seconds):
-        candidates.append(f"{seconds!r}s")
-    exact = [text for text in candidates if parse_duration(text) == seconds]
-    return min(exact, key=len) if exact else seconds
 
 
 def is_number(value: object) -> bool:

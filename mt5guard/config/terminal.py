@@ -1,0 +1,214 @@
+"""The terminal section of an account: which MT5 terminal it reaches, and how.
+
+One class, :class:`TerminalConfig`, for every kind (simulated, metatrader5,
+rpyc, bridge); a field that only applies to some kinds is refused for the
+others (``applies_to`` in its metadata). Every duration is float seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+import attrs
+
+from mt5guard.config.values import (
+    HOUR,
+    MAX_INT64,
+    applies,
+    choice,
+    documented,
+    duration,
+    field_error,
+    flag,
+    integer,
+    meta,
+    number,
+    text,
+    to_float,
+)
+from mt5guard.secret import Secret
+
+__all__ = ["ISOLATIONS", "PASSWORD_HINT", "REAL_KINDS", "TERMINAL_KINDS", "TerminalConfig",
+           "TerminalKind"]
+
+TerminalKind = Literal["simulated", "metatrader5", "rpyc", "bridge"]
+TERMINAL_KINDS: Final[tuple[TerminalKind, ...]] = ("simulated", "metatrader5", "rpyc", "bridge")
+#: Kinds that reach a real terminal, so an account of one may never be configured twice.
+REAL_KINDS: Final[frozenset[str]] = frozenset({"metatrader5", "rpyc", "bridge"})
+Isolation = Literal["thread", "process"]
+ISOLATIONS: Final[tuple[Isolation, ...]] = ("thread", "process")
+PASSWORD_HINT: Final = (
+    "use ${ENV_VAR}, e.g. password: ${MT5_PASSWORD} with MT5_PASSWORD exported; "
+    "passwords never live in files"
+)
+
+
+def _secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Never echo the value: a wrong password field may still hold a real password.
+    if value is not None and not isinstance(value, Secret):
+        hint = "wrap it: Secret(os.environ[...])" if isinstance(value, str) else None
+        raise field_error(instance, attribute.name, "must be a Secret or None", hint)
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class TerminalConfig:
+    """The MT5 terminal an account connects through: simulated or a real one."""
+
+    kind: TerminalKind = attrs.field(
+        default="simulated",
+        validator=choice(TERMINAL_KINDS),
+        metadata=meta(
+            "simulated (runs anywhere), metatrader5 (the real terminal, Windows), rpyc "
+            "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker) "
+            "or bridge (our terminal server, python -m mt5guard.terminal.server, e.g. in Wine)."
+        ),
+    )
+    isolation: Isolation | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(choice(ISOLATIONS)),
+        metadata=meta("thread (calls on the session's thread) or process (a worker process the "
+                      "session kills by PID past a deadline); metatrader5 is always process.",
+                      default_text="process for metatrader5, else thread",
+                      applies_to=("simulated", "metatrader5")),
+    )
+    path: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta(
+            "terminal64.exe to start (for rpyc and bridge: on the server's machine; one "
+            "install folder per account); null lets MetaTrader5 find it.",
+            applies_to=("metatrader5", "rpyc", "bridge"),
+        ),
+    )
+    login: int = attrs.field(
+        validator=integer(1, MAX_INT64),
+        metadata=meta("Trading account number (MT5 login), a positive 64-bit integer."),
+    )
+    password: Secret | None = attrs.field(
+        default=None,
+        validator=_secret,
+        metadata=meta(
+            "Only as ${ENV_VAR}, read from the environment; required for metatrader5, rpyc "
+            "and bridge.",
+            kind="secret",
+        ),
+    )
+    server: str = attrs.field(
+        validator=text(), metadata=meta("Trade server name, e.g. MetaQuotes-Demo.")
+    )
+    timeout: float = attrs.field(
+        default=60.0,
+        converter=to_float,
+        validator=duration(low=0.001, high=HOUR),
+        metadata=meta(
+            "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5); in "
+            "a worker, a call with no request deadline is killed after it (initialize: +10 s).",
+            kind="duration",
+        ),
+    )
+    host: str = attrs.field(
+        default="127.0.0.1",
+        validator=text(),
+        metadata=meta(
+            "Address of the rpyc classic server (keep it loopback: it runs any code sent to "
+            "it) or of the bridge's terminal server.",
+            applies_to=("rpyc", "bridge"),
+        ),
+    )
+    port: int = attrs.field(
+        default=18812,
+        validator=integer(1, 65535),
+        metadata=meta(
+            "TCP port of the server: 18812 for mt5linux and our bridge, 8001 for "
+            "MetaTrader5-Docker.",
+            applies_to=("rpyc", "bridge"),
+        ),
+    )
+    key: Secret | None = attrs.field(
+        default=None,
+        validator=_secret,
+        metadata=meta("Bridge key, only as ${ENV_VAR}; the server reads the same value from its "
+                      "MT5GUARD_BRIDGE_KEY.", kind="secret", applies_to=("bridge",)),
+    )
+    call_timeout: float = attrs.field(
+        default=75.0,
+        converter=to_float,
+        validator=duration(low=0.001, high=2 * HOUR),
+        metadata=meta(
+            "Seconds one call may go unanswered before the connection is closed and the "
+            "session restarts, 1ms..2h; above timeout, so initialize fails by itself first.",
+            kind="duration", applies_to=("rpyc",),
+        ),
+    )
+    portable: bool = attrs.field(
+        default=False, validator=flag(), metadata=meta("Start the terminal in portable mode.")
+    )
+    balance: float = attrs.field(
+        default=10000.0,
+        converter=to_float,
+        validator=number(low=0.0, high=1e12),
+        metadata=meta("Starting balance of the simulated account (0..1e12).",
+                      applies_to=("simulated",)),
+    )
+    reject_auth: bool = attrs.field(
+        default=False,
+        validator=flag(),
+        metadata=meta("Always fail authorization (to exercise giving up).", applies_to=("simulated",)),
+    )
+    call_latency: float = attrs.field(
+        default=0.0,
+        converter=to_float,
+        validator=duration(allow_zero=True, high=HOUR),
+        metadata=meta(
+            "Seconds every simulated call takes (0..1h).", kind="duration",
+            applies_to=("simulated",),
+        ),
+    )
+    seed: int = attrs.field(
+        default=1,
+        validator=integer(-MAX_INT64 - 1, MAX_INT64),
+        metadata=meta("Seed of the simulated price feed (a 64-bit integer).",
+                      applies_to=("simulated",)),
+    )
+    ledger_path: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta(
+            "JSON file the simulated account's book persists to, so it outlives the "
+            "process like a real trade server; null keeps it in memory.",
+            applies_to="simulated",
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind in REAL_KINDS and self.password is None:
+            raise field_error(self, "password", f"is required for kind {self.kind}", PASSWORD_HINT)
+        for field in attrs.fields(TerminalConfig):
+            if not applies(field, self.kind) and getattr(self, field.name) != field.default:
+                kinds: tuple[str, ...] = field.metadata["applies_to"]
+                raise field_error(
+                    self,
+                    field.name,
+                    f"only applies to kind {' or '.join(kinds)}",
+                    f"remove it, or set kind: {kinds[0]}",
+                )
+        if self.kind == "rpyc" and self.call_timeout <= self.timeout:
+            raise field_error(
+                self, "call_timeout", f"{self.call_timeout:g} s is not above timeout "
+                f"({self.timeout:g} s)", "raise it above timeout, so initialize() fails by "
+                "itself before the connection is abandoned (default 75 s for a 60 s timeout)",
+            )
+        if self.kind == "bridge" and self.key is None:
+            raise field_error(self, "key", "is required for kind bridge",
+                              "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
+        if self.kind == "metatrader5" and self.isolation == "thread":
+            raise field_error(self, "isolation", "cannot be thread for kind metatrader5",
+                              "remove it: a real terminal always runs in a worker process, so a "
+                              "hung call can be ended by killing it")
+
+    @property
+    def out_of_process(self) -> bool:
+        """Whether calls go to our worker process (metatrader5, isolation: process, bridge)."""
+        return self.kind in ("metatrader5", "bridge") or (
+            self.kind == "simulated" and self.isolation == "process")
