@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import pykka
 
-from mt5guard.supervision._spec import ChildSpec
+from mt5guard.supervision._spec import ChildSpec, Strategy
 
 __all__ = ["ChildState"]
 
@@ -49,3 +49,18 @@ class _Child:
         self.attempts = 0
         self.started_at: float | None = None
         self.stop_sent = False
+
+
+def restart_group(strategy: Strategy, children: list[_Child], child: _Child) -> list[_Child]:
+    """The children ``strategy`` restarts when ``child`` ends, in start order.
+
+    one_for_one: the child; one_for_all: every child not removed; rest_for_one:
+    the child and those started after it, not removed.
+    """
+    if strategy is Strategy.ONE_FOR_ONE:
+        return [child]
+    live = [c for c in children if c.state != "removed"]
+    if strategy is Strategy.ONE_FOR_ALL:
+        return live
+    index = children.index(child)
+    return [c for c in live if children.index(c) >= index]

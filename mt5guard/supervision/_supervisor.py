@@ -13,12 +13,18 @@ import pykka
 from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
 from mt5guard.supervision._backoff import Backoff
-from mt5guard.supervision._child import ChildState, _Child, _ChildEnded, _RestartDue
+from mt5guard.supervision._child import (
+    ChildState,
+    _Child,
+    _ChildEnded,
+    _RestartDue,
+    restart_group,
+)
 from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
+from mt5guard.supervision._shutdown import stop_within
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
-    ChildAbandoned,
     ChildExited,
     ChildFailed,
     ChildStarted,
@@ -30,12 +36,6 @@ from mt5guard.supervision.events import (
 __all__ = ["ChildState", "Supervisor", "SupervisorGaveUpError"]
 
 _log = logging.getLogger("mt5guard.supervision")
-
-
-#: Extra seconds a supervisor waits for a nested supervisor past the shared deadline.
-_NESTED_GRACE = 0.5
-#: Seconds every child gets to stop even once the shared deadline has passed.
-_FLOOR = 0.1
 
 
 class SupervisorGaveUpError(Exception):
@@ -112,7 +112,6 @@ class Supervisor(pykka.ThreadingActor):
         for child in self._children:
             child.attempts = self._history.attempts.get(child.spec.name, 0)
         self._by_name = {c.spec.name: c for c in self._children}
-        self._restarts = self._history.restarts
         self._timers: dict[int, Timer] = {}
         self._next_token = 0
         self._due: set[str] = set()
@@ -218,16 +217,11 @@ class Supervisor(pykka.ThreadingActor):
         if self._escalate and isinstance(error, SupervisorGaveUpError):
             self._give_up(name, error)  # a child supervisor gave up: so does this one
             return
-        self._restarts[:] = [t for t in self._restarts if now - t < self._period] + [now]
-        if len(self._restarts) > self._max_restarts:
+        if self._history.count_restart(now, self._period) > self._max_restarts:
             self._give_up(name, error)
             return
-        if child.started_at is not None and now - child.started_at >= self._backoff.reset_after:
-            child.attempts = 0
-        delay = self._backoff.delay(child.attempts, self._rng)
-        child.attempts += 1
-        self._history.attempts[name] = child.attempts
-        group = self._restart_group(child)
+        delay = self._history.next_delay(child, now, self._backoff, self._rng)
+        group = restart_group(self._strategy, self._children, child)
         restart_at = at + timedelta(seconds=delay)
         cause = "crashed" if error is not None else "exited"
         for other in reversed(group):
@@ -248,15 +242,6 @@ class Supervisor(pykka.ThreadingActor):
         self._next_token += 1
         due = _RestartDue(self._next_token, plan)
         self._timers[due.token] = self._clock.call_later(delay, lambda: deliver(self.actor_ref, due))
-
-    def _restart_group(self, child: _Child) -> list[_Child]:
-        if self._strategy is Strategy.ONE_FOR_ONE:
-            return [child]
-        live = [c for c in self._children if c.state != "removed"]
-        if self._strategy is Strategy.ONE_FOR_ALL:
-            return live
-        index = self._children.index(child)
-        return [c for c in live if self._children.index(c) >= index]
 
     def _on_restart_due(self, message: _RestartDue) -> None:
         if self._timers.pop(message.token, None) is None or self._gave_up:
@@ -296,7 +281,7 @@ class Supervisor(pykka.ThreadingActor):
         reason += f" ({type(error).__name__}: {error})" if error else " (exited)"
         self._stop_all(f"supervisor {self.name} gave up")
         event = SupervisorGaveUp(
-            self.name, len(self._restarts), self._period, reason, self._clock.now()
+            self.name, len(self._history.restarts), self._period, reason, self._clock.now()
         )
         self._bus.publish(event)
         if self._on_give_up is not None:
@@ -321,29 +306,7 @@ class Supervisor(pykka.ThreadingActor):
             child.spec.handle._set_down(reason, None)
             if child.state in ("running", "stopping") and ref is not None:
                 child.state = "down"
-                self._stop_within(child, ref, deadline)
-
-    def _stop_within(self, child: _Child, ref: pykka.ActorRef[Any], deadline: float) -> None:
-        """Stop one child, waiting until the shared shutdown ``deadline`` at most.
-
-        A nested supervisor gets ``_NESTED_GRACE`` s more, so it can report
-        (and clean up) its own stuck child first. One that is still running
-        then is abandoned: a ChildAbandoned event, and its spec's ``on_abandon``.
-        """
-        grace = _NESTED_GRACE if isinstance(ref.actor_class, type) and issubclass(
-            ref.actor_class, Supervisor) else 0.0
-        wait = max(_FLOOR, deadline - self._clock.monotonic()) + grace
-        try:
-            ref.stop(block=False).get(timeout=wait)
-        except pykka.ActorDeadError:
-            return
-        except pykka.Timeout:
-            released = child.spec.on_abandon is not None
-            if child.spec.on_abandon is not None:
-                try:
-                    child.spec.on_abandon()
-                except Exception:
-                    _log.exception("supervisor %s: on_abandon of %s failed", self.name,
-                                   child.spec.name)
-            self._bus.publish(ChildAbandoned(self.name, child.spec.name, child.generation - 1,
-                                             wait, released, self._clock.now()))
+                nested = isinstance(ref.actor_class, type) and issubclass(ref.actor_class,
+                                                                          Supervisor)
+                stop_within(self.name, child, ref, deadline, nested=nested, clock=self._clock,
+                            bus=self._bus)

@@ -1,0 +1,57 @@
+"""Stopping one child within a supervisor's shared shutdown deadline, or abandoning it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pykka
+
+from mt5guard.bus import EventBus
+from mt5guard.clock import Clock
+from mt5guard.supervision._child import _Child
+from mt5guard.supervision.events import ChildAbandoned
+
+__all__ = ["stop_within"]
+
+_log = logging.getLogger("mt5guard.supervision")
+
+#: Extra seconds a supervisor waits for a nested supervisor past the shared deadline.
+_NESTED_GRACE = 0.5
+#: Seconds every child gets to stop even once the shared deadline has passed.
+_FLOOR = 0.1
+
+
+def stop_within(
+    supervisor: str,
+    child: _Child,
+    ref: pykka.ActorRef[Any],
+    deadline: float,
+    *,
+    nested: bool,
+    clock: Clock,
+    bus: EventBus,
+) -> None:
+    """Stop one child of ``supervisor``, waiting until the shared ``deadline`` at most.
+
+    ``deadline`` is in the clock's monotonic seconds, waited in real time.
+    A ``nested`` supervisor gets ``_NESTED_GRACE`` s more, so it can report
+    (and clean up) its own stuck child first. One that is still running
+    then is abandoned: a ChildAbandoned event, and its spec's ``on_abandon``.
+    """
+    grace = _NESTED_GRACE if nested else 0.0
+    wait = max(_FLOOR, deadline - clock.monotonic()) + grace
+    try:
+        ref.stop(block=False).get(timeout=wait)
+    except pykka.ActorDeadError:
+        return
+    except pykka.Timeout:
+        released = child.spec.on_abandon is not None
+        if child.spec.on_abandon is not None:
+            try:
+                child.spec.on_abandon()
+            except Exception:
+                _log.exception("supervisor %s: on_abandon of %s failed", supervisor,
+                               child.spec.name)
+        bus.publish(ChildAbandoned(supervisor, child.spec.name, child.generation - 1,
+                                   wait, released, clock.now()))
