@@ -58,7 +58,7 @@ from mt5guard.messages import (
     Side,
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable
-from mt5guard.supervision._pykka import drive_until
+from mt5guard.supervision._hosting import drive_until
 
 __all__ = ["AsyncSession", "Session"]
 

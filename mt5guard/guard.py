@@ -39,7 +39,8 @@ from mt5guard.supervision import (
     Supervisor,
     SupervisorGaveUp,
 )
-from mt5guard.supervision._pykka import on_actor_thread, start_actor
+from mt5guard.supervision._hosting import on_actor_thread
+from mt5guard.supervision._pykka import start_actor
 from mt5guard.terminal import Terminal, make_terminal
 from mt5guard.terminal.worker import WorkerTerminal
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pykka
 
-from mt5guard.supervision._pykka import drive_until
+from mt5guard.supervision._hosting import drive_until
 
 __all__ = ["ChildHandle", "ChildUnavailable"]
 

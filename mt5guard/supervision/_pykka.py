@@ -32,7 +32,9 @@ What is still pykka-internal here (and pinned by ``tests/unit/test_pykka_glue.py
 on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
 ``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
 (dispatch of proxy calls) and the ``ActorRef.actor_inbox`` / ``actor_class``
-attributes.
+attributes. Every other supervision module uses only pykka's public API; the
+contract with loop hosts (:class:`LoopHost`, :func:`drive_until`) is in
+``_hosting.py``, which touches no pykka at all.
 """
 
 from __future__ import annotations
@@ -42,25 +44,28 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import pykka
 from pykka import messages as pykka_messages
 
+from mt5guard.supervision._hosting import (
+    LoopAbandoned,
+    LoopHost,
+    driver_of_current_thread,
+    mark_actor_thread,
+)
 from mt5guard.supervision._mailbox import InboxObserver, Mailbox
 
 __all__ = [
     "GuardedActor",
     "InboxObserver",
-    "LoopAbandoned",
-    "LoopHost",
     "Mailbox",
     "adopt",
     "begin",
-    "drive_until",
     "end",
     "handle",
-    "on_actor_thread",
+    "observe",
     "run_loop",
     "set_loop_host",
     "start_actor",
@@ -69,17 +74,6 @@ __all__ = [
 _log = logging.getLogger("pykka")  # the messages pykka itself would log, on its logger
 
 ExitCallback = Callable[[BaseException | None], None]
-
-
-class LoopHost(Protocol):
-    """Runs actor loops somewhere other than one thread per actor."""
-
-    def start_loop(self, actor: GuardedActor) -> None:
-        """Begin running ``actor``'s loop (see :func:`begin`, :func:`handle`, :func:`end`)."""
-
-
-class LoopAbandoned(BaseException):
-    """Thrown into a loop by its host to end it at once, with no hook and no report."""
 
 
 class _DrivenFuture(pykka.ThreadingFuture[Any]):
@@ -102,38 +96,11 @@ class _DrivenFuture(pykka.ThreadingFuture[Any]):
         self._done = True  # the hook computes the value on get (and waits there if it must)
 
     def get(self, *, timeout: float | None = None) -> Any:
-        driver = _driver_of_current_thread()
+        driver = driver_of_current_thread()
         if (driver is not None and not self._done
                 and not driver.wait_until(lambda: self._done, timeout)):
             raise pykka.Timeout(f"{timeout} seconds (simulated)")
         return super().get(timeout=timeout)
-
-
-class _Driver(Protocol):
-    def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool: ...
-
-
-_drivers = threading.local()
-
-
-def _driver_of_current_thread() -> _Driver | None:
-    return getattr(_drivers, "driver", None)
-
-
-def drive_until(ready: Callable[[], bool], timeout: float | None) -> bool | None:
-    """Let the loop host driving this thread run until ``ready()``; ``None`` if none drives it.
-
-    ``timeout`` is in the host's (simulated) seconds. Code that would block the
-    thread waiting for actors (the facade, ``ChildHandle.wait_started``) calls
-    this first, so it also works when all actors share this one thread.
-    """
-    driver = _driver_of_current_thread()
-    return None if driver is None else driver.wait_until(ready, timeout)
-
-
-def set_thread_driver(driver: _Driver | None) -> None:
-    """Let ``driver`` serve blocking future waits on this thread (``None``: stop)."""
-    _drivers.driver = driver
 
 
 _thread_names = itertools.count()
@@ -255,21 +222,9 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
 # The loop, in three parts so that a single-threaded host can step it ----------
 
 
-_loop_thread = threading.local()
-
-
-def on_actor_thread() -> bool:
-    """True on a thread that runs one actor's whole loop.
-
-    Code there that waits for actors to stop (``Guard.stop`` from a bus
-    subscriber or ``on_give_up``) would wait for its own thread.
-    """
-    return getattr(_loop_thread, "actor", None) is not None
-
-
 def run_loop(actor: GuardedActor) -> None:
     """The whole loop on the calling thread: begin, handle until stopped, end."""
-    _loop_thread.actor = actor
+    mark_actor_thread(actor)
     try:
         begin(actor)
         inbox = actor.actor_inbox

@@ -28,16 +28,15 @@ from typing import Any
 
 import pykka
 
+from mt5guard.supervision._hosting import LoopAbandoned, set_thread_driver
 from mt5guard.supervision._pykka import (
     GuardedActor,
-    LoopAbandoned,
     adopt,
     begin,
     end,
     handle,
     observe,
     set_loop_host,
-    set_thread_driver,
     start_actor,
 )
 from mt5guard.testing._clock import DEFAULT_START
