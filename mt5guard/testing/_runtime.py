@@ -14,16 +14,16 @@ the runtime until its answer is there.
 The same seed gives the same :attr:`DeterministicRuntime.log`, byte for byte;
 different seeds give different interleavings. Prior art: FoundationDB's
 deterministic simulation, TigerBeetle's VOPR, trio's ``MockClock(autojump)``
-and pykka's former gevent actor type.
+and pykka's former gevent actor type. Simulated time and its timers are a
+:class:`~mt5guard.testing._timeline.Timeline` (``_timeline.py``).
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pykka
@@ -40,6 +40,7 @@ from mt5guard.supervision._pykka import (
     start_actor,
 )
 from mt5guard.testing._clock import DEFAULT_START
+from mt5guard.testing._timeline import Timeline, Timer
 
 __all__ = ["DeterministicRuntime", "RuntimeStuck"]
 
@@ -48,19 +49,6 @@ _FOREVER = 400 * 86_400.0  # simulated seconds an unbounded wait may take before
 
 class RuntimeStuck(AssertionError):
     """A wait can never end: nothing is ready and no timer is due, or it took too long."""
-
-
-class _Timer:
-    __slots__ = ("callback", "cancelled", "due", "seq")
-
-    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
-        self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
-
-    def __lt__(self, other: _Timer) -> bool:
-        return (self.due, self.seq) < (other.due, other.seq)
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class _Entry:
@@ -97,11 +85,7 @@ class DeterministicRuntime:
         self._root = greenlet.getcurrent()
         self.seed = seed
         self._rng = random.Random(seed)
-        self._start = start.astimezone(UTC)
-        self._mono = 0.0
-        self._now_at, self._now = 0.0, self._start
-        self._timers: list[_Timer] = []
-        self._timer_seq = itertools.count()
+        self._time = Timeline(start)
         self._actor_seq = itertools.count(1)
         self._entries: dict[int, _Entry] = {}
         self._ready: dict[int, _Entry] = {}
@@ -122,17 +106,13 @@ class DeterministicRuntime:
     # Clock protocol --------------------------------------------------------
 
     def now(self) -> datetime:
-        if self._now_at != self._mono:  # cached: actors ask many times per instant
-            self._now_at, self._now = self._mono, self._start + timedelta(seconds=self._mono)
-        return self._now
+        return self._time.now()
 
     def monotonic(self) -> float:
-        return self._mono
+        return self._time.mono
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> _Timer:
-        timer = _Timer(self._mono + max(0.0, delay), next(self._timer_seq), callback)
-        heapq.heappush(self._timers, timer)
-        return timer
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+        return self._time.call_later(delay, callback)
 
     def sleep(self, seconds: float) -> None:
         """Block the calling actor (or drive, from test code) for ``seconds`` simulated."""
@@ -176,8 +156,8 @@ class DeterministicRuntime:
                     continue
                 self.steps += 1
                 kind = type(envelope.message).__name__
-                self.log.append(f"{self._mono:.3f} {entry.name} {kind}")
-                entry.handling, entry.since = kind, self._mono
+                self.log.append(f"{self._time.mono:.3f} {entry.name} {kind}")
+                entry.handling, entry.since = kind, self._time.mono
                 handle(actor, envelope)
                 entry.handling = None
         except LoopAbandoned:
@@ -197,12 +177,12 @@ class DeterministicRuntime:
         """
         if ready():
             return True
-        deadline = None if timeout is None else self._mono + max(0.0, timeout)
+        deadline = None if timeout is None else self._time.mono + max(0.0, timeout)
         entry = getattr(self._greenlet.getcurrent(), "entry", None)
         if entry is None:
             return self._drive(ready, deadline)
         if deadline is not None:
-            self.call_later(deadline - self._mono, lambda: None)  # so time can jump there
+            self.call_later(deadline - self._time.mono, lambda: None)  # so time can jump there
         self._parked[entry.seq] = (entry, ready, deadline)
         self._root.switch()
         return ready()
@@ -211,7 +191,7 @@ class DeterministicRuntime:
         """Let one ready actor handle one message (or resume from a wait); False if none."""
         if self._parked:
             for seq, (entry, ready, deadline) in list(self._parked.items()):
-                if ready() or (deadline is not None and self._mono >= deadline):
+                if ready() or (deadline is not None and self._time.mono >= deadline):
                     del self._parked[seq]
                     self._ready[seq] = entry
         ready_now = self._ready
@@ -247,34 +227,19 @@ class DeterministicRuntime:
     def handling_since(self) -> float:
         """When (monotonic seconds) the running actor began handling its message."""
         entry = self._current
-        return entry.since if entry is not None else self._mono
-
-    def _fire_next(self, limit: float) -> bool:
-        """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
-        timers = self._timers
-        while timers and timers[0].cancelled:
-            heapq.heappop(timers)
-        if not timers or timers[0].due > limit:
-            return False
-        due = timers[0].due
-        self._mono = max(self._mono, due)
-        while timers and timers[0].due == due:
-            timer = heapq.heappop(timers)
-            if not timer.cancelled:
-                timer.callback()
-        return True
+        return entry.since if entry is not None else self._time.mono
 
     def _drive(self, ready: Callable[[], bool], deadline: float | None) -> bool:
-        limit = deadline if deadline is not None else self._mono + _FOREVER
+        limit = deadline if deadline is not None else self._time.mono + _FOREVER
         while not ready():
             if self._run_one():
                 continue
-            if not self._fire_next(limit):
+            if not self._time.fire_next(limit):
                 if deadline is not None:
-                    self._mono = max(self._mono, deadline)
+                    self._time.mono = max(self._time.mono, deadline)
                     return ready()
                 raise RuntimeStuck(f"nothing left to run and no timer due within "
-                                   f"{limit - self._mono:g} s; waiting for {ready!r}")
+                                   f"{limit - self._time.mono:g} s; waiting for {ready!r}")
         return True
 
     def run_until_idle(self) -> None:
@@ -286,11 +251,11 @@ class DeterministicRuntime:
         """Move time ``seconds`` forward, running actors and firing timers in order."""
         if seconds < 0:
             raise ValueError("time cannot go backwards")
-        target = self._mono + seconds
+        target = self._time.mono + seconds
         self.run_until_idle()
-        while self._fire_next(target):
+        while self._time.fire_next(target):
             self.run_until_idle()
-        self._mono = target
+        self._time.mono = target
         self.run_until_idle()
 
     def settle(self) -> None:
@@ -298,11 +263,11 @@ class DeterministicRuntime:
         self.run_until_idle()
 
     def pending_timers(self) -> list[float]:
-        return sorted(t.due for t in self._timers if not t.cancelled)
+        return self._time.pending()
 
     def close(self) -> None:
         """Abandon every actor still on the runtime (no hooks run) and stop driving."""
-        self._timers.clear()
+        self._time.clear()
         self._parked.clear()
         self._ready.clear()
         for entry in list(self._entries.values()):
