@@ -158,9 +158,15 @@ class QuotePoller:
         self._interval = interval
         self._timer: Any = None
 
-    def arm(self, actor_ref: Any) -> None:
-        """Schedule the next poll unless one is scheduled or nothing is subscribed."""
-        if self._timer is not None or not self.hub.wanted():
+    @property
+    def interval(self) -> float:
+        """Seconds of clock time between polls."""
+        return self._interval
+
+    def arm(self, actor_ref: Any, *, force: bool = False) -> None:
+        """Schedule the next poll unless one is scheduled or (unless ``force``) nothing
+        is subscribed."""
+        if self._timer is not None or not (force or self.hub.wanted()):
             return
         self._timer = self._clock.call_later(
             self._interval, lambda: deliver(actor_ref, PollQuotes(reply_to=Future()))

@@ -22,6 +22,7 @@ from mt5guard.actors import market_data, trade_changes
 from mt5guard.actors.breaker_view import BreakerView
 from mt5guard.actors.journal import OrderJournal
 from mt5guard.actors.order_desk import OrderDesk
+from mt5guard.actors.quote_feed import WorkerQuoteFeed
 from mt5guard.actors.quotes import QuoteHub, QuotePoller
 from mt5guard.actors.trade_events import TradeWatch
 from mt5guard.bus import EventBus, deliver
@@ -132,6 +133,9 @@ class SessionActor(GuardedActor):
         self._ops = ops.TerminalOps(terminal, clock, account)
         # A terminal in a worker process: ours from on_start to the session's end.
         self._worker = terminal if isinstance(terminal, WorkerTerminal) else None
+        # its quotes are polled by the worker and pushed, not requested per poll
+        self._feed = None if self._worker is None else WorkerQuoteFeed(self._worker, self._poller,
+                                                                       clock)
         self._desk = OrderDesk(self._ops, terminal, clock, account.name, journal, bus,
                                orders or OrdersConfig())
         self._desk.finders.update(trade_changes.FINDERS)
@@ -410,7 +414,14 @@ class SessionActor(GuardedActor):
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
         self._poller.fired()
-        if self._state in (BreakerState.CLOSED, BreakerState.DISABLED):
+        live = self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
+        if self._feed is not None:  # the worker polls; a new failure is polled here once
+            if self._feed.step(live) and live:
+                self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+            self._fail_if_worker_lost()
+            self._poller.arm(self.actor_ref, force=self._feed.watching)
+            return
+        if live:
             self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
         self._poller.arm(self.actor_ref)
 

@@ -15,6 +15,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing import connection as mpc
 from typing import Any
 
@@ -112,18 +113,26 @@ def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> W
 
 
 class _Relay:
-    """One bridge session: its requests go to its own child worker."""
+    """One bridge session: its requests go to its own child worker.
+
+    One request is in flight at a time; while it is, frames from the worker
+    are relayed as they come: the reply ends the wait, pushed quote rounds
+    (``["push", ...]``) and late replies pass through to the client. Between
+    requests pushes are relayed too. A worker that dies ends the session
+    (the client reconnects in ``initialize``).
+    """
 
     def __init__(self, client: mpc.Connection, spec: dict[str, Any]) -> None:
         self.client, self.spec = client, spec
         self.worker: WorkerProcess | None = None
+        self.pending: tuple[Any, float, float] | None = None  # (id, deadline, budget_s)
 
     def run(self) -> None:
         try:
             while True:
-                self._one(self.client.recv_bytes())
+                self._step()
         except (EOFError, OSError):
-            pass  # the client went away; its worker goes with it
+            pass  # the client went away (or its worker died); its worker goes with it
         finally:
             self._drop()
             self.client.close()
@@ -136,6 +145,41 @@ class _Relay:
 
     def _send(self, reply: list[Any]) -> None:
         self.client.send_bytes(json.dumps(reply).encode())
+
+    def _step(self) -> None:
+        waiting: list[Any] = [] if self.pending is not None else [self.client]
+        if self.worker is not None:
+            waiting.append(self.worker.conn)
+        timeout = None if self.pending is None else max(0.0, self.pending[1] - time.monotonic())
+        ready = mpc.wait(waiting, timeout)
+        if self.worker is not None and self.worker.conn in ready:
+            self._from_worker(self.worker)
+        elif self.pending is not None and time.monotonic() >= self.pending[1]:
+            ident, _, budget = self.pending
+            pid = self.worker.pid if self.worker is not None else None
+            self.pending = None
+            self._drop()  # hung past its budget: kill this session's child only
+            self._send(["timeout", ident, f"no reply within {budget:g} s; the bridge killed "
+                                          f"worker pid {pid}"])
+        if self.client in ready:
+            self._one(self.client.recv_bytes())
+
+    def _from_worker(self, worker: WorkerProcess) -> None:
+        try:
+            raw = worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            self._drop()
+            if self.pending is not None:
+                self._send(["lost", self.pending[0], f"the session's worker pid {worker.pid} died"])
+            raise EOFError("the session's worker died") from None
+        if self.pending is not None and not raw.startswith(b'["push"'):
+            try:
+                ident = json.loads(raw)[1]
+            except (ValueError, TypeError, IndexError, KeyError):
+                ident = None
+            if ident == self.pending[0]:
+                self.pending = None
+        self.client.send_bytes(raw)
 
     def _one(self, raw: bytes) -> None:
         try:
@@ -153,17 +197,11 @@ class _Relay:
         worker = self.worker
         try:
             worker.conn.send_bytes(raw)
-            reply = worker.conn.recv_bytes() if worker.conn.poll(max(0.0, budget)) else None
         except (EOFError, OSError):
             self._drop()
             self._send(["lost", ident, f"the session's worker pid {worker.pid} died"])
-            return
-        if reply is None:  # hung past its budget: kill this session's child only
-            self._drop()
-            self._send(["timeout", ident, f"no reply within {budget:g} s; the bridge killed "
-                                          f"worker pid {worker.pid}"])
-            return
-        self.client.send_bytes(reply)
+            raise EOFError("the session's worker died") from None
+        self.pending = (ident, time.monotonic() + max(0.0, budget), budget)
 
 
 def _authenticated(conn: mpc.Connection, key: bytes, spec: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The terminal worker: one MetaTrader 5 connection in its own process.
 
 Standard library only (plus the ``MetaTrader5`` wheel for the real backend),
-so it also runs as a plain file (with ``_processes.py`` beside it) under
+so it also runs as a plain file (with ``_processes.py`` and ``_watch.py`` beside it) under
 Windows Python in Wine::
 
     python -m mt5guard.terminal.server --listen 127.0.0.1:18812
@@ -28,6 +28,9 @@ kwargs]``; replies ``["ok", id, value, last_error|null]``, ``["error", id,
 text]`` (the backend raised), ``["timeout", id, text]`` / ``["lost", id,
 text]`` (bridge: the session's child was killed / died). Records travel as
 dicts of their fields (``_asdict()``); datetimes as ``{"$datetime": epoch_s}``.
+``watch(symbols, interval_s)`` makes the worker poll quotes itself and push
+``["push", "polled", changed_ticks, failures]`` frames, which carry no request
+id (see ``_watch.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ CALLS = frozenset({
     "symbol_select", "symbol_info", "symbol_info_tick", "order_check", "order_send",
     "positions_get", "orders_get", "history_deals_get", "history_orders_get", "ping",
     "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
-    "copy_ticks_range", "symbols_get", "symbols_total",
+    "copy_ticks_range", "symbols_get", "symbols_total", "watch",
 })
 
 
@@ -125,7 +128,8 @@ def _backend(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown backend {kind!r}; use metatrader5 or simulated")
 
 
-def _answer(backend: Any, request: Any) -> list[Any]:
+def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
+            watcher: Any = None) -> list[Any]:
     """One request -> one reply; never raises."""
     ident = request[1] if isinstance(request, list) and len(request) > 1 else None
     try:
@@ -134,7 +138,10 @@ def _answer(backend: Any, request: Any) -> list[Any]:
             raise ValueError(f"not a call this worker serves: {tag!r} {name!r}")
         if name == "ping":
             return ["ok", ident, args, None]
-        result = getattr(backend, name)(*_unplain(args), **_unplain(kwargs))
+        if name == "watch" and watcher is not None:
+            return ["ok", ident, watcher.configure(*args), None]
+        with lock or threading.Lock():  # one terminal call at a time, the quote watch's too
+            result = getattr(backend, name)(*_unplain(args), **_unplain(kwargs))
         error = None
         if (result is None or result is False) and name not in ("shutdown", "last_error"):
             code, message = backend.last_error()
@@ -145,17 +152,28 @@ def _answer(backend: Any, request: Any) -> list[Any]:
 
 
 def serve(conn: mpc.Connection, backend: Any) -> None:
-    """Answer requests one at a time until the connection closes."""
-    while True:
-        try:
-            raw = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        try:
-            request = json.loads(raw)
-        except ValueError:
-            request = None
-        conn.send_bytes(json.dumps(_answer(backend, request)).encode())
+    """Answer requests one at a time until the connection closes; pushes quotes when watching."""
+    calls, sending = threading.Lock(), threading.Lock()
+
+    def send(frame: list[Any]) -> None:
+        data = json.dumps(frame).encode()
+        with sending:
+            conn.send_bytes(data)
+
+    watcher = _sibling("_watch").Watcher(backend, calls, send, plain)
+    try:
+        while True:
+            try:
+                raw = conn.recv_bytes()
+            except (EOFError, OSError):
+                return
+            try:
+                request = json.loads(raw)
+            except ValueError:
+                request = None
+            send(_answer(backend, request, calls, watcher))
+    finally:
+        watcher.close()
 
 
 def _watch_parent(stdin: Any) -> None:
@@ -205,17 +223,19 @@ def run_child() -> int:
     return 0
 
 
-def _processes() -> Any:
-    """The spawning and bridge half (``_processes.py``), without mt5guard's package
-    ``__init__`` when this runs as a file."""
-    if __package__:
-        from mt5guard.terminal import _processes
+def _sibling(name: str) -> Any:
+    """``_processes.py`` (spawning, the bridge) or ``_watch.py`` (quote polling), without
+    mt5guard's package ``__init__`` when this runs as a file."""
+    import importlib
 
-        return _processes
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_processes.py")
-    spec = importlib.util.spec_from_file_location("_mt5guard_processes", path)
+    if f"_mt5guard{name}" in sys.modules:
+        return sys.modules[f"_mt5guard{name}"]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_mt5guard{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -246,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                      "client's terminal.key)")
     spec = {"backend": args.backend, **(json.loads(args.simulated) if args.backend == "simulated"
                                         else {})}
-    return int(_processes().run_bridge(host or "127.0.0.1", int(port), key.encode(), spec))
+    return int(_sibling("_processes").run_bridge(host or "127.0.0.1", int(port), key.encode(), spec))
 
 
 if __name__ == "__main__":

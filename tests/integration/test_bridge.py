@@ -105,6 +105,24 @@ def test_a_hung_remote_call_makes_the_server_kill_that_sessions_child_only(bridg
     fine.close()
 
 
+def test_pushed_quote_rounds_are_relayed_between_requests(bridge: Bridge) -> None:
+    terminal = terminal_for(bridge.port)
+    terminal.start()
+    try:
+        assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+        assert terminal.watch(["EURUSD"], 0.02) is not None
+        rounds: list[object] = []
+        wait_until(lambda: len(rounds.__iadd__(terminal.take_pushed())) >= 5,
+                   what="rounds pushed through the bridge")
+        assert terminal.requests == 2  # initialize and watch: the bridge relayed them unasked
+        assert terminal.account_info() is not None  # a request among pushes gets its reply
+        assert terminal.watch([], 0.02) is not None
+        time.sleep(0.15)
+        assert terminal.take_pushed() == []
+    finally:
+        terminal.close()
+
+
 def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None:
     server = Path(__file__).resolve().parents[2] / "mt5guard" / "terminal" / "server.py"
     # -I: no site-packages, no cwd on sys.path: pykka, attrs, yaml and mt5guard are unreachable

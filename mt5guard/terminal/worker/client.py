@@ -37,7 +37,9 @@ from mt5guard.terminal.records import (
     TradePosition,
 )
 from mt5guard.terminal.worker.links import Link
-from mt5guard.terminal.worker.wire import decode_reply, decode_result, encode_request
+from mt5guard.terminal.worker.market import MarketDataCalls
+from mt5guard.terminal.worker.pushed import PushedQuotes
+from mt5guard.terminal.worker.wire import Polled, decode_frame, decode_result, encode_request
 
 __all__ = ["WorkerCallError", "WorkerTerminal"]
 
@@ -52,7 +54,7 @@ class WorkerCallError(RuntimeError):
     """The worker's terminal raised (a bug or a bad argument), not an MT5 failure."""
 
 
-class WorkerTerminal:
+class WorkerTerminal(PushedQuotes, MarketDataCalls):
     """A terminal in a worker process, reached through a :class:`Link`."""
 
     def __init__(self, opener: Callable[[float], Link], clock: Clock, *, name: str,
@@ -70,6 +72,8 @@ class WorkerTerminal:
         self._deadline: float | None = None
         self._ident = 0
         self._last_error: tuple[int, str] = _OK
+        self._init_pushed()
+        self.starts = 0  # workers started (or bridge sessions opened) so far
 
     def __repr__(self) -> str:
         return f"WorkerTerminal({self.name!r}, pid={self.pid})"
@@ -81,6 +85,11 @@ class WorkerTerminal:
         """PID of the local worker process (None for a bridge or when stopped)."""
         link = self._link
         return None if link is None else link.pid
+
+    @property
+    def requests(self) -> int:
+        """Requests sent to workers so far (pushed quotes cost none)."""
+        return self._ident
 
     @property
     def lost(self) -> str | None:
@@ -101,6 +110,8 @@ class WorkerTerminal:
                                      ) from exc
         with self._lock:
             self._link, self._lost, self._last_error = link, None, _OK
+            self._pushed.clear()
+            self.starts += 1
         _log.debug("%s: %s started", self.name, link.describe())
 
     def close(self) -> None:
@@ -168,7 +179,10 @@ class WorkerTerminal:
                                   f"during {name}()")
             if raw is None:
                 continue
-            reply = decode_reply(raw, name)
+            reply = decode_frame(raw, name)
+            if isinstance(reply, Polled):
+                self._keep_pushed(reply)
+                continue
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
@@ -274,31 +288,6 @@ class WorkerTerminal:
             return result
         dates = tuple(d for d in (date_from, date_to) if d is not None)
         result = self._call("history_orders_get", *dates, **_given(group=group))
-        return result
-
-    # market data: numpy structured arrays (RATE_DTYPE / TICK_DTYPE rows), rebuilt here
-
-    def copy_rates_from(self, symbol: str, timeframe: int, date_from: Any, count: int) -> Any:
-        return self._call("copy_rates_from", symbol, timeframe, date_from, count)
-
-    def copy_rates_from_pos(self, symbol: str, timeframe: int, start_pos: int, count: int) -> Any:
-        return self._call("copy_rates_from_pos", symbol, timeframe, start_pos, count)
-
-    def copy_rates_range(self, symbol: str, timeframe: int, date_from: Any, date_to: Any) -> Any:
-        return self._call("copy_rates_range", symbol, timeframe, date_from, date_to)
-
-    def copy_ticks_from(self, symbol: str, date_from: Any, count: int, flags: int) -> Any:
-        return self._call("copy_ticks_from", symbol, date_from, count, flags)
-
-    def copy_ticks_range(self, symbol: str, date_from: Any, date_to: Any, flags: int) -> Any:
-        return self._call("copy_ticks_range", symbol, date_from, date_to, flags)
-
-    def symbols_get(self, group: str | None = None) -> tuple[SymbolInfo, ...] | None:
-        result: tuple[SymbolInfo, ...] | None = self._call("symbols_get", **_given(group=group))
-        return result
-
-    def symbols_total(self) -> int | None:
-        result: int | None = self._call("symbols_total")
         return result
 
 

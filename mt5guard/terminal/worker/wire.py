@@ -30,7 +30,7 @@ from mt5guard.terminal.records import (
     TradeRequest,
 )
 
-__all__ = ["Reply", "decode_reply", "decode_result", "encode_request"]
+__all__ = ["Polled", "Reply", "decode_frame", "decode_reply", "decode_result", "encode_request"]
 
 _PRIMITIVE = (bool, int, float, str, type(None))
 
@@ -60,12 +60,51 @@ def encode_request(ident: int, deadline: float, budget: float, name: str,
     return json.dumps(["call", ident, deadline, budget, name, _arg(args), _arg(kwargs)]).encode()
 
 
+class Polled(NamedTuple):
+    """A pushed round of the worker's quote watch (no request id: never a reply).
+
+    ``changed``: symbol -> the :class:`Tick` that changed since the previous
+    round; ``failed``: symbol -> ``(code, text)`` of a new failure.
+    """
+
+    changed: dict[str, Tick]
+    failed: dict[str, tuple[int, str]]
+
+
+def decode_frame(raw: bytes, name: str) -> Reply | Polled:
+    """A reply to a request, or a pushed :class:`Polled` round; MT5DataError if neither."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) == 4:
+        return _polled(message[2], message[3])
+    return _reply(message, name)
+
+
+def _polled(changed: Any, failed: Any) -> Polled:
+    name = "watch"
+    if not isinstance(changed, dict) or not isinstance(failed, dict):
+        raise _garbage(name, "a pushed round without its maps")
+    ticks = {str(symbol): _record(Tick, raw, name) for symbol, raw in changed.items()}
+    errors = {}
+    for symbol, raw in failed.items():
+        error = _last_error(raw, name)
+        if error is not None:
+            errors[str(symbol)] = error
+    return Polled(ticks, errors)
+
+
 def decode_reply(raw: bytes, name: str) -> Reply:
     """Parse a reply frame; :class:`MT5DataError` if it is not one."""
     try:
         message = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    return _reply(message, name)
+
+
+def _reply(message: Any, name: str) -> Reply:
     if not isinstance(message, list) or len(message) not in (3, 4):
         raise _garbage(name, f"not a reply: {str(message)[:80]}")
     tag, ident = message[0], message[1]
@@ -178,6 +217,7 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "copy_ticks_range": _rows(TICK_DTYPE), "symbols_get": _many(SymbolInfo),
     "symbols_total": _count,
     "ping": lambda raw, name: raw,
+    "watch": lambda raw, name: raw,
 }
 
 
