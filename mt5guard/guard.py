@@ -7,6 +7,9 @@
         ├── BreakerActor      its state survives session restarts
         ├── SessionActor      the only owner of the terminal
         └── HealthProbeActor  probes through the session
+
+Each account's subtree (and what outlives its restarts) is built in
+``_account_tree.py``; this module starts the root and stops the tree.
 """
 
 from __future__ import annotations
@@ -18,23 +21,16 @@ from typing import Any
 
 import pykka
 
-from mt5guard.actors.breaker import BreakerActor
-from mt5guard.actors.breaker_view import BreakerView
-from mt5guard.actors.health import HealthProbeActor
-from mt5guard.actors.journal import OrderJournal, journal_path
-from mt5guard.actors.quotes import QuoteHub
-from mt5guard.actors.session import SessionActor
-from mt5guard.actors.trade_events import TradeWatch
+from mt5guard._account_tree import account_tree, open_journals, supervision_backoff
+from mt5guard.actors.journal import OrderJournal
 from mt5guard.bus import EventBus
 from mt5guard.clock import Clock, SystemClock
-from mt5guard.config import AccountConfig, Config
+from mt5guard.config import Config
 from mt5guard.facade import Session
 from mt5guard.observability.webhooks import WebhookActor, WebhookOutbox
 from mt5guard.status import StatusBoard
 from mt5guard.supervision import (
-    Backoff,
     ChildSpec,
-    RestartHistory,
     Strategy,
     Supervisor,
     SupervisorGaveUp,
@@ -150,57 +146,6 @@ class Guard:
         self._gave_up.set()
 
 
-def account_tree(
-    account: AccountConfig, config: Config, clock: Clock, bus: EventBus, terminal: Terminal,
-    journal: OrderJournal | None = None,
-) -> tuple[ChildSpec, Session]:
-    """The account supervisor's spec and the facade that reaches into it.
-
-    ``journal`` defaults to one in memory (it then dies with the process).
-    """
-    name = account.name
-    journal = journal or OrderJournal.open(":memory:")
-    view = BreakerView()  # so a restarted session knows the breaker's state before its first call
-    quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
-    trades = TradeWatch(name, clock, config.trade_events.poll_interval)
-    breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
-    session = ChildSpec(
-        "session",
-        lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
-                             max_tick_age=config.health.max_tick_age, breaker_view=view,
-                             quotes=quotes, poll_interval=config.quotes.poll_interval,
-                             trades=trades,
-                             probe_timeout=config.health.timeout,
-                             orders=config.orders),
-        on_abandon=terminal.kill if isinstance(terminal, WorkerTerminal) else None,
-    )
-    health = ChildSpec(
-        "health",
-        lambda: HealthProbeActor(name, account.probe_symbol, config.health, clock, bus,
-                                 session.handle, breaker.handle, breaker_view=view),
-    )
-    sup = config.supervision
-    supervisor_name = f"account:{name}"
-    history = RestartHistory()  # a rebuilt account supervisor goes on counting, never from 60 s
-    spec = ChildSpec(
-        supervisor_name,
-        lambda: Supervisor(
-            supervisor_name, [breaker, session, health], clock=clock,
-            strategy=Strategy.REST_FOR_ONE, backoff=_backoff(config), bus=bus,
-            max_restarts=sup.max_restarts, period=sup.period, history=history,
-            shutdown_timeout=sup.shutdown_timeout,
-        ),
-    )
-    for child in (breaker, session, health):
-        child.handle.parent = spec.handle
-    facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
-                     clock=clock, bus=bus, request_timeout=account.request_timeout,
-                     quotes=quotes, breaker_view=view, trades=trades,
-                     rate_limits=config.rate_limits,
-                     when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
-    return spec, facade
-
-
 def start(
     config: Config,
     *,
@@ -239,7 +184,7 @@ def start(
     built = dict(terminals or {})
     specs: list[ChildSpec] = []
     sessions: dict[str, Session] = {}
-    journals = _open_journals(config)
+    journals = open_journals(config)
     try:
         for account in config.accounts:
             terminal = built.get(account.name) or make_terminal(account.terminal, clock)
@@ -270,7 +215,7 @@ def start(
 
     sup = config.supervision
     root = guard._root_actor = Supervisor(
-        "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=_backoff(config),
+        "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=supervision_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
         escalate=True,  # an account that gave up ends the tree: run.py exits 3
         shutdown_timeout=sup.shutdown_timeout,
@@ -284,21 +229,6 @@ def start(
     return guard
 
 
-def _open_journals(config: Config) -> dict[str, OrderJournal]:
-    """Every account's journal, or none at all (the ones opened are closed again)."""
-    journals: dict[str, OrderJournal] = {}
-    try:
-        for account in config.accounts:
-            path = journal_path(config.orders.state_dir, account.name)
-            journals[account.name] = OrderJournal.open(path,
-                                                       synchronous=config.orders.synchronous)
-    except BaseException:
-        for journal in journals.values():
-            journal.close()
-        raise
-    return journals
-
-
 def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.Event | None) -> None:
     """Until every account's actors run, about ``timeout`` real seconds of waiting pass
     (counted without reading a clock: freezegun may have frozen it), or ``cancel`` is set."""
@@ -309,9 +239,3 @@ def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.
                 left -= min(step, left)
                 if left <= 0 or (cancel is not None and cancel.is_set()):
                     return
-
-
-def _backoff(config: Config) -> Backoff:
-    b = config.supervision.backoff
-    return Backoff(initial=b.initial, maximum=b.maximum, multiplier=b.multiplier,
-                   jitter=b.jitter, reset_after=b.reset_after)
