@@ -15,14 +15,14 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from mt5guard.actors import market_data as md
 from mt5guard.messages import ReadMarketData
 from mt5guard.terminal.constants import COPY_TICKS_ALL
 from mt5guard.terminal.records import SymbolInfo
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from mt5guard.facade import Session
 
 __all__ = ["AsyncMarketDataCalls", "MarketDataCalls"]

@@ -17,11 +17,9 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from mt5guard.errors import MT5DataError, MT5StateError, MT5ValidationError, error_from_last_error
-from mt5guard.terminal import Terminal
-from mt5guard.terminal.rates import COPY_TICKS_FLAGS, RATE_DTYPE, TICK_DTYPE, TIMEFRAMES
+from mt5guard.terminal import Terminal, rates
+from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES
 
 __all__ = [
     "MARKET_DATA_OPERATIONS",
@@ -177,7 +175,9 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
         return tuple(checked(terminal, operation, call(date_from, date_to, **filters)))
     result = checked(terminal, operation, call(*args))
     if operation in _RATES or operation in _TICKS:
-        expected = RATE_DTYPE if operation in _RATES else TICK_DTYPE
+        import numpy as np  # here, not at import: embedding mt5guard must not cost numpy
+
+        expected = rates.RATE_DTYPE if operation in _RATES else rates.TICK_DTYPE
         names = getattr(getattr(result, "dtype", None), "names", None)
         if names != expected.names:
             raise MT5DataError(operation=operation,

@@ -7,16 +7,29 @@ reports (``time`` in seconds, ``time_msc`` in milliseconds since the epoch,
 moment falls in: bars of a day or less are aligned to multiples of their
 length since the epoch, W1 bars open on Sunday 00:00 and MN1 bars on the
 first of the month (UTC), as the terminal's server time does.
+
+The dtypes are built on first use (module ``__getattr__``): importing this
+module, and so ``import mt5guard``, does not import numpy (~80 ms), which an
+engine embedding us and every terminal worker would otherwise pay at start.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final
-
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
 
 from mt5guard.terminal import constants as c
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    #: ``copy_rates_*`` rows: time int64 (s), prices float64, tick_volume uint64,
+    #: spread int32 (points), real_volume uint64.
+    RATE_DTYPE: np.dtype[np.void]
+    #: ``copy_ticks_*`` rows: time int64 (s), bid/ask/last float64, volume uint64,
+    #: time_msc int64 (ms), flags uint32 (TICK_FLAG_*), volume_real float64.
+    TICK_DTYPE: np.dtype[np.void]
 
 __all__ = [
     "COPY_TICKS_FLAGS",
@@ -29,19 +42,29 @@ __all__ = [
     "timeframe_name",
 ]
 
-#: ``copy_rates_*`` rows: time int64 (s), prices float64, tick_volume uint64,
-#: spread int32 (points), real_volume uint64.
-RATE_DTYPE: Final = np.dtype([
-    ("time", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
-    ("tick_volume", "<u8"), ("spread", "<i4"), ("real_volume", "<u8"),
-])
+_FIELDS: Final = {
+    "RATE_DTYPE": [
+        ("time", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
+        ("tick_volume", "<u8"), ("spread", "<i4"), ("real_volume", "<u8"),
+    ],
+    "TICK_DTYPE": [
+        ("time", "<i8"), ("bid", "<f8"), ("ask", "<f8"), ("last", "<f8"), ("volume", "<u8"),
+        ("time_msc", "<i8"), ("flags", "<u4"), ("volume_real", "<f8"),
+    ],
+}
 
-#: ``copy_ticks_*`` rows: time int64 (s), bid/ask/last float64, volume uint64,
-#: time_msc int64 (ms), flags uint32 (TICK_FLAG_*), volume_real float64.
-TICK_DTYPE: Final = np.dtype([
-    ("time", "<i8"), ("bid", "<f8"), ("ask", "<f8"), ("last", "<f8"), ("volume", "<u8"),
-    ("time_msc", "<i8"), ("flags", "<u4"), ("volume_real", "<f8"),
-])
+
+@cache
+def _dtype(name: str) -> Any:
+    import numpy as np
+
+    return np.dtype(_FIELDS[name])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FIELDS:
+        return _dtype(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _WEEK: Final = 7 * 86400
 _SUNDAY_OFFSET: Final = 3 * 86400  # 1970-01-04, the first Sunday after the epoch

@@ -25,11 +25,11 @@ import numpy.typing as npt
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.rates import TICK_DTYPE
+from mt5guard.terminal.sim._quotes import TICK_MS
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 __all__ = ["TICKS_PER_HOUR", "TICK_MS", "PriceHistory"]
 
-TICK_MS: Final = 250
 TICKS_PER_HOUR: Final = 3_600_000 // TICK_MS
 TICKS_PER_MINUTE: Final = 60_000 // TICK_MS
 _OFFSET: Final = 1 << 40  # keeps hour numbers non-negative for SeedSequence

@@ -15,24 +15,23 @@ Choices where the real terminal is ambiguous:
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
+from mt5guard.terminal import rates
 from mt5guard.terminal.constants import COPY_TICKS_TRADE, TIMEFRAME_MN1, TIMEFRAME_W1
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.rates import (
-    COPY_TICKS_FLAGS,
-    RATE_DTYPE,
-    TICK_DTYPE,
-    TIMEFRAMES,
-    bar_open,
-    shift_bar,
-)
+from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES, bar_open, shift_bar
 from mt5guard.terminal.records import SymbolInfo, TradeOrder
 from mt5guard.terminal.sim._core import INVALID, OK, TerminalCore, invalid
 from mt5guard.terminal.sim._done_orders import select_orders
-from mt5guard.terminal.sim._history import TICK_MS, PriceHistory
+from mt5guard.terminal.sim._quotes import TICK_MS
 from mt5guard.terminal.sim._selectors import epoch_seconds, group_matcher
 from mt5guard.terminal.sim._snapshots import symbol_record
+
+if TYPE_CHECKING:  # numpy comes with the first bars or ticks, not with the terminal
+    import numpy as np
+
+    from mt5guard.terminal.sim._history import PriceHistory
 
 __all__ = ["MarketDataCalls"]
 
@@ -137,7 +136,9 @@ class MarketDataCalls(TerminalCore):
             if count is not None:
                 last = min(last, first + count - 1)
             if flags == COPY_TICKS_TRADE or last < first:
-                return np.zeros(0, TICK_DTYPE)
+                import numpy as np
+
+                return np.zeros(0, rates.TICK_DTYPE)
             return self._quotes.histories[spec.name].ticks(first, last)
 
     # -- symbols ----------------------------------------------------------------
@@ -199,12 +200,15 @@ class MarketDataCalls(TerminalCore):
 
 def _bars(history: PriceHistory, timeframe: int, first: int, last: int, now_tick: int) -> np.ndarray:
     """Bars opened within ``first..last`` (seconds), aggregated from M1 rows."""
+    import numpy as np
+
+    rate_dtype = rates.RATE_DTYPE
     if last < first:
-        return np.zeros(0, RATE_DTYPE)
+        return np.zeros(0, rate_dtype)
     end = shift_bar(timeframe, last, 1)
     minutes = history.minute_bars(first // 60, (end - 1) // 60, now_tick)
     if len(minutes) == 0:
-        return np.zeros(0, RATE_DTYPE)
+        return np.zeros(0, rate_dtype)
     starts = (minutes[:, 0] * 60).astype(np.int64)
     if timeframe not in (TIMEFRAME_W1, TIMEFRAME_MN1):  # fixed length, epoch aligned
         keys = starts // TIMEFRAMES[timeframe] * TIMEFRAMES[timeframe]
@@ -212,7 +216,7 @@ def _bars(history: PriceHistory, timeframe: int, first: int, last: int, now_tick
         keys = np.array([bar_open(timeframe, int(s)) for s in starts], dtype=np.int64)
     opens, index = np.unique(keys, return_index=True)
     ends = np.append(index[1:], len(keys))
-    out = np.zeros(len(opens), RATE_DTYPE)
+    out = np.zeros(len(opens), rate_dtype)
     out["time"] = opens
     out["open"] = minutes[index, 1]
     out["high"] = np.maximum.reduceat(minutes[:, 2], index)

@@ -1,18 +1,27 @@
 """Deterministic quotes for the simulated terminal: a seeded random walk per symbol.
 
 The walk itself lives in :mod:`._history` as a function of time, so the live
-tick, ``copy_ticks_*`` and ``copy_rates_*`` always agree.
+tick, ``copy_ticks_*`` and ``copy_rates_*`` always agree. That module needs
+numpy; it is imported by the first quote, not when a terminal is built, so a
+simulated tree (and a simulated worker process) that reads no quotes never
+pays for numpy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Final
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.records import Tick
-from mt5guard.terminal.sim._history import TICK_MS, PriceHistory
 from mt5guard.terminal.sim.symbols import SymbolSpec
+
+if TYPE_CHECKING:
+    from mt5guard.terminal.sim._history import PriceHistory
+
+#: Milliseconds between two ticks of a symbol; tick ``k`` is at ``k * TICK_MS`` ms.
+TICK_MS: Final = 250
 
 #: Seconds of clock time between two ticks of a symbol.
 TICK_INTERVAL = TICK_MS / 1000
@@ -39,14 +48,24 @@ class QuoteBoard:
         *,
         history_days: float = HISTORY_DAYS,
     ) -> None:
-        origin_msc = int(now.timestamp() * 1000)
-        first_msc = origin_msc - int(history_days * 86_400_000)
-        self.histories = {
-            name: PriceHistory(spec, seed, origin_msc, first_msc) for name, spec in specs.items()
-        }
+        self._specs, self._seed = dict(specs), seed
+        self._created = now
+        self._origin_msc = int(now.timestamp() * 1000)
+        self._first_msc = self._origin_msc - int(history_days * 86_400_000)
+        self._histories: dict[str, PriceHistory] | None = None
         self._last: dict[str, Tick] = {}
-        for name in specs:
-            self.tick(name, monotonic, now, frozen=False)
+
+    @property
+    def histories(self) -> dict[str, PriceHistory]:
+        """Every symbol's :class:`PriceHistory`, built (and numpy imported) on first use."""
+        if self._histories is None:
+            from mt5guard.terminal.sim._history import PriceHistory
+
+            self._histories = {
+                name: PriceHistory(spec, self._seed, self._origin_msc, self._first_msc)
+                for name, spec in self._specs.items()
+            }
+        return self._histories
 
     def now_tick(self, now: datetime) -> int:
         """The number of the tick current at wall time ``now``."""
@@ -54,15 +73,23 @@ class QuoteBoard:
 
     def tick(self, symbol: str, monotonic: float, now: datetime, *, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
-        last = self._last.get(symbol)
-        if frozen and last is not None:
+        if symbol not in self._last:  # its first tick is the one current when we were created
+            self._last[symbol] = self._fresh(symbol, self._created, None)
+        last = self._last[symbol]
+        if frozen:
             return last
+        tick = self._fresh(symbol, now, last)
+        self._last[symbol] = tick
+        return tick
+
+    def _fresh(self, symbol: str, now: datetime, last: Tick | None) -> Tick:
+        """The tick current at ``now``, or ``last`` if that is not older."""
         number = self.now_tick(now)
         if last is not None and number * TICK_MS <= last.time_msc:
             return last
         history = self.histories[symbol]
         bid = history.bid(number)
-        tick = Tick(
+        return Tick(
             time=number * TICK_MS // 1000,
             bid=bid,
             ask=history.ask_of(bid),
@@ -72,5 +99,3 @@ class QuoteBoard:
             flags=TICK_FLAG_BID | TICK_FLAG_ASK,
             volume_real=0.0,
         )
-        self._last[symbol] = tick
-        return tick

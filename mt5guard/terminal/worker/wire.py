@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from mt5guard.errors import MT5DataError
-from mt5guard.terminal.rates import RATE_DTYPE, TICK_DTYPE
+from mt5guard.terminal import rates
 from mt5guard.terminal.records import (
     AccountInfo,
     OrderCheckResult,
@@ -170,13 +170,17 @@ def _flag(raw: Any, name: str) -> bool:
     return raw
 
 
-def _rows(dtype: Any) -> Callable[[Any, str], Any]:
-    """``{"$rows": [[...], ...]}`` back into the module's numpy structured array."""
-    import numpy as np
+def _rows(dtype_name: str) -> Callable[[Any, str], Any]:
+    """``{"$rows": [[...], ...]}`` back into the module's numpy structured array.
 
+    numpy is imported by the first bars/ticks reply, not by importing this module.
+    """
     def decode(raw: Any, name: str) -> Any:
         if raw is None:
             return None
+        import numpy as np
+
+        dtype = getattr(rates, dtype_name)
         rows = raw.get("$rows") if isinstance(raw, dict) else None
         if not isinstance(rows, list) or not all(
                 isinstance(r, list) and len(r) == len(dtype.names) for r in rows):
@@ -212,9 +216,9 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "order_check": _one(OrderCheckResult), "order_send": _one(OrderSendResult),
     "positions_get": _many(TradePosition), "orders_get": _many(TradeOrder),
     "history_deals_get": _many(TradeDeal), "history_orders_get": _many(TradeOrder),
-    "copy_rates_from": _rows(RATE_DTYPE), "copy_rates_from_pos": _rows(RATE_DTYPE),
-    "copy_rates_range": _rows(RATE_DTYPE), "copy_ticks_from": _rows(TICK_DTYPE),
-    "copy_ticks_range": _rows(TICK_DTYPE), "symbols_get": _many(SymbolInfo),
+    "copy_rates_from": _rows("RATE_DTYPE"), "copy_rates_from_pos": _rows("RATE_DTYPE"),
+    "copy_rates_range": _rows("RATE_DTYPE"), "copy_ticks_from": _rows("TICK_DTYPE"),
+    "copy_ticks_range": _rows("TICK_DTYPE"), "symbols_get": _many(SymbolInfo),
     "symbols_total": _count,
     "ping": lambda raw, name: raw,
     "watch": lambda raw, name: raw,
