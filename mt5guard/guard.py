@@ -219,6 +219,7 @@ def start(
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
         escalate=True,  # an account that gave up ends the tree: run.py exits 3
         shutdown_timeout=sup.shutdown_timeout,
+        stop_together=True,  # accounts are independent: hung ones cost one timeout in all
     )
     guard._root = start_actor(root, clock, None)
     try:

@@ -12,7 +12,7 @@ from mt5guard.clock import Clock
 from mt5guard.supervision._child import _Child
 from mt5guard.supervision.events import ChildAbandoned
 
-__all__ = ["stop_within"]
+__all__ = ["ask_to_stop", "stop_within"]
 
 _log = logging.getLogger("mt5guard.supervision")
 
@@ -31,6 +31,7 @@ def stop_within(
     nested: bool,
     clock: Clock,
     bus: EventBus,
+    stopping: pykka.Future[Any] | None = None,
 ) -> None:
     """Stop one child of ``supervisor``, waiting until the shared ``deadline`` at most.
 
@@ -38,11 +39,13 @@ def stop_within(
     A ``nested`` supervisor gets ``_NESTED_GRACE`` s more, so it can report
     (and clean up) its own stuck child first. One that is still running
     then is abandoned: a ChildAbandoned event, and its spec's ``on_abandon``.
+    ``stopping`` is the future of a stop already asked for (see
+    :func:`ask_to_stop`); without it the child is asked here.
     """
     grace = _NESTED_GRACE if nested else 0.0
     wait = max(_FLOOR, deadline - clock.monotonic()) + grace
     try:
-        ref.stop(block=False).get(timeout=wait)
+        (stopping if stopping is not None else ref.stop(block=False)).get(timeout=wait)
     except pykka.ActorDeadError:
         return
     except pykka.Timeout:
@@ -55,3 +58,8 @@ def stop_within(
                                child.spec.name)
         bus.publish(ChildAbandoned(supervisor, child.spec.name, child.generation - 1,
                                    wait, released, clock.now()))
+
+
+def ask_to_stop(ref: pykka.ActorRef[Any]) -> pykka.Future[Any]:
+    """Ask a child to stop without waiting; :func:`stop_within` waits for the answer."""
+    return ref.stop(block=False)

@@ -22,7 +22,7 @@ from mt5guard.supervision._child import (
 )
 from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
-from mt5guard.supervision._shutdown import stop_within
+from mt5guard.supervision._shutdown import ask_to_stop, stop_within
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
     ChildExited,
@@ -63,6 +63,10 @@ class Supervisor(pykka.ThreadingActor):
     clock, waited in real time) for all children together; a child still
     running then is abandoned: a :class:`ChildAbandoned` event, and its spec's
     ``on_abandon`` runs (the session's terminal worker is killed by PID).
+    Children stop one at a time, in reverse order; with ``stop_together=True``
+    (for independent children, such as the root's accounts) all are asked at
+    once and then awaited in reverse order, so several hung children cost one
+    ``shutdown_timeout``, not one each.
 
     All timing goes through ``clock``; restart timers only tell this actor a
     message carrying child generations, so a stale timer never revives a child
@@ -85,6 +89,7 @@ class Supervisor(pykka.ThreadingActor):
         history: RestartHistory | None = None,
         escalate: bool = False,
         shutdown_timeout: float = 5.0,
+        stop_together: bool = False,
     ) -> None:
         super().__init__()
         names = [spec.name for spec in children]
@@ -93,6 +98,7 @@ class Supervisor(pykka.ThreadingActor):
         if max_restarts < 0 or period <= 0 or shutdown_timeout <= 0:
             raise ValueError("max_restarts must be >= 0, period and shutdown_timeout > 0 seconds")
         self._shutdown_timeout = shutdown_timeout
+        self._stop_together = stop_together
         self.name = name
         self._clock = clock
         self._strategy = strategy
@@ -300,13 +306,16 @@ class Supervisor(pykka.ThreadingActor):
         self._due.clear()
         self._stop_queue.clear()
         deadline = self._clock.monotonic() + self._shutdown_timeout
+        stopping: list[tuple[_Child, pykka.ActorRef[Any], pykka.Future[Any] | None]] = []
         for child in reversed(self._children):
             child.generation += 1  # any notice from the old incarnation is now stale
             ref, child.ref = child.ref, None
             child.spec.handle._set_down(reason, None)
             if child.state in ("running", "stopping") and ref is not None:
                 child.state = "down"
-                nested = isinstance(ref.actor_class, type) and issubclass(ref.actor_class,
-                                                                          Supervisor)
-                stop_within(self.name, child, ref, deadline, nested=nested, clock=self._clock,
-                            bus=self._bus)
+                early = ask_to_stop(ref) if self._stop_together else None
+                stopping.append((child, ref, early))
+        for child, ref, early in stopping:
+            nested = isinstance(ref.actor_class, type) and issubclass(ref.actor_class, Supervisor)
+            stop_within(self.name, child, ref, deadline, nested=nested, clock=self._clock,
+                        bus=self._bus, stopping=early)

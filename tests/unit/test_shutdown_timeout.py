@@ -69,3 +69,36 @@ def test_children_that_stop_in_time_are_never_reported_abandoned() -> None:
     clock.close()
 
 
+
+
+def stuck_pair(journal: list[str]) -> list[ChildSpec]:
+    releases = {name: threading.Event() for name in ("a", "b")}
+
+    def abandon(name: str) -> None:
+        journal.append(f"abandon {name}")
+        releases[name].set()
+
+    return [ChildSpec(n, lambda n=n: Stuck(releases[n], journal, n), on_abandon=lambda n=n: abandon(n))
+            for n in ("a", "b")]
+
+
+def test_by_default_children_stop_one_at_a_time_so_each_hung_one_is_abandoned_first() -> None:
+    clock, journal = SystemClock(), []
+    ref = Supervisor.start("sup", stuck_pair(journal), clock=clock, shutdown_timeout=0.2)
+    ref.stop(block=True, timeout=5)
+    stops = [e for e in journal if not e.startswith("stopped")]
+    assert stops == ["stopping b", "abandon b", "stopping a", "abandon a"]
+    clock.close()
+
+
+def test_independent_children_stopped_together_hang_in_parallel_not_in_turn() -> None:
+    clock, bus, events, journal = SystemClock(), EventBus(), [], []
+    bus.subscribe(events.append)
+    ref = Supervisor.start("root", stuck_pair(journal), clock=clock, bus=bus, shutdown_timeout=0.2,
+                           stop_together=True)
+    ref.stop(block=True, timeout=5)
+    stops = [e for e in journal if not e.startswith("stopped")]
+    assert sorted(stops[:2]) == ["stopping a", "stopping b"]  # both asked before either was abandoned
+    assert stops[2:] == ["abandon b", "abandon a"]  # still awaited in reverse order
+    assert [e.child for e in events if isinstance(e, ChildAbandoned)] == ["b", "a"]
+    clock.close()
