@@ -36,7 +36,7 @@ from mt5guard.terminal.records import (
     TradeOrder,
     TradePosition,
 )
-from mt5guard.terminal.worker.links import Link
+from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.market import MarketDataCalls
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import Polled, decode_frame, decode_result, encode_request
@@ -67,6 +67,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         self._init_timeout = init_timeout
         self._start_timeout = start_timeout
         self._link: Link | None = None
+        self._readable: Callable[[float], bool] = lambda timeout: False  # set with each link
         self._lock = threading.Lock()  # guards _link/_lost against kill() from other threads
         self._lost: str | None = "not started"
         self._deadline: float | None = None
@@ -110,6 +111,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
                                      ) from exc
         with self._lock:
             self._link, self._lost, self._last_error = link, None, _OK
+            self._readable = readiness(link.conn)
             self._pushed.clear()
             self.starts += 1
         _log.debug("%s: %s started", self.name, link.describe())
@@ -154,6 +156,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             self.start()  # a bridge whose connection ended: a new session, in place
             link = self._link
             assert link is not None
+        readable = self._readable
         now = self._clock.monotonic()
         own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
         own = min(own, _SHUTDOWN_BUDGET) if name == "shutdown" else own
@@ -172,7 +175,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
                 return self._fail(name, -10005, f"IPC timeout: no reply to {name}() within "
                                   f"{deadline - now:.3g} s; {link.describe()} killed")
             try:
-                raw = link.conn.recv_bytes() if link.conn.poll(min(left, _SLICE)) else None
+                raw = link.conn.recv_bytes() if readable(min(left, _SLICE)) else None
             except (OSError, EOFError, ValueError):
                 why = self._lost or "ended"
                 return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "

@@ -44,6 +44,10 @@ class Reply(NamedTuple):
     last_error: tuple[int, str] | None
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
 def _arg(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$datetime": value.timestamp()}
@@ -57,7 +61,9 @@ def _arg(value: Any) -> Any:
 def encode_request(ident: int, deadline: float, budget: float, name: str,
                    args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """``["call", id, deadline, budget_s, name, args, kwargs]`` as bytes."""
-    return json.dumps(["call", ident, deadline, budget, name, _arg(args), _arg(kwargs)]).encode()
+    if not kwargs and all(type(a) in _SCALARS for a in args):  # symbol_info_tick("EURUSD")...
+        return _encode(["call", ident, deadline, budget, name, args, kwargs]).encode()
+    return _encode(["call", ident, deadline, budget, name, _arg(args), _arg(kwargs)]).encode()
 
 
 class Polled(NamedTuple):
