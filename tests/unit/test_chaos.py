@@ -111,3 +111,10 @@ def test_a_worker_killed_during_order_send_restarts_the_session_without_a_duplic
     assert len(sessions) >= 2, "the session was replaced"
     assert result.quiet_from == pytest.approx(9920.351), "the kill struck that order_send"
     assert result.violations == ()
+
+
+def test_a_long_run_reports_its_progress_on_stderr(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--seeds", "26", "--days", "0.05", "--accounts", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "26 seeds (0.05 days, 1 accounts): 0 failed" in out
+    assert err.startswith("chaos: 25/26 seeds, 0 failed, ") and "min left" in err

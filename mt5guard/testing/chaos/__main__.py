@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  violation {line}")
         return 0 if same and first.ok else 1
     started, failed = time.perf_counter(), 0
-    for seed in range(args.first, args.first + args.seeds):
+    for done, seed in enumerate(range(args.first, args.first + args.seeds)):
+        if done and done % _PROGRESS_EVERY == 0:
+            _progress(done, args.seeds, failed, time.perf_counter() - started)
         result = run(seed, days=args.days, accounts=args.accounts)
         if not result.ok:
             failed += 1
@@ -69,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.seeds} seeds ({args.days:g} days, {args.accounts} accounts): {failed} failed; "
           f"{wall:.1f} s, {args.seeds / wall * 60:.0f} seeds per minute")
     return 1 if failed else 0
+
+
+_PROGRESS_EVERY = 25  # seeds between progress lines on stderr
+
+
+def _progress(done: int, total: int, failed: int, wall: float) -> None:
+    """One status line on stderr, so a long run shows it is alive and when it ends."""
+    left = wall / done * (total - done)
+    print(f"chaos: {done}/{total} seeds, {failed} failed, {wall / 60:.1f} min so far, "
+          f"about {left / 60:.1f} min left", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
