@@ -78,7 +78,7 @@ class RunPy:
         self.proc = subprocess.Popen(
             [sys.executable, str(RUN_PY), "--config", str(config), *args],
             cwd=Path(config).parent, env=dict(env or process_env()), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, bufsize=1,
+            stderr=subprocess.STDOUT, text=True, bufsize=1, errors="backslashreplace",
         )
         self._reader = threading.Thread(target=self._read, name="run.py-output", daemon=True)
         self._reader.start()
@@ -96,13 +96,18 @@ class RunPy:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        try:
+            for line in self.proc.stdout:
+                with self._cond:
+                    self._lines.append(line)
+                    self._cond.notify_all()
+        except Exception as exc:  # a reader that dies must say so, not look like silence
             with self._cond:
-                self._lines.append(line)
+                self._lines.append(f"[process_kit: reading the output failed: {exc!r}]\n")
+        finally:
+            with self._cond:
+                self._lines.append("")  # end of output
                 self._cond.notify_all()
-        with self._cond:
-            self._lines.append("")  # end of output
-            self._cond.notify_all()
 
     @property
     def output(self) -> str:
