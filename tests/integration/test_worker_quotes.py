@@ -46,6 +46,7 @@ def guard():  # type: ignore[no-untyped-def]
                       "terminal": {"login": 5001, "server": "MetaQuotes-Demo",
                                    "isolation": "process", "timeout": "2s"}}],
         "quotes": {"poll_interval": "40ms"},
+        "health": {"interval": "1h"},  # no probe request while the tests count requests
         "supervision": {"backoff": {"initial": "50ms", "maximum": "100ms"},
                         "shutdown_timeout": "500ms"},
         "orders": {"state_dir": ":memory:"},
