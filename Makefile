@@ -38,7 +38,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml
 
 test-pykka-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -c "import importlib.metadata as m; print('pykka', m.version('pykka'))"
-	$(OLDEST_VENV)/bin/python -m pytest -q
+	$(OLDEST_VENV)/bin/python -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mt5guard tests bench run.py
