@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import TradeDeal, TradeOrder, TradeRequest
-from mt5guard.terminal.sim._selectors import epoch_seconds, group_matcher
+from mt5guard.terminal.sim._selectors import select_history
 
 
 def done_order(order: TradeOrder, done_msc: int, state: int, reason: int) -> TradeOrder:
@@ -38,26 +38,7 @@ def select_orders(
     ticket: int | None,
     position: int | None,
 ) -> list[TradeOrder]:
-    """``history_orders_get`` semantics: by ``ticket``, else by ``position``, else
-    ``date_from <= time_setup <= date_to`` (seconds); then by ``group``.
-
-    Raises TypeError when no selector is given or one has the wrong type.
-    """
-    for name, value in (("ticket", ticket), ("position", position)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise TypeError(f"{name} must be an int")
-    if group is not None and not isinstance(group, str):
-        raise TypeError("group must be a str")
-    if ticket is not None:
-        found = [o for o in orders if o.ticket == ticket]
-    elif position is not None:
-        found = [o for o in orders if o.position_id == position]
-    elif date_from is None or date_to is None:
-        raise TypeError("history_orders_get needs date_from and date_to, ticket or position")
-    else:
-        low, high = epoch_seconds(date_from), epoch_seconds(date_to)
-        found = [o for o in orders if low <= o.time_setup <= high]
-    if group is not None:
-        matches = group_matcher(group)
-        found = [o for o in found if matches(o.symbol)]
-    return found
+    """``history_orders_get`` semantics (see :func:`select_history`): ``ticket`` is
+    the order's own, the dates bound ``time_setup``."""
+    return select_history(orders, "history_orders_get", date_from, date_to, group, ticket,
+                          position, ticket_of=lambda o: o.ticket, time_of=lambda o: o.time_setup)

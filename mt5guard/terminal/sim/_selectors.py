@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.records import TradeDeal
+from mt5guard.terminal.records import TradeDeal, TradeOrder
 
 
 def group_matcher(group: str) -> Callable[[str], bool]:
@@ -49,16 +50,25 @@ def epoch_seconds(value: DateArg) -> float:
     return float(value)
 
 
-def select_deals(
-    deals: Iterable[TradeDeal],
+
+_Record = TypeVar("_Record", TradeDeal, TradeOrder)
+
+
+def select_history(
+    records: Iterable[_Record],
+    call: str,
     date_from: DateArg | None,
     date_to: DateArg | None,
     group: str | None,
     ticket: int | None,
     position: int | None,
-) -> list[TradeDeal]:
-    """``history_deals_get`` semantics: by order ``ticket``, else by ``position``,
-    else ``date_from <= deal.time <= date_to`` (seconds); then by ``group``.
+    *,
+    ticket_of: Callable[[_Record], int],
+    time_of: Callable[[_Record], float],
+) -> list[_Record]:
+    """The selector rules both history calls share: by ``ticket``, else by
+    ``position``, else ``date_from <= time_of(record) <= date_to`` (seconds);
+    then by ``group``.
 
     Raises TypeError when no selector is given or one has the wrong type.
     """
@@ -68,15 +78,29 @@ def select_deals(
     if group is not None and not isinstance(group, str):
         raise TypeError("group must be a str")
     if ticket is not None:
-        found = [d for d in deals if d.order == ticket]
+        found = [r for r in records if ticket_of(r) == ticket]
     elif position is not None:
-        found = [d for d in deals if d.position_id == position]
+        found = [r for r in records if r.position_id == position]
     elif date_from is None or date_to is None:
-        raise TypeError("history_deals_get needs date_from and date_to, ticket or position")
+        raise TypeError(f"{call} needs date_from and date_to, ticket or position")
     else:
         low, high = epoch_seconds(date_from), epoch_seconds(date_to)
-        found = [d for d in deals if low <= d.time <= high]
+        found = [r for r in records if low <= time_of(r) <= high]
     if group is not None:
         matches = group_matcher(group)
-        found = [d for d in found if matches(d.symbol)]
+        found = [r for r in found if matches(r.symbol)]
     return found
+
+
+def select_deals(
+    deals: Iterable[TradeDeal],
+    date_from: DateArg | None,
+    date_to: DateArg | None,
+    group: str | None,
+    ticket: int | None,
+    position: int | None,
+) -> list[TradeDeal]:
+    """``history_deals_get`` semantics (see :func:`select_history`): ``ticket`` is
+    the deal's order, the dates bound ``deal.time``."""
+    return select_history(deals, "history_deals_get", date_from, date_to, group, ticket, position,
+                          ticket_of=lambda d: d.order, time_of=lambda d: d.time)
