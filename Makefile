@@ -21,7 +21,7 @@ test: $(STAMP)
 
 # The standalone tree on simulated terminals, 45x faster, with a scripted outage (~25 s).
 demo: $(STAMP)
-	$(PY) -m mt5guard.demo
+	$(PY) -m mt5guard.cli.demo
 
 # 1,000 seeds of 3 accounts over 2 simulated days on the deterministic runtime.
 SEEDS ?= 1000

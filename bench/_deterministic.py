@@ -22,7 +22,7 @@ from _stats import progress
 from _trees import accounts_config
 
 from mt5guard import BreakerState, BreakerStateChanged, EventBus, HealthStatus, start
-from mt5guard.messages import ProbeRecorded
+from mt5guard.health.messages import ProbeRecorded
 from mt5guard.terminal.sim._terminal import SimulatedTerminal
 from mt5guard.testing import DeterministicRuntime
 from mt5guard.testing.chaos import run as chaos_run

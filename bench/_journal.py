@@ -30,8 +30,8 @@ from _stats import Sample, median, progress, rounds, time_calls
 from _trees import SYMBOL, accounts_config, wait_answered
 
 from mt5guard import SystemClock, start
-from mt5guard.actors.journal import EntryState, OrderIntent, OrderJournal
 from mt5guard.config import MEMORY, OrdersConfig
+from mt5guard.orders.journal import EntryState, OrderIntent, OrderJournal
 
 ROUNDS = 9
 ORDERS = 100  # per variant per round, on a fresh tree

@@ -35,7 +35,7 @@ from _stats import median, progress, rounds, time_calls
 from _trees import SYMBOL, accounts_config, wait_answered
 
 from mt5guard import QuotesConfig, SystemClock, start
-from mt5guard.actors.quotes import QuoteHub
+from mt5guard.market.quotes import QuoteHub
 from mt5guard.terminal.records import Tick
 from mt5guard.terminal.sim._terminal import SimulatedTerminal
 

@@ -25,7 +25,7 @@ from _stats import median, progress
 from _trees import accounts_config, process_memory_kb, wait_answered
 
 from mt5guard import EventBus, start
-from mt5guard.messages import ProbeRecorded
+from mt5guard.health.messages import ProbeRecorded
 
 INTERVAL = 30.0
 FAST_INTERVAL = 1.0

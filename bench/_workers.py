@@ -31,7 +31,7 @@ from _trees import SYMBOL, accounts_config, process_memory_kb, wait_answered
 from mt5guard import SystemClock, start
 from mt5guard.config import Config
 from mt5guard.config.orders import MEMORY, OrdersConfig
-from mt5guard.terminal._processes import spawn_worker
+from mt5guard.terminal.bridge._processes import spawn_worker
 from mt5guard.terminal.worker import WorkerTerminal
 from mt5guard.terminal.worker.wire import encode_request
 

@@ -20,7 +20,7 @@ import pykka
 
 from mt5guard import Config, EventBus, Guard, OrderOutcome, start
 from mt5guard.config import HttpConfig, ObservabilityConfig
-from mt5guard.messages import SessionConnected
+from mt5guard.session.messages import SessionConnected
 
 READY_TIMEOUT = 5.0
 """Real seconds the engine waits for its account to connect."""

@@ -6,8 +6,7 @@ global: it adds a ``NullHandler`` to its own logger and nothing else.
 
 import logging
 
-from mt5guard.actors.journal import JournalUnavailable
-from mt5guard.bus import EventBus
+from mt5guard.breaker.messages import BreakerSnapshot, BreakerState, BreakerStateChanged
 from mt5guard.clock import Clock, SystemClock, Timer
 from mt5guard.config import (
     AccountConfig,
@@ -43,18 +42,13 @@ from mt5guard.errors import (
     MT5Unavailable,
     MT5ValidationError,
 )
-from mt5guard.facade import AsyncSession, Session
-from mt5guard.guard import Guard, start
-from mt5guard.messages import (
-    BreakerSnapshot,
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthReport,
-    HealthStatus,
-    OrderOutcome,
-)
+from mt5guard.events.bus import EventBus
+from mt5guard.health.messages import HealthChanged, HealthReport, HealthStatus
+from mt5guard.orders.journal import JournalUnavailable
+from mt5guard.orders.messages import OrderOutcome
 from mt5guard.secret import Secret
+from mt5guard.session.facade import AsyncSession, Session
+from mt5guard.session.guard import Guard, start
 
 logging.getLogger("mt5guard").addHandler(logging.NullHandler())
 

@@ -76,3 +76,8 @@ class PlainData:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = plain(self)
         return data
+
+
+def reply_field() -> Any:
+    """A message's ``reply_to``: keyword-only, left out of equality and repr."""
+    return attrs.field(eq=False, repr=False, kw_only=True)

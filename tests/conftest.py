@@ -9,7 +9,7 @@ from typing import Any
 import pykka
 import pytest
 
-from mt5guard.bus import EventBus
+from mt5guard.events.bus import EventBus
 from mt5guard.testing import VirtualClock
 
 

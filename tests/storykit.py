@@ -8,7 +8,6 @@ from typing import Any
 
 import attrs
 
-from mt5guard.bus import EventBus
 from mt5guard.config import (
     AccountConfig,
     BackoffConfig,
@@ -18,8 +17,9 @@ from mt5guard.config import (
     SupervisionConfig,
     TerminalConfig,
 )
-from mt5guard.guard import Guard, start
+from mt5guard.events.bus import EventBus
 from mt5guard.secret import Secret
+from mt5guard.session.guard import Guard, start
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import VirtualClock
 

@@ -61,7 +61,7 @@ class TerminalConfig:
         metadata=meta(
             "simulated (runs anywhere), metatrader5 (the real terminal, Windows), rpyc "
             "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker) "
-            "or bridge (our terminal server, python -m mt5guard.terminal.server, e.g. in Wine)."
+            "or bridge (our terminal server, python -m mt5guard.terminal.bridge.server, e.g. in Wine)."
         ),
     )
     isolation: Isolation | None = attrs.field(

@@ -17,16 +17,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from mt5guard.messages import (
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthStatus,
-    OrderReconciled,
-    ProbeRecorded,
-    SessionConnected,
-    SessionDisconnected,
-)
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded
+from mt5guard.orders.messages import OrderReconciled
+from mt5guard.session.messages import SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import (
     ChildAbandoned,
     ChildExited,

@@ -16,20 +16,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from mt5guard.messages import (
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthStatus,
-    OrderReconciled,
-    ProbeRecorded,
-    RequestCompleted,
-    SessionConnected,
-    SessionDisconnected,
-    WebhookDelivered,
-    WebhookDropped,
-    WebhookFailed,
-)
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded
+from mt5guard.observability.messages import WebhookDelivered, WebhookDropped, WebhookFailed
+from mt5guard.orders.messages import OrderReconciled
+from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
 
 __all__ = ["Metrics"]

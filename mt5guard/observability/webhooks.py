@@ -38,19 +38,19 @@ from typing import Any
 
 import attrs
 
-from mt5guard.bus import EventBus
+from mt5guard.breaker.messages import BreakerStateChanged
 from mt5guard.clock import Clock
 from mt5guard.config.trading import WebhookConfig
-from mt5guard.messages import (
-    BreakerStateChanged,
-    HealthChanged,
-    OrderReconciled,
-    TradeEvent,
+from mt5guard.events.bus import EventBus
+from mt5guard.events.messages import TradeEvent
+from mt5guard.health.messages import HealthChanged
+from mt5guard.observability.messages import (
     WebhookBreakerChanged,
     WebhookDelivered,
     WebhookDropped,
     WebhookFailed,
 )
+from mt5guard.orders.messages import OrderReconciled
 from mt5guard.plain import plain
 from mt5guard.supervision import GuardedActor
 from mt5guard.supervision.events import (

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from mt5guard.supervision._pykka import GuardedActor
+from typing import Any, Protocol
 
 __all__ = [
     "LoopAbandoned",
@@ -34,8 +31,9 @@ __all__ = [
 class LoopHost(Protocol):
     """Runs actor loops somewhere other than one thread per actor."""
 
-    def start_loop(self, actor: GuardedActor) -> None:
-        """Begin running ``actor``'s loop (see :func:`begin`, :func:`handle`, :func:`end`)."""
+    def start_loop(self, actor: Any) -> None:
+        """Begin running the loop of ``actor`` (a ``GuardedActor``: typed loosely so the
+        contract does not import the glue that uses it) (see :func:`begin`, :func:`handle`, :func:`end`)."""
 
 
 class LoopAbandoned(BaseException):

@@ -7,8 +7,8 @@ from typing import Any
 
 import pykka
 
-from mt5guard.bus import EventBus
 from mt5guard.clock import Clock
+from mt5guard.events.bus import EventBus
 from mt5guard.supervision._child import _Child
 from mt5guard.supervision.events import ChildAbandoned
 

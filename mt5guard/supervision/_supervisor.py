@@ -10,8 +10,8 @@ from typing import Any
 
 import pykka
 
-from mt5guard.bus import EventBus, deliver
 from mt5guard.clock import Clock, Timer
+from mt5guard.events.bus import EventBus, deliver
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._child import (
     ChildState,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from mt5guard.terminal import constants
 from mt5guard.terminal._call_guard import ConcurrentCallError
+from mt5guard.terminal.adapters.metatrader5 import MetaTrader5Terminal, TerminalUnavailableError
+from mt5guard.terminal.adapters.rpyc import RpycTerminal
 from mt5guard.terminal.factory import make_terminal
 from mt5guard.terminal.hung import TerminalHung
-from mt5guard.terminal.metatrader5 import MetaTrader5Terminal, TerminalUnavailableError
 from mt5guard.terminal.protocol import DateArg, Terminal
 from mt5guard.terminal.records import (
     AccountInfo,
@@ -25,7 +26,6 @@ from mt5guard.terminal.records import (
     TradePosition,
     TradeRequest,
 )
-from mt5guard.terminal.rpyc_terminal import RpycTerminal
 from mt5guard.terminal.sim import DEFAULT_SYMBOLS, SimulatedTerminal, SymbolSpec
 
 __all__ = [

@@ -21,13 +21,13 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
     process; ``rpyc`` an :class:`RpycTerminal` (needs ``mt5guard[rpyc]``).
     ``metatrader5``, ``isolation: process`` and ``bridge`` are a
     :class:`~mt5guard.terminal.worker.WorkerTerminal`: a local worker process
-    (``python -m mt5guard.terminal.server``) spawned when the session starts,
+    (``python -m mt5guard.terminal.bridge.server``) spawned when the session starts,
     or a terminal server reached over TCP. ``metatrader5`` raises
     ``TerminalUnavailableError`` where the MetaTrader5 package is not
     installed (anything but Windows).
     """
     if config.kind == "rpyc":
-        from mt5guard.terminal.rpyc_terminal import RpycTerminal
+        from mt5guard.terminal.adapters.rpyc import RpycTerminal
 
         return RpycTerminal(config.host, config.port, path=config.path,
                             call_timeout=config.call_timeout)
@@ -41,7 +41,7 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
             name = f"bridge {config.host}:{config.port} login {config.login}"
         else:
             if config.kind == "metatrader5" and importlib.util.find_spec("MetaTrader5") is None:
-                from mt5guard.terminal.metatrader5 import TerminalUnavailableError
+                from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
 
                 raise TerminalUnavailableError(
                     "the MetaTrader5 package is not installed; it ships Windows wheels only: "

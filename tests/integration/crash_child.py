@@ -24,7 +24,6 @@ from typing import Any
 import attrs
 
 import mt5guard
-from mt5guard.actors.journal import OrderJournal
 from mt5guard.clock import SystemClock
 from mt5guard.config import (
     AccountConfig,
@@ -34,6 +33,7 @@ from mt5guard.config import (
     OrdersConfig,
     TerminalConfig,
 )
+from mt5guard.orders.journal import OrderJournal
 from mt5guard.terminal import SimulatedTerminal
 
 CRASH_AT = os.environ.get("MT5GUARD_TEST_CRASH_AT", "")

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 
-from mt5guard.terminal import server
+from mt5guard.terminal.bridge import server
 
 _real_answer = server._answer
 

@@ -1,4 +1,4 @@
-"""kind: bridge over TCP loopback, against `python -m mt5guard.terminal.server --listen` in a subprocess."""
+"""kind: bridge over TCP loopback, against `python -m mt5guard.terminal.bridge.server --listen` in a subprocess."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Bridge:
     def __init__(self, **sim: object) -> None:
         env = {**os.environ, "MT5GUARD_BRIDGE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mt5guard.terminal.server", "--listen", "127.0.0.1:0",
+            [sys.executable, "-m", "mt5guard.terminal.bridge.server", "--listen", "127.0.0.1:0",
              "--backend", "simulated", "--simulated", json.dumps({**SIM, **sim})],
             env=env, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
@@ -124,7 +124,7 @@ def test_pushed_quote_rounds_are_relayed_between_requests(bridge: Bridge) -> Non
 
 
 def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None:
-    server = Path(__file__).resolve().parents[2] / "mt5guard" / "terminal" / "server.py"
+    server = Path(__file__).resolve().parents[2] / "mt5guard" / "terminal" / "bridge" / "server.py"
     # -I: no site-packages, no cwd on sys.path: pykka, attrs, yaml and mt5guard are unreachable
     child = subprocess.Popen([sys.executable, "-I", str(server), "--child"], cwd=tmp_path,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

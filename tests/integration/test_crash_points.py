@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mt5guard.actors.reconcile import comment_id
+from mt5guard.orders.reconcile import comment_id
 from mt5guard.terminal.records import TradeDeal
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"

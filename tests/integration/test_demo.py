@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_demo_shows_the_breaker_cycle_the_backoff_and_the_recovery() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mt5guard.demo", "--speed", "450"],
+        [sys.executable, "-m", "mt5guard.cli.demo", "--speed", "450"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr

@@ -25,13 +25,14 @@ import pytest
 import rpyc
 
 import mt5guard
-from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import AccountConfig, Config, TerminalConfig
 from mt5guard.config.policy import BackoffConfig, BreakerConfig, SupervisionConfig
 from mt5guard.errors import MT5ConnectionError, MT5OrderOutcomeUnknown, MT5TimeoutError
-from mt5guard.messages import OrderReconciled, SessionConnected
+from mt5guard.events.bus import EventBus
+from mt5guard.orders.messages import OrderReconciled
 from mt5guard.secret import Secret
+from mt5guard.session.messages import SessionConnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled
 from mt5guard.terminal import SymbolInfo, Tick, make_terminal
 from mt5guard.terminal.constants import TIMEFRAME_M1

@@ -21,7 +21,8 @@ def isolated_config(tmp_path: Path, health: dict[str, str] | None = None) -> Pat
     data = default_config(
         supervision={"backoff": {"initial": "50ms", "maximum": "100ms"},
                      "shutdown_timeout": f"{SHUTDOWN_TIMEOUT}s"},
-        health=health or {"interval": "300ms", "timeout": "200ms", "startup_grace": "0s"},
+        # A simulated worker's first quote builds its price history (numpy: ~0.3 s here).
+        health=health or {"interval": "1s", "timeout": "800ms", "startup_grace": "0s"},
     )
     for account in data["accounts"]:
         account["terminal"]["isolation"] = "process"

@@ -17,11 +17,11 @@ import pytest
 from worker_kit import SIM, alive, wait_until
 
 from mt5guard import start
-from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
 from mt5guard.errors import MT5CircuitBreakerOpen
-from mt5guard.messages import Tick
+from mt5guard.events.bus import EventBus
+from mt5guard.market.messages import Tick
 from mt5guard.terminal.worker import WorkerTerminal, local_opener
 
 pytestmark = pytest.mark.subprocess

@@ -11,11 +11,11 @@ import pytest
 from worker_kit import alive, state, wait_until
 
 from mt5guard import Config, start
-from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
 from mt5guard.errors import MT5ConnectionError, MT5TimeoutError, MT5Unavailable
-from mt5guard.messages import ChildFailed
+from mt5guard.events.bus import EventBus
+from mt5guard.supervision.events import ChildFailed
 from mt5guard.terminal.worker import WorkerTerminal
 
 pytestmark = pytest.mark.subprocess
@@ -144,7 +144,7 @@ def test_an_order_whose_reply_hung_is_answered_unknown_looked_up_after_the_resta
     from pathlib import Path
 
     from mt5guard.errors import MT5OrderOutcomeUnknown
-    from mt5guard.messages import OrderReconciled
+    from mt5guard.orders.messages import OrderReconciled
     from mt5guard.terminal.worker import local_opener
 
     misbehaving = [sys.executable, str(Path(__file__).with_name("misbehaving_worker.py"))]

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from storykit import PASSWORD, story_config
 
-from mt5guard.actors.reconcile import comment_id
 from mt5guard.config import OrdersConfig
 from mt5guard.errors import (
     MT5CircuitBreakerOpen,
@@ -27,8 +26,9 @@ from mt5guard.errors import (
     MT5OrderOutcomeUnknown,
     MT5Unavailable,
 )
-from mt5guard.guard import Guard, start
-from mt5guard.messages import OrderOutcome
+from mt5guard.orders.messages import OrderOutcome
+from mt5guard.orders.reconcile import comment_id
+from mt5guard.session.guard import Guard, start
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import VirtualClock
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from storykit import Story, story_config
 
-from mt5guard.bus import EventBus
+from mt5guard.events.bus import EventBus
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import VirtualClock
 

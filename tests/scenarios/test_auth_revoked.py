@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.errors import MT5AuthError
-from mt5guard.messages import BreakerState, BreakerStateChanged, HealthChanged, HealthStatus
+from mt5guard.health.messages import HealthChanged, HealthStatus
 
 
 def test_revoked_authorization_is_reported_then_recovered(story) -> None:

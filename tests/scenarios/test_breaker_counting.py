@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.config import BreakerConfig
 from mt5guard.errors import MT5TimeoutError
-from mt5guard.messages import BreakerState
 
 
 def fail_once(story) -> None:  # type: ignore[no-untyped-def]

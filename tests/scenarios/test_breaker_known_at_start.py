@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mt5guard.messages import BreakerState, GetBreakerSnapshot, ProbeRecorded
+from mt5guard.breaker.messages import BreakerState, GetBreakerSnapshot
+from mt5guard.health.messages import ProbeRecorded
 
 
 class Stall:

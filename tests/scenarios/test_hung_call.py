@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mt5guard.errors import MT5TimeoutError
-from mt5guard.messages import ProbeRecorded
+from mt5guard.health.messages import ProbeRecorded
 
 
 def test_a_hung_call_times_out_everyone_cleanly_and_service_resumes(story_factory) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from storykit import Story, story_config
 
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.errors import MT5TimeoutError
-from mt5guard.messages import BreakerState, BreakerStateChanged, ProbeRecorded
+from mt5guard.health.messages import ProbeRecorded
 
 
 def test_a_two_hour_hang_opens_the_breaker_and_probes_never_pile_up(story) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from mt5guard.errors import MT5Unavailable
-from mt5guard.messages import HealthChanged, HealthStatus, SessionConnected
+from mt5guard.health.messages import HealthChanged, HealthStatus
+from mt5guard.session.messages import SessionConnected
 from mt5guard.supervision import ChildFailed, ChildStarted
 
 

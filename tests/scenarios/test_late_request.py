@@ -14,7 +14,7 @@ from pykka._envelope import Envelope
 from storykit import Story
 
 from mt5guard.errors import MT5Unavailable
-from mt5guard.messages import GetPrice
+from mt5guard.market.messages import GetPrice
 
 
 def test_a_request_sent_as_the_session_ends_is_answered_unavailable_at_once(story: Story) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mt5guard.errors import MT5OrderOutcomeUnknown
-from mt5guard.messages import OrderReconciled
+from mt5guard.orders.messages import OrderReconciled
 from mt5guard.terminal import SimulatedTerminal
 
 

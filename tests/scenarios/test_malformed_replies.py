@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.errors import MT5DataError
-from mt5guard.messages import BreakerState
 from mt5guard.supervision import ChildFailed
 from mt5guard.terminal import SimulatedTerminal
 

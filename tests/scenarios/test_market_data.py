@@ -11,9 +11,10 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from mt5guard import facade
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5DataError, MT5ValidationError
-from mt5guard.messages import BreakerState, RequestCompleted
+from mt5guard.session import facade
+from mt5guard.session.messages import RequestCompleted
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.rates import RATE_DTYPE, TICK_DTYPE
 

@@ -11,7 +11,6 @@ from typing import Any
 import attrs
 import pytest
 
-from mt5guard.actors.reconcile import comment_id
 from mt5guard.config import OrdersConfig
 from mt5guard.errors import (
     MT5Error,
@@ -19,8 +18,9 @@ from mt5guard.errors import (
     MT5StateError,
     MT5ValidationError,
 )
-from mt5guard.guard import start
-from mt5guard.messages import OrderReconciled
+from mt5guard.orders.messages import OrderReconciled
+from mt5guard.orders.reconcile import comment_id
+from mt5guard.session.guard import start
 from mt5guard.terminal import SimulatedTerminal
 
 

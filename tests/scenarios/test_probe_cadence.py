@@ -4,7 +4,7 @@ it half-opens."""
 
 from __future__ import annotations
 
-from mt5guard.messages import ProbeRecorded
+from mt5guard.health.messages import ProbeRecorded
 
 
 def probe_times(story) -> list[float]:  # type: ignore[no-untyped-def]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.errors import MT5Unavailable
-from mt5guard.messages import BreakerState, SessionConnected
+from mt5guard.session.messages import SessionConnected
 from mt5guard.supervision import ChildStarted, RestartScheduled
 
 

@@ -10,7 +10,7 @@ import attrs
 from storykit import story_config
 
 from mt5guard.config import SupervisionConfig
-from mt5guard.guard import Guard, start
+from mt5guard.session.guard import Guard, start
 from mt5guard.supervision import ChildFailed
 from mt5guard.terminal import SimulatedTerminal
 

@@ -12,7 +12,8 @@ import pytest
 
 from mt5guard.config import QuotesConfig
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5ValidationError
-from mt5guard.messages import RequestCompleted, StaleQuote, Tick
+from mt5guard.market.messages import StaleQuote, Tick
+from mt5guard.session.messages import RequestCompleted
 
 
 def test_a_callback_hears_each_changed_quote_once(story) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5TimeoutError
-from mt5guard.messages import BreakerState, BreakerStateChanged, HealthChanged, HealthStatus
+from mt5guard.health.messages import HealthChanged, HealthStatus
 
 
 def overall(story) -> list[tuple[float, HealthStatus]]:

@@ -4,7 +4,7 @@ account's state and ticket numbering carry on."""
 
 from __future__ import annotations
 
-from mt5guard.messages import SessionConnected, SessionDisconnected
+from mt5guard.session.messages import SessionConnected, SessionDisconnected
 from mt5guard.supervision import ChildFailed
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mt5guard.messages import (
+from mt5guard.events.messages import (
     OrderCancelled,
     OrderFilled,
     OrderPlaced,

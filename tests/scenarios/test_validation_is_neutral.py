@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.errors import MT5StateError, MT5ValidationError
-from mt5guard.messages import BreakerState
 
 
 @pytest.mark.parametrize(

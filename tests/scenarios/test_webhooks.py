@@ -19,8 +19,13 @@ import pytest
 from storykit import PASSWORD
 
 from mt5guard.config import WebhookConfig
-from mt5guard.messages import WebhookBreakerChanged, WebhookDelivered, WebhookDropped, WebhookFailed
 from mt5guard.observability import Metrics
+from mt5guard.observability.messages import (
+    WebhookBreakerChanged,
+    WebhookDelivered,
+    WebhookDropped,
+    WebhookFailed,
+)
 from mt5guard.observability.webhooks import SIGNATURE_HEADER
 from mt5guard.secret import Secret
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from storykit import Story, story_config
 
-from mt5guard.bus import EventBus
 from mt5guard.errors import MT5TimeoutError
+from mt5guard.events.bus import EventBus
 from mt5guard.testing import simulated_time
 
 

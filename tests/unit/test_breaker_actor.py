@@ -8,16 +8,16 @@ from typing import Any
 import pykka
 import pytest
 
-from mt5guard.actors.breaker import BreakerActor
-from mt5guard.bus import EventBus
-from mt5guard.config import BreakerConfig
-from mt5guard.messages import (
+from mt5guard.breaker.actor import BreakerActor
+from mt5guard.breaker.messages import (
     BreakerState,
     CallFailed,
     CallSucceeded,
     SubscribeBreaker,
     TrialsGranted,
 )
+from mt5guard.config import BreakerConfig
+from mt5guard.events.bus import EventBus
 from mt5guard.supervision import start_actor
 from mt5guard.testing import VirtualClock
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mt5guard.actors.breaker_policy import BreakerPolicy
+from mt5guard.breaker.messages import BreakerState as S
+from mt5guard.breaker.policy import BreakerPolicy
 from mt5guard.config import BreakerConfig
-from mt5guard.messages import BreakerState as S
 
 
 def tripped(policy: BreakerPolicy, failures: int = 5) -> BreakerPolicy:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from mt5guard.actors.breaker_policy import BreakerPolicy, Transition
-from mt5guard.actors.session import SessionActor
-from mt5guard.messages import BreakerState
+from mt5guard.breaker.messages import BreakerState
+from mt5guard.breaker.policy import BreakerPolicy, Transition
+from mt5guard.session.actor import SessionActor
 from mt5guard.testing.chaos import KINDS, Fault, draw_schedule, run, shrink
 from mt5guard.testing.chaos.__main__ import main
 

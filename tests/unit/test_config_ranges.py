@@ -27,7 +27,7 @@ from mt5guard.config import (
     schema_reference,
 )
 from mt5guard.errors import MT5ValidationError
-from mt5guard.facade import build_order
+from mt5guard.session.facade import build_order
 
 
 def error_of(raw: dict[str, Any]) -> ConfigError:
@@ -154,8 +154,8 @@ def test_every_numeric_value_has_an_upper_bound(key: str) -> None:
 @pytest.mark.parametrize("timeout", [1e10, 0, -1, float("nan")])
 def test_a_session_built_in_code_refuses_a_request_timeout_out_of_range(timeout) -> None:
     """1e10 s used to overflow the wait: every call failed at once, orders still executed."""
-    from mt5guard.bus import EventBus
-    from mt5guard.facade import Session
+    from mt5guard.events.bus import EventBus
+    from mt5guard.session.facade import Session
     from mt5guard.supervision import ChildHandle
     from mt5guard.testing import VirtualClock
 

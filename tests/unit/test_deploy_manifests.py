@@ -125,7 +125,7 @@ def test_the_mt5guard_container_runs_its_ordinals_config() -> None:
 def test_each_account_reaches_its_pods_terminal_server_over_loopback() -> None:
     terminal = CONTAINERS["terminal"]
     args = terminal["args"]
-    assert args[:3] == ["python", "-m", "mt5guard.terminal.server"]
+    assert args[:3] == ["python", "-m", "mt5guard.terminal.bridge.server"]
     host, port = args[args.index("--listen") + 1].rsplit(":", 1)
     assert host == "127.0.0.1"
     for config in account_configs().values():

@@ -11,7 +11,7 @@ from storykit import story_config
 
 from mt5guard.config import MEMORY, OrdersConfig
 from mt5guard.errors import MT5TimeoutError
-from mt5guard.guard import start
+from mt5guard.session.guard import start
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import DeterministicRuntime, RuntimeStuck
 

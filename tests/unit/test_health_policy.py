@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mt5guard.actors.health_policy import HealthPolicy
 from mt5guard.config import HealthConfig
-from mt5guard.messages import HealthStatus as H
-from mt5guard.messages import ProbeResult
+from mt5guard.health.messages import HealthStatus as H
+from mt5guard.health.messages import ProbeResult
+from mt5guard.health.policy import HealthPolicy
 
 AT = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mt5guard.actors.journal import (
+from mt5guard.orders.journal import (
     SCHEMA_VERSION,
     EntryState,
     JournalUnavailable,
@@ -64,7 +64,7 @@ def test_final_entries_leave_memory_and_are_pruned_after_retention(path: str) ->
 
 def test_a_second_process_on_the_same_journal_is_refused(path: str) -> None:
     journal = OrderJournal.open(path)
-    probe = ("from mt5guard.actors.journal import OrderJournal, JournalUnavailable\n"
+    probe = ("from mt5guard.orders.journal import OrderJournal, JournalUnavailable\n"
              f"try:\n    OrderJournal.open({path!r})\nexcept JournalUnavailable as e:\n"
              "    print(e)\n    raise SystemExit(2)\n")
     other = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from mt5guard.messages import HealthStatus, SessionConnected
+from mt5guard.health.messages import HealthStatus
 from mt5guard.observability import HealthServer, HealthServerBindError, Metrics
+from mt5guard.session.messages import SessionConnected
 
 Reports = Mapping[str, Mapping[str, Any]]
 

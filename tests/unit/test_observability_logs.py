@@ -11,19 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mt5guard.messages import (
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthStatus,
-    OrderReconciled,
-    ProbeRecorded,
-    ProbeResult,
-    RequestCompleted,
-    SessionConnected,
-    SessionDisconnected,
-)
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded, ProbeResult
 from mt5guard.observability import EventLogger, JsonFormatter, configure_logging, status_line
+from mt5guard.orders.messages import OrderReconciled
+from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import (
     ChildExited,
     ChildFailed,

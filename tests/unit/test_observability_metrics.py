@@ -7,20 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 
-from mt5guard.bus import EventBus
-from mt5guard.messages import (
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthStatus,
-    OrderReconciled,
-    ProbeRecorded,
-    ProbeResult,
-    RequestCompleted,
-    SessionConnected,
-    SessionDisconnected,
-)
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.events.bus import EventBus
+from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded, ProbeResult
 from mt5guard.observability import Metrics
+from mt5guard.orders.messages import OrderReconciled
+from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -84,7 +84,7 @@ def test_guard_rejects_unknown_accounts_with_the_known_names(story) -> None:
 
 
 def test_disconnect_reconnect_and_connect_on_demand(story) -> None:
-    from mt5guard.messages import SessionConnected, SessionDisconnected
+    from mt5guard.session.messages import SessionConnected, SessionDisconnected
 
     story.session.disconnect()
     assert not story.terminal.connected
@@ -100,8 +100,8 @@ def test_disconnect_reconnect_and_connect_on_demand(story) -> None:
 
 
 def test_asyncio_callers_have_the_connection_and_breaker_calls_too(story) -> None:
+    from mt5guard.breaker.messages import BreakerState
     from mt5guard.errors import MT5CircuitBreakerOpen
-    from mt5guard.messages import BreakerState
 
     aio = story.session.aio
 

@@ -7,8 +7,8 @@ import time
 
 import pykka
 
-from mt5guard.bus import EventBus
 from mt5guard.clock import SystemClock
+from mt5guard.events.bus import EventBus
 from mt5guard.supervision import ChildAbandoned, ChildSpec, Supervisor, SupervisorStopped
 
 

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mt5guard.messages import (
-    BreakerState,
-    BreakerStateChanged,
-    HealthChanged,
-    HealthStatus,
-    ProbeRecorded,
-    ProbeResult,
-    SessionConnected,
-)
-from mt5guard.status import StatusBoard
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded, ProbeResult
+from mt5guard.observability.status import StatusBoard
+from mt5guard.session.messages import SessionConnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
 from mt5guard.testing import VirtualClock
 

@@ -9,7 +9,7 @@ import pykka
 import pytest
 from toyactors import Script, Worker
 
-from mt5guard.bus import EventBus
+from mt5guard.events.bus import EventBus
 from mt5guard.supervision import (
     Backoff,
     ChildExited,

@@ -25,8 +25,7 @@ import numpy.typing as npt
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.rates import TICK_DTYPE
-from mt5guard.terminal.sim._quotes import TICK_MS
-from mt5guard.terminal.sim.symbols import SymbolSpec
+from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
 __all__ = ["TICKS_PER_HOUR", "TICK_MS", "PriceHistory"]
 

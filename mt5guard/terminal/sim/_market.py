@@ -24,9 +24,9 @@ from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES, bar_open, shif
 from mt5guard.terminal.records import SymbolInfo, TradeOrder
 from mt5guard.terminal.sim._core import INVALID, OK, TerminalCore, invalid
 from mt5guard.terminal.sim._done_orders import select_orders
-from mt5guard.terminal.sim._quotes import TICK_MS
 from mt5guard.terminal.sim._selectors import epoch_seconds, group_matcher
 from mt5guard.terminal.sim._snapshots import symbol_record
+from mt5guard.terminal.sim.symbols import TICK_MS
 
 if TYPE_CHECKING:  # numpy comes with the first bars or ticks, not with the terminal
     import numpy as np

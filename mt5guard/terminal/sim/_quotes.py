@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.records import Tick
-from mt5guard.terminal.sim.symbols import SymbolSpec
+from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
 if TYPE_CHECKING:
     from mt5guard.terminal.sim._history import PriceHistory
 
-#: Milliseconds between two ticks of a symbol; tick ``k`` is at ``k * TICK_MS`` ms.
-TICK_MS: Final = 250
 
 #: Seconds of clock time between two ticks of a symbol.
 TICK_INTERVAL = TICK_MS / 1000

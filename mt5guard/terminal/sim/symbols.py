@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Final
 
 from attrs import Factory, field, frozen
 
@@ -13,7 +14,10 @@ from mt5guard.terminal.constants import (
     SYMBOL_TRADE_MODE_FULL,
 )
 
-__all__ = ["DEFAULT_SYMBOLS", "SymbolSpec"]
+__all__ = ["DEFAULT_SYMBOLS", "TICK_MS", "SymbolSpec"]
+
+#: Milliseconds between two ticks of a symbol; tick ``k`` is at ``k * TICK_MS`` ms.
+TICK_MS: Final = 250
 
 
 def _positive(instance: object, attribute: object, value: float) -> None:

@@ -1,7 +1,7 @@
 """Terminals out of process: a worker per account, killed by PID past a deadline.
 
 :class:`WorkerTerminal` satisfies the :class:`~mt5guard.terminal.Terminal`
-protocol; its worker is ``python -m mt5guard.terminal.server`` (a local child,
+protocol; its worker is ``python -m mt5guard.terminal.bridge.server`` (a local child,
 or a bridge reached over TCP). See docs/operations.md, "Terminal workers".
 """
 

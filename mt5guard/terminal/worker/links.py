@@ -18,8 +18,8 @@ from collections.abc import Callable
 from multiprocessing import connection as mpc
 from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.server` runs
-    from mt5guard.terminal._processes import WorkerProcess
+if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.bridge.server` runs
+    from mt5guard.terminal.bridge._processes import WorkerProcess
 
 __all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness"]
 
@@ -68,7 +68,7 @@ def local_opener(spec: dict[str, Any], command: list[str] | None = None
                  ) -> Callable[[float], Link]:
     """Spawn a new local worker for ``spec`` each time it is called (timeout in s)."""
     def open_link(timeout: float) -> Link:
-        from mt5guard.terminal._processes import spawn_worker
+        from mt5guard.terminal.bridge._processes import spawn_worker
 
         return LocalLink(spawn_worker(spec, timeout=timeout, command=command))
 
@@ -76,7 +76,7 @@ def local_opener(spec: dict[str, Any], command: list[str] | None = None
 
 
 class BridgeLink:
-    """A TCP session with ``python -m mt5guard.terminal.server --listen``."""
+    """A TCP session with ``python -m mt5guard.terminal.bridge.server --listen``."""
 
     reconnectable = True
 

@@ -1,6 +1,6 @@
 """The client half of the worker wire: requests out, replies checked and rebuilt.
 
-Everything on the wire is length-framed JSON (see :mod:`mt5guard.terminal.server`
+Everything on the wire is length-framed JSON (see :mod:`mt5guard.terminal.bridge.server`
 for the message shapes). Records arrive as dicts of their fields and are
 rebuilt here into our own :mod:`~mt5guard.terminal.records` types, chosen by
 the function called, never by anything the worker says. A reply that is not

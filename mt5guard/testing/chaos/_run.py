@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from mt5guard.bus import EventBus
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.config import (
     MEMORY,
     AccountConfig,
@@ -21,8 +21,8 @@ from mt5guard.config import (
     TerminalConfig,
 )
 from mt5guard.errors import MT5Error
-from mt5guard.guard import start
-from mt5guard.messages import BreakerState, BreakerStateChanged
+from mt5guard.events.bus import EventBus
+from mt5guard.session.guard import start
 from mt5guard.testing._runtime import DeterministicRuntime
 from mt5guard.testing.chaos._schedule import LAZY, Fault, apply, draw_schedule
 from mt5guard.testing.chaos._terminal import ChaosTerminal

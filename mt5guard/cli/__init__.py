@@ -1,0 +1,141 @@
+"""``run.py`` / the ``mt5guard`` console script: run the tree as a process.
+
+This is the one place that owns the process: it configures logging, installs
+SIGINT/SIGTERM handlers and decides the exit status (0 after a requested
+stop, 1 when run.py itself failed (logged, after stopping the tree), 2 for a
+bad config, a command line, a port in use or an order journal it must not
+use (locked by another process, corrupt, unreadable, newer schema), 3 when
+the root supervisor gives up, so that systemd or Kubernetes restarts the
+process). The health endpoint binds before any account connects; a signal
+during start-up stops the accounts still starting instead of waiting for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import FrameType
+from typing import Any
+
+from mt5guard.clock import SystemClock
+from mt5guard.config import Config, ConfigError, load_config, render_config
+from mt5guard.events.bus import EventBus
+from mt5guard.observability import (
+    EventLogger,
+    HealthServer,
+    Metrics,
+    configure_logging,
+    status_line,
+)
+from mt5guard.orders.journal import JournalUnavailable
+from mt5guard.session.guard import Guard, start
+from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
+
+__all__ = ["EXIT_BAD_CONFIG", "EXIT_CRASHED", "EXIT_GAVE_UP", "EXIT_OK", "main"]
+
+EXIT_OK, EXIT_CRASHED, EXIT_BAD_CONFIG, EXIT_GAVE_UP = 0, 1, 2, 3
+_log = logging.getLogger("mt5guard.run")
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="mt5guard", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/default.yaml", help="YAML config file")
+    parser.add_argument("--check", action="store_true",
+                        help="validate the config, print it resolved (secrets masked) and exit")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"mt5guard: bad config: {err}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if args.check:
+        print(f"# {args.config}: OK\n{render_config(config)}", end="")
+        return EXIT_OK
+    configure_logging(fmt=args.log_format, level=args.log_level)
+    logging.getLogger("pykka").setLevel(logging.CRITICAL)  # crashes are reported as events
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    clock, bus, metrics = SystemClock(), EventBus(), Metrics()
+    bus.subscribe(EventLogger())
+    bus.subscribe(metrics)
+    guard: Guard | None = None
+    http = _health_server(config, lambda: guard, metrics)
+    if http is not None:
+        try:  # bound before any account connects: a port in use fails at once
+            http.start(announce=False)
+        except OSError as err:
+            _log.error("%s", err)
+            clock.close()
+            return EXIT_BAD_CONFIG
+    try:
+        guard = start(config, clock=clock, bus=bus, on_give_up=lambda _event: stop.set(),
+                      cancel=stop)
+        if http is not None:
+            http.announce()
+        return _serve(config, guard, stop)
+    except (TerminalUnavailableError, JournalUnavailable) as err:
+        print(f"mt5guard: {err}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except Exception:  # anything: the tree still stops and the exit status says so
+        _log.exception("mt5guard crashed: stopping the tree; exiting with status %d", EXIT_CRASHED)
+        return EXIT_CRASHED
+    finally:
+        if http is not None:
+            http.stop()
+        if guard is not None:
+            guard.stop()
+        clock.close()
+
+
+def _health_server(
+    config: Config, guard: Callable[[], Guard | None], metrics: Metrics
+) -> HealthServer | None:
+    if not config.observability.http.enabled:
+        return None
+
+    def readiness() -> Mapping[str, Any]:
+        running = guard()
+        return running.status.snapshot() if running is not None else {}  # starting: not ready
+
+    return HealthServer(host=config.observability.http.host, port=config.observability.http.port,
+                        readiness=readiness, metrics=metrics)
+
+
+def _serve(config: Config, guard: Guard, stop: threading.Event) -> int:
+    """Status lines until a signal or a give-up; the exit status."""
+    accounts = ", ".join(a.name for a in config.accounts)
+    if not stop.is_set():
+        _log.info("mt5guard started: %d account(s): %s; Ctrl-C stops", len(config.accounts),
+                  accounts)
+    interval = config.observability.status_interval or None
+    wait = min(1.0, interval) if interval else None  # a first status line right away
+    while not stop.wait(wait):
+        for name, row in guard.status.snapshot().items():
+            _log.info("%s", status_line(name, row))
+        wait = interval
+    gave_up = guard.gave_up_event
+    if gave_up is not None:
+        _log.error("root supervisor gave up (%s): exiting with status %d", gave_up.reason,
+                   EXIT_GAVE_UP)
+        return EXIT_GAVE_UP
+    _log.info("stopped cleanly")
+    return EXIT_OK

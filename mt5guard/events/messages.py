@@ -1,0 +1,112 @@
+"""Trade events: what changed in the book between two polls, whoever changed it.
+
+All messages are frozen attrs classes with slots, compared by value. A reply
+channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
+receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
+it is excluded from equality. Times are the clock's wall time (UTC);
+``deadline`` values are the clock's monotonic seconds; latencies are in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from mt5guard.plain import PlainData, reply_field
+
+__all__ = [
+    "OrderCancelled",
+    "OrderFilled",
+    "OrderPlaced",
+    "PollTrades",
+    "PositionClosed",
+    "PositionModified",
+    "PositionOpened",
+    "TradeEvent",
+]
+
+
+@attrs.frozen
+class TradeEvent(PlainData):
+    """Base of the trade events; ``at`` is the clock's wall time of the poll that saw it."""
+
+    account: str
+    ticket: int
+    symbol: str
+    external: bool
+    at: datetime
+
+
+@attrs.frozen
+class PositionOpened(TradeEvent):
+    side: str
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    comment: str
+
+
+@attrs.frozen
+class PositionModified(TradeEvent):
+    """Stops moved or volume reduced (a partial close); ``*_before`` are the old values."""
+
+    sl_before: float
+    sl: float
+    tp_before: float
+    tp: float
+    volume_before: float
+    volume: float
+
+
+@attrs.frozen
+class PositionClosed(TradeEvent):
+    """``reason`` of the closing deal: client, mobile, web, expert, sl, tp, so (or unknown)."""
+
+    volume: float
+    price: float
+    profit: float
+    reason: str
+    deal: int
+
+
+@attrs.frozen
+class OrderPlaced(TradeEvent):
+    type: int
+    volume: float
+    price_open: float
+    comment: str
+
+
+@attrs.frozen
+class OrderFilled(TradeEvent):
+    """A deal: ``ticket`` is the order, ``entry`` is in, out, inout or out_by."""
+
+    deal: int
+    position: int
+    side: str
+    entry: str
+    volume: float
+    price: float
+    profit: float
+    reason: str
+    comment: str
+
+
+@attrs.frozen
+class OrderCancelled(TradeEvent):
+    """A pending order left the book without a deal (cancelled or expired)."""
+
+    volume: float
+
+
+@attrs.frozen
+class PollTrades(PlainData):
+    """Timer message: read positions, orders and new deals and publish the differences."""
+
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None

@@ -1,0 +1,296 @@
+"""HealthProbeActor: probes through the SessionActor on a timer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import pykka
+
+from mt5guard.breaker.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    CallFailed,
+    SubscribeBreaker,
+)
+from mt5guard.breaker.view import BreakerView
+from mt5guard.clock import Clock, Timer
+from mt5guard.config import HealthConfig
+from mt5guard.events.bus import EventBus, deliver
+from mt5guard.health.messages import (
+    GetHealth,
+    HealthChanged,
+    HealthReport,
+    ProbeRecorded,
+    ProbeResult,
+    RunProbe,
+    SubscribeHealth,
+)
+from mt5guard.health.policy import HealthPolicy, StatusChange
+from mt5guard.supervision import ChildHandle, ChildUnavailable
+
+__all__ = ["HealthProbeActor"]
+
+_log = logging.getLogger("mt5guard.health")
+
+
+class _ProbeUnsent:
+    """The probe timer found the session down (told from the clock's thread)."""
+
+    __slots__ = ("reason", "seq")
+
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq, self.reason = seq, reason
+
+
+class _ProbeTimedOut:
+    __slots__ = ("seq",)
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+
+
+class _SlotDue(_ProbeTimedOut):
+    """A probe slot came while the last probe sent is still at the session."""
+
+
+class _Probe:
+    """The last probe handed to the session; ``sent`` once it was told (any thread)."""
+
+    __slots__ = ("sent", "sent_at", "seq")
+
+    def __init__(self, seq: int, sent_at: float, sent: bool) -> None:
+        self.seq, self.sent_at, self.sent = seq, sent_at, sent
+
+
+class HealthProbeActor(pykka.ThreadingActor):
+    """Probes every ``interval`` seconds (a fixed-rate grid from the first
+    probe); a probe without a reply within ``timeout`` seconds is a failure.
+    While the breaker is OPEN probing pauses (status OUT_OF_SERVICE); on
+    HALF_OPEN it probes at once, and that probe is the breaker's trial call.
+
+    A probe timeout counts for the breaker (``CallFailed``, kind ``timeout``).
+    While a probe is still unanswered at the session (a terminal call is
+    stuck), no other is sent: each slot meanwhile is a failed, counted
+    probe, so nothing piles up behind the stuck call.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        symbol: str,
+        config: HealthConfig,
+        clock: Clock,
+        bus: EventBus,
+        session: ChildHandle,
+        breaker: ChildHandle,
+        breaker_view: BreakerView | None = None,
+    ) -> None:
+        super().__init__()
+        self.account = account
+        self._breaker_view = breaker_view or BreakerView()
+        self._breaker_epoch = -1
+        self._symbol = symbol
+        self._config = config
+        self._clock = clock
+        self._bus = bus
+        self._session = session
+        self._breaker = breaker
+        self._policy = HealthPolicy(config, clock.monotonic())
+        self._breaker_state = BreakerState.CLOSED
+        self._seq = 0
+        self._outstanding: int | None = None
+        self._at_session: _Probe | None = None  # sent (or about to be), not answered yet
+        self._sent_at = 0.0
+        self._next_due = clock.monotonic()  # fixed-rate schedule of probes
+        self._probe_timer: Timer | None = None
+        self._timeout_timer: Timer | None = None
+        self._subscribers: list[Any] = []
+
+    def __str__(self) -> str:
+        return f"HealthProbeActor {self.account}"
+
+    def on_start(self) -> None:
+        with contextlib.suppress(ChildUnavailable):
+            self._breaker.tell(SubscribeBreaker(self.actor_ref))
+        now = self._clock.now()
+        for component, status in self._policy.statuses().items():
+            self._bus.publish(HealthChanged(self.account, component, None, status, "started", now))
+        known = self._breaker_view.get()  # an OPEN breaker pauses even the first probe
+        if known is not None:
+            self._on_breaker(known)
+        self._probe_now()
+
+    def on_stop(self) -> None:
+        self._cancel_timers()
+
+    def on_receive(self, message: Any) -> Any:
+        at_session = self._at_session
+        if isinstance(message, ProbeResult | _ProbeUnsent) and at_session is not None \
+                and message.seq == at_session.seq:
+            self._at_session = None  # the session answered (or never got) the probe out
+        if isinstance(message, _ProbeUnsent):
+            if message.seq == self._outstanding:
+                self._finish(self._failed(message.seq, f"session unavailable: {message.reason}"))
+        elif isinstance(message, ProbeResult):
+            if message.seq == self._outstanding:
+                self._finish(message)
+        elif isinstance(message, _SlotDue):
+            if message.seq == self._outstanding:
+                self._slot_due(message.seq)
+        elif isinstance(message, _ProbeTimedOut):
+            if message.seq == self._outstanding:
+                self._finish(self._failed(message.seq, "probe timed out "
+                                          f"after {self._config.timeout:g} s (MT5TimeoutError)"),
+                             count=True)
+        elif isinstance(message, BreakerStateChanged):
+            self._on_breaker(message)
+        elif isinstance(message, GetHealth):
+            message.reply_to.set_result(self.report())
+        elif isinstance(message, SubscribeHealth):
+            self._subscribers.append(message.subscriber)
+            now = self._clock.now()
+            for component, status in self._policy.statuses().items():
+                deliver(message.subscriber,
+                         HealthChanged(self.account, component, None, status, "current", now))
+        else:
+            return super().on_receive(message)
+        return None
+
+    def report(self) -> HealthReport:
+        statuses = self._policy.statuses()
+        components = tuple((k, v) for k, v in statuses.items() if k != "overall")
+        return HealthReport(self.account, statuses["overall"], components, self._breaker_state,
+                            self._policy.last_result, self._clock.now())
+
+    # internals --------------------------------------------------------------
+
+    def _probe_now(self) -> None:
+        """Probe at once (first probe, HALF_OPEN trial) unless paused or one is out."""
+        if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
+            return
+        self._seq += 1
+        seq = self._outstanding = self._seq
+        self._next_due = self._sent_at = self._clock.monotonic()
+        if self._stuck():
+            self._finish(self._still_unanswered(seq), count=True)
+            return
+        self._at_session = _Probe(seq, self._sent_at, sent=True)
+        try:
+            self._session.tell(RunProbe(self._symbol, seq, reply_to=self.actor_ref))
+        except ChildUnavailable as exc:
+            self._finish(self._failed(seq, f"session unavailable: {exc.reason}"))
+            return
+        self._arm_timeout(seq, self._config.timeout)
+
+    def _arm_next(self) -> None:
+        """Schedule the next probe on the fixed-rate grid (missed slots are skipped).
+
+        The timer tells the SessionActor directly, from the clock's thread, so a
+        probe costs one hop less than waking this actor first; the timeout is
+        armed now, counted from the moment the probe will be sent.
+        """
+        if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
+            return
+        now, interval = self._clock.monotonic(), self._config.interval
+        self._next_due += interval
+        if self._next_due <= now:
+            self._next_due += interval * ((now - self._next_due) // interval + 1)
+        delay = self._next_due - now
+        self._seq += 1
+        seq = self._outstanding = self._seq
+        self._sent_at = self._next_due
+        me, session = self.actor_ref, self._session
+        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
+            due = _SlotDue(seq)
+            self._probe_timer = self._clock.call_later(delay, lambda: deliver(me, due))
+            self._arm_timeout(seq, delay + self._config.timeout)
+            return
+        probe = RunProbe(self._symbol, seq, reply_to=me)
+        pending = self._at_session = _Probe(seq, self._next_due, sent=False)
+
+        def send() -> None:
+            pending.sent = True
+            try:
+                session.tell(probe)
+            except ChildUnavailable as exc:
+                deliver(me, _ProbeUnsent(seq, exc.reason))
+
+        self._probe_timer = self._clock.call_later(delay, send)
+        self._arm_timeout(seq, delay + self._config.timeout)
+
+    def _stuck(self) -> bool:
+        return self._at_session is not None and self._at_session.sent
+
+    def _still_unanswered(self, seq: int) -> ProbeResult:
+        assert self._at_session is not None
+        age = self._clock.monotonic() - self._at_session.sent_at
+        return self._failed(seq, f"not sent: the probe sent {age:g} s ago is still unanswered "
+                                 "(a terminal call is stuck)")
+
+    def _slot_due(self, seq: int) -> None:
+        if self._stuck():
+            self._finish(self._still_unanswered(seq), count=True)
+            return
+        self._at_session = _Probe(seq, self._clock.monotonic(), sent=True)
+        try:
+            self._session.tell(RunProbe(self._symbol, seq, reply_to=self.actor_ref))
+        except ChildUnavailable as exc:
+            self._at_session = None
+            self._finish(self._failed(seq, f"session unavailable: {exc.reason}"))
+
+    def _count_timeout(self, result: ProbeResult) -> None:
+        """A probe without an answer is a failed terminal call for the breaker too."""
+        if self._breaker_state is BreakerState.OPEN or self._breaker_epoch < 0:
+            return
+        with contextlib.suppress(ChildUnavailable):
+            self._breaker.tell(CallFailed(self._breaker_epoch, "probe", "timeout", None,
+                                          result.latency_ms))
+
+    def _arm_timeout(self, seq: int, delay: float) -> None:
+        me = self.actor_ref
+        self._timeout_timer = self._clock.call_later(delay, lambda: deliver(me, _ProbeTimedOut(seq)))
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._probe_timer, self._timeout_timer):
+            if timer is not None:
+                timer.cancel()
+        self._probe_timer = self._timeout_timer = None
+
+    def _failed(self, seq: int, why: str) -> ProbeResult:
+        latency_ms = (self._clock.monotonic() - self._sent_at) * 1000.0
+        return ProbeResult(seq, False, False, False, latency_ms, self._clock.now(), why)
+
+    def _finish(self, result: ProbeResult, *, count: bool = False) -> None:
+        if count:
+            self._count_timeout(result)
+        self._outstanding = None
+        self._cancel_timers()
+        self._bus.publish(ProbeRecorded(self.account, result))
+        if not (result.skipped or self._breaker_state is BreakerState.OPEN):
+            self._publish(self._policy.record(result, self._clock.monotonic()))
+        self._arm_next()
+
+    def _on_breaker(self, message: BreakerStateChanged) -> None:
+        if message.epoch < self._breaker_epoch:
+            return  # older than what the view told us at start
+        self._breaker_epoch = message.epoch
+        previous, self._breaker_state = self._breaker_state, message.new
+        blocked = message.new in (BreakerState.OPEN, BreakerState.HALF_OPEN)
+        self._publish(self._policy.set_breaker_open(blocked, f"breaker {message.new.value}"))
+        if message.new is BreakerState.OPEN:
+            self._cancel_timers()  # paused; a probe already at the session is ignored
+            self._outstanding = None
+        elif message.new is BreakerState.HALF_OPEN and previous is not BreakerState.HALF_OPEN:
+            self._probe_now()  # the trial call: do not wait for the next slot
+        elif previous is BreakerState.OPEN:
+            self._probe_now()  # reset or disabled while OPEN: resume probing
+
+    def _publish(self, changes: list[StatusChange]) -> None:
+        now = self._clock.now()
+        for change in changes:
+            event = HealthChanged(self.account, change.component, change.old, change.new,
+                                  change.reason, now)
+            self._bus.publish(event)
+            self._subscribers = [s for s in self._subscribers if deliver(s, event)]

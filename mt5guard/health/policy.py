@@ -1,0 +1,103 @@
+"""Health aggregation as a pure object: probe results in, status changes out.
+
+Each component (connection, auth, data_feed) is UNKNOWN until its first
+result, then flips to SERVING after ``success_threshold`` consecutive good
+probes and to NOT_SERVING after ``failure_threshold`` consecutive bad ones
+(the Kubernetes probe rule). During the startup phase (``startup_grace``
+seconds from start, until the first good probe) failures leave a component
+UNKNOWN: the terminal may still be launching or logging in. The overall
+status is OUT_OF_SERVICE while the breaker is OPEN, otherwise the worst
+component. HALF_OPEN counts as out of service too: the breaker is still
+testing the terminal with a trial call.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from mt5guard.config import HealthConfig
+from mt5guard.health.messages import HealthStatus, ProbeResult
+
+__all__ = ["COMPONENTS", "HealthPolicy", "StatusChange"]
+
+COMPONENTS = ("connection", "auth", "data_feed")
+_RANK = {
+    HealthStatus.SERVING: 0,
+    HealthStatus.UNKNOWN: 1,
+    HealthStatus.NOT_SERVING: 2,
+}
+
+
+@attrs.frozen
+class StatusChange:
+    component: str
+    old: HealthStatus
+    new: HealthStatus
+    reason: str
+
+
+@attrs.define
+class _Component:
+    status: HealthStatus = HealthStatus.UNKNOWN
+    successes: int = 0
+    failures: int = 0
+
+
+class HealthPolicy:
+    """``now`` arguments are monotonic seconds from the owner's clock."""
+
+    def __init__(self, config: HealthConfig, started_at: float) -> None:
+        self.config = config
+        self.started_at = started_at
+        self.components = {name: _Component() for name in COMPONENTS}
+        self.overall = HealthStatus.UNKNOWN
+        self.breaker_open = False
+        self.ever_served = False
+        self.last_result: ProbeResult | None = None
+
+    def record(self, result: ProbeResult, now: float) -> list[StatusChange]:
+        """Count one probe result; returns the statuses it changed."""
+        self.last_result = result
+        starting = not self.ever_served and now - self.started_at < self.config.startup_grace
+        flags = {
+            "connection": result.connection_ok,
+            "auth": result.auth_ok,
+            "data_feed": result.data_feed_ok,
+        }
+        changes: list[StatusChange] = []
+        why = result.error or "probe failed"
+        for name, ok in flags.items():
+            comp = self.components[name]
+            old = comp.status
+            if ok:
+                comp.successes, comp.failures = comp.successes + 1, 0
+                if comp.successes >= self.config.success_threshold:
+                    comp.status = HealthStatus.SERVING
+            else:
+                comp.successes, comp.failures = 0, comp.failures + 1
+                if not starting and comp.failures >= self.config.failure_threshold:
+                    comp.status = HealthStatus.NOT_SERVING
+            if comp.status is not old:
+                reason = "probe ok" if ok else f"{comp.failures} failed probes: {why}"
+                changes.append(StatusChange(name, old, comp.status, reason))
+        if all(c.status is HealthStatus.SERVING for c in self.components.values()):
+            self.ever_served = True
+        return changes + self._overall(changes[-1].reason if changes else "")
+
+    def set_breaker_open(self, is_open: bool, reason: str) -> list[StatusChange]:
+        """``is_open``: the breaker is OPEN or HALF_OPEN."""
+        self.breaker_open = is_open
+        return self._overall(reason)
+
+    def _overall(self, reason: str) -> list[StatusChange]:
+        if self.breaker_open:
+            new = HealthStatus.OUT_OF_SERVICE
+        else:
+            new = max((c.status for c in self.components.values()), key=_RANK.__getitem__)
+        if new is self.overall:
+            return []
+        old, self.overall = self.overall, new
+        return [StatusChange("overall", old, new, reason)]
+
+    def statuses(self) -> dict[str, HealthStatus]:
+        return {"overall": self.overall, **{n: c.status for n, c in self.components.items()}}

@@ -1,0 +1,96 @@
+"""Quotes and market data: the price requests, the quote feed's messages, ticks.
+
+All messages are frozen attrs classes with slots, compared by value. A reply
+channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
+receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
+it is excluded from equality. Times are the clock's wall time (UTC);
+``deadline`` values are the clock's monotonic seconds; latencies are in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from mt5guard.plain import PlainData, reply_field
+
+__all__ = [
+    "GetPrice",
+    "PollQuotes",
+    "ReadMarketData",
+    "StaleQuote",
+    "SubscribeQuotes",
+    "Tick",
+]
+
+
+@attrs.frozen
+class GetPrice(PlainData):
+    """The latest tick for ``symbol`` (selected in Market Watch on demand)."""
+
+    symbol: str
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class ReadMarketData(PlainData):
+    """A market-data read: ``operation`` is the terminal function
+    (``copy_rates_from``, ``copy_ticks_range``, ``symbols_get``, ``symbol_info``,
+    ``symbol_select``, ...) and ``args`` its arguments, already validated
+    (see :mod:`mt5guard.market.data`).
+    """
+
+    operation: str
+    args: tuple[Any, ...]
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class SubscribeQuotes(PlainData):
+    """Quote or trade subscriptions changed: (re)arm the session's polls (no reply)."""
+
+
+@attrs.frozen
+class PollQuotes(PlainData):
+    """Timer message: read every subscribed symbol once and publish what changed."""
+
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class Tick(PlainData):
+    """A quote that changed, published to quote subscribers by the session's poll.
+
+    ``time`` is seconds and ``time_msc`` milliseconds since the epoch (the
+    terminal's); ``received_at`` is the clock's wall time of the poll.
+    """
+
+    account: str
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    volume: int
+    time: int
+    time_msc: int
+    flags: int
+    volume_real: float
+    received_at: datetime
+
+
+@attrs.frozen
+class StaleQuote(PlainData):
+    """The last tick seen while the breaker is OPEN: never live. ``age`` in seconds
+    since a poll last confirmed it; ``tick`` is the terminal's Tick record."""
+
+    symbol: str
+    tick: Any
+    age: float
+    reason: str

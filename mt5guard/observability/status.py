@@ -1,0 +1,93 @@
+"""The latest known state of every account, kept from published events.
+
+Readiness checks and the periodic status line read this board instead of
+asking actors, so they never wait on a busy or restarting session.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mt5guard.breaker.messages import BreakerStateChanged
+from mt5guard.clock import Clock
+from mt5guard.health.messages import HealthChanged, ProbeRecorded
+from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
+from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
+
+__all__ = ["StatusBoard"]
+
+_ACCOUNT_PREFIX = "account:"
+
+
+class StatusBoard:
+    """Bus subscriber; :meth:`snapshot` is safe from any thread."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._accounts: dict[str, dict[str, Any]] = {}
+
+    def expect(self, account: str) -> None:
+        with self._lock:
+            self._accounts.setdefault(account, {
+                "status": "UNKNOWN", "breaker": "closed", "connected": False,
+                "last_probe_ms": None, "restarts": 0, "last_error": None, "retry_at": None,
+            })
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, RequestCompleted):
+            return  # the hot path: nothing on the board depends on it
+        account = getattr(event, "account", None)
+        if account is None:
+            account = _account_of(event)
+            if account is None:
+                return
+        with self._lock:
+            row = self._accounts.get(account)
+            if row is None:
+                return
+            if isinstance(event, HealthChanged) and event.component == "overall":
+                row["status"] = event.new.value
+            elif isinstance(event, BreakerStateChanged):
+                row["breaker"] = event.new.value
+                row["retry_at"] = event.retry_at.isoformat() if event.retry_at else None
+            elif isinstance(event, SessionConnected):
+                row["connected"] = True
+            elif isinstance(event, SessionDisconnected):
+                row["connected"] = False
+            elif isinstance(event, ProbeRecorded) and not event.result.skipped:
+                row["last_probe_ms"] = round(event.result.latency_ms, 3)
+                if event.result.error:
+                    row["last_error"] = event.result.error
+            elif isinstance(event, RestartScheduled):
+                row["restarts"] += 1
+                row["retry_at"] = event.restart_at.isoformat()
+            elif isinstance(event, ChildFailed):
+                if event.child in ("session", f"{_ACCOUNT_PREFIX}{account}"):
+                    row["connected"] = False
+                row["last_error"] = event.error
+            elif isinstance(event, SupervisorGaveUp):
+                row["status"] = "NOT_SERVING"
+                row["last_error"] = f"gave up: {event.reason}"
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per account: status, breaker, connected, last_probe_ms, restarts, last_error, retry_at."""
+        with self._lock:
+            return {name: dict(row) for name, row in self._accounts.items()}
+
+    def ready(self) -> bool:
+        """True when every account's overall health is SERVING."""
+        rows = self.snapshot()
+        return bool(rows) and all(r["status"] == "SERVING" for r in rows.values())
+
+
+def _account_of(event: Any) -> str | None:
+    """The account a supervision event is about: from ``account:<name>``
+    as the supervisor, or as the child of the root."""
+    names = [getattr(event, "supervisor", "")]
+    names += [*list(getattr(event, "children", ())), getattr(event, "child", "")]
+    for name in names:
+        if name.startswith(_ACCOUNT_PREFIX):
+            return str(name[len(_ACCOUNT_PREFIX):])
+    return None

@@ -1,0 +1,303 @@
+"""Sending an order-changing request exactly once: journal first, terminal second.
+
+:meth:`OrderDesk.send_once` is the one path every request with a client order
+id takes (``place_order`` today; modify, close and cancel can reuse it with
+their own :class:`~mt5guard.orders.journal.OrderIntent` and request builder):
+
+1. an id the journal knows is answered from it, never sent again (an
+   unresolved one is reconciled first);
+2. an id the journal does not know is looked up in the terminal (orders,
+   positions, history orders and deals over ``orders.lookback``): found means
+   answered, not sent;
+3. the intent is committed (``pending``), the request built and checked, then
+   ``sent`` is committed and ``order_send`` called;
+4. the reply decides: executed -> ``filled``; a definite non-execution that may
+   be retried (requote, too many requests, refused before sending) frees the
+   id; other rejections are ``rejected``; any doubt (timeout, lost link,
+   malformed reply, an exception) is ``unknown`` and reconciled at once, after
+   every reconnect, and whenever the id is asked for again.
+
+Runs on the SessionActor's thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from mt5guard.clock import Clock
+from mt5guard.config import OrdersConfig
+from mt5guard.errors import (
+    MT5ConnectionError,
+    MT5Error,
+    MT5OrderOutcomeUnknown,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5ValidationError,
+    error_from_retcode,
+)
+from mt5guard.events.bus import EventBus
+from mt5guard.orders import reconcile
+from mt5guard.orders.journal import EntryState, JournalEntry, OrderIntent, OrderJournal
+from mt5guard.orders.messages import OrderOutcome, OrderReconciled, OrderRequest, Side
+from mt5guard.orders.request import (
+    intent_for,
+    outcome_from_result,
+    outcome_to_result,
+    reply_fields,
+    same_request,
+    trade_request,
+)
+from mt5guard.terminal.calls import TerminalOps
+from mt5guard.terminal.constants import TRADE_RETCODE_TIMEOUT
+from mt5guard.terminal.hung import TerminalHung
+
+__all__ = ["Finder", "OrderDesk", "TerminalCalls"]
+
+_log = logging.getLogger("mt5guard.orders")
+_TIMEOUT_RETCODE = TRADE_RETCODE_TIMEOUT
+_PARTIAL = 10010
+_CLOCK_SKEW = timedelta(minutes=5)  # terminal/server times may run ahead of ours
+_PRUNE_EVERY = timedelta(hours=1)
+
+#: ``call(operation, fn, *args)`` runs one terminal call the MT5 way (None -> typed error).
+TerminalCalls = Callable[..., Any]
+#: Reads one intent back from the terminal: ``(intent, lookups, since, until) -> Finding``.
+Finder = Callable[[OrderIntent, reconcile.TerminalLookups, datetime, datetime], reconcile.Finding]
+
+
+class OrderDesk:
+    """Places orders for one account through its journal; see the module docstring."""
+
+    def __init__(self, ops: TerminalOps, terminal: Any, clock: Clock, account: str,
+                 journal: OrderJournal, bus: EventBus, config: OrdersConfig) -> None:
+        self._ops = ops
+        self._call: TerminalCalls = ops.call
+        self._t = terminal
+        self._clock = clock
+        self._account = account
+        self._journal = journal
+        self.journal = journal
+        self.finders: dict[str, Finder] = {}
+        """Read-back per intent kind (modify, cancel); :func:`reconcile.find` otherwise."""
+        self._bus = bus
+        self._config = config
+        self._pruned_at: datetime | None = None
+        self.lookups = reconcile.TerminalLookups(
+            open_orders=lambda: self._call("orders_get", self._t.orders_get),
+            positions=lambda: self._call("positions_get", self._t.positions_get),
+            history_orders=lambda a, b: self._call("history_orders_get",
+                                                   self._t.history_orders_get, a, b),
+            history_deals=lambda a, b: self._call("history_deals_get",
+                                                  self._t.history_deals_get, a, b),
+        )
+
+    # placing ------------------------------------------------------------------
+
+    def place(self, order: OrderRequest, kind: str = "place") -> OrderOutcome:
+        """A market order, sent at most once per client order id.
+
+        ``kind`` is ``close_position`` for the opposite order that closes one:
+        its symbol comes from the terminal's position, so it is not checked
+        against the account's list.
+        """
+        if kind == "place":
+            self._ops.check_symbol(order.symbol, "place_order")
+
+        def prepare() -> dict[str, Any]:
+            tick = self._ops.price(order.symbol)
+            request = trade_request(order, float(tick.ask if order.side is Side.BUY else tick.bid))
+            check = self._call("order_check", self._t.order_check, request)
+            rejected = error_from_retcode(int(check.retcode), str(check.comment), "order_check")
+            if rejected is not None:
+                raise rejected
+            return request
+
+        return self.send_once(intent_for(order, kind), prepare)
+
+    def send_once(self, intent: OrderIntent, prepare: Callable[[], dict[str, Any]]) -> OrderOutcome:
+        """Send the request ``prepare`` builds, unless ``intent``'s id was ever sent.
+
+        ``prepare`` runs after the intent is committed and before it is marked
+        sent; whatever it raises frees the id and reaches the caller.
+        """
+        known = self._journal.get(intent.client_order_id)
+        if known is not None:
+            same_request(known, intent)
+            answered = self.answer(known)
+            if answered is not None:
+                return answered
+        found = self._first_sight(intent)
+        if found is not None:
+            return found
+        entry = self._journal.begin(intent, self._clock.now())
+        try:
+            request = prepare()
+        except BaseException:
+            self._journal.release(entry)
+            raise
+        self._journal.mark_sent(entry, self._clock.now())
+        try:
+            reply = self._call("order_send", self._t.order_send, request)
+        except TerminalHung as err:  # no connection left to read the outcome back through
+            why = f"the send hung ({err.detail})"
+            self._journal.mark_unknown(entry, why)
+            raise self._unknown(entry, f"{why}; it is reconciled when the session has "
+                                       "restarted") from err
+        except (MT5TimeoutError, MT5ConnectionError) as err:  # it may have reached the server
+            return self._doubt(entry, f"reply lost ({err.terminal_message or err.kind})")
+        except MT5Error:  # refused by the terminal before sending (bad arguments, auth)
+            self._journal.release(entry)
+            raise
+        except Exception as exc:
+            return self._doubt(entry, f"order_send raised {exc!r}")
+        outcome = self._settle(entry, reply)
+        self._prune_if_due()
+        return outcome
+
+    def _settle(self, entry: JournalEntry, reply: Any) -> OrderOutcome:
+        fields = reply_fields(reply)
+        if fields is None:
+            return self._doubt(entry, f"malformed order_send reply {reply!r}"[:200])
+        retcode, order, deal, volume, price, comment = fields
+        if retcode == _TIMEOUT_RETCODE:
+            return self._doubt(entry, "the trade server timed out (10012)")
+        failure = error_from_retcode(retcode, comment, _operation(entry.intent))
+        if failure is None:
+            outcome = OrderOutcome(entry.intent.client_order_id, retcode, order, deal, volume,
+                                   price, comment)
+            self._journal.finish(entry, EntryState.FILLED, outcome_to_result(outcome),
+                                 self._clock.now())
+            return outcome
+        if failure.retryable:  # a definite non-execution: the id is free to retry
+            self._journal.release(entry)
+        else:
+            self._journal.finish(entry, EntryState.REJECTED,
+                                 {"error": {"code": retcode, "comment": comment}},
+                                 self._clock.now())
+        raise failure
+
+    # answering and reconciling -------------------------------------------------
+
+    def cached(self, entry: JournalEntry,
+               order: OrderRequest | None = None) -> OrderOutcome | MT5Error:
+        """The answer for a final entry, straight from the journal (no terminal call)."""
+        try:
+            if order is not None:
+                same_request(entry, intent_for(order))
+            answered = self.answer(entry)
+        except MT5Error as err:
+            return err
+        assert answered is not None, "a final entry is never freed"
+        return answered
+
+    def answer(self, entry: JournalEntry) -> OrderOutcome | None:
+        """The outcome of a known id; None if reconciliation freed it (send it then)."""
+        outcome = outcome_from_result(entry.result)
+        if entry.state.final and outcome is not None:
+            return outcome
+        if entry.state is EntryState.REJECTED and entry.result and "error" in entry.result:
+            error = entry.result["error"]
+            failure = error_from_retcode(int(error["code"]), str(error["comment"]),
+                                         _operation(entry.intent))
+            if failure is not None:
+                raise failure
+        found = self.reconcile_entry(entry)
+        if isinstance(found, OrderOutcome):
+            return found
+        if found is reconcile.Found.NOT_EXECUTED:
+            return None
+        why = (entry.result or {}).get("unknown", "its first attempt has no known outcome")
+        raise self._unknown(entry, str(why))
+
+    def reconcile_all(self) -> None:
+        """Reconcile every unresolved entry (after a connect or reconnect)."""
+        for entry in self._journal.unresolved():
+            self.reconcile_entry(entry)
+
+    def reconcile_entry(self, entry: JournalEntry) -> OrderOutcome | reconcile.Found:
+        """Read ``entry`` back from the terminal, record and publish what was found."""
+        now = self._clock.now()
+        since = max(entry.created_at, now - timedelta(seconds=self._config.lookback))
+        find = self.finders.get(entry.intent.kind, reconcile.find)
+        try:
+            finding = find(entry.intent, self.lookups, since - _CLOCK_SKEW, now + _CLOCK_SKEW)
+        except TerminalHung:
+            raise  # the session must restart; the entry stays unresolved
+        except MT5Error as err:
+            _log.info("order %s: reconciliation failed: %s", entry.intent.client_order_id, err)
+            self._publish(entry.intent, "unknown")
+            return reconcile.Found.NOTHING
+        outcome = self._outcome(entry.intent, finding)
+        if outcome is not None:
+            self._journal.finish(entry, EntryState.RESOLVED, outcome_to_result(outcome), now)
+            self._publish(entry.intent, finding.found.value)
+            return outcome
+        if finding.found is reconcile.Found.NOT_EXECUTED:
+            self._journal.release(entry)
+        elif finding.found is reconcile.Found.MISMATCH:
+            _log.warning("order %s: %s", entry.intent.client_order_id, finding.detail)
+            self._journal.mark_unknown(entry, finding.detail)
+        self._publish(entry.intent, finding.found.value if finding.found in (
+            reconcile.Found.NOT_EXECUTED, reconcile.Found.MISMATCH) else "unknown")
+        return finding.found
+
+    def _first_sight(self, intent: OrderIntent) -> OrderOutcome | None:
+        """Look an id the journal does not know up in the terminal before sending it."""
+        now = self._clock.now()
+        find = self.finders.get(intent.kind, reconcile.find)
+        finding = find(intent, self.lookups, now - timedelta(seconds=self._config.lookback),
+                       now + _CLOCK_SKEW)
+        if finding.found is reconcile.Found.MISMATCH:
+            raise MT5ValidationError(operation=_operation(intent), field="client_order_id",
+                                     detail=f"{finding.detail}; choose another client_order_id")
+        outcome = self._outcome(intent, finding)
+        if outcome is not None:
+            self._journal.record_found(intent, outcome_to_result(outcome), now)
+            self._publish(intent, finding.found.value)
+        return outcome
+
+    def _doubt(self, entry: JournalEntry, why: str) -> OrderOutcome:
+        self._journal.mark_unknown(entry, why)
+        found = self.reconcile_entry(entry)
+        if isinstance(found, OrderOutcome):
+            return found
+        if found is reconcile.Found.NOT_EXECUTED:
+            raise MT5StateError(operation=_operation(entry.intent), retryable=True, detail=(
+                f"{why}; the terminal's history shows it was not executed; the id "
+                f"{entry.intent.client_order_id!r} is free to retry"))
+        raise self._unknown(entry, str((entry.result or {}).get("unknown", why)))
+
+    def _unknown(self, entry: JournalEntry, why: str) -> MT5OrderOutcomeUnknown:
+        retry_at = self._clock.now() + timedelta(seconds=self._config.recheck_after)
+        return MT5OrderOutcomeUnknown(
+            operation=_operation(entry.intent), client_order_id=entry.intent.client_order_id,
+            retry_at=retry_at, detail=f"{why}; the order was NOT re-sent")
+
+    @staticmethod
+    def _outcome(intent: OrderIntent, finding: reconcile.Finding) -> OrderOutcome | None:
+        if finding.found is reconcile.Found.EXECUTED:
+            retcode = 10009 if finding.volume >= intent.volume - 1e-9 else _PARTIAL
+        elif finding.found is reconcile.Found.PENDING:
+            retcode = 10008
+        else:
+            return None
+        return OrderOutcome(intent.client_order_id, retcode, finding.order, finding.deal,
+                            finding.volume, finding.price,
+                            f"{finding.found.value} ({finding.detail})", True)
+
+    def _publish(self, intent: OrderIntent, found: str) -> None:
+        self._bus.publish(OrderReconciled(self._account, intent.client_order_id, found,
+                                          self._clock.now()))
+
+    def _prune_if_due(self) -> None:
+        now = self._clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+            self._pruned_at = now
+            self._journal.prune(now - timedelta(seconds=self._config.retention))
+
+
+def _operation(intent: OrderIntent) -> str:
+    return "place_order" if intent.kind == "place" else intent.kind

@@ -1,0 +1,123 @@
+"""Orders and trade changes as messages: what the facade asks, what the desk answers.
+
+All messages are frozen attrs classes with slots, compared by value. A reply
+channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
+receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
+it is excluded from equality. Times are the clock's wall time (UTC);
+``deadline`` values are the clock's monotonic seconds; latencies are in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from mt5guard.plain import PlainData, reply_field
+
+__all__ = [
+    "ChangeKind",
+    "ChangeTrade",
+    "OrderOutcome",
+    "OrderReconciled",
+    "OrderRequest",
+    "PlaceOrder",
+    "Side",
+    "TradeChange",
+]
+
+
+class Side(enum.Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@attrs.frozen
+class OrderRequest(PlainData):
+    """A validated market order. ``client_order_id`` makes it idempotent:
+    the session never sends two orders with the same id."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    volume: float
+    """Lots."""
+    sl: float = 0.0
+    tp: float = 0.0
+    deviation: int = 20
+    """Points of slippage accepted."""
+    magic: int = 0
+    comment: str = ""
+    position: int = 0
+    """Ticket of the position this order closes, 0 to open a new one."""
+
+
+@attrs.frozen
+class PlaceOrder(PlainData):
+    order: OrderRequest
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+
+class ChangeKind(enum.Enum):
+    MODIFY = "modify_position"
+    CLOSE = "close_position"
+    CANCEL = "cancel_order"
+
+
+@attrs.frozen
+class TradeChange(PlainData):
+    """A validated change to an open position or a pending order, idempotent by
+    ``client_order_id`` like an :class:`OrderRequest`.
+
+    ``ticket`` is the position (MODIFY, CLOSE) or the order (CANCEL). ``sl`` /
+    ``tp`` are prices, None keeps the current one, 0 removes it (MODIFY).
+    ``volume`` is the lots to close, None for all of it (CLOSE).
+    """
+
+    client_order_id: str
+    kind: ChangeKind
+    ticket: int
+    sl: float | None = None
+    tp: float | None = None
+    volume: float | None = None
+    deviation: int = 20
+
+
+@attrs.frozen
+class ChangeTrade(PlainData):
+    change: TradeChange
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+
+@attrs.frozen
+class OrderOutcome(PlainData):
+    """What happened to an order, as the terminal reports it."""
+
+    client_order_id: str
+    retcode: int
+    order: int
+    deal: int
+    volume: float
+    price: float
+    comment: str
+    reconciled: bool = False
+    """True when the reply was lost and this was read back from orders/deals."""
+
+
+@attrs.frozen
+class OrderReconciled(PlainData):
+    """An order id looked up in the terminal (a lost reply, a reconnect, a first sight)."""
+
+    account: str
+    client_order_id: str
+    outcome: str
+    """``executed``, ``pending``, ``not_executed`` (history shows it cancelled or
+    rejected: the id is free), ``mismatch`` (a record with the id disagrees on
+    symbol, side or volume) or ``unknown`` (nothing found, or no answer)."""
+    at: datetime

@@ -1,0 +1,105 @@
+"""One account's subtree: its supervisor, the three actors under it and the facade.
+
+::
+
+    Supervisor "account:<name>" (rest_for_one)
+    ├── BreakerActor      its state survives session restarts
+    ├── SessionActor      the only owner of the terminal
+    └── HealthProbeActor  probes through the session
+
+The objects shared across restarts of these actors (breaker view, quote hub,
+trade watch, order journal, restart history) are built here once per account,
+outside the factories, so a rebuilt actor finds them as they were.
+"""
+
+from __future__ import annotations
+
+from mt5guard.breaker.actor import BreakerActor
+from mt5guard.breaker.view import BreakerView
+from mt5guard.clock import Clock
+from mt5guard.config import AccountConfig, Config
+from mt5guard.events.bus import EventBus
+from mt5guard.events.trade import TradeWatch
+from mt5guard.health.actor import HealthProbeActor
+from mt5guard.market.quotes import QuoteHub
+from mt5guard.orders.journal import OrderJournal, journal_path
+from mt5guard.session.actor import SessionActor
+from mt5guard.session.facade import Session
+from mt5guard.supervision import Backoff, ChildSpec, RestartHistory, Strategy, Supervisor
+from mt5guard.terminal import Terminal
+from mt5guard.terminal.worker import WorkerTerminal
+
+__all__ = ["account_tree", "open_journals", "supervision_backoff"]
+
+
+def account_tree(
+    account: AccountConfig, config: Config, clock: Clock, bus: EventBus, terminal: Terminal,
+    journal: OrderJournal | None = None,
+) -> tuple[ChildSpec, Session]:
+    """The account supervisor's spec and the facade that reaches into it.
+
+    ``journal`` defaults to one in memory (it then dies with the process).
+    """
+    name = account.name
+    journal = journal or OrderJournal.open(":memory:")
+    view = BreakerView()  # so a restarted session knows the breaker's state before its first call
+    quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
+    trades = TradeWatch(name, clock, config.trade_events.poll_interval)
+    breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
+    session = ChildSpec(
+        "session",
+        lambda: SessionActor(account, terminal, clock, bus, breaker.handle, journal,
+                             max_tick_age=config.health.max_tick_age, breaker_view=view,
+                             quotes=quotes, poll_interval=config.quotes.poll_interval,
+                             trades=trades,
+                             probe_timeout=config.health.timeout,
+                             orders=config.orders),
+        on_abandon=terminal.kill if isinstance(terminal, WorkerTerminal) else None,
+    )
+    health = ChildSpec(
+        "health",
+        lambda: HealthProbeActor(name, account.probe_symbol, config.health, clock, bus,
+                                 session.handle, breaker.handle, breaker_view=view),
+    )
+    sup = config.supervision
+    supervisor_name = f"account:{name}"
+    history = RestartHistory()  # a rebuilt account supervisor goes on counting, never from 60 s
+    spec = ChildSpec(
+        supervisor_name,
+        lambda: Supervisor(
+            supervisor_name, [breaker, session, health], clock=clock,
+            strategy=Strategy.REST_FOR_ONE, backoff=supervision_backoff(config), bus=bus,
+            max_restarts=sup.max_restarts, period=sup.period, history=history,
+            shutdown_timeout=sup.shutdown_timeout,
+        ),
+    )
+    for child in (breaker, session, health):
+        child.handle.parent = spec.handle
+    facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
+                     clock=clock, bus=bus, request_timeout=account.request_timeout,
+                     quotes=quotes, breaker_view=view, trades=trades,
+                     rate_limits=config.rate_limits,
+                     when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
+    return spec, facade
+
+
+def open_journals(config: Config) -> dict[str, OrderJournal]:
+    """Every account's journal, or none at all (the ones opened are closed again)."""
+    journals: dict[str, OrderJournal] = {}
+    try:
+        for account in config.accounts:
+            path = journal_path(config.orders.state_dir, account.name)
+            journals[account.name] = OrderJournal.open(path,
+                                                       synchronous=config.orders.synchronous)
+    except BaseException:
+        for journal in journals.values():
+            journal.close()
+        raise
+    return journals
+
+
+def supervision_backoff(config: Config) -> Backoff:
+    """The :class:`Backoff` of ``supervision.backoff`` (every supervisor of the tree uses it)."""
+    b = config.supervision.backoff
+    return Backoff(initial=b.initial, maximum=b.maximum, multiplier=b.multiplier,
+                   jitter=b.jitter, reset_after=b.reset_after)

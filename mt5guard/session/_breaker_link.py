@@ -1,0 +1,112 @@
+"""The SessionActor's local view of its breaker: admission and outcome reports.
+
+The BreakerActor pushes its state (BreakerStateChanged, TrialsGranted); the
+session refuses calls locally while OPEN (no terminal call, no extra hop)
+and tells the breaker each outcome afterwards. Plain successes and local
+rejections are batched: counted, and told together with the next message
+that matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mt5guard.breaker.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    CallFailed,
+    CallRejected,
+    CallSucceeded,
+)
+from mt5guard.clock import Clock
+from mt5guard.errors import MT5CircuitBreakerOpen, MT5Error
+from mt5guard.market import data as market_data
+from mt5guard.supervision import ChildHandle, ChildUnavailable
+
+__all__ = ["BreakerLink"]
+
+_BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
+_BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
+                        "probe", "modify_position", "close_position", "cancel_order",
+                        "poll_quotes", "poll_trades"}) \
+    | market_data.MARKET_DATA_OPERATIONS
+
+
+class BreakerLink:
+    """Part of SessionActor: the breaker state it acts on, and what it tells the breaker."""
+
+    _clock: Clock
+    _breaker: ChildHandle
+    _state: BreakerState
+    _epoch: int | None
+    _retry_at: Any
+    _trials: int
+    _quiet_successes: int  # successes not told to the breaker yet
+    _quiet_rejections: int  # local rejections not told yet
+    _failure_streak: bool  # the breaker counts a failure streak we must end
+
+    def _breaker_changed(self, message: BreakerStateChanged) -> None:
+        """The breaker's new state: flush what it has not been told, then adopt it."""
+        if self._epoch is not None and message.epoch < self._epoch:
+            return  # older than what the view told us at start
+        if self._quiet_rejections:
+            self._breaker_tell(CallRejected(self._quiet_rejections))
+            self._quiet_rejections = 0
+        if self._quiet_successes and message.epoch != self._epoch:
+            self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
+                                             count=self._quiet_successes))
+            self._quiet_successes = 0
+        self._apply_breaker(message)
+
+    def _apply_breaker(self, message: BreakerStateChanged) -> None:
+        self._state, self._epoch = message.new, message.epoch
+        self._retry_at, self._trials = message.retry_at, message.trials
+        self._failure_streak = False
+
+    def _admit(self, operation: str) -> MT5Error | None:
+        """The local breaker check: no terminal call and no extra hop while OPEN."""
+        if self._state is BreakerState.OPEN or (
+            self._state is BreakerState.HALF_OPEN and self._trials <= 0
+        ):
+            self._count_rejection()
+            detail = "trial in progress" if self._state is BreakerState.HALF_OPEN else ""
+            return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
+                                         detail=detail)
+        if self._state is BreakerState.HALF_OPEN:
+            self._trials -= 1
+        return None
+
+    def _count_rejection(self) -> None:
+        """Rejections reach the breaker's counters in batches, like successes."""
+        self._quiet_rejections += 1
+        if self._quiet_rejections >= _BATCH_SUCCESSES + 1:
+            self._breaker_tell(CallRejected(self._quiet_rejections))
+            self._quiet_rejections = 0
+
+    def _report(self, operation: str, started: float, error: MT5Error | None) -> None:
+        """Tell the breaker an outcome; plain successes while CLOSED are batched.
+
+        A success is told at once when it matters to the breaker (HALF_OPEN
+        trials, ending a failure streak, probes, connects); otherwise it is
+        counted and rides along with the next message.
+        """
+        latency_ms = (self._clock.monotonic() - started) * 1000.0
+        quiet, self._quiet_successes = self._quiet_successes, 0
+        if error is not None and error.counts_for_breaker:
+            self._failure_streak = True
+            self._breaker_tell(CallFailed(self._epoch, operation, error.kind, error.code,
+                                          latency_ms, successes_before=quiet))
+            return
+        if (self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
+                and not self._failure_streak and quiet < _BATCH_SUCCESSES
+                and operation in _BATCHABLE):
+            self._quiet_successes = quiet + 1
+            return
+        self._failure_streak = False
+        self._breaker_tell(CallSucceeded(self._epoch, operation, latency_ms, count=quiet + 1))
+
+    def _breaker_tell(self, message: Any) -> None:
+        try:
+            self._breaker.tell(message)
+        except ChildUnavailable:
+            pass  # a breaker restarting takes us down with it (rest_for_one)

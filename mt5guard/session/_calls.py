@@ -1,0 +1,138 @@
+"""The SessionActor's guarded call: deadline, breaker admission, mending, one retry.
+
+Every request that reaches the terminal goes through :meth:`GuardedCalls._guarded`:
+a request past its deadline is answered MT5TimeoutError, the breaker's local
+view admits it (or answers MT5CircuitBreakerOpen), a connection loss is mended
+in place once (a read-only call is then retried once), and the outcome is told
+to the breaker. Replies are futures; a caller that gave up is not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+from mt5guard.errors import (
+    MT5AuthError,
+    MT5ConnectionError,
+    MT5DataError,
+    MT5Error,
+    MT5StateError,
+    MT5TimeoutError,
+)
+from mt5guard.session._connection import ConnectionKeeping, SessionLost
+from mt5guard.terminal.hung import caused_by_hang
+
+__all__ = ["GuardedCalls", "complete", "operation_of"]
+
+# the caller decides; a retry with its id is safe
+_NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
+
+
+class GuardedCalls(ConnectionKeeping):
+    """Part of SessionActor: one guarded terminal call per request."""
+
+    def _guarded(
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True
+    ) -> None:
+        self._deadline(message.deadline)  # a worker is killed past it
+        try:
+            self._guarded_call(message, operation, call, reconnect=reconnect)
+        finally:
+            self._deadline(None)
+        self._fail_if_worker_lost()
+
+    def _guarded_call(
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool
+    ) -> None:
+        reply: Future[Any] = message.reply_to
+        if message.deadline is not None and self._clock.monotonic() > message.deadline:
+            complete(reply, MT5TimeoutError(
+                operation=operation, detail="the request waited past its deadline in the queue"
+            ))
+            return
+        rejected = self._admit(operation)
+        if rejected is not None:
+            complete(reply, rejected)
+            return
+        started = self._clock.monotonic()
+        try:
+            if not self._connected and reconnect:
+                self._ensure_connected()
+            result = call()
+        except MT5ConnectionError as err:
+            self._report(operation, started, err)
+            if reconnect and self._mend():
+                self._retry_once(reply, operation, call, err)
+                return
+            complete(reply, err)
+            if reconnect:
+                raise SessionLost(str(err)) from err
+            return
+        except MT5AuthError as err:
+            if reconnect and self._mend_auth():
+                self._retry_once(reply, operation, call, err)
+                return
+            self._report(operation, started, err)
+            complete(reply, err)
+            return
+        except MT5Error as err:
+            self._report(operation, started, err)
+            complete(reply, err)
+            if caused_by_hang(err):  # the terminal's connection was abandoned mid-call
+                raise SessionLost(str(err)) from err
+            return
+        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+            malformed = MT5DataError(operation=operation, detail=f"malformed terminal reply: {exc}")
+            self._report(operation, started, malformed)
+            complete(reply, malformed)
+            return
+        except Exception as exc:
+            complete(reply, MT5StateError(operation=operation, detail=f"terminal raised {exc!r}"))
+            raise
+        self._report(operation, started, None)
+        complete(reply, result)
+
+    def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any],
+                    error: MT5Error) -> None:
+        """After an in-place reconnect, read-only calls are tried once more.
+
+        An order is not: the caller gets ``error`` and decides.
+        """
+        if operation in _NEVER_RETRIED:
+            complete(reply, error)
+            return
+        started = self._clock.monotonic()
+        try:
+            result = call()
+        except MT5Error as err:
+            self._report(operation, started, err)
+            complete(reply, err)
+            return
+        self._report(operation, started, None)
+        complete(reply, result)
+
+
+def complete(reply: Future[Any], outcome: Any) -> None:
+    """Answer a request; a caller that gave up (cancelled) is not an error here."""
+    try:
+        if isinstance(outcome, BaseException):
+            reply.set_exception(outcome)
+        else:
+            reply.set_result(outcome)
+    except InvalidStateError:
+        pass
+
+
+def operation_of(message: Any) -> str:
+    return {
+        "GetPrice": "get_price", "GetAccountInfo": "get_account_info", "GetPositions": "positions",
+        "GetOrders": "orders", "PlaceOrder": "place_order", "Connect": "connect",
+        "Disconnect": "disconnect", "Reconnect": "reconnect",
+    }.get(type(message).__name__, getattr(message, "operation", None) or _change_operation(message))
+
+
+def _change_operation(message: Any) -> str:
+    change = getattr(message, "change", None)
+    return change.kind.value if change is not None else type(message).__name__

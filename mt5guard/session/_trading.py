@@ -1,0 +1,123 @@
+"""Position and order changes, and order/deal history, on Session and AsyncSession.
+
+A change is validated in the caller's thread, then one guarded hop to the
+SessionActor. Pass your own ``client_order_id`` to make a retry safe: an id
+the session has seen is never sent again (the earlier outcome is returned, or
+:class:`~mt5guard.errors.MT5OrderOutcomeUnknown`). History calls take
+``date_from..date_to`` (datetimes, naive = UTC, or epoch seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mt5guard.market import data as md
+from mt5guard.market.messages import ReadMarketData
+from mt5guard.orders.changes import check_change
+from mt5guard.orders.messages import ChangeKind, ChangeTrade, OrderOutcome, TradeChange
+from mt5guard.terminal.records import TradeDeal, TradeOrder
+
+if TYPE_CHECKING:
+    from mt5guard.session.facade import Session
+
+__all__ = ["AsyncTradingCalls", "TradingCalls"]
+
+When = datetime | int | float
+_Pending = tuple[str, "Future[Any]", float]
+
+
+def _outcome(value: Any) -> OrderOutcome:
+    outcome: OrderOutcome = value
+    return outcome
+
+
+def _orders(value: Any) -> tuple[TradeOrder, ...]:
+    orders: tuple[TradeOrder, ...] = value
+    return orders
+
+
+def _deals(value: Any) -> tuple[TradeDeal, ...]:
+    deals: tuple[TradeDeal, ...] = value
+    return deals
+
+
+class TradingCalls:
+    """Blocking calls (mixed into Session)."""
+
+    if TYPE_CHECKING:
+        def _submit(self, operation: str,
+                    make: Callable[[Future[Any], float], Any]) -> _Pending: ...
+        def _wait(self, operation: str, reply: Future[Any], started: float) -> Any: ...
+
+    def _change(self, change: TradeChange) -> _Pending:
+        return self._submit(change.kind.value,
+                            lambda r, d: ChangeTrade(change, reply_to=r, deadline=d))
+
+    def _history(self, operation: str, date_from: When, date_to: When, group: str | None) -> _Pending:
+        args = md.check_history(operation, date_from, date_to, group)
+        return self._submit(operation, lambda r, d: ReadMarketData(operation, args, reply_to=r,
+                                                                    deadline=d))
+
+    def modify_position(self, ticket: int, *, sl: float | None = None, tp: float | None = None,
+                        client_order_id: str | None = None) -> OrderOutcome:
+        """Set a position's stop loss and/or take profit (prices; 0 removes, None keeps)."""
+        change = check_change(ChangeKind.MODIFY, ticket, sl=sl, tp=tp, client_order_id=client_order_id)
+        return _outcome(self._wait(*self._change(change)))
+
+    def close_position(self, ticket: int, volume: float | None = None, *, deviation: int = 20,
+                       client_order_id: str | None = None) -> OrderOutcome:
+        """Close ``volume`` lots of a position (None: all of it) at market; ``deviation`` in points."""
+        change = check_change(ChangeKind.CLOSE, ticket, volume=volume, deviation=deviation,
+                              client_order_id=client_order_id)
+        return _outcome(self._wait(*self._change(change)))
+
+    def cancel_order(self, ticket: int, *, client_order_id: str | None = None) -> OrderOutcome:
+        """Remove a pending order."""
+        change = check_change(ChangeKind.CANCEL, ticket, client_order_id=client_order_id)
+        return _outcome(self._wait(*self._change(change)))
+
+    def history_orders(self, date_from: When, date_to: When,
+                       group: str | None = None) -> tuple[TradeOrder, ...]:
+        """Orders that left the book (filled, cancelled) set up within the range."""
+        return _orders(self._wait(*self._history("history_orders_get", date_from, date_to, group)))
+
+    def history_deals(self, date_from: When, date_to: When,
+                      group: str | None = None) -> tuple[TradeDeal, ...]:
+        """Deals executed within the range."""
+        return _deals(self._wait(*self._history("history_deals_get", date_from, date_to, group)))
+
+
+class AsyncTradingCalls:
+    """The same calls as coroutines (mixed into AsyncSession)."""
+
+    if TYPE_CHECKING:
+        _s: Session
+        async def _await(self, operation: str, reply: Future[Any], started: float) -> Any: ...
+
+    async def modify_position(self, ticket: int, *, sl: float | None = None, tp: float | None = None,
+                              client_order_id: str | None = None) -> OrderOutcome:
+        change = check_change(ChangeKind.MODIFY, ticket, sl=sl, tp=tp, client_order_id=client_order_id)
+        return _outcome(await self._await(*self._s._change(change)))
+
+    async def close_position(self, ticket: int, volume: float | None = None, *, deviation: int = 20,
+                             client_order_id: str | None = None) -> OrderOutcome:
+        change = check_change(ChangeKind.CLOSE, ticket, volume=volume, deviation=deviation,
+                              client_order_id=client_order_id)
+        return _outcome(await self._await(*self._s._change(change)))
+
+    async def cancel_order(self, ticket: int, *, client_order_id: str | None = None) -> OrderOutcome:
+        change = check_change(ChangeKind.CANCEL, ticket, client_order_id=client_order_id)
+        return _outcome(await self._await(*self._s._change(change)))
+
+    async def history_orders(self, date_from: When, date_to: When,
+                             group: str | None = None) -> tuple[TradeOrder, ...]:
+        pending = self._s._history("history_orders_get", date_from, date_to, group)
+        return _orders(await self._await(*pending))
+
+    async def history_deals(self, date_from: When, date_to: When,
+                            group: str | None = None) -> tuple[TradeDeal, ...]:
+        pending = self._s._history("history_deals_get", date_from, date_to, group)
+        return _deals(await self._await(*pending))

@@ -1,0 +1,289 @@
+"""SessionActor: the only owner of one terminal connection.
+
+Every MetaTrader 5 call of an account happens on this actor's thread: the
+module is a process-wide singleton and not documented thread-safe. The actor
+keeps a local view of the breaker (pushed by the BreakerActor), so a guarded
+request costs one actor hop; it tells the breaker each outcome afterwards.
+
+A connection loss it cannot mend in place (one shutdown + initialize) makes
+the actor fail; its supervisor restarts it after the backoff delay and
+``on_start`` connects again.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from mt5guard.breaker.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    SubscribeBreaker,
+    TrialsGranted,
+)
+from mt5guard.breaker.view import BreakerView
+from mt5guard.clock import Clock
+from mt5guard.config import AccountConfig, OrdersConfig
+from mt5guard.errors import (
+    MT5AuthError,
+    MT5ConnectionError,
+    MT5Unavailable,
+)
+from mt5guard.events.bus import EventBus, deliver
+from mt5guard.events.messages import PollTrades
+from mt5guard.events.trade import TradeWatch
+from mt5guard.health.messages import ProbeResult, RunProbe
+from mt5guard.market import data as market_data
+from mt5guard.market.feed import WorkerQuoteFeed
+from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
+from mt5guard.market.quotes import QuoteHub, QuotePoller
+from mt5guard.orders import changes as trade_changes
+from mt5guard.orders.desk import OrderDesk
+from mt5guard.orders.journal import OrderJournal
+from mt5guard.orders.messages import ChangeTrade, PlaceOrder
+from mt5guard.session._calls import GuardedCalls, complete, operation_of
+from mt5guard.session._connection import SessionLost
+from mt5guard.session.messages import (
+    Connect,
+    Disconnect,
+    GetAccountInfo,
+    GetOrders,
+    GetPositions,
+    Reconnect,
+)
+from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
+from mt5guard.terminal import Terminal
+from mt5guard.terminal import calls as ops
+from mt5guard.terminal.hung import caused_by_hang
+from mt5guard.terminal.worker import WorkerTerminal
+
+__all__ = ["SessionActor"]
+
+
+class SessionActor(GuardedCalls, GuardedActor):
+    """The guarded calls (``_session_calls``), the connection (``_session_connection``)
+    and the breaker link (``_session_breaker``) are its parts, in those modules."""
+
+    # The breaker's view first: requests queued behind a slow call must meet
+    # the state the breaker is in now, not the one it was in when they queued.
+    urgent_messages = (BreakerStateChanged, TrialsGranted)
+    # A terminal call may never return: a session abandoned by its supervisor's
+    # shutdown_timeout must not keep the process from exiting.
+    use_daemon_thread = True
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        terminal: Terminal,
+        clock: Clock,
+        bus: EventBus,
+        breaker: ChildHandle,
+        journal: OrderJournal,
+        *,
+        max_tick_age: float = 60.0,
+        breaker_view: BreakerView | None = None,
+        quotes: QuoteHub | None = None,
+        poll_interval: float = 0.25,
+        trades: TradeWatch | None = None,
+        probe_timeout: float = 10.0,
+        orders: OrdersConfig | None = None,
+    ) -> None:
+        super().__init__()
+        self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
+        self._trades = trades or TradeWatch(account.name, clock)
+        self.account = account
+        self._breaker_view = breaker_view or BreakerView()
+        self._terminal = terminal
+        self._clock = clock
+        self._bus = bus
+        self._breaker = breaker
+        self._journal = journal
+        self._max_tick_age = max_tick_age
+        self._probe_timeout = probe_timeout  # seconds; a worker's probe calls are killed past it
+        self._state = BreakerState.CLOSED
+        self._epoch: int | None = None
+        self._retry_at: Any = None
+        self._trials = 0
+        self._connected = False
+        self._quiet_successes = 0  # successes not told to the breaker yet
+        self._quiet_rejections = 0  # local rejections not told yet
+        self._failure_streak = False  # the breaker counts a failure streak we must end
+        self._ops = ops.TerminalOps(terminal, clock, account)
+        # A terminal in a worker process: ours from on_start to the session's end.
+        self._worker = terminal if isinstance(terminal, WorkerTerminal) else None
+        # its quotes are polled by the worker and pushed, not requested per poll
+        self._feed = None if self._worker is None else WorkerQuoteFeed(self._worker, self._poller,
+                                                                       clock)
+        self._desk = OrderDesk(self._ops, terminal, clock, account.name, journal, bus,
+                               orders or OrdersConfig())
+        self._desk.finders.update(trade_changes.FINDERS)
+
+    def __str__(self) -> str:
+        return f"SessionActor {self.account.name}"
+
+    # lifecycle -------------------------------------------------------------
+
+    def on_start(self) -> None:
+        known = self._breaker_view.get()  # the state before the first request, not CLOSED
+        if known is not None:
+            self._apply_breaker(known)
+        try:
+            self._breaker.tell(SubscribeBreaker(self.actor_ref))
+        except ChildUnavailable:
+            pass  # the breaker restarts first (rest_for_one) and so do we
+        try:
+            if self._worker is not None:
+                self._start_worker()
+            self._connect_or_fail()
+            # after a restart (a killed worker included) the terminal's state is
+            # unknown: orders without a known outcome are read back before new ones
+            # (_connect_or_fail reconciles them: OrderDesk.reconcile_all after every connect)
+            self._fail_if_worker_lost()
+            self._poller.arm(self.actor_ref)
+            self._trades.arm(self.actor_ref)
+        except BaseException:
+            self._end_worker()  # neither on_stop nor on_failure runs after on_start fails
+            raise
+
+    def on_stop(self) -> None:
+        self._poller.cancel()
+        self._trades.cancel()
+        self._shutdown("session stopped")
+        self._end_worker()
+
+    def on_failure(self, *_exc_info: Any) -> None:
+        self._poller.cancel()
+        self._trades.cancel()
+        self._shutdown("session failed")
+        self._end_worker()
+
+    def on_undelivered(self, message: Any) -> None:
+        # Requests carry their own reply futures: answer those the session will
+        # never handle (queued at its end, or sent after it) instead of leaving
+        # callers waiting for their whole timeout.
+        reply = getattr(message, "reply_to", None)
+        if isinstance(reply, Future):
+            complete(reply, MT5Unavailable(
+                operation=operation_of(message),
+                detail="the session ended before handling this request; it restarts "
+                       "after its backoff delay",
+            ))
+
+    # messages --------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, BreakerStateChanged):
+            self._breaker_changed(message)
+        elif isinstance(message, TrialsGranted):
+            if message.epoch == self._epoch:
+                self._trials += message.trials
+        elif isinstance(message, GetPrice):
+            self._guarded(message, "get_price", lambda: self._ops.price(message.symbol))
+        elif isinstance(message, GetAccountInfo):
+            self._guarded(message, "get_account_info", self._ops.account_info)
+        elif isinstance(message, GetPositions):
+            self._guarded(message, "positions", lambda: self._ops.positions(message.symbol))
+        elif isinstance(message, GetOrders):
+            self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
+        elif isinstance(message, PlaceOrder):
+            self._place_order(message)
+        elif isinstance(message, PollQuotes):
+            self._poll_quotes(message)
+        elif isinstance(message, SubscribeQuotes):
+            self._poller.arm(self.actor_ref)
+            self._trades.arm(self.actor_ref)
+        elif isinstance(message, PollTrades):
+            self._poll_trades(message)
+        elif isinstance(message, ChangeTrade):
+            self._change_trade(message)
+        elif isinstance(message, ReadMarketData):
+            self._guarded(message, message.operation, lambda: market_data.read(
+                self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
+        elif isinstance(message, RunProbe):
+            self._probe(message)
+        elif isinstance(message, Connect):
+            self._guarded(message, "connect", self._ensure_connected, reconnect=False)
+        elif isinstance(message, Reconnect):
+            self._guarded(message, "reconnect", self._reconnect, reconnect=False)
+        elif isinstance(message, Disconnect):
+            self._shutdown("disconnect requested")
+            complete(message.reply_to, None)
+        else:
+            return super().on_receive(message)
+        return None
+
+    # guarded calls ----------------------------------------------------------
+
+    # orders -----------------------------------------------------------------
+
+    def _place_order(self, message: PlaceOrder) -> None:
+        order = message.order
+        known = self._journal.get(order.client_order_id)
+        if known is not None and known.state.final:  # answered from the journal alone
+            complete(message.reply_to, self._desk.cached(known, order))
+            return
+        self._guarded(message, "place_order", lambda: self._desk.place(order))
+
+    def _poll_quotes(self, message: PollQuotes) -> None:
+        """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
+        self._poller.fired()
+        live = self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
+        if self._feed is not None:  # the worker polls; a new failure is polled here once
+            if self._feed.step(live) and live:
+                self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+            self._fail_if_worker_lost()
+            self._poller.arm(self.actor_ref, force=self._feed.watching)
+            return
+        if live:
+            self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+        self._poller.arm(self.actor_ref)
+
+    def _poll_trades(self, message: PollTrades) -> None:
+        self._trades.fired()
+        if self._trades.watched() and self._state in (BreakerState.CLOSED, BreakerState.DISABLED):
+            self._guarded(message, "poll_trades", self._publish_trades)
+        self._trades.arm(self.actor_ref)
+
+    def _publish_trades(self) -> None:
+        t = self._terminal
+        events = self._trades.poll(
+            lambda: self._ops.positions(None), lambda: self._ops.orders(None),
+            lambda a, b: tuple(market_data.checked(t, "history_deals_get", t.history_deals_get(a, b))),
+        )
+        for event in events:
+            self._bus.publish(event)
+
+    def _change_trade(self, message: ChangeTrade) -> None:
+        change = message.change
+        known = self._journal.get(change.client_order_id)
+        if known is not None and known.state.final:  # answered from the journal alone
+            complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
+            return
+        self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
+            change, self._desk, self._terminal, self._trades.note_stops))
+
+    # health probe -----------------------------------------------------------
+
+    def _probe(self, message: RunProbe) -> None:
+        if self._admit("probe") is not None:
+            skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
+                                  "circuit breaker open", skipped=True)
+            deliver(message.reply_to, skipped)
+            return
+        started = self._clock.monotonic()
+        self._deadline(started + self._probe_timeout)  # the health probe's own timeout
+        try:
+            result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+            if (isinstance(error, MT5ConnectionError) and self._mend()) or (
+                isinstance(error, MT5AuthError) and self._mend_auth()
+            ):
+                result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+        finally:
+            self._deadline(None)
+        self._report("probe", started, error)
+        deliver(message.reply_to, result)
+        if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
+            raise SessionLost(str(error))
+        self._fail_if_worker_lost()
+
+    # connection ---------------------------------------------------------------

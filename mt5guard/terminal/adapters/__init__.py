@@ -1,0 +1,3 @@
+"""Adapters for real terminals: the MetaTrader5 module (``metatrader5``) and an rpyc
+server in front of one (``rpyc``).
+"""

@@ -1,0 +1,153 @@
+"""The terminal calls behind each session request, with MT5's failure conventions.
+
+Runs only on the SessionActor's thread. A call that returns None (or False)
+becomes the typed error its ``last_error()`` code maps to; a reply that lacks
+the fields we rely on becomes an :class:`MT5DataError`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mt5guard.clock import Clock
+from mt5guard.config import AccountConfig
+from mt5guard.config.values import did_you_mean
+from mt5guard.errors import (
+    MT5DataError,
+    MT5Error,
+    MT5ValidationError,
+    error_from_last_error,
+)
+from mt5guard.health.messages import ProbeResult
+from mt5guard.terminal import Terminal
+
+__all__ = ["TerminalOps"]
+
+
+class TerminalOps:
+    def __init__(self, terminal: Terminal, clock: Clock, account: AccountConfig) -> None:
+        self._t = terminal
+        self._clock = clock
+        self._account = account
+        self._selected: set[str] = set()
+
+    # plumbing -------------------------------------------------------------
+
+    def call(self, operation: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """One terminal call; None or False becomes the typed error of ``last_error()``."""
+        result = fn(*args, **kwargs)
+        if result is None or result is False:
+            code, message = self._t.last_error()
+            raise error_from_last_error(code, message, operation)
+        return result
+
+    @staticmethod
+    def _field(reply: Any, name: str, operation: str) -> Any:
+        try:
+            return getattr(reply, name)
+        except AttributeError:
+            raise MT5DataError(
+                operation=operation, detail=f"terminal reply has no field {name!r}: {reply!r}"
+            ) from None
+
+    # connection -------------------------------------------------------------
+
+    def connect(self) -> None:
+        term = self._account.terminal
+        password = term.password.reveal() if term.password is not None else ""
+        self._selected.clear()
+        self.call(
+            "initialize", self._t.initialize, term.path, login=term.login, password=password,
+            server=term.server, timeout=int(term.timeout * 1000), portable=term.portable,
+        )
+        for symbol in self._account.symbols:
+            self.select(symbol)
+
+    def login(self) -> None:
+        """Log the open connection in again with the configured account."""
+        term = self._account.terminal
+        password = term.password.reveal() if term.password is not None else ""
+        self.call("login", self._t.login, term.login, password=password, server=term.server,
+                   timeout=int(term.timeout * 1000))
+
+    def check_symbol(self, symbol: object, operation: str) -> str:
+        """``symbol`` if the account lists it (exactly); MT5ValidationError before any call."""
+        symbols = self._account.symbols
+        if isinstance(symbol, str) and symbol in symbols:
+            return symbol
+        hint = did_you_mean(symbol, symbols) if isinstance(symbol, str) else ", ".join(symbols)
+        raise MT5ValidationError(
+            operation=operation, field="symbol",
+            detail=f"{symbol!r} is not a symbol of account {self._account.name!r} ({hint}); "
+                   "add it to the account's symbols in the config to trade it")
+
+    def select(self, symbol: str) -> None:
+        if symbol not in self._selected:
+            self.call("symbol_select", self._t.symbol_select, symbol, True)
+            self._selected.add(symbol)
+
+    def forget(self, symbol: str) -> None:
+        """The symbol was removed from Market Watch: select it again before use."""
+        self._selected.discard(symbol)
+
+    # reads ------------------------------------------------------------------
+
+    def price(self, symbol: str) -> Any:
+        self.check_symbol(symbol, "get_price")
+        self.select(symbol)
+        tick = self.call("get_price", self._t.symbol_info_tick, symbol)
+        bid = self._field(tick, "bid", "get_price")
+        ask = self._field(tick, "ask", "get_price")
+        if not (_finite(bid) and _finite(ask)) or bid <= 0 or ask < bid:
+            raise MT5DataError(operation="get_price",
+                               detail=f"implausible quote for {symbol}: bid={bid!r} ask={ask!r}")
+        return tick
+
+    def account_info(self) -> Any:
+        info = self.call("get_account_info", self._t.account_info)
+        self._field(info, "login", "get_account_info")
+        return info
+
+    def positions(self, symbol: str | None) -> tuple[Any, ...]:
+        if symbol is None:
+            return tuple(self.call("positions", self._t.positions_get))
+        self.check_symbol(symbol, "positions")
+        return tuple(self.call("positions", self._t.positions_get, symbol=symbol))
+
+    def orders(self, symbol: str | None) -> tuple[Any, ...]:
+        if symbol is None:
+            return tuple(self.call("orders", self._t.orders_get))
+        self.check_symbol(symbol, "orders")
+        return tuple(self.call("orders", self._t.orders_get, symbol=symbol))
+
+    # probe ------------------------------------------------------------------
+
+    def probe(self, symbol: str, seq: int, max_tick_age: float) -> tuple[ProbeResult, MT5Error | None]:
+        """terminal_info, account_info and one tick; the first counted error, if any."""
+        started = self._clock.monotonic()
+        connection_ok = auth_ok = data_ok = False
+        error: MT5Error | None = None
+        try:
+            info = self.call("probe", self._t.terminal_info)
+            connection_ok = bool(self._field(info, "connected", "probe"))
+            self.call("probe", self._t.account_info)
+            auth_ok = True
+            tick = self.price(symbol)
+            age = self._clock.now().timestamp() - self._field(tick, "time_msc", "probe") / 1000.0
+            data_ok = connection_ok and age <= max_tick_age
+        except MT5Error as err:
+            error = err
+        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+            error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
+        latency_ms = (self._clock.monotonic() - started) * 1000.0
+        text = str(error) if error is not None else None
+        result = ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, self._clock.now(),
+                             text)
+        return result, error
+
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
