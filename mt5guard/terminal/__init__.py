@@ -16,6 +16,7 @@ from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.protocol import DateArg, Terminal
 from mt5guard.terminal.records import (
     AccountInfo,
+    BookInfo,
     OrderCheckResult,
     OrderSendResult,
     SymbolInfo,
@@ -31,6 +32,7 @@ from mt5guard.terminal.sim import DEFAULT_SYMBOLS, SimulatedTerminal, SymbolSpec
 __all__ = [
     "DEFAULT_SYMBOLS",
     "AccountInfo",
+    "BookInfo",
     "ConcurrentCallError",
     "DateArg",
     "MetaTrader5Terminal",

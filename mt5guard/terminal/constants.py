@@ -126,6 +126,9 @@ DEAL_REASON_EXPERT: Final = 3
 DEAL_REASON_SL: Final = 4
 DEAL_REASON_TP: Final = 5
 DEAL_REASON_SO: Final = 6
+DEAL_REASON_ROLLOVER: Final = 7
+DEAL_REASON_VMARGIN: Final = 8
+DEAL_REASON_SPLIT: Final = 9
 POSITION_REASON_CLIENT: Final = 0
 POSITION_REASON_MOBILE: Final = 1
 POSITION_REASON_WEB: Final = 2
@@ -135,6 +138,22 @@ POSITION_REASON_EXPERT: Final = 3
 DEAL_TYPE_BUY: Final = 0
 DEAL_TYPE_SELL: Final = 1
 DEAL_TYPE_BALANCE: Final = 2
+DEAL_TYPE_CREDIT: Final = 3
+DEAL_TYPE_CHARGE: Final = 4
+DEAL_TYPE_CORRECTION: Final = 5
+DEAL_TYPE_BONUS: Final = 6
+DEAL_TYPE_COMMISSION: Final = 7
+DEAL_TYPE_COMMISSION_DAILY: Final = 8
+DEAL_TYPE_COMMISSION_MONTHLY: Final = 9
+DEAL_TYPE_COMMISSION_AGENT_DAILY: Final = 10
+DEAL_TYPE_COMMISSION_AGENT_MONTHLY: Final = 11
+DEAL_TYPE_INTEREST: Final = 12
+DEAL_TYPE_BUY_CANCELED: Final = 13
+DEAL_TYPE_SELL_CANCELED: Final = 14
+# the module spells these three without TYPE_
+DEAL_DIVIDEND: Final = 15
+DEAL_DIVIDEND_FRANKED: Final = 16
+DEAL_TAX: Final = 17
 DEAL_ENTRY_IN: Final = 0
 DEAL_ENTRY_OUT: Final = 1
 DEAL_ENTRY_INOUT: Final = 2
@@ -175,6 +194,58 @@ SYMBOL_TRADE_EXECUTION_EXCHANGE: Final = 3
 SYMBOL_FILLING_FOK: Final = 1
 SYMBOL_FILLING_IOC: Final = 2
 SYMBOL_FILLING_BOC: Final = 4
+SYMBOL_CHART_MODE_BID: Final = 0
+SYMBOL_CHART_MODE_LAST: Final = 1
+SYMBOL_CALC_MODE_FOREX: Final = 0
+SYMBOL_CALC_MODE_FUTURES: Final = 1
+SYMBOL_CALC_MODE_CFD: Final = 2
+SYMBOL_CALC_MODE_CFDINDEX: Final = 3
+SYMBOL_CALC_MODE_CFDLEVERAGE: Final = 4
+SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE: Final = 5
+SYMBOL_CALC_MODE_EXCH_STOCKS: Final = 32
+SYMBOL_CALC_MODE_EXCH_FUTURES: Final = 33
+SYMBOL_CALC_MODE_EXCH_OPTIONS: Final = 34
+SYMBOL_CALC_MODE_EXCH_OPTIONS_MARGIN: Final = 36
+SYMBOL_CALC_MODE_EXCH_BONDS: Final = 37
+SYMBOL_CALC_MODE_EXCH_STOCKS_MOEX: Final = 38
+SYMBOL_CALC_MODE_EXCH_BONDS_MOEX: Final = 39
+SYMBOL_CALC_MODE_SERV_COLLATERAL: Final = 64
+SYMBOL_SWAP_MODE_DISABLED: Final = 0
+SYMBOL_SWAP_MODE_POINTS: Final = 1
+SYMBOL_SWAP_MODE_CURRENCY_SYMBOL: Final = 2
+SYMBOL_SWAP_MODE_CURRENCY_MARGIN: Final = 3
+SYMBOL_SWAP_MODE_CURRENCY_DEPOSIT: Final = 4
+SYMBOL_SWAP_MODE_INTEREST_CURRENT: Final = 5
+SYMBOL_SWAP_MODE_INTEREST_OPEN: Final = 6
+SYMBOL_SWAP_MODE_REOPEN_CURRENT: Final = 7
+SYMBOL_SWAP_MODE_REOPEN_BID: Final = 8
+SYMBOL_ORDERS_GTC: Final = 0
+SYMBOL_ORDERS_DAILY: Final = 1
+SYMBOL_ORDERS_DAILY_NO_STOPS: Final = 2
+SYMBOL_OPTION_RIGHT_CALL: Final = 0
+SYMBOL_OPTION_RIGHT_PUT: Final = 1
+SYMBOL_OPTION_MODE_EUROPEAN: Final = 0
+SYMBOL_OPTION_MODE_AMERICAN: Final = 1
+# SymbolInfo.expiration_mode / order_mode flags (MQL5 values; the module does not export them)
+SYMBOL_EXPIRATION_GTC: Final = 1
+SYMBOL_EXPIRATION_DAY: Final = 2
+SYMBOL_EXPIRATION_SPECIFIED: Final = 4
+SYMBOL_EXPIRATION_SPECIFIED_DAY: Final = 8
+
+# trading sessions (symbol_info_session_*)
+DAY_OF_WEEK_SUNDAY: Final = 0
+DAY_OF_WEEK_MONDAY: Final = 1
+DAY_OF_WEEK_TUESDAY: Final = 2
+DAY_OF_WEEK_WEDNESDAY: Final = 3
+DAY_OF_WEEK_THURSDAY: Final = 4
+DAY_OF_WEEK_FRIDAY: Final = 5
+DAY_OF_WEEK_SATURDAY: Final = 6
+
+# BookInfo.type (market_book_get)
+BOOK_TYPE_SELL: Final = 1
+BOOK_TYPE_BUY: Final = 2
+BOOK_TYPE_SELL_MARKET: Final = 3
+BOOK_TYPE_BUY_MARKET: Final = 4
 
 # Timeframes (copy_rates_*): minutes below an hour; hours and above are flags
 # (0x4000 | hours, 0x8000 | weeks, 0xC000 | months), not plain minute counts
@@ -205,6 +276,10 @@ COPY_TICKS_ALL: Final = -1
 COPY_TICKS_INFO: Final = 1
 COPY_TICKS_TRADE: Final = 2
 
-# Order comments: the commonly quoted number of characters a terminal keeps
-# (not an MQL5 constant; servers may also change the comment's last part).
-ORDER_COMMENT_MAX_LENGTH: Final = 31
+# Strings in requests: the module accepts one only if its length plus the
+# terminating zero is below 31 (5.0.6231's compiled core), so 29 characters at
+# most; a longer one is refused with (-2, 'Invalid "comment" argument').
+# Servers may also change the last part of a comment.
+MT5_SHORT_STRING_MAX: Final = 29
+ORDER_COMMENT_MAX_LENGTH: Final = MT5_SHORT_STRING_MAX
+SYMBOL_NAME_MAX_LENGTH: Final = MT5_SHORT_STRING_MAX

@@ -57,8 +57,8 @@ class Terminal(Protocol):
     def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
         """Switch the open connection to another account; ``timeout`` in milliseconds."""
 
-    def shutdown(self) -> None:
-        """Close the IPC connection; the next call needs ``initialize`` again."""
+    def shutdown(self) -> bool:
+        """Close the IPC connection; the next call needs ``initialize`` again. Always True."""
 
     def version(self) -> tuple[int, int, str] | None:
         """``(500, build, 'release date')``."""

@@ -4,17 +4,20 @@ Times named ``time*`` are seconds since the epoch and ``time*_msc`` are
 milliseconds since the epoch (the terminal's server time; UTC here). Prices
 are in the symbol's quote currency; money is in the account currency.
 
-:class:`SymbolInfo` is a subset of the real record (which has ~95 fields):
-the fields that matter for trading, in the real relative order. Read it by
-field name, never by index.
+:class:`SymbolInfo` (96 fields) and :class:`BookInfo` live in
+``_symbol_records`` and are re-exported here. Read records by field name,
+never by index.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mt5guard.terminal._symbol_records import BookInfo, SymbolInfo, symbol_info_with
+
 __all__ = [
     "AccountInfo",
+    "BookInfo",
     "OrderCheckResult",
     "OrderSendResult",
     "SymbolInfo",
@@ -24,6 +27,7 @@ __all__ = [
     "TradeOrder",
     "TradePosition",
     "TradeRequest",
+    "symbol_info_with",
 ]
 
 
@@ -106,43 +110,6 @@ class Tick(NamedTuple):
     time_msc: int
     flags: int
     volume_real: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as plain data ``json.dumps`` accepts."""
-        return _plain_fields(self)
-
-
-class SymbolInfo(NamedTuple):
-    """``symbol_info()``, a subset of the real fields (read by name).
-
-    ``spread`` and ``trade_stops_level`` are in points; ``point`` and
-    ``trade_tick_size`` are prices; ``trade_tick_value`` is account money per
-    tick per lot.
-    """
-
-    select: bool
-    visible: bool
-    time: int
-    digits: int
-    spread: int
-    trade_mode: int
-    trade_stops_level: int
-    trade_exemode: int
-    filling_mode: int
-    bid: float
-    ask: float
-    point: float
-    trade_tick_value: float
-    trade_tick_size: float
-    trade_contract_size: float
-    volume_min: float
-    volume_max: float
-    volume_step: float
-    currency_base: str
-    currency_profit: str
-    currency_margin: str
-    description: str
-    name: str
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain data ``json.dumps`` accepts."""

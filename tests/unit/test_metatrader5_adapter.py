@@ -48,7 +48,7 @@ RawAccount = _real_like("AccountInfo", AccountInfo._fields)
 RawPosition = _real_like("TradePosition", TradePosition._fields)
 RawDeal = _real_like("TradeDeal", TradeDeal._fields)
 RawRequest = _real_like("TradeRequest", TradeRequest._fields)
-RawSymbol = _real_like("SymbolInfo", SymbolInfo._fields, ("custom", "chart_mode", "isin", "path"))
+RawSymbol = _real_like("SymbolInfo", SymbolInfo._fields, ("sector", "industry"))
 RawSend = _real_like("OrderSendResult", ("retcode", "deal", "order", "volume", "price", "bid",
                                          "ask", "comment", "request_id", "retcode_external",
                                          "request"))

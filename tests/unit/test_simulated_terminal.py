@@ -152,7 +152,7 @@ def test_login_switches_account_with_the_same_checks(term: SimulatedTerminal) ->
 
 
 def test_shutdown_closes_the_connection(term: SimulatedTerminal) -> None:
-    assert term.shutdown() is None
+    assert term.shutdown() is True
     assert term.symbol_info_tick("EURUSD") is None and term.last_error() == NO_IPC
 
 
@@ -275,17 +275,44 @@ def test_order_check_passes_with_retcode_zero(term: SimulatedTerminal) -> None:
 @pytest.mark.parametrize(
     ("request_", "field"),
     [({**buy(), "volume": "0.1"}, "volume"), ({**buy(), "volume": None}, "volume"),
-     ({k: v for k, v in buy().items() if k != "volume"}, "volume"), ({**buy(), "type": 42}, "type"),
-     ({**buy(), "action": 3}, "action"), ({**buy(), "sl ": 1.0}, "sl "),
-     ({**buy(), "comment": "x" * 32}, "comment"), ({**buy(), "magic": -1}, "magic"),
-     ({**buy(), "symbol": 5}, "symbol")],
+     ({**buy(), "volume": 1}, "volume"), ({**buy(), "price": 1}, "price"),
+     ({**buy(), "sl": True}, "sl"), ({**buy(), "type": "0"}, "type"),
+     ({**buy(), "magic": 1.0}, "magic"), ({**buy(), "symbol": 5}, "symbol"),
+     ({**buy(), "comment": "x" * 30}, "comment"), ({**buy(), "symbol": "E" * 30}, "symbol"),
+     ({**buy(), "comment": "\U0001F600" * 15}, "comment"),
+     ({**buy(), "expiration": datetime(2030, 1, 1, tzinfo=UTC)}, "expiration")],
 )
 def test_invalid_arguments_never_reach_the_server(
     term: SimulatedTerminal, request_: dict[str, Any], field: str
 ) -> None:
+    """The module's own argument checks: floats only, 29 UTF-16 units, expiration an int."""
     assert term.order_check(request_) is None
     assert term.last_error() == (-2, f'Invalid "{field}" argument')
     assert term.order_send(request_) is None
+    assert term.sent_orders() == []
+
+
+def test_what_the_module_accepts_reaches_the_server(term: SimulatedTerminal) -> None:
+    """Unknown keys are ignored, bools pass as ints, 29 characters fit; missing fields are 0."""
+    accepted = buy(comment="c" * 29, type_filling=True, **{"sl ": 1.0, "note": object()})
+    result = filled(term.order_send(accepted))
+    assert result.request.comment == "c" * 29 and result.request.type_filling == 1
+    missing_volume = {k: v for k, v in buy().items() if k != "volume"}
+    answer = term.order_send(missing_volume)
+    assert answer is not None and answer.retcode == c.TRADE_RETCODE_INVALID_VOLUME
+    for request_, retcode in (({**buy(), "action": 3}, c.TRADE_RETCODE_INVALID),
+                              ({**buy(), "type": 42}, c.TRADE_RETCODE_INVALID_ORDER)):
+        answer = term.order_send(request_)
+        assert answer is not None and answer.retcode == retcode
+
+
+@pytest.mark.parametrize(("field", "value"), [("magic", -1), ("deviation", 2**64),
+                                              ("position", -5), ("expiration", 2**63)])
+def test_out_of_range_integers_raise_system_error_like_the_module(
+    term: SimulatedTerminal, field: str, value: int
+) -> None:
+    with pytest.raises(SystemError, match="returned a result with an exception set"):
+        term.order_send({**buy(), field: value})
     assert term.sent_orders() == []
 
 

@@ -8,8 +8,8 @@ The real module is one process-wide terminal connection with one global
 it from one thread. Overlapping calls raise :class:`ConcurrentCallError`
 (the guard is shared by every instance, like the module itself).
 
-Results are copied field by field, by name, into our records, so a newer
-module with extra fields still fits and :class:`SymbolInfo` keeps its subset.
+Results are copied field by field, by name, into our records (which have
+the 5.0.6231 wheel's fields), so a newer module with extra fields still fits.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ class MetaTrader5Terminal:
         """Switch accounts on the open connection; ``timeout`` in milliseconds."""
         return bool(self._call("login", login, password=password, server=server, timeout=timeout))
 
-    def shutdown(self) -> None:
-        """Close the connection to the terminal."""
-        self._call("shutdown")
+    def shutdown(self) -> bool:
+        """Close the connection to the terminal (the module always answers True)."""
+        return bool(self._call("shutdown"))
 
     def version(self) -> tuple[int, int, str] | None:
         """``(500, build, 'release date')`` or None."""

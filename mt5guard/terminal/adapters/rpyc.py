@@ -172,16 +172,20 @@ class RpycTerminal:
         options = (("password", password), ("server", server), ("timeout", timeout))
         return bool(self._call("login", login, kwargs=options))
 
-    def shutdown(self) -> None:
-        """Shut the terminal connection down on the server (waiting at most 5 s), then ours."""
+    def shutdown(self) -> bool:
+        """Shut the terminal connection down on the server (waiting at most 5 s), then ours.
+
+        True, as the module's ``shutdown()`` always is.
+        """
         if self._conn is None:
-            return
+            return True
         try:
             self._call("shutdown", timeout=min(_SHUTDOWN_TIMEOUT, self._call_timeout))
         except (TerminalHung, MT5ConnectionError):
             pass  # the server is gone or stuck: closing our side is all we can do
         finally:
             self._close()
+        return True
 
     def version(self) -> tuple[int, int, str] | None:
         """``(500, build, 'release date')`` or None."""

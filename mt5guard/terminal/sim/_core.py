@@ -26,14 +26,39 @@ from mt5guard.terminal.sim._selectors import group_matcher
 from mt5guard.terminal.sim._trade_server import TradeServer
 from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
-# What last_error() answers, code and text as the MetaTrader5 module has them.
-OK = (c.RES_S_OK, "Success")
-INVALID = (c.RES_E_INVALID_PARAMS, "Invalid arguments")
-NOT_FOUND = (c.RES_E_NOT_FOUND, "Terminal: Not found")
-AUTH_FAILED = (c.RES_E_AUTH_FAILED, "Terminal: Authorization failed")
-NOT_INSTALLED = (c.RES_E_INTERNAL_FAIL_INIT, "IPC initialize failed, MetaTrader 5 x64 not found")
-NO_IPC = (c.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
-IPC_TIMEOUT = (c.RES_E_INTERNAL_FAIL_TIMEOUT, "IPC timeout")
+#: What last_error() answers for each code: the texts of the 5.0.6231 module's core.
+LAST_ERROR_TEXTS: Mapping[int, str] = {
+    c.RES_S_OK: "Success",
+    c.RES_E_FAIL: "Terminal: Call failed",
+    c.RES_E_INVALID_PARAMS: "Invalid arguments",
+    c.RES_E_NO_MEMORY: "Terminal: Out of memory",
+    c.RES_E_NOT_FOUND: "Terminal: Not found",
+    c.RES_E_INVALID_VERSION: "Terminal: Incompatible versions, please install the latest "
+                             "version of Terminal and Python module",
+    c.RES_E_AUTH_FAILED: "Terminal: Authorization failed",
+    c.RES_E_UNSUPPORTED: "Terminal: Unsupported function",
+    c.RES_E_AUTO_TRADING_DISABLED: "Auto-Trading using Python API disabled in Terminal",
+    c.RES_E_INTERNAL_FAIL: "IPC call failed",
+    c.RES_E_INTERNAL_FAIL_SEND: "IPC send failed",
+    c.RES_E_INTERNAL_FAIL_RECEIVE: "IPC recv failed",
+    c.RES_E_INTERNAL_FAIL_INIT: "IPC initialize failed, MetaTrader 5 x64 not found",
+    c.RES_E_INTERNAL_FAIL_CONNECT: "No IPC connection",
+    c.RES_E_INTERNAL_FAIL_TIMEOUT: "IPC timeout",
+}
+
+
+def error(code: int) -> tuple[int, str]:
+    """``(code, text)`` as ``last_error()`` answers it."""
+    return code, LAST_ERROR_TEXTS[code]
+
+
+OK = error(c.RES_S_OK)
+INVALID = error(c.RES_E_INVALID_PARAMS)
+NOT_FOUND = error(c.RES_E_NOT_FOUND)
+AUTH_FAILED = error(c.RES_E_AUTH_FAILED)
+NOT_INSTALLED = error(c.RES_E_INTERNAL_FAIL_INIT)
+NO_IPC = error(c.RES_E_INTERNAL_FAIL_CONNECT)
+IPC_TIMEOUT = error(c.RES_E_INTERNAL_FAIL_TIMEOUT)
 
 _R = TypeVar("_R", TradePosition, TradeOrder)
 

@@ -54,8 +54,8 @@ class OutsideTrading(MarketDataCalls):
         """Place a pending order in the terminal; returns its ticket."""
         with self._state_lock:
             result = self._trade.execute(parse_request({
-                "action": c.TRADE_ACTION_PENDING, "symbol": symbol, "volume": volume,
-                "type": order_type, "price": price, "type_filling": c.ORDER_FILLING_RETURN,
+                "action": c.TRADE_ACTION_PENDING, "symbol": symbol, "volume": float(volume),
+                "type": order_type, "price": float(price), "type_filling": c.ORDER_FILLING_RETURN,
             }))
             if result.retcode != c.TRADE_RETCODE_PLACED:
                 raise ValueError(f"the server refused the order: {result.retcode} {result.comment}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mt5guard.terminal import constants as c
+from mt5guard.terminal._symbol_records import symbol_info_with
 from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
 from mt5guard.terminal.sim._ledger import Ledger
 from mt5guard.terminal.sim.symbols import SymbolSpec
@@ -78,23 +79,31 @@ def terminal_record(*, connected: bool) -> TerminalInfo:
 
 
 def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
-    """A selected symbol with its current prices; market execution."""
-    return SymbolInfo(
+    """A selected symbol with its current prices and its execution and filling modes."""
+    tick_value = round(spec.contract_size * spec.point * ledger.rate(spec.currency_profit), 5)
+    return symbol_info_with(
         select=True,
         visible=True,
         time=tick.time,
         digits=spec.digits,
         spread=spec.spread,
+        trade_calc_mode=(c.SYMBOL_CALC_MODE_EXCH_STOCKS
+                         if spec.trade_exemode == c.SYMBOL_TRADE_EXECUTION_EXCHANGE
+                         else c.SYMBOL_CALC_MODE_FOREX),
         trade_mode=spec.trade_mode,
         trade_stops_level=spec.stops_level,
-        trade_exemode=c.SYMBOL_TRADE_EXECUTION_MARKET,
+        trade_exemode=spec.trade_exemode,
+        expiration_mode=(c.SYMBOL_EXPIRATION_GTC | c.SYMBOL_EXPIRATION_DAY
+                         | c.SYMBOL_EXPIRATION_SPECIFIED | c.SYMBOL_EXPIRATION_SPECIFIED_DAY),
         filling_mode=spec.filling_mode,
+        order_mode=127,  # market, limit, stop, stop-limit, SL, TP, close-by
         bid=tick.bid,
         ask=tick.ask,
+        last=tick.last,
         point=spec.point,
-        trade_tick_value=round(
-            spec.contract_size * spec.point * ledger.rate(spec.currency_profit), 5
-        ),
+        trade_tick_value=tick_value,
+        trade_tick_value_profit=tick_value,
+        trade_tick_value_loss=tick_value,
         trade_tick_size=spec.point,
         trade_contract_size=spec.contract_size,
         volume_min=spec.volume_min,
@@ -105,4 +114,5 @@ def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
         currency_margin=spec.currency_base,
         description=spec.description,
         name=spec.name,
+        path=f"Simulated\\{spec.name}",
     )

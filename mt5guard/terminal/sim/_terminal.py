@@ -10,10 +10,12 @@ Choices where the real terminal is ambiguous:
 - Data calls for a known symbol that is not selected (``symbol_select(s,
   True)``) fail like an unknown one: None with (-4, 'Terminal: Not found').
 - ``order_send`` echoes the request as a :class:`TradeRequest` named tuple.
-  A request dict with an unknown key, or a comment over 31 characters, is an
-  invalid argument (-2). Market orders fill at the current ask (buy) or bid
-  (sell) whatever ``price`` says; pending orders never trigger; CLOSE_BY is
-  not simulated (retcode 10013).
+  Its arguments are checked exactly as the module checks them (see
+  ``_requests``: floats only for prices and volume, 29 characters for
+  symbol and comment, unknown keys ignored). Market orders fill at the
+  current ask (buy) or bid (sell) whatever ``price`` says, with the
+  ``type_filling`` the symbol allows (10030 otherwise); pending orders never
+  trigger; CLOSE_BY is not simulated (retcode 10013).
 - The account is a hedging demo account: a market request opens a new
   position unless it names ``position``, which it then closes (fully or in
   part), realising the profit into the balance.
@@ -131,12 +133,13 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK if self._authorized else AUTH_FAILED
             return self._authorized
 
-    def shutdown(self) -> None:
-        """Close the IPC connection (always succeeds)."""
+    def shutdown(self) -> bool:
+        """Close the IPC connection; True, as the real module always answers."""
         with self._api("shutdown") as hung, self._state_lock:
             if not hung:
                 self._ipc_connected = self._authorized = False
                 self._last_error = OK
+            return True
 
     def version(self) -> tuple[int, int, str] | None:
         """``(500, 5120, '20 Jun 2025')``."""

@@ -81,12 +81,15 @@ def volume_ok(spec: SymbolSpec, volume: float) -> bool:
 
 
 def filling_ok(spec: SymbolSpec, filling: int) -> bool:
-    """Whether a market order may use ``filling`` (FOK/IOC per symbol flags, RETURN always)."""
+    """Whether an order may use ``filling``: FOK and IOC where the symbol's flag is set,
+    RETURN except under market execution (MQL5: "not allowed in Market Execution")."""
     if filling == c.ORDER_FILLING_FOK:
         return bool(spec.filling_mode & c.SYMBOL_FILLING_FOK)
     if filling == c.ORDER_FILLING_IOC:
         return bool(spec.filling_mode & c.SYMBOL_FILLING_IOC)
-    return filling == c.ORDER_FILLING_RETURN
+    if filling == c.ORDER_FILLING_RETURN:
+        return spec.trade_exemode != c.SYMBOL_TRADE_EXECUTION_MARKET
+    return False
 
 
 def _at_least(spec: SymbolSpec, above: float, below: float) -> bool:

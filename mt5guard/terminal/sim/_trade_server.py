@@ -82,8 +82,9 @@ class TradeServer:
             if order is None:
                 return c.TRADE_RETCODE_INVALID
             return self._pending_verdict(self._ledger.specs[order.symbol], order.type, req)
-        if req.action == c.TRADE_ACTION_CLOSE_BY or req.symbol not in self._ledger.specs:
-            return c.TRADE_RETCODE_INVALID
+        if req.action not in (c.TRADE_ACTION_DEAL, c.TRADE_ACTION_PENDING) or (
+                req.symbol not in self._ledger.specs):
+            return c.TRADE_RETCODE_INVALID  # CLOSE_BY is not simulated; 0 or unknown actions
         spec = self._ledger.specs[req.symbol]
         if spec.trade_mode == c.SYMBOL_TRADE_MODE_DISABLED:
             return c.TRADE_RETCODE_TRADE_DISABLED
@@ -114,6 +115,8 @@ class TradeServer:
             return c.TRADE_RETCODE_INVALID_PRICE
         if not rules.stops_ok(spec, rules.is_buy(order_type), req.price, req.sl, req.tp):
             return c.TRADE_RETCODE_INVALID_STOPS
+        if not c.ORDER_TIME_GTC <= req.type_time <= c.ORDER_TIME_SPECIFIED_DAY:
+            return c.TRADE_RETCODE_INVALID_EXPIRATION
         if req.type_time == c.ORDER_TIME_SPECIFIED and req.expiration * 1000 <= self._now_msc():
             return c.TRADE_RETCODE_INVALID_EXPIRATION
         return 0

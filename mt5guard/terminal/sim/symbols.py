@@ -11,6 +11,10 @@ from attrs import Factory, field, frozen
 from mt5guard.terminal.constants import (
     SYMBOL_FILLING_FOK,
     SYMBOL_FILLING_IOC,
+    SYMBOL_NAME_MAX_LENGTH,
+    SYMBOL_TRADE_EXECUTION_EXCHANGE,
+    SYMBOL_TRADE_EXECUTION_MARKET,
+    SYMBOL_TRADE_EXECUTION_REQUEST,
     SYMBOL_TRADE_MODE_FULL,
 )
 
@@ -34,6 +38,10 @@ class SymbolSpec:
     deviation of the relative change of the mid price per tick, and a tick
     comes every 0.25 s of clock time. ``currency_base`` and
     ``currency_profit`` default to the two halves of a six-letter name.
+    ``filling_mode`` (``SYMBOL_FILLING_*`` flags) and ``trade_exemode``
+    decide which ``type_filling`` the server accepts, as a real one does:
+    FOK and IOC only where their flag is set, RETURN only outside market
+    execution (always for exchange execution); any other is 10030.
     """
 
     name: str
@@ -51,8 +59,15 @@ class SymbolSpec:
     currency_profit: str = field(default=Factory(lambda self: self.name[3:6], takes_self=True))
     trade_mode: int = SYMBOL_TRADE_MODE_FULL
     filling_mode: int = SYMBOL_FILLING_FOK | SYMBOL_FILLING_IOC
+    trade_exemode: int = SYMBOL_TRADE_EXECUTION_MARKET
 
     def __attrs_post_init__(self) -> None:
+        if not 0 < len(self.name) <= SYMBOL_NAME_MAX_LENGTH:
+            raise ValueError(f"name must be 1..{SYMBOL_NAME_MAX_LENGTH} characters (the MetaTrader5 "
+                             f"module refuses longer ones), got {self.name!r}")
+        if not SYMBOL_TRADE_EXECUTION_REQUEST <= self.trade_exemode <= SYMBOL_TRADE_EXECUTION_EXCHANGE:
+            raise ValueError(f"trade_exemode must be a SYMBOL_TRADE_EXECUTION_* value (0..3), "
+                             f"got {self.trade_exemode}")
         if not 0 <= self.digits <= 8:
             raise ValueError(f"digits must be within 0..8, got {self.digits}")
         if self.volume_min > self.volume_max:

@@ -215,10 +215,11 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         """Log in again; ``timeout`` in milliseconds."""
         return bool(self._call("login", login, password=password, server=server, timeout=timeout))
 
-    def shutdown(self) -> None:
-        """Close the worker's terminal connection (the worker keeps running)."""
+    def shutdown(self) -> bool:
+        """Close the worker's terminal connection (the worker keeps running); True, as MT5."""
         if self._link is not None and self._lost is None:
             self._call("shutdown")
+        return True
 
     def version(self) -> tuple[int, int, str] | None:
         result: tuple[int, int, str] | None = self._call("version")
