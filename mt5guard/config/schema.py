@@ -23,6 +23,7 @@ from mt5guard.config.trading import (
 )
 from mt5guard.config.values import (
     HOUR,
+    choice,
     did_you_mean,
     documented,
     duration,
@@ -45,6 +46,12 @@ __all__ = [
     "TerminalConfig",
     "TerminalKind",
 ]
+
+#: type_filling choices of an account (``filling``).
+FILLING_CHOICES = ("auto", "fok", "ioc", "return")
+#: The longest symbol name the MetaTrader5 module accepts (29 + the terminating zero < 31).
+SYMBOL_NAME_LIMIT = 29
+
 
 def _first_symbol(account: AccountConfig) -> str:
     symbols = account.symbols
@@ -87,8 +94,21 @@ class AccountConfig:
         metadata=meta("Seconds a Session facade call waits for its reply (up to 1h).",
                       kind="duration"),
     )
+    filling: str = attrs.field(
+        default="auto",
+        validator=choice(FILLING_CHOICES),
+        metadata=meta("type_filling of this account's orders: auto (chosen per symbol from its "
+                      "filling_mode and execution mode), fok, ioc or return; an order's own "
+                      "filling= wins."),
+    )
 
     def __attrs_post_init__(self) -> None:
+        for symbol in self.symbols:
+            if len(symbol.encode("utf-16-le")) // 2 > SYMBOL_NAME_LIMIT:
+                raise field_error(
+                    self, "symbols", f"{symbol!r} is longer than {SYMBOL_NAME_LIMIT} characters",
+                    "the MetaTrader5 module refuses longer symbol names (its limit counts the "
+                    "terminating zero); use the name the terminal shows")
         if self.probe_symbol not in self.symbols:
             raise field_error(
                 self,

@@ -13,11 +13,11 @@ when needed, calls the terminal and checks the reply's shape (the real
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from mt5guard.errors import MT5DataError, MT5StateError, MT5ValidationError, error_from_last_error
+from mt5guard.orders.request import count_arg, symbol_arg, utc_date
 from mt5guard.terminal import Terminal, rates
 from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES
 
@@ -51,9 +51,7 @@ def _bad(operation: str, field: str, fix: str) -> MT5ValidationError:
 
 
 def check_symbol(operation: str, symbol: object) -> str:
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 64:
-        raise _bad(operation, "symbol", f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}")
-    return symbol
+    return symbol_arg(symbol, operation)
 
 
 def _timeframe(operation: str, timeframe: object) -> int:
@@ -65,19 +63,11 @@ def _timeframe(operation: str, timeframe: object) -> int:
 
 
 def _date(operation: str, field: str, value: object) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-            and value >= 0:
-        return datetime.fromtimestamp(value, UTC)
-    raise _bad(operation, field, f"{field} must be a datetime (naive = UTC) or epoch seconds >= 0, "
-                                 f"got {value!r}")
+    return utc_date(value, field, operation)
 
 
 def _whole(operation: str, field: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise _bad(operation, field, f"{field} must be a whole number >= {low}, got {value!r}")
-    return value
+    return count_arg(value, field, operation, low)
 
 
 def _range(operation: str, date_from: object, date_to: object) -> tuple[datetime, datetime]:

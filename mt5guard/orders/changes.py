@@ -29,14 +29,15 @@ from mt5guard.orders import reconcile
 from mt5guard.orders.desk import Finder, OrderDesk
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import ChangeKind, OrderOutcome, OrderRequest, Side, TradeChange
-from mt5guard.orders.reconcile import Finding, Found, TerminalLookups, id_comment
-from mt5guard.orders.request import check_client_order_id, new_client_order_id
-from mt5guard.terminal import Terminal
-from mt5guard.terminal.constants import (
-    POSITION_TYPE_BUY,
-    TRADE_ACTION_REMOVE,
-    TRADE_ACTION_SLTP,
+from mt5guard.orders.reconcile import Finding, Found, TerminalLookups
+from mt5guard.orders.request import (
+    check_client_order_id,
+    new_client_order_id,
+    remove_request,
+    sltp_request,
 )
+from mt5guard.terminal import Terminal
+from mt5guard.terminal.constants import POSITION_TYPE_BUY
 
 __all__ = ["FINDERS", "answer_known", "apply_change", "check_change"]
 
@@ -89,7 +90,7 @@ def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
     if change.kind is ChangeKind.CANCEL:
         order = _one(terminal, op, "orders_get", change.ticket, "pending order")
         side = "buy" if int(order.type) % 2 == 0 else "sell"
-        request: dict[str, Any] = {"action": TRADE_ACTION_REMOVE, "order": change.ticket}
+        request = remove_request(change.ticket)
         intent = OrderIntent(change.client_order_id, op, str(order.symbol), side,
                              float(order.volume_current), {"ticket": change.ticket})
         return desk.send_once(intent, lambda: _checked_request(terminal, op, request))
@@ -103,9 +104,8 @@ def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
         return desk.place(closing, kind=op)
     sl = float(pos.sl) if change.sl is None else change.sl
     tp = float(pos.tp) if change.tp is None else change.tp
-    request = {"action": TRADE_ACTION_SLTP, "symbol": str(pos.symbol), "position": change.ticket,
-               "sl": sl, "tp": tp, "magic": int(pos.magic),
-               "comment": id_comment(change.client_order_id)}
+    request = sltp_request(change.client_order_id, str(pos.symbol), change.ticket, sl, tp,
+                           int(pos.magic))
     intent = OrderIntent(change.client_order_id, op, str(pos.symbol), "buy" if buy else "sell",
                          float(pos.volume), {"ticket": change.ticket, "sl": sl, "tp": tp})
     if stops_set is not None:

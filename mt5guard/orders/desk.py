@@ -108,7 +108,9 @@ class OrderDesk:
 
         def prepare() -> dict[str, Any]:
             tick = self._ops.price(order.symbol)
-            request = trade_request(order, float(tick.ask if order.side is Side.BUY else tick.bid))
+            filling = self._ops.filling(order.symbol, order.filling, _operation_of(kind))
+            request = trade_request(order, float(tick.ask if order.side is Side.BUY else tick.bid),
+                                    filling)
             check = self._call("order_check", self._t.order_check, request)
             rejected = error_from_retcode(int(check.retcode), str(check.comment), "order_check")
             if rejected is not None:
@@ -297,6 +299,10 @@ class OrderDesk:
         if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
             self._pruned_at = now
             self._journal.prune(now - timedelta(seconds=self._config.retention))
+
+
+def _operation_of(kind: str) -> str:
+    return "place_order" if kind == "place" else kind
 
 
 def _operation(intent: OrderIntent) -> str:

@@ -54,6 +54,9 @@ class OrderRequest(PlainData):
     comment: str = ""
     position: int = 0
     """Ticket of the position this order closes, 0 to open a new one."""
+    filling: str | None = None
+    """``fok``, ``ioc`` or ``return`` to force ``type_filling``; None: the account's
+    config, else chosen from the symbol (:func:`mt5guard.orders.request.choose_filling`)."""
 
 
 @attrs.frozen

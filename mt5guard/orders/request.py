@@ -1,9 +1,29 @@
-"""Market orders as the terminal and the journal see them.
+"""Requests the real MetaTrader5 module accepts, built in one place.
+
+Every ``order_send`` / ``order_check`` dict mt5guard sends (market orders,
+closes, SL/TP changes, cancellations) is built here and passed through
+:func:`finished`, which applies the module's calling rules (read from the
+5.0.6231 wheel; docs/testing.md lists them) before any call:
+
+- ``volume``, ``price``, ``stoplimit``, ``sl`` and ``tp`` are floats (the
+  module refuses an int);
+- ``symbol`` and ``comment`` are at most 29 characters (the module counts the
+  terminating zero against 30);
+- the integer fields are ints within their C range (a negative ``magic``
+  makes the module raise ``SystemError`` instead of answering None);
+- ``expiration`` is an int of seconds since the epoch (a datetime is refused).
 
 Every order carries its client order id at the start of its MT5 ``comment``
-(``mg-<id>;``, see :mod:`mt5guard.orders.reconcile`); the write-ahead journal
+(``mg-<id>;``, see :mod:`mt5guard.orders.reconcile`), always intact; the
+caller's text follows in what is left of the 29 characters. By default it is
+cut to fit (``comment_overflow="truncate"``); ``"refuse"`` raises
+:class:`MT5ValidationError` before anything is sent. The write-ahead journal
 (:mod:`mt5guard.orders.journal`) and :class:`~mt5guard.orders.desk.OrderDesk`
 make sure an id is never sent twice.
+
+``type_filling`` comes from :func:`choose_filling`: the symbol's
+``filling_mode`` flags and ``trade_exemode`` decide, unless the order or the
+account's config names one.
 """
 
 from __future__ import annotations
@@ -11,36 +31,53 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
 
 import attrs
 
 from mt5guard.errors import MT5ValidationError
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import OrderOutcome, OrderRequest, Side
-from mt5guard.orders.reconcile import ID_PATTERN, id_comment
-from mt5guard.terminal.constants import (
-    ORDER_COMMENT_MAX_LENGTH,
-    ORDER_FILLING_IOC,
-    ORDER_TIME_GTC,
-    ORDER_TYPE_BUY,
-    ORDER_TYPE_SELL,
-    TRADE_ACTION_DEAL,
-)
+from mt5guard.orders.reconcile import COMMENT_PREFIX, ID_PATTERN
+from mt5guard.terminal import constants as c
 
 __all__ = [
+    "COMMENT_OVERFLOWS",
+    "FILLINGS",
     "check_client_order_id",
+    "choose_filling",
     "comment_for",
+    "comment_room",
+    "count_arg",
+    "finished",
+    "fit_comment",
     "intent_for",
     "new_client_order_id",
     "outcome_from_result",
     "outcome_to_result",
+    "remove_request",
     "reply_fields",
     "same_request",
+    "sltp_request",
+    "symbol_arg",
     "trade_request",
+    "utc_date",
 ]
 
 _ID = re.compile(ID_PATTERN)
+CommentOverflow = Literal["truncate", "refuse"]
+COMMENT_OVERFLOWS: Final = ("truncate", "refuse")
+#: ``filling`` names a caller or the config may give, and their ORDER_FILLING_* values.
+FILLINGS: Final[Mapping[str, int]] = {"fok": c.ORDER_FILLING_FOK, "ioc": c.ORDER_FILLING_IOC,
+                                      "return": c.ORDER_FILLING_RETURN}
+
+_FLOATS = ("volume", "price", "stoplimit", "sl", "tp")
+_UNSIGNED = ("magic", "order", "deviation", "position", "position_by")
+_ENUMS = ("action", "type", "type_filling", "type_time")
+_U63 = 2**63  # tickets and magic numbers: unsigned 64-bit in MT5, kept below 2**63 here
+_I32 = 2**31
 
 
 def new_client_order_id() -> str:
@@ -54,33 +91,178 @@ def check_client_order_id(client_order_id: object, operation: str = "place_order
         raise MT5ValidationError(
             operation=operation, field="client_order_id",
             detail=f"client_order_id must be 1-20 characters from A-Z, a-z, 0-9, _ and - "
-                   f"(it travels at the start of the 31-character MT5 comment), "
-                   f"got {client_order_id!r}")
+                   f"(it travels at the start of the {c.ORDER_COMMENT_MAX_LENGTH}-character "
+                   f"MT5 comment), got {client_order_id!r}")
     return client_order_id
 
 
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def comment_room(client_order_id: str) -> int:
+    """Characters (UTF-16 units) left for the caller's text after ``mg-<id>;``."""
+    return c.ORDER_COMMENT_MAX_LENGTH - len(f"{COMMENT_PREFIX}{client_order_id};")
+
+
+def fit_comment(client_order_id: str, text: str = "", *,
+                overflow: CommentOverflow = "truncate", operation: str = "place_order") -> str:
+    """``mg-<id>;`` then as much of ``text`` as fits in 29 characters.
+
+    With ``overflow="refuse"`` a text that does not fit raises
+    :class:`MT5ValidationError` instead of being cut.
+    """
+    mark = f"{COMMENT_PREFIX}{client_order_id};"
+    room = comment_room(client_order_id)
+    if _utf16(text) <= room:
+        return mark + text
+    if overflow == "refuse":
+        raise MT5ValidationError(
+            operation=operation, field="comment",
+            detail=f"{text!r} is {_utf16(text)} characters; after the client order id "
+                   f"({mark!r}) the {c.ORDER_COMMENT_MAX_LENGTH}-character MT5 comment has room "
+                   f"for {room}: shorten it, use a shorter client_order_id, or pass "
+                   "comment_overflow='truncate'")
+    kept = text[:room]
+    while _utf16(kept) > room:  # characters above U+FFFF count twice
+        kept = kept[:-1]
+    return mark + kept
+
+
 def comment_for(order: OrderRequest) -> str:
-    """The MT5 comment: ``mg-<id>;`` first, then the user's text as far as it fits."""
-    return id_comment(order.client_order_id, order.comment, ORDER_COMMENT_MAX_LENGTH)
+    """The MT5 comment of ``order``: ``mg-<id>;`` first, then its text as far as it fits."""
+    return fit_comment(order.client_order_id, order.comment)
 
 
-def trade_request(order: OrderRequest, price: float) -> dict[str, Any]:
-    """The ``order_send`` dict for a market order at ``price``."""
-    return {
-        "action": TRADE_ACTION_DEAL,
+def utc_date(value: object, field: str, operation: str) -> datetime:
+    """A history bound as the module must get it: an aware UTC datetime.
+
+    Epoch seconds and aware datetimes are converted; a naive datetime is taken
+    as UTC (the module would read it as the machine's local time).
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+            and 0 <= value < 2**31:
+        return datetime.fromtimestamp(value, UTC)
+    raise MT5ValidationError(operation=operation, field=field, detail=(
+        f"{field} must be a datetime or epoch seconds within 1970..2038 (the module's "
+        f"32-bit dates), got {value!r}"))
+
+
+def symbol_arg(symbol: object, operation: str) -> str:
+    """A symbol name the module accepts (1..29 characters); MT5ValidationError otherwise."""
+    if not isinstance(symbol, str) or not symbol.strip() or _utf16(symbol) > c.SYMBOL_NAME_MAX_LENGTH:
+        raise MT5ValidationError(operation=operation, field="symbol", detail=(
+            f"symbol must be a non-empty name like 'EURUSD' of at most "
+            f"{c.SYMBOL_NAME_MAX_LENGTH} characters (the module's limit), got {symbol!r}"))
+    return symbol
+
+
+def count_arg(value: object, field: str, operation: str, low: int) -> int:
+    """A whole number ``low..2**31-1``: the module takes counts and positions as 32-bit ints
+    and raises ``SystemError`` for one that does not fit."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value < _I32:
+        raise MT5ValidationError(operation=operation, field=field, detail=(
+            f"{field} must be a whole number from {low} to {_I32 - 1}, got {value!r}"))
+    return value
+
+
+def choose_filling(symbol_info: Any, preferred: str | None = None, *, symbol: str = "",
+                   operation: str = "place_order") -> int:
+    """The ``type_filling`` for an order on a symbol, from its ``symbol_info()``.
+
+    ``preferred`` (``fok``, ``ioc``, ``return``; None or ``auto`` to choose)
+    wins when given: the server then judges it (10030 if the symbol does not
+    allow it). Otherwise: IOC if the symbol's ``filling_mode`` allows it, then
+    FOK, then RETURN unless the symbol uses market execution (where MQL5 does
+    not allow RETURN). A symbol that allows none raises MT5ValidationError.
+    """
+    if preferred not in (None, "auto"):
+        try:
+            return FILLINGS[str(preferred).lower()]
+        except KeyError:
+            raise MT5ValidationError(operation=operation, field="filling", detail=(
+                f"filling must be one of auto, fok, ioc, return, got {preferred!r}")) from None
+    flags = int(symbol_info.filling_mode)
+    if flags & c.SYMBOL_FILLING_IOC:
+        return c.ORDER_FILLING_IOC
+    if flags & c.SYMBOL_FILLING_FOK:
+        return c.ORDER_FILLING_FOK
+    if int(symbol_info.trade_exemode) != c.SYMBOL_TRADE_EXECUTION_MARKET:
+        return c.ORDER_FILLING_RETURN
+    raise MT5ValidationError(operation=operation, field="filling", detail=(
+        f"symbol {symbol!r} allows neither FOK nor IOC (filling_mode {flags}) and uses market "
+        "execution, where RETURN is not allowed: name the filling your broker documents "
+        "(filling: fok|ioc|return in the account's config, or filling= on the order)"))
+
+
+def finished(request: dict[str, Any], operation: str = "place_order") -> dict[str, Any]:
+    """``request`` with every value as the module must get it; MT5ValidationError otherwise.
+
+    Floats become floats, integers are checked against their range, strings
+    against 29 characters. Nothing reaches the module that would make it
+    answer ``Invalid "<field>" argument`` or raise ``SystemError``.
+    """
+    out: dict[str, Any] = {}
+
+    def bad(field: str, fix: str) -> MT5ValidationError:
+        return MT5ValidationError(operation=operation, field=field, detail=fix)
+
+    for field, value in request.items():
+        if field in _FLOATS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise bad(field, f"{field} must be a finite number, got {value!r}")
+            out[field] = float(value)
+        elif field in ("symbol", "comment"):
+            if not isinstance(value, str) or _utf16(value) > c.MT5_SHORT_STRING_MAX:
+                raise bad(field, f"{field} must be text of at most {c.MT5_SHORT_STRING_MAX} "
+                                 f"characters (the module's limit), got {value!r}")
+            out[field] = value
+        elif field in _UNSIGNED or field in _ENUMS or field == "expiration":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad(field, f"{field} must be an int, got {value!r}")
+            low, high = (0, _U63) if field in _UNSIGNED or field == "expiration" else (0, _I32)
+            if not low <= value < high:
+                raise bad(field, f"{field} must be within {low}..{high - 1}, got {value!r}")
+            out[field] = int(value)
+        else:
+            raise bad(field, f"{field!r} is not a field of an MT5 trade request")
+    return out
+
+
+def trade_request(order: OrderRequest, price: float,
+                  filling: int = c.ORDER_FILLING_IOC) -> dict[str, Any]:
+    """The ``order_send`` dict for a market order at ``price`` with ``filling``."""
+    return finished({
+        "action": c.TRADE_ACTION_DEAL,
         "symbol": order.symbol,
         "volume": order.volume,
-        "type": ORDER_TYPE_BUY if order.side is Side.BUY else ORDER_TYPE_SELL,
+        "type": c.ORDER_TYPE_BUY if order.side is Side.BUY else c.ORDER_TYPE_SELL,
         "price": price,
         "sl": order.sl,
         "tp": order.tp,
         "deviation": order.deviation,
         "magic": order.magic,
         "comment": comment_for(order),
-        "type_time": ORDER_TIME_GTC,
-        "type_filling": ORDER_FILLING_IOC,
+        "type_time": c.ORDER_TIME_GTC,
+        "type_filling": filling,
         "position": order.position,
-    }
+    })
+
+
+def sltp_request(client_order_id: str, symbol: str, position: int, sl: float, tp: float,
+                 magic: int) -> dict[str, Any]:
+    """The ``order_send`` dict that sets a position's stops (prices; 0 removes one)."""
+    return finished({"action": c.TRADE_ACTION_SLTP, "symbol": symbol, "position": position,
+                     "sl": sl, "tp": tp, "magic": magic,
+                     "comment": fit_comment(client_order_id)}, "modify_position")
+
+
+def remove_request(order: int) -> dict[str, Any]:
+    """The ``order_send`` dict that deletes pending order ``order``."""
+    return finished({"action": c.TRADE_ACTION_REMOVE, "order": order}, "cancel_order")
 
 
 def intent_for(order: OrderRequest, kind: str = "place") -> OrderIntent:

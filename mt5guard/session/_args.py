@@ -12,7 +12,14 @@ import reprlib
 
 from mt5guard.errors import MT5ValidationError
 from mt5guard.orders.messages import OrderRequest, Side
-from mt5guard.orders.request import check_client_order_id, new_client_order_id
+from mt5guard.orders.request import (
+    COMMENT_OVERFLOWS,
+    FILLINGS,
+    check_client_order_id,
+    fit_comment,
+    new_client_order_id,
+    symbol_arg,
+)
 from mt5guard.terminal.constants import ORDER_COMMENT_MAX_LENGTH
 
 __all__ = ["MAX_REQUEST_TIMEOUT", "build_order", "finite_number", "require_symbol", "shown"]
@@ -38,10 +45,8 @@ def finite_number(value: object) -> bool:
 
 
 def require_symbol(symbol: object) -> None:
-    """Raise unless ``symbol`` is a non-empty name of at most 64 characters."""
-    if not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 64:
-        detail = f"symbol must be a non-empty name like 'EURUSD', got {symbol!r}"
-        raise MT5ValidationError(operation="request", field="symbol", detail=detail)
+    """Raise unless ``symbol`` is a non-empty name the module accepts (at most 29 characters)."""
+    symbol_arg(symbol, "request")
 
 
 def build_order(
@@ -56,8 +61,14 @@ def build_order(
     comment: str = "",
     position: int = 0,
     client_order_id: str | None = None,
+    filling: str | None = None,
+    comment_overflow: str = "truncate",
 ) -> OrderRequest:
-    """Validate order arguments before anything is sent; errors name the field."""
+    """Validate order arguments before anything is sent; errors name the field.
+
+    ``comment_overflow="refuse"`` refuses a comment that does not fit after
+    the client order id (``"truncate"``, the default, cuts it to fit).
+    """
     require_symbol(symbol)
 
     def bad(field: str, fix: str) -> MT5ValidationError:
@@ -78,8 +89,16 @@ def build_order(
     if not isinstance(comment, str) or len(comment) > ORDER_COMMENT_MAX_LENGTH:
         raise bad("comment", f"comment must be text of at most {ORDER_COMMENT_MAX_LENGTH} characters; "
                   "it is cut to fit after the client order id MT5 keeps in the same field")
+    if comment_overflow not in COMMENT_OVERFLOWS:
+        raise bad("comment_overflow", f"comment_overflow must be 'truncate' or 'refuse', "
+                  f"got {shown(comment_overflow)}")
+    if filling is not None and filling not in FILLINGS:
+        raise bad("filling", f"filling must be None (the account's choice) or one of "
+                  f"{', '.join(FILLINGS)}, got {shown(filling)}")
     if client_order_id is None:
         client_order_id = new_client_order_id()
     check_client_order_id(client_order_id)
+    if comment_overflow == "refuse":
+        fit_comment(client_order_id, comment, overflow="refuse")
     return OrderRequest(client_order_id, symbol, side, float(volume), float(sl), float(tp),
-                        deviation, magic, comment, position)
+                        deviation, magic, comment, position, filling)

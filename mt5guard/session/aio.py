@@ -104,11 +104,14 @@ class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls, AsyncQuoteCalls):
         comment: str = "",
         position: int = 0,
         client_order_id: str | None = None,
+        filling: str | None = None,
+        comment_overflow: str = "truncate",
     ) -> OrderOutcome:
         """Send a market order; as :meth:`Session.place_order`."""
         order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
                             magic=magic, comment=comment, position=position,
-                            client_order_id=client_order_id)
+                            client_order_id=client_order_id, filling=filling,
+                            comment_overflow=comment_overflow)
         result: OrderOutcome = await self._await(*self._s._place(order))
         return result
 

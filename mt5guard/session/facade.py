@@ -165,8 +165,16 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         comment: str = "",
         position: int = 0,
         client_order_id: str | None = None,
+        filling: str | None = None,
+        comment_overflow: str = "truncate",
     ) -> OrderOutcome:
         """Send a market order; ``volume`` in lots, ``deviation`` in points.
+
+        The MT5 comment is ``mg-<client_order_id>;`` then ``comment``, 29
+        characters in all (the module's limit): ``comment_overflow="truncate"``
+        cuts the text to fit, ``"refuse"`` raises MT5ValidationError instead.
+        ``filling`` (``fok``, ``ioc``, ``return``) forces ``type_filling``;
+        None takes the account's ``filling`` (default: chosen per symbol).
 
         Pass your own ``client_order_id`` to make retries safe: an id the
         session has seen is never sent again; the earlier outcome is returned
@@ -175,7 +183,8 @@ class Session(MarketDataCalls, TradingCalls, QuoteCalls):
         """
         order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
                             magic=magic, comment=comment, position=position,
-                            client_order_id=client_order_id)
+                            client_order_id=client_order_id, filling=filling,
+                            comment_overflow=comment_overflow)
         result: OrderOutcome = self._wait(*self._place(order))
         return result
 

@@ -20,6 +20,7 @@ from mt5guard.errors import (
     error_from_last_error,
 )
 from mt5guard.health.messages import ProbeResult
+from mt5guard.orders.request import choose_filling
 from mt5guard.terminal import Terminal
 
 __all__ = ["TerminalOps"]
@@ -31,6 +32,7 @@ class TerminalOps:
         self._clock = clock
         self._account = account
         self._selected: set[str] = set()
+        self._fillings: dict[str, Any] = {}
 
     # plumbing -------------------------------------------------------------
 
@@ -57,6 +59,7 @@ class TerminalOps:
         term = self._account.terminal
         password = term.password.reveal() if term.password is not None else ""
         self._selected.clear()
+        self._fillings.clear()
         self.call(
             "initialize", self._t.initialize, term.path, login=term.login, password=password,
             server=term.server, timeout=int(term.timeout * 1000), portable=term.portable,
@@ -90,6 +93,22 @@ class TerminalOps:
     def forget(self, symbol: str) -> None:
         """The symbol was removed from Market Watch: select it again before use."""
         self._selected.discard(symbol)
+        self._fillings.pop(symbol, None)
+
+    def filling(self, symbol: str, preferred: str | None, operation: str = "place_order") -> int:
+        """The ``type_filling`` for an order on ``symbol``: ``preferred``, else the account's
+        ``filling``, else chosen from the symbol's ``symbol_info()`` (read once per connection)."""
+        choice = preferred if preferred is not None else self._account.filling
+        if choice != "auto":
+            return choose_filling(None, choice, symbol=symbol, operation=operation)
+        info = self._fillings.get(symbol)
+        if info is None:
+            self.select(symbol)
+            info = self.call(operation, self._t.symbol_info, symbol)
+            self._field(info, "filling_mode", operation)
+            self._field(info, "trade_exemode", operation)
+            self._fillings[symbol] = info
+        return choose_filling(info, None, symbol=symbol, operation=operation)
 
     # reads ------------------------------------------------------------------
 
