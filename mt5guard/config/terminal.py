@@ -203,7 +203,9 @@ class TerminalConfig:
             raise field_error(self, "key", "is required for kind bridge",
                               "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
         if self.kind == "metatrader5" and self.isolation == "thread":
-            raise field_error(self, "isolation", "cannot be thread for kind metatrader5",
+            raise field_error(self, "isolation", "cannot be thread for kind metatrader5: the "
+                              "MetaTrader5 module never releases the GIL, so one slow call would "
+                              "freeze every thread of this process, the whole tree included",
                               "remove it: a real terminal always runs in a worker process, so a "
                               "hung call can be ended by killing it")
 

@@ -93,6 +93,18 @@ BROKEN: dict[str, tuple[str | None, tuple[str, ...]]] = {
         ACCOUNT % "" + "health:\n  interval: 10s\n  timeout: 10s\n",
         ("health.timeout", "must be less than interval"),
     ),
+    "metatrader5-in-a-thread": (  # the real module never releases the GIL
+        ACCOUNT % ", kind: metatrader5, password: '${HOME}', isolation: thread",
+        ("accounts[0].terminal.isolation", "never releases the GIL"),
+    ),
+    "symbol-too-long-for-the-module": (
+        ACCOUNT.replace("[EURUSD]", "[EURUSD.a-very-long-suffix-xyz0]") % "",
+        ("accounts[0].symbols", "longer than 29 characters"),
+    ),
+    "unknown-filling": (
+        ACCOUNT % "" + "    filling: fifo\n",
+        ("accounts[0].filling", "'fifo' is not one of auto, fok, ioc, return"),
+    ),
     "backoff-initial-above-maximum": (
         ACCOUNT % "" + "supervision:\n  backoff:\n    initial: 20m\n    maximum: 10m\n",
         ("supervision.backoff.initial", "more than maximum"),
