@@ -81,7 +81,8 @@ class SymbolSpec:
         return float(10.0**-self.digits)
 
 
-#: EURUSD, GBPUSD, USDJPY and XAUUSD with typical demo-account specifications.
+#: EURUSD, GBPUSD, USDJPY and XAUUSD with typical demo-account specifications
+#: (market execution; FOK and IOC allowed, XAUUSD FOK only).
 DEFAULT_SYMBOLS: Mapping[str, SymbolSpec] = MappingProxyType(
     {
         "EURUSD": SymbolSpec(
@@ -112,6 +113,7 @@ DEFAULT_SYMBOLS: Mapping[str, SymbolSpec] = MappingProxyType(
             stops_level=50,
             volatility=0.00002,
             description="Gold vs US Dollar",
+            filling_mode=SYMBOL_FILLING_FOK,  # FOK only, as many brokers quote gold
         ),
     }
 )
