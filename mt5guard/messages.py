@@ -19,6 +19,7 @@ from mt5guard.breaker.messages import (
     TrialsGranted,
 )
 from mt5guard.events.messages import (
+    BalanceOperation,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
@@ -84,6 +85,7 @@ from mt5guard.supervision.events import (
 )
 
 __all__ = [
+    "BalanceOperation",
     "BreakerSnapshot",
     "BreakerState",
     "BreakerStateChanged",

@@ -19,6 +19,7 @@ import attrs
 from mt5guard.plain import PlainData, reply_field
 
 __all__ = [
+    "BalanceOperation",
     "OrderCancelled",
     "OrderFilled",
     "OrderPlaced",
@@ -94,6 +95,25 @@ class OrderFilled(TradeEvent):
     price: float
     profit: float
     reason: str
+    comment: str
+
+
+@attrs.frozen
+class BalanceOperation(TradeEvent):
+    """A deal that is not a trade: a deposit or withdrawal, credit, charge, bonus,
+    commission, interest, dividend, tax... (``DEAL_TYPE_*`` other than buy and sell).
+
+    ``ticket`` is the deal; ``symbol`` is usually empty. ``kind`` names the deal
+    type (``balance``, ``credit``, ``charge``, ``correction``, ``bonus``,
+    ``commission``, ``commission_daily``, ``commission_monthly``,
+    ``commission_agent_daily``, ``commission_agent_monthly``, ``interest``,
+    ``buy_canceled``, ``sell_canceled``, ``dividend``, ``dividend_franked``,
+    ``tax``, or ``type_<n>`` for one the module does not name); ``amount`` is
+    its money in the account currency (negative for a withdrawal or a charge).
+    """
+
+    kind: str
+    amount: float
     comment: str
 
 

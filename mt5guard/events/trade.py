@@ -2,8 +2,10 @@
 
 :func:`diff` is pure: two :class:`Book` snapshots and the deals that appeared
 in between give the :mod:`mt5guard.messages` trade events, in this order:
-deals (``OrderFilled``), then positions (opened, modified, closed), then
-pending orders (placed, cancelled). The SessionActor polls with
+deals (``OrderFilled`` for buys and sells, ``BalanceOperation`` for every
+other deal type: deposits, credits, commissions, dividends... never a fill),
+then positions (opened, modified, closed), then pending orders (placed,
+cancelled). The SessionActor polls with
 :class:`TradeWatch` while anyone watches and publishes the events on the
 EventBus, so stops hit on the server and trades made by hand in the terminal
 are reported like mt5guard's own (``external=True``: not ``mg-`` comments).
@@ -21,6 +23,7 @@ import attrs
 
 from mt5guard.events.bus import deliver
 from mt5guard.events.messages import (
+    BalanceOperation,
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
@@ -31,11 +34,25 @@ from mt5guard.events.messages import (
     TradeEvent,
 )
 from mt5guard.orders.reconcile import comment_id
+from mt5guard.terminal import constants as c
 
 __all__ = ["Book", "TradeWatch", "diff"]
 
 _REASONS = {0: "client", 1: "mobile", 2: "web", 3: "expert", 4: "sl", 5: "tp", 6: "so"}
 _ENTRIES = {0: "in", 1: "out", 2: "inout", 3: "out_by"}
+_FILLS = frozenset({c.DEAL_TYPE_BUY, c.DEAL_TYPE_SELL})
+#: DEAL_TYPE_* values other than buy and sell, by the name BalanceOperation.kind gives them.
+NON_TRADE_KINDS: dict[int, str] = {
+    c.DEAL_TYPE_BALANCE: "balance", c.DEAL_TYPE_CREDIT: "credit", c.DEAL_TYPE_CHARGE: "charge",
+    c.DEAL_TYPE_CORRECTION: "correction", c.DEAL_TYPE_BONUS: "bonus",
+    c.DEAL_TYPE_COMMISSION: "commission", c.DEAL_TYPE_COMMISSION_DAILY: "commission_daily",
+    c.DEAL_TYPE_COMMISSION_MONTHLY: "commission_monthly",
+    c.DEAL_TYPE_COMMISSION_AGENT_DAILY: "commission_agent_daily",
+    c.DEAL_TYPE_COMMISSION_AGENT_MONTHLY: "commission_agent_monthly",
+    c.DEAL_TYPE_INTEREST: "interest", c.DEAL_TYPE_BUY_CANCELED: "buy_canceled",
+    c.DEAL_TYPE_SELL_CANCELED: "sell_canceled", c.DEAL_DIVIDEND: "dividend",
+    c.DEAL_DIVIDEND_FRANKED: "dividend_franked", c.DEAL_TAX: "tax",
+}
 _DEAL_WINDOW = timedelta(minutes=2)  # deals are looked up this far back, by ticket not yet seen
 
 
@@ -66,6 +83,11 @@ def diff(account: str, before: Book, after: Book, deals: Iterable[Any], at: date
     closing: dict[int, Any] = {}
     filled_orders: set[int] = set()
     for d in deals:
+        if int(d.type) not in _FILLS:
+            kind = NON_TRADE_KINDS.get(int(d.type), f"type_{int(d.type)}")
+            events.append(BalanceOperation(account, int(d.ticket), str(d.symbol), True, at, kind,
+                                           float(d.profit), str(d.comment)))
+            continue
         filled_orders.add(int(d.order))
         if int(d.entry) != 0:
             closing[int(d.position_id)] = d

@@ -107,3 +107,21 @@ def test_async_for_trade_events(story) -> None:
     got = asyncio.run(main())
     assert kinds(got) == ["OrderFilled", "PositionOpened"] and got[1].symbol == "GBPUSD"
     assert isinstance(got[1], PositionOpened)
+
+
+def test_deposits_commissions_and_dividends_are_balance_operations_never_fills(story) -> None:
+    """The broker books money that is not a trade: it is heard as what it is."""
+    heard, _ = watching(story)
+    balance = story.session.get_account_info().balance
+    story.terminal.book_balance_operation(c.DEAL_TYPE_BALANCE, 5000.0, "deposit #81")
+    story.terminal.book_balance_operation(c.DEAL_TYPE_COMMISSION_DAILY, -3.5)
+    story.terminal.book_balance_operation(c.DEAL_DIVIDEND, 12.25, "AAPL dividend")
+    story.terminal.book_balance_operation(c.DEAL_TYPE_CREDIT, 1000.0)
+    story.clock.advance(1.0)
+    assert kinds(heard) == ["BalanceOperation"] * 4
+    assert [(e.kind, e.amount, e.external) for e in heard] == [
+        ("balance", 5000.0, True), ("commission_daily", -3.5, True), ("dividend", 12.25, True),
+        ("credit", 1000.0, True)]
+    assert heard[0].comment == "deposit #81" and heard[0].to_dict()["kind"] == "balance"
+    assert not [e for e in heard if isinstance(e, OrderFilled)]
+    assert story.session.get_account_info().balance == balance + 5000.0 - 3.5 + 12.25

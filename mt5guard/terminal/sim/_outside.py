@@ -20,7 +20,28 @@ __all__ = ["OutsideTrading"]
 
 
 class OutsideTrading(MarketDataCalls):
-    """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``."""
+    """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``,
+    ``book_balance_operation``."""
+
+    def book_balance_operation(self, deal_type: int, amount: float, comment: str = "") -> int:
+        """The broker books a deal that is not a trade (``DEAL_TYPE_BALANCE`` for a deposit or
+        withdrawal, ``DEAL_TYPE_CREDIT``, ``DEAL_TYPE_COMMISSION``, ``DEAL_DIVIDEND``,
+        ``DEAL_TAX``...): ``amount`` in the account currency (negative takes money out) goes
+        to the balance, except a credit's; returns the deal ticket."""
+        if deal_type in (c.DEAL_TYPE_BUY, c.DEAL_TYPE_SELL) or not 2 <= deal_type <= c.DEAL_TAX:
+            raise ValueError(f"deal_type must be a DEAL_TYPE_* other than buy and sell, "
+                             f"got {deal_type}")
+        with self._state_lock:
+            ledger, msc = self._ledger, self._now_msc()
+            if deal_type not in (c.DEAL_TYPE_CREDIT, c.DEAL_TYPE_BUY_CANCELED,
+                                 c.DEAL_TYPE_SELL_CANCELED):
+                ledger.balance = round(ledger.balance + amount, 2)
+            deal = TradeDeal(next(self._trade._deal_tickets), 0, msc // 1000, msc, deal_type,
+                             c.DEAL_ENTRY_IN, 0, 0, c.DEAL_REASON_CLIENT, 0.0, 0.0, 0.0, 0.0,
+                             float(amount), 0.0, "", comment, "")
+            ledger.deals.append(deal)
+            self._persist()
+            return deal.ticket
 
     def close_by_hand(self, ticket: int, volume: float | None = None) -> int:
         """Close ``volume`` lots (None: all) of position ``ticket`` at market, as a trader
