@@ -78,7 +78,7 @@ class OpenPosition:
 
 @dataclass
 class PendingOrder:
-    """A pending order waiting in the book (the simulation never triggers it)."""
+    """A pending order waiting in the book (``_pending.sweep`` triggers and expires it)."""
 
     ticket: int
     time_setup_msc: int

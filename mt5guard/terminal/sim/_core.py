@@ -20,6 +20,7 @@ from mt5guard.terminal._call_guard import CallGuard
 from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
 from mt5guard.terminal.sim._faults import FaultPlan, FaultScripting
 from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._pending import sweep
 from mt5guard.terminal.sim._persist import load_book, save_book
 from mt5guard.terminal.sim._quotes import QuoteBoard
 from mt5guard.terminal.sim._selectors import group_matcher
@@ -163,6 +164,14 @@ class TerminalCore(FaultScripting):
         """Count, guard, hang or delay one call: ``with self._api(name) as hung:``."""
         return _ApiCall(self, name)
 
+    def _sweep_pending(self) -> None:
+        """Let the server expire and trigger pending orders at the current ticks."""
+        with self._state_lock:
+            if self._ledger.orders and sweep(
+                    self._ledger, int(self._clock.now().timestamp() * 1000),
+                    lambda: next(self._trade._deal_tickets)):
+                self._persist()
+
     def _set_error(self, error: tuple[int, str]) -> None:
         with self._state_lock:
             self._last_error = error
@@ -280,6 +289,8 @@ class _ApiCall:
                 return True
             if core._call_latency > 0 and name != "last_error":
                 core._clock.sleep(core._call_latency)
+            if name != "last_error":
+                core._sweep_pending()
             return False
         except BaseException:
             core._guard.release()

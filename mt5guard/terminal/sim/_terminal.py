@@ -14,8 +14,9 @@ Choices where the real terminal is ambiguous:
   ``_requests``: floats only for prices and volume, 29 characters for
   symbol and comment, unknown keys ignored). Market orders fill at the
   current ask (buy) or bid (sell) whatever ``price`` says, with the
-  ``type_filling`` the symbol allows (10030 otherwise); pending orders never
-  trigger; CLOSE_BY is not simulated (retcode 10013).
+  ``type_filling`` the symbol allows (10030 otherwise). Pending orders
+  trigger and expire at the current tick before each call (``_pending``);
+  CLOSE_BY is not simulated (retcode 10013).
 - The account is a hedging demo account: a market request opens a new
   position unless it names ``position``, which it then closes (fully or in
   part), realising the profit into the balance.
