@@ -25,7 +25,8 @@ from mt5guard.errors import MT5Error, MT5RateLimited
 __all__ = ["ORDER_OPERATIONS", "RateLimits", "TokenBucket"]
 
 #: Operations that also take a token from the order bucket.
-ORDER_OPERATIONS = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
+ORDER_OPERATIONS = frozenset({"place_order", "modify_position", "close_position", "cancel_order",
+                              "place_pending_order", "modify_order"})
 _TOO_MANY_REQUESTS = 10024
 
 

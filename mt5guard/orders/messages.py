@@ -25,7 +25,9 @@ __all__ = [
     "OrderOutcome",
     "OrderReconciled",
     "OrderRequest",
+    "PendingOrderRequest",
     "PlaceOrder",
+    "PlacePendingOrder",
     "Side",
     "TradeChange",
 ]
@@ -66,10 +68,53 @@ class PlaceOrder(PlainData):
     deadline: float | None = None
 
 
+@attrs.frozen
+class PendingOrderRequest(PlainData):
+    """A validated pending order, idempotent by ``client_order_id`` like an OrderRequest.
+
+    ``kind`` is ``buy_limit``, ``sell_limit``, ``buy_stop``, ``sell_stop``,
+    ``buy_stop_limit`` or ``sell_stop_limit``; ``price`` triggers it and
+    ``stoplimit`` is the limit a stop-limit then places. ``expiry`` is ``gtc``,
+    ``day``, ``specified`` or ``specified_day``; ``expiration`` is seconds since
+    the epoch (UTC) for the last two, else 0.
+    """
+
+    client_order_id: str
+    symbol: str
+    kind: str
+    volume: float
+    """Lots."""
+    price: float
+    stoplimit: float = 0.0
+    sl: float = 0.0
+    tp: float = 0.0
+    expiry: str = "gtc"
+    expiration: int = 0
+    magic: int = 0
+    comment: str = ""
+    filling: str | None = None
+
+    @property
+    def side(self) -> str:
+        return "buy" if self.kind.startswith("buy") else "sell"
+
+
+@attrs.frozen
+class PlacePendingOrder(PlainData):
+    order: PendingOrderRequest
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+    @property
+    def operation(self) -> str:
+        return "place_pending_order"
+
+
 class ChangeKind(enum.Enum):
     MODIFY = "modify_position"
     CLOSE = "close_position"
     CANCEL = "cancel_order"
+    MODIFY_ORDER = "modify_order"
 
 
 @attrs.frozen
@@ -78,8 +123,10 @@ class TradeChange(PlainData):
     ``client_order_id`` like an :class:`OrderRequest`.
 
     ``ticket`` is the position (MODIFY, CLOSE) or the order (CANCEL). ``sl`` /
-    ``tp`` are prices, None keeps the current one, 0 removes it (MODIFY).
-    ``volume`` is the lots to close, None for all of it (CLOSE).
+    ``tp`` are prices, None keeps the current one, 0 removes it (MODIFY,
+    MODIFY_ORDER). ``volume`` is the lots to close, None for all of it (CLOSE).
+    MODIFY_ORDER also takes a pending order's new ``price``, ``stoplimit``,
+    ``expiry`` and ``expiration`` (None keeps each).
     """
 
     client_order_id: str
@@ -89,6 +136,10 @@ class TradeChange(PlainData):
     tp: float | None = None
     volume: float | None = None
     deviation: int = 20
+    price: float | None = None
+    stoplimit: float | None = None
+    expiry: str | None = None
+    expiration: int | None = None
 
 
 @attrs.frozen

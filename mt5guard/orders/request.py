@@ -21,7 +21,7 @@ cut to fit (``comment_overflow="truncate"``); ``"refuse"`` raises
 (:mod:`mt5guard.orders.journal`) and :class:`~mt5guard.orders.desk.OrderDesk`
 make sure an id is never sent twice.
 
-``type_filling`` comes from :func:`choose_filling`: the symbol's
+``type_filling`` comes from :func:`mt5guard.orders.filling.choose_filling`: the symbol's
 ``filling_mode`` flags and ``trade_exemode`` decide, unless the order or the
 account's config names one.
 """
@@ -38,14 +38,17 @@ from typing import Any, Final, Literal
 import attrs
 
 from mt5guard.errors import MT5ValidationError
+from mt5guard.orders.filling import FILLINGS, choose_filling
 from mt5guard.orders.journal import JournalEntry, OrderIntent
-from mt5guard.orders.messages import OrderOutcome, OrderRequest, Side
+from mt5guard.orders.messages import OrderOutcome, OrderRequest, PendingOrderRequest, Side
 from mt5guard.orders.reconcile import COMMENT_PREFIX, ID_PATTERN
 from mt5guard.terminal import constants as c
 
 __all__ = [
     "COMMENT_OVERFLOWS",
+    "EXPIRIES",
     "FILLINGS",
+    "PENDING_KINDS",
     "check_client_order_id",
     "choose_filling",
     "comment_for",
@@ -54,9 +57,11 @@ __all__ = [
     "finished",
     "fit_comment",
     "intent_for",
+    "modify_order_request",
     "new_client_order_id",
     "outcome_from_result",
     "outcome_to_result",
+    "pending_request",
     "remove_request",
     "reply_fields",
     "same_request",
@@ -69,10 +74,6 @@ __all__ = [
 _ID = re.compile(ID_PATTERN)
 CommentOverflow = Literal["truncate", "refuse"]
 COMMENT_OVERFLOWS: Final = ("truncate", "refuse")
-#: ``filling`` names a caller or the config may give, and their ORDER_FILLING_* values.
-FILLINGS: Final[Mapping[str, int]] = {"fok": c.ORDER_FILLING_FOK, "ioc": c.ORDER_FILLING_IOC,
-                                      "return": c.ORDER_FILLING_RETURN}
-
 _FLOATS = ("volume", "price", "stoplimit", "sl", "tp")
 _UNSIGNED = ("magic", "order", "deviation", "position", "position_by")
 _ENUMS = ("action", "type", "type_filling", "type_time")
@@ -168,35 +169,6 @@ def count_arg(value: object, field: str, operation: str, low: int) -> int:
     return value
 
 
-def choose_filling(symbol_info: Any, preferred: str | None = None, *, symbol: str = "",
-                   operation: str = "place_order") -> int:
-    """The ``type_filling`` for an order on a symbol, from its ``symbol_info()``.
-
-    ``preferred`` (``fok``, ``ioc``, ``return``; None or ``auto`` to choose)
-    wins when given: the server then judges it (10030 if the symbol does not
-    allow it). Otherwise: IOC if the symbol's ``filling_mode`` allows it, then
-    FOK, then RETURN unless the symbol uses market execution (where MQL5 does
-    not allow RETURN). A symbol that allows none raises MT5ValidationError.
-    """
-    if preferred not in (None, "auto"):
-        try:
-            return FILLINGS[str(preferred).lower()]
-        except KeyError:
-            raise MT5ValidationError(operation=operation, field="filling", detail=(
-                f"filling must be one of auto, fok, ioc, return, got {preferred!r}")) from None
-    flags = int(symbol_info.filling_mode)
-    if flags & c.SYMBOL_FILLING_IOC:
-        return c.ORDER_FILLING_IOC
-    if flags & c.SYMBOL_FILLING_FOK:
-        return c.ORDER_FILLING_FOK
-    if int(symbol_info.trade_exemode) != c.SYMBOL_TRADE_EXECUTION_MARKET:
-        return c.ORDER_FILLING_RETURN
-    raise MT5ValidationError(operation=operation, field="filling", detail=(
-        f"symbol {symbol!r} allows neither FOK nor IOC (filling_mode {flags}) and uses market "
-        "execution, where RETURN is not allowed: name the filling your broker documents "
-        "(filling: fok|ioc|return in the account's config, or filling= on the order)"))
-
-
 def finished(request: dict[str, Any], operation: str = "place_order") -> dict[str, Any]:
     """``request`` with every value as the module must get it; MT5ValidationError otherwise.
 
@@ -250,6 +222,46 @@ def trade_request(order: OrderRequest, price: float,
         "type_filling": filling,
         "position": order.position,
     })
+
+
+#: Pending order kinds and expiry modes a caller names, and their ORDER_TYPE_* / ORDER_TIME_*.
+PENDING_KINDS: Final[Mapping[str, int]] = {
+    "buy_limit": c.ORDER_TYPE_BUY_LIMIT, "sell_limit": c.ORDER_TYPE_SELL_LIMIT,
+    "buy_stop": c.ORDER_TYPE_BUY_STOP, "sell_stop": c.ORDER_TYPE_SELL_STOP,
+    "buy_stop_limit": c.ORDER_TYPE_BUY_STOP_LIMIT, "sell_stop_limit": c.ORDER_TYPE_SELL_STOP_LIMIT}
+EXPIRIES: Final[Mapping[str, int]] = {
+    "gtc": c.ORDER_TIME_GTC, "day": c.ORDER_TIME_DAY, "specified": c.ORDER_TIME_SPECIFIED,
+    "specified_day": c.ORDER_TIME_SPECIFIED_DAY}
+
+
+def pending_request(order: PendingOrderRequest, filling: int) -> dict[str, Any]:
+    """The ``order_send`` dict that places a pending order (``expiration`` an int, as the
+    module demands)."""
+    return finished({
+        "action": c.TRADE_ACTION_PENDING,
+        "symbol": order.symbol,
+        "volume": order.volume,
+        "type": PENDING_KINDS[order.kind],
+        "price": order.price,
+        "stoplimit": order.stoplimit,
+        "sl": order.sl,
+        "tp": order.tp,
+        "magic": order.magic,
+        "comment": fit_comment(order.client_order_id, order.comment,
+                               operation="place_pending_order"),
+        "type_time": EXPIRIES[order.expiry],
+        "expiration": order.expiration,
+        "type_filling": filling,
+    }, "place_pending_order")
+
+
+def modify_order_request(client_order_id: str, order: int, price: float, stoplimit: float,
+                         sl: float, tp: float, type_time: int, expiration: int) -> dict[str, Any]:
+    """The ``order_send`` dict that changes a pending order's price, stops and expiry."""
+    return finished({"action": c.TRADE_ACTION_MODIFY, "order": order, "price": price,
+                     "stoplimit": stoplimit, "sl": sl, "tp": tp, "type_time": type_time,
+                     "expiration": expiration, "comment": fit_comment(client_order_id)},
+                    "modify_order")
 
 
 def sltp_request(client_order_id: str, symbol: str, position: int, sl: float, tp: float,

@@ -27,7 +27,8 @@ from mt5guard.terminal.hung import caused_by_hang
 __all__ = ["GuardedCalls", "complete", "operation_of"]
 
 # the caller decides; a retry with its id is safe
-_NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order"})
+_NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order",
+                            "place_pending_order", "modify_order"})
 
 
 class GuardedCalls(ConnectionKeeping):

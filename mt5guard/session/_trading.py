@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from mt5guard.market import data as md
 from mt5guard.market.messages import ReadMarketData
 from mt5guard.orders.changes import check_change
-from mt5guard.orders.messages import ChangeKind, ChangeTrade, OrderOutcome, TradeChange
+from mt5guard.orders.messages import (
+    ChangeKind,
+    ChangeTrade,
+    OrderOutcome,
+    PendingOrderRequest,
+    PlacePendingOrder,
+    TradeChange,
+)
+from mt5guard.orders.pending import check_order_change, check_pending
 from mt5guard.terminal.records import TradeDeal, TradeOrder
 
 if TYPE_CHECKING:
@@ -79,6 +87,42 @@ class TradingCalls:
         change = check_change(ChangeKind.CANCEL, ticket, client_order_id=client_order_id)
         return _outcome(self._wait(*self._change(change)))
 
+    def place_pending_order(
+        self, symbol: str, kind: str, volume: float, price: float, *, stoplimit: float = 0.0,
+        sl: float = 0.0, tp: float = 0.0, expiry: str = "gtc", expiration: When | None = None,
+        magic: int = 0, comment: str = "", client_order_id: str | None = None,
+        filling: str | None = None, comment_overflow: str = "truncate",
+    ) -> OrderOutcome:
+        """Place a pending order: ``kind`` ``buy_limit``, ``sell_limit``, ``buy_stop``,
+        ``sell_stop``, ``buy_stop_limit`` (``stoplimit``: the limit it then places) or
+        ``sell_stop_limit``; ``volume`` in lots, prices in the symbol's quote currency.
+
+        ``expiry`` ``gtc``, ``day``, ``specified`` or ``specified_day`` (the last two
+        with ``expiration``: a datetime, naive = UTC, or epoch seconds). The outcome's
+        ``order`` is the ticket to modify or cancel; retcode 10008 means it is in the
+        book. Never sent twice for one ``client_order_id``, like :meth:`place_order`.
+        """
+        order = check_pending(symbol, kind, volume, price, stoplimit=stoplimit, sl=sl, tp=tp,
+                              expiry=expiry, expiration=expiration, magic=magic,
+                              comment=comment, client_order_id=client_order_id,
+                              filling=filling, comment_overflow=comment_overflow)
+        return _outcome(self._wait(*self._pending(order)))
+
+    def _pending(self, order: PendingOrderRequest) -> _Pending:
+        return self._submit("place_pending_order",
+                            lambda r, d: PlacePendingOrder(order, reply_to=r, deadline=d))
+
+    def modify_order(self, ticket: int, *, price: float | None = None,
+                     stoplimit: float | None = None, sl: float | None = None,
+                     tp: float | None = None, expiry: str | None = None,
+                     expiration: When | None = None,
+                     client_order_id: str | None = None) -> OrderOutcome:
+        """Change a pending order's price, stop-limit price, stops or expiry (None keeps one)."""
+        change = check_order_change(ticket, price=price, stoplimit=stoplimit, sl=sl, tp=tp,
+                                    expiry=expiry, expiration=expiration,
+                                    client_order_id=client_order_id)
+        return _outcome(self._wait(*self._change(change)))
+
     def history_orders(self, date_from: When, date_to: When,
                        group: str | None = None) -> tuple[TradeOrder, ...]:
         """Orders that left the book (filled, cancelled) set up within the range."""
@@ -110,6 +154,28 @@ class AsyncTradingCalls:
 
     async def cancel_order(self, ticket: int, *, client_order_id: str | None = None) -> OrderOutcome:
         change = check_change(ChangeKind.CANCEL, ticket, client_order_id=client_order_id)
+        return _outcome(await self._await(*self._s._change(change)))
+
+    async def place_pending_order(
+        self, symbol: str, kind: str, volume: float, price: float, *, stoplimit: float = 0.0,
+        sl: float = 0.0, tp: float = 0.0, expiry: str = "gtc", expiration: When | None = None,
+        magic: int = 0, comment: str = "", client_order_id: str | None = None,
+        filling: str | None = None, comment_overflow: str = "truncate",
+    ) -> OrderOutcome:
+        order = check_pending(symbol, kind, volume, price, stoplimit=stoplimit, sl=sl, tp=tp,
+                              expiry=expiry, expiration=expiration, magic=magic,
+                              comment=comment, client_order_id=client_order_id,
+                              filling=filling, comment_overflow=comment_overflow)
+        return _outcome(await self._await(*self._s._pending(order)))
+
+    async def modify_order(self, ticket: int, *, price: float | None = None,
+                           stoplimit: float | None = None, sl: float | None = None,
+                           tp: float | None = None, expiry: str | None = None,
+                           expiration: When | None = None,
+                           client_order_id: str | None = None) -> OrderOutcome:
+        change = check_order_change(ticket, price=price, stoplimit=stoplimit, sl=sl, tp=tp,
+                                    expiry=expiry, expiration=expiration,
+                                    client_order_id=client_order_id)
         return _outcome(await self._await(*self._s._change(change)))
 
     async def history_orders(self, date_from: When, date_to: When,

@@ -38,9 +38,10 @@ from mt5guard.market.feed import WorkerQuoteFeed
 from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
 from mt5guard.market.quotes import QuoteHub, QuotePoller
 from mt5guard.orders import changes as trade_changes
+from mt5guard.orders import pending
 from mt5guard.orders.desk import OrderDesk
 from mt5guard.orders.journal import OrderJournal
-from mt5guard.orders.messages import ChangeTrade, PlaceOrder
+from mt5guard.orders.messages import ChangeKind, ChangeTrade, PlaceOrder, PlacePendingOrder
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import SessionLost
 from mt5guard.session.messages import (
@@ -117,6 +118,7 @@ class SessionActor(GuardedCalls, GuardedActor):
         self._desk = OrderDesk(self._ops, terminal, clock, account.name, journal, bus,
                                orders or OrdersConfig())
         self._desk.finders.update(trade_changes.FINDERS)
+        self._desk.finders.update(pending.FINDERS)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -187,6 +189,8 @@ class SessionActor(GuardedCalls, GuardedActor):
             self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
+        elif isinstance(message, PlacePendingOrder):
+            self._place_pending(message)
         elif isinstance(message, PollQuotes):
             self._poll_quotes(message)
         elif isinstance(message, SubscribeQuotes):
@@ -224,6 +228,15 @@ class SessionActor(GuardedCalls, GuardedActor):
             return
         self._guarded(message, "place_order", lambda: self._desk.place(order))
 
+    def _place_pending(self, message: PlacePendingOrder) -> None:
+        order = message.order
+        known = self._journal.get(order.client_order_id)
+        if known is not None and known.state.final:  # answered from the journal alone
+            complete(message.reply_to, pending.answer_known(self._desk, known, order))
+            return
+        self._guarded(message, message.operation, lambda: pending.place_pending(
+            order, self._desk, self._ops, self._terminal))
+
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
         self._poller.fired()
@@ -258,6 +271,10 @@ class SessionActor(GuardedCalls, GuardedActor):
         known = self._journal.get(change.client_order_id)
         if known is not None and known.state.final:  # answered from the journal alone
             complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
+            return
+        if change.kind is ChangeKind.MODIFY_ORDER:
+            self._guarded(message, change.kind.value, lambda: pending.modify_order(
+                change, self._desk, self._ops, self._terminal))
             return
         self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
             change, self._desk, self._terminal, self._trades.note_stops))

@@ -20,7 +20,7 @@ from mt5guard.errors import (
     error_from_last_error,
 )
 from mt5guard.health.messages import ProbeResult
-from mt5guard.orders.request import choose_filling
+from mt5guard.orders.filling import choose_filling
 from mt5guard.terminal import Terminal
 
 __all__ = ["TerminalOps"]

@@ -238,3 +238,51 @@ def test_a_session_trades_every_symbol_kind_with_a_20_character_comment(
         assert terminal.calls["shutdown"] >= 1
     else:
         assert "shutdown" in sys.modules["MetaTrader5"].calls
+
+
+def test_a_session_places_modifies_and_cancels_limit_orders_on_every_symbol_kind(
+        terminal: Terminal, clock: VirtualClock, bus: EventBus) -> None:
+    account = AccountConfig(
+        name="contract", symbols=tuple(name for name, *_ in SYMBOLS),
+        terminal=TerminalConfig(login=LOGIN, server=SERVER, password=Secret(PASSWORD)))
+    guard = start(Config(accounts=(account,)), clock=clock, bus=bus,
+                  terminals={"contract": terminal})
+    try:
+        session = guard.session("contract")
+        clock.settle()
+        for name, digits, bid, *_ in SYMBOLS:
+            price = round(bid * 0.99, digits)
+            placed = session.place_pending_order(name, "buy_limit", LOT[name], price,
+                                                 comment=TWENTY, expiry="day")
+            assert placed.retcode == c.TRADE_RETCODE_PLACED, (name, placed)
+            (order,) = session.orders(name)
+            assert (order.type, order.type_time, order.type_filling) == (
+                c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TIME_DAY, FILLING[name][0])
+            assert len(order.comment) == 29 and order.comment.startswith("mg-")
+            lower = round(bid * 0.98, digits)
+            moved = session.modify_order(placed.order, price=lower)
+            assert moved.retcode == c.TRADE_RETCODE_DONE, (name, moved)
+            assert session.orders(name)[0].price_open == lower
+            cancelled = session.cancel_order(placed.order)
+            assert cancelled.retcode == c.TRADE_RETCODE_DONE, (name, cancelled)
+            assert session.orders(name) == ()
+    finally:
+        guard.stop()
+
+
+def test_pending_order_rules(terminal: Terminal) -> None:
+    t = connected(terminal)
+    base = {"action": c.TRADE_ACTION_PENDING, "symbol": "EURUSD", "volume": 0.01,
+            "type": c.ORDER_TYPE_BUY_LIMIT, "type_filling": c.ORDER_FILLING_FOK}
+    above = t.order_send({**base, "price": 1.2})  # a buy limit above the market
+    assert above is not None and above.retcode == c.TRADE_RETCODE_INVALID_PRICE
+    placed = t.order_send({**base, "price": 1.0})
+    assert placed is not None and placed.retcode == c.TRADE_RETCODE_PLACED
+    assert [o.ticket for o in t.orders_get() or ()] == [placed.order]
+    assert t.order_send({**base, "price": 1.0, "expiration": 1.5}) is None  # a float expiration
+    assert t.last_error() == (-2, 'Invalid "expiration" argument')
+    removed = t.order_send({"action": c.TRADE_ACTION_REMOVE, "order": placed.order})
+    assert removed is not None and removed.retcode == c.TRADE_RETCODE_DONE
+    again = t.order_send({"action": c.TRADE_ACTION_REMOVE, "order": placed.order})
+    assert again is not None and again.retcode == c.TRADE_RETCODE_INVALID
+    assert t.orders_get() == ()

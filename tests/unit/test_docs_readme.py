@@ -21,6 +21,7 @@ def test_the_readme_tour_runs(monkeypatch, tmp_path: Path) -> None:
     assert namespace["bars"].dtype.names[:2] == ("time", "open")  # type: ignore[attr-defined]
     assert len(namespace["bars"]) == 24  # type: ignore[arg-type]
     assert namespace["closed"].volume == 0.05  # type: ignore[attr-defined]
+    assert namespace["limit"].retcode == 10008  # type: ignore[attr-defined]
     sent = namespace["sent"]
     assert (namespace["spec"].filling_mode, sent.type_filling) == (1, 0)  # type: ignore[attr-defined]
     assert sent.comment.startswith("mg-") and len(sent.comment) == 29  # type: ignore[attr-defined]

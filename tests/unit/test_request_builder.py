@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from mt5guard.errors import MT5ValidationError
+from mt5guard.orders.filling import choose_filling
 from mt5guard.orders.messages import OrderRequest, Side
 from mt5guard.orders.request import (
-    choose_filling,
     comment_room,
     count_arg,
     finished,

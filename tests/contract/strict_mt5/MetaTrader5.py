@@ -8,8 +8,8 @@ constants and record field lists are the wheel's own
 (tests/data/metatrader5_5.0.6231.json).
 
 It is a trade server only as far as the contract needs: fixed quotes, market
-orders that fill whole at the ask or bid, closes, SL/TP changes, deals and
-history. Time comes from :func:`configure`'s ``now`` (epoch seconds), so a
+orders that fill whole at the ask or bid, closes, SL/TP changes, pending
+orders placed, modified and removed (never triggered), deals and history. Time comes from :func:`configure`'s ``now`` (epoch seconds), so a
 test on a VirtualClock sees consistent times.
 
 Like the real module it is one terminal per process, with one global
@@ -61,7 +61,8 @@ _UNSIGNED = {"magic", "order", "deviation", "position", "position_by"}
 _TEXTS = {1: "Success", -1: "Terminal: Call failed", -2: "Invalid arguments",
           -4: "Terminal: Not found", -6: "Terminal: Authorization failed",
           -10004: "No IPC connection"}
-_COMMENTS = {0: "Done", 10009: "Request executed", 10013: "Invalid request",
+_COMMENTS = {0: "Done", 10008: "Order placed", 10009: "Request executed",
+             10013: "Invalid request", 10015: "Invalid price", 10022: "Invalid expiration",
              10014: "Invalid volume", 10016: "Invalid stops", 10030: "Unsupported filling mode",
              10035: "Invalid order type", 10036: "Position already closed",
              10038: "Invalid close volume"}
@@ -162,6 +163,7 @@ class _Terminal:
         self.linked = self.authorized = False
         self.selected: set[str] = set()
         self.positions: dict[int, dict[str, Any]] = {}
+        self.orders: dict[int, dict[str, Any]] = {}
         self.deals: list[Any] = []
         self.history_orders: list[Any] = []
         self.next_ticket = 7_000_001
@@ -349,16 +351,37 @@ def _filling_ok(spec: dict[str, Any], filling: int) -> bool:
     return filling == 2 and spec["trade_exemode"] != 2  # RETURN, not under market execution
 
 
+def _pending_verdict(spec: dict[str, Any], kind: int, req: Any) -> int:
+    assert _T is not None
+    below = kind in (2, 5, 7)  # buy limit under the ask; sell stop (-limit) under the bid
+    market = spec["ask"] if kind in (2, 4, 6) else spec["bid"]
+    if req.price <= 0 or (req.price >= market if below else req.price <= market):
+        return 10015
+    if not 0 <= req.type_time <= 3:
+        return 10022
+    if req.type_time == 2 and req.expiration <= _T.now():
+        return 10022
+    return 0
+
+
 def _verdict(req: Any) -> int:
     assert _T is not None
     if req.action == 6:  # SLTP
         return 0 if req.position in _T.positions else 10036
-    if req.action != 1 or req.symbol not in _T.symbols:
+    if req.action in (7, 8):  # MODIFY, REMOVE
+        order = _T.orders.get(req.order)
+        if order is None:
+            return 10013
+        return 0 if req.action == 8 else _pending_verdict(_T.symbols[order["symbol"]],
+                                                          order["type"], req)
+    if req.action not in (1, 5) or req.symbol not in _T.symbols:
         return 10013
     spec = _T.symbols[req.symbol]
     steps = req.volume / spec["volume_step"]
     if not spec["volume_min"] <= req.volume <= spec["volume_max"] or abs(steps - round(steps)) > 1e-6:
         return 10014
+    if req.action == 5:
+        return 10035 if req.type not in range(2, 8) else _pending_verdict(spec, req.type, req)
     if req.type not in (0, 1):
         return 10035
     if not _filling_ok(spec, req.type_filling):
@@ -405,6 +428,8 @@ def order_send(*args: Any, **kwargs: Any) -> Any:
     if req.action == 6:
         _T.positions[req.position].update(sl=req.sl, tp=req.tp)
         return _result(10009, req)
+    if req.action in (5, 7, 8):
+        return _pending(req, now)
     spec = _T.symbols[req.symbol]
     price = spec["ask"] if req.type == 0 else spec["bid"]
     order, deal = _T.ticket(), _T.ticket()
@@ -437,6 +462,39 @@ def order_send(*args: Any, **kwargs: Any) -> Any:
         tp=req.tp, price_current=price, price_stoplimit=0.0, symbol=req.symbol,
         comment=req.comment, external_id=""))
     return _result(10009, req, deal=deal, order=order, volume=req.volume, price=price,
+                   bid=spec["bid"], ask=spec["ask"])
+
+
+def _order_record(o: dict[str, Any], state: int, done: float = 0.0) -> Any:
+    ms = int(o["time"] * 1000)
+    return _make("TradeOrder", ticket=o["ticket"], time_setup=int(o["time"]), time_setup_msc=ms,
+                 time_done=int(done), time_done_msc=int(done * 1000),
+                 time_expiration=o["expiration"], type=o["type"], type_time=o["type_time"],
+                 type_filling=o["type_filling"], state=state, magic=o["magic"], reason=3,
+                 volume_initial=o["volume"], volume_current=o["volume"], price_open=o["price"],
+                 sl=o["sl"], tp=o["tp"], price_current=0.0, price_stoplimit=o["stoplimit"],
+                 symbol=o["symbol"], comment=o["comment"], external_id="")
+
+
+def _pending(req: Any, now: float) -> Any:
+    assert _T is not None
+    if req.action == 8:
+        gone = _T.orders.pop(req.order)
+        _T.history_orders.append(_order_record(gone, 2, now))  # ORDER_STATE_CANCELED
+        return _result(10009, req, order=req.order)
+    if req.action == 7:
+        _T.orders[req.order].update(price=req.price, sl=req.sl, tp=req.tp,
+                                    stoplimit=req.stoplimit, type_time=req.type_time,
+                                    expiration=req.expiration)
+        return _result(10009, req, order=req.order)
+    ticket = _T.ticket()
+    _T.orders[ticket] = {"ticket": ticket, "time": now, "type": req.type, "magic": req.magic,
+                         "volume": req.volume, "price": req.price, "stoplimit": req.stoplimit,
+                         "sl": req.sl, "tp": req.tp, "symbol": req.symbol,
+                         "comment": req.comment, "type_time": req.type_time,
+                         "expiration": req.expiration, "type_filling": req.type_filling}
+    spec = _T.symbols[req.symbol]
+    return _result(10008, req, order=ticket, volume=req.volume, price=req.price,
                    bid=spec["bid"], ask=spec["ask"])
 
 
@@ -482,8 +540,11 @@ def positions_get(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
 
 @_api("orders_get")
 def orders_get(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
-    _filters("orders_get", args, kwargs)
-    return ()  # this double places no pending orders
+    assert _T is not None
+    f = _filters("orders_get", args, kwargs)
+    return tuple(_order_record(o, 1) for o in _T.orders.values()  # ORDER_STATE_PLACED
+                 if f.get("symbol", o["symbol"]) == o["symbol"]
+                 and f.get("ticket", o["ticket"]) == o["ticket"])
 
 
 def _history(name: str, records: list[Any], key: str, args: tuple[Any, ...],
