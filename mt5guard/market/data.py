@@ -13,17 +13,21 @@ when needed, calls the terminal and checks the reply's shape (the real
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
 from mt5guard.errors import MT5DataError, MT5StateError, MT5ValidationError, error_from_last_error
 from mt5guard.orders.request import count_arg, symbol_arg, utc_date
 from mt5guard.terminal import Terminal, rates
+from mt5guard.terminal.constants import ORDER_TYPE_BUY, ORDER_TYPE_SELL
 from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES
 
 __all__ = [
     "MARKET_DATA_OPERATIONS",
+    "check_calc",
     "check_history",
+    "check_range",
     "check_rates_from",
     "check_rates_from_pos",
     "check_rates_range",
@@ -39,9 +43,14 @@ __all__ = [
 MARKET_DATA_OPERATIONS = frozenset({
     "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
     "copy_ticks_range", "symbols_get", "symbol_info", "symbol_select", "history_orders_get",
-    "history_deals_get",
+    "history_deals_get", "terminal_info", "version", "positions_total", "orders_total",
+    "history_orders_total", "history_deals_total", "order_calc_margin", "order_calc_profit",
+    "market_book_add", "market_book_get", "market_book_release",
 })
-_NO_SYMBOL = frozenset({"symbols_get", "history_orders_get", "history_deals_get"})
+_NO_SYMBOL = frozenset({"symbols_get", "history_orders_get", "history_deals_get", "terminal_info",
+                        "version", "positions_total", "orders_total", "history_orders_total",
+                        "history_deals_total", "order_calc_margin", "order_calc_profit"})
+_SIDES = {"buy": ORDER_TYPE_BUY, "sell": ORDER_TYPE_SELL}
 _RATES = frozenset({"copy_rates_from", "copy_rates_from_pos", "copy_rates_range"})
 _TICKS = frozenset({"copy_ticks_from", "copy_ticks_range"})
 
@@ -133,6 +142,29 @@ def check_history(operation: str, date_from: object, date_to: object,
     return (*_range(operation, date_from, date_to), group)
 
 
+def check_range(operation: str, date_from: object, date_to: object) -> tuple[Any, ...]:
+    """``history_orders_total`` / ``history_deals_total`` over ``date_from..date_to``."""
+    return _range(operation, date_from, date_to)
+
+
+def check_calc(operation: str, symbol: object, side: object, volume: object,
+               *prices: object) -> tuple[Any, ...]:
+    """``order_calc_margin`` / ``order_calc_profit``: the module's ``(action, symbol, volume,
+    price...)`` with ``action`` ORDER_TYPE_BUY or ORDER_TYPE_SELL and floats for the rest."""
+    if not isinstance(side, str) or side.lower() not in _SIDES:
+        raise _bad(operation, "side", f"side must be 'buy' or 'sell', got {side!r}")
+    checked_symbol = check_symbol(operation, symbol)
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or \
+            not math.isfinite(volume) or volume <= 0:
+        raise _bad(operation, "volume", f"volume must be a positive number of lots, got {volume!r}")
+    names = ("price",) if len(prices) == 1 else ("price_open", "price_close")
+    for name, price in zip(names, prices, strict=True):
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or \
+                not math.isfinite(price) or price <= 0:
+            raise _bad(operation, name, f"{name} must be a positive price, got {price!r}")
+    return (_SIDES[side.lower()], checked_symbol, float(volume), *(float(p) for p in prices))  # type: ignore[arg-type]
+
+
 def check_symbol_select(symbol: object, enable: object) -> tuple[Any, ...]:
     if not isinstance(enable, bool):
         raise _bad("symbol_select", "enable", f"enable must be True or False, got {enable!r}")
@@ -159,6 +191,10 @@ def read(terminal: Terminal, select: Any, forget: Any, operation: str, args: tup
         return None
     if operation not in _NO_SYMBOL:
         select(args[0])
+    elif operation.startswith("order_calc_"):
+        select(args[1])
+    if operation.endswith("_total") and operation.startswith("history_"):
+        return checked(terminal, operation, call(*args))
     if operation.startswith("history_"):
         date_from, date_to, group = args
         filters = {} if group is None else {"group": group}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mt5guard.market import data as md
 from mt5guard.market.messages import ReadMarketData
+from mt5guard.session._account_reads import AccountReadCalls, AsyncAccountReadCalls
 from mt5guard.terminal.constants import COPY_TICKS_ALL
 from mt5guard.terminal.records import SymbolInfo
 
@@ -46,7 +47,7 @@ def _info(value: Any) -> SymbolInfo:
     return info
 
 
-class MarketDataCalls:
+class MarketDataCalls(AccountReadCalls):
     """Blocking market-data calls (mixed into Session)."""
 
     if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class MarketDataCalls:
         self._wait(*self._read("symbol_select", md.check_symbol_select(symbol, enable)))
 
 
-class AsyncMarketDataCalls:
+class AsyncMarketDataCalls(AsyncAccountReadCalls):
     """The same calls as coroutines (mixed into AsyncSession)."""
 
     if TYPE_CHECKING:

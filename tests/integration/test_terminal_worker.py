@@ -16,7 +16,14 @@ from worker_kit import SIM, alive, state, wait_until
 from mt5guard.clock import SystemClock
 from mt5guard.errors import MT5DataError
 from mt5guard.terminal import constants as c
-from mt5guard.terminal.records import AccountInfo, OrderSendResult, Tick, TradeDeal, TradeRequest
+from mt5guard.terminal.records import (
+    AccountInfo,
+    BookInfo,
+    OrderSendResult,
+    Tick,
+    TradeDeal,
+    TradeRequest,
+)
 from mt5guard.terminal.worker import WorkerTerminal, local_opener
 
 pytestmark = pytest.mark.subprocess
@@ -62,6 +69,24 @@ def test_calls_cross_the_process_boundary_and_come_back_as_our_records(clock) ->
     finally:
         terminal.close()
     assert not alive(pid) and terminal.pid is None
+
+
+def test_counts_calculations_and_the_book_cross_the_process_boundary(clock) -> None:
+    terminal = worker(clock)
+    try:
+        assert terminal.positions_total() == 0 and terminal.orders_total() == 0
+        now = datetime.now(UTC)
+        assert terminal.history_deals_total(now - timedelta(hours=1), now) == 0
+        margin = terminal.order_calc_margin(c.ORDER_TYPE_BUY, "EURUSD", 1.0, 1.085)
+        assert isinstance(margin, float) and margin > 0
+        assert terminal.order_calc_profit(c.ORDER_TYPE_SELL, "EURUSD", 1.0, 1.085, 1.084) == 100.0
+        assert terminal.market_book_add("EURUSD") is True
+        book = terminal.market_book_get("EURUSD")
+        assert book is not None and [type(b) for b in book] == [BookInfo] * 10
+        assert terminal.market_book_release("EURUSD") is True
+        assert terminal.market_book_get("EURUSD") is None
+    finally:
+        terminal.close()
 
 
 def test_sigkill_mid_call_fails_that_call_at_once_as_a_lost_connection(clock) -> None:

@@ -21,6 +21,7 @@ from mt5guard.terminal._call_guard import CallGuard, ConcurrentCallError
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
     AccountInfo,
+    BookInfo,
     OrderCheckResult,
     OrderSendResult,
     SymbolInfo,
@@ -38,6 +39,7 @@ _GUARD = CallGuard()
 _Rec = TypeVar(
     "_Rec",
     AccountInfo,
+    BookInfo,
     TerminalInfo,
     Tick,
     SymbolInfo,
@@ -253,3 +255,50 @@ class MetaTrader5Terminal:
             dates = tuple(d for d in (date_from, date_to) if d is not None)
             raw = self._call("history_orders_get", *dates, **_given(group=group))
         return _records(TradeOrder, raw)
+
+    # -- counts, margin and profit, Depth of Market ----------------------------------
+
+    def positions_total(self) -> int | None:
+        """How many positions are open."""
+        raw = self._call("positions_total")
+        return None if raw is None else int(raw)
+
+    def orders_total(self) -> int | None:
+        """How many pending orders are in the book."""
+        raw = self._call("orders_total")
+        return None if raw is None else int(raw)
+
+    def history_orders_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
+        """How many orders left the book between the two dates (aware datetimes)."""
+        raw = self._call("history_orders_total", date_from, date_to)
+        return None if raw is None else int(raw)
+
+    def history_deals_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
+        """How many deals were made between the two dates (aware datetimes)."""
+        raw = self._call("history_deals_total", date_from, date_to)
+        return None if raw is None else int(raw)
+
+    def order_calc_margin(self, action: int, symbol: str, volume: float,
+                          price: float) -> float | None:
+        """Margin in account money; ``action`` is ORDER_TYPE_BUY or ORDER_TYPE_SELL."""
+        raw = self._call("order_calc_margin", action, symbol, float(volume), float(price))
+        return None if raw is None else float(raw)
+
+    def order_calc_profit(self, action: int, symbol: str, volume: float, price_open: float,
+                          price_close: float) -> float | None:
+        """Profit in account money of a trade opened and closed at these prices."""
+        raw = self._call("order_calc_profit", action, symbol, float(volume), float(price_open),
+                         float(price_close))
+        return None if raw is None else float(raw)
+
+    def market_book_add(self, symbol: str) -> bool:
+        """Subscribe to the symbol's Depth of Market."""
+        return bool(self._call("market_book_add", symbol))
+
+    def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
+        """The book's levels (highest price first) or None."""
+        return _records(BookInfo, self._call("market_book_get", symbol))
+
+    def market_book_release(self, symbol: str) -> bool:
+        """End the Depth of Market subscription."""
+        return bool(self._call("market_book_release", symbol))

@@ -54,7 +54,9 @@ CALLS = frozenset({
     "symbol_select", "symbol_info", "symbol_info_tick", "order_check", "order_send",
     "positions_get", "orders_get", "history_deals_get", "history_orders_get", "ping",
     "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
-    "copy_ticks_range", "symbols_get", "symbols_total", "watch",
+    "copy_ticks_range", "symbols_get", "symbols_total", "watch", "positions_total",
+    "orders_total", "history_orders_total", "history_deals_total", "order_calc_margin",
+    "order_calc_profit", "market_book_add", "market_book_get", "market_book_release",
 })
 
 

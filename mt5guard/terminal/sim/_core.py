@@ -113,6 +113,7 @@ class TerminalCore(FaultScripting):
         self._ipc_connected = False
         self._authorized = False
         self._selected: set[str] = set()
+        self._books: set[str] = set()  # market_book_add subscriptions
         self._last_error: tuple[int, str] = OK
         self._sent: list[dict[str, Any]] = []
         self.calls: Counter[str] = Counter()

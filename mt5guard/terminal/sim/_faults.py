@@ -32,6 +32,15 @@ API_CALLS = frozenset(
         "orders_get",
         "history_deals_get",
         "history_orders_get",
+        "positions_total",
+        "orders_total",
+        "history_orders_total",
+        "history_deals_total",
+        "order_calc_margin",
+        "order_calc_profit",
+        "market_book_add",
+        "market_book_get",
+        "market_book_release",
     }
 )
 

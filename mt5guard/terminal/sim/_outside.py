@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import TradeDeal
+from mt5guard.terminal.sim._account_reads import AccountReads
 from mt5guard.terminal.sim._book import OpenPosition
 from mt5guard.terminal.sim._done_orders import done_order, filled_order
-from mt5guard.terminal.sim._market import MarketDataCalls
 from mt5guard.terminal.sim._requests import parse_request
 
 __all__ = ["OutsideTrading"]
 
 
-class OutsideTrading(MarketDataCalls):
+class OutsideTrading(AccountReads):
     """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``,
     ``book_balance_operation``."""
 

@@ -1,4 +1,4 @@
-"""Market data through a worker: bars, ticks and the symbol list.
+"""Market data through a worker: bars, ticks, the symbol list, counts and the book.
 
 Bars and ticks arrive as rows and are rebuilt into the module's numpy
 structured arrays (``RATE_DTYPE`` / ``TICK_DTYPE``) by the wire decoder.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mt5guard.terminal.records import SymbolInfo
+from mt5guard.terminal.records import BookInfo, SymbolInfo
 
 __all__ = ["MarketDataCalls"]
 
@@ -44,3 +44,42 @@ class MarketDataCalls:
     def symbols_total(self) -> int | None:
         result: int | None = self._call("symbols_total")
         return result
+
+    # counts, margin and profit, Depth of Market
+
+    def positions_total(self) -> int | None:
+        result: int | None = self._call("positions_total")
+        return result
+
+    def orders_total(self) -> int | None:
+        result: int | None = self._call("orders_total")
+        return result
+
+    def history_orders_total(self, date_from: Any, date_to: Any) -> int | None:
+        result: int | None = self._call("history_orders_total", date_from, date_to)
+        return result
+
+    def history_deals_total(self, date_from: Any, date_to: Any) -> int | None:
+        result: int | None = self._call("history_deals_total", date_from, date_to)
+        return result
+
+    def order_calc_margin(self, action: int, symbol: str, volume: float,
+                          price: float) -> float | None:
+        result: float | None = self._call("order_calc_margin", action, symbol, volume, price)
+        return result
+
+    def order_calc_profit(self, action: int, symbol: str, volume: float, price_open: float,
+                          price_close: float) -> float | None:
+        result: float | None = self._call("order_calc_profit", action, symbol, volume,
+                                          price_open, price_close)
+        return result
+
+    def market_book_add(self, symbol: str) -> bool:
+        return bool(self._call("market_book_add", symbol))
+
+    def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
+        result: tuple[BookInfo, ...] | None = self._call("market_book_get", symbol)
+        return result
+
+    def market_book_release(self, symbol: str) -> bool:
+        return bool(self._call("market_book_release", symbol))

@@ -19,6 +19,7 @@ from mt5guard.errors import MT5DataError
 from mt5guard.terminal import rates
 from mt5guard.terminal.records import (
     AccountInfo,
+    BookInfo,
     OrderCheckResult,
     OrderSendResult,
     SymbolInfo,
@@ -205,6 +206,12 @@ def _count(raw: Any, name: str) -> int | None:
     raise _garbage(name, f"expected a count, got {str(raw)[:40]}")
 
 
+def _number(raw: Any, name: str) -> float | None:
+    if raw is None or (isinstance(raw, int | float) and not isinstance(raw, bool)):
+        return None if raw is None else float(raw)
+    raise _garbage(name, f"expected a number, got {str(raw)[:40]}")
+
+
 def _version(raw: Any, name: str) -> tuple[int, int, str] | None:
     if raw is None:
         return None
@@ -225,7 +232,10 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "copy_rates_from": _rows("RATE_DTYPE"), "copy_rates_from_pos": _rows("RATE_DTYPE"),
     "copy_rates_range": _rows("RATE_DTYPE"), "copy_ticks_from": _rows("TICK_DTYPE"),
     "copy_ticks_range": _rows("TICK_DTYPE"), "symbols_get": _many(SymbolInfo),
-    "symbols_total": _count,
+    "symbols_total": _count, "positions_total": _count, "orders_total": _count,
+    "history_orders_total": _count, "history_deals_total": _count,
+    "order_calc_margin": _number, "order_calc_profit": _number,
+    "market_book_add": _flag, "market_book_release": _flag, "market_book_get": _many(BookInfo),
     "ping": lambda raw, name: raw,
     "watch": lambda raw, name: raw,
 }
