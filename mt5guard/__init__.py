@@ -39,6 +39,7 @@ from mt5guard.errors import (
     MT5RateLimited,
     MT5StateError,
     MT5TimeoutError,
+    MT5TradingDisabled,
     MT5Unavailable,
     MT5ValidationError,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "MT5RateLimited",
     "MT5StateError",
     "MT5TimeoutError",
+    "MT5TradingDisabled",
     "MT5Unavailable",
     "MT5ValidationError",
     "ObservabilityConfig",

@@ -32,6 +32,7 @@ __all__ = [
     "MT5RateLimited",
     "MT5StateError",
     "MT5TimeoutError",
+    "MT5TradingDisabled",
     "MT5Unavailable",
     "MT5ValidationError",
     "describe_code",
@@ -240,6 +241,15 @@ class MT5StateError(MT5Error):
     default_counts_for_breaker = False
 
 
+class MT5TradingDisabled(MT5StateError):
+    """Trading is switched off for this account: AutoTrading off in the terminal (or the
+    Python API disabled there), trading refused by the server, or an investor (read-only)
+    login. Retrying cannot help until a person changes it; reads keep working."""
+
+    kind = "trading_disabled"
+    summary = "trading is disabled"
+
+
 class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
     """The order may or may not have executed; it was NOT re-sent.
 
@@ -300,6 +310,7 @@ for _cls in (
     MT5ConnectionError,
     MT5ValidationError,
     MT5StateError,
+    MT5TradingDisabled,
     MT5OrderOutcomeUnknown,
     MT5Unavailable,
     MT5RateLimited,
@@ -321,7 +332,7 @@ def _ok(name: str) -> CodeInfo:
 
 
 _C, _T, _I, _A = MT5ConnectionError, MT5TimeoutError, MT5InitError, MT5AuthError
-_V, _D, _S = MT5ValidationError, MT5DataError, MT5StateError
+_V, _D, _S, _TD = MT5ValidationError, MT5DataError, MT5StateError, MT5TradingDisabled
 
 #: last_error codes (1, -1..-8, -10000..-10005) and trade retcodes (10004..10045),
 #: plus order_check's passing 0. Columns: name, class, retryable, counts_for_breaker.
@@ -339,7 +350,7 @@ CODE_TABLE: dict[int, CodeInfo] = {
     -5: CodeInfo("RES_E_INVALID_VERSION", _I, False, True),
     -6: CodeInfo("RES_E_AUTH_FAILED", _A, False, True),
     -7: CodeInfo("RES_E_UNSUPPORTED", _S, False, False),
-    -8: CodeInfo("RES_E_AUTO_TRADING_DISABLED", _S, False, False),
+    -8: CodeInfo("RES_E_AUTO_TRADING_DISABLED", _TD, False, False),
     -10000: CodeInfo("RES_E_INTERNAL_FAIL", _C, True, True),
     -10001: CodeInfo("RES_E_INTERNAL_FAIL_SEND", _C, True, True),
     -10002: CodeInfo("RES_E_INTERNAL_FAIL_RECEIVE", _C, True, True),
@@ -368,8 +379,8 @@ CODE_TABLE: dict[int, CodeInfo] = {
     10023: CodeInfo("TRADE_RETCODE_ORDER_CHANGED", _S, False, False),
     10024: CodeInfo("TRADE_RETCODE_TOO_MANY_REQUESTS", _S, True, False),
     10025: CodeInfo("TRADE_RETCODE_NO_CHANGES", _S, False, False),
-    10026: CodeInfo("TRADE_RETCODE_SERVER_DISABLES_AT", _S, False, False),
-    10027: CodeInfo("TRADE_RETCODE_CLIENT_DISABLES_AT", _S, False, False),
+    10026: CodeInfo("TRADE_RETCODE_SERVER_DISABLES_AT", _TD, False, False),
+    10027: CodeInfo("TRADE_RETCODE_CLIENT_DISABLES_AT", _TD, False, False),
     10028: CodeInfo("TRADE_RETCODE_LOCKED", _S, False, False),
     10029: CodeInfo("TRADE_RETCODE_FROZEN", _S, False, False),
     10030: CodeInfo("TRADE_RETCODE_INVALID_FILL", _V, False, False),

@@ -78,6 +78,10 @@ class ConnectionKeeping(BreakerLink):
             return
         self._ops.connect()
         self._connected = True
+        if self._ops.trading_off is not None:  # the status line an operator needs to see
+            _log.warning("session %s: connected, but trading is disabled: %s; reads work, "
+                         "orders are refused (MT5TradingDisabled) until that changes",
+                         self.account.name, self._ops.trading_off)
         terminal_account = self.account.terminal
         self._bus.publish(SessionConnected(self.account.name, terminal_account.login,
                                            terminal_account.server, self._clock.now()))

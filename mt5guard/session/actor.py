@@ -12,6 +12,7 @@ the actor fail; its supervisor restarts it after the backoff delay and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -226,7 +227,8 @@ class SessionActor(GuardedCalls, GuardedActor):
         if known is not None and known.state.final:  # answered from the journal alone
             complete(message.reply_to, self._desk.cached(known, order))
             return
-        self._guarded(message, "place_order", lambda: self._desk.place(order))
+        self._guarded(message, "place_order", self._trading("place_order",
+                                                            lambda: self._desk.place(order)))
 
     def _place_pending(self, message: PlacePendingOrder) -> None:
         order = message.order
@@ -234,8 +236,9 @@ class SessionActor(GuardedCalls, GuardedActor):
         if known is not None and known.state.final:  # answered from the journal alone
             complete(message.reply_to, pending.answer_known(self._desk, known, order))
             return
-        self._guarded(message, message.operation, lambda: pending.place_pending(
-            order, self._desk, self._ops, self._terminal))
+        self._guarded(message, message.operation, self._trading(
+            message.operation, lambda: pending.place_pending(order, self._desk, self._ops,
+                                                             self._terminal)))
 
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
@@ -273,11 +276,22 @@ class SessionActor(GuardedCalls, GuardedActor):
             complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
             return
         if change.kind is ChangeKind.MODIFY_ORDER:
-            self._guarded(message, change.kind.value, lambda: pending.modify_order(
-                change, self._desk, self._ops, self._terminal))
+            self._guarded(message, change.kind.value, self._trading(
+                change.kind.value, lambda: pending.modify_order(change, self._desk, self._ops,
+                                                                self._terminal)))
             return
-        self._guarded(message, change.kind.value, lambda: trade_changes.apply_change(
-            change, self._desk, self._terminal, self._trades.note_stops))
+        self._guarded(message, change.kind.value, self._trading(
+            change.kind.value, lambda: trade_changes.apply_change(
+                change, self._desk, self._terminal, self._trades.note_stops)))
+
+    def _trading(self, operation: str, send: Callable[[], Any]) -> Callable[[], Any]:
+        """``send``, refused with MT5TradingDisabled first while trading is found off."""
+
+        def checked() -> Any:
+            self._ops.require_trading(operation)
+            return send()
+
+        return checked
 
     # health probe -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from mt5guard.config.values import did_you_mean
 from mt5guard.errors import (
     MT5DataError,
     MT5Error,
+    MT5TradingDisabled,
     MT5ValidationError,
     error_from_last_error,
 )
@@ -33,6 +34,8 @@ class TerminalOps:
         self._account = account
         self._selected: set[str] = set()
         self._fillings: dict[str, Any] = {}
+        self.trading_off: str | None = None
+        """Why trading was found disabled at connect (or at the last order); None: allowed."""
 
     # plumbing -------------------------------------------------------------
 
@@ -66,6 +69,37 @@ class TerminalOps:
         )
         for symbol in self._account.symbols:
             self.select(symbol)
+        try:
+            self.trading_off = self.preflight()
+        except MT5Error:  # unknown for now: an order will find out
+            self.trading_off = None
+
+    def preflight(self) -> str | None:
+        """Why this account cannot trade now (terminal_info and account_info); None if it can."""
+        terminal = self.call("preflight", self._t.terminal_info)
+        account = self.call("preflight", self._t.account_info)
+        if not self._field(terminal, "trade_allowed", "preflight"):
+            return ("AutoTrading is off in the terminal (terminal_info().trade_allowed is False): "
+                    "turn Algo Trading on")
+        if self._field(terminal, "tradeapi_disabled", "preflight"):
+            return ("the terminal disables trading through the Python API "
+                    "(Tools > Options > Expert Advisors)")
+        if not self._field(account, "trade_allowed", "preflight"):
+            return ("this login may not trade (account_info().trade_allowed is False: an "
+                    "investor, read-only password?)")
+        if not self._field(account, "trade_expert", "preflight"):
+            return ("the server does not allow automated trading for this account "
+                    "(account_info().trade_expert is False)")
+        return None
+
+    def require_trading(self, operation: str) -> None:
+        """Raise MT5TradingDisabled while the last check found trading off (checked again
+        first: a person may have turned it on since)."""
+        if self.trading_off is None:
+            return
+        self.trading_off = self.preflight()
+        if self.trading_off is not None:
+            raise MT5TradingDisabled(operation=operation, detail=self.trading_off)
 
     def login(self) -> None:
         """Log the open connection in again with the configured account."""

@@ -14,7 +14,7 @@ def probe_times(story) -> list[float]:  # type: ignore[no-untyped-def]
 def test_probes_run_on_a_fixed_30_s_grid(story) -> None:
     story.clock.advance(150)
     assert probe_times(story) == [0, 30, 60, 90, 120, 150]
-    assert story.terminal.calls["terminal_info"] == 6
+    assert story.terminal.calls["terminal_info"] == 6 + 1  # six probes and the connect's preflight
 
 
 def test_a_slow_probe_does_not_shift_the_grid(story_factory) -> None:

@@ -19,6 +19,7 @@ from mt5guard.errors import (
     MT5InitError,
     MT5OrderOutcomeUnknown,
     MT5StateError,
+    MT5TradingDisabled,
     MT5TimeoutError,
     MT5Unavailable,
     MT5ValidationError,
@@ -36,7 +37,7 @@ SUCCESS = {0, 1, 10008, 10009, 10010}
 KINDS = {
     MT5InitError: "init", MT5AuthError: "auth", MT5CircuitBreakerOpen: "circuit_open",
     MT5TimeoutError: "timeout", MT5DataError: "data", MT5ConnectionError: "connection",
-    MT5ValidationError: "validation", MT5StateError: "state",
+    MT5ValidationError: "validation", MT5StateError: "state", MT5TradingDisabled: "trading_disabled",
 }
 
 
@@ -80,7 +81,7 @@ def test_names_follow_the_mt5_spelling() -> None:
     ("code", "cls"),
     [(-10000, MT5ConnectionError), (-10001, MT5ConnectionError), (-10002, MT5ConnectionError),
      (-10003, MT5InitError), (-10004, MT5ConnectionError), (-10005, MT5TimeoutError),
-     (-6, MT5AuthError), (-2, MT5ValidationError), (-4, MT5DataError), (-8, MT5StateError)],
+     (-6, MT5AuthError), (-2, MT5ValidationError), (-4, MT5DataError), (-8, MT5TradingDisabled)],
 )
 def test_last_error_codes_map_to_the_suggested_kinds(code: int, cls: type[MT5Error]) -> None:
     assert type(error_from_last_error(code, "m", "op")) is cls

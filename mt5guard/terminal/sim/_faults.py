@@ -64,6 +64,8 @@ class FaultPlan:
     init_times_out: bool = False
     auth_revoked: bool = False
     server_offline: bool = False
+    autotrading_off: bool = False
+    investor: bool = False
     stale: set[str] = field(default_factory=set)
     hangs: dict[str, deque[float]] = field(default_factory=dict)
     order_retcodes: deque[int] = field(default_factory=deque)
@@ -194,6 +196,18 @@ class FaultScripting:
         """
         with self._state_lock:
             self._faults.server_offline = offline
+
+    def autotrading_off(self, off: bool = True) -> None:
+        """AutoTrading switched off in the terminal (as after a restart by image name):
+        ``terminal_info().trade_allowed`` is False and order_send answers 10027."""
+        with self._state_lock:
+            self._faults.autotrading_off = off
+
+    def investor_login(self, investor: bool = True) -> None:
+        """Logged in with the investor (read-only) password: ``account_info().trade_allowed``
+        is False and order_send answers 10017; reads work."""
+        with self._state_lock:
+            self._faults.investor = investor
 
     def script_order_retcodes(self, *retcodes: int) -> None:
         """The next order_send calls answer these retcodes without filling, one per call."""

@@ -15,7 +15,8 @@ _COMPANY = "mt5guard simulation"
 _DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8CF37AD8BF550E51FF075"
 
 
-def account_record(ledger: Ledger, *, login: int, server: str) -> AccountInfo:
+def account_record(ledger: Ledger, *, login: int, server: str,
+                   trade_allowed: bool = True) -> AccountInfo:
     """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
     snap = ledger.snapshot()
     return AccountInfo(
@@ -24,7 +25,7 @@ def account_record(ledger: Ledger, *, login: int, server: str) -> AccountInfo:
         leverage=ledger.leverage,
         limit_orders=200,
         margin_so_mode=c.ACCOUNT_STOPOUT_MODE_PERCENT,
-        trade_allowed=True,
+        trade_allowed=trade_allowed,
         trade_expert=True,
         margin_mode=c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING,
         currency_digits=2,
@@ -50,14 +51,14 @@ def account_record(ledger: Ledger, *, login: int, server: str) -> AccountInfo:
     )
 
 
-def terminal_record(*, connected: bool) -> TerminalInfo:
+def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalInfo:
     """The terminal; ``connected`` is its link to the trade server."""
     return TerminalInfo(
         community_account=False,
         community_connection=False,
         connected=connected,
         dlls_allowed=False,
-        trade_allowed=True,
+        trade_allowed=trade_allowed,
         tradeapi_disabled=False,
         email_enabled=False,
         ftp_enabled=False,

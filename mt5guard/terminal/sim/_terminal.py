@@ -30,9 +30,11 @@ from typing import Any
 
 from mt5guard.terminal._call_guard import ConcurrentCallError
 from mt5guard.terminal.constants import (
+    TRADE_RETCODE_CLIENT_DISABLES_AT,
     TRADE_RETCODE_CONNECTION,
     TRADE_RETCODE_DONE,
     TRADE_RETCODE_PLACED,
+    TRADE_RETCODE_TRADE_DISABLED,
 )
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
@@ -161,7 +163,8 @@ class SimulatedTerminal(OutsideTrading):
             if hung or not self._linked():
                 return None
             self._last_error = OK
-            return terminal_record(connected=not self._faults.server_offline)
+            return terminal_record(connected=not self._faults.server_offline,
+                                   trade_allowed=not self._faults.autotrading_off)
 
     def account_info(self) -> AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
@@ -169,7 +172,8 @@ class SimulatedTerminal(OutsideTrading):
             if hung or not self._linked(authorized=True):
                 return None
             self._last_error = OK
-            return account_record(self._ledger, login=self._login, server=self._server)
+            return account_record(self._ledger, login=self._login, server=self._server,
+                                  trade_allowed=not self._faults.investor)
 
     # -- symbols -------------------------------------------------------------
 
@@ -241,6 +245,9 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             if faults.server_offline:
                 return self._trade.refuse(parsed, TRADE_RETCODE_CONNECTION)
+            if faults.autotrading_off or faults.investor:
+                return self._trade.refuse(parsed, TRADE_RETCODE_CLIENT_DISABLES_AT
+                                          if faults.autotrading_off else TRADE_RETCODE_TRADE_DISABLED)
             if faults.order_retcodes:
                 return self._trade.refuse(parsed, faults.order_retcodes.popleft())
             lost = faults.lost_replies.popleft() if faults.lost_replies else None
