@@ -208,6 +208,8 @@ class _Walk:
         self.refuse_interpolation(raw, key)
         if kind == "section":
             return self.build(field.metadata["section"], raw, key)
+        if kind == "duration" and raw is None and field.default is None:
+            return None  # an optional duration left unset (null)
         if kind == "duration":
             try:
                 return parse_duration(raw)

@@ -57,7 +57,7 @@ def _plain(obj: attrs.AttrsInstance) -> dict[str, Any]:
             value = [_plain(item) for item in value]
         elif kind == "list":
             value = list(value)
-        elif kind == "duration":
+        elif kind == "duration" and value is not None:
             value = format_duration(value)
         elif kind == "secret" and value is not None:
             value = MASK

@@ -50,6 +50,10 @@ def _secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> No
         raise field_error(instance, attribute.name, "must be a Secret or None", hint)
 
 
+#: Seconds a real terminal's first initialize may take by default (it compiles on first run).
+FIRST_START = 180.0
+
+
 @documented
 @attrs.frozen(kw_only=True)
 class TerminalConfig:
@@ -105,6 +109,17 @@ class TerminalConfig:
             "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5); in "
             "a worker, a call with no request deadline is killed after it (initialize: +10 s).",
             kind="duration",
+        ),
+    )
+    first_timeout: float | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(to_float),
+        validator=attrs.validators.optional(duration(low=0.001, high=HOUR)),
+        metadata=meta(
+            "Seconds the first initialize() of a session may block: a terminal's first run "
+            "compiles for about a minute and answers -10005 meanwhile; timeout..1h.",
+            kind="duration", default_text="3m for metatrader5 and bridge, else timeout",
+            applies_to=("simulated", "metatrader5", "bridge"),
         ),
     )
     host: str = attrs.field(
@@ -199,6 +214,9 @@ class TerminalConfig:
                 f"({self.timeout:g} s)", "raise it above timeout, so initialize() fails by "
                 "itself before the connection is abandoned (default 75 s for a 60 s timeout)",
             )
+        if self.first_timeout is not None and self.first_timeout < self.timeout:
+            raise field_error(self, "first_timeout", f"{self.first_timeout:g} s is below timeout "
+                              f"({self.timeout:g} s)", "raise it to at least timeout, or remove it")
         if self.kind == "bridge" and self.key is None:
             raise field_error(self, "key", "is required for kind bridge",
                               "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
@@ -208,6 +226,15 @@ class TerminalConfig:
                               "freeze every thread of this process, the whole tree included",
                               "remove it: a real terminal always runs in a worker process, so a "
                               "hung call can be ended by killing it")
+
+    @property
+    def first_initialize_timeout(self) -> float:
+        """Seconds for a session's first ``initialize``: ``first_timeout``, else 3 minutes
+        for a real terminal (metatrader5, bridge), else ``timeout``."""
+        if self.first_timeout is not None:
+            return self.first_timeout
+        return max(self.timeout, FIRST_START) if self.kind in ("metatrader5", "bridge") \
+            else self.timeout
 
     @property
     def out_of_process(self) -> bool:

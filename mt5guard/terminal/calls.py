@@ -34,6 +34,7 @@ class TerminalOps:
         self._account = account
         self._selected: set[str] = set()
         self._fillings: dict[str, Any] = {}
+        self._initialized = False  # the first initialize may take longer (first_timeout)
         self.trading_off: str | None = None
         """Why trading was found disabled at connect (or at the last order); None: allowed."""
 
@@ -63,10 +64,12 @@ class TerminalOps:
         password = term.password.reveal() if term.password is not None else ""
         self._selected.clear()
         self._fillings.clear()
+        seconds = term.timeout if self._initialized else term.first_initialize_timeout
         self.call(
             "initialize", self._t.initialize, term.path, login=term.login, password=password,
-            server=term.server, timeout=int(term.timeout * 1000), portable=term.portable,
+            server=term.server, timeout=int(seconds * 1000), portable=term.portable,
         )
+        self._initialized = True
         for symbol in self._account.symbols:
             self.select(symbol)
         try:

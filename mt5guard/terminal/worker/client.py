@@ -159,6 +159,10 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         readable = self._readable
         now = self._clock.monotonic()
         own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
+        if name in ("initialize", "login") and isinstance(kwargs.get("timeout"), int):
+            # a longer initialize (a terminal's first start) keeps the same grace past its timeout
+            grace = max(0.0, self._init_timeout - self._call_timeout)
+            own = max(own, kwargs["timeout"] / 1000 + grace)
         own = min(own, _SHUTDOWN_BUDGET) if name == "shutdown" else own
         deadline = now + own if self._deadline is None else min(self._deadline, now + own)
         self._ident += 1
