@@ -119,9 +119,12 @@ class BalanceOperation(TradeEvent):
 
 @attrs.frozen
 class OrderCancelled(TradeEvent):
-    """A pending order left the book without a deal (cancelled or expired)."""
+    """A pending order left the book without a deal: cancelled, or ``expired`` (its
+    expiry time had passed when it left: ``specified`` / ``specified_day`` past their
+    ``time_expiration``, ``day`` past the end of its day, UTC)."""
 
     volume: float
+    expired: bool = False
 
 
 @attrs.frozen

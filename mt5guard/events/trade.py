@@ -68,6 +68,17 @@ def _external(comment: object) -> bool:
     return comment_id(comment) is None  # ours carry a complete mg-<id>; at the start
 
 
+def _expired(order: Any, at: datetime) -> bool:
+    """Whether ``order`` had reached its expiry by ``at`` (ORDER_TIME_DAY: the end of its day)."""
+    kind, expiration = int(order.type_time), int(order.time_expiration)
+    if kind == c.ORDER_TIME_SPECIFIED and expiration > 0:
+        return at.timestamp() >= expiration
+    day_of = expiration if kind == c.ORDER_TIME_SPECIFIED_DAY else int(order.time_setup)
+    if kind in (c.ORDER_TIME_DAY, c.ORDER_TIME_SPECIFIED_DAY) and day_of > 0:
+        return at.date() > datetime.fromtimestamp(day_of, at.tzinfo).date()
+    return False
+
+
 def _side(kind: int) -> str:
     return "buy" if int(kind) % 2 == 0 else "sell"
 
@@ -126,7 +137,7 @@ def diff(account: str, before: Book, after: Book, deals: Iterable[Any], at: date
     for ticket, o in before.orders.items():
         if ticket not in after.orders and ticket not in filled_orders:
             events.append(OrderCancelled(account, ticket, str(o.symbol), _external(o.comment), at,
-                                         float(o.volume_current)))
+                                         float(o.volume_current), _expired(o, at)))
     return events
 
 

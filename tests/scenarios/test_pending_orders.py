@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from mt5guard.errors import MT5ValidationError
-from mt5guard.events.messages import OrderFilled, OrderPlaced, PositionOpened
+from mt5guard.events.messages import OrderCancelled, OrderFilled, OrderPlaced, PositionOpened
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.terminal import constants as c
 
@@ -72,6 +72,9 @@ def test_a_buy_stop_triggers_and_is_heard_as_placed_then_filled(story) -> None:
 
 
 def test_an_order_good_till_a_time_expires(story) -> None:
+    heard = []
+    story.session.watch_trades(heard.append)
+    story.clock.advance(1.0)
     until = story.clock.now() + timedelta(minutes=10)
     placed = story.session.place_pending_order("EURUSD", "buy_limit", 0.1,
                                                below_market(story, 300), expiry="specified",
@@ -84,6 +87,22 @@ def test_an_order_good_till_a_time_expires(story) -> None:
     (gone,) = [o for o in story.session.history_orders(now - timedelta(hours=1), now)
                if o.ticket == placed.order]
     assert gone.state == c.ORDER_STATE_EXPIRED and gone.time_expiration == int(until.timestamp())
+    story.clock.advance(1.0)
+    (left,) = [e for e in heard if isinstance(e, OrderCancelled)]
+    assert (left.ticket, left.expired) == (placed.order, True)
+
+
+def test_a_cancelled_order_is_heard_as_cancelled_not_expired(story) -> None:
+    heard = []
+    story.session.watch_trades(heard.append)
+    story.clock.advance(1.0)
+    placed = story.session.place_pending_order("EURUSD", "sell_stop", 0.1, below_market(story, 300),
+                                               expiry="day")
+    story.clock.advance(1.0)
+    story.session.cancel_order(placed.order)
+    story.clock.advance(1.0)
+    assert [type(e).__name__ for e in heard] == ["OrderPlaced", "OrderCancelled"]
+    assert heard[1].expired is False and not heard[1].external
 
 
 def test_a_lost_placement_reply_is_read_back_never_placed_twice(story) -> None:
