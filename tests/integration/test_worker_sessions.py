@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+import attrs
 import pytest
 from worker_kit import alive, state, wait_until
 
@@ -151,6 +152,9 @@ def test_an_order_whose_reply_hung_is_answered_unknown_looked_up_after_the_resta
     bus, recorder, clock = EventBus(), Recorder(), SystemClock()
     bus.subscribe(recorder)
     cfg = config("1s")
+    # the misbehaving worker drops its connection on symbol_info: name the filling, so the
+    # order goes straight to the order_send that hangs
+    cfg = attrs.evolve(cfg, accounts=tuple(attrs.evolve(a, filling="ioc") for a in cfg.accounts))
     spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
     terminal = WorkerTerminal(local_opener(spec, misbehaving), clock, name="one", call_timeout=2.0)
     guard = start(cfg, clock=clock, bus=bus, terminals={"one": terminal})
