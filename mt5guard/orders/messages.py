@@ -22,6 +22,7 @@ from mt5guard.plain import PlainData, reply_field
 __all__ = [
     "ChangeKind",
     "ChangeTrade",
+    "CheckOrder",
     "OrderOutcome",
     "OrderReconciled",
     "OrderRequest",
@@ -108,6 +109,19 @@ class PlacePendingOrder(PlainData):
     @property
     def operation(self) -> str:
         return "place_pending_order"
+
+
+@attrs.frozen
+class CheckOrder(PlainData):
+    """Ask the terminal's ``order_check`` about a market order, sending nothing."""
+
+    order: OrderRequest
+    reply_to: Future[Any] = reply_field()
+    deadline: float | None = None
+
+    @property
+    def operation(self) -> str:
+        return "order_check"
 
 
 class ChangeKind(enum.Enum):

@@ -28,7 +28,7 @@ __all__ = ["BreakerLink"]
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
                         "probe", "modify_position", "close_position", "cancel_order",
-                        "place_pending_order", "modify_order",
+                        "place_pending_order", "modify_order", "order_check",
                         "poll_quotes", "poll_trades"}) \
     | market_data.MARKET_DATA_OPERATIONS
 

@@ -20,13 +20,16 @@ from mt5guard.orders.changes import check_change
 from mt5guard.orders.messages import (
     ChangeKind,
     ChangeTrade,
+    CheckOrder,
     OrderOutcome,
+    OrderRequest,
     PendingOrderRequest,
     PlacePendingOrder,
     TradeChange,
 )
 from mt5guard.orders.pending import check_order_change, check_pending
-from mt5guard.terminal.records import TradeDeal, TradeOrder
+from mt5guard.session._args import build_order
+from mt5guard.terminal.records import OrderCheckResult, TradeDeal, TradeOrder
 
 if TYPE_CHECKING:
     from mt5guard.session.facade import Session
@@ -112,6 +115,22 @@ class TradingCalls:
         return self._submit("place_pending_order",
                             lambda r, d: PlacePendingOrder(order, reply_to=r, deadline=d))
 
+    def order_check(self, symbol: str, side: str, volume: float, *, sl: float = 0.0,
+                    tp: float = 0.0, deviation: int = 20, magic: int = 0, comment: str = "",
+                    position: int = 0, filling: str | None = None) -> OrderCheckResult:
+        """What the terminal's ``order_check`` says of this market order; nothing is sent.
+
+        Retcode 0 ("Done") passes; ``margin``, ``margin_free`` and ``margin_level``
+        describe the account as it would be after the trade.
+        """
+        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation, magic=magic,
+                            comment=comment, position=position, filling=filling)
+        result: OrderCheckResult = self._wait(*self._check(order))
+        return result
+
+    def _check(self, order: OrderRequest) -> _Pending:
+        return self._submit("order_check", lambda r, d: CheckOrder(order, reply_to=r, deadline=d))
+
     def modify_order(self, ticket: int, *, price: float | None = None,
                      stoplimit: float | None = None, sl: float | None = None,
                      tp: float | None = None, expiry: str | None = None,
@@ -167,6 +186,15 @@ class AsyncTradingCalls:
                               comment=comment, client_order_id=client_order_id,
                               filling=filling, comment_overflow=comment_overflow)
         return _outcome(await self._await(*self._s._pending(order)))
+
+    async def order_check(self, symbol: str, side: str, volume: float, *, sl: float = 0.0,
+                          tp: float = 0.0, deviation: int = 20, magic: int = 0,
+                          comment: str = "", position: int = 0,
+                          filling: str | None = None) -> OrderCheckResult:
+        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation, magic=magic,
+                            comment=comment, position=position, filling=filling)
+        result: OrderCheckResult = await self._await(*self._s._check(order))
+        return result
 
     async def modify_order(self, ticket: int, *, price: float | None = None,
                            stoplimit: float | None = None, sl: float | None = None,

@@ -40,9 +40,16 @@ from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, Subsc
 from mt5guard.market.quotes import QuoteHub, QuotePoller
 from mt5guard.orders import changes as trade_changes
 from mt5guard.orders import pending
+from mt5guard.orders.checks import check_market_order
 from mt5guard.orders.desk import OrderDesk
 from mt5guard.orders.journal import OrderJournal
-from mt5guard.orders.messages import ChangeKind, ChangeTrade, PlaceOrder, PlacePendingOrder
+from mt5guard.orders.messages import (
+    ChangeKind,
+    ChangeTrade,
+    CheckOrder,
+    PlaceOrder,
+    PlacePendingOrder,
+)
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import SessionLost
 from mt5guard.session.messages import (
@@ -192,6 +199,9 @@ class SessionActor(GuardedCalls, GuardedActor):
             self._place_order(message)
         elif isinstance(message, PlacePendingOrder):
             self._place_pending(message)
+        elif isinstance(message, CheckOrder):
+            self._guarded(message, message.operation, lambda: check_market_order(
+                message.order, self._ops, self._terminal))
         elif isinstance(message, PollQuotes):
             self._poll_quotes(message)
         elif isinstance(message, SubscribeQuotes):

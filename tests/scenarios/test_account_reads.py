@@ -63,3 +63,16 @@ def test_the_same_reads_are_awaitable(story) -> None:
 
     total, info = asyncio.run(_async_reads(story.session))
     assert total == 0 and info.connected
+
+
+def test_order_check_describes_the_order_that_would_be_sent_and_sends_nothing(story) -> None:
+    s = story.session
+    check = s.order_check("EURUSD", "buy", 1.0, comment="sizing probe")
+    assert (check.retcode, check.comment) == (0, "Done")
+    assert check.margin == pytest.approx(s.order_calc_margin("EURUSD", "buy", 1.0,
+                                                             check.request.price), rel=1e-3)
+    assert check.request.type_filling == c.ORDER_FILLING_IOC  # what place_order would send
+    assert check.request.comment.startswith("mg-") and check.request.comment.endswith(";sizing probe")
+    too_big = s.order_check("EURUSD", "buy", 99.0)
+    assert too_big.retcode == c.TRADE_RETCODE_NO_MONEY
+    assert story.terminal.sent_orders() == [] and s.positions_total() == 0
