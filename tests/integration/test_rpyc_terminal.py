@@ -34,7 +34,7 @@ from mt5guard.orders.messages import OrderReconciled
 from mt5guard.secret import Secret
 from mt5guard.session.messages import SessionConnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled
-from mt5guard.terminal import SymbolInfo, Tick, make_terminal
+from mt5guard.terminal import BookInfo, SymbolInfo, Tick, make_terminal
 from mt5guard.terminal.constants import TIMEFRAME_M1
 from mt5guard.terminal.rates import RATE_DTYPE, TICK_DTYPE
 
@@ -182,6 +182,22 @@ def test_bars_ticks_symbols_and_history_cross_as_plain_data(
     assert "EURUSD" in {s.name for s in symbols} and all(isinstance(s, SymbolInfo) for s in symbols)
     assert [d.order for d in deals] == [outcome.order]
     assert [o.ticket for o in orders] == [outcome.order]
+
+
+def test_counts_margin_and_the_book_cross_as_plain_data(
+    tree: tuple[mt5guard.Guard, Recorder],
+) -> None:
+    guard, _ = tree
+    session = guard.session("remote")
+    session.place_order("EURUSD", "buy", 0.1, client_order_id="rpyc3")
+    now = datetime.now(UTC)
+    assert (session.positions_total(), session.orders_total()) == (1, 0)
+    assert session.history_deals_total(now - timedelta(hours=1), now + timedelta(seconds=1)) == 1
+    assert session.order_calc_margin("EURUSD", "buy", 1.0, 1.085) > 0
+    session.market_book_add("EURUSD")
+    book = session.market_book_get("EURUSD")
+    assert len(book) == 10 and all(isinstance(level, BookInfo) for level in book)
+    session.market_book_release("EURUSD")
 
 
 def test_a_killed_server_fails_the_session_and_a_restarted_one_serves_again(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
     AccountInfo,
+    BookInfo,
     OrderCheckResult,
     OrderSendResult,
     SymbolInfo,
@@ -31,7 +32,7 @@ __all__ = ["HELPER", "array", "client_service", "epoch", "given", "optional", "r
 
 _Rec = TypeVar(
     "_Rec", AccountInfo, TerminalInfo, Tick, SymbolInfo, TradePosition, TradeOrder, TradeDeal,
-    OrderCheckResult, OrderSendResult,
+    OrderCheckResult, OrderSendResult, BookInfo,
 )
 
 # Runs on the server, in this connection's namespace. Names are prefixed so

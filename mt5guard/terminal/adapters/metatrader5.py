@@ -18,6 +18,7 @@ import importlib
 from typing import Any, TypeVar
 
 from mt5guard.terminal._call_guard import CallGuard, ConcurrentCallError
+from mt5guard.terminal.adapters._reads import AccountReads
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
     AccountInfo,
@@ -39,7 +40,6 @@ _GUARD = CallGuard()
 _Rec = TypeVar(
     "_Rec",
     AccountInfo,
-    BookInfo,
     TerminalInfo,
     Tick,
     SymbolInfo,
@@ -47,6 +47,7 @@ _Rec = TypeVar(
     TradeOrder,
     TradeDeal,
     TradeRequest,
+    BookInfo,
 )
 
 
@@ -76,7 +77,7 @@ def _given(**filters: Any) -> dict[str, Any]:
     return {name: value for name, value in filters.items() if value is not None}
 
 
-class MetaTrader5Terminal:
+class MetaTrader5Terminal(AccountReads):
     """The real terminal. ``path`` is the terminal64.exe to start or attach to.
 
     Raises :class:`TerminalUnavailableError` when the ``MetaTrader5``
@@ -256,49 +257,5 @@ class MetaTrader5Terminal:
             raw = self._call("history_orders_get", *dates, **_given(group=group))
         return _records(TradeOrder, raw)
 
-    # -- counts, margin and profit, Depth of Market ----------------------------------
-
-    def positions_total(self) -> int | None:
-        """How many positions are open."""
-        raw = self._call("positions_total")
-        return None if raw is None else int(raw)
-
-    def orders_total(self) -> int | None:
-        """How many pending orders are in the book."""
-        raw = self._call("orders_total")
-        return None if raw is None else int(raw)
-
-    def history_orders_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
-        """How many orders left the book between the two dates (aware datetimes)."""
-        raw = self._call("history_orders_total", date_from, date_to)
-        return None if raw is None else int(raw)
-
-    def history_deals_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
-        """How many deals were made between the two dates (aware datetimes)."""
-        raw = self._call("history_deals_total", date_from, date_to)
-        return None if raw is None else int(raw)
-
-    def order_calc_margin(self, action: int, symbol: str, volume: float,
-                          price: float) -> float | None:
-        """Margin in account money; ``action`` is ORDER_TYPE_BUY or ORDER_TYPE_SELL."""
-        raw = self._call("order_calc_margin", action, symbol, float(volume), float(price))
-        return None if raw is None else float(raw)
-
-    def order_calc_profit(self, action: int, symbol: str, volume: float, price_open: float,
-                          price_close: float) -> float | None:
-        """Profit in account money of a trade opened and closed at these prices."""
-        raw = self._call("order_calc_profit", action, symbol, float(volume), float(price_open),
-                         float(price_close))
-        return None if raw is None else float(raw)
-
-    def market_book_add(self, symbol: str) -> bool:
-        """Subscribe to the symbol's Depth of Market."""
-        return bool(self._call("market_book_add", symbol))
-
-    def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
-        """The book's levels (highest price first) or None."""
-        return _records(BookInfo, self._call("market_book_get", symbol))
-
-    def market_book_release(self, symbol: str) -> bool:
-        """End the Depth of Market subscription."""
-        return bool(self._call("market_book_release", symbol))
+    def _book(self, raw: Any) -> tuple[BookInfo, ...] | None:
+        return _records(BookInfo, raw)

@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from mt5guard.errors import MT5ConnectionError
+from mt5guard.terminal.adapters._reads import AccountReads
 from mt5guard.terminal.adapters._rpyc_wire import (
     HELPER,
     array,
@@ -39,6 +40,7 @@ from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import (
     AccountInfo,
+    BookInfo,
     OrderCheckResult,
     OrderSendResult,
     SymbolInfo,
@@ -54,7 +56,7 @@ __all__ = ["RpycTerminal"]
 _SHUTDOWN_TIMEOUT = 5.0  # seconds: a shutdown never waits a whole call_timeout
 
 
-class RpycTerminal:
+class RpycTerminal(AccountReads):
     """A terminal behind an rpyc classic server at ``host``:``port``.
 
     ``path`` is the terminal64.exe on the server's machine. ``call_timeout``
@@ -306,3 +308,9 @@ class RpycTerminal:
         """Orders that left the book, by ``ticket``, by ``position`` or between two dates."""
         return records(TradeOrder, self._history("history_orders_get", date_from, date_to, group,
                                                  ticket, position))
+
+    def _date(self, value: DateArg, upper: bool) -> Any:
+        return epoch(value, math.ceil if upper else math.floor)
+
+    def _book(self, raw: Any) -> tuple[BookInfo, ...] | None:
+        return records(BookInfo, raw)
