@@ -23,6 +23,7 @@ from mt5guard.errors import (
 from mt5guard.health.messages import ProbeResult
 from mt5guard.orders.filling import choose_filling
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.hung import TerminalHung
 
 __all__ = ["TerminalOps"]
 
@@ -74,6 +75,8 @@ class TerminalOps:
             self.select(symbol)
         try:
             self.trading_off = self.preflight()
+        except TerminalHung:
+            raise  # the worker was ended: the connection is gone, not merely unread
         except MT5Error:  # unknown for now: an order will find out
             self.trading_off = None
 
