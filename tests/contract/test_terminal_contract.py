@@ -286,3 +286,21 @@ def test_pending_order_rules(terminal: Terminal) -> None:
     again = t.order_send({"action": c.TRADE_ACTION_REMOVE, "order": placed.order})
     assert again is not None and again.retcode == c.TRADE_RETCODE_INVALID
     assert t.orders_get() == ()
+
+
+def test_counts_and_the_depth_of_market(terminal: Terminal) -> None:
+    t: Any = connected(terminal)
+    assert (t.positions_total(), t.orders_total()) == (0, 0)
+    sent = t.order_send(market("EURUSD", c.ORDER_FILLING_FOK))
+    assert sent is not None and sent.retcode == c.TRADE_RETCODE_DONE
+    assert t.positions_total() == 1
+    assert t.market_book_get("EURUSD") is None  # not subscribed
+    assert t.last_error() == (-4, "Terminal: Not found")
+    assert t.market_book_add("EURUSD") is True
+    book = t.market_book_get("EURUSD")
+    assert book and {level.type for level in book} == {c.BOOK_TYPE_SELL, c.BOOK_TYPE_BUY}
+    assert min(lv.price for lv in book if lv.type == c.BOOK_TYPE_SELL) > \
+        max(lv.price for lv in book if lv.type == c.BOOK_TYPE_BUY)
+    assert all(lv.volume_dbl == float(lv.volume) for lv in book)
+    assert t.market_book_release("EURUSD") is True
+    assert t.market_book_release("EURUSD") is False

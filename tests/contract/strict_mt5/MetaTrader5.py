@@ -187,6 +187,7 @@ def configure(*, login: int, password: str, server: str, symbols: list[dict[str,
     _T = _Terminal(login=login, password=password, server=server, symbols=symbols, now=now,
                    balance=balance)
     calls.clear()
+    _BOOKS.clear()
 
 
 def _api(name: str, needs: str = "link") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -572,3 +573,49 @@ def history_deals_get(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
 def history_orders_get(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     assert _T is not None
     return _history("history_orders_get", _T.history_orders, "order", args, kwargs)
+
+
+# -- counts and the Depth of Market ---------------------------------------------------------
+
+
+@_api("positions_total")
+def positions_total(*args: Any, **kwargs: Any) -> int:
+    _no_args("positions_total", args, kwargs)
+    assert _T is not None
+    return len(_T.positions)
+
+
+@_api("orders_total")
+def orders_total(*args: Any, **kwargs: Any) -> int:
+    _no_args("orders_total", args, kwargs)
+    assert _T is not None
+    return len(_T.orders)
+
+
+_BOOKS: set[str] = set()
+
+
+@_api("market_book_add")
+def market_book_add(*args: Any, **kwargs: Any) -> bool:
+    _spec(_symbol_positional("market_book_add", args, kwargs))
+    _BOOKS.add(args[0])
+    return True
+
+
+@_api("market_book_release")
+def market_book_release(*args: Any, **kwargs: Any) -> bool:
+    symbol = _symbol_positional("market_book_release", args, kwargs)
+    if symbol not in _BOOKS:
+        raise _Refused(-4)
+    _BOOKS.discard(symbol)
+    return True
+
+
+@_api("market_book_get")
+def market_book_get(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    symbol = _symbol_positional("market_book_get", args, kwargs)
+    if symbol not in _BOOKS:
+        raise _Refused(-4)
+    s = _spec(symbol)
+    return (_make("BookInfo", type=1, price=s["ask"], volume=5, volume_dbl=5.0),
+            _make("BookInfo", type=2, price=s["bid"], volume=7, volume_dbl=7.0))
