@@ -1,6 +1,8 @@
 """The Terminal protocol: the MetaTrader5 module's functions, as an object.
 
-Implementations behave exactly like the real module: a failing call returns
+The symbol functions take their arguments by position only, as the module
+does (it raises TypeError on keywords). Implementations behave exactly like
+the real module: a failing call returns
 None (or False for the bool calls) and leaves the reason in
 :meth:`Terminal.last_error`; nothing raises for an MT5-level failure. After a
 successful call ``last_error()`` is ``(1, 'Success')``.
@@ -72,13 +74,13 @@ class Terminal(Protocol):
     def account_info(self) -> AccountInfo | None:
         """Balance, equity, margin and identity of the logged-in account."""
 
-    def symbol_select(self, symbol: str, enable: bool) -> bool:
+    def symbol_select(self, symbol: str, enable: bool, /) -> bool:
         """Add (or remove) ``symbol`` in Market Watch; needed before its data calls."""
 
-    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+    def symbol_info(self, symbol: str, /) -> SymbolInfo | None:
         """Specification and current prices of a selected symbol."""
 
-    def symbol_info_tick(self, symbol: str) -> Tick | None:
+    def symbol_info_tick(self, symbol: str, /) -> Tick | None:
         """The last tick of a selected symbol."""
 
     def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:

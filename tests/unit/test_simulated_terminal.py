@@ -717,3 +717,12 @@ def test_custom_symbols_and_spec_validation(fake_clock: FakeClock) -> None:
         SymbolSpec("BAD", 5, 1.0, volume_min=2.0, volume_max=1.0)
     with pytest.raises(ValueError):
         SymbolSpec("BAD", 5, -1.0)
+
+
+def test_symbol_functions_take_positions_only_like_the_module(term: SimulatedTerminal) -> None:
+    for call in (lambda: term.symbol_info(symbol="EURUSD"),  # type: ignore[call-arg]
+                 lambda: term.symbol_info_tick(symbol="EURUSD"),  # type: ignore[call-arg]
+                 lambda: term.symbol_select("EURUSD", enable=True)):  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            call()
+    assert term.shutdown() is True

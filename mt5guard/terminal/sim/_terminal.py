@@ -177,7 +177,7 @@ class SimulatedTerminal(OutsideTrading):
 
     # -- symbols -------------------------------------------------------------
 
-    def symbol_select(self, symbol: str, enable: bool) -> bool:
+    def symbol_select(self, symbol: str, enable: bool, /) -> bool:
         """Select (or deselect) a known symbol; unknown -> False with -4."""
         with self._api("symbol_select") as hung, self._state_lock:
             if hung or not self._linked():
@@ -195,7 +195,7 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             return True
 
-    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+    def symbol_info(self, symbol: str, /) -> SymbolInfo | None:
         """Specification and prices of a selected symbol."""
         with self._api("symbol_info") as hung, self._state_lock:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
@@ -203,7 +203,7 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             return symbol_record(spec, self._tick(spec.name), self._ledger)
 
-    def symbol_info_tick(self, symbol: str) -> Tick | None:
+    def symbol_info_tick(self, symbol: str, /) -> Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
         with self._api("symbol_info_tick") as hung, self._state_lock:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
