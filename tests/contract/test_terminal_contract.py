@@ -53,6 +53,10 @@ FILLING = {"EURUSD": (c.ORDER_FILLING_FOK, c.ORDER_FILLING_IOC),
            "USDJPY": (c.ORDER_FILLING_IOC, c.ORDER_FILLING_RETURN),
            "AAPL.NAS": (c.ORDER_FILLING_RETURN, c.ORDER_FILLING_IOC)}
 LOT = {name: step for name, *_, step, _size in SYMBOLS}
+#: Pending kinds with their price (and stop-limit price) as a factor of the bid.
+PENDING_KINDS = (("buy_limit", 0.99, None), ("sell_limit", 1.01, None), ("buy_stop", 1.01, None),
+                 ("sell_stop", 0.99, None), ("buy_stop_limit", 1.01, 1.005),
+                 ("sell_stop_limit", 0.99, 0.995))
 
 
 def _double_symbols() -> list[dict[str, Any]]:
@@ -240,7 +244,7 @@ def test_a_session_trades_every_symbol_kind_with_a_20_character_comment(
         assert "shutdown" in sys.modules["MetaTrader5"].calls
 
 
-def test_a_session_places_modifies_and_cancels_limit_orders_on_every_symbol_kind(
+def test_a_session_places_modifies_and_cancels_pending_orders_on_every_symbol_kind(
         terminal: Terminal, clock: VirtualClock, bus: EventBus) -> None:
     account = AccountConfig(
         name="contract", symbols=tuple(name for name, *_ in SYMBOLS),
@@ -265,6 +269,14 @@ def test_a_session_places_modifies_and_cancels_limit_orders_on_every_symbol_kind
             assert session.orders(name)[0].price_open == lower
             cancelled = session.cancel_order(placed.order)
             assert cancelled.retcode == c.TRADE_RETCODE_DONE, (name, cancelled)
+            assert session.orders(name) == ()
+            for kind, factor, limit in PENDING_KINDS:  # every kind, 1 % away, good till cancelled
+                extra = {} if limit is None else {"stoplimit": round(bid * limit, digits)}
+                placed = session.place_pending_order(name, kind, LOT[name],
+                                                     round(bid * factor, digits), comment=TWENTY,
+                                                     **extra)
+                assert placed.retcode == c.TRADE_RETCODE_PLACED, (name, kind, placed)
+                assert session.cancel_order(placed.order).retcode == c.TRADE_RETCODE_DONE
             assert session.orders(name) == ()
     finally:
         guard.stop()
