@@ -126,18 +126,8 @@ def _backend(spec: dict[str, Any]) -> Any:
         )
         if spec.get("reject_auth"):
             sim.revoke_auth()
-        # numpy (the quote walk's history) loads off the start path but before the first
-        # quote asks for it: ~0.25 s of import here would otherwise land on a probe.
-        threading.Thread(target=_preload_history, name="preload", daemon=True).start()
         return sim
     raise ValueError(f"unknown backend {kind!r}; use metatrader5 or simulated")
-
-
-def _preload_history() -> None:
-    try:
-        import mt5guard.terminal.sim._history  # noqa: F401
-    except Exception:  # the first quote will say what is wrong, on its own thread
-        pass
 
 
 def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
