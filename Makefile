@@ -14,14 +14,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) run.py --config $(CONFIG)
+	$(PY) -m mt5guard run --config $(CONFIG)
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 # The standalone tree on simulated terminals, 45x faster, with a scripted outage (~25 s).
 demo: $(STAMP)
-	$(PY) -m mt5guard.cli.demo
+	$(PY) -m mt5guard demo
 
 # 1,000 seeds of 3 accounts over 2 simulated days on the deterministic runtime.
 SEEDS ?= 1000

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run mt5guard as a standalone process: ``python run.py --config config/default.yaml``."""
+"""A thin alias of the ``mt5guard`` command for a clone: ``python run.py [run|check|demo|...]``."""
 
 import sys
 

@@ -1,6 +1,11 @@
-"""``run.py`` / the ``mt5guard`` console script: run the tree as a process.
+"""The ``mt5guard`` command (also ``python -m mt5guard`` and ``run.py``).
 
-This is the one place that owns the process: it configures logging, installs
+Subcommands: ``run`` (the default when none is given: ``mt5guard --config
+x.yaml`` still runs), ``check``, ``demo``, ``bridge`` and ``chaos``. Without
+``--config``, ``run`` and ``check`` use the default config packaged inside
+mt5guard (two simulated accounts; see :func:`mt5guard.config.default_config_path`).
+
+``run`` is the one place that owns the process: it configures logging, installs
 SIGINT/SIGTERM handlers and decides the exit status (0 after a requested
 stop, 1 when run.py itself failed (logged, after stopping the tree), 2 for a
 bad config, a command line, a port in use or an order journal it must not
@@ -21,8 +26,9 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
+from mt5guard.cli.preflight import preflight
 from mt5guard.clock import SystemClock
-from mt5guard.config import Config, ConfigError, load_config, render_config
+from mt5guard.config import Config, ConfigError, default_config_path, load_config, render_config
 from mt5guard.events.bus import EventBus
 from mt5guard.observability import (
     EventLogger,
@@ -41,26 +47,62 @@ EXIT_OK, EXIT_CRASHED, EXIT_BAD_CONFIG, EXIT_GAVE_UP = 0, 1, 2, 3
 _log = logging.getLogger("mt5guard.run")
 
 
-def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mt5guard", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="config/default.yaml", help="YAML config file")
+_USAGE = """mt5guard [run] [--config PATH] [--log-format text|json] [--log-level LEVEL]
+       mt5guard check [--config PATH]
+       mt5guard demo [--speed normal|high|N] [--until SECONDS]
+       mt5guard bridge --listen HOST:PORT [...]   (the terminal server; see docs/operations.md)
+       mt5guard chaos [--seeds N] [--replay SEED] [...]"""
+_SUBCOMMANDS = ("run", "check", "demo", "bridge", "chaos")
+
+
+def _arguments(argv: Sequence[str], command: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"mt5guard {command}", usage=_USAGE,
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=None,
+                        help="YAML config file (default: the packaged simulated demo config)")
     parser.add_argument("--check", action="store_true",
                         help="validate the config, print it resolved (secrets masked) and exit")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     parser.add_argument("--log-level", default="INFO",
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.check = args.check or command == "check"
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _arguments(argv)
+    """The ``mt5guard`` command; returns the exit status."""
+    rest = list(sys.argv[1:] if argv is None else argv)
+    command = rest.pop(0) if rest and rest[0] in _SUBCOMMANDS else "run"
+    if command == "demo":
+        from mt5guard.cli.demo import main as demo
+
+        return demo(rest)
+    if command == "bridge":  # the terminal server owns its own command line
+        from mt5guard.terminal.bridge.server import main as bridge
+
+        return bridge(rest)
+    if command == "chaos":
+        from mt5guard.testing.chaos.__main__ import main as chaos
+
+        return chaos(rest)
+    return _run(_arguments(rest, command))
+
+
+def _run(args: argparse.Namespace) -> int:
+    source = args.config or str(default_config_path())
     try:
-        config = load_config(args.config)
+        config = load_config(source)
     except ConfigError as err:
         print(f"mt5guard: bad config: {err}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    problems = preflight(config)
+    if problems:
+        for problem in problems:
+            print(f"mt5guard: bad config: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     if args.check:
-        print(f"# {args.config}: OK\n{render_config(config)}", end="")
+        print(f"# {source}: OK\n{render_config(config)}", end="")
         return EXIT_OK
     configure_logging(fmt=args.log_format, level=args.log_level)
     logging.getLogger("pykka").setLevel(logging.CRITICAL)  # crashes are reported as events

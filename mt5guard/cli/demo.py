@@ -1,6 +1,6 @@
-"""``python -m mt5guard.cli.demo`` (``make demo``): the whole mechanism in about 25 s.
+"""``mt5guard demo`` (``make demo``): the whole mechanism in about 25 s.
 
-The standalone process's pieces (config/default.yaml's tree, the event log
+The standalone process's pieces (the packaged default config's tree, the event log
 lines of ``run.py``) on simulated terminals, with time running 45 times
 faster than real time and a scripted story for account ``demo``. First the
 broker refuses its credentials: probes fail, the breaker opens, half-opens for
@@ -19,19 +19,29 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import attrs
 
 from mt5guard.clock import SystemClock, Timer
-from mt5guard.config import MEMORY, OrdersConfig, load_config
+from mt5guard.config import MEMORY, OrdersConfig, default_config_path, load_config
 from mt5guard.events.bus import EventBus
 from mt5guard.observability import EventLogger, configure_logging, status_line
 from mt5guard.session.guard import start
 from mt5guard.terminal import SimulatedTerminal
 
 _log = logging.getLogger("mt5guard.cli.demo")
-_CONFIG = Path(__file__).resolve().parents[2] / "config" / "default.yaml"
+#: Named speeds for ``--speed`` (simulated seconds per real second): high runs the story in ~3 s.
+SPEEDS = {"normal": 45.0, "high": 450.0}
+
+
+def _speed(text: str) -> float:
+    try:
+        value = SPEEDS[text] if text in SPEEDS else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give normal, high or a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the speed must be above 0")
+    return value
 
 
 class AcceleratedClock(SystemClock):
@@ -74,13 +84,14 @@ def _story(terminal: SimulatedTerminal) -> list[tuple[float, str, Callable[[], N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mt5guard.cli.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--speed", type=float, default=45.0, help="simulated seconds per real second")
+    parser = argparse.ArgumentParser(prog="mt5guard demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--speed", type=_speed, default=SPEEDS["normal"],
+                        help="simulated seconds per real second: normal (45), high (450) or a number")
     parser.add_argument("--until", type=float, default=1140.0, help="simulated seconds to run")
     args = parser.parse_args(argv)
     configure_logging(fmt="text", level="INFO")
     logging.getLogger("pykka").setLevel(logging.CRITICAL)  # crashes are reported as events
-    config = load_config(str(_CONFIG))
+    config = load_config(default_config_path())
     exact = attrs.evolve(config.supervision.backoff, jitter=0.0)  # restarts at exactly 60, 120, 240 s
     config = attrs.evolve(config, supervision=attrs.evolve(config.supervision, backoff=exact),
                           observability=attrs.evolve(config.observability,

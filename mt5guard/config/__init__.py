@@ -15,6 +15,7 @@ from __future__ import annotations
 from mt5guard.config.durations import parse_duration
 from mt5guard.config.errors import ConfigError
 from mt5guard.config.orders import MEMORY, OrdersConfig
+from mt5guard.config.packaged import default_config_path
 from mt5guard.config.parse import load_config, parse_config
 from mt5guard.config.policy import (
     BackoffConfig,
@@ -55,6 +56,7 @@ __all__ = [
     "TerminalKind",
     "TradeEventsConfig",
     "WebhookConfig",
+    "default_config_path",
     "load_config",
     "parse_config",
     "parse_duration",
