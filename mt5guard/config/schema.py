@@ -101,6 +101,13 @@ class AccountConfig:
                       "filling_mode and execution mode), fok, ioc or return; an order's own "
                       "filling= wins."),
     )
+    vital: bool = attrs.field(
+        default=False,
+        validator=flag(),
+        metadata=meta("When this account gives up, the whole process gives up (exit 3); "
+                      "otherwise an account gives up alone and the process exits 3 only "
+                      "once every account has given up."),
+    )
 
     def __attrs_post_init__(self) -> None:
         for symbol in self.symbols:

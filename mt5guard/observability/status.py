@@ -66,7 +66,8 @@ class StatusBoard:
             elif isinstance(event, ChildFailed):
                 if event.child in ("session", f"{_ACCOUNT_PREFIX}{account}"):
                     row["connected"] = False
-                row["last_error"] = event.error
+                if not str(row["last_error"]).startswith("gave up"):  # the root's notice of it
+                    row["last_error"] = event.error
             elif isinstance(event, SupervisorGaveUp):
                 row["status"] = "NOT_SERVING"
                 row["last_error"] = f"gave up: {event.reason}"

@@ -162,8 +162,10 @@ def start(
     actors, installs no signal handler and configures no logging.
     ``terminals`` overrides the terminal per account name (tests pass
     scripted simulated terminals); the rest are built from the config.
-    ``on_give_up`` runs (on a supervisor thread) if the root supervisor
-    exceeds its restart intensity; the tree is stopped by then.
+    ``on_give_up`` runs (on a supervisor thread) when the root supervisor
+    gives up: once every account has given up (an account that exceeds its
+    restart intensity gives up alone; the others run on), or as soon as an
+    account marked ``vital`` gives up. The tree is stopped by then.
 
     It returns once every account's actors have been started (at most
     ``start_timeout`` real seconds in all, or as soon as ``cancel`` is set,
@@ -217,7 +219,9 @@ def start(
     root = guard._root_actor = Supervisor(
         "root", specs, clock=clock, strategy=Strategy.ONE_FOR_ONE, backoff=supervision_backoff(config),
         max_restarts=sup.max_restarts, period=sup.period, bus=bus, on_give_up=gave_up,
-        escalate=True,  # an account that gave up ends the tree: run.py exits 3
+        escalate=True,  # every account gave up, or a vital one did: the tree ends (exit 3)
+        independent=[f"account:{a.name}" for a in config.accounts],  # others give up alone
+        vital=[f"account:{a.name}" for a in config.accounts if a.vital],
         shutdown_timeout=sup.shutdown_timeout,
         stop_together=True,  # accounts are independent: hung ones cost one timeout in all
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +56,11 @@ class Supervisor(pykka.ThreadingActor):
     and give up: a nested supervisor then crashes into its parent, the root
     calls ``on_give_up`` (the program decides; nothing global is touched).
     With ``escalate=True`` a child supervisor's give-up makes this one give
-    up too instead of rebuilding it. ``history`` keeps the restart window and
+    up too instead of rebuilding it, except for the children named in
+    ``independent``: one of those gives up alone (it stays down; its
+    siblings run on), and this supervisor gives up once every independent
+    child has given up, or at once when the one that gave up is also named
+    in ``vital``. ``history`` keeps the restart window and
     backoff attempts across rebuilds of this supervisor by its parent.
 
     Stopping waits at most ``shutdown_timeout`` seconds (measured on the
@@ -88,6 +92,8 @@ class Supervisor(pykka.ThreadingActor):
         seed: int | None = None,
         history: RestartHistory | None = None,
         escalate: bool = False,
+        independent: Collection[str] = (),
+        vital: Collection[str] = (),
         shutdown_timeout: float = 5.0,
         stop_together: bool = False,
     ) -> None:
@@ -113,6 +119,8 @@ class Supervisor(pykka.ThreadingActor):
         self._rng = random.Random(seed)
         self._history = history or RestartHistory()
         self._escalate = escalate
+        self._independent, self._vital = frozenset(independent), frozenset(vital)
+        self._alone: set[str] = set()  # independent children that gave up by themselves
         self._halted = False
         self._children = [_Child(spec) for spec in children]
         for child in self._children:
@@ -221,6 +229,12 @@ class Supervisor(pykka.ThreadingActor):
             child.spec.handle._set_down("stopped", None)
             return
         if self._escalate and isinstance(error, SupervisorGaveUpError):
+            if name in self._independent and name not in self._vital:
+                child.state = "removed"  # it gave up alone; its siblings run on
+                child.spec.handle._set_down("gave up", None)
+                self._alone.add(name)
+                if self._alone < self._independent:
+                    return
             self._give_up(name, error)  # a child supervisor gave up: so does this one
             return
         if self._history.count_restart(now, self._period) > self._max_restarts:

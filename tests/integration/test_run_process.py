@@ -65,6 +65,24 @@ def test_exits_with_status_3_when_the_root_supervisor_gives_up(tmp_path: Path) -
     assert "stopped cleanly" not in run.output
 
 
+def test_one_account_giving_up_leaves_the_process_and_the_others_running(tmp_path: Path) -> None:
+    data = default_config(
+        supervision={"backoff": {"initial": "50ms", "maximum": "100ms"},
+                     "max_restarts": 2, "period": "1h"},
+    )
+    data["accounts"][0]["terminal"]["reject_auth"] = True  # "demo" can never log in; demo2 can
+    with RunPy(write_config(tmp_path / "one-bad.yaml", data)) as run:
+        run.wait_for(r"supervisor account:demo: gave up", timeout=8)
+        rows = run.poll_json("/readyz", lambda _status, body: body["accounts"]["demo2"]["status"]
+                             == "SERVING" and str(body["accounts"]["demo"]["last_error"])
+                             .startswith("gave up"), timeout=8)
+        assert rows["accounts"]["demo"]["status"] == "NOT_SERVING"
+        assert run.proc.poll() is None  # still running: no exit 3 for one account
+        run.signal(signal.SIGTERM)
+        assert run.exit_status(timeout=8) == 0
+    assert "supervisor root: gave up" not in run.output
+
+
 ACCOUNT = "accounts:\n  - name: demo\n    terminal: {login: 5001, server: MetaQuotes-Demo%s}\n" \
           "    symbols: [EURUSD]\n"
 

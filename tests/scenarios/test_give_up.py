@@ -1,7 +1,7 @@
 """Story: an account whose terminal never comes back. With the default
 supervision settings the account gives up at its 21st failure, 2 h 55 min
-after the first, and the whole tree gives up with it (run.py exits 3), as
-docs/supervision.md says; nothing starts the backoff again at 60 s."""
+after the first, and, being the only account, the whole tree gives up with
+it (run.py exits 3), as docs/supervision.md says; nothing starts the backoff again at 60 s."""
 
 from __future__ import annotations
 
