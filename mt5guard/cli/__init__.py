@@ -116,7 +116,10 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    clock, bus, metrics = SystemClock(), EventBus(), Metrics()
+    clock, bus = SystemClock(), EventBus()
+    metrics = Metrics(clock=clock)
+    for account in config.accounts:  # every series at zero from the first scrape
+        metrics.expect(account.name)
     bus.subscribe(EventLogger())
     bus.subscribe(metrics)
     guard: Guard | None = None
@@ -131,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         guard = start(config, clock=clock, bus=bus, on_give_up=lambda _event: stop.set(),
                       cancel=stop)
+        metrics.track(guard)  # unknown order outcomes pending, read from the journals
         if http is not None:
             http.announce()
         return _serve(config, guard, stop)

@@ -5,7 +5,7 @@ depends on it. Nothing is configured at import: metrics live in their own
 registry and only :func:`configure_logging` (for ``run.py``) touches logging.
 """
 
-from mt5guard.observability.http import HealthServer, HealthServerBindError
+from mt5guard.observability.http import HealthServer, HealthServerBindError, readiness_report
 from mt5guard.observability.logs import EventLogger, JsonFormatter, configure_logging, status_line
 from mt5guard.observability.metrics import Metrics
 
@@ -16,5 +16,6 @@ __all__ = [
     "JsonFormatter",
     "Metrics",
     "configure_logging",
+    "readiness_report",
     "status_line",
 ]

@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from mt5guard.observability.metrics import Metrics
 
-__all__ = ["HealthServer", "HealthServerBindError", "Readiness"]
+__all__ = ["HealthServer", "HealthServerBindError", "Readiness", "readiness_report"]
 
 _log = logging.getLogger("mt5guard.http")
 
@@ -163,18 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": "not found", "path": path})
 
     def _readyz(self) -> None:
-        try:
-            reports = self.server.readiness()
-            accounts = {str(name): dict(report) for name, report in reports.items()}
-        except Exception as exc:
-            _log.warning("readiness check failed: %s", type(exc).__name__, exc_info=True)
-            body = {"ready": False, "accounts": {}, "error": type(exc).__name__}
-            self._send_json(503, body)
-            return
-        ready = bool(accounts) and all(
-            _plain(report.get("status")) == "SERVING" for report in accounts.values()
-        )
-        self._send_json(200 if ready else 503, {"ready": ready, "accounts": accounts})
+        status, body = readiness_report(self.server.readiness)
+        self._send_json(status, body)
 
     def _method_not_allowed(self) -> None:
         self._send_json(405, {"error": "method not allowed"}, extra={"Allow": "GET"})
@@ -207,6 +197,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)
+
+
+def readiness_report(
+    readiness: Callable[[], Mapping[str, Mapping[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
+    """``/readyz``'s answer as (HTTP status, JSON-ready body), for a host's own server.
+
+    ``readiness`` is e.g. ``guard.status.snapshot``: 200 when there is at least
+    one account and every one is SERVING, else 503 (also when it raises).
+    """
+    try:
+        reports = readiness()
+        accounts = {str(name): {k: _plain(v) for k, v in report.items()}
+                    for name, report in reports.items()}
+    except Exception as exc:
+        _log.warning("readiness check failed: %s", type(exc).__name__, exc_info=True)
+        return 503, {"ready": False, "accounts": {}, "error": type(exc).__name__}
+    ready = bool(accounts) and all(report.get("status") == "SERVING" for report in accounts.values())
+    return (200 if ready else 503), {"ready": ready, "accounts": accounts}
 
 
 def _plain(value: Any) -> Any:

@@ -17,8 +17,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.clock import Clock
 from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded
 from mt5guard.observability.messages import WebhookDelivered, WebhookDropped, WebhookFailed
+from mt5guard.observability.sync import SyncGauges
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import ChildFailed, RestartScheduled, SupervisorGaveUp
@@ -39,6 +41,14 @@ _HEALTH_VALUES: dict[HealthStatus, float] = {
     HealthStatus.OUT_OF_SERVICE: -2,
 }
 
+# The breaker's transitions (breaker/policy.py), created at zero per account.
+_TRANSITIONS = (
+    (BreakerState.CLOSED, BreakerState.OPEN), (BreakerState.OPEN, BreakerState.HALF_OPEN),
+    (BreakerState.HALF_OPEN, BreakerState.CLOSED), (BreakerState.HALF_OPEN, BreakerState.OPEN),
+)
+# OrderReconciled outcomes (orders/messages.py).
+_RECONCILED = ("executed", "pending", "not_executed", "mismatch", "unknown")
+
 # Seconds. A probe is three terminal calls: ~1 ms locally, up to the 30 s
 # IPC timeout when a terminal hangs.
 _PROBE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -54,13 +64,20 @@ class Metrics:
 
     Subscribe an instance to the event bus (``bus.subscribe(metrics)``) and
     serve :meth:`render` (or :attr:`registry`) over HTTP. Event types it does
-    not know are ignored.
+    not know are ignored. :meth:`expect` (or :meth:`track`) puts an account's
+    labelled series at zero before its first event, so ``increase()`` sees
+    the first breaker trip, restart or reconciled order.
     """
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        """Register the collectors in ``registry``, or in a new private one when None."""
+    def __init__(self, registry: CollectorRegistry | None = None, *,
+                 clock: Clock | None = None) -> None:
+        """Register the collectors in ``registry``, or in a new private one when None.
+
+        ``clock`` feeds ``mt5guard_uptime_seconds`` (0 without one)."""
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._sync = SyncGauges(r, clock)
+        self._expected: set[str] = set()
         self._breaker_state = Gauge(
             "mt5guard_breaker_state",
             "Circuit breaker state: 0 closed, 1 half_open, 2 open, 3 disabled.",
@@ -157,6 +174,45 @@ class Metrics:
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
+        if not isinstance(event, RequestCompleted):  # the hot path has nothing for them
+            self._sync.on_event(event)
+
+    def expect(self, account: str, pending: Callable[[], int] | None = None) -> None:
+        """Create every per-account series of ``account`` at zero; again, only ``pending`` changes.
+
+        ``pending`` returns how many of its orders have no known outcome yet
+        (read at each scrape). Request counters, keyed by operation and
+        outcome, still appear on the first request of each kind.
+        """
+        self._sync.expect(account, pending)
+        if account in self._expected:
+            return
+        self._expected.add(account)
+        sup = f"account:{account}"
+        self._breaker_state.labels(account).set(0)
+        for old, new in _TRANSITIONS:
+            self._breaker_transitions.labels(account, old.value, new.value)
+        self._health_status.labels(account, "overall").set(_HEALTH_VALUES[HealthStatus.UNKNOWN])
+        for result in ("ok", "failed", "skipped"):
+            self._probes.labels(account, result)
+        self._probe_latency.labels(account)
+        for child in ("breaker", "session", "health"):
+            self._restarts.labels(sup, child)
+            self._child_failures.labels(sup, child)
+        self._restarts.labels("root", sup)
+        self._child_failures.labels("root", sup)
+        self._supervisor_gave_up.labels(sup)
+        self._supervisor_gave_up.labels("root")
+        self._sessions_connected.labels(account).set(0)
+        for outcome in _RECONCILED:
+            self._orders_reconciled.labels(account, outcome)
+
+    def track(self, guard: Any) -> None:
+        """:meth:`expect` every account of a running :class:`~mt5guard.Guard`, with the
+        unknown outcomes pending read from its order journals."""
+        for name in guard.sessions:
+            journal = guard.journals.get(name)
+            self.expect(name, None if journal is None else _pending_of(journal))
 
     def render(self) -> bytes:
         """The registry in Prometheus text exposition format."""
@@ -202,6 +258,10 @@ class Metrics:
 
     def _reconciled(self, e: OrderReconciled) -> None:
         self._orders_reconciled.labels(e.account, e.outcome).inc()
+
+
+def _pending_of(journal: Any) -> Callable[[], int]:
+    return lambda: len(journal.unresolved())
 
 
 def _url_label(url: str) -> str:
