@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
-from mt5guard.cli.preflight import preflight
+import attrs
+
+from mt5guard.cli.preflight import preflight, with_env_token
 from mt5guard.clock import SystemClock
 from mt5guard.config import Config, ConfigError, default_config_path, load_config, render_config
 from mt5guard.events.bus import EventBus
@@ -44,11 +47,17 @@ from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
 __all__ = ["EXIT_BAD_CONFIG", "EXIT_CRASHED", "EXIT_GAVE_UP", "EXIT_OK", "main"]
 
 EXIT_OK, EXIT_CRASHED, EXIT_BAD_CONFIG, EXIT_GAVE_UP = 0, 1, 2, 3
+
+
+class ApiServerLike(Protocol):
+    def start(self, *, announce: bool = True) -> None: ...
+    def announce(self) -> None: ...
+    def stop(self) -> None: ...
 _log = logging.getLogger("mt5guard.run")
 
 
-_USAGE = """mt5guard [run] [--config PATH] [--log-format text|json] [--log-level LEVEL]
-       mt5guard check [--config PATH]
+_USAGE = """mt5guard [run] [--config PATH] [--port N] [--log-format text|json] [--log-level LEVEL]
+       mt5guard check [--config PATH] [--port N]
        mt5guard demo [--speed normal|high|N] [--until SECONDS]
        mt5guard bridge --listen HOST:PORT [...]   (the terminal server; see docs/operations.md)
        mt5guard chaos [--seeds N] [--replay SEED] [...]"""
@@ -60,6 +69,9 @@ def _arguments(argv: Sequence[str], command: str) -> argparse.Namespace:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=None,
                         help="YAML config file (default: the packaged simulated demo config)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="serve health, metrics and the api on this port instead of "
+                             "observability.http.port (0 picks a free one)")
     parser.add_argument("--check", action="store_true",
                         help="validate the config, print it resolved (secrets masked) and exit")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -93,6 +105,11 @@ def _run(args: argparse.Namespace) -> int:
     source = args.config or str(default_config_path())
     try:
         config = load_config(source)
+        if args.config is None:
+            config = with_env_token(config, os.environ)
+        if args.port is not None:
+            moved = attrs.evolve(config.observability.http, port=args.port)
+            config = attrs.evolve(config, observability=attrs.evolve(config.observability, http=moved))
     except ConfigError as err:
         print(f"mt5guard: bad config: {err}", file=sys.stderr)
         return EXIT_BAD_CONFIG
@@ -123,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     bus.subscribe(EventLogger())
     bus.subscribe(metrics)
     guard: Guard | None = None
-    http = _health_server(config, lambda: guard, metrics)
+    http = _health_server(config, lambda: guard, metrics, clock)
     if http is not None:
         try:  # bound before any account connects: a port in use fails at once
             http.start(announce=False)
@@ -153,10 +170,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _health_server(
-    config: Config, guard: Callable[[], Guard | None], metrics: Metrics
-) -> HealthServer | None:
+    config: Config, guard: Callable[[], Guard | None], metrics: Metrics, clock: SystemClock
+) -> HealthServer | ApiServerLike | None:
     if not config.observability.http.enabled:
         return None
+    if config.api.enabled:  # the trading API, with /healthz, /readyz and /metrics beside it
+        from mt5guard.api import ApiServer, create_app
+
+        app = create_app(config.api, guard, monotonic=clock.monotonic, metrics=metrics)
+        return ApiServer(app, host=config.observability.http.host,
+                         port=config.observability.http.port,
+                         certfile=config.api.tls_certfile, keyfile=config.api.tls_keyfile)
 
     def readiness() -> Mapping[str, Any]:
         running = guard()

@@ -10,10 +10,31 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Mapping
 
-from mt5guard.config import Config
+import attrs
 
-__all__ = ["preflight"]
+from mt5guard.config import ApiConfig, ApiTokenConfig, Config, ConfigError
+from mt5guard.secret import Secret
+
+__all__ = ["API_TOKEN_ENV", "preflight", "with_env_token"]
+
+#: With the packaged default config, this variable's value is a read+trade API token.
+API_TOKEN_ENV = "MT5GUARD_API_TOKEN"
+
+
+def with_env_token(config: Config, environ: Mapping[str, str]) -> Config:
+    """The packaged default with the trading API on when ``MT5GUARD_API_TOKEN`` is set:
+    one token, ``operator``, scopes read and trade, every account."""
+    value = environ.get(API_TOKEN_ENV)
+    if not value or config.api.enabled:
+        return config
+    try:
+        token = ApiTokenConfig(name="operator", token=Secret(value), scopes=("read", "trade"))
+    except ConfigError as error:
+        raise ConfigError(f"{API_TOKEN_ENV} {error.problem}", source="environment",
+                          hint=error.hint) from None
+    return attrs.evolve(config, api=ApiConfig(tokens=(token,)))
 
 
 def preflight(config: Config, *, platform: str | None = None) -> list[str]:
@@ -38,6 +59,9 @@ def preflight(config: Config, *, platform: str | None = None) -> list[str]:
         elif kind == "rpyc" and not _installed("rpyc"):
             problems.append(f"{key}: rpyc needs the rpyc package, which is not installed. "
                             "Fix: pip install 'mt5guard[rpyc]'")
+    if config.api.enabled and not (_installed("starlette") and _installed("uvicorn")):
+        problems.append("api: the trading API needs starlette and uvicorn, which are not "
+                        "installed. Fix: pip install 'mt5guard[api]'")
     return problems
 
 

@@ -12,6 +12,7 @@ Passwords never live in files: ``terminal.password`` is only accepted as a
 
 from __future__ import annotations
 
+from mt5guard.config.api import ApiConfig, ApiTokenConfig
 from mt5guard.config.durations import parse_duration
 from mt5guard.config.errors import ConfigError
 from mt5guard.config.orders import MEMORY, OrdersConfig
@@ -41,6 +42,8 @@ from mt5guard.config.trading import (
 __all__ = [
     "MEMORY",
     "AccountConfig",
+    "ApiConfig",
+    "ApiTokenConfig",
     "BackoffConfig",
     "BreakerConfig",
     "Config",

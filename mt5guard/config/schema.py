@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attrs
 
+from mt5guard.config.api import ApiConfig
 from mt5guard.config.distinct import shared_terminal
 from mt5guard.config.orders import OrdersConfig
 from mt5guard.config.policy import BreakerConfig, HealthConfig, SupervisionConfig
@@ -222,6 +223,12 @@ class Config:
         metadata=meta("HTTP endpoints that receive events (see WebhookConfig).", kind="sections",
                       section=WebhookConfig, default_text="[]"),
     )
+    api: ApiConfig = attrs.field(
+        factory=ApiConfig,
+        validator=instance_of(ApiConfig),
+        metadata=meta("The authenticated HTTP trading API (off without tokens).", kind="section",
+                      section=ApiConfig),
+    )
     source: str | None = attrs.field(
         default=None,
         eq=False,
@@ -240,6 +247,16 @@ class Config:
                     "account names must be unique",
                 )
             seen[account.name] = index
+        if self.api.enabled and not self.observability.http.enabled:
+            raise field_error(self, "observability.http.enabled", "is false, but api has tokens",
+                              "the api is served on observability.http's host and port: "
+                              "enable it, or remove api.tokens")
+        for index, token in enumerate(self.api.tokens):
+            for position, name in enumerate(token.accounts):
+                if name != "*" and name not in seen:
+                    raise field_error(self, f"api.tokens[{index}].accounts[{position}]",
+                                      f"{name!r} is not a configured account",
+                                      did_you_mean(name, list(seen)) or "use * for every account")
         clash = shared_terminal(self.accounts, REAL_KINDS)
         if clash is not None:
             raise field_error(self, *clash)

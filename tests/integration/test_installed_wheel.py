@@ -9,18 +9,19 @@ tested is the wheel's content: the packaged config, the console script,
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import sysconfig
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.wheel
@@ -76,17 +77,14 @@ def test_demo_runs_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     assert "demo over: account demo recovered by itself" in log and "Traceback" not in log
 
 
-def test_run_serves_health_and_metrics_from_the_wheel(installed: Path, tmp_path: Path) -> None:
-    """The packaged default with a free port (9108 may be taken on a shared machine)."""
-    check = subprocess.run([str(installed / "python"), "-c",
-                            "from mt5guard.config import default_config_path as p; print(p())"],
-                           cwd=tmp_path, env=_env(), capture_output=True, text=True, check=True)
-    data = yaml.safe_load(Path(check.stdout.strip()).read_text())
-    data["observability"]["http"]["port"] = 0
-    config = tmp_path / "free-port.yaml"
-    config.write_text(yaml.safe_dump(data))
-    proc = subprocess.Popen([str(installed / "mt5guard"), "run", "--config", str(config)], cwd=tmp_path,
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def test_run_with_a_token_serves_health_metrics_and_the_trading_api(installed: Path,
+                                                                   tmp_path: Path) -> None:
+    """The two-minute quick start: the packaged default, MT5GUARD_API_TOKEN, one port
+    (--port 0 here: 9108 may be taken on a shared machine)."""
+    token = "quick-start-token-0123456789"
+    proc = subprocess.Popen([str(installed / "mt5guard"), "run", "--port", "0"], cwd=tmp_path,
+                            env={**_env(), "MT5GUARD_API_TOKEN": token},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
         url = None
@@ -97,7 +95,23 @@ def test_run_serves_health_and_metrics_from_the_wheel(installed: Path, tmp_path:
                 break
         assert url is not None
         with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
-            assert b"mt5guard_" in response.read()
+            assert b"mt5guard_breaker_transitions_total" in response.read()
+        order = urllib.request.Request(
+            url + "/v1/accounts/demo/orders", method="POST",
+            data=json.dumps({"symbol": "EURUSD", "side": "buy", "volume": 0.1}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "quick1",
+                     "Content-Type": "application/json"})
+        with urllib.request.urlopen(order, timeout=10) as response:
+            placed = json.loads(response.read())
+        assert response.status == 201 and placed["retcode"] == 10009
+        unauthenticated = urllib.request.Request(url + "/v1/accounts")
+        try:
+            urllib.request.urlopen(unauthenticated, timeout=10)
+            raise AssertionError("served without a token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+            assert refused.headers["Content-Type"] == "application/problem+json"
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+    assert (tmp_path / "state").is_dir()  # the packaged default keeps journals under ./state

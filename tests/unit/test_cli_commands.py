@@ -89,3 +89,28 @@ def test_the_sdist_carries_tests_docs_license_and_the_packaged_config(
     for path in ("LICENSE", "tests/unit/test_cli_commands.py", "docs/operations.md",
                  "mt5guard/config/default.yaml", "config/default.yaml", "deploy/mt5guard.service"):
         assert path in members, path
+
+
+def test_the_packaged_default_serves_the_api_when_the_token_is_exported() -> None:
+    from mt5guard.cli.preflight import with_env_token
+
+    config = load_config(default_config_path())
+    assert not config.api.enabled and with_env_token(config, {}) is config
+    served = with_env_token(config, {"MT5GUARD_API_TOKEN": "t" * 32})
+    [token] = served.api.tokens
+    assert (token.name, token.scopes, token.accounts) == ("operator", ("read", "trade"), ("*",))
+    assert "t" * 32 not in repr(served)
+
+
+def test_a_short_api_token_is_a_config_error_that_never_shows_it(capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MT5GUARD_API_TOKEN", "hunter2")
+    assert main(["check"]) == EXIT_BAD_CONFIG
+    err = capsys.readouterr().err
+    assert "MT5GUARD_API_TOKEN is shorter than 16 characters" in err and "hunter2" not in err
+
+
+def test_port_overrides_the_configs_port(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--port", "0"]) == EXIT_OK
+    assert "port: 0" in capsys.readouterr().out
+    assert main(["check", "--port", "70000"]) == EXIT_BAD_CONFIG

@@ -279,7 +279,7 @@ def test_unknown_keys_get_a_did_you_mean_hint() -> None:
     error = error_of(data(colour="blue"))
     assert error.key == "colour"
     assert error.hint == ("allowed: accounts, supervision, breaker, health, observability, "
-                          "quotes, trade_events, rate_limits, orders, webhooks")
+                          "quotes, trade_events, rate_limits, orders, webhooks, api")
 
 
 @pytest.mark.parametrize(

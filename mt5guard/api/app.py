@@ -1,0 +1,80 @@
+"""The ASGI application: /v1 (the trading API) next to /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mt5guard.api.access import Gate
+from mt5guard.api.openapi import ENDPOINTS, openapi_document
+from mt5guard.api.routes import Handler, Routes, json_response
+from mt5guard.config import ApiConfig
+from mt5guard.observability.http import readiness_report
+from mt5guard.observability.metrics import Metrics
+from mt5guard.session.guard import Guard
+
+__all__ = ["create_app"]
+
+_CONTENT_TYPE_METRICS = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def create_app(config: ApiConfig, guard: Callable[[], Guard | None], *,
+               monotonic: Callable[[], float], metrics: Metrics | None = None) -> Starlette:
+    """The app for ``config``; ``guard()`` is the running tree (None while it starts).
+
+    ``monotonic`` (seconds) drives the per-token rate limit: pass the tree's
+    clock's, so simulated time governs it in tests.
+    """
+    routes = Routes(guard, Gate(config, monotonic), config.max_body_bytes)
+    handlers: dict[tuple[str, str], Handler] = {
+        ("GET", "/v1/accounts/{account}"): routes.account,
+        ("GET", "/v1/accounts/{account}/info"): routes.account_info,
+        ("GET", "/v1/accounts/{account}/prices/{symbol}"): routes.price,
+        ("GET", "/v1/accounts/{account}/ticks"): routes.ticks,
+        ("GET", "/v1/accounts/{account}/positions"): routes.positions,
+        ("GET", "/v1/accounts/{account}/orders"): routes.orders,
+        ("POST", "/v1/accounts/{account}/orders"): routes.place,
+        ("DELETE", "/v1/accounts/{account}/orders/{ticket}"): routes.cancel,
+        ("PATCH", "/v1/accounts/{account}/positions/{ticket}"): routes.modify,
+        ("POST", "/v1/accounts/{account}/positions/{ticket}/close"): routes.close,
+        ("GET", "/v1/accounts/{account}/history/deals"): routes.history_deals,
+        ("GET", "/v1/accounts/{account}/history/orders"): routes.history_orders,
+        ("GET", "/v1/accounts/{account}/breaker"): routes.breaker,
+    }
+    table: list[Route] = [Route("/v1/accounts", routes.accounts, methods=["GET"])]
+    for method, path, scope, _summary in ENDPOINTS:
+        handler = handlers.get((method, path))
+        if handler is not None:
+            starlette_path = path.replace("{ticket}", "{ticket:int}")
+            table.append(Route(starlette_path, routes.endpoint(scope, handler), methods=[method]))
+    document = openapi_document()
+
+    async def openapi(_request: Request) -> Response:
+        return json_response(document)
+
+    async def healthz(_request: Request) -> Response:
+        return json_response({"status": "alive"})
+
+    async def readyz(_request: Request) -> Response:
+        def snapshot() -> Any:
+            running = guard()
+            return running.status.snapshot() if running is not None else {}
+
+        status, body = readiness_report(snapshot)
+        return json_response(body, status)
+
+    async def metrics_page(_request: Request) -> Response:
+        if metrics is None:
+            return json_response({"error": "not found"}, 404)
+        return Response(metrics.render(), media_type=_CONTENT_TYPE_METRICS)
+
+    table += [Route("/v1/openapi.json", openapi, methods=["GET"]),
+              Route("/healthz", healthz, methods=["GET"]),
+              Route("/readyz", readyz, methods=["GET"]),
+              Route("/metrics", metrics_page, methods=["GET"])]
+    return Starlette(routes=table)

@@ -1,0 +1,86 @@
+"""The OpenAPI 3.1 document of the API, served at /v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ENDPOINTS", "openapi_document"]
+
+#: (method, path, scope, summary); the app's routes are built from the same table.
+ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
+    ("GET", "/v1/accounts", "read", "The accounts this token may touch, with their state"),
+    ("GET", "/v1/accounts/{account}", "read", "One account's state, health and breaker"),
+    ("GET", "/v1/accounts/{account}/info", "read", "account_info() of the terminal"),
+    ("GET", "/v1/accounts/{account}/prices/{symbol}", "read", "A guarded price (symbol_info_tick)"),
+    ("GET", "/v1/accounts/{account}/ticks", "read",
+     "Server-sent events: event: tick per changed quote of ?symbols=A,B"),
+    ("GET", "/v1/accounts/{account}/positions", "read", "Open positions (?symbol=)"),
+    ("GET", "/v1/accounts/{account}/orders", "read", "Pending orders (?symbol=)"),
+    ("POST", "/v1/accounts/{account}/orders", "trade",
+     "Place a market order; Idempotency-Key is its client order id"),
+    ("DELETE", "/v1/accounts/{account}/orders/{ticket}", "trade", "Cancel a pending order"),
+    ("PATCH", "/v1/accounts/{account}/positions/{ticket}", "trade", "Set a position's sl/tp"),
+    ("POST", "/v1/accounts/{account}/positions/{ticket}/close", "trade",
+     "Close a position (volume: part of it)"),
+    ("GET", "/v1/accounts/{account}/history/deals", "read", "Deals in ?from=&to= (ISO 8601)"),
+    ("GET", "/v1/accounts/{account}/history/orders", "read", "Finished orders in ?from=&to="),
+    ("GET", "/v1/accounts/{account}/breaker", "read", "The circuit breaker's state"),
+)
+
+_PROBLEM = {"description": "A problem document (RFC 9457)",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/accounts/{account}/orders"): {
+        "type": "object", "required": ["symbol", "side", "volume"], "additionalProperties": False,
+        "properties": {"symbol": {"type": "string"}, "side": {"enum": ["buy", "sell"]},
+                       "volume": {"type": "number"}, "sl": {"type": "number"},
+                       "tp": {"type": "number"}, "deviation": {"type": "integer"},
+                       "magic": {"type": "integer"}, "comment": {"type": "string"}}},
+    ("PATCH", "/v1/accounts/{account}/positions/{ticket}"): {
+        "type": "object", "additionalProperties": False,
+        "properties": {"sl": {"type": "number"}, "tp": {"type": "number"}}},
+    ("POST", "/v1/accounts/{account}/positions/{ticket}/close"): {
+        "type": "object", "additionalProperties": False,
+        "properties": {"volume": {"type": "number"}, "deviation": {"type": "integer"}}},
+}
+
+
+def _operation(method: str, path: str, scope: str, summary: str) -> dict[str, Any]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "integer" if name == "ticket" else "string"}}
+        for name in ("account", "symbol", "ticket") if "{" + name + "}" in path]
+    if method != "GET":
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "description": "The client order id: a retry with the same key never "
+                                      "trades twice (1-20 of A-Z a-z 0-9 _ -)",
+                       "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,20}$"}})
+    operation: dict[str, Any] = {
+        "summary": summary, "parameters": params, "security": [{"bearer": []}],
+        "x-scope": scope,
+        "responses": {"200": {"description": "OK", "content": {"application/json": {}}},
+                      "default": _PROBLEM}}
+    body = _BODIES.get((method, path))
+    if body is not None:
+        operation["requestBody"] = {"required": method == "POST" and path.endswith("/orders"),
+                                    "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, scope, summary in ENDPOINTS:
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, scope, summary)
+    problem = {"type": "object", "required": ["type", "title", "status", "retryable"],
+               "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                              "status": {"type": "integer"}, "detail": {"type": "string"},
+                              "instance": {"type": "string"}, "retryable": {"type": "boolean"},
+                              "code": {"type": ["integer", "null"]}, "kind": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "mt5guard trading API", "version": "1",
+                 "description": "Supervised MetaTrader 5 accounts over HTTP. Scopes: read, trade."},
+        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"Problem": problem}},
+    }

@@ -1,0 +1,149 @@
+"""Config of the authenticated HTTP trading API (``api:``): tokens, limits, TLS.
+
+The API is served only when at least one token is configured; it then shares
+the health endpoint's host and port (``observability.http``). Every token
+comes from the environment (``token: ${NAME}``) and carries its scopes and
+the accounts it may touch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+
+from mt5guard.config.values import (
+    documented,
+    field_error,
+    integer,
+    meta,
+    number,
+    text,
+    to_float,
+    to_tuple,
+    tuple_of,
+)
+from mt5guard.secret import Secret
+
+__all__ = ["API_SCOPES", "ApiConfig", "ApiTokenConfig"]
+
+API_SCOPES: Final = ("read", "trade")
+MIN_TOKEN_LENGTH: Final = 16
+_TOKEN_HINT = ("export a long random value, e.g. python -c 'import secrets; "
+               "print(secrets.token_urlsafe(32))'")
+
+
+def _token(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Never echo the value: it is a credential.
+    if not isinstance(value, Secret):
+        raise field_error(instance, attribute.name, "must be a Secret",
+                          "in YAML write token: ${MT5GUARD_API_TOKEN}")
+    if len(value.reveal()) < MIN_TOKEN_LENGTH:
+        raise field_error(instance, attribute.name,
+                          f"is shorter than {MIN_TOKEN_LENGTH} characters", _TOKEN_HINT)
+
+
+def _scopes(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    tuple_of(str, what="scope")(instance, attribute, value)
+    for index, scope in enumerate(value):
+        if scope not in API_SCOPES:
+            raise field_error(instance, f"{attribute.name}[{index}]", f"{scope!r} is not a scope",
+                              "use read (prices, book, history, stream) and/or trade (orders)")
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class ApiTokenConfig:
+    """One bearer token of the trading API: who may do what, on which accounts."""
+
+    name: str = attrs.field(
+        validator=text(pattern=r"[a-z0-9_-]{1,32}",
+                       pattern_hint="use 1-32 characters from a-z, 0-9, _ and -"),
+        metadata=meta("Name of the token's holder, [a-z0-9_-]{1,32}; in logs, never the token."),
+    )
+    token: Secret = attrs.field(
+        validator=_token,
+        metadata=meta(f"The bearer token, only as ${{ENV_VAR}}, at least {MIN_TOKEN_LENGTH} "
+                      "characters.", kind="secret"),
+    )
+    scopes: tuple[str, ...] = attrs.field(
+        default=("read",),
+        converter=to_tuple,
+        validator=_scopes,
+        metadata=meta("read (accounts, prices, stream, book, history, breaker) and/or trade "
+                      "(place, modify, cancel, close).", kind="list", default_text="[read]"),
+    )
+    accounts: tuple[str, ...] = attrs.field(
+        default=("*",),
+        converter=to_tuple,
+        validator=tuple_of(str, what="account name"),
+        metadata=meta("Accounts this token may touch; * is every account.", kind="list",
+                      default_text="['*']"),
+    )
+
+
+def _token_list(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, ApiTokenConfig) for v in value):
+        raise field_error(instance, attribute.name, "must be a list of ApiTokenConfig",
+                          "in YAML write - name: ops  token: ${MT5GUARD_API_TOKEN}")
+    names = [token.name for token in value]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise field_error(instance, f"{attribute.name}[{index}].name",
+                              f"{name!r} is already used", "token names must be unique")
+    secrets = [token.token for token in value]
+    for index, secret in enumerate(secrets):
+        if secret in secrets[:index]:
+            raise field_error(instance, f"{attribute.name}[{index}].token",
+                              "is the same value as an earlier token's", "give each holder its own")
+
+
+@documented
+@attrs.frozen(kw_only=True)
+class ApiConfig:
+    """The HTTP trading API under /v1, next to /healthz, /readyz and /metrics."""
+
+    tokens: tuple[ApiTokenConfig, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        validator=_token_list,
+        metadata=meta("Bearer tokens; the API is served only when there is at least one.",
+                      kind="sections", section=ApiTokenConfig, default_text="[]"),
+    )
+    requests_per_second: float = attrs.field(
+        default=20.0,
+        converter=to_float,
+        validator=number(low=0.001, high=100_000.0),
+        metadata=meta("Requests per second each token may make (a token bucket)."),
+    )
+    burst: int = attrs.field(
+        default=40,
+        validator=integer(1, 1_000_000),
+        metadata=meta("Requests a token may make at once before the rate applies."),
+    )
+    max_body_bytes: int = attrs.field(
+        default=16_384,
+        validator=integer(256, 1_048_576),
+        metadata=meta("Largest request body accepted, in bytes (256..1 MiB); more is 413."),
+    )
+    tls_certfile: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta("PEM certificate chain: serve HTTPS (with tls_keyfile); null serves HTTP."),
+    )
+    tls_keyfile: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta("PEM private key of tls_certfile."),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            missing = "tls_keyfile" if self.tls_keyfile is None else "tls_certfile"
+            raise field_error(self, missing, "is required with the other tls_ file",
+                              "give both tls_certfile and tls_keyfile, or neither")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the API is served (at least one token)."""
+        return bool(self.tokens)
