@@ -56,8 +56,9 @@ class ApiServerLike(Protocol):
 _log = logging.getLogger("mt5guard.run")
 
 
-_USAGE = """mt5guard [run] [--config PATH] [--port N] [--log-format text|json] [--log-level LEVEL]
-       mt5guard check [--config PATH] [--port N]
+_USAGE = """mt5guard [run] [--config PATH] [--port N] [--state-dir PATH] [--log-format text|json]
+                    [--log-level LEVEL]
+       mt5guard check [--config PATH] [--port N] [--state-dir PATH]
        mt5guard demo [--speed normal|high|N] [--until SECONDS]
        mt5guard bridge --listen HOST:PORT [...]   (the terminal server; see docs/operations.md)
        mt5guard chaos [--seeds N] [--replay SEED] [...]"""
@@ -72,6 +73,9 @@ def _arguments(argv: Sequence[str], command: str) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None,
                         help="serve health, metrics and the api on this port instead of "
                              "observability.http.port (0 picks a free one)")
+    parser.add_argument("--state-dir", default=None, metavar="PATH",
+                        help="keep the order journals here instead of orders.state_dir "
+                             "(systemd: --state-dir %%S/mt5guard with StateDirectory=mt5guard)")
     parser.add_argument("--check", action="store_true",
                         help="validate the config, print it resolved (secrets masked) and exit")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -107,6 +111,9 @@ def _run(args: argparse.Namespace) -> int:
         config = load_config(source)
         if args.config is None:
             config = with_env_token(config, os.environ)
+        if args.state_dir is not None:
+            orders = attrs.evolve(config.orders, state_dir=args.state_dir)
+            config = attrs.evolve(config, orders=orders)
         if args.port is not None:
             moved = attrs.evolve(config.observability.http, port=args.port)
             config = attrs.evolve(config, observability=attrs.evolve(config.observability, http=moved))

@@ -119,7 +119,31 @@ def test_the_mt5guard_container_runs_its_ordinals_config() -> None:
     (index,) = [e for e in mt5guard["env"] if e["name"] == "POD_INDEX"]
     assert index["valueFrom"]["fieldRef"]["fieldPath"] == (
         "metadata.labels['apps.kubernetes.io/pod-index']")
-    assert "run.py" in mt5guard["args"]
+    assert mt5guard["args"][:2] == ["mt5guard", "run"]
+    state = next(m for m in mt5guard["volumeMounts"] if m["name"] == "state")
+    assert mt5guard["args"][mt5guard["args"].index("--state-dir") + 1] == state["mountPath"]
+    claims = {c["metadata"]["name"] for c in STATEFUL["StatefulSet"]["spec"]["volumeClaimTemplates"]}
+    assert "state" in claims  # the journal outlives the pod, so an id is never sent twice
+
+
+def test_the_pod_is_restricted_and_gets_no_service_account_token() -> None:
+    assert POD["automountServiceAccountToken"] is False
+    pod = POD["securityContext"]
+    assert pod["runAsNonRoot"] and pod["runAsUser"] >= 10000
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    for name, container in CONTAINERS.items():
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False, name
+        assert context["readOnlyRootFilesystem"] is True, name
+        assert context["capabilities"] == {"drop": ["ALL"]}, name
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert any(m["mountPath"] == "/tmp" for m in container["volumeMounts"]), name
+
+
+def test_drains_take_one_account_at_a_time() -> None:
+    budget = STATEFUL["PodDisruptionBudget"]["spec"]
+    assert budget["maxUnavailable"] == 1
+    assert budget["selector"] == STATEFUL["StatefulSet"]["spec"]["selector"]
 
 
 def test_each_account_reaches_its_pods_terminal_server_over_loopback() -> None:

@@ -81,7 +81,10 @@ def test_the_kubernetes_config_is_valid_and_its_probes_hit_its_port() -> None:
     secret_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
                   if "valueFrom" in e}
     assert set(secret_env) == {"MT5_LIVE_PASSWORD"}
-    assert "run.py" in container["args"] and "--config" in container["args"]
+    assert container["args"][:2] == ["mt5guard", "run"] and "--config" in container["args"]
+    spec = manifests["Deployment"]["spec"]["template"]["spec"]
+    assert spec["automountServiceAccountToken"] is False and spec["os"] == {"name": "windows"}
+    assert manifests["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
 
 
 def test_the_systemd_unit_restarts_on_failure_and_keeps_secrets_out() -> None:
@@ -92,7 +95,7 @@ def test_the_systemd_unit_restarts_on_failure_and_keeps_secrets_out() -> None:
     assert service["Restart"] == "on-failure"
     assert service["RestartPreventExitStatus"] == "2"
     assert service["EnvironmentFile"].startswith("/etc/")
-    assert re.fullmatch(r"\S+/\.venv/bin/python run\.py --config \S+\.yaml.*", service["ExecStart"])
+    assert re.fullmatch(r"\S+/bin/mt5guard run --config \S+\.yaml.*", service["ExecStart"])
     assert "PASSWORD" not in (REPO / "deploy" / "mt5guard.service").read_text().split("[Unit]")[1]
 
 
