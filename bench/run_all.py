@@ -77,6 +77,7 @@ def main() -> int:
     results["quotes"] = section("_quotes.py")  # issue 12: quote cache and tick fan-out
     results["workers"] = {"request": section("_workers.py", "request"),
                           "scale": section("_workers.py", "scale", "100")}
+    results["api"] = section("_api.py")  # issue 20: the trading API over HTTP
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))
@@ -85,6 +86,13 @@ def main() -> int:
           f"pybreaker + direct call {q['cache']['p50_us']['pybreaker + direct call']:.2f} us "
           f"({q['cache']['pybreaker_over_cached_p50']:.1f}x); fan-out to 100 callables "
           f"{q['fanout_callables']['ticks_per_s']:.0f} ticks/s, p99 {q['fanout_callables']['p99_delay_us']:.0f} us")
+    a = results["api"]
+    print(f"trading api: guarded price over HTTP p50 {a['price_p50_us']['HTTP GET /v1/.../prices']:.0f} us, "
+          f"in-process {a['price_p50_us']['in-process Session.get_price']:.0f} us "
+          f"({a['http_over_in_process_p50']:.1f}x); orders/s with one token: "
+          f"{a['orders_per_s']['HTTP POST, 1 client']:.0f} (1 client), "
+          f"{a['orders_per_s']['HTTP POST, 4 clients']:.0f} (4 clients), in-process "
+          f"{a['orders_per_s']['in-process Session.place_order']:.0f}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -27,7 +27,7 @@ class ApiServer:
         self._config = uvicorn.Config(
             app, host=host, port=port, lifespan="off", log_config=None, access_log=False,
             server_header=False, timeout_graceful_shutdown=1, ssl_certfile=certfile,
-            ssl_keyfile=keyfile, h11_max_incomplete_event_size=16_384)
+            ssl_keyfile=keyfile)
         self._server = uvicorn.Server(self._config)
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -36,9 +36,14 @@ class ApiServer:
         """Bind (``OSError`` naming the config keys if it cannot) and serve in the background."""
         if self._thread is not None:
             raise RuntimeError("api server already started")
-        try:
-            sock = socket.create_server((self._host, self._requested_port), reuse_port=False)
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:  # as uvicorn binds (asyncio listens on it); a socket already listening stalls h11
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
+            sock.bind((self._host, self._requested_port))
         except OSError as exc:
+            sock.close()
             raise OSError(exc.errno, f"cannot bind the health endpoint and api to {self._host}:"
                           f"{self._requested_port} ({exc.strerror or exc}); choose another "
                           "observability.http.host / observability.http.port") from exc
