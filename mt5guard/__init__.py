@@ -10,6 +10,8 @@ from mt5guard.breaker.messages import BreakerSnapshot, BreakerState, BreakerStat
 from mt5guard.clock import Clock, SystemClock, Timer
 from mt5guard.config import (
     AccountConfig,
+    ApiConfig,
+    ApiTokenConfig,
     BackoffConfig,
     BreakerConfig,
     Config,
@@ -57,6 +59,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccountConfig",
+    "ApiConfig",
+    "ApiTokenConfig",
     "AsyncSession",
     "BackoffConfig",
     "BreakerConfig",
