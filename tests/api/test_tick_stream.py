@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 
-from conftest import TOKENS
+from apikit import TOKENS
 
 
 def test_the_stream_delivers_ticks_and_unsubscribes_when_the_client_leaves(api) -> None:

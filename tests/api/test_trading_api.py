@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TOKENS
+from apikit import TOKENS
 
 PLACE = "/v1/accounts/demo/orders"
 BUY = {"symbol": "EURUSD", "side": "buy", "volume": 0.1}
