@@ -15,6 +15,7 @@ from worker_kit import children_of, wait_until
 
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
+from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal import Tick, make_terminal
 from mt5guard.terminal.worker import WorkerTerminal
 
@@ -75,8 +76,10 @@ def test_calls_go_through_the_bridge_each_session_in_its_own_child(bridge: Bridg
 
 def test_a_wrong_key_is_refused(bridge: Bridge) -> None:
     terminal = terminal_for(bridge.port, key="not-the-key")
-    with pytest.raises(Exception, match="did not start"):
+    with pytest.raises(MT5ConnectionError, match=r"refused terminal\.key") as refused:
         terminal.start()
+    assert refused.value.retryable is False  # a configuration fault, not an outage
+    assert "MT5GUARD_BRIDGE_KEY" in str(refused.value) and "not-the-key" not in str(refused.value)
     assert children_of(bridge.proc.pid) == set()
 
 

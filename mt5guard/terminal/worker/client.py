@@ -19,6 +19,7 @@ re-reads the clock, so the deadline is the clock's.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -105,6 +106,11 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         self.close()
         try:
             link = self._open(self._start_timeout)
+        except multiprocessing.AuthenticationError as exc:  # a wrong key: no retry can fix it
+            raise MT5ConnectionError(
+                operation="start worker", retryable=False,
+                detail=f"{self.name}: the terminal server refused terminal.key ({exc}); set it "
+                       "to the value of the server's MT5GUARD_BRIDGE_KEY") from exc
         except Exception as exc:
             raise MT5ConnectionError(operation="start worker",
                                      detail=f"terminal worker for {self.name} did not start: {exc}"
