@@ -33,11 +33,13 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
                             call_timeout=config.call_timeout)
     if config.out_of_process:
         from mt5guard.terminal.worker import WorkerTerminal, bridge_opener, local_opener
+        from mt5guard.terminal.worker.links import tls_client
 
         if config.kind == "bridge":
             key = config.key
             assert key is not None  # the config refuses a bridge without one
-            opener = bridge_opener(config.host, config.port, key.reveal)
+            tls = tls_client(config.tls) if config.tls is not None else None
+            opener = bridge_opener(config.host, config.port, key.reveal, tls)
             name = f"bridge {config.host}:{config.port} login {config.login}"
         else:
             if config.kind == "metatrader5" and importlib.util.find_spec("MetaTrader5") is None:

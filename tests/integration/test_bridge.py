@@ -20,7 +20,7 @@ from mt5guard.terminal.worker import WorkerTerminal
 
 pytestmark = pytest.mark.subprocess
 
-KEY = "test-bridge-key-0123456789"
+KEY = "test-bridge-key-0123456789abcdefghijklmnop"
 SIM = {"login": 5001, "server": "MetaQuotes-Demo", "password": "pw"}
 
 
@@ -28,7 +28,7 @@ class Bridge:
     def __init__(self, **sim: object) -> None:
         env = {**os.environ, "MT5GUARD_BRIDGE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mt5guard.terminal.bridge.server", "--listen", "127.0.0.1:0",
+            [sys.executable, "-m", "mt5guard.terminal.bridge.server", "--listen", "127.0.0.1:0", "--insecure-plaintext-loopback",
              "--backend", "simulated", "--simulated", json.dumps({**SIM, **sim})],
             env=env, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
@@ -53,7 +53,7 @@ def bridge() -> Iterator[Bridge]:
 def terminal_for(port: int, key: str = KEY) -> WorkerTerminal:
     config = parse_config({"accounts": [{"name": "live", "symbols": ["EURUSD"], "terminal": {
         "kind": "bridge", "port": port, "key": "${KEY}", "password": "${PW}", "login": 5001,
-        "server": "MetaQuotes-Demo", "timeout": "2s"}}]}, environ={"KEY": key, "PW": "pw"})
+        "server": "MetaQuotes-Demo", "timeout": "2s", "insecure_plaintext_loopback": True}}]}, environ={"KEY": key, "PW": "pw"})
     terminal = make_terminal(config.accounts[0].terminal, SystemClock())
     assert isinstance(terminal, WorkerTerminal)
     return terminal
@@ -74,7 +74,7 @@ def test_calls_go_through_the_bridge_each_session_in_its_own_child(bridge: Bridg
 
 
 def test_a_wrong_key_is_refused(bridge: Bridge) -> None:
-    terminal = terminal_for(bridge.port, key="not-the-key")
+    terminal = terminal_for(bridge.port, key="not-the-key-but-long-enough-0123456789abcdef")
     with pytest.raises(Exception, match="did not start"):
         terminal.start()
     assert children_of(bridge.proc.pid) == set()
@@ -139,7 +139,8 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
     help_text = subprocess.run([sys.executable, "-I", str(server), "--help"], cwd=tmp_path,
                                capture_output=True, text=True, timeout=10)
     assert help_text.returncode == 0 and "--listen" in help_text.stdout
-    bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0"],
+    bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0",
+                               "--insecure-plaintext-loopback"],
                               cwd=tmp_path, env={**os.environ, "MT5GUARD_BRIDGE_KEY": KEY},
                               stdout=subprocess.PIPE, text=True)
     try:
