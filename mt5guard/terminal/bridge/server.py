@@ -262,7 +262,7 @@ def serve(conn: Any, backend: Any) -> None:
 def _ident_of(raw: bytes) -> int | None:
     """The request id of a refused frame, if its first bytes say it plainly."""
     head = raw[:40].split(b",")
-    if len(head) > 2 and head[0] == b'["call"' and head[1].strip().isdigit():
+    if len(head) > 2 and head[0] == b'["call"' and head[1].strip().isdigit() and len(head[1]) < 19:
         return int(head[1])
     return None
 
