@@ -191,6 +191,16 @@ class TerminalConfig:
             kind="duration", applies_to=("rpyc",),
         ),
     )
+    connect_timeout: float = attrs.field(
+        default=10.0,
+        converter=to_float,
+        validator=duration(low=0.001, high=HOUR),
+        metadata=meta(
+            "Seconds opening the connection may take (TCP, TLS, the key handshake or rpyc's "
+            "greeting), 1ms..1h; no retries within it.",
+            kind="duration", applies_to=("rpyc", "bridge"),
+        ),
+    )
     portable: bool = attrs.field(
         default=False, validator=flag(), metadata=meta("Start the terminal in portable mode.")
     )

@@ -38,6 +38,7 @@ from mt5guard.supervision import (
 from mt5guard.supervision._hosting import on_actor_thread
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.terminal import Terminal, make_terminal
+from mt5guard.terminal.adapters.rpyc import RpycTerminal
 from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["Guard", "start"]
@@ -132,8 +133,8 @@ class Guard:
                     _log.warning("the supervision tree did not stop within %g s; abandoned",
                                  self.config.supervision.shutdown_timeout + 1.0)
             for terminal in self.terminals.values():
-                if isinstance(terminal, WorkerTerminal):
-                    terminal.kill("the tree stopped")
+                if isinstance(terminal, WorkerTerminal | RpycTerminal):
+                    terminal.kill("the tree stopped")  # a call blocked in it returns
             for journal in self.journals.values():
                 journal.close()  # releases the file lock: another process may take over
             if self._owns_clock and isinstance(self.clock, SystemClock):

@@ -9,11 +9,17 @@ reply into tuples of primitives (records as ``(name, value)`` pairs, via
 ``_asdict()``), which rpyc's brine sends by value. No netref outlives a call,
 nothing is unpickled here, and our records are rebuilt on our side.
 
-Every call has a deadline (``call_timeout``, seconds). Past it the call is
-abandoned, the connection closed and :class:`TerminalHung` raised: the
-session fails and its supervisor restarts it, and the restart's
+The server is foreign and untrusted: every reply is copied to plain Python
+values of exact builtin types (``_rpyc_wire.plain``); a remote object (a
+netref) anywhere in it is an :class:`~mt5guard.errors.MT5DataError`, never a
+field of our records. Opening the connection (TCP, rpyc's greeting, our
+helper) must finish within ``connect_timeout`` seconds, without rpyc's own
+retries. Every call has a deadline (``call_timeout``, seconds). Past it the
+call is abandoned, the connection closed and :class:`TerminalHung` raised:
+the session fails and its supervisor restarts it, and the restart's
 ``initialize`` opens a new connection. A connection that cannot be opened or
-that breaks raises :class:`MT5ConnectionError`.
+that breaks raises :class:`MT5ConnectionError`. :meth:`RpycTerminal.kill`
+ends the connection from any thread, so a thread blocked in a call returns.
 
 rpyc is imported lazily, in the constructor: install ``mt5guard[rpyc]``.
 """
@@ -22,9 +28,11 @@ from __future__ import annotations
 
 import importlib
 import math
+import socket
+import threading
 from typing import Any
 
-from mt5guard.errors import MT5ConnectionError
+from mt5guard.errors import MT5ConnectionError, MT5DataError
 from mt5guard.terminal.adapters._reads import AccountReads
 from mt5guard.terminal.adapters._rpyc_wire import (
     HELPER,
@@ -33,6 +41,7 @@ from mt5guard.terminal.adapters._rpyc_wire import (
     epoch,
     given,
     optional,
+    plain,
     records,
 )
 from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
@@ -66,7 +75,7 @@ class RpycTerminal(AccountReads):
     """
 
     def __init__(self, host: str, port: int, *, path: str | None = None,
-                 call_timeout: float = 75.0) -> None:
+                 call_timeout: float = 75.0, connect_timeout: float = 10.0) -> None:
         try:
             self._rpyc: Any = importlib.import_module("rpyc")
         except ImportError as exc:
@@ -76,8 +85,11 @@ class RpycTerminal(AccountReads):
             ) from exc
         self._host, self._port, self._path = host, port, path
         self._call_timeout = call_timeout
+        self._connect_timeout = connect_timeout
         self._conn: Any = None
+        self._sock: socket.socket | None = None
         self._remote: Any = None  # the helper's async wrapper on the open connection
+        self._lock = threading.Lock()  # guards _sock against kill() from another thread
 
     def __repr__(self) -> str:
         return f"RpycTerminal({self._host}:{self._port}, path={self._path!r})"
@@ -94,35 +106,69 @@ class RpycTerminal(AccountReads):
 
     def _open(self) -> None:
         rpyc = self._rpyc
+        limit = self._connect_timeout
         try:
-            conn = rpyc.connect(self._host, self._port, service=client_service(),
-                                config={"sync_request_timeout": self._call_timeout})
+            sock = socket.create_connection((self._host, self._port), timeout=limit)
         except OSError as exc:
             raise MT5ConnectionError(
                 operation="initialize",
-                detail=f"cannot reach {self._where()} ({type(exc).__name__}: {exc}); is the "
-                       "server running, and is terminal.host/port right?",
+                detail=f"cannot reach {self._where()} within {limit:g} s ({type(exc).__name__}: "
+                       f"{exc}); is the server running, and is terminal.host/port right?",
             ) from None
+        with self._lock:
+            self._sock = sock
+        conn = None
         try:
+            stream = importlib.import_module("rpyc.core.stream").SocketStream(sock)
+            # sync requests (rpyc's greeting, our helper) are bounded by the connect timeout;
+            # calls carry their own deadline (async, below)
+            conn = rpyc.utils.factory.connect_stream(stream, service=client_service(),
+                                                     config={"sync_request_timeout": limit})
             conn.execute(HELPER)
             self._remote = rpyc.async_(conn.namespace["_mt5guard_call"])
         except Exception as exc:
-            conn.close()
+            self._close(conn)
             raise MT5ConnectionError(
                 operation="initialize",
-                detail=f"{self._where()} would not run our helper ({type(exc).__name__}); it must "
-                       "be an rpyc classic server (SlaveService) of the same major version as "
-                       "ours with the MetaTrader5 package installed",
+                detail=f"{self._where()} did not open an rpyc session with our helper within "
+                       f"{limit:g} s ({type(exc).__name__}); it must be an rpyc classic server "
+                       "(SlaveService) of the same major version as ours (6) with the MetaTrader5 "
+                       "package installed",
             ) from None
         self._conn = conn
 
-    def _close(self) -> None:
-        conn, self._conn, self._remote = self._conn, None, None
+    def kill(self, reason: str = "killed") -> None:
+        """End the connection now, from any thread: a call blocked on it returns at once."""
+        with self._lock:
+            sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _close(self, conn: Any = None) -> None:
+        """Drop the connection: the socket first, so rpyc's close cannot wait on the server.
+
+        (rpyc's ``Connection.close`` asks the server to close and waits for the
+        answer: on a hung server that wait used to double every timeout.)
+        """
+        conn = conn if conn is not None else self._conn
+        self._conn, self._remote = None, None
+        with self._lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if conn is not None:
             try:
                 conn.close()
             except Exception:
                 pass  # already broken: closing is best effort
+        if sock is not None:
+            sock.close()
 
     def _call(self, name: str, *args: Any, kwargs: tuple[tuple[str, Any], ...] = (),
               dict_arg: bool = False, timeout: float | None = None) -> Any:
@@ -133,7 +179,7 @@ class RpycTerminal(AccountReads):
         try:
             pending = self._remote(name, args, kwargs, dict_arg)
             pending.set_expiry(limit)
-            return pending.value
+            value = pending.value
         except self._rpyc.AsyncResultTimeout:
             self._close()
             raise TerminalHung(
@@ -147,6 +193,10 @@ class RpycTerminal(AccountReads):
                 operation=name, detail=f"{self._where()} closed the connection "
                                        f"({type(exc).__name__})",
             ) from None
+        except Exception as exc:  # the server raised: its exception is a foreign object too
+            raise MT5DataError(operation=name, detail=f"{self._where()} raised in {name}() "
+                               f"({type(exc).__name__})") from None
+        return plain(value, name, self._where())
 
     # the Terminal protocol -------------------------------------------------------
 
@@ -192,12 +242,19 @@ class RpycTerminal(AccountReads):
     def version(self) -> tuple[int, int, str] | None:
         """``(500, build, 'release date')`` or None."""
         raw = self._call("version")
-        return None if raw is None else (int(raw[0]), int(raw[1]), str(raw[2]))
+        try:
+            return None if raw is None else (int(raw[0]), int(raw[1]), str(raw[2]))
+        except (TypeError, ValueError, IndexError):
+            raise MT5DataError(operation="version", detail=f"{self._where()} sent a version "
+                               "that is not (major, build, date)") from None
 
     def last_error(self) -> tuple[int, str]:
         """``(code, message)`` of the previous call, read on the server."""
-        code, message = self._call("last_error")
-        return int(code), str(message)
+        raw = self._call("last_error")
+        if not (type(raw) is tuple and len(raw) == 2 and type(raw[0]) is int):
+            raise MT5DataError(operation="last_error", detail=f"{self._where()} sent a "
+                               "last_error that is not (code, message)")
+        return raw[0], str(raw[1])
 
     def terminal_info(self) -> TerminalInfo | None:
         """Terminal state; ``connected`` is the link to the trade server."""
