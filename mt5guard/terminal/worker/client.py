@@ -139,16 +139,25 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
 
     # the call -----------------------------------------------------------------
 
-    def _fail(self, name: str, code: int, text: str) -> Any:
-        self._last_error = (code, text)
+    def _fail(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
+        if link is None or self._link is link:  # a replaced link's call changes nothing now
+            self._last_error = (code, text)
         return False if name in _BOOL_CALLS else None
 
-    def _lose(self, name: str, code: int, text: str) -> Any:
+    def _lose(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
         with self._lock:
-            self._lost = self._lost or text
-        return self._fail(name, code, text)
+            if link is None or self._link is link:
+                self._lost = self._lost or text
+        return self._fail(name, code, text, link)
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """One request on the current link, answered on that link only.
+
+        A call still waiting when its link is replaced (an abandoned session
+        incarnation, still blocked, while the restarted one starts a new
+        worker) ends as lost, and touches neither the new link's ``lost`` nor
+        its ``last_error``: one worker client state per incarnation.
+        """
         link = self._link
         if link is None or self._lost is not None:
             if not (name == "initialize" and link is not None and link.reconnectable):
@@ -171,19 +180,23 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             link.conn.send_bytes(encode_request(ident, deadline, max(0.0, deadline - now), name,
                                                 args, kwargs))
         except (OSError, EOFError, ValueError):
-            return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone")
+            return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone", link)
         while True:
             left = deadline - self._clock.monotonic()
             if left <= 0:
-                self.kill(f"killed after its deadline in {name}()")
+                if self._link is link:
+                    self.kill(f"killed after its deadline in {name}()")
                 return self._fail(name, -10005, f"IPC timeout: no reply to {name}() within "
-                                  f"{deadline - now:.3g} s; {link.describe()} killed")
+                                  f"{deadline - now:.3g} s; {link.describe()} killed", link)
             try:
                 raw = link.conn.recv_bytes() if readable(min(left, _SLICE)) else None
             except (OSError, EOFError, ValueError):
-                why = self._lost or "ended"
+                why = (self._lost if self._link is link else None) or "ended"
                 return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "
-                                  f"during {name}()")
+                                  f"during {name}()", link)
+            if self._link is not link:
+                return self._fail(name, -10004, f"No IPC connection: {link.describe()} was "
+                                  f"replaced during {name}()", link)
             if raw is None:
                 continue
             reply = decode_frame(raw, name)
@@ -193,17 +206,17 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
-            return self._settle(name, reply)
+            return self._settle(name, reply, link)
 
-    def _settle(self, name: str, reply: Any) -> Any:
+    def _settle(self, name: str, reply: Any, link: Link) -> Any:
         if reply.tag == "ok":
             result = decode_result(name, reply.value)
             self._last_error = reply.last_error or _OK
             return result
         if reply.tag == "timeout":
-            return self._lose(name, -10005, f"IPC timeout: {reply.value}")
+            return self._lose(name, -10005, f"IPC timeout: {reply.value}", link)
         if reply.tag == "lost":
-            return self._lose(name, -10004, f"No IPC connection: {reply.value}")
+            return self._lose(name, -10004, f"No IPC connection: {reply.value}", link)
         raise WorkerCallError(f"terminal worker: {name}() raised {reply.value}")
 
     # the Terminal protocol ------------------------------------------------------
