@@ -77,6 +77,7 @@ def main() -> int:
     results["quotes"] = section("_quotes.py")  # issue 12: quote cache and tick fan-out
     results["workers"] = {"request": section("_workers.py", "request"),
                           "scale": section("_workers.py", "scale", "100")}
+    results["bridge_tls"] = section("_bridge_tls.py")  # issue 19: mutual TLS vs plaintext
     results["goals"] = goals(results)
     results["duration_s"] = time.perf_counter() - started
     print(render(results))
@@ -85,6 +86,13 @@ def main() -> int:
           f"pybreaker + direct call {q['cache']['p50_us']['pybreaker + direct call']:.2f} us "
           f"({q['cache']['pybreaker_over_cached_p50']:.1f}x); fan-out to 100 callables "
           f"{q['fanout_callables']['ticks_per_s']:.0f} ticks/s, p99 {q['fanout_callables']['p99_delay_us']:.0f} us")
+    b = results["bridge_tls"]
+    print(f"bridge over mutual TLS vs plaintext (p50): connect "
+          f"{b['rows']['connect, TLS']['p50_us'] / 1e3:.2f} ms vs "
+          f"{b['rows']['connect, plaintext']['p50_us'] / 1e3:.2f} ms "
+          f"({b['tls_over_plaintext_p50']['connect']:.1f}x), call "
+          f"{b['rows']['call, TLS']['p50_us']:.0f} us vs {b['rows']['call, plaintext']['p50_us']:.0f} us "
+          f"({b['tls_over_plaintext_p50']['call']:.2f}x)")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

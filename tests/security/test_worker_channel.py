@@ -52,8 +52,7 @@ def _unix_names() -> dict[str, str]:
 def test_a_worker_has_no_name_another_user_could_find_or_bind_first() -> None:
     worker = spawn_worker(dict(WORKER_SPEC))
     try:
-        names = _unix_names()
-        assert not [n for n in names.values() if "mt5guard" in n]
+        names = _unix_names()  # (other checkouts' older workers on this host may have names)
         sockets = _socket_inodes(worker.pid)
         assert sockets  # it talks over a socket...
         assert not sockets & set(names)  # ...that has no name: a socket pair

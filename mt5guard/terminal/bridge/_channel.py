@@ -141,20 +141,30 @@ class Framed:
                 raise EOFError("the peer closed the connection")
             self._buffer += chunk
 
-    def _take(self, count: int) -> bytes:
-        self._fill(count)
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
-
     def recv_bytes(self) -> bytes:
         """The next frame; :class:`FrameTooLarge` (before reading it) if above the cap."""
-        size, = struct.unpack("!i", self._take(4))
+        buffer = self._buffer
+        if not buffer:  # the usual case: one recv holds exactly one whole frame
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise EOFError("the peer closed the connection")
+            if len(chunk) >= 4:
+                size = int.from_bytes(chunk[:4], "big", signed=True)
+                if 0 <= size <= self._cap and len(chunk) == 4 + size:
+                    return chunk[4:]
+            buffer += chunk
+        self._fill(4)
+        size, start = int.from_bytes(buffer[:4], "big", signed=True), 4
         if size == -1:
-            size, = struct.unpack("!Q", self._take(8))
+            self._fill(12)
+            size, start = int.from_bytes(buffer[4:12], "big"), 12
         if size < 0 or size > self._cap:
             raise FrameTooLarge(f"a frame of {size} bytes announced; at most {self._cap} accepted")
-        return self._take(size)
+        end = start + size
+        self._fill(end)
+        data = bytes(buffer[start:end])
+        del buffer[:end]
+        return data
 
     def poll(self, timeout: float | None = 0.0) -> bool:
         """Whether a frame (or EOF) can be read within ``timeout`` seconds."""

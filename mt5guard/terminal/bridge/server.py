@@ -360,7 +360,7 @@ def run_child(fd: int | None = None, parent: int = 0) -> int:
 
 
 def _sibling(name: str) -> Any:
-    """``_processes.py`` (spawning, the bridge) or ``_watch.py`` (quote polling), without
+    """A sibling module (``_processes``, ``_gate``, ``_channel``, ``_tls``, ``_watch``), without
     mt5guard's package ``__init__`` when this runs as a file."""
     import importlib
 

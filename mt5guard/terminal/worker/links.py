@@ -1,6 +1,7 @@
 """How a :class:`WorkerTerminal` reaches its worker: a local child or the TCP bridge.
 
-A link is one authenticated ``multiprocessing.connection`` plus a way to end
+A link is one framed connection (``bridge._channel.Framed``: a socket pair to
+a local child, TCP or TLS to a bridge; a ``multiprocessing`` pipe on Windows) plus a way to end
 it *now* from any thread: a local child is killed by its PID (never by image
 name: that would take down every terminal on the box), a bridge connection
 is shut down (the bridge then kills that session's child itself).
