@@ -16,7 +16,9 @@ from worker_kit import children_of, wait_until
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
 from mt5guard.terminal import Tick, make_terminal
+from mt5guard.terminal.bridge.certs import make_certificates
 from mt5guard.terminal.worker import WorkerTerminal
+from mt5guard.terminal.worker.links import BridgeLink, tls_client
 
 pytestmark = pytest.mark.subprocess
 
@@ -139,15 +141,25 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
     help_text = subprocess.run([sys.executable, "-I", str(server), "--help"], cwd=tmp_path,
                                capture_output=True, text=True, timeout=10)
     assert help_text.returncode == 0 and "--listen" in help_text.stdout
+    certs = make_certificates(str(tmp_path / "certs"))
     bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0",
-                               "--insecure-plaintext-loopback"],
+                               "--tls", certs[0]],
                               cwd=tmp_path, env={**os.environ, "MT5GUARD_BRIDGE_KEY": KEY},
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert bridge.stdout is not None
-        assert "listening on 127.0.0.1:" in bridge.stdout.readline()  # the bridge half too
+        line = bridge.stdout.readline()
+        assert "listening on 127.0.0.1:" in line  # the bridge half too
+        link = BridgeLink("127.0.0.1", int(line.rsplit(":", 1)[1]), KEY.encode(), 5.0,
+                          tls_client(certs[1]))  # TLS, the key handshake, a relay: stdlib only
+        link.conn.send_bytes(b'["call",1,0,5,"ping",[],{}]')
+        tag, ident, text = json.loads(link.conn.recv_bytes())
+        assert (tag, ident) == ("lost", 1) and "MetaTrader5" in text  # spawned; no wheel here
+        link.close()
     finally:
         bridge.kill()
         bridge.wait(5)
-        assert bridge.stdout is not None
+        assert bridge.stdout is not None and bridge.stderr is not None
         bridge.stdout.close()
+        assert "Traceback" not in bridge.stderr.read()
+        bridge.stderr.close()
