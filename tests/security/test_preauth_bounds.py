@@ -8,19 +8,22 @@ a "bridge" that accepts and never answers.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from bridge_kit import KEY, Bridge, bridge_terminal
+from bridge_kit import KEY, PASSWORD, Bridge, bridge_terminal
 
 from mt5guard.clock import SystemClock
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal import Tick
+from mt5guard.terminal.bridge.certs import make_certificates
 from mt5guard.terminal.worker import WorkerTerminal, bridge_opener
 
 pytestmark = pytest.mark.subprocess
@@ -36,9 +39,12 @@ def bridge() -> Iterator[Bridge]:
 FLOOD = """
 import socket, sys, time
 port, held, opened = int(sys.argv[1]), [], 0
+first = sys.argv[2].encode() if len(sys.argv) > 2 else b""
 while True:
     try:
         held.append(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+        if first:
+            held[-1].sendall(first)  # a byte, then silence: it reaches accept() and sits there
         opened += 1
         if opened % 100 == 0:
             print(opened, flush=True)
@@ -51,29 +57,46 @@ while True:
 """
 
 
-def test_a_flood_at_the_descriptor_limit_leaves_a_keyed_client_served_within_a_second() -> None:
-    bridge = Bridge(nofile=64)  # accept() runs out of descriptors after a few dozen sockets
+@pytest.mark.parametrize("first", ["", "first"], ids=["silent", "one right byte"])
+@pytest.mark.parametrize("mode", ["plaintext", "tls"])
+def test_a_flood_at_the_descriptor_limit_leaves_a_keyed_client_served_within_a_second(
+        mode: str, first: str, tmp_path: Path) -> None:
+    tls = None
+    if first:  # the first byte an honest client sends: it passes every check of one byte
+        first = "\x16" if mode == "tls" else "M"
+    if mode == "tls":
+        bridge_side, client_side = make_certificates(str(tmp_path / "certs"))
+        tls = (Path(bridge_side), Path(client_side))
+    # accept() runs out of descriptors after a few dozen sockets
+    bridge = Bridge(nofile=64, tls=tls[0] if tls else None)
+    client_tls = tls[1] if tls else None
+    established = bridge_terminal(bridge.port, tls=client_tls)
+    established.start()
+    assert established.initialize(login=5001, password=PASSWORD, server="MetaQuotes-Demo")
+    assert established.symbol_select("EURUSD", True)
     # The attacker: another process opening connections as fast as it can, never sending a byte.
-    flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(bridge.port)],
+    flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(bridge.port), first],
                              stdout=subprocess.PIPE, text=True)
     assert flood.stdout is not None
     try:
         while int(flood.stdout.readline()) < 300:  # well past the limit before the client comes
             pass
         for _ in range(5):
-            terminal = bridge_terminal(bridge.port)
             started = time.monotonic()
-            terminal.start()
-            session = time.monotonic() - started
-            assert terminal.initialize(login=5001, password="the-account-password-41f3c9",
-                                       server="MetaQuotes-Demo")  # spawns the session's worker
-            assert terminal.symbol_select("EURUSD", True)
-            assert isinstance(terminal.symbol_info_tick("EURUSD"), Tick)
-            served = time.monotonic() - started
-            assert session < 0.5 and served < 1.0, (session, served)
-            terminal.close()
+            assert isinstance(established.symbol_info_tick("EURUSD"), Tick)  # served on...
+            assert time.monotonic() - started < 1.0
+            newcomer = bridge_terminal(bridge.port, tls=client_tls)
+            started = time.monotonic()
+            newcomer.start()  # ...and a new session is authenticated and greeted
+            assert time.monotonic() - started < 1.0
+            newcomer.close()
+        newcomer = bridge_terminal(bridge.port, tls=client_tls)
+        newcomer.start()  # its worker starts too (spawning it costs CPU the flood competes for)
+        assert newcomer.initialize(login=5001, password=PASSWORD, server="MetaQuotes-Demo")
+        newcomer.close()
         assert int(flood.stdout.readline()) > 300 and bridge.alive()  # it never exited
     finally:
+        established.close()
         flood.kill()
         flood.wait(5)
         flood.stdout.close()
@@ -106,12 +129,26 @@ def test_twenty_keyed_clients_at_once_all_get_in(bridge: Bridge) -> None:
 
 def test_a_peer_that_never_authenticates_is_closed_at_the_handshake_deadline(
         bridge: Bridge) -> None:
-    with socket.create_connection(("127.0.0.1", bridge.port)) as silent:
-        silent.settimeout(10)
+    with socket.create_connection(("127.0.0.1", bridge.port)) as stalling:
+        stalling.sendall(b"MT5G")  # the start of a hello, then nothing
+        stalling.settimeout(10)
         started = time.monotonic()
-        assert silent.recv(1) == b""  # the bridge hung up on it
+        assert stalling.recv(1) == b""  # the bridge hung up on it
         waited = time.monotonic() - started
     assert 2.0 < waited < 4.5  # the 3 s handshake deadline
+
+
+def test_silent_peers_cost_the_bridge_no_descriptor(bridge: Bridge) -> None:
+    before = len(os.listdir(f"/proc/{bridge.proc.pid}/fd"))
+    silent = [socket.create_connection(("127.0.0.1", bridge.port)) for _ in range(200)]
+    try:
+        terminal = bridge_terminal(bridge.port)
+        terminal.start()  # an honest client gets in past them at once
+        terminal.close()
+        assert len(os.listdir(f"/proc/{bridge.proc.pid}/fd")) <= before + 1
+    finally:
+        for sock in silent:
+            sock.close()
 
 
 def test_sessions_beyond_the_cap_are_refused_by_name() -> None:
@@ -157,11 +194,11 @@ def test_a_bridge_that_accepts_and_never_answers_fails_the_start_within_its_time
 SCARCE = """
 import json, os, resource, socket, sys
 from mt5guard.terminal.bridge import _channel
-from mt5guard.terminal.bridge._gate import Gate
+from mt5guard.terminal.bridge._gate import Gate, listen
 
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 key = sys.argv[1].encode()
-listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+listener = listen("127.0.0.1", 0)  # as the bridge listens
 
 def session(sock):
     conn = _channel.Framed(sock, _channel.REQUEST_CAP)
@@ -192,17 +229,23 @@ def test_accept_out_of_descriptors_backs_off_and_the_keyed_client_still_gets_in(
                             stderr=subprocess.PIPE, text=True)
     assert gate.stdout is not None and gate.stderr is not None
     port = int(gate.stdout.readline())
-    flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(port)], stdout=subprocess.PIPE,
-                             text=True)
+    # One byte each: past the kernel's deferred accept, into accept() and our descriptors.
+    flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(port), "M"],
+                             stdout=subprocess.PIPE, text=True)
     assert flood.stdout is not None
     try:
         while int(flood.stdout.readline()) < 200:
             pass
-        for _ in range(10):
-            started = time.monotonic()
-            link = _open_echo(port, _channel)
-            assert time.monotonic() - started < 1.0
-            link.close()
+        try:
+            for _ in range(10):
+                started = time.monotonic()
+                link = _open_echo(port, _channel)
+                assert time.monotonic() - started < 1.0
+                link.close()
+        except BaseException:
+            gate.kill()
+            print(gate.stderr.read())
+            raise
         assert gate.poll() is None  # EMFILE on accept did not end it
     finally:
         flood.kill()

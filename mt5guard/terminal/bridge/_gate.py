@@ -11,7 +11,10 @@ evicts the oldest pending connection, or pauses accepting with a growing
 backoff; it never ends the bridge. Authenticated sessions are capped
 (``max_sessions``); one over the cap is told so and closed. Both caps shrink
 to fit the process's descriptor limit, so the sessions always have the
-descriptors their workers need.
+descriptors their workers need. On Linux the listener also sets
+``TCP_DEFER_ACCEPT``: a connection that sends nothing (both protocols
+start with the client speaking) is never handed to ``accept()``, so an
+idle flood costs the kernel a request socket each and us nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Gate", "caps_for_limit", "run_bridge"]
+__all__ = ["Gate", "caps_for_limit", "listen", "run_bridge"]
 
 PROTOCOL = 2
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -73,11 +76,14 @@ def caps_for_limit(max_pending: int, max_sessions: int) -> tuple[int, int]:
 
 
 class _Pending:
-    __slots__ = ("data", "deadline", "key", "nonce", "server_nonce", "sock", "spoke", "stage")
+    __slots__ = ("data", "deadline", "fd", "key", "nonce", "server_nonce", "sock", "stage",
+                 "standing")
 
     def __init__(self, sock: Any, deadline: float, stage: str) -> None:
         self.sock, self.deadline, self.stage = sock, deadline, stage
-        self.spoke = False  # sent anything at all
+        self.fd: int = sock.fileno()  # its key here, valid even once the socket is closed
+        #: 0 silent so far; 1 sent something; 2 showed a certificate we pin or a key id we hold
+        self.standing = 0
         self.data = b""
         self.key = b""
         self.nonce = b""
@@ -135,8 +141,10 @@ class Gate:
                 if listening and not self._accept():
                     self._selector.unregister(self._listener)
                     listening = self._listening = False
-            elif key.fd in self._pending:
-                self._advance(self._pending[key.fd])
+            else:
+                pending = self._pending.get(key.fd)
+                if pending is not None and pending is key.data:  # not dropped earlier this round
+                    self._advance(pending)
         now = time.monotonic()
         for pending in [p for p in self._pending.values() if p.deadline <= now]:
             self._drop(pending)
@@ -154,7 +162,7 @@ class Gate:
                 if exc.errno not in _OUT_OF_DESCRIPTORS:
                     continue  # ECONNABORTED and friends: that peer is gone already
                 if self._pending:
-                    self._evict()  # a descriptor back, then accept again
+                    self._evict(for_descriptor=True)  # a descriptor back, then accept again
                     continue
                 self._backoff = min(1.0, max(0.01, self._backoff * 2))
                 self._paused_until = time.monotonic() + self._backoff
@@ -168,30 +176,44 @@ class Gate:
             self._evict()
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stage = "hello"
-        conn: Any = sock
-        if self._tls is not None:
-            conn = self._tls.context.wrap_socket(sock, server_side=True,
-                                                 do_handshake_on_connect=False)
-            stage = "tls"
-        pending = _Pending(conn, time.monotonic() + self._handshake_s, stage)
-        self._pending[conn.fileno()] = pending
-        self._selector.register(conn, selectors.EVENT_READ, pending)
-        self._advance(pending)  # an honest client's hello is usually here already
+        stage = "hello" if self._tls is None else "wait"  # TLS: wrapped once it speaks
+        pending = _Pending(sock, time.monotonic() + self._handshake_s, stage)
+        self._pending[pending.fd] = pending
+        self._selector.register(sock, selectors.EVENT_READ, pending)
+        self._advance(pending)  # an honest client's first bytes are usually here already
 
-    def _evict(self) -> None:
+    def _evict(self, *, for_descriptor: bool = False) -> None:
         """Close the pending connection with the least standing, oldest first.
 
-        Silent ones go first, then those that spoke but have not shown a key
-        id this bridge holds; one that has (it is waiting for the client's
-        proof) only when nothing else is left. A flood of idle connections
-        therefore never pushes out an honest client's handshake.
+        Silent ones go first, then those that spoke but have shown nothing
+        this bridge recognises; one that has shown a pinned certificate or a
+        key id the bridge holds only when nothing else is left. A flood of
+        idle (or babbling) connections therefore never pushes out an honest
+        client's handshake.
         """
+        for pending in [p for p in self._pending.values() if p.standing == 0]:
+            if self._spoke(pending):  # its bytes came after we last looked: read them now
+                self._advance(pending)
+        if len(self._pending) < self.max_pending and not for_descriptor:
+            return  # that freed a place (a peer hung up, or a handshake finished)
+        if not self._pending:
+            return
         waiting = list(self._pending.values())
-        victim = next((p for p in waiting if not p.spoke), None) or next(
-            (p for p in waiting if p.stage != "proof"), None) or waiting[0]
+        least = min(p.standing for p in waiting)
+        victim = next(p for p in waiting if p.standing == least)
         self.evicted += 1
         self._drop(victim)
+
+    @staticmethod
+    def _spoke(pending: _Pending) -> bool:
+        """Whether a connection that looked silent has bytes (or EOF) waiting."""
+        try:
+            pending.sock.recv(1, socket.MSG_PEEK)  # bytes, or b"" at EOF: either is news
+            return True
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True  # _advance meets the error and drops it
 
     def _drop(self, pending: _Pending) -> None:
         self._forget(pending)
@@ -201,10 +223,10 @@ class Gate:
             pass
 
     def _forget(self, pending: _Pending) -> None:
-        fd = pending.sock.fileno()
-        self._pending.pop(fd, None)
+        if self._pending.get(pending.fd) is pending:
+            del self._pending[pending.fd]
         try:
-            self._selector.unregister(pending.sock)
+            self._selector.unregister(pending.fd)
         except (KeyError, ValueError):
             pass
 
@@ -212,15 +234,15 @@ class Gate:
 
     def _advance(self, pending: _Pending) -> None:
         try:
+            if pending.stage == "wait" and not self._wrap(pending):
+                return
             if pending.stage == "tls":
                 try:
                     pending.sock.do_handshake()
                 except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                    pending.spoke = pending.spoke or pending.sock.pending() > 0 or self._began(
-                        pending)
                     return
                 self._tls.check(pending.sock)
-                pending.stage = "hello"
+                pending.stage, pending.standing = "hello", 2
             while True:
                 want = _channel.CLIENT_HELLO if pending.stage == "hello" else 32
                 try:
@@ -229,8 +251,11 @@ class Gate:
                     return
                 if not chunk:
                     raise ConnectionError("closed during the handshake")
-                pending.spoke = True
+                pending.standing = max(pending.standing, 1)
                 pending.data += chunk
+                if pending.stage == "hello" and not _channel.MAGIC.startswith(
+                        pending.data[:len(_channel.MAGIC)]):
+                    raise ConnectionError("not our protocol")
                 if len(pending.data) < want:
                     continue
                 if pending.stage == "hello":
@@ -241,13 +266,28 @@ class Gate:
         except (OSError, ValueError):
             self._drop(pending)
 
-    @staticmethod
-    def _began(pending: _Pending) -> bool:
-        """Whether a TLS peer's handshake has moved (a ClientHello was read)."""
+    def _wrap(self, pending: _Pending) -> bool:
+        """Start TLS once the peer has sent its first bytes; False while it is silent.
+
+        A peer whose whole first record (a ClientHello) is already here ranks
+        above one that sent a fragment: the fragment is what a cheap flood sends.
+        """
         try:
-            return pending.sock.version() is not None or pending.sock.cipher() is not None
-        except (OSError, ValueError):
+            head = pending.sock.recv(5, socket.MSG_PEEK)
+        except BlockingIOError:
             return False
+        if head[:1] != b"\x16":  # EOF, or not a TLS handshake record: no need to wait for more
+            raise ConnectionError("not TLS")
+        whole = False
+        if len(head) == 5:
+            size = 5 + int.from_bytes(head[3:5], "big")
+            whole = len(pending.sock.recv(size, socket.MSG_PEEK)) == size
+        self._selector.unregister(pending.sock)
+        pending.sock = self._tls.context.wrap_socket(pending.sock, server_side=True,
+                                                     do_handshake_on_connect=False)
+        self._selector.register(pending.sock, selectors.EVENT_READ, pending)
+        pending.stage, pending.standing = "tls", 2 if whole else 1
+        return True
 
     def _hello(self, pending: _Pending) -> None:
         data, pending.data = pending.data, b""
@@ -261,7 +301,7 @@ class Gate:
                                                               pending.server_nonce)
         if pending.sock.send(answer) != len(answer):
             raise ConnectionError("the peer does not read")
-        pending.stage = "proof"
+        pending.stage, pending.standing = "proof", 2
 
     def _proof(self, pending: _Pending) -> None:
         expected = _channel.client_proof(pending.key, pending.nonce, pending.server_nonce)
@@ -293,6 +333,18 @@ class Gate:
                 self._sessions -= 1
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The bridge's listening socket: backlog 1024, silent peers deferred by the kernel."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "TCP_DEFER_ACCEPT"):  # Linux: silent peers never reach accept() at all
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 3)
+    listener.bind((host, port))
+    listener.listen(1024)
+    return listener
+
+
 def run_bridge(host: str, port: int, keys: dict[bytes, bytes], spec: dict[str, Any], *,
                tls: Any = None, max_sessions: int = 64) -> int:
     """Serve on ``host:port`` until killed; every session gets its own worker."""
@@ -308,11 +360,7 @@ def run_bridge(host: str, port: int, keys: dict[bytes, bytes], spec: dict[str, A
             return
         relay.Relay(conn, spec).run()
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(128)
+    listener = listen(host, port)
     gate = Gate(listener, keys, session, tls=tls, max_sessions=max_sessions)
     bound = listener.getsockname()
     mode = "mutual TLS" if tls is not None else "PLAINTEXT (insecure, loopback only)"
