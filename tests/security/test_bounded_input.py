@@ -128,3 +128,12 @@ def test_through_the_bridge_hostile_frames_end_one_session_and_the_bridge_serves
         assert terminal.initialize(login=5001, password=PASSWORD, server="MetaQuotes-Demo")
     finally:
         terminal.close()
+
+
+def test_a_reply_nested_too_deep_is_a_typed_data_error_on_our_side() -> None:
+    from mt5guard.errors import MT5DataError
+    from mt5guard.terminal.worker.wire import decode_frame
+
+    deep = b'["ok",1,' + b"[" * 100_000 + b"]" * 100_000 + b",null]"
+    with pytest.raises(MT5DataError, match="nested too deep"):
+        decode_frame(deep, "account_info")

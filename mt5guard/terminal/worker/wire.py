@@ -82,8 +82,8 @@ def decode_frame(raw: bytes, name: str) -> Reply | Polled:
     """A reply to a request, or a pushed :class:`Polled` round; MT5DataError if neither."""
     try:
         message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
     if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) == 4:
         return _polled(message[2], message[3])
     return _reply(message, name)
@@ -106,8 +106,8 @@ def decode_reply(raw: bytes, name: str) -> Reply:
     """Parse a reply frame; :class:`MT5DataError` if it is not one."""
     try:
         message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
     return _reply(message, name)
 
 
