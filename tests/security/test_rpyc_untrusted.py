@@ -211,3 +211,34 @@ def _in_rpyc() -> bool:
         if any("/rpyc/" in name for name in stack) and any("mt5guard" in name for name in stack):
             return True
     return False
+
+
+def test_a_thread_whose_call_was_killed_cannot_reconnect_but_a_new_incarnation_can(
+        server: RpycServer) -> None:
+    terminal = _terminal(server.port, call_timeout=30.0)
+    fake = server.control.modules.MetaTrader5
+    fake.hang()
+    outcome: list[Any] = []
+
+    def old_incarnation() -> None:
+        outcome.append(_try(terminal.account_info))  # blocks on the hung server
+        outcome.append(_try(lambda: terminal.initialize(
+            login=5001, password=PASSWORD, server="Fake-Server")))  # and would block again
+
+    old = threading.Thread(target=old_incarnation)
+    old.start()
+    deadline = time.monotonic() + 5
+    while "account_info" not in list(fake.calls):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = time.monotonic()
+    terminal.kill("abandoned")
+    old.join(5)
+    assert time.monotonic() - started < 1.0
+    assert isinstance(outcome[0], MT5ConnectionError)
+    assert isinstance(outcome[1], MT5ConnectionError) and "ended from another thread" in str(
+        outcome[1])
+    fake.release()
+    assert terminal.initialize(login=5001, password=PASSWORD, server="Fake-Server")  # this thread
+    assert terminal.account_info() is not None
+    terminal.shutdown()

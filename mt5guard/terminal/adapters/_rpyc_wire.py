@@ -3,7 +3,7 @@
 Records cross as ``(name, value)`` pairs and numpy arrays (bars, ticks) as
 their dtype description and raw bytes: plain data rpyc sends by value.
 Everything here turns rpyc's world into plain data and back; the terminal
-logic (deadlines, errors, the connection's life) is in ``rpyc_terminal``.
+logic is in ``rpyc.py`` and the connection's life in ``_rpyc_link.py``.
 """
 
 from __future__ import annotations

@@ -28,20 +28,16 @@ from __future__ import annotations
 
 import importlib
 import math
-import socket
-import threading
 from typing import Any
 
 from mt5guard.errors import MT5ConnectionError, MT5DataError
 from mt5guard.terminal.adapters._reads import AccountReads
+from mt5guard.terminal.adapters._rpyc_link import RpycLink
 from mt5guard.terminal.adapters._rpyc_wire import (
-    HELPER,
     array,
-    client_service,
     epoch,
     given,
     optional,
-    plain,
     records,
 )
 from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
@@ -84,12 +80,8 @@ class RpycTerminal(AccountReads):
                 "version as the server's)"
             ) from exc
         self._host, self._port, self._path = host, port, path
-        self._call_timeout = call_timeout
-        self._connect_timeout = connect_timeout
-        self._conn: Any = None
-        self._sock: socket.socket | None = None
-        self._remote: Any = None  # the helper's async wrapper on the open connection
-        self._lock = threading.Lock()  # guards _sock against kill() from another thread
+        self._link = RpycLink(self._rpyc, host, port, call_timeout=call_timeout,
+                              connect_timeout=connect_timeout)
 
     def __repr__(self) -> str:
         return f"RpycTerminal({self._host}:{self._port}, path={self._path!r})"
@@ -97,106 +89,20 @@ class RpycTerminal(AccountReads):
     @property
     def connected(self) -> bool:
         """Whether a connection to the server is open (it may still be broken)."""
-        return self._conn is not None
+        return self._link.connected
 
     # the connection ------------------------------------------------------------
 
-    def _where(self) -> str:
-        return f"the rpyc server at {self._host}:{self._port}"
-
-    def _open(self) -> None:
-        rpyc = self._rpyc
-        limit = self._connect_timeout
-        try:
-            sock = socket.create_connection((self._host, self._port), timeout=limit)
-        except OSError as exc:
-            raise MT5ConnectionError(
-                operation="initialize",
-                detail=f"cannot reach {self._where()} within {limit:g} s ({type(exc).__name__}: "
-                       f"{exc}); is the server running, and is terminal.host/port right?",
-            ) from None
-        with self._lock:
-            self._sock = sock
-        conn = None
-        try:
-            stream = importlib.import_module("rpyc.core.stream").SocketStream(sock)
-            # sync requests (rpyc's greeting, our helper) are bounded by the connect timeout;
-            # calls carry their own deadline (async, below)
-            conn = rpyc.utils.factory.connect_stream(stream, service=client_service(),
-                                                     config={"sync_request_timeout": limit})
-            conn.execute(HELPER)
-            self._remote = rpyc.async_(conn.namespace["_mt5guard_call"])
-        except Exception as exc:
-            self._close(conn)
-            raise MT5ConnectionError(
-                operation="initialize",
-                detail=f"{self._where()} did not open an rpyc session with our helper within "
-                       f"{limit:g} s ({type(exc).__name__}); it must be an rpyc classic server "
-                       "(SlaveService) of the same major version as ours (6) with the MetaTrader5 "
-                       "package installed",
-            ) from None
-        self._conn = conn
-
     def kill(self, reason: str = "killed") -> None:
         """End the connection now, from any thread: a call blocked on it returns at once."""
-        with self._lock:
-            sock = self._sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._link.kill(reason)
 
-    def _close(self, conn: Any = None) -> None:
-        """Drop the connection: the socket first, so rpyc's close cannot wait on the server.
-
-        (rpyc's ``Connection.close`` asks the server to close and waits for the
-        answer: on a hung server that wait used to double every timeout.)
-        """
-        conn = conn if conn is not None else self._conn
-        self._conn, self._remote = None, None
-        with self._lock:
-            sock, self._sock = self._sock, None
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                pass  # already broken: closing is best effort
-        if sock is not None:
-            sock.close()
+    def _where(self) -> str:
+        return self._link.where()
 
     def _call(self, name: str, *args: Any, kwargs: tuple[tuple[str, Any], ...] = (),
               dict_arg: bool = False, timeout: float | None = None) -> Any:
-        if self._remote is None:
-            raise MT5ConnectionError(operation=name, detail=f"not connected to {self._where()}; "
-                                     "initialize() opens the connection")
-        limit = self._call_timeout if timeout is None else timeout
-        try:
-            pending = self._remote(name, args, kwargs, dict_arg)
-            pending.set_expiry(limit)
-            value = pending.value
-        except self._rpyc.AsyncResultTimeout:
-            self._close()
-            raise TerminalHung(
-                operation=name,
-                detail=f"no reply from {self._where()} within {limit:g} s; the connection was "
-                       "closed and the session restarts",
-            ) from None
-        except (EOFError, OSError) as exc:
-            self._close()
-            raise MT5ConnectionError(
-                operation=name, detail=f"{self._where()} closed the connection "
-                                       f"({type(exc).__name__})",
-            ) from None
-        except Exception as exc:  # the server raised: its exception is a foreign object too
-            raise MT5DataError(operation=name, detail=f"{self._where()} raised in {name}() "
-                               f"({type(exc).__name__})") from None
-        return plain(value, name, self._where())
+        return self._link.call(name, *args, kwargs=kwargs, dict_arg=dict_arg, timeout=timeout)
 
     # the Terminal protocol -------------------------------------------------------
 
@@ -211,8 +117,8 @@ class RpycTerminal(AccountReads):
         portable: bool = False,
     ) -> bool:
         """Connect if needed, then start or attach to the terminal; ``timeout`` in milliseconds."""
-        if self._conn is None:
-            self._open()
+        if not self._link.connected:
+            self._link.open()
         target = path if path is not None else self._path
         options = (("login", login), ("password", password), ("server", server),
                    ("timeout", timeout), ("portable", portable))
@@ -229,14 +135,14 @@ class RpycTerminal(AccountReads):
 
         True, as the module's ``shutdown()`` always is.
         """
-        if self._conn is None:
+        if not self._link.connected:
             return True
         try:
-            self._call("shutdown", timeout=min(_SHUTDOWN_TIMEOUT, self._call_timeout))
+            self._call("shutdown", timeout=min(_SHUTDOWN_TIMEOUT, self._link.call_timeout))
         except (TerminalHung, MT5ConnectionError):
             pass  # the server is gone or stuck: closing our side is all we can do
         finally:
-            self._close()
+            self._link.close()
         return True
 
     def version(self) -> tuple[int, int, str] | None:
