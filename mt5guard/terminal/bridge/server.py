@@ -26,7 +26,7 @@ Two modes:
     ``--insecure-plaintext-loopback``.
 
 Wire: length-framed JSON (never pickle). Requests are ``["call", id,
-deadline, budget_s, name, args, kwargs]`` (checked by :func:`parse_request`);
+deadline, budget_s, name, args, kwargs]`` (checked by ``_requests.parse_request``);
 replies ``["ok", id, value, last_error|null]``, ``["error", id, text]`` (the
 backend raised, or the request was refused), ``["timeout", id, text]`` /
 ``["lost", id, text]`` (bridge: the session's child was killed / died).
@@ -44,11 +44,9 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
-from multiprocessing import connection as mpc
 from typing import Any
 
-__all__ = ["CALLS", "PROTOCOL", "RequestRefused", "key_problem", "main", "parse_request", "plain",
-           "read_keys", "serve"]
+__all__ = ["CALLS", "PROTOCOL", "main", "plain", "serve"]
 
 PROTOCOL = 2
 DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
@@ -157,65 +155,6 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
 
-#: Nesting a request may have: ``["call", id, deadline, budget, name, [{...}], {}]`` needs 4.
-MAX_DEPTH = 16
-
-
-class RequestRefused(ValueError):
-    """A request this worker will not run: malformed, too deep, or not finite."""
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise RequestRefused(f"{text} is not a finite number")
-    return value
-
-
-def _constant(name: str) -> Any:
-    raise RequestRefused(f"{name} is not a number this wire carries")
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, list | dict):
-            deepest = max(deepest, level)
-            if level > MAX_DEPTH:
-                return level
-            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict)
-                                                  else item))
-    return deepest
-
-
-def parse_request(raw: bytes) -> list[Any]:
-    """A request frame, checked: JSON, at most MAX_DEPTH deep, finite numbers, a sane header.
-
-    Raises :class:`RequestRefused` naming what is wrong.
-    """
-    try:
-        request = json.loads(raw, parse_float=_finite, parse_constant=_constant)
-    except RecursionError:
-        raise RequestRefused(f"nested deeper than {MAX_DEPTH}") from None
-    except RequestRefused:
-        raise
-    except ValueError as exc:  # also int strings past Python's digit limit
-        raise RequestRefused(f"not JSON: {str(exc)[:80]}") from None
-    if _depth(request) > MAX_DEPTH:
-        raise RequestRefused(f"nested deeper than {MAX_DEPTH}")
-    if not (isinstance(request, list) and len(request) == 7 and request[0] == "call"):
-        raise RequestRefused("not [\"call\", id, deadline, budget_s, name, args, kwargs]")
-    ident, budget = request[1], request[3]
-    if not isinstance(ident, int) or isinstance(ident, bool) or abs(ident) >= 1 << 63:
-        raise RequestRefused("the request id must be a 64-bit integer")
-    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget < 0:
-        raise RequestRefused("budget_s must be a finite number of seconds >= 0")
-    if not isinstance(request[5], list) or not isinstance(request[6], dict):
-        raise RequestRefused("args must be a list and kwargs an object")
-    return request
-
-
 def _receive(conn: Any) -> bytes:
     if hasattr(conn, "pending"):  # our Framed: capped by itself
         data: bytes = conn.recv_bytes()
@@ -227,7 +166,7 @@ def _receive(conn: Any) -> bytes:
 def serve(conn: Any, backend: Any) -> None:
     """Answer requests one at a time until the connection closes; pushes quotes when watching.
 
-    A request that is refused (:func:`parse_request`) gets an ``error`` reply
+    A request that is refused (``_requests.parse_request``) gets an ``error`` reply
     and the worker serves on; a frame above the request cap gets one too, and
     ends the connection (its body cannot be skipped).
     """
@@ -240,6 +179,7 @@ def serve(conn: Any, backend: Any) -> None:
 
     watcher = _sibling("_watch").Watcher(backend, calls, send, plain)
     too_large = _sibling("_channel").FrameTooLarge
+    checks = _sibling("_requests")
     try:
         while True:
             try:
@@ -250,102 +190,24 @@ def serve(conn: Any, backend: Any) -> None:
             except (EOFError, OSError):
                 return
             try:
-                request = parse_request(raw)
-            except RequestRefused as exc:
-                send(["error", _ident_of(raw), f"RequestRefused: {exc}"])
+                request = checks.parse_request(raw)
+            except checks.RequestRefused as exc:
+                send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
                 continue
             send(_answer(backend, request, calls, watcher))
     finally:
         watcher.close()
 
 
-def _ident_of(raw: bytes) -> int | None:
-    """The request id of a refused frame, if its first bytes say it plainly."""
-    head = raw[:40].split(b",")
-    if len(head) > 2 and head[0] == b'["call"' and head[1].strip().isdigit() and len(head[1]) < 19:
-        return int(head[1])
-    return None
-
-
-def _watch_parent(stdin: Any) -> None:
-    """Exit the moment our parent's end of stdin closes (the parent ended)."""
-    def watch() -> None:
-        while stdin.read(4096):
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: SIGKILL when the parent dies, even while stopped (SIGSTOP); then check it lives.
-
-    The stdin watch cannot run in a stopped process; the kernel's death signal
-    can. The parent spawns every worker from one process-long thread, since
-    the signal follows the thread that forked.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if parent and os.getppid() != parent:  # it died before the signal was armed
-        os._exit(0)
-
-
-def _private_address() -> tuple[str, str]:
-    token = os.urandom(16).hex()
-    if sys.platform == "win32":
-        return rf"\\.\pipe\mt5guard-worker-{token}", "AF_PIPE"
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="mt5guard-")  # mode 0700: only this user enters it
-    return os.path.join(folder, "worker"), "AF_UNIX"
-
-
-def _socket_channel(fd: int) -> Any:
-    """The socket-pair end our parent passed us, checked to belong to our own user."""
-    import socket
-
-    sock = socket.socket(fileno=fd)
-    if hasattr(socket, "SO_PEERCRED"):
-        import struct
-
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        _pid, uid, _gid = struct.unpack("3i", creds)
-        if uid != os.getuid():
-            raise PermissionError(f"the worker channel belongs to uid {uid}, not ours")
-    channel = _sibling("_channel")
-    return channel.Framed(sock, channel.REQUEST_CAP)
-
-
-def _piped_channel(key: bytes) -> Any:
-    """A named pipe (Windows) or a socket in a private folder, authenticated with ``key``."""
-    address, family = _private_address()
-    with mpc.Listener(address, family, authkey=key) as listener:
-        try:
-            sys.stdout.write(json.dumps({"address": address, "family": family}) + "\n")
-            sys.stdout.flush()
-        except OSError:  # the parent is already gone
-            return None
-        conn = listener.accept()
-    if family == "AF_UNIX":
-        os.unlink(address)
-        os.rmdir(os.path.dirname(address))
-    return conn
-
-
 def run_child(fd: int | None = None, parent: int = 0) -> int:
     stdin = sys.stdin.buffer
     key_line = stdin.readline().decode().strip()
     spec = json.loads(stdin.readline())
-    _die_with_parent(parent)
-    _watch_parent(stdin)
-    conn = _socket_channel(fd) if fd is not None else _piped_channel(bytes.fromhex(key_line))
+    child = _sibling("_child")
+    child.die_with_parent(parent)
+    child.watch_parent(stdin)
+    conn = child.socket_channel(fd) if fd is not None else child.piped_channel(
+        bytes.fromhex(key_line))
     if conn is None:
         return 0
     try:
@@ -379,37 +241,10 @@ def _sibling(name: str) -> Any:
     return module
 
 
-def key_problem(key: str) -> str | None:
-    """Why ``key`` is too weak to guard a terminal, or None (the same rule as the config's)."""
-    if len(key.strip()) < 32:
-        return (f"is {len(key.strip())} characters; at least 32 random ones are needed "
-                "(python -c \"import secrets; print(secrets.token_hex(32))\")")
-    if key != key.strip():
-        return "starts or ends with whitespace"
-    if len(set(key)) < 12:
-        return "has too few distinct characters to be random"
-    return None
-
-
-def read_keys(path: str) -> list[str]:
-    """The keys in ``path`` (one a line); refused when group or others may read it."""
-    if os.name == "posix":
-        mode = os.stat(path).st_mode
-        if mode & 0o077:
-            raise PermissionError(f"{path} is readable by group or others (mode "
-                                  f"{mode & 0o777:o}); chmod 600 {path}")
-    with open(path, encoding="utf-8") as file:
-        return [line.strip() for line in file if line.strip() and not line.startswith("#")]
-
-
-def _loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[bytes, bytes]:
     if args.key_file:
         try:
-            keys = read_keys(args.key_file)
+            keys = _sibling("_keys").read_keys(args.key_file)
         except OSError as exc:
             parser.exit(2, f"{parser.prog}: error: --key-file: {exc}\n")
     else:
@@ -419,7 +254,7 @@ def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
                        "(the same value as the client's terminal.key) or give --key-file\n")
     channel = _sibling("_channel")
     for index, key in enumerate(keys):
-        problem = key_problem(key)
+        problem = _sibling("_keys").key_problem(key)
         if problem:
             where = args.key_env if not args.key_file else f"{args.key_file} line {index + 1}"
             parser.exit(2, f"{parser.prog}: error: the bridge key ({where}) {problem}\n")
@@ -466,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.insecure_plaintext_loopback:
         parser.exit(2, f"{parser.prog}: error: give --tls DIR (see docs/operations.md), or "
                        "--insecure-plaintext-loopback on a loopback address\n")
-    elif not _loopback(host):
+    elif not _sibling("_keys").loopback(host):
         parser.exit(2, f"{parser.prog}: error: --insecure-plaintext-loopback refuses {host}: "
                        "plaintext only on a loopback address; use --tls DIR\n")
     spec = {"backend": args.backend, **(json.loads(args.simulated) if args.backend == "simulated"
