@@ -27,12 +27,14 @@ from mt5guard.config import AccountConfig, OrdersConfig
 from mt5guard.errors import (
     MT5AuthError,
     MT5ConnectionError,
+    MT5Error,
     MT5Unavailable,
 )
 from mt5guard.events.bus import EventBus, deliver
 from mt5guard.events.messages import PollTrades
 from mt5guard.events.trade import TradeWatch
 from mt5guard.health.messages import ProbeResult, RunProbe
+from mt5guard.health.probe import probe
 from mt5guard.market import data as market_data
 from mt5guard.market.feed import WorkerQuoteFeed
 from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
@@ -313,11 +315,11 @@ class SessionActor(GuardedActor):
         connection = self._connection
         connection.deadline(started + self._probe_timeout)  # the health probe's own timeout
         try:
-            result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+            result, error = self._run_probe(message)
             if (isinstance(error, MT5ConnectionError) and connection.mend()) or (
                 isinstance(error, MT5AuthError) and connection.mend_auth()
             ):
-                result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+                result, error = self._run_probe(message)
         finally:
             connection.deadline(None)
         self._link.report("probe", started, error)
@@ -325,3 +327,7 @@ class SessionActor(GuardedActor):
         if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))
         self._connection.fail_if_worker_lost()
+
+    def _run_probe(self, message: RunProbe) -> tuple[ProbeResult, MT5Error | None]:
+        return probe(self._ops, self._terminal, self._clock, message.symbol, message.seq,
+                     self._max_tick_age)
