@@ -1,4 +1,65 @@
-"""The MT5Error hierarchy and the code table (moved into a package; split next)."""
+"""The MT5Error hierarchy and the one table that classifies MetaTrader 5 codes.
 
-from mt5guard.errors._hierarchy import *  # noqa: F403
-from mt5guard.errors._hierarchy import __all__  # noqa: F401
+Every failure mt5guard reports is an :class:`MT5Error` carrying data, not prose
+to parse: a ``kind``, the MT5 ``code``, what the terminal said, the operation,
+whether retrying may help (``retryable``) and whether it is evidence that the
+terminal is unhealthy (``counts_for_breaker``).
+
+Counting rule: connection, init, auth and timeout errors count against the
+circuit breaker; business outcomes (market closed, no money, invalid volume,
+unknown symbol, ...) are neutral, because a healthy terminal produces them too.
+
+Errors never hold credentials: no constructor takes one, and callers must not
+put a password or any other secret into ``detail``.
+
+Exports the classes (``_hierarchy``: :class:`MT5Error` and its kinds) and the
+code table with the functions that classify a code (``_codes``).
+"""
+
+from mt5guard.errors._codes import (
+    CODE_TABLE,
+    ORDER_OUTCOME_UNKNOWN_CODES,
+    CodeInfo,
+    describe_code,
+    error_from_last_error,
+    error_from_retcode,
+    is_trade_success,
+)
+from mt5guard.errors._hierarchy import (
+    MT5AuthError,
+    MT5CircuitBreakerOpen,
+    MT5ConnectionError,
+    MT5DataError,
+    MT5Error,
+    MT5InitError,
+    MT5OrderOutcomeUnknown,
+    MT5RateLimited,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5TradingDisabled,
+    MT5Unavailable,
+    MT5ValidationError,
+)
+
+__all__ = [
+    "CODE_TABLE",
+    "ORDER_OUTCOME_UNKNOWN_CODES",
+    "CodeInfo",
+    "MT5AuthError",
+    "MT5CircuitBreakerOpen",
+    "MT5ConnectionError",
+    "MT5DataError",
+    "MT5Error",
+    "MT5InitError",
+    "MT5OrderOutcomeUnknown",
+    "MT5RateLimited",
+    "MT5StateError",
+    "MT5TimeoutError",
+    "MT5TradingDisabled",
+    "MT5Unavailable",
+    "MT5ValidationError",
+    "describe_code",
+    "error_from_last_error",
+    "error_from_retcode",
+    "is_trade_success",
+]
