@@ -3,7 +3,7 @@
 Records cross as ``(name, value)`` pairs and numpy arrays (bars, ticks) as
 their dtype description and raw bytes: plain data rpyc sends by value.
 Everything here turns rpyc's world into plain data and back; the terminal
-logic (deadlines, errors, the connection's life) is in ``rpyc_terminal``.
+logic (deadlines, errors, the connection's life) is in ``rpyc``.
 """
 
 from __future__ import annotations
@@ -11,29 +11,13 @@ from __future__ import annotations
 import functools
 import importlib
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from mt5guard.terminal.adapters._base import Rec
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.records import (
-    AccountInfo,
-    BookInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-    TradeRequest,
-)
+from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeRequest
 
-__all__ = ["HELPER", "array", "client_service", "epoch", "given", "optional", "records"]
-
-_Rec = TypeVar(
-    "_Rec", AccountInfo, TerminalInfo, Tick, SymbolInfo, TradePosition, TradeOrder, TradeDeal,
-    OrderCheckResult, OrderSendResult, BookInfo,
-)
+__all__ = ["HELPER", "array", "client_service", "epoch", "record"]
 
 # Runs on the server, in this connection's namespace. Names are prefixed so
 # they never shadow anything a user keeps there.
@@ -56,7 +40,8 @@ def _mt5guard_call(name, args, kwargs, dict_arg):
 '''
 
 
-def _record(kind: type[_Rec], pairs: Any) -> _Rec:
+def record(kind: type[Rec], pairs: Any) -> Rec:
+    """A record sent as ``(name, value)`` pairs, rebuilt; a missing field is a ValueError."""
     fields = dict(pairs)
     missing = [name for name in kind._fields if name not in fields]
     if missing:
@@ -66,14 +51,6 @@ def _record(kind: type[_Rec], pairs: Any) -> _Rec:
         request = dict(values["request"])
         values["request"] = TradeRequest(**{n: request.get(n, 0) for n in TradeRequest._fields})
     return kind(**values)
-
-
-def optional(kind: type[_Rec], raw: Any) -> _Rec | None:
-    return None if raw is None else _record(kind, raw)
-
-
-def records(kind: type[_Rec], raw: Any) -> tuple[_Rec, ...] | None:
-    return None if raw is None else tuple(_record(kind, item) for item in raw)
 
 
 def array(raw: Any) -> Any:
@@ -97,10 +74,6 @@ def epoch(value: DateArg, rounding: Any) -> int:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(rounding(aware.timestamp()))
     return int(rounding(value))
-
-
-def given(**filters: Any) -> tuple[tuple[str, Any], ...]:
-    return tuple((name, value) for name, value in filters.items() if value is not None)
 
 
 @functools.cache
