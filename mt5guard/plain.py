@@ -7,6 +7,14 @@ that ``json.dumps`` accepts (non-finite floats become None). Reply channels
 (futures, actor refs, callables) are left out, and a
 :class:`~mt5guard.secret.Secret` is always masked: plain data never carries
 a password.
+
+Every message of the package (``<concept>/messages.py``) is a frozen attrs
+class with slots and :class:`PlainData`, compared by value. A reply channel
+(``reply_to``, :func:`reply_field`) is a :class:`concurrent.futures.Future`
+that the receiver completes with the result or a typed
+:class:`~mt5guard.errors.MT5Error`; it is excluded from equality. Times are
+the clock's wall time (UTC); ``deadline`` values are the clock's monotonic
+seconds; latencies are in milliseconds.
 """
 
 from __future__ import annotations

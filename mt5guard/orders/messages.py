@@ -1,12 +1,4 @@
-"""Orders and trade changes as messages: what the facade asks, what the desk answers.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Orders and trade changes as messages: what the facade asks, what the desk answers."""
 
 from __future__ import annotations
 
