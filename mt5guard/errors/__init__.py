@@ -16,50 +16,8 @@ Exports the classes (``_hierarchy``: :class:`MT5Error` and its kinds) and the
 code table with the functions that classify a code (``_codes``).
 """
 
-from mt5guard.errors._codes import (
-    CODE_TABLE,
-    ORDER_OUTCOME_UNKNOWN_CODES,
-    CodeInfo,
-    describe_code,
-    error_from_last_error,
-    error_from_retcode,
-    is_trade_success,
-)
-from mt5guard.errors._hierarchy import (
-    MT5AuthError,
-    MT5CircuitBreakerOpen,
-    MT5ConnectionError,
-    MT5DataError,
-    MT5Error,
-    MT5InitError,
-    MT5OrderOutcomeUnknown,
-    MT5RateLimited,
-    MT5StateError,
-    MT5TimeoutError,
-    MT5TradingDisabled,
-    MT5Unavailable,
-    MT5ValidationError,
-)
+from mt5guard.errors import _codes, _hierarchy
+from mt5guard.errors._codes import *  # noqa: F403
+from mt5guard.errors._hierarchy import *  # noqa: F403
 
-__all__ = [
-    "CODE_TABLE",
-    "ORDER_OUTCOME_UNKNOWN_CODES",
-    "CodeInfo",
-    "MT5AuthError",
-    "MT5CircuitBreakerOpen",
-    "MT5ConnectionError",
-    "MT5DataError",
-    "MT5Error",
-    "MT5InitError",
-    "MT5OrderOutcomeUnknown",
-    "MT5RateLimited",
-    "MT5StateError",
-    "MT5TimeoutError",
-    "MT5TradingDisabled",
-    "MT5Unavailable",
-    "MT5ValidationError",
-    "describe_code",
-    "error_from_last_error",
-    "error_from_retcode",
-    "is_trade_success",
-]
+__all__ = sorted([*_hierarchy.__all__, *_codes.__all__])
