@@ -17,25 +17,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mt5guard.terminal import records as rec
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.records import (
-    AccountInfo,
-    BookInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-)
 
-__all__ = ["ModuleTerminal", "Rec", "given"]
+__all__ = ["ModuleTerminal", "Record", "given"]
 
-Rec = TypeVar(
-    "Rec", AccountInfo, TerminalInfo, Tick, SymbolInfo, TradePosition, TradeOrder, TradeDeal,
-    OrderCheckResult, OrderSendResult, BookInfo,
+Record = TypeVar(
+    "Record", rec.AccountInfo, rec.TerminalInfo, rec.Tick, rec.SymbolInfo, rec.TradePosition,
+    rec.TradeOrder, rec.TradeDeal, rec.OrderCheckResult, rec.OrderSendResult, rec.BookInfo,
 )
 
 
@@ -54,7 +43,7 @@ class ModuleTerminal(ABC):
         """The module's ``name(*args, **kwargs)``; ``request`` dicts are passed as dicts."""
 
     @abstractmethod
-    def _record(self, kind: type[Rec], raw: Any) -> Rec:
+    def _record(self, kind: type[Record], raw: Any) -> Record:
         """One reply of the module as our record ``kind``."""
 
     def _date(self, value: DateArg, rounding: Callable[[float], int]) -> Any:
@@ -65,10 +54,10 @@ class ModuleTerminal(ABC):
         """A numpy array (bars, ticks) as the module returned it, or None."""
         return raw
 
-    def _optional(self, kind: type[Rec], raw: Any) -> Rec | None:
+    def _optional(self, kind: type[Record], raw: Any) -> Record | None:
         return None if raw is None else self._record(kind, raw)
 
-    def _records(self, kind: type[Rec], raw: Any) -> tuple[Rec, ...] | None:
+    def _records(self, kind: type[Record], raw: Any) -> tuple[Record, ...] | None:
         return None if raw is None else tuple(self._record(kind, item) for item in raw)
 
     def _history(self, name: str, date_from: DateArg | None, date_to: DateArg | None,
@@ -118,47 +107,47 @@ class ModuleTerminal(ABC):
         code, message = self._call("last_error")
         return int(code), str(message)
 
-    def terminal_info(self) -> TerminalInfo | None:
+    def terminal_info(self) -> rec.TerminalInfo | None:
         """Terminal state; ``connected`` is the link to the trade server."""
-        return self._optional(TerminalInfo, self._call("terminal_info"))
+        return self._optional(rec.TerminalInfo, self._call("terminal_info"))
 
-    def account_info(self) -> AccountInfo | None:
+    def account_info(self) -> rec.AccountInfo | None:
         """The logged-in account."""
-        return self._optional(AccountInfo, self._call("account_info"))
+        return self._optional(rec.AccountInfo, self._call("account_info"))
 
     def symbol_select(self, symbol: str, enable: bool) -> bool:
         """Add or remove ``symbol`` in Market Watch (``enable`` always passed)."""
         return bool(self._call("symbol_select", symbol, enable))
 
-    def symbol_info(self, symbol: str) -> SymbolInfo | None:
+    def symbol_info(self, symbol: str) -> rec.SymbolInfo | None:
         """The subset of the symbol's specification in :class:`SymbolInfo`."""
-        return self._optional(SymbolInfo, self._call("symbol_info", symbol))
+        return self._optional(rec.SymbolInfo, self._call("symbol_info", symbol))
 
-    def symbol_info_tick(self, symbol: str) -> Tick | None:
+    def symbol_info_tick(self, symbol: str) -> rec.Tick | None:
         """The symbol's last tick."""
-        return self._optional(Tick, self._call("symbol_info_tick", symbol))
+        return self._optional(rec.Tick, self._call("symbol_info_tick", symbol))
 
-    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
         """Check a trade request; retcode 0 passes."""
-        return self._optional(OrderCheckResult, self._call("order_check", request))
+        return self._optional(rec.OrderCheckResult, self._call("order_check", request))
 
-    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
         """Send a trade request; None (or a hang) may mean it executed with its reply lost."""
-        return self._optional(OrderSendResult, self._call("order_send", request))
+        return self._optional(rec.OrderSendResult, self._call("order_send", request))
 
     def positions_get(
         self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[TradePosition, ...] | None:
+    ) -> tuple[rec.TradePosition, ...] | None:
         """Open positions; only the filters given are passed on."""
         raw = self._call("positions_get", **given(symbol=symbol, group=group, ticket=ticket))
-        return self._records(TradePosition, raw)
+        return self._records(rec.TradePosition, raw)
 
     def orders_get(
         self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[TradeOrder, ...] | None:
+    ) -> tuple[rec.TradeOrder, ...] | None:
         """Active orders; only the filters given are passed on."""
         raw = self._call("orders_get", **given(symbol=symbol, group=group, ticket=ticket))
-        return self._records(TradeOrder, raw)
+        return self._records(rec.TradeOrder, raw)
 
     def history_deals_get(
         self,
@@ -168,9 +157,9 @@ class ModuleTerminal(ABC):
         group: str | None = None,
         ticket: int | None = None,
         position: int | None = None,
-    ) -> tuple[TradeDeal, ...] | None:
+    ) -> tuple[rec.TradeDeal, ...] | None:
         """Deals by order ``ticket``, by ``position``, or between two dates."""
-        return self._records(TradeDeal, self._history("history_deals_get", date_from, date_to,
+        return self._records(rec.TradeDeal, self._history("history_deals_get", date_from, date_to,
                                                       group, ticket, position))
 
     def history_orders_get(
@@ -181,9 +170,9 @@ class ModuleTerminal(ABC):
         group: str | None = None,
         ticket: int | None = None,
         position: int | None = None,
-    ) -> tuple[TradeOrder, ...] | None:
+    ) -> tuple[rec.TradeOrder, ...] | None:
         """Orders that left the book, by ``ticket``, by ``position`` or between two dates."""
-        return self._records(TradeOrder, self._history("history_orders_get", date_from, date_to,
+        return self._records(rec.TradeOrder, self._history("history_orders_get", date_from, date_to,
                                                        group, ticket, position))
 
     # market data: numpy structured arrays (RATE_DTYPE, TICK_DTYPE rows) or None
@@ -216,9 +205,9 @@ class ModuleTerminal(ABC):
                                       self._date(date_from, math.floor),
                                       self._date(date_to, math.ceil), flags))
 
-    def symbols_get(self, group: str | None = None) -> tuple[SymbolInfo, ...] | None:
+    def symbols_get(self, group: str | None = None) -> tuple[rec.SymbolInfo, ...] | None:
         """All symbols, or those matching ``group``; the :class:`SymbolInfo` subset of each."""
-        return self._records(SymbolInfo, self._call("symbols_get", **given(group=group)))
+        return self._records(rec.SymbolInfo, self._call("symbols_get", **given(group=group)))
 
     # counts, margin and profit, the Depth of Market
 
@@ -261,9 +250,9 @@ class ModuleTerminal(ABC):
         """Subscribe to the symbol's Depth of Market."""
         return bool(self._call("market_book_add", symbol))
 
-    def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
+    def market_book_get(self, symbol: str) -> tuple[rec.BookInfo, ...] | None:
         """The book's levels (highest price first) or None."""
-        return self._records(BookInfo, self._call("market_book_get", symbol))
+        return self._records(rec.BookInfo, self._call("market_book_get", symbol))
 
     def market_book_release(self, symbol: str) -> bool:
         """End the Depth of Market subscription."""

@@ -13,7 +13,7 @@ import importlib
 from datetime import UTC, datetime
 from typing import Any
 
-from mt5guard.terminal.adapters._base import Rec
+from mt5guard.terminal.adapters._base import Record
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeRequest
 
@@ -40,7 +40,7 @@ def _mt5guard_call(name, args, kwargs, dict_arg):
 '''
 
 
-def record(kind: type[Rec], pairs: Any) -> Rec:
+def record(kind: type[Record], pairs: Any) -> Record:
     """A record sent as ``(name, value)`` pairs, rebuilt; a missing field is a ValueError."""
     fields = dict(pairs)
     missing = [name for name in kind._fields if name not in fields]

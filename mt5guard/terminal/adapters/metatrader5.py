@@ -18,7 +18,7 @@ import importlib
 from typing import Any
 
 from mt5guard.terminal._call_guard import CallGuard, ConcurrentCallError
-from mt5guard.terminal.adapters._base import ModuleTerminal, Rec
+from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeRequest
 
 __all__ = ["ConcurrentCallError", "MetaTrader5Terminal", "TerminalUnavailableError"]
@@ -61,7 +61,7 @@ class MetaTrader5Terminal(ModuleTerminal):
         with _GUARD.call(name):
             return getattr(self._mt5, name)(*args, **kwargs)
 
-    def _record(self, kind: type[Rec], raw: Any) -> Rec:
+    def _record(self, kind: type[Record], raw: Any) -> Record:
         fields = {name: getattr(raw, name) for name in kind._fields}
         if kind is OrderCheckResult or kind is OrderSendResult:
             fields["request"] = _request(fields["request"])

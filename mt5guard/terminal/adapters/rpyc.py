@@ -26,7 +26,7 @@ from typing import Any
 
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters import _rpyc_wire as wire
-from mt5guard.terminal.adapters._base import ModuleTerminal, Rec
+from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
 from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.protocol import DateArg
@@ -137,7 +137,7 @@ class RpycTerminal(ModuleTerminal):
                                        f"({type(exc).__name__})",
             ) from None
 
-    def _record(self, kind: type[Rec], raw: Any) -> Rec:
+    def _record(self, kind: type[Record], raw: Any) -> Record:
         return wire.record(kind, raw)
 
     def _date(self, value: DateArg, rounding: Callable[[float], int]) -> int:
