@@ -28,7 +28,7 @@ Children a :class:`~mt5guard.supervision.Supervisor` starts may be plain
 subclass of both its own class and :class:`GuardedActor`, and its empty pykka
 queue is swapped for a :class:`Mailbox`. Their own methods keep precedence.
 
-What is still pykka-internal here (and pinned by ``tests/unit/test_pykka_glue.py``
+What is still pykka-internal here (and pinned by ``tests/unit/supervision/test_pykka_glue.py``
 on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
 ``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
 (dispatch of proxy calls) and the ``ActorRef.actor_inbox`` / ``actor_class``
