@@ -8,17 +8,24 @@ the times the actor came back to its inbox for more (``on_start`` counts as
 one unit of work). A thread blocked in
 :meth:`VirtualClock.sleep` (a simulated slow terminal call) counts as idle,
 since only advancing time can release it.
+
+Inside :meth:`VirtualClock.autojump`, a wait of the test's thread on the
+actors (a Session call, a pykka ask) moves time itself: when every actor is
+idle and the answer is not there yet, time jumps to the next timer, as trio's
+``MockClock(autojump_threshold=0)`` does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mt5guard.supervision._hosting import driver_of_current_thread, set_thread_driver
 from mt5guard.supervision._pykka import observe
 
 __all__ = ["SettleTimeout", "VirtualClock"]
@@ -206,6 +213,46 @@ class VirtualClock:
             self.settle()
         self._moved()
         self.settle()
+
+    @contextlib.contextmanager
+    def autojump(self) -> Iterator[None]:
+        """Let this thread's waits on the actors move simulated time themselves.
+
+        Inside the block a blocking call of this thread (``session.get_price``,
+        ``ref.ask``) settles the actors, and while its answer is missing
+        jumps time to the next timer and settles again, until the answer is
+        there or its timeout has passed, in simulated seconds: a call that
+        waits on a 60 s terminal timeout returns at ``now + 60 s`` at once.
+        Like trio's ``MockClock(autojump_threshold=0)``. Calls made on other
+        threads still need :meth:`advance`.
+        """
+        previous = driver_of_current_thread()
+        set_thread_driver(self)
+        try:
+            yield
+        finally:
+            set_thread_driver(previous)
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        """Settle, then jump from timer to timer until ``ready()`` or ``timeout``
+        simulated seconds have passed; whether ``ready()``. (The driver of
+        :meth:`autojump`; nothing else needs to call it.)"""
+        with self._cond:
+            limit = None if timeout is None else self._mono + timeout
+        while True:
+            self.settle()
+            if ready():
+                return True
+            with self._cond:
+                while self._heap and self._heap[0].cancelled:
+                    heapq.heappop(self._heap)
+                due = self._heap[0].due if self._heap else None
+                now = self._mono
+            if due is None or (limit is not None and due > limit):
+                if limit is not None and limit > now:
+                    self.advance(limit - now)
+                return ready()  # nothing scheduled before the limit can answer it
+            self.advance(due - now)
 
     def advance_to(self, when: datetime) -> None:
         """Advance until ``now()`` equals ``when``."""

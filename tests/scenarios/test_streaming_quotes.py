@@ -65,7 +65,8 @@ def test_async_for_ticks_and_leaving_the_loop_unsubscribes(story) -> None:
     async def main() -> list[Tick]:
         stream = story.session.aio.ticks("GBPUSD")
         first = asyncio.ensure_future(stream.__anext__())
-        await asyncio.sleep(0.01)  # the generator subscribes and waits
+        while "GBPUSD" not in story.session._core.quotes.wanted():
+            await asyncio.sleep(0)  # the generator runs up to its first wait: subscribed
         await asyncio.to_thread(story.clock.advance, 1.0)
         got = [await asyncio.wait_for(first, 5)]
         async for tick in stream:
