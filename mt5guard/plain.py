@@ -30,7 +30,7 @@ import attrs
 
 from mt5guard.secret import Secret
 
-__all__ = ["PlainData", "plain"]
+__all__ = ["PlainData", "Request", "plain", "reply_field"]
 
 _MASK = "******"
 
@@ -89,3 +89,14 @@ class PlainData:
 def reply_field() -> Any:
     """A message's ``reply_to``: keyword-only, left out of equality and repr."""
     return attrs.field(eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Request(PlainData):
+    """A request to an actor: answered through ``reply_to`` (a Future the actor
+    completes with the result or a typed MT5Error); a request still queued past
+    ``deadline`` (the clock's monotonic seconds; None: none) is answered
+    MT5TimeoutError without being handled. Both are keyword-only."""
+
+    reply_to: Future[Any] = attrs.field(eq=False, repr=False, kw_only=True)  # as reply_field()
+    deadline: float | None = attrs.field(default=None, kw_only=True)

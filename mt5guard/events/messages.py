@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "BalanceOperation",
@@ -120,8 +118,6 @@ class OrderCancelled(TradeEvent):
 
 
 @attrs.frozen
-class PollTrades(PlainData):
+class PollTrades(Request):
     """Timer message: read positions, orders and new deals and publish the differences."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None

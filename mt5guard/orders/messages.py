@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import enum
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "ChangeKind",
@@ -55,10 +53,8 @@ class OrderRequest(PlainData):
 
 
 @attrs.frozen
-class PlaceOrder(PlainData):
+class PlaceOrder(Request):
     order: OrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
@@ -149,10 +145,8 @@ class TradeChange(PlainData):
 
 
 @attrs.frozen
-class ChangeTrade(PlainData):
+class ChangeTrade(Request):
     change: TradeChange
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen

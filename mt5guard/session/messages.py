@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "Connect",
@@ -24,47 +22,36 @@ __all__ = [
 
 
 @attrs.frozen
-class Connect(PlainData):
+class Connect(Request):
     """Connect now if not connected (initialize + login)."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class Disconnect(PlainData):
+class Disconnect(Request):
     """Shut the terminal connection down; the session stays up, disconnected."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class Reconnect(PlainData):
+class Reconnect(Request):
     """Shut down and connect again in place."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class GetAccountInfo(PlainData):
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
+class GetAccountInfo(Request):
+    """The terminal's ``AccountInfo``."""
 
 
 @attrs.frozen
-class GetPositions(PlainData):
+class GetPositions(Request):
     symbol: str | None = None
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class GetOrders(PlainData):
+class GetOrders(Request):
     symbol: str | None = None
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
