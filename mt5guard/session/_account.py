@@ -9,17 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from mt5guard.market.messages import GetPrice
+from mt5guard.session import messages as msg
 from mt5guard.session._args import require_symbol
 from mt5guard.session._core import Pending, Ready, Reply, SessionCore
 from mt5guard.session._quotes import cached_price
-from mt5guard.session.messages import (
-    Connect,
-    Disconnect,
-    GetAccountInfo,
-    GetOrders,
-    GetPositions,
-    Reconnect,
-)
 
 __all__ = ["connect", "disconnect", "get_account_info", "get_price", "orders", "positions",
            "reconnect"]
@@ -27,22 +20,22 @@ __all__ = ["connect", "disconnect", "get_account_info", "get_price", "orders", "
 
 def connect(core: SessionCore) -> Pending[None]:
     """Connect now if the session is up but disconnected."""
-    return core.submit("connect", lambda r, d: Connect(reply_to=r, deadline=d))
+    return core.submit("connect", lambda r, d: msg.Connect(reply_to=r, deadline=d))
 
 
 def disconnect(core: SessionCore) -> Pending[None]:
     """Shut the terminal connection; the next request reconnects."""
-    return core.submit("disconnect", lambda r, d: Disconnect(reply_to=r, deadline=d))
+    return core.submit("disconnect", lambda r, d: msg.Disconnect(reply_to=r, deadline=d))
 
 
 def reconnect(core: SessionCore) -> Pending[None]:
     """Shut down and connect again in place."""
-    return core.submit("reconnect", lambda r, d: Reconnect(reply_to=r, deadline=d))
+    return core.submit("reconnect", lambda r, d: msg.Reconnect(reply_to=r, deadline=d))
 
 
 def get_account_info(core: SessionCore) -> Pending[Any]:
     """The terminal's ``AccountInfo`` named tuple."""
-    return core.submit("get_account_info", lambda r, d: GetAccountInfo(reply_to=r, deadline=d))
+    return core.submit("get_account_info", lambda r, d: msg.GetAccountInfo(reply_to=r, deadline=d))
 
 
 def get_price(core: SessionCore, symbol: str, max_age: float | None = None) -> Reply[Any]:
@@ -61,11 +54,11 @@ def positions(core: SessionCore, symbol: str | None = None) -> Pending[tuple[Any
     """Open positions, optionally of one symbol; empty when there are none."""
     if symbol is not None:
         require_symbol(symbol)
-    return core.submit("positions", lambda r, d: GetPositions(symbol, reply_to=r, deadline=d))
+    return core.submit("positions", lambda r, d: msg.GetPositions(symbol, reply_to=r, deadline=d))
 
 
 def orders(core: SessionCore, symbol: str | None = None) -> Pending[tuple[Any, ...]]:
     """Pending orders, optionally of one symbol."""
     if symbol is not None:
         require_symbol(symbol)
-    return core.submit("orders", lambda r, d: GetOrders(symbol, reply_to=r, deadline=d))
+    return core.submit("orders", lambda r, d: msg.GetOrders(symbol, reply_to=r, deadline=d))

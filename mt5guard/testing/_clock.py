@@ -27,6 +27,7 @@ from typing import Any
 
 from mt5guard.supervision._hosting import driver_of_current_thread, set_thread_driver
 from mt5guard.supervision._pykka import observe
+from mt5guard.testing._timeline import Timer
 
 __all__ = ["SettleTimeout", "VirtualClock"]
 
@@ -35,19 +36,6 @@ DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning, mark
 
 class SettleTimeout(AssertionError):
     """The actors did not go idle within ``settle_timeout`` real seconds."""
-
-
-class _Call:
-    __slots__ = ("callback", "cancelled", "due", "seq")
-
-    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
-        self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
-
-    def __lt__(self, other: _Call) -> bool:
-        return (self.due, self.seq) < (other.due, other.seq)
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class VirtualClock:
@@ -69,7 +57,7 @@ class VirtualClock:
             raise ValueError("VirtualClock start must be timezone-aware")
         self._start = start.astimezone(UTC)
         self._mono = 0.0
-        self._heap: list[_Call] = []
+        self._heap: list[Timer] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._asleep = 0  # threads blocked in sleep()
@@ -91,9 +79,9 @@ class VirtualClock:
     def monotonic(self) -> float:
         return self._mono
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         with self._cond:
-            call = _Call(self._mono + max(0.0, delay), next(self._seq), callback)
+            call = Timer(self._mono + max(0.0, delay), next(self._seq), callback)
             heapq.heappush(self._heap, call)
             return call
 
@@ -115,7 +103,7 @@ class VirtualClock:
                 self._change(key, sleeping=1)
             self._asleep += 1
             self._cond.notify_all()
-            heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
+            heapq.heappush(self._heap, Timer(self._mono + max(0.0, seconds), next(self._seq), wake))
             self._cond.notify_all()
         woken.wait()
 
