@@ -12,6 +12,7 @@ how a date bound and a numpy array cross (:meth:`_date`, :meth:`_array`).
 
 from __future__ import annotations
 
+import importlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -20,12 +21,24 @@ from typing import Any, TypeVar
 from mt5guard.terminal import records as rec
 from mt5guard.terminal.protocol import DateArg
 
-__all__ = ["ModuleTerminal", "Record", "given"]
+__all__ = ["ModuleTerminal", "Record", "TerminalUnavailableError", "given", "import_or_explain"]
 
 Record = TypeVar(
     "Record", rec.AccountInfo, rec.TerminalInfo, rec.Tick, rec.SymbolInfo, rec.TradePosition,
     rec.TradeOrder, rec.TradeDeal, rec.OrderCheckResult, rec.OrderSendResult, rec.BookInfo,
 )
+
+
+class TerminalUnavailableError(RuntimeError):
+    """The ``MetaTrader5`` package (or rpyc) cannot be imported on this machine."""
+
+
+def import_or_explain(name: str, fix: str) -> Any:
+    """The module ``name``, imported now; if it is missing, the error says ``fix``."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise TerminalUnavailableError(fix) from exc
 
 
 def given(**filters: Any) -> dict[str, Any]:

@@ -14,20 +14,20 @@ the 5.0.6231 wheel's fields), so a newer module with extra fields still fits.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from mt5guard.terminal._call_guard import CallGuard, ConcurrentCallError
-from mt5guard.terminal.adapters._base import ModuleTerminal, Record
+from mt5guard.terminal.adapters._base import (
+    ModuleTerminal,
+    Record,
+    TerminalUnavailableError,
+    import_or_explain,
+)
 from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeRequest
 
 __all__ = ["ConcurrentCallError", "MetaTrader5Terminal", "TerminalUnavailableError"]
 
 _GUARD = CallGuard()
-
-
-class TerminalUnavailableError(RuntimeError):
-    """The ``MetaTrader5`` package cannot be imported on this machine."""
 
 
 def _request(raw: Any) -> TradeRequest:
@@ -44,14 +44,10 @@ class MetaTrader5Terminal(ModuleTerminal):
     """
 
     def __init__(self, path: str | None = None) -> None:
-        try:
-            self._mt5: Any = importlib.import_module("MetaTrader5")
-        except ImportError as exc:
-            raise TerminalUnavailableError(
-                "the MetaTrader5 package is not installed; it ships Windows wheels only: "
-                "install mt5guard[mt5] on Windows, or use the simulated terminal "
-                "(mt5guard.terminal.SimulatedTerminal)"
-            ) from exc
+        self._mt5 = import_or_explain(
+            "MetaTrader5", "the MetaTrader5 package is not installed; it ships Windows wheels "
+            "only: install mt5guard[mt5] on Windows, or use the simulated terminal "
+            "(mt5guard.terminal.SimulatedTerminal)")
         self._path = path
 
     def __repr__(self) -> str:

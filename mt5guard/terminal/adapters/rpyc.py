@@ -20,14 +20,12 @@ rpyc is imported lazily, in the constructor: install ``mt5guard[rpyc]``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters import _rpyc_wire as wire
-from mt5guard.terminal.adapters._base import ModuleTerminal, Record
-from mt5guard.terminal.adapters.metatrader5 import TerminalUnavailableError
+from mt5guard.terminal.adapters._base import ModuleTerminal, Record, import_or_explain
 from mt5guard.terminal.hung import TerminalHung
 from mt5guard.terminal.protocol import DateArg
 
@@ -47,13 +45,9 @@ class RpycTerminal(ModuleTerminal):
 
     def __init__(self, host: str, port: int, *, path: str | None = None,
                  call_timeout: float = 75.0) -> None:
-        try:
-            self._rpyc: Any = importlib.import_module("rpyc")
-        except ImportError as exc:
-            raise TerminalUnavailableError(
-                "rpyc is not installed: pip install 'mt5guard[rpyc]' (rpyc 6.x, the same major "
-                "version as the server's)"
-            ) from exc
+        self._rpyc = import_or_explain(
+            "rpyc", "rpyc is not installed: pip install 'mt5guard[rpyc]' (rpyc 6.x, the same "
+            "major version as the server's)")
         self._host, self._port, self._path = host, port, path
         self._call_timeout = call_timeout
         self._conn: Any = None
