@@ -188,3 +188,18 @@ def test_a_lower_floor_importing_a_higher_one_is_reported() -> None:
     assert floor_of("mt5guard.terminal.calls") < floor_of("mt5guard.health.messages")
     assert floor_of("mt5guard.session.actor") < floor_of("mt5guard.observability.metrics") \
         < floor_of("mt5guard.session.guard")
+
+
+MAX_MODULE_LINES = 400  # the shared shape check's limit (aim for ~350)
+MAX_FOLDER_SHARE = 0.20
+
+
+def test_no_module_is_long_and_no_folder_holds_a_fifth_of_the_package() -> None:
+    lines = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}
+    assert {name: n for name, n in lines.items() if n > MAX_MODULE_LINES} == {}
+    folders: dict[Path, int] = {}
+    for name, path in MODULES.items():
+        folders[path.parent] = folders.get(path.parent, 0) + lines[name]
+    total = sum(lines.values())
+    assert {str(f.relative_to(PACKAGE.parent)): round(n / total, 3)
+            for f, n in folders.items() if n / total > MAX_FOLDER_SHARE} == {}
