@@ -9,6 +9,7 @@ same). A module's floor is that of the longest prefix in FLOORS naming it.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +204,19 @@ def test_no_module_is_long_and_no_folder_holds_a_fifth_of_the_package() -> None:
     total = sum(lines.values())
     assert {str(f.relative_to(PACKAGE.parent)): round(n / total, 3)
             for f, n in folders.items() if n / total > MAX_FOLDER_SHARE} == {}
+
+
+def test_the_architecture_diagram_shows_these_floors() -> None:
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    table = doc.split("## The house", 1)[1].split("```")[1]
+    rows = re.findall(r"^\s+(\d+)   (.+?)   ", table, flags=re.M)
+    assert sorted(int(n) for n, _ in rows) == list(range(len(FLOORS)))
+    for number, cell in rows:
+        paths = re.sub(r"\([^)]*\)", " ", cell).split()
+        for path in paths:
+            name = "mt5guard" if path == "__init__.py" else \
+                "mt5guard." + path.removesuffix("/").removesuffix(".py").replace("/", ".")
+            if name == "mt5guard.api" and name not in MODULES:
+                continue  # a floor kept for the HTTP API before it lands
+            assert name in MODULES, path
+            assert floor_of(name) == int(number), (path, number)
