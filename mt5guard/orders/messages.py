@@ -89,10 +89,8 @@ class PendingOrderRequest(PlainData):
 
 
 @attrs.frozen
-class PlacePendingOrder(PlainData):
+class PlacePendingOrder(Request):
     order: PendingOrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
     @property
     def operation(self) -> str:
@@ -100,12 +98,10 @@ class PlacePendingOrder(PlainData):
 
 
 @attrs.frozen
-class CheckOrder(PlainData):
+class CheckOrder(Request):
     """Ask the terminal's ``order_check`` about a market order, sending nothing."""
 
     order: OrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
     @property
     def operation(self) -> str:
