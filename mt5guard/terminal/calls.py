@@ -20,8 +20,8 @@ from mt5guard.errors import (
     MT5ValidationError,
     error_from_last_error,
 )
-from mt5guard.orders.filling import choose_filling
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.filling import choose_filling
 from mt5guard.terminal.hung import TerminalHung
 
 __all__ = ["TerminalOps"]
