@@ -3,6 +3,7 @@
 ``request`` (client order ids and the request rules), ``desk`` (OrderDesk:
 sends, journals, answers), ``journal`` and ``_journal_file`` (the SQLite
 write-ahead journal), ``reconcile`` (unknown outcomes read back by client
-id), ``changes`` (SL/TP, close, cancel) and ``messages``. This package
-re-exports nothing: import from those modules.
+id), ``changes`` (SL/TP, close, cancel), ``pending`` (limit and stop
+orders), ``checks`` (``order_check`` of a market order) and ``messages``.
+This package re-exports nothing: import from those modules.
 """

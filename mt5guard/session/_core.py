@@ -1,9 +1,9 @@
 """SessionCore: the plumbing every call of one account's Session shares.
 
 A call of the facade is written once, as a function ``call(core, ...)`` in
-one of the call families (``_account``, ``_trading``, ``_market``,
-``_quotes``, ``_views``). It checks its arguments in the caller's thread and
-returns a :data:`Reply`: a request told to an actor (:class:`Pending`) or an
+one of the call families (``_account``, ``_account_reads``, ``_trading``,
+``_market``, ``_quotes``, ``_views``). It checks its arguments in the
+caller's thread and returns a :data:`Reply`: a request told to an actor (:class:`Pending`) or an
 answer already at hand (:class:`Ready`). :func:`blocking` makes it a method
 of :class:`~mt5guard.session.facade.Session` (the reply is waited for in the
 calling thread), :func:`awaitable` a method of
