@@ -233,22 +233,26 @@ class SessionActor(GuardedActor):
 
     def _place_order(self, message: PlaceOrder) -> None:
         order = message.order
-        known = self._journal.get(order.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, self._desk.cached(known, order))
-            return
-        self._calls.run(message, "place_order", self._trading("place_order",
-                                                            lambda: self._desk.place(order)))
+        self._send_once(message, "place_order", order.client_order_id,
+                        lambda known: self._desk.cached(known, order),
+                        lambda: self._desk.place(order))
 
     def _place_pending(self, message: PlacePendingOrder) -> None:
         order = message.order
-        known = self._journal.get(order.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, pending.answer_known(self._desk, known, order))
+        self._send_once(message, message.operation, order.client_order_id,
+                        lambda known: pending.answer_known(self._desk, known, order),
+                        lambda: pending.place_pending(order, self._desk, self._ops,
+                                                      self._terminal))
+
+    def _send_once(self, message: Any, operation: str, client_order_id: str,
+                   answer_known: Callable[[Any], Any], send: Callable[[], Any]) -> None:
+        """An order-changing request: answered from the journal alone when its id is
+        final there, else sent (guarded, refused while trading is off)."""
+        known = self._journal.get(client_order_id)
+        if known is not None and known.state.final:
+            complete(message.reply_to, answer_known(known))
             return
-        self._calls.run(message, message.operation, self._trading(
-            message.operation, lambda: pending.place_pending(order, self._desk, self._ops,
-                                                             self._terminal)))
+        self._calls.run(message, operation, self._trading(operation, send))
 
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
@@ -281,18 +285,15 @@ class SessionActor(GuardedActor):
 
     def _change_trade(self, message: ChangeTrade) -> None:
         change = message.change
-        known = self._journal.get(change.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
-            return
-        if change.kind is ChangeKind.MODIFY_ORDER:
-            self._calls.run(message, change.kind.value, self._trading(
-                change.kind.value, lambda: pending.modify_order(change, self._desk, self._ops,
-                                                                self._terminal)))
-            return
-        self._calls.run(message, change.kind.value, self._trading(
-            change.kind.value, lambda: trade_changes.apply_change(
-                change, self._desk, self._terminal, self._trades.note_stops)))
+
+        def send() -> Any:
+            if change.kind is ChangeKind.MODIFY_ORDER:
+                return pending.modify_order(change, self._desk, self._ops, self._terminal)
+            return trade_changes.apply_change(change, self._desk, self._terminal,
+                                              self._trades.note_stops)
+
+        self._send_once(message, change.kind.value, change.client_order_id,
+                        lambda known: trade_changes.answer_known(self._desk, known, change), send)
 
     def _trading(self, operation: str, send: Callable[[], Any]) -> Callable[[], Any]:
         """``send``, refused with MT5TradingDisabled first while trading is found off."""
