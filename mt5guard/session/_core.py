@@ -181,7 +181,12 @@ class SessionCore:
         try:
             result = reply.reply.result(timeout=timeout)
         except Exception:  # typed (or turned into a timeout) by outcome
-            return self.outcome(reply)
+            # A raised error's traceback keeps this frame: it must not still hold the
+            # reply (which holds the error), or every refusal leaves a cycle for the GC.
+            try:
+                return self.outcome(reply)
+            finally:
+                del reply
         self.record(reply.operation, "ok", reply.started)
         return reply.value(result)
 
@@ -207,18 +212,26 @@ class SessionCore:
             if self.breaker_view is not None and operation not in _NOT_TERMINAL_CALLS:
                 latency_ms = (self.clock.monotonic() - started) * 1000.0
                 self.breaker_view.count_timeout(self.breaker, operation, latency_ms)
-            raise error
+            del pending, reply  # the traceback keeps this frame: no cycle through the reply
+            try:
+                raise error
+            finally:
+                del error
         exc = reply.exception()
         if exc is None:
             self.record(operation, "ok", started)
             return pending.value(reply.result())
-        if isinstance(exc, MT5Error):
-            self.record(operation, exc.kind, started)
-            if self.limits is not None:
-                self.limits.observe(exc, self.clock.monotonic())  # 10024 slows orders down
-            raise exc
-        self.record(operation, "state", started)  # an actor bug must still reach the caller typed
-        raise MT5StateError(operation=operation, detail=f"internal error {exc!r}") from exc
+        del pending, reply  # the raised error's traceback keeps this frame: no cycle
+        try:
+            if isinstance(exc, MT5Error):
+                self.record(operation, exc.kind, started)
+                if self.limits is not None:
+                    self.limits.observe(exc, self.clock.monotonic())  # 10024 slows orders down
+                raise exc
+            self.record(operation, "state", started)  # an actor bug still reaches the caller typed
+            raise MT5StateError(operation=operation, detail=f"internal error {exc!r}") from exc
+        finally:
+            del exc
 
     def record(self, operation: str, outcome: str, started: float) -> None:
         latency_ms = (self.clock.monotonic() - started) * 1000.0
