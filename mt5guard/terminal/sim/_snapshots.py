@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from mt5guard.terminal import constants as c
 from mt5guard.terminal._symbol_records import symbol_info_with
 from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
@@ -51,8 +53,9 @@ def account_record(ledger: Ledger, *, login: int, server: str,
     )
 
 
+@functools.cache
 def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalInfo:
-    """The terminal; ``connected`` is its link to the trade server."""
+    """The terminal; ``connected`` is its link to the trade server (one immutable record each)."""
     return TerminalInfo(
         community_account=False,
         community_connection=False,
