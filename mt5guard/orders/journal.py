@@ -44,6 +44,7 @@ import attrs
 from mt5guard.config.orders import MEMORY, Synchronous
 from mt5guard.orders._journal_file import (
     SCHEMA_VERSION,
+    STATEMENT_CACHE,
     JournalUnavailable,
     explain,
     prepare,
@@ -155,7 +156,7 @@ class OrderJournal:
             if path != MEMORY:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=0.0, check_same_thread=False,
-                                   isolation_level=None)
+                                   isolation_level=None, cached_statements=STATEMENT_CACHE)
         except (OSError, sqlite3.Error) as exc:
             raise JournalUnavailable(f"order journal {path}: cannot open: {exc}") from exc
         try:
