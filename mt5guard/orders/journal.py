@@ -261,16 +261,20 @@ class OrderJournal:
         WAL commits survive a process crash whatever the setting) without
         risking a second order: a lost ``pending`` row was never sent, a lost
         outcome leaves ``sent``, which is reconciled. So only the ``sent``
-        commit waits for ``synchronous``; the others are written with
-        ``synchronous=OFF``. A later synced commit makes earlier ones durable too.
+        commit waits for ``synchronous``; with ``FULL`` the others are written
+        with ``synchronous=OFF``. A later synced commit makes earlier ones
+        durable too. With ``NORMAL`` (the default) no commit waits for the
+        disk in WAL mode anyway, so the setting is never switched: one
+        statement, one transaction per state change.
         """
         with self._lock:
-            if not durable:
+            switch = not durable and self._synchronous == "FULL"
+            if switch:
                 self._conn.execute("PRAGMA synchronous = OFF")
             try:
                 yield
             finally:
-                if not durable:
+                if switch:
                     self._conn.execute(f"PRAGMA synchronous = {self._synchronous}")
 
     def _update(self, entry: JournalEntry, state: EntryState, *,
