@@ -207,7 +207,7 @@ def start(
         guard.webhooks = outbox
         if any("trade" in w.events for w in config.webhooks):
             for facade in sessions.values():
-                facade._trades.watch()  # trade events are polled for as long as the tree runs
+                facade._core.trades.watch()  # trade events are polled for as long as the tree runs
 
     def gave_up(event: SupervisorGaveUp) -> None:
         guard._on_give_up(event)
@@ -236,7 +236,7 @@ def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.
     (counted without reading a clock: freezegun may have frozen it), or ``cancel`` is set."""
     step, left = (0.05 if cancel is not None else timeout), timeout
     for facade in facades:  # so the first request never meets "not started yet"
-        for handle in (facade._breaker, facade._session, facade._health):
+        for handle in (facade._core.breaker, facade._core.session, facade._core.health):
             while not handle.wait_started(timeout=min(step, left)):
                 left -= min(step, left)
                 if left <= 0 or (cancel is not None and cancel.is_set()):

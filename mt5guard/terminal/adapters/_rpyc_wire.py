@@ -29,7 +29,7 @@ from mt5guard.terminal.records import (
     TradeRequest,
 )
 
-__all__ = ["HELPER", "array", "client_service", "epoch", "given", "optional", "plain", "records"]
+__all__ = ["HELPER", "array", "client_service", "epoch", "plain", "record"]
 
 #: The exact types a reply may hold (``type(x) is``, not isinstance: a netref
 #: answers isinstance with its remote object's class).
@@ -105,7 +105,8 @@ def _foreign(value: Any, name: str, where: str) -> MT5DataError:
                         "tuples) are accepted from an rpyc server; a remote object is refused")
 
 
-def _record(kind: type[_Rec], pairs: Any) -> _Rec:
+def record(kind: type[_Rec], pairs: Any) -> _Rec:
+    """A record sent as ``(name, value)`` pairs, checked and rebuilt; MT5DataError if not."""
     if type(pairs) is not tuple or not all(
             type(p) is tuple and len(p) == 2 and type(p[0]) is str for p in pairs):
         raise _bad(f"a {kind.__name__} reply is not (name, value) pairs")
@@ -121,16 +122,6 @@ def _record(kind: type[_Rec], pairs: Any) -> _Rec:
         request = dict(values["request"])
         values["request"] = TradeRequest(**{n: request.get(n, 0) for n in TradeRequest._fields})
     return kind(**values)
-
-
-def optional(kind: type[_Rec], raw: Any) -> _Rec | None:
-    return None if raw is None else _record(kind, raw)
-
-
-def records(kind: type[_Rec], raw: Any) -> tuple[_Rec, ...] | None:
-    if raw is not None and type(raw) is not tuple:
-        raise _bad(f"expected a tuple of {kind.__name__}, got {type(raw).__name__}")
-    return None if raw is None else tuple(_record(kind, item) for item in raw)
 
 
 def _bad(detail: str) -> MT5DataError:
@@ -164,10 +155,6 @@ def epoch(value: DateArg, rounding: Any) -> int:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(rounding(aware.timestamp()))
     return int(rounding(value))
-
-
-def given(**filters: Any) -> tuple[tuple[str, Any], ...]:
-    return tuple((name, value) for name, value in filters.items() if value is not None)
 
 
 @functools.cache

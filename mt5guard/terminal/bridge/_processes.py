@@ -60,6 +60,19 @@ def _command() -> list[str]:
     return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")]
 
 
+#: A worker makes no linear algebra: numpy's BLAS need not start a thread per core
+#: (which doubled the CPU of the numpy import, in every one of N workers starting together).
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_env() -> dict[str, str]:
+    """Our environment, with one BLAS thread unless the user chose a number."""
+    env = dict(os.environ)
+    for name in _ONE_THREAD:
+        env.setdefault(name, "1")
+    return env
+
+
 #: Workers starting at once: a herd of interpreters starting together on few cores
 #: makes every one of them late (and miss its start timeout); a queue does not.
 _STARTING = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
@@ -149,7 +162,8 @@ def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> W
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         proc = _popen([*base, "--fd", str(theirs.fileno())], stdin=subprocess.PIPE,
-                      stdout=subprocess.DEVNULL, close_fds=True, pass_fds=(theirs.fileno(),))
+                      stdout=subprocess.DEVNULL, close_fds=True, pass_fds=(theirs.fileno(),),
+                      env=_worker_env())
     except BaseException:
         ours.close()
         raise
@@ -197,7 +211,8 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 def _spawn_piped(spec: dict[str, Any], deadline: float, base: list[str]) -> WorkerProcess:
     """Windows: a named pipe with a random name, authenticated with a fresh key."""
     key = os.urandom(32)
-    proc = _popen(base, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+    proc = _popen(base, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+                  env=_worker_env())
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(key.hex().encode() + b"\n" + json.dumps(spec).encode() + b"\n")

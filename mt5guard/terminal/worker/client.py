@@ -25,17 +25,7 @@ from typing import Any
 
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
-from mt5guard.terminal.records import (
-    AccountInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-)
+from mt5guard.terminal import records as rec
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.market import MarketDataCalls
 from mt5guard.terminal.worker.pushed import PushedQuotes
@@ -250,50 +240,50 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         """A bare round trip through the worker (no terminal call); for benchmarks."""
         return self._call("ping", payload)
 
-    def terminal_info(self) -> TerminalInfo | None:
-        result: TerminalInfo | None = self._call("terminal_info")
+    def terminal_info(self) -> rec.TerminalInfo | None:
+        result: rec.TerminalInfo | None = self._call("terminal_info")
         return result
 
-    def account_info(self) -> AccountInfo | None:
-        result: AccountInfo | None = self._call("account_info")
+    def account_info(self) -> rec.AccountInfo | None:
+        result: rec.AccountInfo | None = self._call("account_info")
         return result
 
     def symbol_select(self, symbol: str, enable: bool) -> bool:
         return bool(self._call("symbol_select", symbol, enable))
 
-    def symbol_info(self, symbol: str) -> SymbolInfo | None:
-        result: SymbolInfo | None = self._call("symbol_info", symbol)
+    def symbol_info(self, symbol: str) -> rec.SymbolInfo | None:
+        result: rec.SymbolInfo | None = self._call("symbol_info", symbol)
         return result
 
-    def symbol_info_tick(self, symbol: str) -> Tick | None:
-        result: Tick | None = self._call("symbol_info_tick", symbol)
+    def symbol_info_tick(self, symbol: str) -> rec.Tick | None:
+        result: rec.Tick | None = self._call("symbol_info_tick", symbol)
         return result
 
-    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
-        result: OrderCheckResult | None = self._call("order_check", request)
+    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
+        result: rec.OrderCheckResult | None = self._call("order_check", request)
         return result
 
-    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
-        result: OrderSendResult | None = self._call("order_send", request)
+    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
+        result: rec.OrderSendResult | None = self._call("order_send", request)
         return result
 
     def positions_get(self, *, symbol: str | None = None, group: str | None = None,
-                      ticket: int | None = None) -> tuple[TradePosition, ...] | None:
-        result: tuple[TradePosition, ...] | None = self._call(
+                      ticket: int | None = None) -> tuple[rec.TradePosition, ...] | None:
+        result: tuple[rec.TradePosition, ...] | None = self._call(
             "positions_get", **_given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def orders_get(self, *, symbol: str | None = None, group: str | None = None,
-                   ticket: int | None = None) -> tuple[TradeOrder, ...] | None:
-        result: tuple[TradeOrder, ...] | None = self._call(
+                   ticket: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
+        result: tuple[rec.TradeOrder, ...] | None = self._call(
             "orders_get", **_given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def history_deals_get(self, date_from: Any = None, date_to: Any = None, *,
                           group: str | None = None, ticket: int | None = None,
-                          position: int | None = None) -> tuple[TradeDeal, ...] | None:
+                          position: int | None = None) -> tuple[rec.TradeDeal, ...] | None:
         if ticket is not None or position is not None:
-            result: tuple[TradeDeal, ...] | None = self._call(
+            result: tuple[rec.TradeDeal, ...] | None = self._call(
                 "history_deals_get", **_given(ticket=ticket, position=position))
             return result
         dates = tuple(d for d in (date_from, date_to) if d is not None)
@@ -302,9 +292,9 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
 
     def history_orders_get(self, date_from: Any = None, date_to: Any = None, *,
                            group: str | None = None, ticket: int | None = None,
-                           position: int | None = None) -> tuple[TradeOrder, ...] | None:
+                           position: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
         if ticket is not None or position is not None:
-            result: tuple[TradeOrder, ...] | None = self._call(
+            result: tuple[rec.TradeOrder, ...] | None = self._call(
                 "history_orders_get", **_given(ticket=ticket, position=position))
             return result
         dates = tuple(d for d in (date_from, date_to) if d is not None)
