@@ -24,6 +24,9 @@ class Timer:
     def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
         self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
 
+    def __lt__(self, other: Timer) -> bool:  # VirtualClock's heap holds Timers themselves
+        return (self.due, self.seq) < (other.due, other.seq)
+
     def cancel(self) -> None:
         self.cancelled = True
 
