@@ -23,10 +23,11 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m mt5guard demo
 
-# 1,000 seeds of 3 accounts over 2 simulated days on the deterministic runtime.
+# 1,000 seeds of 3 accounts over 2 simulated days on the deterministic runtime, 2 processes.
 SEEDS ?= 1000
+JOBS ?= 2
 chaos: $(STAMP)
-	$(PY) -m mt5guard.testing.chaos --seeds $(SEEDS) --days 2 --accounts 3
+	$(PY) -m mt5guard.testing.chaos --seeds $(SEEDS) --days 2 --accounts 3 --jobs $(JOBS)
 
 # The oldest pykka we claim (pyproject: pykka>=4.1,<5); `make test` gets the newest.
 OLDEST_VENV := .venv-pykka-oldest

@@ -62,7 +62,7 @@ def cache_vs_pybreaker() -> dict[str, Any]:
         wait_answered([session])
         session.subscribe(SYMBOL)
         deadline = time.monotonic() + 5
-        while session._quotes.latest(SYMBOL) is None:
+        while session._core.quotes.latest(SYMBOL) is None:
             assert time.monotonic() < deadline, "no poll within 5 s"
             time.sleep(0.01)
         clock = SystemClock()

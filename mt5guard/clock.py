@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from mt5guard.events.bus import deliver
+
 __all__ = ["Clock", "SystemClock", "Timer"]
 
 _MAX_WAIT = 3600.0  # seconds the scheduler sleeps at most before looking again
@@ -153,3 +155,33 @@ class SystemClock:
                 call.callback()
             except BaseException:  # this thread serves every timer of the process
                 log.exception("timer callback failed")
+
+
+class PollTimer:
+    """At most one pending poll: ``interval`` clock seconds after :meth:`arm`,
+    ``message()`` is delivered to the actor (or callable) it was armed with.
+
+    The owner calls :meth:`fired` when the poll arrives and arms again after it;
+    the timer only tells, so the poll runs on the owner's thread.
+    """
+
+    def __init__(self, clock: Clock, interval: float, message: Callable[[], Any]) -> None:
+        self.clock = clock
+        self.interval = interval  # seconds of clock time
+        self._message = message
+        self._timer: Any = None
+
+    def arm(self, target: Any) -> None:
+        """Schedule the next poll for ``target`` unless one is pending."""
+        if self._timer is None:
+            message = self._message
+            self._timer = self.clock.call_later(self.interval,
+                                                lambda: deliver(target, message()))
+
+    def fired(self) -> None:
+        self._timer = None
+
+    def cancel(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()

@@ -4,148 +4,24 @@ the concept's own module; nothing inside mt5guard imports this one."""
 
 from __future__ import annotations
 
-from mt5guard.breaker.messages import (
-    BreakerSnapshot,
-    BreakerState,
-    BreakerStateChanged,
-    CallFailed,
-    CallRejected,
-    CallSucceeded,
-    ForceOpen,
-    GetBreakerSnapshot,
-    ResetBreaker,
-    SetBreakerEnabled,
-    SubscribeBreaker,
-    TrialsGranted,
-)
-from mt5guard.events.messages import (
-    BalanceOperation,
-    OrderCancelled,
-    OrderFilled,
-    OrderPlaced,
-    PollTrades,
-    PositionClosed,
-    PositionModified,
-    PositionOpened,
-    TradeEvent,
-)
-from mt5guard.health.messages import (
-    GetHealth,
-    HealthChanged,
-    HealthReport,
-    HealthStatus,
-    ProbeRecorded,
-    ProbeResult,
-    RunProbe,
-    SubscribeHealth,
-)
-from mt5guard.market.messages import (
-    GetPrice,
-    PollQuotes,
-    ReadMarketData,
-    StaleQuote,
-    SubscribeQuotes,
-    Tick,
-)
-from mt5guard.observability.messages import (
-    WebhookBreakerChanged,
-    WebhookDelivered,
-    WebhookDropped,
-    WebhookFailed,
-)
-from mt5guard.orders.messages import (
-    ChangeKind,
-    ChangeTrade,
-    OrderOutcome,
-    OrderReconciled,
-    OrderRequest,
-    PlaceOrder,
-    Side,
-    TradeChange,
-)
-from mt5guard.session.messages import (
-    Connect,
-    Disconnect,
-    GetAccountInfo,
-    GetOrders,
-    GetPositions,
-    Reconnect,
-    RequestCompleted,
-    SessionConnected,
-    SessionDisconnected,
-)
-from mt5guard.supervision.events import (
-    ChildAbandoned,
-    ChildExited,
-    ChildFailed,
-    ChildStarted,
-    RestartScheduled,
-    SupervisorGaveUp,
-    SupervisorStopped,
-)
+from mt5guard.breaker import messages as _breaker
+from mt5guard.breaker.messages import *  # noqa: F403
+from mt5guard.events import messages as _events
+from mt5guard.events.messages import *  # noqa: F403
+from mt5guard.health import messages as _health
+from mt5guard.health.messages import *  # noqa: F403
+from mt5guard.market import messages as _market
+from mt5guard.market.messages import *  # noqa: F403
+from mt5guard.observability import messages as _observability
+from mt5guard.observability.messages import *  # noqa: F403
+from mt5guard.orders import messages as _orders
+from mt5guard.orders.messages import *  # noqa: F403
+from mt5guard.session import messages as _session
+from mt5guard.session.messages import *  # noqa: F403
+from mt5guard.supervision import events as _supervision
+from mt5guard.supervision.events import *  # noqa: F403
 
-__all__ = [
-    "BalanceOperation",
-    "BreakerSnapshot",
-    "BreakerState",
-    "BreakerStateChanged",
-    "CallFailed",
-    "CallRejected",
-    "CallSucceeded",
-    "ChangeKind",
-    "ChangeTrade",
-    "ChildAbandoned",
-    "ChildExited",
-    "ChildFailed",
-    "ChildStarted",
-    "Connect",
-    "Disconnect",
-    "ForceOpen",
-    "GetAccountInfo",
-    "GetBreakerSnapshot",
-    "GetHealth",
-    "GetOrders",
-    "GetPositions",
-    "GetPrice",
-    "HealthChanged",
-    "HealthReport",
-    "HealthStatus",
-    "OrderCancelled",
-    "OrderFilled",
-    "OrderOutcome",
-    "OrderPlaced",
-    "OrderReconciled",
-    "OrderRequest",
-    "PlaceOrder",
-    "PollQuotes",
-    "PollTrades",
-    "PositionClosed",
-    "PositionModified",
-    "PositionOpened",
-    "ProbeRecorded",
-    "ProbeResult",
-    "ReadMarketData",
-    "Reconnect",
-    "RequestCompleted",
-    "ResetBreaker",
-    "RestartScheduled",
-    "RunProbe",
-    "SessionConnected",
-    "SessionDisconnected",
-    "SetBreakerEnabled",
-    "Side",
-    "StaleQuote",
-    "SubscribeBreaker",
-    "SubscribeHealth",
-    "SubscribeQuotes",
-    "SupervisorGaveUp",
-    "SupervisorStopped",
-    "Tick",
-    "TradeChange",
-    "TradeEvent",
-    "TrialsGranted",
-    "WebhookBreakerChanged",
-    "WebhookDelivered",
-    "WebhookDropped",
-    "WebhookFailed",
-]
+__all__ = sorted({  # every concept's own public names
+    *_breaker.__all__, *_events.__all__, *_health.__all__, *_market.__all__,
+    *_observability.__all__, *_orders.__all__, *_session.__all__, *_supervision.__all__,
+})

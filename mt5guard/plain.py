@@ -7,6 +7,14 @@ that ``json.dumps`` accepts (non-finite floats become None). Reply channels
 (futures, actor refs, callables) are left out, and a
 :class:`~mt5guard.secret.Secret` is always masked: plain data never carries
 a password.
+
+Every message of the package (``<concept>/messages.py``) is a frozen attrs
+class with slots and :class:`PlainData`, compared by value. A reply channel
+(``reply_to``, :func:`reply_field`) is a :class:`concurrent.futures.Future`
+that the receiver completes with the result or a typed
+:class:`~mt5guard.errors.MT5Error`; it is excluded from equality. Times are
+the clock's wall time (UTC); ``deadline`` values are the clock's monotonic
+seconds; latencies are in milliseconds.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import attrs
 
 from mt5guard.secret import Secret
 
-__all__ = ["PlainData", "plain"]
+__all__ = ["PlainData", "Request", "plain", "reply_field"]
 
 _MASK = "******"
 
@@ -81,3 +89,14 @@ class PlainData:
 def reply_field() -> Any:
     """A message's ``reply_to``: keyword-only, left out of equality and repr."""
     return attrs.field(eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Request(PlainData):
+    """A request to an actor: answered through ``reply_to`` (a Future the actor
+    completes with the result or a typed MT5Error); a request still queued past
+    ``deadline`` (the clock's monotonic seconds; None: none) is answered
+    MT5TimeoutError without being handled. Both are keyword-only."""
+
+    reply_to: Future[Any] = attrs.field(eq=False, repr=False, kw_only=True)  # as reply_field()
+    deadline: float | None = attrs.field(default=None, kw_only=True)

@@ -1,12 +1,4 @@
-"""Outcomes told to the BreakerActor, its commands, and the state it publishes.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Outcomes told to the BreakerActor, its commands, and the state it publishes."""
 
 from __future__ import annotations
 

@@ -43,6 +43,25 @@ PASSWORD_HINT: Final = (
 )
 
 
+KEY_HINT: Final = ("make one with python -c \"import secrets; print(secrets.token_hex(32))\" "
+                   "and give the bridge the same value")
+
+
+def key_problem(key: str) -> str | None:
+    """Why a bridge key is too weak, or None (the bridge server applies the same rule)."""
+    if len(key.strip()) < 32:
+        return f"is {len(key.strip())} characters; at least 32 random ones are needed"
+    if key != key.strip():
+        return "starts or ends with whitespace"
+    if len(set(key)) < 12:
+        return "has too few distinct characters to be random"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def _secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     # Never echo the value: a wrong password field may still hold a real password.
     if value is not None and not isinstance(value, Secret):
@@ -143,8 +162,24 @@ class TerminalConfig:
     key: Secret | None = attrs.field(
         default=None,
         validator=_secret,
-        metadata=meta("Bridge key, only as ${ENV_VAR}; the server reads the same value from its "
-                      "MT5GUARD_BRIDGE_KEY.", kind="secret", applies_to=("bridge",)),
+        metadata=meta("Bridge key, only as ${ENV_VAR}: at least 32 random characters (e.g. "
+                      "secrets.token_hex(32)), one per account if you like; the server reads "
+                      "the same value from its MT5GUARD_BRIDGE_KEY or --key-file.",
+                      kind="secret", applies_to=("bridge",)),
+    )
+    tls: str | None = attrs.field(
+        default=None,
+        validator=text(optional=True),
+        metadata=meta("Folder with ca.pem, client.pem, client.key and server.pem made by "
+                      "python -m mt5guard.terminal.bridge.certs: mutual TLS, the bridge's "
+                      "certificate pinned. Required unless insecure_plaintext_loopback.",
+                      applies_to=("bridge",)),
+    )
+    insecure_plaintext_loopback: bool = attrs.field(
+        default=False,
+        validator=flag(),
+        metadata=meta("Talk to the bridge without TLS (the password then crosses in the "
+                      "clear); only for a bridge on a loopback host.", applies_to=("bridge",)),
     )
     call_timeout: float = attrs.field(
         default=75.0,
@@ -154,6 +189,16 @@ class TerminalConfig:
             "Seconds one call may go unanswered before the connection is closed and the "
             "session restarts, 1ms..2h; above timeout, so initialize fails by itself first.",
             kind="duration", applies_to=("rpyc",),
+        ),
+    )
+    connect_timeout: float = attrs.field(
+        default=10.0,
+        converter=to_float,
+        validator=duration(low=0.001, high=HOUR),
+        metadata=meta(
+            "Seconds opening the connection may take (TCP, TLS, the key handshake or rpyc's "
+            "greeting), 1ms..1h; no retries within it.",
+            kind="duration", applies_to=("rpyc", "bridge"),
         ),
     )
     portable: bool = attrs.field(
@@ -217,15 +262,34 @@ class TerminalConfig:
         if self.first_timeout is not None and self.first_timeout < self.timeout:
             raise field_error(self, "first_timeout", f"{self.first_timeout:g} s is below timeout "
                               f"({self.timeout:g} s)", "raise it to at least timeout, or remove it")
-        if self.kind == "bridge" and self.key is None:
-            raise field_error(self, "key", "is required for kind bridge",
-                              "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
+        if self.kind == "bridge":
+            self._check_bridge()
         if self.kind == "metatrader5" and self.isolation == "thread":
             raise field_error(self, "isolation", "cannot be thread for kind metatrader5: the "
                               "MetaTrader5 module never releases the GIL, so one slow call would "
                               "freeze every thread of this process, the whole tree included",
                               "remove it: a real terminal always runs in a worker process, so a "
                               "hung call can be ended by killing it")
+
+    def _check_bridge(self) -> None:
+        if self.key is None:
+            raise field_error(self, "key", "is required for kind bridge",
+                              "key: ${MT5GUARD_BRIDGE_KEY}, the value the terminal server has")
+        problem = key_problem(self.key.reveal())
+        if problem is not None:
+            raise field_error(self, "key", problem, KEY_HINT)
+        if self.tls is None and not self.insecure_plaintext_loopback:
+            raise field_error(self, "tls", "is required for kind bridge",
+                              "make certificates with python -m mt5guard.terminal.bridge.certs "
+                              "DIR and set tls: DIR/client (or, for a loopback bridge only, "
+                              "insecure_plaintext_loopback: true)")
+        if self.tls is not None and self.insecure_plaintext_loopback:
+            raise field_error(self, "insecure_plaintext_loopback", "contradicts tls",
+                              "remove one of them")
+        if self.insecure_plaintext_loopback and not _loopback(self.host):
+            raise field_error(self, "insecure_plaintext_loopback", f"refuses host {self.host}: "
+                              "plaintext only to a loopback address",
+                              "use tls, or run the bridge on this host (127.0.0.1)")
 
     @property
     def first_initialize_timeout(self) -> float:

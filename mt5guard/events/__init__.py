@@ -1,5 +1,7 @@
-"""Events: the in-process bus (``bus``) and trade event messages (``messages``).
+"""Events: the in-process bus (``bus``: EventBus, deliver), trade event messages
+(``messages``) and the book watcher that turns two polls into trade events
+(``trade``: TradeWatch).
 
-The book watcher that turns two polls into trade events is ``events.trade``
-(imported by the session, not here: the bus sits on the lowest floor).
+The bus and the messages sit on the lowest floor; ``trade`` sits above orders.
+This package re-exports nothing, so importing the bus never imports ``trade``.
 """

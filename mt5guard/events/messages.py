@@ -1,22 +1,12 @@
-"""Trade events: what changed in the book between two polls, whoever changed it.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Trade events: what changed in the book between two polls, whoever changed it."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "BalanceOperation",
@@ -128,8 +118,6 @@ class OrderCancelled(TradeEvent):
 
 
 @attrs.frozen
-class PollTrades(PlainData):
+class PollTrades(Request):
     """Timer message: read positions, orders and new deals and publish the differences."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from mt5guard.events.bus import deliver
+from mt5guard.clock import PollTimer
 from mt5guard.events.messages import (
     BalanceOperation,
     OrderCancelled,
@@ -150,10 +150,9 @@ class TradeWatch:
     def __init__(self, account: str, clock: Any, interval: float = 1.0) -> None:
         self.account = account
         self._clock = clock
-        self._interval = interval
         self._lock = threading.Lock()
         self._watchers = 0
-        self._timer: Any = None
+        self._timer = PollTimer(clock, interval, lambda: PollTrades(reply_to=Future()))
         self._book: Book | None = None  # None: the next poll only takes a baseline
         self._seen: dict[int, datetime] = {}
         self._our_stops: dict[int, tuple[float, float]] = {}
@@ -184,21 +183,16 @@ class TradeWatch:
             return self._watchers > 0
 
     def arm(self, actor_ref: Any) -> None:
-        if self._timer is not None or not self.watched():
-            if not self.watched():
-                self._book = None  # a later watcher starts from a fresh baseline
+        if not self.watched():
+            self._book = None  # a later watcher starts from a fresh baseline
             return
-        self._timer = self._clock.call_later(
-            self._interval, lambda: deliver(actor_ref, PollTrades(reply_to=Future()))
-        )
+        self._timer.arm(actor_ref)
 
     def fired(self) -> None:
-        self._timer = None
+        self._timer.fired()
 
     def cancel(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._timer.cancel()
 
     def poll(self, positions: Callable[[], tuple[Any, ...]], orders: Callable[[], tuple[Any, ...]],
              deals_between: Callable[[datetime, datetime], tuple[Any, ...]]) -> list[TradeEvent]:

@@ -1,12 +1,4 @@
-"""Probe traffic between the HealthProbeActor and the SessionActor, and health events.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Probe traffic between the HealthProbeActor and the SessionActor, and health events."""
 
 from __future__ import annotations
 

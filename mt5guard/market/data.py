@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from mt5guard.errors import MT5DataError, MT5StateError, MT5ValidationError, error_from_last_error
-from mt5guard.orders.request import count_arg, symbol_arg, utc_date
 from mt5guard.terminal import Terminal, rates
+from mt5guard.terminal.args import count_arg, symbol_arg, utc_date
 from mt5guard.terminal.constants import ORDER_TYPE_BUY, ORDER_TYPE_SELL
 from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES
 

@@ -1,22 +1,13 @@
-"""Quotes and market data: the price requests, the quote feed's messages, ticks.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Quotes and market data: the price requests, the quote feed's messages, ticks."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "GetPrice",
@@ -29,16 +20,14 @@ __all__ = [
 
 
 @attrs.frozen
-class GetPrice(PlainData):
+class GetPrice(Request):
     """The latest tick for ``symbol`` (selected in Market Watch on demand)."""
 
     symbol: str
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class ReadMarketData(PlainData):
+class ReadMarketData(Request):
     """A market-data read: ``operation`` is the terminal function
     (``copy_rates_from``, ``copy_ticks_range``, ``symbols_get``, ``symbol_info``,
     ``symbol_select``, ...) and ``args`` its arguments, already validated
@@ -47,8 +36,6 @@ class ReadMarketData(PlainData):
 
     operation: str
     args: tuple[Any, ...]
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
@@ -57,11 +44,9 @@ class SubscribeQuotes(PlainData):
 
 
 @attrs.frozen
-class PollQuotes(PlainData):
+class PollQuotes(Request):
     """Timer message: read every subscribed symbol once and publish what changed."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen

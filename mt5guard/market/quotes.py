@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from mt5guard.clock import PollTimer
 from mt5guard.errors import MT5DataError
 from mt5guard.events.bus import deliver
 from mt5guard.market.messages import PollQuotes, Tick
@@ -155,30 +156,24 @@ class QuotePoller:
     def __init__(self, hub: QuoteHub, clock: Any, interval: float) -> None:
         self.hub = hub
         self._clock = clock
-        self._interval = interval
-        self._timer: Any = None
+        self._timer = PollTimer(clock, interval, lambda: PollQuotes(reply_to=Future()))
 
     @property
     def interval(self) -> float:
         """Seconds of clock time between polls."""
-        return self._interval
+        return self._timer.interval
 
     def arm(self, actor_ref: Any, *, force: bool = False) -> None:
         """Schedule the next poll unless one is scheduled or (unless ``force``) nothing
         is subscribed."""
-        if self._timer is not None or not (force or self.hub.wanted()):
-            return
-        self._timer = self._clock.call_later(
-            self._interval, lambda: deliver(actor_ref, PollQuotes(reply_to=Future()))
-        )
+        if force or self.hub.wanted():
+            self._timer.arm(actor_ref)
 
     def fired(self) -> None:
-        self._timer = None
+        self._timer.fired()
 
     def cancel(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._timer.cancel()
 
     def poll(self, price: Callable[[str], Any]) -> int:
         """Read every wanted symbol with ``price`` and publish; returns how many changed."""

@@ -1,12 +1,4 @@
-"""Webhook delivery events.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Webhook delivery events."""
 
 from __future__ import annotations
 

@@ -44,6 +44,7 @@ import attrs
 from mt5guard.config.orders import MEMORY, Synchronous
 from mt5guard.orders._journal_file import (
     SCHEMA_VERSION,
+    STATEMENT_CACHE,
     JournalUnavailable,
     explain,
     prepare,
@@ -155,7 +156,7 @@ class OrderJournal:
             if path != MEMORY:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=0.0, check_same_thread=False,
-                                   isolation_level=None)
+                                   isolation_level=None, cached_statements=STATEMENT_CACHE)
         except (OSError, sqlite3.Error) as exc:
             raise JournalUnavailable(f"order journal {path}: cannot open: {exc}") from exc
         try:
@@ -260,16 +261,20 @@ class OrderJournal:
         WAL commits survive a process crash whatever the setting) without
         risking a second order: a lost ``pending`` row was never sent, a lost
         outcome leaves ``sent``, which is reconciled. So only the ``sent``
-        commit waits for ``synchronous``; the others are written with
-        ``synchronous=OFF``. A later synced commit makes earlier ones durable too.
+        commit waits for ``synchronous``; with ``FULL`` the others are written
+        with ``synchronous=OFF``. A later synced commit makes earlier ones
+        durable too. With ``NORMAL`` (the default) no commit waits for the
+        disk in WAL mode anyway, so the setting is never switched: one
+        statement, one transaction per state change.
         """
         with self._lock:
-            if not durable:
+            switch = not durable and self._synchronous == "FULL"
+            if switch:
                 self._conn.execute("PRAGMA synchronous = OFF")
             try:
                 yield
             finally:
-                if not durable:
+                if switch:
                     self._conn.execute(f"PRAGMA synchronous = {self._synchronous}")
 
     def _update(self, entry: JournalEntry, state: EntryState, *,

@@ -1,23 +1,13 @@
-"""Orders and trade changes as messages: what the facade asks, what the desk answers.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Orders and trade changes as messages: what the facade asks, what the desk answers."""
 
 from __future__ import annotations
 
 import enum
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "ChangeKind",
@@ -63,10 +53,8 @@ class OrderRequest(PlainData):
 
 
 @attrs.frozen
-class PlaceOrder(PlainData):
+class PlaceOrder(Request):
     order: OrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
@@ -101,10 +89,8 @@ class PendingOrderRequest(PlainData):
 
 
 @attrs.frozen
-class PlacePendingOrder(PlainData):
+class PlacePendingOrder(Request):
     order: PendingOrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
     @property
     def operation(self) -> str:
@@ -112,12 +98,10 @@ class PlacePendingOrder(PlainData):
 
 
 @attrs.frozen
-class CheckOrder(PlainData):
+class CheckOrder(Request):
     """Ask the terminal's ``order_check`` about a market order, sending nothing."""
 
     order: OrderRequest
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
     @property
     def operation(self) -> str:
@@ -157,10 +141,8 @@ class TradeChange(PlainData):
 
 
 @attrs.frozen
-class ChangeTrade(PlainData):
+class ChangeTrade(Request):
     change: TradeChange
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen

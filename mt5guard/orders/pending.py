@@ -22,7 +22,6 @@ from typing import Any
 
 from mt5guard.errors import MT5Error, MT5StateError, MT5ValidationError, error_from_retcode
 from mt5guard.orders.desk import Finder, OrderDesk
-from mt5guard.orders.filling import FILLINGS
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import ChangeKind, OrderOutcome, PendingOrderRequest, TradeChange
 from mt5guard.orders.reconcile import Finding, Found, TerminalLookups, comment_id
@@ -41,6 +40,7 @@ from mt5guard.orders.request import (
 )
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.calls import TerminalOps
+from mt5guard.terminal.filling import FILLINGS
 
 __all__ = ["FINDERS", "answer_known", "check_order_change", "check_pending", "modify_order",
            "place_pending"]

@@ -21,7 +21,7 @@ cut to fit (``comment_overflow="truncate"``); ``"refuse"`` raises
 (:mod:`mt5guard.orders.journal`) and :class:`~mt5guard.orders.desk.OrderDesk`
 make sure an id is never sent twice.
 
-``type_filling`` comes from :func:`mt5guard.orders.filling.choose_filling`: the symbol's
+``type_filling`` comes from :func:`mt5guard.terminal.filling.choose_filling`: the symbol's
 ``filling_mode`` flags and ``trade_exemode`` decide, unless the order or the
 account's config names one.
 """
@@ -32,17 +32,17 @@ import math
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import attrs
 
 from mt5guard.errors import MT5ValidationError
-from mt5guard.orders.filling import FILLINGS, choose_filling
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import OrderOutcome, OrderRequest, PendingOrderRequest, Side
 from mt5guard.orders.reconcile import COMMENT_PREFIX, ID_PATTERN
 from mt5guard.terminal import constants as c
+from mt5guard.terminal.args import count_arg, symbol_arg, utc_date, utf16_length
+from mt5guard.terminal.filling import FILLINGS, choose_filling
 
 __all__ = [
     "COMMENT_OVERFLOWS",
@@ -97,10 +97,6 @@ def check_client_order_id(client_order_id: object, operation: str = "place_order
     return client_order_id
 
 
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def comment_room(client_order_id: str) -> int:
     """Characters (UTF-16 units) left for the caller's text after ``mg-<id>;``."""
     return c.ORDER_COMMENT_MAX_LENGTH - len(f"{COMMENT_PREFIX}{client_order_id};")
@@ -115,17 +111,17 @@ def fit_comment(client_order_id: str, text: str = "", *,
     """
     mark = f"{COMMENT_PREFIX}{client_order_id};"
     room = comment_room(client_order_id)
-    if _utf16(text) <= room:
+    if utf16_length(text) <= room:
         return mark + text
     if overflow == "refuse":
         raise MT5ValidationError(
             operation=operation, field="comment",
-            detail=f"{text!r} is {_utf16(text)} characters; after the client order id "
+            detail=f"{text!r} is {utf16_length(text)} characters; after the client order id "
                    f"({mark!r}) the {c.ORDER_COMMENT_MAX_LENGTH}-character MT5 comment has room "
                    f"for {room}: shorten it, use a shorter client_order_id, or pass "
                    "comment_overflow='truncate'")
     kept = text[:room]
-    while _utf16(kept) > room:  # characters above U+FFFF count twice
+    while utf16_length(kept) > room:  # characters above U+FFFF count twice
         kept = kept[:-1]
     return mark + kept
 
@@ -133,40 +129,6 @@ def fit_comment(client_order_id: str, text: str = "", *,
 def comment_for(order: OrderRequest) -> str:
     """The MT5 comment of ``order``: ``mg-<id>;`` first, then its text as far as it fits."""
     return fit_comment(order.client_order_id, order.comment)
-
-
-def utc_date(value: object, field: str, operation: str) -> datetime:
-    """A history bound as the module must get it: an aware UTC datetime.
-
-    Epoch seconds and aware datetimes are converted; a naive datetime is taken
-    as UTC (the module would read it as the machine's local time).
-    """
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-            and 0 <= value < 2**31:
-        return datetime.fromtimestamp(value, UTC)
-    raise MT5ValidationError(operation=operation, field=field, detail=(
-        f"{field} must be a datetime or epoch seconds within 1970..2038 (the module's "
-        f"32-bit dates), got {value!r}"))
-
-
-def symbol_arg(symbol: object, operation: str) -> str:
-    """A symbol name the module accepts (1..29 characters); MT5ValidationError otherwise."""
-    if not isinstance(symbol, str) or not symbol.strip() or _utf16(symbol) > c.SYMBOL_NAME_MAX_LENGTH:
-        raise MT5ValidationError(operation=operation, field="symbol", detail=(
-            f"symbol must be a non-empty name like 'EURUSD' of at most "
-            f"{c.SYMBOL_NAME_MAX_LENGTH} characters (the module's limit), got {symbol!r}"))
-    return symbol
-
-
-def count_arg(value: object, field: str, operation: str, low: int) -> int:
-    """A whole number ``low..2**31-1``: the module takes counts and positions as 32-bit ints
-    and raises ``SystemError`` for one that does not fit."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value < _I32:
-        raise MT5ValidationError(operation=operation, field=field, detail=(
-            f"{field} must be a whole number from {low} to {_I32 - 1}, got {value!r}"))
-    return value
 
 
 def finished(request: dict[str, Any], operation: str = "place_order") -> dict[str, Any]:
@@ -188,7 +150,7 @@ def finished(request: dict[str, Any], operation: str = "place_order") -> dict[st
                 raise bad(field, f"{field} must be a finite number, got {value!r}")
             out[field] = float(value)
         elif field in ("symbol", "comment"):
-            if not isinstance(value, str) or _utf16(value) > c.MT5_SHORT_STRING_MAX:
+            if not isinstance(value, str) or utf16_length(value) > c.MT5_SHORT_STRING_MAX:
                 raise bad(field, f"{field} must be text of at most {c.MT5_SHORT_STRING_MAX} "
                                  f"characters (the module's limit), got {value!r}")
             out[field] = value

@@ -1,7 +1,12 @@
-"""The Session facade (blocking and awaitable), the SessionActor behind it, and the tree.
+"""One account's session: the Session facade, the SessionActor behind it, and start().
 
-``start(config)`` builds the supervision tree of every account (``guard``) and
-returns a :class:`Guard`; its ``sessions`` are :class:`Session` facades, each
-with an awaitable twin (``session.aio``, :class:`AsyncSession`). The
-SessionActor (``actor``) is the only owner of an account's terminal.
+Facade: ``facade`` (Session) and ``aio`` (AsyncSession) bind the same calls
+over one ``_core.SessionCore``; each call is written once in a call family
+(``_account``, ``_account_reads``, ``_trading``, ``_market``, ``_quotes``,
+``_views``), its arguments checked in ``_args``. Actor: ``actor`` (SessionActor) holds its
+parts as objects: ``_breaker_link``, ``_connection``, ``_calls``. Tree:
+``_account_tree`` builds one account's supervisor; ``guard`` (``start``,
+Guard) builds them all. This package re-exports nothing (importing
+``session.messages`` must not start the tree's modules): import from
+:mod:`mt5guard` or from the modules named here.
 """

@@ -1,4 +1,4 @@
-"""Terminal and account reads of Session and AsyncSession: counts, margin and profit, the book.
+"""Terminal and account reads as Session calls: counts, margin and profit, the book.
 
 Guarded exactly like ``get_price``: arguments checked in the caller's thread
 (MT5ValidationError naming the field), then one hop to the SessionActor.
@@ -10,142 +10,77 @@ money. The Depth of Market needs ``market_book_add(symbol)`` before
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from mt5guard.market import data as md
+from mt5guard.session._core import Pending, SessionCore
+from mt5guard.session._market import read
 from mt5guard.terminal.records import BookInfo, TerminalInfo
 
-if TYPE_CHECKING:
-    from mt5guard.session.facade import Session
-
-__all__ = ["AccountReadCalls", "AsyncAccountReadCalls"]
+__all__ = ["history_deals_total", "history_orders_total", "market_book_add", "market_book_get",
+           "market_book_release", "order_calc_margin", "order_calc_profit", "orders_total",
+           "positions_total", "terminal_info", "version"]
 
 When = datetime | int | float
-_Pending = tuple[str, "Future[Any]", float]
 
 
-def _int(value: Any) -> int:
-    return int(value)
+def terminal_info(core: SessionCore) -> Pending[TerminalInfo]:
+    """The terminal's state (``connected``, ``trade_allowed``, ``ping_last`` in µs...)."""
+    return read(core, "terminal_info", ())
 
 
-def _float(value: Any) -> float:
-    return float(value)
+def version(core: SessionCore) -> Pending[tuple[int, int, str]]:
+    """``(500, build, 'release date')`` of the terminal."""
+    return read(core, "version", ())
 
 
-def _book(value: Any) -> tuple[BookInfo, ...]:
-    return tuple(value)
+def positions_total(core: SessionCore) -> Pending[int]:
+    """How many positions are open."""
+    return read(core, "positions_total", ()).shaped(int)
 
 
-class AccountReadCalls:
-    """Blocking calls (mixed into Session through MarketDataCalls)."""
-
-    if TYPE_CHECKING:
-        def _read(self, operation: str, args: tuple[Any, ...]) -> _Pending: ...
-        def _wait(self, operation: str, reply: Future[Any], started: float) -> Any: ...
-
-    def terminal_info(self) -> TerminalInfo:
-        """The terminal's state (``connected``, ``trade_allowed``, ``ping_last`` in µs...)."""
-        info: TerminalInfo = self._wait(*self._read("terminal_info", ()))
-        return info
-
-    def version(self) -> tuple[int, int, str]:
-        """``(500, build, 'release date')`` of the terminal."""
-        found: tuple[int, int, str] = self._wait(*self._read("version", ()))
-        return found
-
-    def positions_total(self) -> int:
-        """How many positions are open."""
-        return _int(self._wait(*self._read("positions_total", ())))
-
-    def orders_total(self) -> int:
-        """How many pending orders are in the book."""
-        return _int(self._wait(*self._read("orders_total", ())))
-
-    def history_orders_total(self, date_from: When, date_to: When) -> int:
-        """How many orders left the book within the range (datetimes, naive = UTC, or epoch s)."""
-        args = md.check_range("history_orders_total", date_from, date_to)
-        return _int(self._wait(*self._read("history_orders_total", args)))
-
-    def history_deals_total(self, date_from: When, date_to: When) -> int:
-        """How many deals were made within the range."""
-        args = md.check_range("history_deals_total", date_from, date_to)
-        return _int(self._wait(*self._read("history_deals_total", args)))
-
-    def order_calc_margin(self, symbol: str, side: str, volume: float, price: float) -> float:
-        """Margin in account money ``volume`` lots would take at ``price``."""
-        args = md.check_calc("order_calc_margin", symbol, side, volume, price)
-        return _float(self._wait(*self._read("order_calc_margin", args)))
-
-    def order_calc_profit(self, symbol: str, side: str, volume: float, price_open: float,
-                          price_close: float) -> float:
-        """Profit in account money of ``volume`` lots opened and closed at these prices."""
-        args = md.check_calc("order_calc_profit", symbol, side, volume, price_open, price_close)
-        return _float(self._wait(*self._read("order_calc_profit", args)))
-
-    def market_book_add(self, symbol: str) -> None:
-        """Subscribe to ``symbol``'s Depth of Market."""
-        self._wait(*self._read("market_book_add", (md.check_symbol("market_book_add", symbol),)))
-
-    def market_book_get(self, symbol: str) -> tuple[BookInfo, ...]:
-        """The levels of ``symbol``'s book, highest price first (sell levels, then buy)."""
-        args = (md.check_symbol("market_book_get", symbol),)
-        return _book(self._wait(*self._read("market_book_get", args)))
-
-    def market_book_release(self, symbol: str) -> None:
-        """End the Depth of Market subscription."""
-        args = (md.check_symbol("market_book_release", symbol),)
-        self._wait(*self._read("market_book_release", args))
+def orders_total(core: SessionCore) -> Pending[int]:
+    """How many pending orders are in the book."""
+    return read(core, "orders_total", ()).shaped(int)
 
 
-class AsyncAccountReadCalls:
-    """The same calls as coroutines (mixed into AsyncSession through AsyncMarketDataCalls)."""
+def history_orders_total(core: SessionCore, date_from: When, date_to: When) -> Pending[int]:
+    """How many orders left the book within the range (datetimes, naive = UTC, or epoch s)."""
+    return read(core, "history_orders_total",
+                md.check_range("history_orders_total", date_from, date_to)).shaped(int)
 
-    if TYPE_CHECKING:
-        _s: Session
-        async def _await(self, operation: str, reply: Future[Any], started: float) -> Any: ...
 
-    async def terminal_info(self) -> TerminalInfo:
-        info: TerminalInfo = await self._await(*self._s._read("terminal_info", ()))
-        return info
+def history_deals_total(core: SessionCore, date_from: When, date_to: When) -> Pending[int]:
+    """How many deals were made within the range."""
+    return read(core, "history_deals_total",
+                md.check_range("history_deals_total", date_from, date_to)).shaped(int)
 
-    async def version(self) -> tuple[int, int, str]:
-        found: tuple[int, int, str] = await self._await(*self._s._read("version", ()))
-        return found
 
-    async def positions_total(self) -> int:
-        return _int(await self._await(*self._s._read("positions_total", ())))
+def order_calc_margin(core: SessionCore, symbol: str, side: str, volume: float,
+                      price: float) -> Pending[float]:
+    """Margin in account money ``volume`` lots would take at ``price``."""
+    return read(core, "order_calc_margin",
+                md.check_calc("order_calc_margin", symbol, side, volume, price)).shaped(float)
 
-    async def orders_total(self) -> int:
-        return _int(await self._await(*self._s._read("orders_total", ())))
 
-    async def history_orders_total(self, date_from: When, date_to: When) -> int:
-        args = md.check_range("history_orders_total", date_from, date_to)
-        return _int(await self._await(*self._s._read("history_orders_total", args)))
+def order_calc_profit(core: SessionCore, symbol: str, side: str, volume: float, price_open: float,
+                      price_close: float) -> Pending[float]:
+    """Profit in account money of ``volume`` lots opened and closed at these prices."""
+    return read(core, "order_calc_profit", md.check_calc(
+        "order_calc_profit", symbol, side, volume, price_open, price_close)).shaped(float)
 
-    async def history_deals_total(self, date_from: When, date_to: When) -> int:
-        args = md.check_range("history_deals_total", date_from, date_to)
-        return _int(await self._await(*self._s._read("history_deals_total", args)))
 
-    async def order_calc_margin(self, symbol: str, side: str, volume: float,
-                                price: float) -> float:
-        args = md.check_calc("order_calc_margin", symbol, side, volume, price)
-        return _float(await self._await(*self._s._read("order_calc_margin", args)))
+def market_book_add(core: SessionCore, symbol: str) -> Pending[None]:
+    """Subscribe to ``symbol``'s Depth of Market."""
+    return read(core, "market_book_add", (md.check_symbol("market_book_add", symbol),))
 
-    async def order_calc_profit(self, symbol: str, side: str, volume: float, price_open: float,
-                                price_close: float) -> float:
-        args = md.check_calc("order_calc_profit", symbol, side, volume, price_open, price_close)
-        return _float(await self._await(*self._s._read("order_calc_profit", args)))
 
-    async def market_book_add(self, symbol: str) -> None:
-        args = (md.check_symbol("market_book_add", symbol),)
-        await self._await(*self._s._read("market_book_add", args))
+def market_book_get(core: SessionCore, symbol: str) -> Pending[tuple[BookInfo, ...]]:
+    """The levels of ``symbol``'s book, highest price first (sell levels, then buy)."""
+    return read(core, "market_book_get",
+                (md.check_symbol("market_book_get", symbol),)).shaped(tuple)
 
-    async def market_book_get(self, symbol: str) -> tuple[BookInfo, ...]:
-        args = (md.check_symbol("market_book_get", symbol),)
-        return _book(await self._await(*self._s._read("market_book_get", args)))
 
-    async def market_book_release(self, symbol: str) -> None:
-        args = (md.check_symbol("market_book_release", symbol),)
-        await self._await(*self._s._read("market_book_release", args))
+def market_book_release(core: SessionCore, symbol: str) -> Pending[None]:
+    """End the Depth of Market subscription."""
+    return read(core, "market_book_release", (md.check_symbol("market_book_release", symbol),))

@@ -14,6 +14,8 @@ outside the factories, so a rebuilt actor finds them as they were.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mt5guard.breaker.actor import BreakerActor
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
@@ -27,6 +29,7 @@ from mt5guard.session.actor import SessionActor
 from mt5guard.session.facade import Session
 from mt5guard.supervision import Backoff, ChildSpec, RestartHistory, Strategy, Supervisor
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.adapters.rpyc import RpycTerminal
 from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["account_tree", "open_journals", "supervision_backoff"]
@@ -54,7 +57,7 @@ def account_tree(
                              trades=trades,
                              probe_timeout=config.health.timeout,
                              orders=config.orders),
-        on_abandon=terminal.kill if isinstance(terminal, WorkerTerminal) else None,
+        on_abandon=_killer(terminal),
     )
     health = ChildSpec(
         "health",
@@ -103,3 +106,10 @@ def supervision_backoff(config: Config) -> Backoff:
     b = config.supervision.backoff
     return Backoff(initial=b.initial, maximum=b.maximum, multiplier=b.multiplier,
                    jitter=b.jitter, reset_after=b.reset_after)
+
+
+def _killer(terminal: Terminal) -> Callable[[], None] | None:
+    """How to end a terminal's connection from another thread (workers, rpyc), if it has one."""
+    if isinstance(terminal, WorkerTerminal | RpycTerminal):
+        return terminal.kill
+    return None

@@ -64,10 +64,22 @@ def build_order(
     filling: str | None = None,
     comment_overflow: str = "truncate",
 ) -> OrderRequest:
-    """Validate order arguments before anything is sent; errors name the field.
+    """Send a market order; ``volume`` in lots, ``deviation`` in points.
 
-    ``comment_overflow="refuse"`` refuses a comment that does not fit after
-    the client order id (``"truncate"``, the default, cuts it to fit).
+    The MT5 comment is ``mg-<client_order_id>;`` then ``comment``, 29
+    characters in all (the module's limit): ``comment_overflow="truncate"``
+    cuts the text to fit, ``"refuse"`` raises MT5ValidationError instead.
+    ``filling`` (``fok``, ``ioc``, ``return``) forces ``type_filling``;
+    None takes the account's ``filling`` (default: chosen per symbol).
+
+    Pass your own ``client_order_id`` to make retries safe: an id the
+    session has seen is never sent again; the earlier outcome is returned
+    (read back from the terminal if its reply was lost), or
+    :class:`~mt5guard.errors.MT5OrderOutcomeUnknown`.
+
+    (``build_order`` is where ``place_order``'s arguments are written, once:
+    it checks them in the caller's thread, each error naming its field, and
+    builds the request that ``place_order`` sends.)
     """
     require_symbol(symbol)
 

@@ -17,6 +17,7 @@ from mt5guard.breaker.messages import (
     CallFailed,
     CallRejected,
     CallSucceeded,
+    TrialsGranted,
 )
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5Error
@@ -34,46 +35,60 @@ _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", 
 
 
 class BreakerLink:
-    """Part of SessionActor: the breaker state it acts on, and what it tells the breaker."""
+    """The SessionActor's view of its breaker, and what it tells the breaker.
 
-    _clock: Clock
-    _breaker: ChildHandle
-    _state: BreakerState
-    _epoch: int | None
-    _retry_at: Any
-    _trials: int
-    _quiet_successes: int  # successes not told to the breaker yet
-    _quiet_rejections: int  # local rejections not told yet
-    _failure_streak: bool  # the breaker counts a failure streak we must end
+    Runs on the actor's thread only; ``clock`` gives latencies (monotonic s).
+    """
 
-    def _breaker_changed(self, message: BreakerStateChanged) -> None:
+    def __init__(self, clock: Clock, breaker: ChildHandle) -> None:
+        self._clock = clock
+        self._breaker = breaker
+        self.state = BreakerState.CLOSED
+        self._epoch: int | None = None
+        self._retry_at: Any = None
+        self._trials = 0
+        self._quiet_successes = 0  # successes not told to the breaker yet
+        self._quiet_rejections = 0  # local rejections not told yet
+        self._failure_streak = False  # the breaker counts a failure streak we must end
+
+    @property
+    def live(self) -> bool:
+        """Calls go through freely (CLOSED or DISABLED): polls may spend them."""
+        return self.state in (BreakerState.CLOSED, BreakerState.DISABLED)
+
+    def changed(self, message: BreakerStateChanged) -> None:
         """The breaker's new state: flush what it has not been told, then adopt it."""
         if self._epoch is not None and message.epoch < self._epoch:
             return  # older than what the view told us at start
         if self._quiet_rejections:
-            self._breaker_tell(CallRejected(self._quiet_rejections))
+            self._tell(CallRejected(self._quiet_rejections))
             self._quiet_rejections = 0
         if self._quiet_successes and message.epoch != self._epoch:
-            self._breaker_tell(CallSucceeded(self._epoch, "batched", 0.0,
-                                             count=self._quiet_successes))
+            self._tell(CallSucceeded(self._epoch, "batched", 0.0, count=self._quiet_successes))
             self._quiet_successes = 0
-        self._apply_breaker(message)
+        self.adopt(message)
 
-    def _apply_breaker(self, message: BreakerStateChanged) -> None:
-        self._state, self._epoch = message.new, message.epoch
+    def adopt(self, message: BreakerStateChanged) -> None:
+        """Take ``message``'s state as ours (at start: what the breaker's view knows)."""
+        self.state, self._epoch = message.new, message.epoch
         self._retry_at, self._trials = message.retry_at, message.trials
         self._failure_streak = False
 
-    def _admit(self, operation: str) -> MT5Error | None:
+    def granted(self, message: TrialsGranted) -> None:
+        """HALF_OPEN trials for the epoch we are in."""
+        if message.epoch == self._epoch:
+            self._trials += message.trials
+
+    def admit(self, operation: str) -> MT5Error | None:
         """The local breaker check: no terminal call and no extra hop while OPEN."""
-        if self._state is BreakerState.OPEN or (
-            self._state is BreakerState.HALF_OPEN and self._trials <= 0
+        if self.state is BreakerState.OPEN or (
+            self.state is BreakerState.HALF_OPEN and self._trials <= 0
         ):
             self._count_rejection()
-            detail = "trial in progress" if self._state is BreakerState.HALF_OPEN else ""
+            detail = "trial in progress" if self.state is BreakerState.HALF_OPEN else ""
             return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
                                          detail=detail)
-        if self._state is BreakerState.HALF_OPEN:
+        if self.state is BreakerState.HALF_OPEN:
             self._trials -= 1
         return None
 
@@ -81,32 +96,32 @@ class BreakerLink:
         """Rejections reach the breaker's counters in batches, like successes."""
         self._quiet_rejections += 1
         if self._quiet_rejections >= _BATCH_SUCCESSES + 1:
-            self._breaker_tell(CallRejected(self._quiet_rejections))
+            self._tell(CallRejected(self._quiet_rejections))
             self._quiet_rejections = 0
 
-    def _report(self, operation: str, started: float, error: MT5Error | None) -> None:
+    def report(self, operation: str, started: float, error: MT5Error | None) -> None:
         """Tell the breaker an outcome; plain successes while CLOSED are batched.
 
         A success is told at once when it matters to the breaker (HALF_OPEN
         trials, ending a failure streak, probes, connects); otherwise it is
-        counted and rides along with the next message.
+        counted and rides along with the next message. ``started`` is the
+        clock's monotonic seconds when the call began.
         """
         latency_ms = (self._clock.monotonic() - started) * 1000.0
         quiet, self._quiet_successes = self._quiet_successes, 0
         if error is not None and error.counts_for_breaker:
             self._failure_streak = True
-            self._breaker_tell(CallFailed(self._epoch, operation, error.kind, error.code,
-                                          latency_ms, successes_before=quiet))
+            self._tell(CallFailed(self._epoch, operation, error.kind, error.code,
+                                  latency_ms, successes_before=quiet))
             return
-        if (self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
-                and not self._failure_streak and quiet < _BATCH_SUCCESSES
+        if (self.live and not self._failure_streak and quiet < _BATCH_SUCCESSES
                 and operation in _BATCHABLE):
             self._quiet_successes = quiet + 1
             return
         self._failure_streak = False
-        self._breaker_tell(CallSucceeded(self._epoch, operation, latency_ms, count=quiet + 1))
+        self._tell(CallSucceeded(self._epoch, operation, latency_ms, count=quiet + 1))
 
-    def _breaker_tell(self, message: Any) -> None:
+    def _tell(self, message: Any) -> None:
         try:
             self._breaker.tell(message)
         except ChildUnavailable:

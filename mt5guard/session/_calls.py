@@ -1,6 +1,6 @@
 """The SessionActor's guarded call: deadline, breaker admission, mending, one retry.
 
-Every request that reaches the terminal goes through :meth:`GuardedCalls._guarded`:
+Every request that reaches the terminal goes through :meth:`GuardedCalls.run`:
 a request past its deadline is answered MT5TimeoutError, the breaker's local
 view admits it (or answers MT5CircuitBreakerOpen), a connection loss is mended
 in place once (a read-only call is then retried once), and the outcome is told
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
+from mt5guard.clock import Clock
 from mt5guard.errors import (
     MT5AuthError,
     MT5ConnectionError,
@@ -21,7 +22,8 @@ from mt5guard.errors import (
     MT5StateError,
     MT5TimeoutError,
 )
-from mt5guard.session._connection import ConnectionKeeping, SessionLost
+from mt5guard.session._breaker_link import BreakerLink
+from mt5guard.session._connection import Connection, SessionLost
 from mt5guard.terminal.hung import caused_by_hang
 
 __all__ = ["GuardedCalls", "complete", "operation_of"]
@@ -31,20 +33,29 @@ _NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", 
                             "place_pending_order", "modify_order"})
 
 
-class GuardedCalls(ConnectionKeeping):
-    """Part of SessionActor: one guarded terminal call per request."""
+class GuardedCalls:
+    """One guarded terminal call per request, on the SessionActor's thread."""
 
-    def _guarded(
+    def __init__(self, clock: Clock, link: BreakerLink, connection: Connection) -> None:
+        self._clock = clock
+        self._link = link
+        self._connection = connection
+
+    def run(
         self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True
     ) -> None:
-        self._deadline(message.deadline)  # a worker is killed past it
-        try:
-            self._guarded_call(message, operation, call, reconnect=reconnect)
-        finally:
-            self._deadline(None)
-        self._fail_if_worker_lost()
+        """Answer ``message.reply_to`` with ``call()`` or a typed error.
 
-    def _guarded_call(
+        Raises :class:`SessionLost` when the connection is gone for good.
+        """
+        self._connection.deadline(message.deadline)  # a worker is killed past it
+        try:
+            self._run(message, operation, call, reconnect=reconnect)
+        finally:
+            self._connection.deadline(None)
+        self._connection.fail_if_worker_lost()
+
+    def _run(
         self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool
     ) -> None:
         reply: Future[Any] = message.reply_to
@@ -53,18 +64,19 @@ class GuardedCalls(ConnectionKeeping):
                 operation=operation, detail="the request waited past its deadline in the queue"
             ))
             return
-        rejected = self._admit(operation)
+        rejected = self._link.admit(operation)
         if rejected is not None:
             complete(reply, rejected)
             return
         started = self._clock.monotonic()
+        connection, report = self._connection, self._link.report
         try:
-            if not self._connected and reconnect:
-                self._ensure_connected()
+            if not connection.connected and reconnect:
+                connection.ensure_connected()
             result = call()
         except MT5ConnectionError as err:
-            self._report(operation, started, err)
-            if reconnect and self._mend():
+            report(operation, started, err)
+            if reconnect and connection.mend():
                 self._retry_once(reply, operation, call, err)
                 return
             complete(reply, err)
@@ -72,27 +84,27 @@ class GuardedCalls(ConnectionKeeping):
                 raise SessionLost(str(err)) from err
             return
         except MT5AuthError as err:
-            if reconnect and self._mend_auth():
+            if reconnect and connection.mend_auth():
                 self._retry_once(reply, operation, call, err)
                 return
-            self._report(operation, started, err)
+            report(operation, started, err)
             complete(reply, err)
             return
         except MT5Error as err:
-            self._report(operation, started, err)
+            report(operation, started, err)
             complete(reply, err)
             if caused_by_hang(err):  # the terminal's connection was abandoned mid-call
                 raise SessionLost(str(err)) from err
             return
         except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
             malformed = MT5DataError(operation=operation, detail=f"malformed terminal reply: {exc}")
-            self._report(operation, started, malformed)
+            report(operation, started, malformed)
             complete(reply, malformed)
             return
         except Exception as exc:
             complete(reply, MT5StateError(operation=operation, detail=f"terminal raised {exc!r}"))
             raise
-        self._report(operation, started, None)
+        report(operation, started, None)
         complete(reply, result)
 
     def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any],
@@ -108,10 +120,10 @@ class GuardedCalls(ConnectionKeeping):
         try:
             result = call()
         except MT5Error as err:
-            self._report(operation, started, err)
+            self._link.report(operation, started, err)
             complete(reply, err)
             return
-        self._report(operation, started, None)
+        self._link.report(operation, started, None)
         complete(reply, result)
 
 

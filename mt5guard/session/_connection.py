@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
 from mt5guard.errors import MT5Error
 from mt5guard.events.bus import EventBus
@@ -18,7 +19,7 @@ from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.worker import WorkerTerminal
 
-__all__ = ["ConnectionKeeping", "SessionLost"]
+__all__ = ["Connection", "SessionLost"]
 
 _log = logging.getLogger("mt5guard.session")
 
@@ -29,55 +30,67 @@ class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
 
 
-class ConnectionKeeping(BreakerLink):
-    """Part of SessionActor: the terminal connection (and worker) it owns."""
+class Connection:
+    """The terminal connection (and worker process) a SessionActor owns.
 
-    account: AccountConfig
-    _terminal: Terminal
-    _worker: WorkerTerminal | None
-    _ops: ops.TerminalOps
-    _bus: EventBus
-    _desk: OrderDesk
-    _connected: bool
+    Runs on the actor's thread only. Each connect and failure is reported to
+    the breaker through ``link``; every connect reconciles the orders whose
+    outcome is unknown (``desk``) before any new request.
+    """
 
-    def _start_worker(self) -> None:
-        assert self._worker is not None
+    def __init__(self, account: AccountConfig, terminal: Terminal, terminal_ops: ops.TerminalOps,
+                 clock: Clock, bus: EventBus, desk: OrderDesk, link: BreakerLink) -> None:
+        self.account = account
+        self._terminal = terminal
+        self._ops = terminal_ops
+        self._clock = clock
+        self._bus = bus
+        self._desk = desk
+        self._link = link
+        # A terminal in a worker process: ours from on_start to the session's end.
+        self.worker = terminal if isinstance(terminal, WorkerTerminal) else None
+        self.connected = False
+
+    def start_worker(self) -> None:
+        if self.worker is None:
+            return
         started = self._clock.monotonic()
         try:
-            self._worker.start()
+            self.worker.start()
         except MT5Error as err:
-            self._report("connect", started, err)
+            self._link.report("connect", started, err)
             raise
 
-    def _end_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
+    def end_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
-    def _fail_if_worker_lost(self) -> None:
+    def fail_if_worker_lost(self) -> None:
         """A worker killed at a deadline (or dead) leaves the terminal unknown: restart."""
-        lost = self._worker.lost if self._worker is not None else None
+        lost = self.worker.lost if self.worker is not None else None
         if lost is not None:
             raise SessionLost(f"terminal worker {lost}")
 
-    def _deadline(self, deadline: float | None) -> None:
-        if self._worker is not None:
-            self._worker.set_deadline(deadline)
+    def deadline(self, deadline: float | None) -> None:
+        """A worker is killed once the clock's monotonic seconds pass ``deadline``."""
+        if self.worker is not None:
+            self.worker.set_deadline(deadline)
 
-    def _connect_or_fail(self) -> None:
+    def connect_or_fail(self) -> None:
         started = self._clock.monotonic()
         try:
-            self._ensure_connected()
+            self.ensure_connected()
         except MT5Error as err:
-            self._report("connect", started, err)
-            self._shutdown(f"connect failed: {err}")
+            self._link.report("connect", started, err)
+            self.shutdown(f"connect failed: {err}")
             raise
-        self._report("connect", started, None)
+        self._link.report("connect", started, None)
 
-    def _ensure_connected(self) -> None:
-        if self._connected:
+    def ensure_connected(self) -> None:
+        if self.connected:
             return
         self._ops.connect()
-        self._connected = True
+        self.connected = True
         if self._ops.trading_off is not None:  # the status line an operator needs to see
             _log.warning("session %s: connected, but trading is disabled: %s; reads work, "
                          "orders are refused (MT5TradingDisabled) until that changes",
@@ -87,21 +100,21 @@ class ConnectionKeeping(BreakerLink):
                                            terminal_account.server, self._clock.now()))
         self._desk.reconcile_all()  # after every connect: start, restart or in-place mend
 
-    def _reconnect(self) -> None:
-        self._shutdown("reconnect requested")
-        self._ensure_connected()
+    def reconnect(self) -> None:
+        self.shutdown("reconnect requested")
+        self.ensure_connected()
 
-    def _mend(self) -> bool:
+    def mend(self) -> bool:
         """One in-place reconnect (shutdown + initialize); False if it failed."""
-        self._shutdown("connection lost")
+        self.shutdown("connection lost")
         try:
-            self._ensure_connected()
+            self.ensure_connected()
         except MT5Error as err:
             _log.warning("session %s: reconnect in place failed: %s", self.account.name, err)
             return False
         return True
 
-    def _mend_auth(self) -> bool:
+    def mend_auth(self) -> bool:
         """One in-place login with the configured account; False if refused."""
         try:
             self._ops.login()
@@ -110,8 +123,8 @@ class ConnectionKeeping(BreakerLink):
             return False
         return True
 
-    def _shutdown(self, reason: str) -> None:
-        was_connected, self._connected = self._connected, False
+    def shutdown(self, reason: str) -> None:
+        was_connected, self.connected = self.connected, False
         try:
             self._terminal.shutdown()
         except Exception:

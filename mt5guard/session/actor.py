@@ -17,7 +17,6 @@ from concurrent.futures import Future
 from typing import Any
 
 from mt5guard.breaker.messages import (
-    BreakerState,
     BreakerStateChanged,
     SubscribeBreaker,
     TrialsGranted,
@@ -28,12 +27,14 @@ from mt5guard.config import AccountConfig, OrdersConfig
 from mt5guard.errors import (
     MT5AuthError,
     MT5ConnectionError,
+    MT5Error,
     MT5Unavailable,
 )
 from mt5guard.events.bus import EventBus, deliver
 from mt5guard.events.messages import PollTrades
 from mt5guard.events.trade import TradeWatch
 from mt5guard.health.messages import ProbeResult, RunProbe
+from mt5guard.health.probe import probe
 from mt5guard.market import data as market_data
 from mt5guard.market.feed import WorkerQuoteFeed
 from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
@@ -50,8 +51,9 @@ from mt5guard.orders.messages import (
     PlaceOrder,
     PlacePendingOrder,
 )
+from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
-from mt5guard.session._connection import SessionLost
+from mt5guard.session._connection import Connection, SessionLost
 from mt5guard.session.messages import (
     Connect,
     Disconnect,
@@ -64,14 +66,20 @@ from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.hung import caused_by_hang
-from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["SessionActor"]
 
 
-class SessionActor(GuardedCalls, GuardedActor):
-    """The guarded calls (``_session_calls``), the connection (``_session_connection``)
-    and the breaker link (``_session_breaker``) are its parts, in those modules."""
+class SessionActor(GuardedActor):
+    """One account's terminal owner, built of three parts it holds.
+
+    ``_link`` (:class:`~mt5guard.session._breaker_link.BreakerLink`): the
+    local view of the breaker; ``_connection``
+    (:class:`~mt5guard.session._connection.Connection`): the terminal
+    connection and its worker process; ``_calls``
+    (:class:`~mt5guard.session._calls.GuardedCalls`): one guarded call per
+    request. The actor routes messages to them and to the order desk.
+    """
 
     # The breaker's view first: requests queued behind a slow call must meet
     # the state the breaker is in now, not the one it was in when they queued.
@@ -109,24 +117,18 @@ class SessionActor(GuardedCalls, GuardedActor):
         self._journal = journal
         self._max_tick_age = max_tick_age
         self._probe_timeout = probe_timeout  # seconds; a worker's probe calls are killed past it
-        self._state = BreakerState.CLOSED
-        self._epoch: int | None = None
-        self._retry_at: Any = None
-        self._trials = 0
-        self._connected = False
-        self._quiet_successes = 0  # successes not told to the breaker yet
-        self._quiet_rejections = 0  # local rejections not told yet
-        self._failure_streak = False  # the breaker counts a failure streak we must end
         self._ops = ops.TerminalOps(terminal, clock, account)
-        # A terminal in a worker process: ours from on_start to the session's end.
-        self._worker = terminal if isinstance(terminal, WorkerTerminal) else None
-        # its quotes are polled by the worker and pushed, not requested per poll
-        self._feed = None if self._worker is None else WorkerQuoteFeed(self._worker, self._poller,
-                                                                       clock)
         self._desk = OrderDesk(self._ops, terminal, clock, account.name, journal, bus,
                                orders or OrdersConfig())
         self._desk.finders.update(trade_changes.FINDERS)
         self._desk.finders.update(pending.FINDERS)
+        self._link = BreakerLink(clock, breaker)
+        self._connection = Connection(account, terminal, self._ops, clock, bus, self._desk,
+                                      self._link)
+        self._calls = GuardedCalls(clock, self._link, self._connection)
+        worker = self._connection.worker
+        # its quotes are polled by the worker and pushed, not requested per poll
+        self._feed = None if worker is None else WorkerQuoteFeed(worker, self._poller, clock)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -136,36 +138,36 @@ class SessionActor(GuardedCalls, GuardedActor):
     def on_start(self) -> None:
         known = self._breaker_view.get()  # the state before the first request, not CLOSED
         if known is not None:
-            self._apply_breaker(known)
+            self._link.adopt(known)
         try:
             self._breaker.tell(SubscribeBreaker(self.actor_ref))
         except ChildUnavailable:
             pass  # the breaker restarts first (rest_for_one) and so do we
+        connection = self._connection
         try:
-            if self._worker is not None:
-                self._start_worker()
-            self._connect_or_fail()
+            connection.start_worker()
+            connection.connect_or_fail()
             # after a restart (a killed worker included) the terminal's state is
             # unknown: orders without a known outcome are read back before new ones
-            # (_connect_or_fail reconciles them: OrderDesk.reconcile_all after every connect)
-            self._fail_if_worker_lost()
+            # (connect_or_fail reconciles them: OrderDesk.reconcile_all after every connect)
+            connection.fail_if_worker_lost()
             self._poller.arm(self.actor_ref)
             self._trades.arm(self.actor_ref)
         except BaseException:
-            self._end_worker()  # neither on_stop nor on_failure runs after on_start fails
+            connection.end_worker()  # neither on_stop nor on_failure runs after on_start fails
             raise
 
     def on_stop(self) -> None:
-        self._poller.cancel()
-        self._trades.cancel()
-        self._shutdown("session stopped")
-        self._end_worker()
+        self._end("session stopped")
 
     def on_failure(self, *_exc_info: Any) -> None:
+        self._end("session failed")
+
+    def _end(self, reason: str) -> None:
         self._poller.cancel()
         self._trades.cancel()
-        self._shutdown("session failed")
-        self._end_worker()
+        self._connection.shutdown(reason)
+        self._connection.end_worker()
 
     def on_undelivered(self, message: Any) -> None:
         # Requests carry their own reply futures: answer those the session will
@@ -182,25 +184,25 @@ class SessionActor(GuardedCalls, GuardedActor):
     # messages --------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
+        guarded = self._calls.run
         if isinstance(message, BreakerStateChanged):
-            self._breaker_changed(message)
+            self._link.changed(message)
         elif isinstance(message, TrialsGranted):
-            if message.epoch == self._epoch:
-                self._trials += message.trials
+            self._link.granted(message)
         elif isinstance(message, GetPrice):
-            self._guarded(message, "get_price", lambda: self._ops.price(message.symbol))
+            guarded(message, "get_price", lambda: self._ops.price(message.symbol))
         elif isinstance(message, GetAccountInfo):
-            self._guarded(message, "get_account_info", self._ops.account_info)
+            guarded(message, "get_account_info", self._ops.account_info)
         elif isinstance(message, GetPositions):
-            self._guarded(message, "positions", lambda: self._ops.positions(message.symbol))
+            guarded(message, "positions", lambda: self._ops.positions(message.symbol))
         elif isinstance(message, GetOrders):
-            self._guarded(message, "orders", lambda: self._ops.orders(message.symbol))
+            guarded(message, "orders", lambda: self._ops.orders(message.symbol))
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
         elif isinstance(message, PlacePendingOrder):
             self._place_pending(message)
         elif isinstance(message, CheckOrder):
-            self._guarded(message, message.operation, lambda: check_market_order(
+            self._calls.run(message, message.operation, lambda: check_market_order(
                 message.order, self._ops, self._terminal))
         elif isinstance(message, PollQuotes):
             self._poll_quotes(message)
@@ -212,62 +214,64 @@ class SessionActor(GuardedCalls, GuardedActor):
         elif isinstance(message, ChangeTrade):
             self._change_trade(message)
         elif isinstance(message, ReadMarketData):
-            self._guarded(message, message.operation, lambda: market_data.read(
+            guarded(message, message.operation, lambda: market_data.read(
                 self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
         elif isinstance(message, RunProbe):
             self._probe(message)
         elif isinstance(message, Connect):
-            self._guarded(message, "connect", self._ensure_connected, reconnect=False)
+            guarded(message, "connect", self._connection.ensure_connected, reconnect=False)
         elif isinstance(message, Reconnect):
-            self._guarded(message, "reconnect", self._reconnect, reconnect=False)
+            guarded(message, "reconnect", self._connection.reconnect, reconnect=False)
         elif isinstance(message, Disconnect):
-            self._shutdown("disconnect requested")
+            self._connection.shutdown("disconnect requested")
             complete(message.reply_to, None)
         else:
             return super().on_receive(message)
         return None
 
-    # guarded calls ----------------------------------------------------------
-
     # orders -----------------------------------------------------------------
 
     def _place_order(self, message: PlaceOrder) -> None:
         order = message.order
-        known = self._journal.get(order.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, self._desk.cached(known, order))
-            return
-        self._guarded(message, "place_order", self._trading("place_order",
-                                                            lambda: self._desk.place(order)))
+        self._send_once(message, "place_order", order.client_order_id,
+                        lambda known: self._desk.cached(known, order),
+                        lambda: self._desk.place(order))
 
     def _place_pending(self, message: PlacePendingOrder) -> None:
         order = message.order
-        known = self._journal.get(order.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, pending.answer_known(self._desk, known, order))
+        self._send_once(message, message.operation, order.client_order_id,
+                        lambda known: pending.answer_known(self._desk, known, order),
+                        lambda: pending.place_pending(order, self._desk, self._ops,
+                                                      self._terminal))
+
+    def _send_once(self, message: Any, operation: str, client_order_id: str,
+                   answer_known: Callable[[Any], Any], send: Callable[[], Any]) -> None:
+        """An order-changing request: answered from the journal alone when its id is
+        final there, else sent (guarded, refused while trading is off)."""
+        known = self._journal.get(client_order_id)
+        if known is not None and known.state.final:
+            complete(message.reply_to, answer_known(known))
             return
-        self._guarded(message, message.operation, self._trading(
-            message.operation, lambda: pending.place_pending(order, self._desk, self._ops,
-                                                             self._terminal)))
+        self._calls.run(message, operation, self._trading(operation, send))
 
     def _poll_quotes(self, message: PollQuotes) -> None:
         """Poll while the breaker lets calls through freely; never spend HALF_OPEN trials."""
         self._poller.fired()
-        live = self._state in (BreakerState.CLOSED, BreakerState.DISABLED)
+        live = self._link.live
         if self._feed is not None:  # the worker polls; a new failure is polled here once
             if self._feed.step(live) and live:
-                self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
-            self._fail_if_worker_lost()
+                self._calls.run(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+            self._connection.fail_if_worker_lost()
             self._poller.arm(self.actor_ref, force=self._feed.watching)
             return
         if live:
-            self._guarded(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
+            self._calls.run(message, "poll_quotes", lambda: self._poller.poll(self._ops.price))
         self._poller.arm(self.actor_ref)
 
     def _poll_trades(self, message: PollTrades) -> None:
         self._trades.fired()
-        if self._trades.watched() and self._state in (BreakerState.CLOSED, BreakerState.DISABLED):
-            self._guarded(message, "poll_trades", self._publish_trades)
+        if self._trades.watched() and self._link.live:
+            self._calls.run(message, "poll_trades", self._publish_trades)
         self._trades.arm(self.actor_ref)
 
     def _publish_trades(self) -> None:
@@ -281,18 +285,15 @@ class SessionActor(GuardedCalls, GuardedActor):
 
     def _change_trade(self, message: ChangeTrade) -> None:
         change = message.change
-        known = self._journal.get(change.client_order_id)
-        if known is not None and known.state.final:  # answered from the journal alone
-            complete(message.reply_to, trade_changes.answer_known(self._desk, known, change))
-            return
-        if change.kind is ChangeKind.MODIFY_ORDER:
-            self._guarded(message, change.kind.value, self._trading(
-                change.kind.value, lambda: pending.modify_order(change, self._desk, self._ops,
-                                                                self._terminal)))
-            return
-        self._guarded(message, change.kind.value, self._trading(
-            change.kind.value, lambda: trade_changes.apply_change(
-                change, self._desk, self._terminal, self._trades.note_stops)))
+
+        def send() -> Any:
+            if change.kind is ChangeKind.MODIFY_ORDER:
+                return pending.modify_order(change, self._desk, self._ops, self._terminal)
+            return trade_changes.apply_change(change, self._desk, self._terminal,
+                                              self._trades.note_stops)
+
+        self._send_once(message, change.kind.value, change.client_order_id,
+                        lambda known: trade_changes.answer_known(self._desk, known, change), send)
 
     def _trading(self, operation: str, send: Callable[[], Any]) -> Callable[[], Any]:
         """``send``, refused with MT5TradingDisabled first while trading is found off."""
@@ -306,25 +307,28 @@ class SessionActor(GuardedCalls, GuardedActor):
     # health probe -----------------------------------------------------------
 
     def _probe(self, message: RunProbe) -> None:
-        if self._admit("probe") is not None:
+        if self._link.admit("probe") is not None:
             skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
                                   "circuit breaker open", skipped=True)
             deliver(message.reply_to, skipped)
             return
         started = self._clock.monotonic()
-        self._deadline(started + self._probe_timeout)  # the health probe's own timeout
+        connection = self._connection
+        connection.deadline(started + self._probe_timeout)  # the health probe's own timeout
         try:
-            result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
-            if (isinstance(error, MT5ConnectionError) and self._mend()) or (
-                isinstance(error, MT5AuthError) and self._mend_auth()
+            result, error = self._run_probe(message)
+            if (isinstance(error, MT5ConnectionError) and connection.mend()) or (
+                isinstance(error, MT5AuthError) and connection.mend_auth()
             ):
-                result, error = self._ops.probe(message.symbol, message.seq, self._max_tick_age)
+                result, error = self._run_probe(message)
         finally:
-            self._deadline(None)
-        self._report("probe", started, error)
+            connection.deadline(None)
+        self._link.report("probe", started, error)
         deliver(message.reply_to, result)
         if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))
-        self._fail_if_worker_lost()
+        self._connection.fail_if_worker_lost()
 
-    # connection ---------------------------------------------------------------
+    def _run_probe(self, message: RunProbe) -> tuple[ProbeResult, MT5Error | None]:
+        return probe(self._ops, self._terminal, self._clock, message.symbol, message.seq,
+                     self._max_tick_age)

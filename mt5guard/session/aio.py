@@ -1,144 +1,111 @@
 """AsyncSession: the Session facade's calls as coroutines, call for call.
 
-It sends exactly what :class:`~mt5guard.session.facade.Session` sends (through the
-session's own ``_submit``/``_ask``) and types the reply the same way
-(``Session._outcome``); only the wait differs: the reply future is awaited,
-so nothing blocks the event loop.
+It binds the very calls :class:`~mt5guard.session.facade.Session` binds, over
+the same :class:`~mt5guard.session._core.SessionCore`: the same arguments,
+the same messages, the replies typed alike. Only the wait differs: the reply
+future is awaited, so nothing blocks the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
 
-from mt5guard.breaker.messages import BreakerSnapshot, GetBreakerSnapshot
-from mt5guard.health.messages import GetHealth, HealthReport
-from mt5guard.orders.messages import OrderOutcome, Side
-from mt5guard.session._args import build_order
-from mt5guard.session._market import AsyncMarketDataCalls
-from mt5guard.session._quotes import AsyncQuoteCalls
-from mt5guard.session._trading import AsyncTradingCalls
-from mt5guard.session.messages import Connect, Disconnect, Reconnect
-
-if TYPE_CHECKING:
-    from mt5guard.session.facade import Session
+from mt5guard.events.messages import TradeEvent
+from mt5guard.market.messages import Tick
+from mt5guard.market.quotes import Subscription
+from mt5guard.session import _account, _account_reads, _market, _quotes, _trading, _views
+from mt5guard.session._core import SessionCore, awaitable
 
 __all__ = ["AsyncSession"]
 
-Future = concurrent.futures.Future
 
-
-class AsyncSession(AsyncMarketDataCalls, AsyncTradingCalls, AsyncQuoteCalls):
+class AsyncSession:
     """The same calls as :class:`Session`, as coroutines (``await session.aio.get_price(s)``).
 
     Nothing blocks the event loop: the reply future is bridged with
-    :func:`asyncio.wrap_future`.
+    :func:`asyncio.wrap_future`. ``ticks`` and ``trade_events`` are its own:
+    async iterators over what ``subscribe`` and ``watch_trades`` deliver.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, core: SessionCore) -> None:
+        self._core = core
 
-    async def _await(self, operation: str, reply: Future[Any], started: float) -> Any:
-        waiter = asyncio.shield(asyncio.wrap_future(reply))
-        try:
-            await asyncio.wait_for(waiter, timeout=self._s._timeout)
-        except TimeoutError:
-            pass  # _outcome reports the missing reply as MT5TimeoutError
-        except Exception:
-            pass
-        return self._s._outcome(operation, reply, started)
+    def __repr__(self) -> str:
+        return f"<AsyncSession {self._core.account}>"
 
-    # connection -------------------------------------------------------------
+    # connection and reads
+    connect = awaitable(_account.connect)
+    disconnect = awaitable(_account.disconnect)
+    reconnect = awaitable(_account.reconnect)
+    get_account_info = awaitable(_account.get_account_info)
+    get_price = awaitable(_account.get_price)
+    positions = awaitable(_account.positions)
+    orders = awaitable(_account.orders)
 
-    async def connect(self) -> None:
-        """Connect now if the session is up but disconnected."""
-        await self._await(*self._s._submit("connect", lambda r, d: Connect(reply_to=r, deadline=d)))
+    # trading
+    place_order = awaitable(_trading.place_order)
+    place_pending_order = awaitable(_trading.place_pending_order)
+    order_check = awaitable(_trading.order_check)
+    modify_order = awaitable(_trading.modify_order)
+    modify_position = awaitable(_trading.modify_position)
+    close_position = awaitable(_trading.close_position)
+    cancel_order = awaitable(_trading.cancel_order)
+    history_orders = awaitable(_trading.history_orders)
+    history_deals = awaitable(_trading.history_deals)
 
-    async def disconnect(self) -> None:
-        """Shut the terminal connection; the next request reconnects."""
-        await self._await(*self._s._submit("disconnect", lambda r, d: Disconnect(reply_to=r, deadline=d)))
+    # market data
+    copy_rates_from = awaitable(_market.copy_rates_from)
+    copy_rates_from_pos = awaitable(_market.copy_rates_from_pos)
+    copy_rates_range = awaitable(_market.copy_rates_range)
+    copy_ticks_from = awaitable(_market.copy_ticks_from)
+    copy_ticks_range = awaitable(_market.copy_ticks_range)
+    symbols_get = awaitable(_market.symbols_get)
+    symbol_info = awaitable(_market.symbol_info)
+    symbol_select = awaitable(_market.symbol_select)
 
-    async def reconnect(self) -> None:
-        """Shut down and connect again in place."""
-        await self._await(*self._s._submit("reconnect", lambda r, d: Reconnect(reply_to=r, deadline=d)))
+    # terminal and account reads
+    terminal_info = awaitable(_account_reads.terminal_info)
+    version = awaitable(_account_reads.version)
+    positions_total = awaitable(_account_reads.positions_total)
+    orders_total = awaitable(_account_reads.orders_total)
+    history_orders_total = awaitable(_account_reads.history_orders_total)
+    history_deals_total = awaitable(_account_reads.history_deals_total)
+    order_calc_margin = awaitable(_account_reads.order_calc_margin)
+    order_calc_profit = awaitable(_account_reads.order_calc_profit)
+    market_book_add = awaitable(_account_reads.market_book_add)
+    market_book_get = awaitable(_account_reads.market_book_get)
+    market_book_release = awaitable(_account_reads.market_book_release)
 
-    # reads ------------------------------------------------------------------
+    # streams
+    subscribe = awaitable(_quotes.subscribe)
+    watch_trades = awaitable(_quotes.watch_trades)
 
-    async def get_account_info(self) -> Any:
-        """The terminal's ``AccountInfo`` named tuple."""
-        return await self._await(*self._s._account_info())
+    async def trade_events(self, *, buffer: int = 1000) -> AsyncIterator[TradeEvent]:
+        """``async for event in session.aio.trade_events()``: trade events as they come.
 
-    async def get_price(self, symbol: str, max_age: float | None = None) -> Any:
-        """The latest ``Tick`` for ``symbol`` (time in s, time_msc in ms).
-
-        With ``max_age`` (seconds) a subscribed symbol is answered from the
-        quote cache without an actor hop when fresh enough (see ``subscribe``).
+        At most ``buffer`` events wait for a slow consumer (oldest dropped).
         """
-        if max_age is not None and (cached := self._s._cached_price(symbol, max_age)) is not None:
-            return cached
-        return await self._await(*self._s._price(symbol))
+        def start(push: Callable[[TradeEvent], None]) -> Subscription:
+            return _quotes.watch_trades(self._core, push).value
 
-    async def positions(self, symbol: str | None = None) -> tuple[Any, ...]:
-        """Open positions, optionally of one symbol; empty when there are none."""
-        result: tuple[Any, ...] = await self._await(*self._s._positions(symbol))
-        return result
+        async for event in _quotes.stream(start, buffer):
+            yield event
 
-    async def orders(self, symbol: str | None = None) -> tuple[Any, ...]:
-        """Pending orders, optionally of one symbol."""
-        result: tuple[Any, ...] = await self._await(*self._s._orders(symbol))
-        return result
+    async def ticks(self, *symbols: str, buffer: int = 1000) -> AsyncIterator[Tick]:
+        """``async for tick in session.aio.ticks("EURUSD")``: changed quotes as they come.
 
-    # trading ----------------------------------------------------------------
+        At most ``buffer`` ticks wait for a slow consumer; past that the
+        oldest are dropped. Leaving the loop ends the subscription.
+        """
+        def start(push: Callable[[Tick], None]) -> Subscription:
+            return _quotes.subscribe(self._core, symbols, push).value
 
-    async def place_order(
-        self,
-        symbol: str,
-        side: str | Side,
-        volume: float,
-        *,
-        sl: float = 0.0,
-        tp: float = 0.0,
-        deviation: int = 20,
-        magic: int = 0,
-        comment: str = "",
-        position: int = 0,
-        client_order_id: str | None = None,
-        filling: str | None = None,
-        comment_overflow: str = "truncate",
-    ) -> OrderOutcome:
-        """Send a market order; as :meth:`Session.place_order`."""
-        order = build_order(symbol, side, volume, sl=sl, tp=tp, deviation=deviation,
-                            magic=magic, comment=comment, position=position,
-                            client_order_id=client_order_id, filling=filling,
-                            comment_overflow=comment_overflow)
-        result: OrderOutcome = await self._await(*self._s._place(order))
-        return result
+        async for tick in _quotes.stream(start, buffer):
+            yield tick
 
-    # supervision views --------------------------------------------------------
-
-    async def health(self) -> HealthReport:
-        """The account's health as the HealthProbeActor sees it."""
-        report: HealthReport = await self._await(
-            *self._s._ask(self._s._health, "health", lambda r: GetHealth(reply_to=r))
-        )
-        return report
-
-    async def breaker_state(self) -> BreakerSnapshot:
-        """The breaker's state and counters."""
-        snapshot: BreakerSnapshot = await self._await(
-            *self._s._ask(self._s._breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
-        )
-        return snapshot
-
-    async def force_open(self, reason: str = "forced open by operator") -> None:
-        """Open the breaker until :meth:`reset_breaker` (a tell: never waits)."""
-        self._s.force_open(reason)
-
-    async def reset_breaker(self) -> None:
-        """Close the breaker and clear its counters (a tell: never waits)."""
-        self._s.reset_breaker()
-
-    async def set_breaker_enabled(self, enabled: bool) -> None:
-        """``False`` lets every call through whatever happens (a tell: never waits)."""
-        self._s.set_breaker_enabled(enabled)
+    # supervision views
+    health = awaitable(_views.health)
+    breaker_state = awaitable(_views.breaker_state)
+    force_open = awaitable(_views.force_open)
+    reset_breaker = awaitable(_views.reset_breaker)
+    set_breaker_enabled = awaitable(_views.set_breaker_enabled)

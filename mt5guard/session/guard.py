@@ -38,6 +38,7 @@ from mt5guard.supervision import (
 from mt5guard.supervision._hosting import on_actor_thread
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.terminal import Terminal, make_terminal
+from mt5guard.terminal.adapters.rpyc import RpycTerminal
 from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["Guard", "start"]
@@ -132,8 +133,8 @@ class Guard:
                     _log.warning("the supervision tree did not stop within %g s; abandoned",
                                  self.config.supervision.shutdown_timeout + 1.0)
             for terminal in self.terminals.values():
-                if isinstance(terminal, WorkerTerminal):
-                    terminal.kill("the tree stopped")
+                if isinstance(terminal, WorkerTerminal | RpycTerminal):
+                    terminal.kill("the tree stopped")  # a call blocked in it returns
             for journal in self.journals.values():
                 journal.close()  # releases the file lock: another process may take over
             if self._owns_clock and isinstance(self.clock, SystemClock):
@@ -208,7 +209,7 @@ def start(
         guard.webhooks = outbox
         if any("trade" in w.events for w in config.webhooks):
             for facade in sessions.values():
-                facade._trades.watch()  # trade events are polled for as long as the tree runs
+                facade._core.trades.watch()  # trade events are polled for as long as the tree runs
 
     def gave_up(event: SupervisorGaveUp) -> None:
         guard._on_give_up(event)
@@ -239,7 +240,7 @@ def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.
     (counted without reading a clock: freezegun may have frozen it), or ``cancel`` is set."""
     step, left = (0.05 if cancel is not None else timeout), timeout
     for facade in facades:  # so the first request never meets "not started yet"
-        for handle in (facade._breaker, facade._session, facade._health):
+        for handle in (facade._core.breaker, facade._core.session, facade._core.health):
             while not handle.wait_started(timeout=min(step, left)):
                 left -= min(step, left)
                 if left <= 0 or (cancel is not None and cancel.is_set()):

@@ -1,22 +1,12 @@
-"""Requests to the SessionActor from the Session facade, and the session's own events.
-
-All messages are frozen attrs classes with slots, compared by value. A reply
-channel (``reply_to``) is a :class:`concurrent.futures.Future` that the
-receiver completes with the result or a typed :class:`~mt5guard.errors.MT5Error`;
-it is excluded from equality. Times are the clock's wall time (UTC);
-``deadline`` values are the clock's monotonic seconds; latencies are in
-milliseconds.
-"""
+"""Requests to the SessionActor from the Session facade, and the session's own events."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
 
 import attrs
 
-from mt5guard.plain import PlainData, reply_field
+from mt5guard.plain import PlainData, Request
 
 __all__ = [
     "Connect",
@@ -32,47 +22,36 @@ __all__ = [
 
 
 @attrs.frozen
-class Connect(PlainData):
+class Connect(Request):
     """Connect now if not connected (initialize + login)."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class Disconnect(PlainData):
+class Disconnect(Request):
     """Shut the terminal connection down; the session stays up, disconnected."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class Reconnect(PlainData):
+class Reconnect(Request):
     """Shut down and connect again in place."""
 
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class GetAccountInfo(PlainData):
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
+class GetAccountInfo(Request):
+    """The terminal's ``AccountInfo``."""
 
 
 @attrs.frozen
-class GetPositions(PlainData):
+class GetPositions(Request):
     symbol: str | None = None
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen
-class GetOrders(PlainData):
+class GetOrders(Request):
     symbol: str | None = None
-    reply_to: Future[Any] = reply_field()
-    deadline: float | None = None
 
 
 @attrs.frozen

@@ -1,4 +1,10 @@
-"""Generic supervision for pykka actors: knows nothing about MetaTrader 5."""
+"""Generic supervision for pykka actors: knows nothing about MetaTrader 5.
+
+Exports the Supervisor (one_for_one, rest_for_one; restarts with Backoff),
+ChildSpec and the ChildHandle callers reach a child through, GuardedActor and
+start_actor (the pykka glue, ``_pykka``: the only module touching pykka
+internals) and the supervision events (``events``).
+"""
 
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._handle import ChildHandle, ChildUnavailable

@@ -27,6 +27,15 @@ class _RestartDue:
 
 
 @attrs.frozen
+class _StopOverdue:
+    """A sibling asked to stop for a group restart has had ``shutdown_timeout`` seconds."""
+
+    token: int
+    name: str
+    generation: int
+
+
+@attrs.frozen
 class ChildState:
     """A child as its supervisor sees it (from :meth:`Supervisor.children`)."""
 
@@ -39,7 +48,8 @@ class ChildState:
 
 
 class _Child:
-    __slots__ = ("attempts", "generation", "ref", "spec", "started_at", "state", "stop_sent")
+    __slots__ = ("abandoned", "attempts", "generation", "ref", "spec", "started_at", "state",
+                 "stop_sent")
 
     def __init__(self, spec: ChildSpec) -> None:
         self.spec = spec
@@ -49,6 +59,7 @@ class _Child:
         self.attempts = 0
         self.started_at: float | None = None
         self.stop_sent = False
+        self.abandoned = False  # this incarnation did not stop in time: its end is no news
 
 
 def restart_group(strategy: Strategy, children: list[_Child], child: _Child) -> list[_Child]:

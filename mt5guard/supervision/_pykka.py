@@ -28,7 +28,7 @@ Children a :class:`~mt5guard.supervision.Supervisor` starts may be plain
 subclass of both its own class and :class:`GuardedActor`, and its empty pykka
 queue is swapped for a :class:`Mailbox`. Their own methods keep precedence.
 
-What is still pykka-internal here (and pinned by ``tests/unit/test_pykka_glue.py``
+What is still pykka-internal here (and pinned by ``tests/unit/supervision/test_pykka_glue.py``
 on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
 ``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
 (dispatch of proxy calls) and the ``ActorRef.actor_inbox`` / ``actor_class``
@@ -61,10 +61,13 @@ __all__ = [
     "GuardedActor",
     "InboxObserver",
     "Mailbox",
+    "abandon",
     "adopt",
     "begin",
     "end",
     "handle",
+    "is_stopped",
+    "mailbox",
     "observe",
     "run_loop",
     "set_loop_host",
@@ -222,13 +225,34 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
 # The loop, in three parts so that a single-threaded host can step it ----------
 
 
+def mailbox(actor: GuardedActor) -> Mailbox:
+    """The actor's inbox: the :class:`Mailbox` a GuardedActor always has."""
+    inbox = actor.actor_inbox
+    assert isinstance(inbox, Mailbox)
+    return inbox
+
+
+def is_stopped(actor: GuardedActor) -> bool:
+    """The actor stopped or failed: its loop must not take another message."""
+    return actor.actor_stopped.is_set()
+
+
+def abandon(actor: GuardedActor) -> None:
+    """Mark the actor stopped and unregister it, running none of its hooks.
+
+    For a loop host dropping actors it will never run again (the runtime's close).
+    """
+    actor.actor_stopped.set()
+    pykka.ActorRegistry.unregister(actor.actor_ref)
+
+
 def run_loop(actor: GuardedActor) -> None:
     """The whole loop on the calling thread: begin, handle until stopped, end."""
     mark_actor_thread(actor)
     try:
         begin(actor)
         inbox = actor.actor_inbox
-        while not actor.actor_stopped.is_set():
+        while not is_stopped(actor):
             handle(actor, inbox.get())
     except LoopAbandoned:
         return

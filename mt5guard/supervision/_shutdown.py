@@ -12,7 +12,7 @@ from mt5guard.events.bus import EventBus
 from mt5guard.supervision._child import _Child
 from mt5guard.supervision.events import ChildAbandoned
 
-__all__ = ["ask_to_stop", "stop_within"]
+__all__ = ["abandon", "ask_to_stop", "stop_within"]
 
 _log = logging.getLogger("mt5guard.supervision")
 
@@ -49,15 +49,23 @@ def stop_within(
     except pykka.ActorDeadError:
         return
     except pykka.Timeout:
-        released = child.spec.on_abandon is not None
-        if child.spec.on_abandon is not None:
-            try:
-                child.spec.on_abandon()
-            except Exception:
-                _log.exception("supervisor %s: on_abandon of %s failed", supervisor,
-                               child.spec.name)
-        bus.publish(ChildAbandoned(supervisor, child.spec.name, child.generation - 1,
-                                   wait, released, clock.now()))
+        abandon(supervisor, child, child.generation - 1, wait, clock=clock, bus=bus)
+
+
+def abandon(supervisor: str, child: _Child, generation: int, waited: float, *, clock: Clock,
+            bus: EventBus) -> None:
+    """Give up waiting for ``child`` to stop: its ``on_abandon``, then a ChildAbandoned event.
+
+    ``waited`` is in seconds.
+    """
+    released = child.spec.on_abandon is not None
+    if child.spec.on_abandon is not None:
+        try:
+            child.spec.on_abandon()
+        except Exception:
+            _log.exception("supervisor %s: on_abandon of %s failed", supervisor, child.spec.name)
+    bus.publish(ChildAbandoned(supervisor, child.spec.name, generation, waited, released,
+                               clock.now()))
 
 
 def ask_to_stop(ref: pykka.ActorRef[Any]) -> pykka.Future[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable, Collection, Sequence
@@ -18,11 +19,12 @@ from mt5guard.supervision._child import (
     _Child,
     _ChildEnded,
     _RestartDue,
+    _StopOverdue,
     restart_group,
 )
 from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import start_actor
-from mt5guard.supervision._shutdown import ask_to_stop, stop_within
+from mt5guard.supervision._shutdown import abandon, ask_to_stop, stop_within
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
     ChildExited,
@@ -171,6 +173,8 @@ class Supervisor(pykka.ThreadingActor):
             self._on_child_ended(message)
         elif isinstance(message, _RestartDue):
             self._on_restart_due(message)
+        elif isinstance(message, _StopOverdue):
+            self._on_stop_overdue(message)
         else:
             return super().on_receive(message)
         return None
@@ -201,6 +205,7 @@ class Supervisor(pykka.ThreadingActor):
             self._on_child_ended(_ChildEnded(name, generation, exc))
             return False
         child.ref, child.state, child.stop_sent = ref, "running", False
+        child.abandoned = False
         child.started_at = self._clock.monotonic()
         child.spec.handle._set_running(ref)
         self._bus.publish(ChildStarted(self.name, name, generation, self._clock.now()))
@@ -210,6 +215,8 @@ class Supervisor(pykka.ThreadingActor):
         child = self._by_name[message.name]
         if message.generation != child.generation or self._gave_up:
             return  # a late notice from an incarnation we already replaced
+        if child.abandoned:
+            return  # the incarnation we stopped waiting for ended at last
         was_stopping = child.state == "stopping"
         child.ref, child.state = None, "down"
         if was_stopping:
@@ -282,7 +289,24 @@ class Supervisor(pykka.ThreadingActor):
             if not head.stop_sent:
                 head.stop_sent = True
                 head.ref.stop(block=False)
+                self._next_token += 1
+                overdue = _StopOverdue(self._next_token, head.spec.name, head.generation)
+                self._timers[overdue.token] = self._clock.call_later(
+                    self._shutdown_timeout, functools.partial(deliver, self.actor_ref, overdue))
             return
+
+    def _on_stop_overdue(self, message: _StopOverdue) -> None:
+        """A sibling did not stop within ``shutdown_timeout``: abandon it, go on restarting."""
+        if self._timers.pop(message.token, None) is None or self._gave_up:
+            return
+        child = self._by_name[message.name]
+        if child.generation != message.generation or child.state != "stopping":
+            return  # it stopped in time
+        child.abandoned, child.ref, child.state = True, None, "down"
+        abandon(self.name, child, child.generation, self._shutdown_timeout, clock=self._clock,
+                bus=self._bus)
+        self._stop_next()
+        self._start_due()
 
     def _start_due(self) -> None:
         """Start the due children in order, once none of them is still stopping."""

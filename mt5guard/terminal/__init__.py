@@ -1,6 +1,12 @@
-"""MetaTrader 5 terminals: the protocol, the records and the real adapters.
+"""MetaTrader 5 terminals: the protocol and records at the root, then four rooms.
 
-The simulator lives in :mod:`mt5guard.terminal.sim` and is re-exported here.
+Root: ``protocol`` (the Terminal protocol every terminal satisfies),
+``records`` and ``constants`` (as the real module has them), ``calls``
+(TerminalOps: a call and MT5's failure conventions), ``factory``
+(make_terminal from config). Rooms: ``sim/`` (SimulatedTerminal), ``worker/``
+(WorkerTerminal: a terminal in a worker process), ``bridge/`` (the worker
+and TCP bridge server), ``adapters/`` (the real module and rpyc, one base).
+Exports the protocol, the records, the terminals and ``make_terminal``.
 Importing this package never imports the ``MetaTrader5`` module nor rpyc:
 only constructing :class:`MetaTrader5Terminal` (or :class:`RpycTerminal`) does.
 """

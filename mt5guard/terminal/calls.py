@@ -20,9 +20,8 @@ from mt5guard.errors import (
     MT5ValidationError,
     error_from_last_error,
 )
-from mt5guard.health.messages import ProbeResult
-from mt5guard.orders.filling import choose_filling
 from mt5guard.terminal import Terminal
+from mt5guard.terminal.filling import choose_filling
 from mt5guard.terminal.hung import TerminalHung
 
 __all__ = ["TerminalOps"]
@@ -50,7 +49,8 @@ class TerminalOps:
         return result
 
     @staticmethod
-    def _field(reply: Any, name: str, operation: str) -> Any:
+    def field(reply: Any, name: str, operation: str) -> Any:
+        """``reply.name``, or MT5DataError when the terminal's reply lacks it."""
         try:
             return getattr(reply, name)
         except AttributeError:
@@ -84,16 +84,16 @@ class TerminalOps:
         """Why this account cannot trade now (terminal_info and account_info); None if it can."""
         terminal = self.call("preflight", self._t.terminal_info)
         account = self.call("preflight", self._t.account_info)
-        if not self._field(terminal, "trade_allowed", "preflight"):
+        if not self.field(terminal, "trade_allowed", "preflight"):
             return ("AutoTrading is off in the terminal (terminal_info().trade_allowed is False): "
                     "turn Algo Trading on")
-        if self._field(terminal, "tradeapi_disabled", "preflight"):
+        if self.field(terminal, "tradeapi_disabled", "preflight"):
             return ("the terminal disables trading through the Python API "
                     "(Tools > Options > Expert Advisors)")
-        if not self._field(account, "trade_allowed", "preflight"):
+        if not self.field(account, "trade_allowed", "preflight"):
             return ("this login may not trade (account_info().trade_allowed is False: an "
                     "investor, read-only password?)")
-        if not self._field(account, "trade_expert", "preflight"):
+        if not self.field(account, "trade_expert", "preflight"):
             return ("the server does not allow automated trading for this account "
                     "(account_info().trade_expert is False)")
         return None
@@ -145,8 +145,8 @@ class TerminalOps:
         if info is None:
             self.select(symbol)
             info = self.call(operation, self._t.symbol_info, symbol)
-            self._field(info, "filling_mode", operation)
-            self._field(info, "trade_exemode", operation)
+            self.field(info, "filling_mode", operation)
+            self.field(info, "trade_exemode", operation)
             self._fillings[symbol] = info
         return choose_filling(info, None, symbol=symbol, operation=operation)
 
@@ -156,8 +156,8 @@ class TerminalOps:
         self.check_symbol(symbol, "get_price")
         self.select(symbol)
         tick = self.call("get_price", self._t.symbol_info_tick, symbol)
-        bid = self._field(tick, "bid", "get_price")
-        ask = self._field(tick, "ask", "get_price")
+        bid = self.field(tick, "bid", "get_price")
+        ask = self.field(tick, "ask", "get_price")
         if not (_finite(bid) and _finite(ask)) or bid <= 0 or ask < bid:
             raise MT5DataError(operation="get_price",
                                detail=f"implausible quote for {symbol}: bid={bid!r} ask={ask!r}")
@@ -165,7 +165,7 @@ class TerminalOps:
 
     def account_info(self) -> Any:
         info = self.call("get_account_info", self._t.account_info)
-        self._field(info, "login", "get_account_info")
+        self.field(info, "login", "get_account_info")
         return info
 
     def positions(self, symbol: str | None) -> tuple[Any, ...]:
@@ -179,32 +179,6 @@ class TerminalOps:
             return tuple(self.call("orders", self._t.orders_get))
         self.check_symbol(symbol, "orders")
         return tuple(self.call("orders", self._t.orders_get, symbol=symbol))
-
-    # probe ------------------------------------------------------------------
-
-    def probe(self, symbol: str, seq: int, max_tick_age: float) -> tuple[ProbeResult, MT5Error | None]:
-        """terminal_info, account_info and one tick; the first counted error, if any."""
-        started = self._clock.monotonic()
-        connection_ok = auth_ok = data_ok = False
-        error: MT5Error | None = None
-        try:
-            info = self.call("probe", self._t.terminal_info)
-            connection_ok = bool(self._field(info, "connected", "probe"))
-            self.call("probe", self._t.account_info)
-            auth_ok = True
-            tick = self.price(symbol)
-            age = self._clock.now().timestamp() - self._field(tick, "time_msc", "probe") / 1000.0
-            data_ok = connection_ok and age <= max_tick_age
-        except MT5Error as err:
-            error = err
-        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
-            error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
-        latency_ms = (self._clock.monotonic() - started) * 1000.0
-        text = str(error) if error is not None else None
-        result = ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, self._clock.now(),
-                             text)
-        return result, error
-
 
 
 def _finite(value: Any) -> bool:

@@ -30,14 +30,17 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
         from mt5guard.terminal.adapters.rpyc import RpycTerminal
 
         return RpycTerminal(config.host, config.port, path=config.path,
-                            call_timeout=config.call_timeout)
+                            call_timeout=config.call_timeout,
+                            connect_timeout=config.connect_timeout)
     if config.out_of_process:
         from mt5guard.terminal.worker import WorkerTerminal, bridge_opener, local_opener
+        from mt5guard.terminal.worker.links import tls_client
 
         if config.kind == "bridge":
             key = config.key
             assert key is not None  # the config refuses a bridge without one
-            opener = bridge_opener(config.host, config.port, key.reveal)
+            tls = tls_client(config.tls) if config.tls is not None else None
+            opener = bridge_opener(config.host, config.port, key.reveal, tls)
             name = f"bridge {config.host}:{config.port} login {config.login}"
         else:
             if config.kind == "metatrader5" and importlib.util.find_spec("MetaTrader5") is None:
@@ -50,8 +53,9 @@ def make_terminal(config: TerminalConfig, clock: Clock) -> Terminal:
                 )
             opener = local_opener(worker_spec(config))
             name = f"{config.kind} login {config.login}"
+        start = config.connect_timeout if config.kind == "bridge" else 10.0
         return WorkerTerminal(opener, clock, name=name, call_timeout=config.timeout,
-                              init_timeout=config.timeout + INIT_GRACE)
+                              init_timeout=config.timeout + INIT_GRACE, start_timeout=start)
     from mt5guard.terminal.sim._terminal import SimulatedTerminal
 
     password = config.password.reveal() if config.password is not None else None

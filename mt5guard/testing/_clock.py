@@ -8,18 +8,26 @@ the times the actor came back to its inbox for more (``on_start`` counts as
 one unit of work). A thread blocked in
 :meth:`VirtualClock.sleep` (a simulated slow terminal call) counts as idle,
 since only advancing time can release it.
+
+Inside :meth:`VirtualClock.autojump`, a wait of the test's thread on the
+actors (a Session call, a pykka ask) moves time itself: when every actor is
+idle and the answer is not there yet, time jumps to the next timer, as trio's
+``MockClock(autojump_threshold=0)`` does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mt5guard.supervision._hosting import driver_of_current_thread, set_thread_driver
 from mt5guard.supervision._pykka import observe
+from mt5guard.testing._timeline import Timer
 
 __all__ = ["SettleTimeout", "VirtualClock"]
 
@@ -28,19 +36,6 @@ DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning, mark
 
 class SettleTimeout(AssertionError):
     """The actors did not go idle within ``settle_timeout`` real seconds."""
-
-
-class _Call:
-    __slots__ = ("callback", "cancelled", "due", "seq")
-
-    def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
-        self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
-
-    def __lt__(self, other: _Call) -> bool:
-        return (self.due, self.seq) < (other.due, other.seq)
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class VirtualClock:
@@ -62,7 +57,7 @@ class VirtualClock:
             raise ValueError("VirtualClock start must be timezone-aware")
         self._start = start.astimezone(UTC)
         self._mono = 0.0
-        self._heap: list[_Call] = []
+        self._heap: list[Timer] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._asleep = 0  # threads blocked in sleep()
@@ -84,9 +79,9 @@ class VirtualClock:
     def monotonic(self) -> float:
         return self._mono
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         with self._cond:
-            call = _Call(self._mono + max(0.0, delay), next(self._seq), callback)
+            call = Timer(self._mono + max(0.0, delay), next(self._seq), callback)
             heapq.heappush(self._heap, call)
             return call
 
@@ -108,7 +103,7 @@ class VirtualClock:
                 self._change(key, sleeping=1)
             self._asleep += 1
             self._cond.notify_all()
-            heapq.heappush(self._heap, _Call(self._mono + max(0.0, seconds), next(self._seq), wake))
+            heapq.heappush(self._heap, Timer(self._mono + max(0.0, seconds), next(self._seq), wake))
             self._cond.notify_all()
         woken.wait()
 
@@ -206,6 +201,46 @@ class VirtualClock:
             self.settle()
         self._moved()
         self.settle()
+
+    @contextlib.contextmanager
+    def autojump(self) -> Iterator[None]:
+        """Let this thread's waits on the actors move simulated time themselves.
+
+        Inside the block a blocking call of this thread (``session.get_price``,
+        ``ref.ask``) settles the actors, and while its answer is missing
+        jumps time to the next timer and settles again, until the answer is
+        there or its timeout has passed, in simulated seconds: a call that
+        waits on a 60 s terminal timeout returns at ``now + 60 s`` at once.
+        Like trio's ``MockClock(autojump_threshold=0)``. Calls made on other
+        threads still need :meth:`advance`.
+        """
+        previous = driver_of_current_thread()
+        set_thread_driver(self)
+        try:
+            yield
+        finally:
+            set_thread_driver(previous)
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        """Settle, then jump from timer to timer until ``ready()`` or ``timeout``
+        simulated seconds have passed; whether ``ready()``. (The driver of
+        :meth:`autojump`; nothing else needs to call it.)"""
+        with self._cond:
+            limit = None if timeout is None else self._mono + timeout
+        while True:
+            self.settle()
+            if ready():
+                return True
+            with self._cond:
+                while self._heap and self._heap[0].cancelled:
+                    heapq.heappop(self._heap)
+                due = self._heap[0].due if self._heap else None
+                now = self._mono
+            if due is None or (limit is not None and due > limit):
+                if limit is not None and limit > now:
+                    self.advance(limit - now)
+                return ready()  # nothing scheduled before the limit can answer it
+            self.advance(due - now)
 
     def advance_to(self, when: datetime) -> None:
         """Advance until ``now()`` equals ``when``."""

@@ -31,10 +31,13 @@ import pykka
 from mt5guard.supervision._hosting import LoopAbandoned, set_thread_driver
 from mt5guard.supervision._pykka import (
     GuardedActor,
+    abandon,
     adopt,
     begin,
     end,
     handle,
+    is_stopped,
+    mailbox,
     observe,
     set_loop_host,
     start_actor,
@@ -143,15 +146,15 @@ class DeterministicRuntime:
 
     def _main(self, entry: _Entry) -> None:
         actor, root = entry.actor, self._root
-        inbox = actor.actor_inbox
+        inbox = mailbox(actor)
         try:
             begin(actor)
-            while not actor.actor_stopped.is_set():
+            while not is_stopped(actor):
                 entry.waiting_mail = True
                 if not inbox.empty():
                     self._ready[entry.seq] = entry
                 root.switch()
-                envelope = inbox.take()  # type: ignore[attr-defined]
+                envelope = inbox.take()
                 if envelope is None:
                     continue
                 self.steps += 1
@@ -271,8 +274,7 @@ class DeterministicRuntime:
         self._parked.clear()
         self._ready.clear()
         for entry in list(self._entries.values()):
-            entry.actor.actor_stopped.set()
-            pykka.ActorRegistry.unregister(entry.actor.actor_ref)
+            abandon(entry.actor)
             if entry.glet:  # started and not dead: parked in a wait or for mail
                 entry.glet.throw(LoopAbandoned)
         self._entries.clear()

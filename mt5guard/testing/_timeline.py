@@ -24,7 +24,7 @@ class Timer:
     def __init__(self, due: float, seq: int, callback: Callable[[], object]) -> None:
         self.due, self.seq, self.callback, self.cancelled = due, seq, callback, False
 
-    def __lt__(self, other: Timer) -> bool:
+    def __lt__(self, other: Timer) -> bool:  # VirtualClock's heap holds Timers themselves
         return (self.due, self.seq) < (other.due, other.seq)
 
     def cancel(self) -> None:
@@ -40,7 +40,7 @@ class Timeline:
         self._start = start.astimezone(UTC)
         self.mono = 0.0
         self._now_at, self._now = 0.0, self._start
-        self._timers: list[Timer] = []
+        self._timers: list[tuple[float, int, Timer]] = []  # tuples: compared in C, not by __lt__
         self._seq = itertools.count()
 
     def now(self) -> datetime:
@@ -51,28 +51,29 @@ class Timeline:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` ``delay`` seconds from now (a negative delay means now)."""
-        timer = Timer(self.mono + max(0.0, delay), next(self._seq), callback)
-        heapq.heappush(self._timers, timer)
+        due, seq = self.mono + max(0.0, delay), next(self._seq)
+        timer = Timer(due, seq, callback)
+        heapq.heappush(self._timers, (due, seq, timer))
         return timer
 
     def fire_next(self, limit: float) -> bool:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
         timers = self._timers
-        while timers and timers[0].cancelled:
+        while timers and timers[0][2].cancelled:
             heapq.heappop(timers)
-        if not timers or timers[0].due > limit:
+        if not timers or timers[0][0] > limit:
             return False
-        due = timers[0].due
+        due = timers[0][0]
         self.mono = max(self.mono, due)
-        while timers and timers[0].due == due:
-            timer = heapq.heappop(timers)
+        while timers and timers[0][0] == due:
+            timer = heapq.heappop(timers)[2]
             if not timer.cancelled:
                 timer.callback()
         return True
 
     def pending(self) -> list[float]:
         """When (monotonic seconds) each timer not cancelled is due, soonest first."""
-        return sorted(t.due for t in self._timers if not t.cancelled)
+        return sorted(due for due, _, t in self._timers if not t.cancelled)
 
     def clear(self) -> None:
         """Drop every timer."""

@@ -17,11 +17,13 @@ from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal import Tick, make_terminal
+from mt5guard.terminal.bridge.certs import make_certificates
 from mt5guard.terminal.worker import WorkerTerminal
+from mt5guard.terminal.worker.links import BridgeLink, tls_client
 
 pytestmark = pytest.mark.subprocess
 
-KEY = "test-bridge-key-0123456789"
+KEY = "test-bridge-key-0123456789abcdefghijklmnop"
 SIM = {"login": 5001, "server": "MetaQuotes-Demo", "password": "pw"}
 
 
@@ -29,7 +31,7 @@ class Bridge:
     def __init__(self, **sim: object) -> None:
         env = {**os.environ, "MT5GUARD_BRIDGE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mt5guard.terminal.bridge.server", "--listen", "127.0.0.1:0",
+            [sys.executable, "-m", "mt5guard.terminal.bridge.server", "--listen", "127.0.0.1:0", "--insecure-plaintext-loopback",
              "--backend", "simulated", "--simulated", json.dumps({**SIM, **sim})],
             env=env, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
@@ -54,7 +56,7 @@ def bridge() -> Iterator[Bridge]:
 def terminal_for(port: int, key: str = KEY) -> WorkerTerminal:
     config = parse_config({"accounts": [{"name": "live", "symbols": ["EURUSD"], "terminal": {
         "kind": "bridge", "port": port, "key": "${KEY}", "password": "${PW}", "login": 5001,
-        "server": "MetaQuotes-Demo", "timeout": "2s"}}]}, environ={"KEY": key, "PW": "pw"})
+        "server": "MetaQuotes-Demo", "timeout": "2s", "insecure_plaintext_loopback": True}}]}, environ={"KEY": key, "PW": "pw"})
     terminal = make_terminal(config.accounts[0].terminal, SystemClock())
     assert isinstance(terminal, WorkerTerminal)
     return terminal
@@ -75,11 +77,11 @@ def test_calls_go_through_the_bridge_each_session_in_its_own_child(bridge: Bridg
 
 
 def test_a_wrong_key_is_refused(bridge: Bridge) -> None:
-    terminal = terminal_for(bridge.port, key="not-the-key")
+    terminal = terminal_for(bridge.port, key="not-the-key-but-long-enough-0123456789abcdef")
     with pytest.raises(MT5ConnectionError, match=r"refused terminal\.key") as refused:
         terminal.start()
     assert refused.value.retryable is False  # a configuration fault, not an outage
-    assert "MT5GUARD_BRIDGE_KEY" in str(refused.value) and "not-the-key" not in str(refused.value)
+    assert "MT5GUARD_BRIDGE_KEY" in str(refused.value) and "not-the-key-but" not in str(refused.value)
     assert children_of(bridge.proc.pid) == set()
 
 
@@ -142,14 +144,25 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
     help_text = subprocess.run([sys.executable, "-I", str(server), "--help"], cwd=tmp_path,
                                capture_output=True, text=True, timeout=10)
     assert help_text.returncode == 0 and "--listen" in help_text.stdout
-    bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0"],
+    certs = make_certificates(str(tmp_path / "certs"))
+    bridge = subprocess.Popen([sys.executable, "-I", str(server), "--listen", "127.0.0.1:0",
+                               "--tls", certs[0]],
                               cwd=tmp_path, env={**os.environ, "MT5GUARD_BRIDGE_KEY": KEY},
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert bridge.stdout is not None
-        assert "listening on 127.0.0.1:" in bridge.stdout.readline()  # the bridge half too
+        line = bridge.stdout.readline()
+        assert "listening on 127.0.0.1:" in line  # the bridge half too
+        link = BridgeLink("127.0.0.1", int(line.rsplit(":", 1)[1]), KEY.encode(), 5.0,
+                          tls_client(certs[1]))  # TLS, the key handshake, a relay: stdlib only
+        link.conn.send_bytes(b'["call",1,0,5,"ping",[],{}]')
+        tag, ident, text = json.loads(link.conn.recv_bytes())
+        assert (tag, ident) == ("lost", 1) and "MetaTrader5" in text  # spawned; no wheel here
+        link.close()
     finally:
         bridge.kill()
         bridge.wait(5)
-        assert bridge.stdout is not None
+        assert bridge.stdout is not None and bridge.stderr is not None
         bridge.stdout.close()
+        assert "Traceback" not in bridge.stderr.read()
+        bridge.stderr.close()

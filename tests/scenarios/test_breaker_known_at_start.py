@@ -25,10 +25,10 @@ def test_a_restarted_session_sends_no_probe_while_the_breaker_is_open(story) -> 
     story.clock.settle()
     probes_before = story.terminal.calls["terminal_info"]
     recorded_before = len(story.events(ProbeRecorded))
-    story.session._session.ref().stop()  # the session ends; it restarts after 60 s
-    story.session._breaker.tell(GetBreakerSnapshot(reply_to=Stall(story.clock, 600)))
+    story.session._core.session.ref().stop()  # the session ends; it restarts after 60 s
+    story.session._core.breaker.tell(GetBreakerSnapshot(reply_to=Stall(story.clock, 600)))
     story.clock.advance(61)  # restarted while the breaker is busy and cannot answer yet
-    assert story.session._session.running
+    assert story.session._core.session.running
     preflight = 1  # the reconnect reads terminal_info once: can this account trade?
     assert story.terminal.calls["terminal_info"] == probes_before + preflight
     assert all(e.result.skipped for e in story.events(ProbeRecorded)[recorded_before:])
@@ -41,8 +41,8 @@ def test_a_restarted_session_refuses_requests_while_the_breaker_is_open(story) -
     story.session.force_open("maintenance")
     story.clock.settle()
     ticks_before = story.terminal.calls["symbol_info_tick"]
-    story.session._session.ref().stop()
-    story.session._breaker.tell(GetBreakerSnapshot(reply_to=Stall(story.clock, 600)))
+    story.session._core.session.ref().stop()
+    story.session._core.breaker.tell(GetBreakerSnapshot(reply_to=Stall(story.clock, 600)))
     story.clock.advance(61)
     pending = story.in_background(story.session.get_price, "EURUSD")
     error = pending.exception(timeout=5)

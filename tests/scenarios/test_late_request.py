@@ -18,7 +18,7 @@ from mt5guard.market.messages import GetPrice
 
 
 def test_a_request_sent_as_the_session_ends_is_answered_unavailable_at_once(story: Story) -> None:
-    handle = story.session._session
+    handle = story.session._core.session
     ended = handle.ref()
     queued: concurrent.futures.Future[object] = concurrent.futures.Future()
     ended.tell(GetPrice("EURUSD", reply_to=queued, deadline=None))

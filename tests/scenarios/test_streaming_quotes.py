@@ -34,7 +34,7 @@ def test_a_callback_hears_each_changed_quote_once(story) -> None:
     story.terminal.fresh_quotes()
     subscription.close()
     story.clock.advance(2.0)
-    assert len(heard) == count and story.session._quotes.wanted() == ()
+    assert len(heard) == count and story.session._core.quotes.wanted() == ()
 
 
 def test_an_actor_subscriber_gets_ticks_as_messages(story) -> None:
@@ -65,7 +65,8 @@ def test_async_for_ticks_and_leaving_the_loop_unsubscribes(story) -> None:
     async def main() -> list[Tick]:
         stream = story.session.aio.ticks("GBPUSD")
         first = asyncio.ensure_future(stream.__anext__())
-        await asyncio.sleep(0.01)  # the generator subscribes and waits
+        while "GBPUSD" not in story.session._core.quotes.wanted():
+            await asyncio.sleep(0)  # the generator runs up to its first wait: subscribed
         await asyncio.to_thread(story.clock.advance, 1.0)
         got = [await asyncio.wait_for(first, 5)]
         async for tick in stream:
@@ -77,7 +78,7 @@ def test_async_for_ticks_and_leaving_the_loop_unsubscribes(story) -> None:
 
     got = asyncio.run(main())
     assert [t.symbol for t in got] == ["GBPUSD"] * 3
-    assert story.session._quotes.wanted() == ()
+    assert story.session._core.quotes.wanted() == ()
 
 
 def test_a_fresh_cached_price_needs_no_actor_hop(story) -> None:

@@ -96,7 +96,8 @@ def test_async_for_trade_events(story) -> None:
     async def main() -> list[TradeEvent]:
         stream = story.session.aio.trade_events()
         first = asyncio.ensure_future(stream.__anext__())
-        await asyncio.sleep(0.01)
+        while not story.session._core.trades.watched():
+            await asyncio.sleep(0)  # the generator runs up to its first wait: watching
         await asyncio.to_thread(story.clock.advance, 1.0)  # baseline
         await asyncio.to_thread(story.session.place_order, "GBPUSD", "buy", 0.1)
         await asyncio.to_thread(story.clock.advance, 1.0)

@@ -91,7 +91,7 @@ def secret_keys() -> set[str]:
 
 def account_configs() -> dict[int, Config]:
     """Ordinal -> the parsed config its pod runs, with the Secret's keys as the environment."""
-    environ = {key: f"value-of-{key}" for key in secret_keys()}
+    environ = {key: f"value-of-{key}-{key.encode().hex()}-0123456789abcdef" for key in secret_keys()}
     files = STATEFUL["ConfigMap"]["data"]
     configs: dict[int, Config] = {}
     for name, text in files.items():

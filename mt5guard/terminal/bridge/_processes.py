@@ -1,17 +1,26 @@
-"""Spawning terminal workers, and the bridge that relays TCP sessions to them.
+"""Spawning terminal workers, and the relay of one bridge session to its own worker.
 
 Standard library only, like :mod:`mt5guard.terminal.bridge.server` (which loads
 this file by path when it runs as a plain file under Windows Python in Wine).
 Used by mt5guard to start its local workers, and by ``server.py --listen``
-to give every client session a worker of its own.
+(through ``_gate.py``) to give every client session a worker of its own.
+
+On POSIX a worker's channel is one end of a socket pair it inherits at spawn:
+it has no name, so no other user (or process) can find it, bind it first
+or connect to it. Windows keeps a named pipe with a random name and a fresh
+per-worker key. Either way the worker's greeting must arrive within the
+start timeout, and a start that fails kills its child and closes every
+descriptor it opened. On Linux every worker is spawned from one long-lived
+thread, so its ``PR_SET_PDEATHSIG`` (see ``server.py``) fires when this
+process dies, not when the thread that asked for the worker ends.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +28,31 @@ import time
 from multiprocessing import connection as mpc
 from typing import Any
 
-__all__ = ["WorkerProcess", "run_bridge", "spawn_worker"]
+__all__ = ["WorkerProcess", "spawn_worker"]
 
-PROTOCOL = 1  # the same as server.PROTOCOL
+PROTOCOL = 2  # the same as server.PROTOCOL
+
+
+def _sibling(name: str) -> Any:
+    """A module beside this file, also when this file was loaded by path (no package)."""
+    import importlib
+
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
+    import importlib.util
+
+    if f"_mt5guard{name}" in sys.modules:
+        return sys.modules[f"_mt5guard{name}"]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_mt5guard{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_channel = _sibling("_channel")
 
 
 def _command() -> list[str]:
@@ -29,20 +60,66 @@ def _command() -> list[str]:
     return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")]
 
 
+#: A worker makes no linear algebra: numpy's BLAS need not start a thread per core
+#: (which doubled the CPU of the numpy import, in every one of N workers starting together).
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_env() -> dict[str, str]:
+    """Our environment, with one BLAS thread unless the user chose a number."""
+    env = dict(os.environ)
+    for name in _ONE_THREAD:
+        env.setdefault(name, "1")
+    return env
+
+
 #: Workers starting at once: a herd of interpreters starting together on few cores
 #: makes every one of them late (and miss its start timeout); a queue does not.
 _STARTING = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+_SPAWNS: queue.Queue[tuple[list[str], dict[str, Any], queue.Queue[Any]]] = queue.Queue()
+_SPAWNER: list[threading.Thread] = []
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner() -> None:
+    while True:
+        args, options, answer = _SPAWNS.get()
+        try:
+            answer.put((True, subprocess.Popen(args, **options)))
+        except BaseException as exc:  # handed to the caller, raised there
+            answer.put((False, exc))
+
+
+def _popen(args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """``Popen`` from the process-long spawner thread on Linux (see the module doc)."""
+    if not sys.platform.startswith("linux"):
+        return subprocess.Popen(args, **options)
+    with _SPAWNER_LOCK:
+        if not _SPAWNER:
+            thread = threading.Thread(target=_spawner, name="mt5guard-worker-spawner", daemon=True)
+            thread.start()
+            _SPAWNER.append(thread)
+    answer: queue.Queue[Any] = queue.Queue(1)
+    _SPAWNS.put((args, options, answer))
+    ok, value = answer.get()
+    if not ok:
+        raise value
+    proc: subprocess.Popen[bytes] = value
+    return proc
 
 
 class WorkerProcess:
     """A spawned ``--child`` worker and its authenticated connection."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], conn: mpc.Connection, hello: dict[str, Any]):
+    def __init__(self, proc: subprocess.Popen[bytes], conn: Any, hello: dict[str, Any]):
         self.proc, self.conn, self.hello = proc, conn, hello
         self.pid: int = proc.pid
 
     def kill(self) -> None:
-        """SIGKILL (TerminateProcess) this worker by its PID; never by name."""
+        """SIGKILL (TerminateProcess) this worker by its PID; never by name.
+
+        SIGKILL ends a stopped (SIGSTOPped) process too: nothing waits for SIGCONT.
+        """
         if self.proc.poll() is None:
             try:
                 self.proc.kill()
@@ -71,15 +148,71 @@ def spawn_worker(spec: dict[str, Any], *, timeout: float = 10.0,
     Raises ``TimeoutError``, ``ConnectionError`` or ``RuntimeError`` (the
     worker's backend failed to load; its reason is the message). At most
     ``_STARTING`` workers start at once; the timeout runs from our turn.
+    A failed start leaves no process and no open descriptor behind.
     """
     with _STARTING:
         return _spawn(spec, timeout, command)
 
 
 def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> WorkerProcess:
+    deadline = time.monotonic() + timeout
+    base = (command or _command()) + ["--child", "--parent", str(os.getpid())]
+    if os.name != "posix":
+        return _spawn_piped(spec, deadline, base)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        proc = _popen([*base, "--fd", str(theirs.fileno())], stdin=subprocess.PIPE,
+                      stdout=subprocess.DEVNULL, close_fds=True, pass_fds=(theirs.fileno(),),
+                      env=_worker_env())
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    conn = _channel.Framed(ours, _channel.REPLY_CAP)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(b"\n" + json.dumps(spec).encode() + b"\n")
+        proc.stdin.flush()
+        return WorkerProcess(proc, conn, _greeting(proc, conn, deadline))
+    except BaseException:
+        conn.close()
+        _end(proc)
+        raise
+
+
+def _greeting(proc: subprocess.Popen[bytes], conn: Any, deadline: float) -> dict[str, Any]:
+    if not conn.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError(f"terminal worker pid {proc.pid} sent no greeting in time")
+    try:
+        tag, body = json.loads(conn.recv_bytes())
+    except (EOFError, OSError):
+        raise ConnectionError(f"terminal worker pid {proc.pid} exited at start "
+                              f"(status {proc.poll()})") from None
+    except (ValueError, TypeError):
+        raise ConnectionError(f"terminal worker pid {proc.pid} greeted with garbage") from None
+    if tag == "fatal":
+        raise RuntimeError(str(body))
+    if tag != "hello" or not isinstance(body, dict):
+        raise ConnectionError(f"terminal worker pid {proc.pid} greeted with {tag!r}")
+    return dict(body)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
+    if proc.stdin is not None:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+
+
+def _spawn_piped(spec: dict[str, Any], deadline: float, base: list[str]) -> WorkerProcess:
+    """Windows: a named pipe with a random name, authenticated with a fresh key."""
     key = os.urandom(32)
-    proc = subprocess.Popen((command or _command()) + ["--child"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, close_fds=True)
+    proc = _popen(base, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+                  env=_worker_env())
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(key.hex().encode() + b"\n" + json.dumps(spec).encode() + b"\n")
@@ -88,140 +221,18 @@ def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> W
         out = proc.stdout
         threading.Thread(target=lambda: lines.put(out.readline()), daemon=True).start()
         try:
-            line = lines.get(timeout=timeout)
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            raise TimeoutError(f"terminal worker pid {proc.pid} did not start within {timeout} s"
-                               ) from None
+            raise TimeoutError(f"terminal worker pid {proc.pid} did not start in time") from None
         if not line:
-            raise ConnectionError(f"terminal worker pid {proc.pid} exited at start "
-                                  f"(status {proc.wait(timeout)})")
+            raise ConnectionError(f"terminal worker pid {proc.pid} exited at start")
         where = json.loads(line)
         conn = mpc.Client(where["address"], where["family"], authkey=key)
-        if not conn.poll(timeout):
-            raise TimeoutError(f"terminal worker pid {proc.pid} sent no greeting in {timeout} s")
-        tag, body = json.loads(conn.recv_bytes())
-        if tag == "fatal":
-            raise RuntimeError(str(body))
-        return WorkerProcess(proc, conn, dict(body))
+        try:
+            return WorkerProcess(proc, conn, _greeting(proc, conn, deadline))
+        except BaseException:
+            conn.close()
+            raise
     except BaseException:
-        proc.kill()
-        proc.wait()
+        _end(proc)
         raise
-
-
-# -- the bridge ------------------------------------------------------------------
-
-
-class _Relay:
-    """One bridge session: its requests go to its own child worker.
-
-    One request is in flight at a time; while it is, frames from the worker
-    are relayed as they come: the reply ends the wait, pushed quote rounds
-    (``["push", ...]``) and late replies pass through to the client. Between
-    requests pushes are relayed too. A worker that dies ends the session
-    (the client reconnects in ``initialize``).
-    """
-
-    def __init__(self, client: mpc.Connection, spec: dict[str, Any]) -> None:
-        self.client, self.spec = client, spec
-        self.worker: WorkerProcess | None = None
-        self.pending: tuple[Any, float, float] | None = None  # (id, deadline, budget_s)
-
-    def run(self) -> None:
-        try:
-            while True:
-                self._step()
-        except (EOFError, OSError):
-            pass  # the client went away (or its worker died); its worker goes with it
-        finally:
-            self._drop()
-            self.client.close()
-
-    def _drop(self) -> None:
-        if self.worker is not None:
-            self.worker.kill()
-            self.worker.reap()
-            self.worker = None
-
-    def _send(self, reply: list[Any]) -> None:
-        self.client.send_bytes(json.dumps(reply).encode())
-
-    def _step(self) -> None:
-        waiting: list[Any] = [] if self.pending is not None else [self.client]
-        if self.worker is not None:
-            waiting.append(self.worker.conn)
-        timeout = None if self.pending is None else max(0.0, self.pending[1] - time.monotonic())
-        ready = mpc.wait(waiting, timeout)
-        if self.worker is not None and self.worker.conn in ready:
-            self._from_worker(self.worker)
-        elif self.pending is not None and time.monotonic() >= self.pending[1]:
-            ident, _, budget = self.pending
-            pid = self.worker.pid if self.worker is not None else None
-            self.pending = None
-            self._drop()  # hung past its budget: kill this session's child only
-            self._send(["timeout", ident, f"no reply within {budget:g} s; the bridge killed "
-                                          f"worker pid {pid}"])
-        if self.client in ready:
-            self._one(self.client.recv_bytes())
-
-    def _from_worker(self, worker: WorkerProcess) -> None:
-        try:
-            raw = worker.conn.recv_bytes()
-        except (EOFError, OSError):
-            self._drop()
-            if self.pending is not None:
-                self._send(["lost", self.pending[0], f"the session's worker pid {worker.pid} died"])
-            raise EOFError("the session's worker died") from None
-        if self.pending is not None and not raw.startswith(b'["push"'):
-            try:
-                ident = json.loads(raw)[1]
-            except (ValueError, TypeError, IndexError, KeyError):
-                ident = None
-            if ident == self.pending[0]:
-                self.pending = None
-        self.client.send_bytes(raw)
-
-    def _one(self, raw: bytes) -> None:
-        try:
-            request = json.loads(raw)
-            ident, budget = request[1], float(request[3])
-        except (ValueError, TypeError, IndexError, KeyError):
-            self._send(["error", None, "malformed request"])
-            return
-        if self.worker is None:
-            try:
-                self.worker = spawn_worker(self.spec)
-            except Exception as exc:
-                self._send(["lost", ident, f"the bridge could not start a worker: {exc}"])
-                return
-        worker = self.worker
-        try:
-            worker.conn.send_bytes(raw)
-        except (EOFError, OSError):
-            self._drop()
-            self._send(["lost", ident, f"the session's worker pid {worker.pid} died"])
-            raise EOFError("the session's worker died") from None
-        self.pending = (ident, time.monotonic() + max(0.0, budget), budget)
-
-
-def _authenticated(conn: mpc.Connection, key: bytes, spec: dict[str, Any]) -> None:
-    try:
-        mpc.deliver_challenge(conn, key)
-        mpc.answer_challenge(conn, key)
-        conn.send_bytes(json.dumps(["hello", {"pid": os.getpid(), "backend": spec.get("backend"),
-                                              "protocol": PROTOCOL}]).encode())
-    except (multiprocessing.AuthenticationError, EOFError, OSError):
-        conn.close()
-        return
-    _Relay(conn, spec).run()
-
-
-def run_bridge(host: str, port: int, key: bytes, spec: dict[str, Any]) -> int:
-    with mpc.Listener((host, port), "AF_INET") as listener:
-        bound = listener.address
-        print(f"mt5guard terminal bridge listening on {bound[0]}:{bound[1]}", flush=True)
-        while True:
-            conn = listener.accept()
-            threading.Thread(target=_authenticated, args=(conn, key, spec), daemon=True).start()
-
-

@@ -29,6 +29,8 @@ from typing import Any
 __all__ = ["Watcher", "changed_key"]
 
 _MIN_INTERVAL = 0.005  # seconds; a watch asks for at least this
+_MAX_INTERVAL = 3600.0  # seconds; a longer (or infinite) interval is refused
+_MAX_SYMBOLS = 1000
 
 
 def changed_key(tick: Any) -> tuple[Any, ...]:
@@ -54,7 +56,14 @@ class Watcher:
 
     def configure(self, symbols: list[Any], interval: Any) -> dict[str, Any]:
         """Watch ``symbols`` every ``interval`` seconds (no symbols: stop polling)."""
-        names = tuple(dict.fromkeys(str(s) for s in symbols))
+        if not isinstance(symbols, list) or len(symbols) > _MAX_SYMBOLS or not all(
+                isinstance(s, str) and len(s) < 64 for s in symbols):
+            raise ValueError(f"watch takes a list of at most {_MAX_SYMBOLS} symbol names")
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or not (
+                0 <= interval <= _MAX_INTERVAL):
+            raise ValueError(f"the watch interval must be a number of seconds in "
+                             f"0..{_MAX_INTERVAL:g}, not {str(interval)[:20]}")
+        names = tuple(dict.fromkeys(symbols))
         seconds = max(_MIN_INTERVAL, float(interval))
         for name in names:
             if name not in self._symbols:

@@ -1,36 +1,39 @@
 """The terminal worker: one MetaTrader 5 connection in its own process.
 
 Standard library only (plus the ``MetaTrader5`` wheel for the real backend),
-so it also runs as a plain file (with ``_processes.py`` and ``_watch.py`` beside it) under
+so it also runs as a plain file (with the ``_*.py`` files beside it) under
 Windows Python in Wine::
 
-    python -m mt5guard.terminal.bridge.server --listen 127.0.0.1:18812
-    python server.py --listen 127.0.0.1:18812 --key-env MT5GUARD_BRIDGE_KEY
+    python -m mt5guard.terminal.bridge.server --listen 0.0.0.0:18812 --tls /etc/mt5guard/bridge
+    python server.py --listen 127.0.0.1:18812 --key-file keys.txt --insecure-plaintext-loopback
 
 Two modes:
 
 ``--child``
-    A local worker spawned by mt5guard (never forked). It reads an
-    authentication key (hex) and a backend spec (JSON) from stdin, listens
-    on a private pipe/abstract socket, prints its address, serves exactly
-    one authenticated connection, and exits as soon as stdin reaches EOF,
-    i.e. when its parent is gone (also after ``kill -9`` of the parent).
+    A local worker spawned by mt5guard (never forked). It reads a backend
+    spec (JSON) from stdin and talks on the socket-pair end it inherited
+    (``--fd``; Windows: a named pipe with a per-worker key). It exits as
+    soon as stdin reaches EOF, i.e. when its parent is gone, and on Linux
+    the kernel kills it (SIGKILL, stopped or not) when its parent dies.
 
 ``--listen HOST:PORT``
-    The bridge: serves mt5guard clients over TCP (key from the environment
-    variable named by ``--key-env``); each client session gets its own
-    ``--child`` process, and a call that outlives the budget its request
-    carries makes the server kill that child by its PID.
+    The bridge: serves mt5guard clients over TCP, mutually authenticated
+    TLS (``--tls DIR``) plus a key (``--key-env`` or ``--key-file``; see
+    ``_channel.py`` for the handshake and ``_gate.py`` for its bounds).
+    Each client session gets its own ``--child`` process, and a call that
+    outlives the budget its request carries makes the server kill that
+    child by its PID. Plaintext only on loopback with
+    ``--insecure-plaintext-loopback``.
 
-Wire: length-framed JSON over ``multiprocessing.connection`` (HMAC challenge,
-never pickle). Requests are ``["call", id, deadline, budget_s, name, args,
-kwargs]``; replies ``["ok", id, value, last_error|null]``, ``["error", id,
-text]`` (the backend raised), ``["timeout", id, text]`` / ``["lost", id,
-text]`` (bridge: the session's child was killed / died). Records travel as
-dicts of their fields (``_asdict()``); datetimes as ``{"$datetime": epoch_s}``.
-``watch(symbols, interval_s)`` makes the worker poll quotes itself and push
-``["push", "polled", changed_ticks, failures]`` frames, which carry no request
-id (see ``_watch.py``).
+Wire: length-framed JSON (never pickle). Requests are ``["call", id,
+deadline, budget_s, name, args, kwargs]`` (checked by ``_requests.parse_request``);
+replies ``["ok", id, value, last_error|null]``, ``["error", id, text]`` (the
+backend raised, or the request was refused), ``["timeout", id, text]`` /
+``["lost", id, text]`` (bridge: the session's child was killed / died).
+Records travel as dicts of their fields (``_asdict()``); datetimes as
+``{"$datetime": epoch_s}``. ``watch(symbols, interval_s)`` makes the worker
+poll quotes itself and push ``["push", "polled", changed_ticks, failures]``
+frames, which carry no request id (see ``_watch.py``).
 """
 
 from __future__ import annotations
@@ -41,12 +44,11 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
-from multiprocessing import connection as mpc
 from typing import Any
 
 __all__ = ["CALLS", "PROTOCOL", "main", "plain", "serve"]
 
-PROTOCOL = 1
+PROTOCOL = 2
 DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
 #: The functions a worker serves; nothing else is ever looked up on the backend.
 CALLS = frozenset({
@@ -153,8 +155,21 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
 
-def serve(conn: mpc.Connection, backend: Any) -> None:
-    """Answer requests one at a time until the connection closes; pushes quotes when watching."""
+def _receive(conn: Any) -> bytes:
+    if hasattr(conn, "pending"):  # our Framed: capped by itself
+        data: bytes = conn.recv_bytes()
+        return data
+    data = conn.recv_bytes(_sibling("_channel").REQUEST_CAP)  # a Windows pipe
+    return data
+
+
+def serve(conn: Any, backend: Any) -> None:
+    """Answer requests one at a time until the connection closes; pushes quotes when watching.
+
+    A request that is refused (``_requests.parse_request``) gets an ``error`` reply
+    and the worker serves on; a frame above the request cap gets one too, and
+    ends the connection (its body cannot be skipped).
+    """
     calls, sending = threading.Lock(), threading.Lock()
 
     def send(frame: list[Any]) -> None:
@@ -163,57 +178,38 @@ def serve(conn: mpc.Connection, backend: Any) -> None:
             conn.send_bytes(data)
 
     watcher = _sibling("_watch").Watcher(backend, calls, send, plain)
+    too_large = _sibling("_channel").FrameTooLarge
+    checks = _sibling("_requests")
     try:
         while True:
             try:
-                raw = conn.recv_bytes()
+                raw = _receive(conn)
+            except too_large as exc:
+                send(["error", None, f"FrameTooLarge: {exc}"])
+                return
             except (EOFError, OSError):
                 return
             try:
-                request = json.loads(raw)
-            except ValueError:
-                request = None
+                request = checks.parse_request(raw)
+            except checks.RequestRefused as exc:
+                send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
+                continue
             send(_answer(backend, request, calls, watcher))
     finally:
         watcher.close()
 
 
-def _watch_parent(stdin: Any) -> None:
-    """Exit the moment our parent's end of stdin closes (the parent ended)."""
-    def watch() -> None:
-        while stdin.read(4096):
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _private_address() -> tuple[str, str]:
-    token = os.urandom(8).hex()
-    if sys.platform == "win32":
-        return rf"\\.\pipe\mt5guard-worker-{token}", "AF_PIPE"
-    if sys.platform.startswith("linux"):
-        return f"\0mt5guard-worker-{token}", "AF_UNIX"  # abstract: no file to clean up
-    import tempfile
-
-    return os.path.join(tempfile.gettempdir(), f"mt5guard-worker-{token}"), "AF_UNIX"
-
-
-def run_child() -> int:
+def run_child(fd: int | None = None, parent: int = 0) -> int:
     stdin = sys.stdin.buffer
-    key = bytes.fromhex(stdin.readline().decode().strip())
+    key_line = stdin.readline().decode().strip()
     spec = json.loads(stdin.readline())
-    _watch_parent(stdin)
-    address, family = _private_address()
-    with mpc.Listener(address, family, authkey=key) as listener:
-        try:
-            sys.stdout.write(json.dumps({"address": address, "family": family}) + "\n")
-            sys.stdout.flush()
-        except OSError:  # the parent is already gone
-            return 0
-        conn = listener.accept()
-    if family == "AF_UNIX" and not address.startswith("\0"):
-        os.unlink(address)
+    child = _sibling("_child")
+    child.die_with_parent(parent)
+    child.watch_parent(stdin)
+    conn = child.socket_channel(fd) if fd is not None else child.piped_channel(
+        bytes.fromhex(key_line))
+    if conn is None:
+        return 0
     try:
         backend = _backend(spec)
     except Exception as exc:
@@ -226,7 +222,7 @@ def run_child() -> int:
 
 
 def _sibling(name: str) -> Any:
-    """``_processes.py`` (spawning, the bridge) or ``_watch.py`` (quote polling), without
+    """A sibling module (``_processes``, ``_gate``, ``_channel``, ``_tls``, ``_watch``), without
     mt5guard's package ``__init__`` when this runs as a file."""
     import importlib
 
@@ -245,31 +241,73 @@ def _sibling(name: str) -> Any:
     return module
 
 
+def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[bytes, bytes]:
+    if args.key_file:
+        try:
+            keys = _sibling("_keys").read_keys(args.key_file)
+        except OSError as exc:
+            parser.exit(2, f"{parser.prog}: error: --key-file: {exc}\n")
+    else:
+        keys = [os.environ.get(args.key_env, "")] if os.environ.get(args.key_env) else []
+    if not keys:
+        parser.exit(2, f"{parser.prog}: error: the bridge key is missing: export {args.key_env} "
+                       "(the same value as the client's terminal.key) or give --key-file\n")
+    channel = _sibling("_channel")
+    for index, key in enumerate(keys):
+        problem = _sibling("_keys").key_problem(key)
+        if problem:
+            where = args.key_env if not args.key_file else f"{args.key_file} line {index + 1}"
+            parser.exit(2, f"{parser.prog}: error: the bridge key ({where}) {problem}\n")
+    return {channel.key_id(key.encode()): key.encode() for key in keys}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mt5guard.terminal.bridge.server",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--child", action="store_true", help="local worker mode (spawned by mt5guard)")
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--listen", metavar="HOST:PORT", help="bridge mode, e.g. 127.0.0.1:18812")
     parser.add_argument("--key-env", default=DEFAULT_KEY_ENV,
                         help="environment variable holding the bridge key (default %(default)s)")
+    parser.add_argument("--key-file", metavar="PATH",
+                        help="file of bridge keys, one a line (mode 600), instead of --key-env")
+    parser.add_argument("--tls", metavar="DIR",
+                        help="folder with ca.pem, server.pem, server.key and client.pem, made by "
+                             "python -m mt5guard.terminal.bridge.certs")
+    parser.add_argument("--insecure-plaintext-loopback", action="store_true",
+                        help="serve without TLS; only on a loopback address")
+    parser.add_argument("--max-sessions", type=int, default=64,
+                        help="authenticated sessions served at once (default %(default)s)")
     parser.add_argument("--backend", default="metatrader5", choices=("metatrader5", "simulated"))
     parser.add_argument("--simulated", default="{}", metavar="JSON",
                         help='simulated account, e.g. {"login": 5001, "server": "MetaQuotes-Demo"}')
     args = parser.parse_args(argv)
     if args.child:  # os._exit: the parent-watch thread may still be reading stdin
-        code = run_child()
+        code = run_child(args.fd, args.parent)
         sys.stdout.flush()
         os._exit(code)
     if not args.listen:
         parser.error("give --listen HOST:PORT (or --child, used by mt5guard itself)")
     host, _, port = args.listen.rpartition(":")
-    key = os.environ.get(args.key_env, "")
-    if not key:
-        parser.error(f"the bridge key is missing: export {args.key_env} (the same value as the "
-                     "client's terminal.key)")
+    host = host.strip("[]") or "127.0.0.1"
+    keys = _bridge_keys(parser, args)
+    tls = None
+    if args.tls:
+        try:
+            tls = _sibling("_tls").server_side(args.tls)
+        except (OSError, ValueError) as exc:
+            parser.exit(2, f"{parser.prog}: error: --tls {args.tls}: {exc}\n")
+    elif not args.insecure_plaintext_loopback:
+        parser.exit(2, f"{parser.prog}: error: give --tls DIR (see docs/operations.md), or "
+                       "--insecure-plaintext-loopback on a loopback address\n")
+    elif not _sibling("_keys").loopback(host):
+        parser.exit(2, f"{parser.prog}: error: --insecure-plaintext-loopback refuses {host}: "
+                       "plaintext only on a loopback address; use --tls DIR\n")
     spec = {"backend": args.backend, **(json.loads(args.simulated) if args.backend == "simulated"
                                         else {})}
-    return int(_sibling("_processes").run_bridge(host or "127.0.0.1", int(port), key.encode(), spec))
+    return int(_sibling("_gate").run_bridge(host, int(port), keys, spec, tls=tls,
+                                            max_sessions=args.max_sessions))
 
 
 if __name__ == "__main__":

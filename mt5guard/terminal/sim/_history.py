@@ -11,7 +11,9 @@ walk in two layers, both seeded by (seed, symbol) only:
 
 So any tick, and any bar, is computed on demand, the same whenever and in
 whatever order it is read: live quotes, ``copy_ticks_*`` and ``copy_rates_*``
-agree with each other exactly. Hours are generated with numpy and cached.
+agree with each other exactly. Hours are generated with numpy and cached as
+int32 counts of points (half the memory of float64 bids, exactly the same
+prices: ``np.round(x, d)`` is ``rint(x * 10**d) / 10**d``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class PriceHistory:
         self._origin_hour = origin_msc // 3_600_000
         self.first_tick = -(-first_msc // TICK_MS)
         self._anchors: dict[int, float] = {self._origin_hour: 0.0}
-        self._hours: OrderedDict[int, Floats] = OrderedDict()
+        self._hours: OrderedDict[int, npt.NDArray[np.int32] | Floats] = OrderedDict()
+        self._divisor = 10.0**spec.digits  # exact for 0..8 digits
         self._minutes: dict[int, Floats] = {}
         self._half_spread = spec.spread * spec.point / 2
 
@@ -75,6 +78,14 @@ class PriceHistory:
 
     def _hour_bids(self, hour: int) -> Floats:
         """Bid prices of the 14 400 ticks of ``hour`` (epoch hours)."""
+        stored = self._stored(hour)
+        if stored.dtype == np.int32:
+            bids: Floats = stored / self._divisor
+            return bids
+        return stored  # type: ignore[return-value]
+
+    def _stored(self, hour: int) -> npt.NDArray[np.int32] | Floats:
+        """``hour``'s bids as int32 points, or as float64 where a price would overflow int32."""
         cached = self._hours.get(hour)
         if cached is not None:
             self._hours.move_to_end(hour)
@@ -85,18 +96,23 @@ class PriceHistory:
         drift = (walk[-1] + steps[-1] - (end - start)) / TICKS_PER_HOUR
         log_mid = start + walk - drift * np.arange(TICKS_PER_HOUR)
         mid = self.spec.start_price * np.exp(log_mid)
-        bids: Floats = np.round(mid - self._half_spread, self.spec.digits)
-        self._hours[hour] = bids
+        points = np.rint((mid - self._half_spread) * self._divisor)
+        stored: npt.NDArray[np.int32] | Floats = points.astype(np.int32) \
+            if float(np.abs(points).max()) < 2**31 - 1 else points / self._divisor
+        self._hours[hour] = stored
         if len(self._hours) > _CACHED_HOURS:
             self._hours.popitem(last=False)
-        return bids
+        return stored
 
     # -- reads ----------------------------------------------------------------
 
     def bid(self, tick: int) -> float:
         """The bid at tick number ``tick`` (ms since the epoch // 250)."""
         hour, index = divmod(tick, TICKS_PER_HOUR)
-        return float(self._hour_bids(hour)[index])
+        stored = self._stored(hour)
+        if stored.dtype == np.int32:
+            return int(stored[index]) / self._divisor
+        return float(stored[index])
 
     def ask_of(self, bid: float) -> float:
         return round(bid + self.spec.spread * self.spec.point, self.spec.digits)

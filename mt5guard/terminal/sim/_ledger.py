@@ -6,7 +6,8 @@ method runs under the terminal's state lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
@@ -84,8 +85,34 @@ class Ledger:
             diff = -diff
         return round(diff * volume * spec.contract_size * self.rate(spec.currency_profit), 2)
 
+    @contextmanager
+    def _one_instant(self) -> Iterator[None]:
+        """Read each symbol's quote once while valuing the book (one instant, under the lock)."""
+        live = self.quote
+        ticks: dict[str, Tick] = {}
+
+        def quote(symbol: str) -> Tick:
+            tick = ticks.get(symbol)
+            if tick is None:
+                tick = ticks[symbol] = live(symbol)
+            return tick
+
+        self.quote = quote
+        try:
+            yield
+        finally:
+            self.quote = live
+
     def snapshot(self, extra_margin: float = 0.0) -> AccountSnapshot:
         """Current money; ``extra_margin`` adds a prospective trade's margin."""
+        if not self.positions:
+            margin = round(extra_margin, 2)
+            return AccountSnapshot(self.balance, 0.0, self.balance, margin,
+                                   round(self.balance - margin, 2), _level(self.balance, margin))
+        with self._one_instant():
+            return self._valued(extra_margin)
+
+    def _valued(self, extra_margin: float) -> AccountSnapshot:
         profit = round(
             sum(
                 (self.profit(p, self.close_price(p), p.volume) for p in self.positions.values()),
@@ -105,9 +132,10 @@ class Ledger:
     def position_records(self) -> list[TradePosition]:
         """Open positions with current price and floating profit."""
         out = []
-        for pos in self.positions.values():
-            close = self.close_price(pos)
-            out.append(pos.record(close, self.profit(pos, close, pos.volume)))
+        with self._one_instant():
+            for pos in self.positions.values():
+                close = self.close_price(pos)
+                out.append(pos.record(close, self.profit(pos, close, pos.volume)))
         return out
 
     def order_records(self) -> list[TradeOrder]:

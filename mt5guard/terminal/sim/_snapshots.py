@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from mt5guard.terminal import constants as c
 from mt5guard.terminal._symbol_records import symbol_info_with
 from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
-from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._ledger import AccountSnapshot, Ledger
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: What ``version()`` answers: (500, build, release date).
@@ -18,11 +20,17 @@ _DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8C
 def account_record(ledger: Ledger, *, login: int, server: str,
                    trade_allowed: bool = True) -> AccountInfo:
     """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
-    snap = ledger.snapshot()
+    build = _idle_account_record if not ledger.positions else _account_record
+    return build(ledger.snapshot(), ledger.leverage, ledger.currency, login, server,
+                 trade_allowed)
+
+
+def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: int,
+                    server: str, trade_allowed: bool) -> AccountInfo:
     return AccountInfo(
         login=login,
         trade_mode=c.ACCOUNT_TRADE_MODE_DEMO,
-        leverage=ledger.leverage,
+        leverage=leverage,
         limit_orders=200,
         margin_so_mode=c.ACCOUNT_STOPOUT_MODE_PERCENT,
         trade_allowed=trade_allowed,
@@ -46,13 +54,14 @@ def account_record(ledger: Ledger, *, login: int, server: str,
         commission_blocked=0.0,
         name="Simulated Trader",
         server=server,
-        currency=ledger.currency,
+        currency=currency,
         company=_COMPANY,
     )
 
 
+@functools.cache
 def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalInfo:
-    """The terminal; ``connected`` is its link to the trade server."""
+    """The terminal; ``connected`` is its link to the trade server (one immutable record each)."""
     return TerminalInfo(
         community_account=False,
         community_connection=False,
@@ -117,3 +126,8 @@ def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
         name=spec.name,
         path=f"Simulated\\{spec.name}",
     )
+
+
+#: Without positions the money does not move between calls: an idle account's
+#: probes (one account_info every 30 s) reuse one immutable record.
+_idle_account_record = functools.lru_cache(maxsize=256)(_account_record)

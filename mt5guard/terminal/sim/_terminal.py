@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mt5guard.terminal import records as rec
 from mt5guard.terminal._call_guard import ConcurrentCallError
 from mt5guard.terminal.constants import (
     TRADE_RETCODE_CLIENT_DISABLES_AT,
@@ -37,17 +38,6 @@ from mt5guard.terminal.constants import (
     TRADE_RETCODE_TRADE_DISABLED,
 )
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.records import (
-    AccountInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-)
 from mt5guard.terminal.sim._core import (
     AUTH_FAILED,
     INVALID,
@@ -157,7 +147,7 @@ class SimulatedTerminal(OutsideTrading):
         with self._api("last_error"), self._state_lock:
             return self._last_error
 
-    def terminal_info(self) -> TerminalInfo | None:
+    def terminal_info(self) -> rec.TerminalInfo | None:
         """``connected`` is False while :meth:`server_offline` is in force."""
         with self._api("terminal_info") as hung, self._state_lock:
             if hung or not self._linked():
@@ -166,7 +156,7 @@ class SimulatedTerminal(OutsideTrading):
             return terminal_record(connected=not self._faults.server_offline,
                                    trade_allowed=not self._faults.autotrading_off)
 
-    def account_info(self) -> AccountInfo | None:
+    def account_info(self) -> rec.AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
         with self._api("account_info") as hung, self._state_lock:
             if hung or not self._linked(authorized=True):
@@ -195,7 +185,7 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             return True
 
-    def symbol_info(self, symbol: str, /) -> SymbolInfo | None:
+    def symbol_info(self, symbol: str, /) -> rec.SymbolInfo | None:
         """Specification and prices of a selected symbol."""
         with self._api("symbol_info") as hung, self._state_lock:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
@@ -203,7 +193,7 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             return symbol_record(spec, self._tick(spec.name), self._ledger)
 
-    def symbol_info_tick(self, symbol: str, /) -> Tick | None:
+    def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
         with self._api("symbol_info_tick") as hung, self._state_lock:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
@@ -213,7 +203,7 @@ class SimulatedTerminal(OutsideTrading):
 
     # -- trading -------------------------------------------------------------
 
-    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
         """Validate without sending; retcode 0 "Done" passes."""
         with self._api("order_check") as hung, self._state_lock:
             if hung or not self._linked(authorized=True):
@@ -226,7 +216,7 @@ class SimulatedTerminal(OutsideTrading):
             self._last_error = OK
             return self._trade.check(parsed)
 
-    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
         """Send to the simulated trade server.
 
         After the connection, authorization and argument checks, faults apply
@@ -269,13 +259,13 @@ class SimulatedTerminal(OutsideTrading):
 
     def positions_get(
         self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[TradePosition, ...] | None:
+    ) -> tuple[rec.TradePosition, ...] | None:
         """Open positions; all filters given must match (``ticket`` = position ticket)."""
         return self._filtered("positions_get", self._ledger.position_records, symbol, group, ticket)
 
     def orders_get(
         self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[TradeOrder, ...] | None:
+    ) -> tuple[rec.TradeOrder, ...] | None:
         """Active pending orders; all filters given must match."""
         return self._filtered("orders_get", self._ledger.order_records, symbol, group, ticket)
 
@@ -287,7 +277,7 @@ class SimulatedTerminal(OutsideTrading):
         group: str | None = None,
         ticket: int | None = None,
         position: int | None = None,
-    ) -> tuple[TradeDeal, ...] | None:
+    ) -> tuple[rec.TradeDeal, ...] | None:
         """Deals of an order (``ticket``), of a position, or with date_from <= time <= date_to.
 
         Dates are datetimes (naive = UTC) or epoch seconds; ``group`` filters symbols.

@@ -26,17 +26,8 @@ from typing import Any
 
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
-from mt5guard.terminal.records import (
-    AccountInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-)
+from mt5guard.terminal import records as rec
+from mt5guard.terminal.bridge._channel import KeyRefused
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.market import MarketDataCalls
 from mt5guard.terminal.worker.pushed import PushedQuotes
@@ -106,7 +97,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         self.close()
         try:
             link = self._open(self._start_timeout)
-        except multiprocessing.AuthenticationError as exc:  # a wrong key: no retry can fix it
+        except (multiprocessing.AuthenticationError, KeyRefused) as exc:  # no retry fixes a wrong key
             raise MT5ConnectionError(
                 operation="start worker", retryable=False,
                 detail=f"{self.name}: the terminal server refused terminal.key ({exc}); set it "
@@ -145,16 +136,25 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
 
     # the call -----------------------------------------------------------------
 
-    def _fail(self, name: str, code: int, text: str) -> Any:
-        self._last_error = (code, text)
+    def _fail(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
+        if link is None or self._link is link:  # a replaced link's call changes nothing now
+            self._last_error = (code, text)
         return False if name in _BOOL_CALLS else None
 
-    def _lose(self, name: str, code: int, text: str) -> Any:
+    def _lose(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
         with self._lock:
-            self._lost = self._lost or text
-        return self._fail(name, code, text)
+            if link is None or self._link is link:
+                self._lost = self._lost or text
+        return self._fail(name, code, text, link)
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """One request on the current link, answered on that link only.
+
+        A call still waiting when its link is replaced (an abandoned session
+        incarnation, still blocked, while the restarted one starts a new
+        worker) ends as lost, and touches neither the new link's ``lost`` nor
+        its ``last_error``: one worker client state per incarnation.
+        """
         link = self._link
         if link is None or self._lost is not None:
             if not (name == "initialize" and link is not None and link.reconnectable):
@@ -177,19 +177,23 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             link.conn.send_bytes(encode_request(ident, deadline, max(0.0, deadline - now), name,
                                                 args, kwargs))
         except (OSError, EOFError, ValueError):
-            return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone")
+            return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone", link)
         while True:
             left = deadline - self._clock.monotonic()
             if left <= 0:
-                self.kill(f"killed after its deadline in {name}()")
+                if self._link is link:
+                    self.kill(f"killed after its deadline in {name}()")
                 return self._fail(name, -10005, f"IPC timeout: no reply to {name}() within "
-                                  f"{deadline - now:.3g} s; {link.describe()} killed")
+                                  f"{deadline - now:.3g} s; {link.describe()} killed", link)
             try:
                 raw = link.conn.recv_bytes() if readable(min(left, _SLICE)) else None
             except (OSError, EOFError, ValueError):
-                why = self._lost or "ended"
+                why = (self._lost if self._link is link else None) or "ended"
                 return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "
-                                  f"during {name}()")
+                                  f"during {name}()", link)
+            if self._link is not link:
+                return self._fail(name, -10004, f"No IPC connection: {link.describe()} was "
+                                  f"replaced during {name}()", link)
             if raw is None:
                 continue
             reply = decode_frame(raw, name)
@@ -199,17 +203,17 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
-            return self._settle(name, reply)
+            return self._settle(name, reply, link)
 
-    def _settle(self, name: str, reply: Any) -> Any:
+    def _settle(self, name: str, reply: Any, link: Link) -> Any:
         if reply.tag == "ok":
             result = decode_result(name, reply.value)
             self._last_error = reply.last_error or _OK
             return result
         if reply.tag == "timeout":
-            return self._lose(name, -10005, f"IPC timeout: {reply.value}")
+            return self._lose(name, -10005, f"IPC timeout: {reply.value}", link)
         if reply.tag == "lost":
-            return self._lose(name, -10004, f"No IPC connection: {reply.value}")
+            return self._lose(name, -10004, f"No IPC connection: {reply.value}", link)
         raise WorkerCallError(f"terminal worker: {name}() raised {reply.value}")
 
     # the Terminal protocol ------------------------------------------------------
@@ -243,50 +247,50 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         """A bare round trip through the worker (no terminal call); for benchmarks."""
         return self._call("ping", payload)
 
-    def terminal_info(self) -> TerminalInfo | None:
-        result: TerminalInfo | None = self._call("terminal_info")
+    def terminal_info(self) -> rec.TerminalInfo | None:
+        result: rec.TerminalInfo | None = self._call("terminal_info")
         return result
 
-    def account_info(self) -> AccountInfo | None:
-        result: AccountInfo | None = self._call("account_info")
+    def account_info(self) -> rec.AccountInfo | None:
+        result: rec.AccountInfo | None = self._call("account_info")
         return result
 
     def symbol_select(self, symbol: str, enable: bool) -> bool:
         return bool(self._call("symbol_select", symbol, enable))
 
-    def symbol_info(self, symbol: str) -> SymbolInfo | None:
-        result: SymbolInfo | None = self._call("symbol_info", symbol)
+    def symbol_info(self, symbol: str) -> rec.SymbolInfo | None:
+        result: rec.SymbolInfo | None = self._call("symbol_info", symbol)
         return result
 
-    def symbol_info_tick(self, symbol: str) -> Tick | None:
-        result: Tick | None = self._call("symbol_info_tick", symbol)
+    def symbol_info_tick(self, symbol: str) -> rec.Tick | None:
+        result: rec.Tick | None = self._call("symbol_info_tick", symbol)
         return result
 
-    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
-        result: OrderCheckResult | None = self._call("order_check", request)
+    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
+        result: rec.OrderCheckResult | None = self._call("order_check", request)
         return result
 
-    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
-        result: OrderSendResult | None = self._call("order_send", request)
+    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
+        result: rec.OrderSendResult | None = self._call("order_send", request)
         return result
 
     def positions_get(self, *, symbol: str | None = None, group: str | None = None,
-                      ticket: int | None = None) -> tuple[TradePosition, ...] | None:
-        result: tuple[TradePosition, ...] | None = self._call(
+                      ticket: int | None = None) -> tuple[rec.TradePosition, ...] | None:
+        result: tuple[rec.TradePosition, ...] | None = self._call(
             "positions_get", **_given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def orders_get(self, *, symbol: str | None = None, group: str | None = None,
-                   ticket: int | None = None) -> tuple[TradeOrder, ...] | None:
-        result: tuple[TradeOrder, ...] | None = self._call(
+                   ticket: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
+        result: tuple[rec.TradeOrder, ...] | None = self._call(
             "orders_get", **_given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def history_deals_get(self, date_from: Any = None, date_to: Any = None, *,
                           group: str | None = None, ticket: int | None = None,
-                          position: int | None = None) -> tuple[TradeDeal, ...] | None:
+                          position: int | None = None) -> tuple[rec.TradeDeal, ...] | None:
         if ticket is not None or position is not None:
-            result: tuple[TradeDeal, ...] | None = self._call(
+            result: tuple[rec.TradeDeal, ...] | None = self._call(
                 "history_deals_get", **_given(ticket=ticket, position=position))
             return result
         dates = tuple(d for d in (date_from, date_to) if d is not None)
@@ -295,9 +299,9 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
 
     def history_orders_get(self, date_from: Any = None, date_to: Any = None, *,
                            group: str | None = None, ticket: int | None = None,
-                           position: int | None = None) -> tuple[TradeOrder, ...] | None:
+                           position: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
         if ticket is not None or position is not None:
-            result: tuple[TradeOrder, ...] | None = self._call(
+            result: tuple[rec.TradeOrder, ...] | None = self._call(
                 "history_orders_get", **_given(ticket=ticket, position=position))
             return result
         dates = tuple(d for d in (date_from, date_to) if d is not None)

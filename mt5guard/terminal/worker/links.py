@@ -1,6 +1,7 @@
 """How a :class:`WorkerTerminal` reaches its worker: a local child or the TCP bridge.
 
-A link is one authenticated ``multiprocessing.connection`` plus a way to end
+A link is one framed connection (``bridge._channel.Framed``: a socket pair to
+a local child, TCP or TLS to a bridge; a ``multiprocessing`` pipe on Windows) plus a way to end
 it *now* from any thread: a local child is killed by its PID (never by image
 name: that would take down every terminal on the box), a bridge connection
 is shut down (the bridge then kills that session's child itself).
@@ -10,22 +11,22 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import select
 import socket
 import sys
+import time
 from collections.abc import Callable
-from multiprocessing import connection as mpc
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.bridge.server` runs
     from mt5guard.terminal.bridge._processes import WorkerProcess
 
-__all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness"]
+__all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness",
+           "tls_client"]
 
 
 class Link(Protocol):
-    conn: mpc.Connection
+    conn: Any  # send_bytes, recv_bytes, poll, fileno, close (our Framed, or a Windows pipe)
     pid: int | None
     reconnectable: bool
 
@@ -53,7 +54,7 @@ class LocalLink:
         self._worker.kill()
 
     def close(self) -> None:
-        self._worker.kill()
+        self._worker.kill()  # SIGKILL: ends it at once, stopped (SIGSTOP) or not
         self._worker.reap(timeout=2.0)
         self.conn.close()
 
@@ -76,66 +77,91 @@ def local_opener(spec: dict[str, Any], command: list[str] | None = None
 
 
 class BridgeLink:
-    """A TCP session with ``python -m mt5guard.terminal.bridge.server --listen``."""
+    """A session with ``python -m mt5guard.terminal.bridge.server --listen``.
+
+    Over mutual TLS (``tls``: a ``_tls.TlsSide``, the bridge's certificate
+    pinned), or plaintext when the config says so (loopback only). The TCP
+    connect, TLS and the key handshake (the bridge proves the key first) and
+    the bridge's greeting all finish within ``timeout`` seconds, or the
+    connection is closed and the start fails.
+    """
 
     reconnectable = True
 
-    def __init__(self, host: str, port: int, key: bytes, timeout: float) -> None:
+    def __init__(self, host: str, port: int, key: bytes, timeout: float,
+                 tls: Any = None) -> None:
+        from mt5guard.terminal.bridge import _channel
+
         self._where = f"{host}:{port}"
-        self._sock = socket.create_connection((host, port), timeout=timeout)
+        deadline = time.monotonic() + timeout
+        raw = socket.create_connection((host, port), timeout=timeout)
+        sock: Any = raw
         try:
-            self._sock.settimeout(timeout)  # bounds the handshake below
-            self.conn = mpc.Connection(os.dup(self._sock.fileno()))
-            fd = self.conn.fileno()
-            os.set_blocking(fd, True)
-            self._sock.settimeout(None)
-            mpc.answer_challenge(self.conn, key)
-            mpc.deliver_challenge(self.conn, key)
-            if not self.conn.poll(timeout):
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                raw.settimeout(max(0.001, deadline - time.monotonic()))
+                sock = tls.context.wrap_socket(raw, server_side=False)
+                tls.check(sock)
+            _channel.client_handshake(sock, key, deadline)
+            self.conn: Any = _channel.Framed(sock, _channel.REPLY_CAP)
+            if not self.conn.poll(max(0.0, deadline - time.monotonic())):
                 raise TimeoutError(f"bridge {self._where} sent no greeting within {timeout} s")
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
             tag, hello = json.loads(self.conn.recv_bytes())
+            sock.settimeout(None)
             if tag != "hello":
                 raise ConnectionError(f"bridge {self._where} refused the session: {hello}")
         except BaseException:
-            self._sock.close()
+            sock.close()
             raise
+        self._sock = sock
         self.pid: int | None = None
         self.hello = hello
 
     def kill(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked on this connection
-        except OSError:
-            pass
+        self.conn.shutdown()  # wakes a reader blocked on this connection
 
     def close(self) -> None:
         self.kill()
         self.conn.close()
-        self._sock.close()
 
     def describe(self) -> str:
         return f"bridge {self._where}"
 
 
-def bridge_opener(host: str, port: int, key: Callable[[], str]) -> Callable[[float], Link]:
-    """Open a new bridge session each time it is called; ``key()`` reveals the key."""
-    return lambda timeout: BridgeLink(host, port, key().encode(), timeout)
+def bridge_opener(host: str, port: int, key: Callable[[], str], tls: Any = None
+                  ) -> Callable[[float], Link]:
+    """Open a new bridge session each time it is called; ``key()`` reveals the key.
+
+    ``tls``: a ``_tls.TlsSide`` (see :func:`tls_client`), or None for plaintext.
+    """
+    return lambda timeout: BridgeLink(host, port, key().encode(), timeout, tls)
 
 
-def readiness(conn: mpc.Connection) -> Callable[[float], bool]:
+def tls_client(folder: str) -> Any:
+    """mt5guard's TLS side for a bridge, from the folder the certs command made."""
+    from mt5guard.terminal.bridge import _tls
+
+    return _tls.client_side(folder)
+
+
+def readiness(conn: Any) -> Callable[[float], bool]:
     """``wait(timeout)``: True once ``conn`` has a frame, EOF or an error to read (timeout in s).
 
     One ``poll(2)`` on a poll object registered once per connection: what
     ``Connection.poll`` does through a selector it builds, registers and
-    closes again on every call (about 4 us more per request). Where there is
+    closes again on every call (about 4 us more per request). Bytes already
+    buffered (ours, or TLS's) count as readable. Where there is
     no ``poll(2)`` (Windows pipes), ``Connection.poll`` itself.
     """
     if sys.platform == "win32" or not hasattr(select, "poll"):
-        return conn.poll
+        polled: Callable[[float], bool] = conn.poll
+        return polled
     poller = select.poll()
     poller.register(conn.fileno(), select.POLLIN)
+    pending: Callable[[], bool] = getattr(conn, "pending", lambda: False)
 
     def wait(timeout: float) -> bool:
-        return bool(poller.poll(math.ceil(max(0.0, timeout) * 1000)))
+        return pending() or bool(poller.poll(math.ceil(max(0.0, timeout) * 1000)))
 
     return wait

@@ -39,7 +39,7 @@ class PushedQuotes:
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
-    def _lose(self, name: str, code: int, text: str) -> Any:
+    def _lose(self, name: str, code: int, text: str, link: Any = None) -> Any:
         raise NotImplementedError
 
     def watch(self, symbols: Iterable[str], interval: float) -> dict[str, Any] | None:

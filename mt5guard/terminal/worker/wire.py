@@ -17,19 +17,7 @@ from typing import Any, NamedTuple
 
 from mt5guard.errors import MT5DataError
 from mt5guard.terminal import rates
-from mt5guard.terminal.records import (
-    AccountInfo,
-    BookInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-    TradeRequest,
-)
+from mt5guard.terminal import records as rec
 
 __all__ = ["Polled", "Reply", "decode_frame", "decode_reply", "decode_result", "encode_request"]
 
@@ -74,7 +62,7 @@ class Polled(NamedTuple):
     round; ``failed``: symbol -> ``(code, text)`` of a new failure.
     """
 
-    changed: dict[str, Tick]
+    changed: dict[str, rec.Tick]
     failed: dict[str, tuple[int, str]]
 
 
@@ -82,8 +70,8 @@ def decode_frame(raw: bytes, name: str) -> Reply | Polled:
     """A reply to a request, or a pushed :class:`Polled` round; MT5DataError if neither."""
     try:
         message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
     if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) == 4:
         return _polled(message[2], message[3])
     return _reply(message, name)
@@ -93,7 +81,7 @@ def _polled(changed: Any, failed: Any) -> Polled:
     name = "watch"
     if not isinstance(changed, dict) or not isinstance(failed, dict):
         raise _garbage(name, "a pushed round without its maps")
-    ticks = {str(symbol): _record(Tick, raw, name) for symbol, raw in changed.items()}
+    ticks = {str(symbol): _record(rec.Tick, raw, name) for symbol, raw in changed.items()}
     errors = {}
     for symbol, raw in failed.items():
         error = _last_error(raw, name)
@@ -106,8 +94,8 @@ def decode_reply(raw: bytes, name: str) -> Reply:
     """Parse a reply frame; :class:`MT5DataError` if it is not one."""
     try:
         message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _garbage(name, f"not JSON: {raw[:60]!r}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
     return _reply(message, name)
 
 
@@ -149,7 +137,7 @@ def _record(kind: type[_Rec], raw: Any, name: str) -> _Rec:
             raise _garbage(name, f"{kind.__name__} without field {field!r}")
         value = raw[field]
         if field == "request":
-            value = _record(TradeRequest, value, name)
+            value = _record(rec.TradeRequest, value, name)
         elif not isinstance(value, _PRIMITIVE):
             raise _garbage(name, f"{kind.__name__}.{field} is a {type(value).__name__}")
         fields[field] = value
@@ -224,18 +212,18 @@ _DECODERS: dict[str, Callable[[Any, str], Any]] = {
     "initialize": _flag, "login": _flag, "symbol_select": _flag,
     "shutdown": lambda raw, name: None,
     "version": _version,
-    "terminal_info": _one(TerminalInfo), "account_info": _one(AccountInfo),
-    "symbol_info": _one(SymbolInfo), "symbol_info_tick": _one(Tick),
-    "order_check": _one(OrderCheckResult), "order_send": _one(OrderSendResult),
-    "positions_get": _many(TradePosition), "orders_get": _many(TradeOrder),
-    "history_deals_get": _many(TradeDeal), "history_orders_get": _many(TradeOrder),
+    "terminal_info": _one(rec.TerminalInfo), "account_info": _one(rec.AccountInfo),
+    "symbol_info": _one(rec.SymbolInfo), "symbol_info_tick": _one(rec.Tick),
+    "order_check": _one(rec.OrderCheckResult), "order_send": _one(rec.OrderSendResult),
+    "positions_get": _many(rec.TradePosition), "orders_get": _many(rec.TradeOrder),
+    "history_deals_get": _many(rec.TradeDeal), "history_orders_get": _many(rec.TradeOrder),
     "copy_rates_from": _rows("RATE_DTYPE"), "copy_rates_from_pos": _rows("RATE_DTYPE"),
     "copy_rates_range": _rows("RATE_DTYPE"), "copy_ticks_from": _rows("TICK_DTYPE"),
-    "copy_ticks_range": _rows("TICK_DTYPE"), "symbols_get": _many(SymbolInfo),
+    "copy_ticks_range": _rows("TICK_DTYPE"), "symbols_get": _many(rec.SymbolInfo),
     "symbols_total": _count, "positions_total": _count, "orders_total": _count,
     "history_orders_total": _count, "history_deals_total": _count,
     "order_calc_margin": _number, "order_calc_profit": _number,
-    "market_book_add": _flag, "market_book_release": _flag, "market_book_get": _many(BookInfo),
+    "market_book_add": _flag, "market_book_release": _flag, "market_book_get": _many(rec.BookInfo),
     "ping": lambda raw, name: raw,
     "watch": lambda raw, name: raw,
 }

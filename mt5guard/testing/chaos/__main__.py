@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import multiprocessing
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
-from mt5guard.testing.chaos._run import ChaosResult, run
+from mt5guard.testing.chaos._run import ChaosResult, passes, run
 from mt5guard.testing.chaos._schedule import Fault, shrink
 
 
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", type=int, default=None, metavar="SEED",
                         help="run SEED twice, compare the event logs, print the violations")
     parser.add_argument("--no-shrink", action="store_true", help="print failures unshrunk")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes running seeds side by side (a failing seed is rerun "
+                             "here, with the same result, to report and shrink it)")
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # a chaos run crashes sessions on purpose, thousands of times
     if args.replay is not None:
@@ -55,12 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         for line in first.violations:
             print(f"  violation {line}")
         return 0 if same and first.ok else 1
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     started, failed = time.perf_counter(), 0
-    for done, seed in enumerate(range(args.first, args.first + args.seeds)):
+    seeds = range(args.first, args.first + args.seeds)
+    for done, (seed, result) in enumerate(_results(seeds, args.days, args.accounts, args.jobs)):
         if done and done % _PROGRESS_EVERY == 0:
             _progress(done, args.seeds, failed, time.perf_counter() - started)
-        result = run(seed, days=args.days, accounts=args.accounts)
-        if not result.ok:
+        if result is not True:
+            if result is False:  # failed in a pool process: the same seed fails the same way here
+                result = run(seed, days=args.days, accounts=args.accounts)
             failed += 1
             if args.no_shrink:
                 print(f"seed {seed} FAILED: {result.violations[0]}")
@@ -74,6 +84,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _PROGRESS_EVERY = 25  # seeds between progress lines on stderr
+
+
+def _results(seeds: range, days: float, accounts: int,
+             jobs: int) -> Iterator[tuple[int, ChaosResult | bool]]:
+    """(seed, True if it passed, else its result or False) in seed order.
+
+    ``jobs`` > 1 runs seeds in fresh spawned processes, which send back only
+    whether a seed passed.
+    """
+    if jobs == 1:
+        for seed in seeds:
+            result = run(seed, days=days, accounts=accounts)
+            yield seed, True if result.ok else result
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process with actor threads
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=logging.disable,
+                             initargs=(logging.CRITICAL,)) as pool:
+        verdicts = pool.map(passes, seeds, [days] * len(seeds), [accounts] * len(seeds),
+                            chunksize=4)
+        yield from zip(seeds, verdicts, strict=True)
 
 
 def _progress(done: int, total: int, failed: int, wall: float) -> None:

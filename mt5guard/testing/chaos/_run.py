@@ -27,7 +27,7 @@ from mt5guard.testing._runtime import DeterministicRuntime
 from mt5guard.testing.chaos._schedule import LAZY, Fault, apply, draw_schedule
 from mt5guard.testing.chaos._terminal import ChaosTerminal
 
-__all__ = ["ChaosResult", "run"]
+__all__ = ["ChaosResult", "passes", "run"]
 
 REQUEST_TIMEOUT = 10.0  # seconds: shorter than a hung call, longer than an IPC timeout
 _REQUESTS = frozenset({"GetPrice", "GetAccountInfo", "GetPositions", "GetOrders", "PlaceOrder",
@@ -150,6 +150,11 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
         steps = runtime.steps
     return ChaosResult(seed, faults, tuple(watch.violations), log, steps,
                        time.perf_counter() - started, recovery.checked_from)
+
+
+def passes(seed: int, days: float, accounts: int) -> bool:
+    """Whether ``seed`` runs without a violation (what a process pool sends back)."""
+    return run(seed, days=days, accounts=accounts).ok
 
 
 def _later(runtime: DeterministicRuntime) -> Any:

@@ -11,7 +11,7 @@ from mt5guard.config import ConfigError, parse_config
 from mt5guard.terminal import SimulatedTerminal, make_terminal
 from mt5guard.terminal.worker import WorkerTerminal
 
-ENV = {"PW": "secret-pw", "KEY": "bridge-key"}
+ENV = {"PW": "secret-pw", "KEY": "bridge-key-5f1c9a0e7b3d42c8a6e4f0b2d9c7e1a3"}
 
 
 def parse(*terminals: dict[str, Any]) -> Any:
@@ -21,7 +21,8 @@ def parse(*terminals: dict[str, Any]) -> Any:
     return parse_config({"accounts": accounts}, environ=ENV)
 
 
-BRIDGE = {"kind": "bridge", "password": "${PW}", "key": "${KEY}", "port": 18812}
+BRIDGE = {"kind": "bridge", "password": "${PW}", "key": "${KEY}", "port": 18812,
+          "insecure_plaintext_loopback": True}
 
 
 def test_isolation_process_builds_a_worker_terminal_and_thread_the_simulator() -> None:

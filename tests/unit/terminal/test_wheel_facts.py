@@ -17,7 +17,7 @@ import pytest
 from mt5guard.terminal import constants, records
 
 WHEEL: dict[str, Any] = json.loads(
-    (Path(__file__).parent.parent / "data" / "metatrader5_5.0.6231.json").read_text())
+    (Path(__file__).parents[2] / "data" / "metatrader5_5.0.6231.json").read_text())
 
 
 @pytest.mark.parametrize("record", sorted(WHEEL["records"]))

@@ -6,12 +6,15 @@ oldest and newest pykka 4.x we support.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
 import pykka
 import pytest
+from pykka import messages as pykka_messages
 from pykka._envelope import Envelope
+from pykka.messages import ProxyCall
 
 from mt5guard.supervision import (
     ChildExited,
@@ -21,7 +24,7 @@ from mt5guard.supervision import (
     Supervisor,
     start_actor,
 )
-from mt5guard.supervision._pykka import observe
+from mt5guard.supervision._pykka import Mailbox, adopt, observe
 
 
 class Mortal(pykka.ThreadingActor):
@@ -215,3 +218,67 @@ def test_a_factory_returning_the_same_instance_fails_loudly(clock, bus, recorder
     assert len(failures) == 2 and "a factory must build a new actor" in failures[1]
     assert not recorder.of(ChildExited)
     ref.stop()
+
+
+# The pykka internals the glue relies on (docs/pykka.md), one test each, so a
+# pykka release that changes one fails here by name.
+
+
+class Plain(pykka.ThreadingActor):
+    def on_receive(self, message: Any) -> Any:
+        return ("received", message)
+
+    def double(self, x: int) -> int:
+        return 2 * x
+
+
+def test_pykka_builds_the_inbox_with_the_hook_and_the_ref_copies_class_inbox_and_flag() -> None:
+    actor = Keeper()  # a GuardedActor, not started
+    ref = actor.actor_ref
+    assert isinstance(actor.actor_inbox, Mailbox)
+    assert ref.actor_inbox is actor.actor_inbox and ref.actor_stopped is actor.actor_stopped
+    assert ref.actor_class is Keeper and isinstance(actor.actor_stopped, threading.Event)
+
+
+def test_pykka_asks_the_ref_actor_class_for_the_reply_future() -> None:
+    actor = adopt(Plain())
+    actor.actor_ref.ask("question", block=False)
+    envelope = actor.actor_inbox.get()
+    assert type(envelope.reply_to).__name__ == "_DrivenFuture"
+    assert envelope.message == "question"
+
+
+def test_pykka_tell_puts_an_envelope_and_refuses_once_the_flag_is_set() -> None:
+    actor = adopt(Plain())
+    actor.actor_ref.tell("hello")
+    envelope = actor.actor_inbox.get()
+    assert isinstance(envelope, Envelope) and envelope.reply_to is None
+    actor.actor_stopped.set()
+    with pytest.raises(pykka.ActorDeadError):
+        actor.actor_ref.tell("too late")
+
+
+def test_pykka_handle_receive_dispatches_stop_proxy_calls_and_the_rest() -> None:
+    actor = adopt(Plain())
+    assert actor._handle_receive("x") == ("received", "x")
+    assert actor._handle_receive(ProxyCall(attr_path=("double",), args=(4,), kwargs={})) == 8
+    actor._handle_receive(pykka_messages._ActorStop())
+    assert actor.actor_stopped.is_set()
+
+
+def test_pykka_handle_failure_sets_the_flag_and_unregisters() -> None:
+    actor = adopt(Plain())
+    pykka.ActorRegistry.register(actor.actor_ref)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        actor._handle_failure(*sys.exc_info())
+    assert actor.actor_stopped.is_set()
+    assert actor.actor_ref not in pykka.ActorRegistry.get_all()
+    assert isinstance(actor.__dict__["_mt5guard_failure"], RuntimeError)
+
+
+def test_pykka_stop_asks_the_internal_stop_message() -> None:
+    actor = adopt(Plain())
+    actor.actor_ref.stop(block=False)
+    assert isinstance(actor.actor_inbox.get().message, pykka_messages._ActorStop)

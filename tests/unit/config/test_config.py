@@ -30,7 +30,7 @@ from mt5guard.config import (
 )
 from mt5guard.secret import Secret
 
-CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / "config"
+CONFIG_DIR = pathlib.Path(__file__).resolve().parents[3] / "config"
 PASSWORD = "Zq9-unique-Hunter2!"  # distinctive: must never show up in any text
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from mt5guard.config import ConfigError, parse_config
 
-ENV = {"PW": "not-a-real-password"}
+ENV = {"PW": "not-a-real-password", "KEY": "a-bridge-key-7c2e94d1b06f5a38e9d4c7b2a15f0e63"}
 
 
 def real(name: str, kind: str = "rpyc", **terminal: Any) -> dict[str, Any]:
@@ -65,7 +65,8 @@ def test_two_accounts_without_a_path_would_share_the_terminal_metatrader5_finds(
 
 
 def bridge(name: str, login: int, port: int, path: str) -> dict[str, Any]:
-    return real(name, "bridge", login=login, port=port, path=path, key="${PW}")
+    return real(name, "bridge", login=login, port=port, path=path, key="${KEY}",
+                insecure_plaintext_loopback=True)
 
 
 def test_a_bridge_serves_many_accounts_each_with_its_own_terminal() -> None:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from mt5guard.errors import MT5ValidationError
-from mt5guard.orders.filling import choose_filling
 from mt5guard.orders.messages import OrderRequest, Side
 from mt5guard.orders.request import (
     comment_room,
@@ -23,6 +22,7 @@ from mt5guard.orders.request import (
 )
 from mt5guard.session._args import build_order
 from mt5guard.terminal import constants as c
+from mt5guard.terminal.filling import choose_filling
 from mt5guard.terminal.records import symbol_info_with
 from mt5guard.terminal.sim._requests import parse_request
 

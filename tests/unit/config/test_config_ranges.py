@@ -27,7 +27,7 @@ from mt5guard.config import (
     schema_reference,
 )
 from mt5guard.errors import MT5ValidationError
-from mt5guard.session.facade import build_order
+from mt5guard.session._args import build_order
 
 
 def error_of(raw: dict[str, Any]) -> ConfigError:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
 from storykit import Story, story_config
 
-from mt5guard.errors import MT5TimeoutError, MT5Unavailable, MT5ValidationError
+from mt5guard.errors import (
+    MT5CircuitBreakerOpen,
+    MT5TimeoutError,
+    MT5Unavailable,
+    MT5ValidationError,
+)
 
 
 @pytest.fixture
@@ -122,3 +128,22 @@ def test_asyncio_callers_have_the_connection_and_breaker_calls_too(story) -> Non
         assert (await aio.get_price("EURUSD")).bid > 0
 
     asyncio.run(main())
+
+
+def test_rejections_while_open_leave_no_reference_cycles_for_the_collector(story) -> None:
+    # A rejected call's traceback must not hold the reply that holds the error:
+    # such cycles wait for a GC pass, which shows up as the fast-fail tail latency.
+    story.session.force_open("maintenance")
+    story.clock.settle()
+    with pytest.raises(MT5CircuitBreakerOpen):
+        story.session.get_price("EURUSD")
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(500):
+            with pytest.raises(MT5CircuitBreakerOpen):
+                story.session.get_price("EURUSD")
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 100  # was 25 objects per rejection (12,500 here)

@@ -9,7 +9,7 @@ import pytest
 
 from mt5guard.breaker.messages import BreakerState
 from mt5guard.breaker.policy import BreakerPolicy, Transition
-from mt5guard.session.actor import SessionActor
+from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.testing.chaos import KINDS, Fault, draw_schedule, run, shrink
 from mt5guard.testing.chaos.__main__ import main
 
@@ -40,7 +40,7 @@ def test_schedules_draw_every_kind_of_fault_and_depend_on_the_seed() -> None:
 
 
 def test_a_session_that_ignores_its_breaker_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SessionActor, "_admit", lambda self, operation: None)
+    monkeypatch.setattr(BreakerLink, "admit", lambda self, operation: None)
     outage = (Fault(600.0, "acct0", "auth_revoked", 1800.0),)
     result = run(3, days=0.5, accounts=1, schedule=outage)
     assert any("reached the terminal" in v and "OPEN" in v for v in result.violations)

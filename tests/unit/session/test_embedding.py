@@ -22,7 +22,7 @@ from mt5guard import Config, Guard, start
 from mt5guard.config import HttpConfig, ObservabilityConfig
 from mt5guard.testing import VirtualClock
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 # Runs in a fresh interpreter: the test process has imported mt5guard long ago.
 # Dependencies are imported first, since prometheus_client registers its

@@ -1,0 +1,429 @@
+"""Issue 21's figures, each against the floor it is measured against, in one process.
+
+``python bench/_floors.py GROUP`` measures one group in this (fresh)
+interpreter and prints one JSON object ``{figure key: {"now": .., "floor": ..}}``
+on its last stdout line (progress on stderr). ``run_all.py`` runs every group
+``REPEATS`` times and prints the table. Groups and their floors:
+
+- ``request``: fast-fail p99/p50 while OPEN vs a bare echo ask's p99/p50 in
+  the same rounds (threads placed by the OS, as issue 21 measured it); then,
+  every thread on one CPU (the software cost, not placement), guarded
+  ``get_price`` vs an ask to a pykka actor whose handler makes the same
+  simulated terminal call.
+- ``worker``: guarded ``get_price`` through a process-isolated terminal vs a
+  bare ``multiprocessing`` Pipe echo to a child, and vs an rpyc call to an
+  rpyc classic server (``SlaveService``, as mt5linux runs it) whose helper
+  returns the simulated tick as a plain tuple (the cheapest rpyc call there is).
+- ``scale`` N: N accounts with their SQLite journals on disk: ``start()`` until
+  every session answered once, and RSS per session; ``scale-floor`` N: in a
+  fresh process, N x (4 pykka actors + one open WAL SQLite file, each actor
+  asked once): what any thread-per-actor design with a journal per account pays.
+- ``workers`` N: N process-isolated accounts, ``start()`` until every session
+  answered once, vs N bare interpreters (``python -S -c pass``) started at once.
+- ``journal``: one order's journal writes (intent, sent, outcome) vs the same
+  three state changes as bare statements, each its own autocommit
+  transaction, on the journal's table (primary key and prune index) with
+  the journal's PRAGMAs (exclusive WAL, NORMAL, 32 KiB page cache).
+- ``deterministic``: one chaos seed (3 accounts x 2 simulated days) and the
+  24 h story of 10 accounts, vs a deque floor: the same number of messages
+  through one ``collections.deque`` to a trivial handler.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import itertools
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import attrs
+from _stats import median, progress, rounds, time_calls
+from _trees import SYMBOL, accounts_config, process_memory_kb, wait_answered
+
+ROUNDS = 5
+CALLS = 1000
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _ratios(samples: dict[str, list[Any]], name: str, base: str, field: str = "p50_us") -> float:
+    return median([getattr(s, field) / getattr(b, field)
+                   for s, b in zip(samples[name], samples[base], strict=True)])
+
+
+# -- request -------------------------------------------------------------------
+
+
+def request() -> dict[str, Any]:
+    from _placement import place_threads
+    from _request import Echo, TerminalOwner, connected_terminal
+
+    from mt5guard import MT5CircuitBreakerOpen, SystemClock, start
+    from mt5guard.config import MEMORY, OrdersConfig
+
+    guard = start(attrs.evolve(accounts_config(1, interval=3600.0),
+                               orders=OrdersConfig(state_dir=MEMORY)))  # not ./state
+    clock = SystemClock()
+    echo = Echo.start()
+    owner = TerminalOwner.start(connected_terminal(clock))
+    try:
+        session = guard.session("acc0000")
+        wait_answered([session])
+        session.force_open("bench: fast-fail")  # threads placed by the OS, as issue 21 measured
+        while True:
+            try:
+                session.get_price(SYMBOL)
+            except MT5CircuitBreakerOpen:
+                break
+            time.sleep(0.001)
+
+        def rejected() -> None:
+            try:
+                session.get_price(SYMBOL)
+            except MT5CircuitBreakerOpen:
+                pass
+
+        fast = rounds({"rejected": lambda: time_calls(rejected, 3 * CALLS),
+                       "bare": lambda: time_calls(lambda: echo.ask(SYMBOL), 3 * CALLS)},
+                      ROUNDS, "request: fast-fail")
+        session.reset_breaker()
+        while True:  # the reset reaches the session's view of the breaker as a message
+            try:
+                session.get_price(SYMBOL)
+                break
+            except MT5CircuitBreakerOpen:
+                time.sleep(0.001)
+        place_threads("same-core")
+        variants = {
+            "guarded": lambda: time_calls(lambda: session.get_price(SYMBOL), CALLS),
+            "owner": lambda: time_calls(lambda: owner.ask(SYMBOL), CALLS),
+        }
+        time_calls(lambda: session.get_price(SYMBOL), 300)
+        time_calls(lambda: owner.ask(SYMBOL), 300)
+        got = rounds(variants, ROUNDS, "request: guarded vs terminal-calling actor")
+    finally:
+        echo.stop()
+        owner.stop()
+        guard.stop()
+        clock.close()
+    return {
+        "guarded_vs_actor": {"now": _ratios(got, "guarded", "owner"),
+                             "floor": median([s.p50_us for s in got["owner"]])},
+        "fast_fail_tail": {"now": median([s.p99_us / s.p50_us for s in fast["rejected"]]),
+                           "floor": median([s.p99_us / s.p50_us for s in fast["bare"]]),
+                           "p50_us": median([s.p50_us for s in fast["rejected"]])},
+    }
+
+
+# -- worker --------------------------------------------------------------------
+
+
+def _echo_child(conn: Connection) -> None:
+    while True:
+        try:
+            frame = conn.recv_bytes()
+        except EOFError:
+            return
+        conn.send_bytes(frame)
+
+
+_RPYC_SERVER = """
+import sys
+from rpyc.utils.classic import SlaveService
+from rpyc.utils.server import ThreadedServer
+server = ThreadedServer(SlaveService, hostname="127.0.0.1", port=0, reuse_addr=True)
+print(server.port, flush=True)
+server.start()
+"""
+
+_RPYC_HELPER = """
+from mt5guard.clock import SystemClock
+from mt5guard.terminal.sim import SimulatedTerminal
+_t = SimulatedTerminal(SystemClock())
+_t.initialize(login=5001, password="", server="MetaQuotes-Demo")
+_t.symbol_select("EURUSD", True)
+def tick(symbol):
+    return tuple(_t.symbol_info_tick(symbol))
+"""
+
+
+def _connect_rpyc(rpyc: Any, port: int) -> Any:
+    """rpyc's server listens only once ``start()`` runs: retry for a few seconds."""
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            return rpyc.classic.connect("127.0.0.1", port)
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def worker() -> dict[str, Any]:
+    import rpyc
+    from _workers import isolated
+
+    from mt5guard import SystemClock, start
+
+    clock = SystemClock()
+    guard = start(isolated(accounts_config(1, interval=3600.0, timeout=60.0)), clock=clock)
+    ctx = multiprocessing.get_context("spawn")
+    mine, theirs = ctx.Pipe()
+    child = ctx.Process(target=_echo_child, args=(theirs,), daemon=True)
+    child.start()
+    server = subprocess.Popen([sys.executable, "-c", _RPYC_SERVER], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        conn = _connect_rpyc(rpyc, port)
+        conn.execute(_RPYC_HELPER)
+        remote_tick = conn.namespace["tick"]
+        session = guard.session("acc0000")
+        wait_answered([session])
+        frame = b'{"id":1,"op":"symbol_info_tick","args":["EURUSD"]}'
+
+        def echo() -> None:
+            mine.send_bytes(frame)
+            mine.recv_bytes()
+
+        calls: dict[str, Callable[[], object]] = {
+            "guarded": lambda: session.get_price(SYMBOL),
+            "pipe": echo,
+            "rpyc": lambda: remote_tick(SYMBOL),
+        }
+        for call in calls.values():
+            time_calls(call, 200)
+        got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
+                     ROUNDS, "worker: guarded vs pipe echo vs rpyc")
+        conn.close()
+    finally:
+        server.kill()
+        server.wait()
+        mine.close()
+        child.join(timeout=5)
+        child.kill()
+        guard.stop()
+        clock.close()
+    return {
+        "worker_vs_pipe": {"now": _ratios(got, "guarded", "pipe"),
+                           "floor": median([s.p50_us for s in got["pipe"]]),
+                           "p50_us": median([s.p50_us for s in got["guarded"]])},
+        "worker_vs_rpyc": {"now": _ratios(got, "guarded", "rpyc"),
+                           "floor": median([s.p50_us for s in got["rpyc"]])},
+    }
+
+
+# -- scale -----------------------------------------------------------------------
+
+
+def scale(n: int) -> dict[str, Any]:
+    from mt5guard import start
+    from mt5guard.config import OrdersConfig
+
+    folder = Path(tempfile.mkdtemp(prefix="scale-", dir=_results()))
+    try:
+        gc.collect()
+        memory0 = process_memory_kb()["VmRSS"]
+        config = attrs.evolve(accounts_config(n, interval=30.0),
+                              orders=OrdersConfig(state_dir=str(folder)))
+        started = time.perf_counter()
+        guard = start(config)
+        wait_answered(guard.sessions.values())
+        startup = time.perf_counter() - started
+        time.sleep(0.5)
+        gc.collect()
+        rss = (process_memory_kb()["VmRSS"] - memory0) / 1024 / n
+        progress(f"scale N={n}: started in {startup:.2f} s, {rss:.3f} MB per session")
+        _ = guard  # not stopped: the process ends right after its answer (see _exit_now)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"start": {"now": startup}, "rss": {"now": rss}}
+
+
+def scale_floor(n: int) -> dict[str, Any]:
+    import pykka
+
+    class Idle(pykka.ThreadingActor):
+        def on_receive(self, message: Any) -> Any:
+            return message
+
+    folder = Path(tempfile.mkdtemp(prefix="floor-", dir=_results()))
+    try:
+        gc.collect()
+        memory0 = process_memory_kb()["VmRSS"]
+        started = time.perf_counter()
+        refs = [Idle.start() for _ in range(4 * n)]
+        files = []
+        for i in range(n):
+            conn = sqlite3.connect(str(folder / f"{i}.sqlite3"), isolation_level=None)
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
+            files.append(conn)
+        for ref in refs:
+            ref.ask(1)
+        startup = time.perf_counter() - started
+        time.sleep(0.5)
+        gc.collect()
+        rss = (process_memory_kb()["VmRSS"] - memory0) / 1024 / n
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"start": {"floor": startup}, "rss": {"floor": rss}}
+
+
+# -- worker start ----------------------------------------------------------------
+
+
+def workers(n: int) -> dict[str, Any]:
+    from _workers import isolated
+
+    from mt5guard import SystemClock, start
+
+    started = time.perf_counter()
+    bare = [subprocess.Popen([sys.executable, "-S", "-c", "pass"]) for _ in range(n)]
+    for proc in bare:
+        proc.wait()
+    floor = time.perf_counter() - started
+    clock = SystemClock()
+    started = time.perf_counter()
+    guard = start(isolated(accounts_config(n, interval=3600.0, timeout=60.0)), clock=clock,
+                  start_timeout=120.0)
+    try:
+        wait_answered(guard.sessions.values(), timeout=300.0, poll=0.02)
+        startup = time.perf_counter() - started
+    finally:
+        guard.stop()
+        clock.close()
+    progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s")
+    return {"workers_start": {"now": startup, "floor": floor}}
+
+
+# -- journal ---------------------------------------------------------------------
+
+
+def journal() -> dict[str, Any]:
+    from mt5guard.orders.journal import EntryState, OrderIntent, OrderJournal
+
+    folder = Path(tempfile.mkdtemp(prefix="journal-", dir=_results()))
+    ids = itertools.count()
+    now = datetime.now(UTC)
+    try:
+        ours = OrderJournal.open(str(folder / "ours.sqlite3"), synchronous="NORMAL")
+        bare = sqlite3.connect(str(folder / "bare.sqlite3"), isolation_level=None)
+        for pragma in ("locking_mode = EXCLUSIVE", "cache_size = -32", "journal_mode = WAL",
+                       "synchronous = NORMAL"):
+            bare.execute(f"PRAGMA {pragma}")
+        bare.execute("CREATE TABLE intents (client_order_id TEXT PRIMARY KEY, kind TEXT, "
+                     "symbol TEXT, side TEXT, volume REAL, payload TEXT, state TEXT, "
+                     "created_at REAL, sent_at REAL, finished_at REAL, result TEXT)")
+        bare.execute("CREATE INDEX intents_finished ON intents (state, finished_at)")
+
+        def one_order() -> None:
+            entry = ours.begin(OrderIntent(f"j{next(ids)}", "place", SYMBOL, "buy", 0.1, {}), now)
+            ours.mark_sent(entry, now)
+            ours.finish(entry, EntryState.FILLED, {"outcome": {}}, now)
+
+        def bare_order() -> None:
+            cid = f"b{next(ids)}"
+            bare.execute("INSERT INTO intents VALUES (?, 'place', ?, 'buy', 0.1, '{}', "
+                         "'pending', 0, NULL, NULL, NULL)", (cid, SYMBOL))
+            bare.execute("UPDATE intents SET state = 'sent', sent_at = 1 WHERE client_order_id = ?",
+                         (cid,))
+            bare.execute("UPDATE intents SET state = 'filled', finished_at = 2, result = '{}' "
+                         "WHERE client_order_id = ?", (cid,))
+
+        got = rounds({"journal": lambda: time_calls(one_order, 500),
+                      "bare": lambda: time_calls(bare_order, 500)}, ROUNDS, "journal")
+        ours.close()
+        bare.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"journal": {"now": _ratios(got, "journal", "bare"),
+                        "floor": median([s.p50_us for s in got["bare"]])}}
+
+
+# -- deterministic ---------------------------------------------------------------
+
+
+def _deque_floor(messages: int, actors: int) -> float:
+    """Seconds to pass ``messages`` messages through one deque to trivial handlers."""
+    handled = [0] * actors
+
+    def handler(index: int) -> None:
+        handled[index] += 1
+
+    queue: collections.deque[tuple[Callable[[int], None], int]] = collections.deque()
+    started = time.perf_counter()
+    for i in range(messages):
+        queue.append((handler, i % actors))
+        call, arg = queue.popleft()
+        call(arg)
+    return time.perf_counter() - started
+
+
+def deterministic() -> dict[str, Any]:
+    import logging
+
+    from _deterministic import story
+
+    from mt5guard.testing.chaos import run as chaos_run
+
+    logging.disable(logging.CRITICAL)
+    chaos_run(0, days=0.1, accounts=3)  # warm: first imports (numpy) and first quotes
+    seed = chaos_run(1, days=2.0, accounts=3)
+    told = story()
+    progress(f"deterministic: seed {seed.wall:.2f} s ({seed.steps} messages, ok={seed.ok}); "
+             f"story {told['wall_s']:.2f} s ({told['messages']} messages)")
+    return {
+        "chaos_seed": {"now": seed.wall, "floor": _deque_floor(seed.steps, 13),
+                       "ok": seed.ok, "messages": seed.steps},
+        "story": {"now": told["wall_s"], "floor": _deque_floor(told["messages"], 40),
+                  "ok": told["recovered"], "messages": told["messages"]},
+    }
+
+
+def _results() -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    return RESULTS
+
+
+_EXIT_NOW = frozenset({"scale", "scale-floor"})
+GROUPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "request": request,
+    "worker": worker,
+    "scale": scale,
+    "scale-floor": scale_floor,
+    "workers": workers,
+    "journal": journal,
+    "deterministic": deterministic,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in GROUPS:
+        print(f"usage: _floors.py {{{'|'.join(GROUPS)}}} [N]", file=sys.stderr)
+        return 2
+    args = [int(a) for a in argv[1:]]
+    result = GROUPS[argv[0]](*args)
+    print(json.dumps(result), flush=True)
+    if argv[0] in _EXIT_NOW:
+        os._exit(0)  # thousands of actor threads: stopping them is not what is measured
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,40 @@
+"""The probe the SessionActor runs for its HealthProbeActor, on the session's thread.
+
+Three terminal calls: ``terminal_info`` (is the terminal connected to its
+trade server), ``account_info`` (is the login still accepted) and one tick of
+the probe symbol (is the data feed live: the tick at most ``max_tick_age``
+seconds old).
+"""
+
+from __future__ import annotations
+
+from mt5guard.clock import Clock
+from mt5guard.errors import MT5DataError, MT5Error
+from mt5guard.health.messages import ProbeResult
+from mt5guard.terminal import Terminal
+from mt5guard.terminal.calls import TerminalOps
+
+__all__ = ["probe"]
+
+
+def probe(ops: TerminalOps, terminal: Terminal, clock: Clock, symbol: str, seq: int,
+          max_tick_age: float) -> tuple[ProbeResult, MT5Error | None]:
+    """The probe's result and the first error it met, if any (for the breaker)."""
+    started = clock.monotonic()
+    connection_ok = auth_ok = data_ok = False
+    error: MT5Error | None = None
+    try:
+        info = ops.call("probe", terminal.terminal_info)
+        connection_ok = bool(ops.field(info, "connected", "probe"))
+        ops.call("probe", terminal.account_info)
+        auth_ok = True
+        tick = ops.price(symbol)
+        age = clock.now().timestamp() - ops.field(tick, "time_msc", "probe") / 1000.0
+        data_ok = connection_ok and age <= max_tick_age
+    except MT5Error as err:
+        error = err
+    except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+        error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
+    latency_ms = (clock.monotonic() - started) * 1000.0
+    text = str(error) if error is not None else None
+    return ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, clock.now(), text), error

@@ -1,0 +1,306 @@
+"""SessionCore: the plumbing every call of one account's Session shares.
+
+A call of the facade is written once, as a function ``call(core, ...)`` in
+one of the call families (``_account``, ``_account_reads``, ``_trading``,
+``_market``, ``_quotes``, ``_views``). It checks its arguments in the
+caller's thread and returns a :data:`Reply`: a request told to an actor (:class:`Pending`) or an
+answer already at hand (:class:`Ready`). :func:`blocking` makes it a method
+of :class:`~mt5guard.session.facade.Session` (the reply is waited for in the
+calling thread), :func:`awaitable` a method of
+:class:`~mt5guard.session.aio.AsyncSession` (the reply future is awaited), so
+both facades take the same arguments, send the same messages and type the
+replies alike, and no part imports the class it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import re
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, Union
+
+from mt5guard.breaker.view import BreakerView
+from mt5guard.clock import Clock
+from mt5guard.config.trading import RateLimitConfig
+from mt5guard.errors import MT5Error, MT5RateLimited, MT5StateError, MT5TimeoutError, MT5Unavailable
+from mt5guard.events.bus import EventBus
+from mt5guard.events.trade import TradeWatch
+from mt5guard.market.quotes import QuoteHub
+from mt5guard.market.rate_limit import RateLimits
+from mt5guard.session._args import MAX_REQUEST_TIMEOUT, finite_number, shown
+from mt5guard.session.messages import RequestCompleted
+from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.supervision._hosting import drive_until
+
+__all__ = ["Pending", "Ready", "Reply", "SessionCore", "WhenBreakerOpen", "awaitable", "blocking",
+           "checked"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=Callable[..., Any])
+P = ParamSpec("P")
+
+WhenBreakerOpen = Literal["raise", "age"]  # what get_price(max_age=...) does while OPEN
+
+# operations answered by the breaker or health actor, not the terminal
+_NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
+
+
+class Pending(Generic[T]):
+    """A request told to an actor; the actor answers ``reply``."""
+
+    __slots__ = ("operation", "reply", "shape", "started")
+
+    def __init__(self, operation: str, reply: Future[Any], started: float,
+                 shape: Callable[[Any], T] | None = None) -> None:
+        self.operation = operation
+        self.reply = reply
+        self.started = started  # the core clock's monotonic seconds when it was sent
+        self.shape = shape  # turns the actor's answer into what the caller gets
+
+    def shaped(self, shape: Callable[[Any], R]) -> Pending[R]:
+        """The same request, its answer passed through ``shape`` (``int``, ``tuple``...)."""
+        return Pending(self.operation, self.reply, self.started, shape)
+
+    def value(self, answer: Any) -> T:
+        result: T = answer if self.shape is None else self.shape(answer)
+        return result
+
+
+class Ready(Generic[T]):
+    """An answer the caller's thread has without a hop (a cached quote, a subscription)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+Reply = Union[Pending[T], Ready[T]]  # noqa: UP007 (a generic alias: X | Y is not subscriptable)
+
+
+class SessionCore:
+    """One account's handles, clock, bus, request timeout and rate limits.
+
+    ``submit`` tells the SessionActor a request (after the rate limits admit
+    it), ``ask``/``tell`` reach the breaker and health actors; ``wait`` and
+    ``wait_async`` turn a reply into its value or a typed
+    :class:`~mt5guard.errors.MT5Error` and publish a
+    :class:`~mt5guard.session.messages.RequestCompleted` for each request.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        *,
+        session: ChildHandle,
+        breaker: ChildHandle,
+        health: ChildHandle,
+        clock: Clock,
+        bus: EventBus,
+        request_timeout: float,
+        quotes: QuoteHub | None = None,
+        breaker_view: BreakerView | None = None,
+        when_breaker_open: WhenBreakerOpen = "raise",
+        trades: TradeWatch | None = None,
+        rate_limits: RateLimitConfig | None = None,
+    ) -> None:
+        if not (finite_number(request_timeout) and 0 < request_timeout <= MAX_REQUEST_TIMEOUT):
+            raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
+                             f" got {shown(request_timeout)} (longer waits overflow and fail at once)")
+        self.account = account
+        self.session = session
+        self.breaker = breaker
+        self.health = health
+        self.clock = clock
+        self.bus = bus
+        self.timeout = request_timeout  # seconds of real time a caller waits for a reply
+        self.quotes = quotes or QuoteHub(account)
+        self.trades = trades or TradeWatch(account, clock)
+        self.breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
+        self.when_breaker_open = when_breaker_open
+        self.limits = None if rate_limits is None else RateLimits(rate_limits, clock.monotonic())
+
+    # sending ------------------------------------------------------------------
+
+    def submit(self, operation: str, make: Callable[[Future[Any], float], Any]) -> Pending[Any]:
+        """Tell the SessionActor ``make(reply, deadline)`` once the rate limits let it go."""
+        started = self.clock.monotonic()
+        reply: Future[Any] = Future()
+        try:
+            delay = 0.0 if self.limits is None else \
+                self.limits.admit(operation, started, self.clock.now())
+            message = make(reply, started + self.timeout)
+            if delay > 0:  # over the rate: told to the session when a token frees up
+                self.clock.call_later(delay, lambda: self._tell_later(operation, message, reply))
+            else:
+                self.session.tell(message)
+        except ChildUnavailable as exc:
+            reply.set_exception(unavailable(operation, exc))
+        except MT5RateLimited as exc:
+            reply.set_exception(exc)
+        return Pending(operation, reply, started)
+
+    def _tell_later(self, operation: str, message: Any, reply: Future[Any]) -> None:
+        try:
+            self.session.tell(message)
+        except ChildUnavailable as exc:
+            if not reply.done():
+                reply.set_exception(unavailable(operation, exc))
+
+    def ask(self, handle: ChildHandle, operation: str,
+            make: Callable[[Future[Any]], Any]) -> Pending[Any]:
+        """Tell ``handle`` the request ``make(reply)`` (no rate limit, no deadline)."""
+        reply: Future[Any] = Future()
+        try:
+            handle.tell(make(reply))
+        except ChildUnavailable as exc:
+            reply.set_exception(unavailable(operation, exc))
+        return Pending(operation, reply, self.clock.monotonic())
+
+    def tell(self, handle: ChildHandle, operation: str, message: Any) -> Ready[None]:
+        """Tell ``handle`` ``message``; nothing is waited for."""
+        try:
+            handle.tell(message)
+        except ChildUnavailable as exc:
+            raise unavailable(operation, exc) from None
+        return Ready(None)
+
+    # waiting ------------------------------------------------------------------
+
+    def wait(self, reply: Reply[T]) -> T:
+        """The reply's value, waiting at most ``timeout`` real seconds in this thread."""
+        if isinstance(reply, Ready):
+            return reply.value
+        timeout: float | None = self.timeout
+        if drive_until(reply.reply.done, self.timeout) is not None:
+            timeout = 0  # a deterministic runtime ran the actors for up to the timeout
+        try:
+            result = reply.reply.result(timeout=timeout)
+        except Exception:  # typed (or turned into a timeout) by outcome
+            # A raised error's traceback keeps this frame: it must not still hold the
+            # reply (which holds the error), or every refusal leaves a cycle for the GC.
+            try:
+                return self.outcome(reply)
+            finally:
+                del reply
+        self.record(reply.operation, "ok", reply.started)
+        return reply.value(result)
+
+    async def wait_async(self, reply: Reply[T]) -> T:
+        """As :meth:`wait`, awaiting the reply future: nothing blocks the event loop."""
+        if isinstance(reply, Ready):
+            return reply.value
+        waiter = asyncio.shield(asyncio.wrap_future(reply.reply))
+        try:
+            await asyncio.wait_for(waiter, timeout=self.timeout)
+        except Exception:
+            pass  # outcome reports a missing reply as MT5TimeoutError, an error typed
+        return self.outcome(reply)
+
+    def outcome(self, pending: Pending[T]) -> T:
+        """The reply's value or typed error; a reply still missing is a timeout."""
+        operation, reply, started = pending.operation, pending.reply, pending.started
+        if not reply.done():
+            error: MT5Error = MT5TimeoutError(
+                operation=operation, detail=f"no reply within {self.timeout:g} s"
+            )
+            self.record(operation, error.kind, started)
+            if self.breaker_view is not None and operation not in _NOT_TERMINAL_CALLS:
+                latency_ms = (self.clock.monotonic() - started) * 1000.0
+                self.breaker_view.count_timeout(self.breaker, operation, latency_ms)
+            del pending, reply  # the traceback keeps this frame: no cycle through the reply
+            try:
+                raise error
+            finally:
+                del error
+        exc = reply.exception()
+        if exc is None:
+            self.record(operation, "ok", started)
+            return pending.value(reply.result())
+        del pending, reply  # the raised error's traceback keeps this frame: no cycle
+        try:
+            if isinstance(exc, MT5Error):
+                self.record(operation, exc.kind, started)
+                if self.limits is not None:
+                    self.limits.observe(exc, self.clock.monotonic())  # 10024 slows orders down
+                raise exc
+            self.record(operation, "state", started)  # an actor bug still reaches the caller typed
+            raise MT5StateError(operation=operation, detail=f"internal error {exc!r}") from exc
+        finally:
+            del exc
+
+    def record(self, operation: str, outcome: str, started: float) -> None:
+        latency_ms = (self.clock.monotonic() - started) * 1000.0
+        self.bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
+
+
+def unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
+    return MT5Unavailable(operation=operation, retry_at=exc.retry_at,
+                          detail=f"session {exc.reason}")
+
+
+# binding a call to a facade -------------------------------------------------------
+
+
+class Facade(Protocol):
+    """What :func:`blocking` and :func:`awaitable` need of the class they serve."""
+
+    _core: SessionCore
+
+
+def blocking(call: Callable[Concatenate[SessionCore, P], Reply[T]]) -> Callable[Concatenate[Facade, P], T]:
+    """``call`` as a method that waits for its reply in the calling thread."""
+    def method(self: Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._core.wait(call(self._core, *args, **kwargs))
+    return _as_method(method, call)
+
+
+def awaitable(
+    call: Callable[Concatenate[SessionCore, P], Reply[T]],
+) -> Callable[Concatenate[Facade, P], Coroutine[Any, Any, T]]:
+    """``call`` as a coroutine method; its arguments are checked when it is awaited."""
+    async def method(self: Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._core.wait_async(call(self._core, *args, **kwargs))
+    return _as_method(method, call)
+
+
+def checked(
+    name: str, build: Callable[P, T], send: Callable[[SessionCore, T], Reply[R]]
+) -> Callable[Concatenate[SessionCore, P], Reply[R]]:
+    """The call ``name``: ``build``'s arguments, checks and docs, sent by ``send``.
+
+    ``build`` runs in the caller's thread and raises on a bad argument; what
+    it returns is handed to ``send``. The arguments are so written once.
+    """
+    def call(core: SessionCore, /, *args: P.args, **kwargs: P.kwargs) -> Reply[R]:
+        return send(core, build(*args, **kwargs))
+    functools.update_wrapper(call, build)
+    call.__name__ = call.__qualname__ = name
+    call.__module__ = send.__module__
+    core, *_ = inspect.signature(send).parameters.values()
+    built = inspect.signature(build)
+    call.__signature__ = built.replace(  # type: ignore[attr-defined]
+        parameters=[core, *built.parameters.values()],
+        return_annotation=inspect.signature(send).return_annotation)
+    return call
+
+
+_REPLY = re.compile(r"(?:Reply|Pending|Ready)\[(.*)\]")
+
+
+def _as_method(method: M, call: Callable[..., Any]) -> M:
+    """``method`` named, documented and signed like ``call``, ``self`` for its core."""
+    functools.update_wrapper(method, call)
+    signature = inspect.signature(call)
+    _core, *params = signature.parameters.values()
+    answer = signature.return_annotation
+    if isinstance(answer, str) and (match := _REPLY.fullmatch(answer)):
+        answer = match.group(1)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *params],
+        return_annotation=answer)
+    return method

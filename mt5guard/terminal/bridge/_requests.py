@@ -1,0 +1,82 @@
+"""What a worker accepts as a request: checked before anything runs.
+
+Standard library only, like :mod:`mt5guard.terminal.bridge.server`. A request
+is ``["call", id, deadline, budget_s, name, args, kwargs]``: JSON, at most
+``MAX_DEPTH`` deep (checked without recursion), finite numbers only (``NaN``,
+``Infinity`` and ``1e999`` are refused while parsing), a 64-bit id and a
+finite budget. Anything else is a :class:`RequestRefused` naming what is
+wrong; the worker answers it and serves on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["MAX_DEPTH", "RequestRefused", "ident_of", "parse_request"]
+
+#: Nesting a request may have: ``["call", id, deadline, budget, name, [{...}], {}]`` needs 4.
+MAX_DEPTH = 16
+
+
+class RequestRefused(ValueError):
+    """A request this worker will not run: malformed, too deep, or not finite."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise RequestRefused(f"{text} is not a finite number")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise RequestRefused(f"{name} is not a number this wire carries")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, list | dict):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return deepest
+
+
+def parse_request(raw: bytes) -> list[Any]:
+    """A request frame, checked: JSON, at most MAX_DEPTH deep, finite numbers, a sane header.
+
+    Raises :class:`RequestRefused` naming what is wrong.
+    """
+    try:
+        request = json.loads(raw, parse_float=_finite, parse_constant=_constant)
+    except RecursionError:
+        raise RequestRefused(f"nested deeper than {MAX_DEPTH}") from None
+    except RequestRefused:
+        raise
+    except ValueError as exc:  # also int strings past Python's digit limit
+        raise RequestRefused(f"not JSON: {str(exc)[:80]}") from None
+    if _depth(request) > MAX_DEPTH:
+        raise RequestRefused(f"nested deeper than {MAX_DEPTH}")
+    if not (isinstance(request, list) and len(request) == 7 and request[0] == "call"):
+        raise RequestRefused("not [\"call\", id, deadline, budget_s, name, args, kwargs]")
+    ident, budget = request[1], request[3]
+    if not isinstance(ident, int) or isinstance(ident, bool) or abs(ident) >= 1 << 63:
+        raise RequestRefused("the request id must be a 64-bit integer")
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget < 0:
+        raise RequestRefused("budget_s must be a finite number of seconds >= 0")
+    if not isinstance(request[5], list) or not isinstance(request[6], dict):
+        raise RequestRefused("args must be a list and kwargs an object")
+    return request
+
+
+def ident_of(raw: bytes) -> int | None:
+    """The request id of a refused frame, if its first bytes say it plainly."""
+    head = raw[:40].split(b",")
+    if len(head) > 2 and head[0] == b'["call"' and head[1].strip().isdigit() and len(head[1]) < 19:
+        return int(head[1])
+    return None

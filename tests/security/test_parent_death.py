@@ -1,0 +1,72 @@
+"""Workers die with their parent, stopped or not.
+
+Before: after ``kill -9`` of run.py, a worker that was SIGSTOPped lived on
+until someone sent SIGCONT (a stopped process cannot read the EOF of its
+parent-death pipe). Now the kernel kills it (PR_SET_PDEATHSIG, SIGKILL).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.subprocess,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG")]
+
+PARENT = """
+import json, sys, threading, time
+from mt5guard.terminal.bridge._processes import spawn_worker
+
+spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
+workers = []
+# Asked for from threads that end at once: the death signal must follow the process,
+# not the thread that asked (every spawn runs on one process-long thread).
+askers = [threading.Thread(target=lambda: workers.append(spawn_worker(dict(spec))))
+          for _ in range(2)]
+for asker in askers:
+    asker.start()
+for asker in askers:
+    asker.join()
+print(json.dumps([w.pid for w in workers]), flush=True)
+time.sleep(60)
+"""
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def test_kill_9_of_the_parent_takes_its_stopped_workers_along() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    try:
+        import json
+
+        pids = json.loads(parent.stdout.readline())
+        time.sleep(0.2)  # the asking threads are long gone: the workers must still live
+        assert all(_state(pid) not in (None, "Z") for pid in pids)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 2
+        while any(_state(pid) != "T" for pid in pids):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        parent.kill()  # kill -9: no cleanup of ours runs
+        parent.wait(5)
+        started = time.monotonic()
+        while any(_state(pid) not in (None, "Z") for pid in pids):  # zombies: reaped by init
+            assert time.monotonic() - started < 2.0, [_state(pid) for pid in pids]
+            time.sleep(0.01)
+    finally:
+        parent.kill()
+        parent.wait(5)
+        parent.stdout.close()

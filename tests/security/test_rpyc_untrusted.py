@@ -1,0 +1,244 @@
+"""An rpyc server is foreign and untrusted: plain data only, and never waited on past the config.
+
+Against real servers: rpyc's own classic server (as mt5linux runs it) whose
+MetaTrader5 module returns remote objects, a peer that accepts and never
+speaks, one whose accept queue is full (the TCP handshake never completes),
+and one whose calls hang.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rpyc
+
+import mt5guard
+from mt5guard.config import AccountConfig, Config, TerminalConfig
+from mt5guard.config.policy import BackoffConfig, SupervisionConfig
+from mt5guard.errors import MT5ConnectionError, MT5DataError, MT5Error
+from mt5guard.secret import Secret
+from mt5guard.terminal.adapters.rpyc import RpycTerminal
+from mt5guard.terminal.hung import TerminalHung
+
+pytestmark = pytest.mark.subprocess
+
+SERVE = Path(__file__).resolve().parents[1] / "integration" / "fake_mt5" / "serve.py"
+PASSWORD = "fake-rpyc-pw"
+
+
+class RpycServer:
+    """rpyc's ThreadedServer with SlaveService serving the fake MetaTrader5, a real process."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "FAKE_MT5_PASSWORD": PASSWORD, "FAKE_MT5_LOGIN": "5001"}
+        self.proc = subprocess.Popen([sys.executable, str(SERVE), "0"], env=env,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline().split()[-1])
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+        self.control = rpyc.classic.connect("127.0.0.1", self.port)
+
+    def execute(self, code: str) -> None:
+        self.control.execute(code)
+
+    def stop(self) -> None:
+        try:
+            self.control.modules.MetaTrader5.release()
+            self.control.close()
+        except Exception:
+            pass
+        self.proc.kill()
+        self.proc.wait(5)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+
+@pytest.fixture
+def server() -> Iterator[RpycServer]:
+    running = RpycServer()
+    yield running
+    running.stop()
+
+
+def _terminal(port: int, **options: Any) -> RpycTerminal:
+    terminal = RpycTerminal("127.0.0.1", port, **{"call_timeout": 2.0, **options})
+    assert terminal.initialize(login=5001, password=PASSWORD, server="Fake-Server")
+    return terminal
+
+
+HOSTILE = """
+import MetaTrader5 as _m
+
+class Remote:  # brine cannot send it by value: the client gets a netref
+    def __repr__(self):
+        return "USD"
+
+class Price(float):  # a float to isinstance(), a netref on the wire
+    pass
+
+_plain_account, _plain_tick = _m.account_info, _m.symbol_info_tick
+_m.account_info = lambda: _plain_account()._replace(currency=Remote())
+_m.symbol_info_tick = lambda symbol: _plain_tick(symbol)._replace(bid=Price(1.1))
+_m.positions_get = lambda **kw: {"not": "a tuple"}
+_m.version = lambda: [500, 4000, Remote()]
+"""
+
+
+def test_remote_objects_anywhere_in_a_reply_are_a_typed_data_error(server: RpycServer) -> None:
+    terminal = _terminal(server.port)
+    try:
+        assert terminal.symbol_select("EURUSD", True)
+        server.execute(HOSTILE)
+        for call in (terminal.account_info, lambda: terminal.symbol_info_tick("EURUSD"),
+                     terminal.positions_get, terminal.version):
+            with pytest.raises(MT5DataError, match="remote object is refused"):
+                call()
+        info = terminal.terminal_info()  # the connection serves on: only the value was refused
+        assert info is not None and type(info.connected) is bool
+    finally:
+        terminal.shutdown()
+
+
+def test_a_peer_that_accepts_and_never_speaks_fails_within_the_connect_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as mute:
+        held: list[socket.socket] = []
+        threading.Thread(target=lambda: held.append(mute.accept()[0]), daemon=True).start()
+        terminal = RpycTerminal("127.0.0.1", mute.getsockname()[1], call_timeout=5.0,
+                                connect_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(MT5ConnectionError, match=r"within 0\.3 s"):
+            terminal.initialize(login=5001, password=PASSWORD, server="Fake-Server")
+        assert time.monotonic() - started < 0.8  # not 2 x call_timeout, not 18 s of retries
+        for sock in held:
+            sock.close()
+
+
+def test_a_tcp_handshake_that_never_completes_fails_within_the_connect_timeout() -> None:
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)  # never accepted: once its queue is full, SYNs are dropped
+        port = full.getsockname()[1]
+        queued = []
+        for _ in range(4):
+            try:
+                queued.append(socket.create_connection(("127.0.0.1", port), timeout=0.2))
+            except OSError:
+                break
+        terminal = RpycTerminal("127.0.0.1", port, call_timeout=5.0, connect_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(MT5ConnectionError, match="cannot reach"):
+            terminal.initialize(login=5001, password=PASSWORD, server="Fake-Server")
+        assert time.monotonic() - started < 0.8
+        for sock in queued:
+            sock.close()
+
+
+def test_a_hung_call_ends_at_call_timeout_not_twice_that(server: RpycServer) -> None:
+    terminal = _terminal(server.port, call_timeout=0.5)
+    server.control.modules.MetaTrader5.hang()
+    started = time.monotonic()
+    with pytest.raises(TerminalHung):
+        terminal.account_info()
+    assert time.monotonic() - started < 0.75
+
+
+def test_stop_leaves_no_thread_blocked_in_rpyc(server: RpycServer) -> None:
+    terminal = TerminalConfig(kind="rpyc", login=5001, password=Secret(PASSWORD),
+                              server="Fake-Server", port=server.port, timeout=5.0,
+                              call_timeout=30.0)
+    config = Config(accounts=(AccountConfig(name="remote", terminal=terminal,
+                                            symbols=("EURUSD",), request_timeout=60.0),),
+                    supervision=SupervisionConfig(backoff=BackoffConfig(initial=0.05,
+                                                                       maximum=0.1, jitter=0.0),
+                                                  shutdown_timeout=0.5))
+    guard = mt5guard.start(config)
+    session = guard.session("remote")
+    session.get_price("EURUSD")
+    fake = server.control.modules.MetaTrader5
+    fake.hang()
+    calls = len(fake.calls)
+    outcome: list[Any] = []
+    caller = threading.Thread(target=lambda: outcome.append(_try(session.get_price, "EURUSD")))
+    caller.start()
+    deadline = time.monotonic() + 5
+    while len(fake.calls) == calls:  # the session's thread is now blocked in rpyc
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = time.monotonic()
+    guard.stop()
+    assert time.monotonic() - started < 2.0
+    deadline = time.monotonic() + 1.0
+    while _in_rpyc():
+        assert time.monotonic() < deadline, "a thread is still blocked in rpyc after stop()"
+        time.sleep(0.01)
+    caller.join(5)
+    assert outcome and isinstance(outcome[0], MT5Error)
+
+
+def _try(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except Exception as exc:
+        return exc
+
+
+def _in_rpyc() -> bool:
+    """Whether any thread but this one is inside rpyc's code (not the test's control link)."""
+    me = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == me:
+            continue
+        stack = []
+        while frame is not None:
+            stack.append(frame.f_code.co_filename)
+            frame = frame.f_back
+        if any("/rpyc/" in name for name in stack) and any("mt5guard" in name for name in stack):
+            return True
+    return False
+
+
+def test_a_thread_whose_call_was_killed_cannot_reconnect_but_a_new_incarnation_can(
+        server: RpycServer) -> None:
+    terminal = _terminal(server.port, call_timeout=30.0)
+    fake = server.control.modules.MetaTrader5
+    fake.hang()
+    outcome: list[Any] = []
+
+    def old_incarnation() -> None:
+        outcome.append(_try(terminal.account_info))  # blocks on the hung server
+        outcome.append(_try(lambda: terminal.initialize(
+            login=5001, password=PASSWORD, server="Fake-Server")))  # and would block again
+
+    old = threading.Thread(target=old_incarnation)
+    old.start()
+    deadline = time.monotonic() + 5
+    while "account_info" not in list(fake.calls):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = time.monotonic()
+    terminal.kill("abandoned")
+    old.join(5)
+    assert time.monotonic() - started < 1.0
+    assert isinstance(outcome[0], MT5ConnectionError)
+    assert isinstance(outcome[1], MT5ConnectionError) and "ended from another thread" in str(
+        outcome[1])
+    fake.release()
+    assert terminal.initialize(login=5001, password=PASSWORD, server="Fake-Server")  # this thread
+    assert terminal.account_info() is not None
+    terminal.shutdown()
