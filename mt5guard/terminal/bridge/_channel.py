@@ -37,14 +37,14 @@ from typing import Any
 
 __all__ = [
     "CLIENT_HELLO",
-    "FrameTooLarge",
-    "Framed",
-    "HandshakeError",
-    "KeyRefused",
     "MAGIC",
     "REPLY_CAP",
     "REQUEST_CAP",
     "UNKNOWN_KEY",
+    "FrameTooLarge",
+    "Framed",
+    "HandshakeError",
+    "KeyRefused",
     "client_handshake",
     "client_proof",
     "key_id",
