@@ -43,7 +43,7 @@ def test_the_stream_delivers_ticks_and_unsubscribes_when_the_client_leaves(api) 
     assert done.wait(5)
     assert {e["symbol"] for e in events} <= {"EURUSD", "GBPUSD"} and events[0]["account"] == "demo"
     assert all(e["ask"] >= e["bid"] > 0 for e in events)
-    hub = api.guard.session("demo")._quotes
+    hub = api.guard.session("demo")._core.quotes
     for _ in range(200):  # the server notices the closed connection and ends the subscription
         if not hub.wanted():
             break

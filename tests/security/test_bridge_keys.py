@@ -82,7 +82,7 @@ def test_a_key_file_holds_one_key_per_account_and_each_opens_only_itself(tmp_pat
             finally:
                 terminal.close()
         stranger = bridge_terminal(bridge.port, key=KEY[::-1])
-        with pytest.raises(MT5ConnectionError, match="did not start"):
+        with pytest.raises(MT5ConnectionError, match=r"refused terminal\.key"):
             stranger.start()
     finally:
         assert "Traceback" not in bridge.stop()

@@ -15,7 +15,7 @@ from mt5guard.cli.preflight import preflight
 from mt5guard.config import default_config_path, load_config, parse_config
 
 REPO = Path(__file__).resolve().parents[2]
-BRIDGE_ENV = {"PW": "secret-pw", "KEY": "k" * 32}
+BRIDGE_ENV = {"PW": "secret-pw", "KEY": "5f0c9d2a8b7e41f3a6c0d9e8b2f4a1c7e3d5b9f0a2c4e6d8b1a3c5e7f9d0b2a4"}
 
 
 def account(kind: str, **terminal: object) -> dict[str, object]:
@@ -64,7 +64,9 @@ def test_check_exits_2_for_metatrader5_here(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_a_bridge_or_simulated_account_passes_preflight() -> None:
-    config = parse_config({"accounts": [account("bridge", key="${KEY}")]}, environ=BRIDGE_ENV)
+    config = parse_config({"accounts": [account("bridge", key="${KEY}", host="127.0.0.1",
+                                                 insecure_plaintext_loopback=True)]},
+                          environ=BRIDGE_ENV)
     assert preflight(config, platform="linux") == []
 
 
