@@ -12,11 +12,16 @@ from mt5guard.api.problems import ApiProblem
 from mt5guard.errors import MT5ValidationError
 from mt5guard.orders.request import check_client_order_id
 
-__all__ = ["idempotency_key", "json_body", "query_time"]
+__all__ = ["idempotency_key", "json_body", "json_object", "query_time", "raw_body"]
 
 
 async def json_body(request: Request, limit: int, allowed: tuple[str, ...]) -> dict[str, Any]:
     """The JSON object sent, at most ``limit`` bytes, with only ``allowed`` keys."""
+    return json_object(await raw_body(request, limit), allowed)
+
+
+async def raw_body(request: Request, limit: int) -> bytes:
+    """The body's bytes as sent, at most ``limit`` of them (413 beyond)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -25,6 +30,11 @@ async def json_body(request: Request, limit: int, allowed: tuple[str, ...]) -> d
         data += chunk
         if len(data) > limit:
             raise _too_large(limit)
+    return bytes(data)
+
+
+def json_object(data: bytes, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` parsed as a JSON object with only ``allowed`` keys (empty: ``{}``)."""
     if not data:
         return {}
     try:

@@ -66,14 +66,18 @@ class Gate:
             raise ApiProblem(401, "unauthorized", "Unauthorized",
                              "send Authorization: Bearer <token> with a configured api token",
                              headers={"WWW-Authenticate": 'Bearer realm="mt5guard"'})
+        self.throttle(found.name, f"token {found.name!r}")
+        return found
+
+    def throttle(self, bucket_name: str, who: str) -> None:
+        """Take one request from ``bucket_name``'s bucket, or 429 naming ``who``."""
         now = self._monotonic()
         with self._lock:
-            bucket = self._buckets.setdefault(found.name, _Bucket(self._rate, self._burst, now))
+            bucket = self._buckets.setdefault(bucket_name, _Bucket(self._rate, self._burst, now))
             wait = bucket.take(now)
         if wait > 0:
             raise ApiProblem(429, "rate_limited", "Too Many Requests",
-                             f"token {found.name!r} is over api.requests_per_second "
+                             f"{who} is over api.requests_per_second "
                              f"({self._rate:g}/s, burst {self._burst}); nothing was sent",
                              headers={"Retry-After": str(max(1, round(wait + 0.5)))},
                              retryable=True)
-        return found

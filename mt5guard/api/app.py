@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mt5guard.api.access import Gate
+from mt5guard.api.alerts import AlertRoute
 from mt5guard.api.openapi import ENDPOINTS, openapi_document
 from mt5guard.api.routes import Handler, Routes, json_response
 from mt5guard.config import ApiConfig
@@ -24,13 +26,16 @@ _CONTENT_TYPE_METRICS = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def create_app(config: ApiConfig, guard: Callable[[], Guard | None], *,
-               monotonic: Callable[[], float], metrics: Metrics | None = None) -> Starlette:
+               monotonic: Callable[[], float], metrics: Metrics | None = None,
+               now: Callable[[], datetime] | None = None) -> Starlette:
     """The app for ``config``; ``guard()`` is the running tree (None while it starts).
 
-    ``monotonic`` (seconds) drives the per-token rate limit: pass the tree's
-    clock's, so simulated time governs it in tests.
+    ``monotonic`` (seconds) drives the per-token rate limit and ``now`` (an aware
+    datetime; default the system's) the alert route's timestamp window: pass the
+    tree's clock's, so simulated time governs both in tests.
     """
-    routes = Routes(guard, Gate(config, monotonic), config.max_body_bytes)
+    gate = Gate(config, monotonic)
+    routes = Routes(guard, gate, config.max_body_bytes)
     handlers: dict[tuple[str, str], Handler] = {
         ("GET", "/v1/accounts/{account}"): routes.account,
         ("GET", "/v1/accounts/{account}/info"): routes.account_info,
@@ -52,6 +57,11 @@ def create_app(config: ApiConfig, guard: Callable[[], Guard | None], *,
         if handler is not None:
             starlette_path = path.replace("{ticket}", "{ticket:int}")
             table.append(Route(starlette_path, routes.endpoint(scope, handler), methods=[method]))
+    if config.alert_secret is not None:
+        alerts = AlertRoute(config.alert_secret, config.alert_max_age, guard=guard, gate=gate,
+                            max_body=config.max_body_bytes,
+                            now=now or (lambda: datetime.now(UTC)))
+        table.append(Route("/v1/alerts/{account}", alerts.handle, methods=["POST"]))
     document = openapi_document()
 
     async def openapi(_request: Request) -> Response:

@@ -184,7 +184,8 @@ def _health_server(
     if config.api.enabled:  # the trading API, with /healthz, /readyz and /metrics beside it
         from mt5guard.api import ApiServer, create_app
 
-        app = create_app(config.api, guard, monotonic=clock.monotonic, metrics=metrics)
+        app = create_app(config.api, guard, monotonic=clock.monotonic, metrics=metrics,
+                         now=clock.now)
         return ApiServer(app, host=config.observability.http.host,
                          port=config.observability.http.port,
                          certfile=config.api.tls_certfile, keyfile=config.api.tls_keyfile)

@@ -1,9 +1,11 @@
-"""Config of the authenticated HTTP trading API (``api:``): tokens, limits, TLS.
+"""Config of the authenticated HTTP trading API (``api:``): tokens, limits, TLS, alerts.
 
-The API is served only when at least one token is configured; it then shares
-the health endpoint's host and port (``observability.http``). Every token
-comes from the environment (``token: ${NAME}``) and carries its scopes and
-the accounts it may touch.
+The API is served only when at least one token (or the alert secret) is
+configured; it then shares the health endpoint's host and port
+(``observability.http``). Every token comes from the environment
+(``token: ${NAME}``) and carries its scopes and the accounts it may touch.
+``alert_secret`` turns on the signed inbound alert route
+(``POST /v1/alerts/{account}``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import attrs
 
 from mt5guard.config.values import (
     documented,
+    duration,
     field_error,
     integer,
     meta,
@@ -29,6 +32,7 @@ __all__ = ["API_SCOPES", "ApiConfig", "ApiTokenConfig"]
 
 API_SCOPES: Final = ("read", "trade")
 MIN_TOKEN_LENGTH: Final = 16
+MIN_ALERT_SECRET_LENGTH: Final = 32
 _TOKEN_HINT = ("export a long random value, e.g. python -c 'import secrets; "
                "print(secrets.token_urlsafe(32))'")
 
@@ -41,6 +45,18 @@ def _token(instance: object, attribute: attrs.Attribute[Any], value: Any) -> Non
     if len(value.reveal()) < MIN_TOKEN_LENGTH:
         raise field_error(instance, attribute.name,
                           f"is shorter than {MIN_TOKEN_LENGTH} characters", _TOKEN_HINT)
+
+
+def _alert_secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Never echo the value: it is the key every alert is signed with.
+    if value is None:
+        return
+    if not isinstance(value, Secret):
+        raise field_error(instance, attribute.name, "must be a Secret or None",
+                          "in YAML write alert_secret: ${MT5GUARD_ALERT_SECRET}")
+    if len(value.reveal()) < MIN_ALERT_SECRET_LENGTH:
+        raise field_error(instance, attribute.name,
+                          f"is shorter than {MIN_ALERT_SECRET_LENGTH} characters", _TOKEN_HINT)
 
 
 def _scopes(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -137,6 +153,21 @@ class ApiConfig:
         metadata=meta("PEM private key of tls_certfile."),
     )
 
+    alert_secret: Secret | None = attrs.field(
+        default=None,
+        validator=_alert_secret,
+        metadata=meta(f"HMAC-SHA256 key of POST /v1/alerts/{{account}}, only as ${{ENV_VAR}}, "
+                      f"at least {MIN_ALERT_SECRET_LENGTH} characters; null: no alert route.",
+                      kind="secret"),
+    )
+    alert_max_age: float = attrs.field(
+        default=30.0,
+        converter=to_float,
+        validator=duration(low=1.0, high=600.0),
+        metadata=meta("How far an alert's X-Mt5guard-Timestamp may be from now (1s..10m); "
+                      "older or newer is 401.", kind="duration"),
+    )
+
     def __attrs_post_init__(self) -> None:
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
             missing = "tls_keyfile" if self.tls_keyfile is None else "tls_certfile"
@@ -145,5 +176,5 @@ class ApiConfig:
 
     @property
     def enabled(self) -> bool:
-        """Whether the API is served (at least one token)."""
-        return bool(self.tokens)
+        """Whether the API is served (at least one token, or the alert route)."""
+        return bool(self.tokens) or self.alert_secret is not None

@@ -226,7 +226,8 @@ class Config:
     api: ApiConfig = attrs.field(
         factory=ApiConfig,
         validator=instance_of(ApiConfig),
-        metadata=meta("The authenticated HTTP trading API (off without tokens).", kind="section",
+        metadata=meta("The authenticated HTTP trading API (off without tokens or alert_secret).",
+                      kind="section",
                       section=ApiConfig),
     )
     source: str | None = attrs.field(
@@ -248,9 +249,9 @@ class Config:
                 )
             seen[account.name] = index
         if self.api.enabled and not self.observability.http.enabled:
-            raise field_error(self, "observability.http.enabled", "is false, but api has tokens",
+            raise field_error(self, "observability.http.enabled", "is false, but api is configured",
                               "the api is served on observability.http's host and port: "
-                              "enable it, or remove api.tokens")
+                              "enable it, or remove api.tokens and api.alert_secret")
         for index, token in enumerate(self.api.tokens):
             for position, name in enumerate(token.accounts):
                 if name != "*" and name not in seen:

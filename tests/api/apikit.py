@@ -14,13 +14,14 @@ from mt5guard.observability import Metrics
 from mt5guard.testing import VirtualClock
 
 TOKENS = {"OPS_TOKEN": "ops-" + "o" * 28, "READER_TOKEN": "reader-" + "r" * 25,
-          "DEMO2_TOKEN": "demo2-" + "d" * 26}
+          "DEMO2_TOKEN": "demo2-" + "d" * 26, "ALERT_SECRET": "alert-" + "a" * 34}
 API = {"tokens": [
     {"name": "ops", "token": "${OPS_TOKEN}", "scopes": ["read", "trade"]},
     {"name": "reader", "token": "${READER_TOKEN}", "scopes": ["read"]},
     {"name": "demo2-desk", "token": "${DEMO2_TOKEN}", "scopes": ["read", "trade"],
      "accounts": ["demo2"]},
-], "requests_per_second": 5, "burst": 30, "max_body_bytes": 1024}
+], "requests_per_second": 5, "burst": 30, "max_body_bytes": 1024,
+    "alert_secret": "${ALERT_SECRET}", "alert_max_age": "30s"}
 
 
 class Api:

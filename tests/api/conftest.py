@@ -23,7 +23,7 @@ def api(clock: VirtualClock, bus: EventBus) -> Iterator[Api]:
     metrics.track(guard)
     clock.settle()
     server = ApiServer(create_app(config.api, lambda: guard, monotonic=clock.monotonic,
-                                  metrics=metrics), port=0)
+                                  metrics=metrics, now=clock.now), port=0)
     server.start(announce=False)
     client = Api(server.url, clock, guard, metrics)
     try:
