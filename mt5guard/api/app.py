@@ -62,7 +62,7 @@ def create_app(config: ApiConfig, guard: Callable[[], Guard | None], *,
                             max_body=config.max_body_bytes,
                             now=now or (lambda: datetime.now(UTC)))
         table.append(Route("/v1/alerts/{account}", alerts.handle, methods=["POST"]))
-    document = openapi_document()
+    document = openapi_document(alerts=config.alert_secret is not None)
 
     async def openapi(_request: Request) -> Response:
         return json_response(document)

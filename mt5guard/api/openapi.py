@@ -67,10 +67,35 @@ def _operation(method: str, path: str, scope: str, summary: str) -> dict[str, An
     return operation
 
 
-def openapi_document() -> dict[str, Any]:
+_ALERT = {
+    "summary": "A TradingView-style alert signed with api.alert_secret becomes one market "
+               "order; its id is the client order id",
+    "security": [],
+    "parameters": [
+        {"name": "account", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "X-Mt5guard-Timestamp", "in": "header", "required": True,
+         "description": "Unix seconds, within api.alert_max_age of the server's clock",
+         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        {"name": "X-Mt5guard-Signature", "in": "header", "required": True,
+         "description": "sha256= and the hex HMAC-SHA256 of '<timestamp>.<raw body>'",
+         "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"symbol": {"type": "string"}, "side": {"type": "string"},
+                       "action": {"type": "string"}, "volume": {"type": ["number", "string"]},
+                       "comment": {"type": "string"}, "id": {"type": "string"},
+                       "alert_id": {"type": "string"}}}}}},
+    "responses": {"201": {"description": "The order's outcome", "content": {"application/json": {}}},
+                  "default": _PROBLEM}}
+
+
+def openapi_document(*, alerts: bool = False) -> dict[str, Any]:
+    """The document; ``alerts`` adds ``POST /v1/alerts/{account}`` (api.alert_secret is set)."""
     paths: dict[str, dict[str, Any]] = {}
     for method, path, scope, summary in ENDPOINTS:
         paths.setdefault(path, {})[method.lower()] = _operation(method, path, scope, summary)
+    if alerts:
+        paths["/v1/alerts/{account}"] = {"post": _ALERT}
     problem = {"type": "object", "required": ["type", "title", "status", "retryable"],
                "properties": {"type": {"type": "string"}, "title": {"type": "string"},
                               "status": {"type": "integer"}, "detail": {"type": "string"},

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from apikit import TOKENS
+from apikit import TOKENS, api_config
 
+from mt5guard.api import create_app
 from mt5guard.cli import EXIT_BAD_CONFIG, main
 from mt5guard.config import ConfigError, default_config_path, parse_config
 
@@ -112,7 +113,9 @@ def test_a_malformed_alert_is_refused_naming_the_field_and_trades_nothing(api: A
     assert api.guard.session("demo").positions() == () and sent(api) == 0
 
 
-def test_trade_refusals_are_the_usual_problem_documents(api: Any) -> None:
+def test_trade_refusals_are_the_usual_problem_documents_and_the_route_is_in_openapi(api: Any) -> None:
+    document = api.http.get("/v1/openapi.json").json()
+    assert "X-Mt5guard-Signature" in json.dumps(document["paths"]["/v1/alerts/{account}"]["post"])
     nowhere = post(api, ALERT, path="/v1/alerts/nope")
     assert nowhere.status_code == 404 and problem(nowhere)["kind"] == "no_account"
     broke = post(api, {**ALERT, "volume": 50.0})  # far beyond the margin
@@ -168,3 +171,10 @@ def test_the_documented_openssl_recipe_signs_what_the_server_checks(api: Any) ->
         "X-Mt5guard-Timestamp": stamp, "X-Mt5guard-Signature": f"sha256={done.stdout}"})
     assert placed.status_code == 201, placed.text
     assert placed.json()["client_order_id"] == "doc-1" and sent(api) == 1
+
+
+def test_without_alert_secret_there_is_no_alert_route() -> None:
+    config = api_config(alert_secret=None)
+    app = create_app(config.api, lambda: None, monotonic=lambda: 0.0)
+    paths = [getattr(route, "path", "") for route in app.routes]
+    assert "/v1/accounts/{account}/orders" in paths and "/v1/alerts/{account}" not in paths
