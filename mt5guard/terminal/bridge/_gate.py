@@ -38,23 +38,10 @@ PROTOCOL = 2
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
-def _sibling(name: str) -> Any:
-    """A module beside this file, also when this file was loaded by path (no package)."""
-    import importlib
-
-    if __package__:
-        return importlib.import_module(f"{__package__}.{name}")
-    import importlib.util
-
-    if f"_mt5guard{name}" in sys.modules:
-        return sys.modules[f"_mt5guard{name}"]
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_mt5guard{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+if __package__:
+    from mt5guard.terminal.bridge._siblings import sibling as _sibling
+else:  # loaded by path: server.py, run as a plain file, loaded the loader first
+    _sibling = sys.modules["_mt5guard_siblings"].sibling
 
 
 _channel = _sibling("_channel")

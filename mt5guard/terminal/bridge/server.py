@@ -39,6 +39,8 @@ frames, which carry no request id (see ``_watch.py``).
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -113,8 +115,6 @@ def _bare_packages() -> None:
 def _backend(spec: dict[str, Any]) -> Any:
     kind = spec.get("backend", "metatrader5")
     if kind == "metatrader5":
-        import importlib
-
         return importlib.import_module("MetaTrader5")
     if kind == "simulated":  # tests and terminal.isolation: process on the simulated kind
         _bare_packages()
@@ -221,24 +221,25 @@ def run_child(fd: int | None = None, parent: int = 0) -> int:
     return 0
 
 
-def _sibling(name: str) -> Any:
-    """A sibling module (``_processes``, ``_gate``, ``_channel``, ``_tls``, ``_watch``), without
-    mt5guard's package ``__init__`` when this runs as a file."""
-    import importlib
-
+def _loader() -> Any:
+    """``_siblings``: imported in the package, loaded by path when this runs as a file."""
     if __package__:
-        return importlib.import_module(f"{__package__}.{name}")
-    import importlib.util
-
-    if f"_mt5guard{name}" in sys.modules:
-        return sys.modules[f"_mt5guard{name}"]
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_mt5guard{name}", path)
+        return importlib.import_module(f"{__package__}._siblings")
+    if "_mt5guard_siblings" in sys.modules:
+        return sys.modules["_mt5guard_siblings"]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_siblings.py")
+    spec = importlib.util.spec_from_file_location("_mt5guard_siblings", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _sibling(name: str) -> Any:
+    """A sibling module (``_processes``, ``_gate``, ``_channel``, ``_tls``, ``_watch``), without
+    mt5guard's package ``__init__`` when this runs as a file."""
+    return _loader().sibling(name)
 
 
 def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[bytes, bytes]:
