@@ -24,6 +24,7 @@ from mt5guard.errors._hierarchy import (
 
 __all__ = [
     "CODE_TABLE",
+    "ORDER_NOT_SENT_CODES",
     "ORDER_OUTCOME_UNKNOWN_CODES",
     "CodeInfo",
     "describe_code",
@@ -119,6 +120,13 @@ CODE_TABLE: dict[int, CodeInfo] = {
 #: reported (reply lost in transit or request timed out): never re-send blindly.
 ORDER_OUTCOME_UNKNOWN_CODES: frozenset[int] = frozenset({-10002, -10005, 10012})
 
+#: last_error codes after which an order_send surely did not leave the terminal:
+#: the module refused the arguments (-2), or the terminal cannot trade at all
+#: (wrong version, not authorized, unsupported, AutoTrading disabled). After
+#: any other code (1 "Success" with None, -1 call failed, -3 out of memory,
+#: IPC codes, codes MT5 does not document) the order may have executed.
+ORDER_NOT_SENT_CODES: frozenset[int] = frozenset({-2, -5, -6, -7, -8})
+
 _SEND_OPERATIONS = frozenset({"order_send", "place_order"})
 
 
@@ -142,7 +150,8 @@ def _from_info(
     detail: str,
 ) -> MT5Error:
     retryable = info.retryable
-    if operation in _SEND_OPERATIONS and code in ORDER_OUTCOME_UNKNOWN_CODES:
+    if operation in _SEND_OPERATIONS and (code in ORDER_OUTCOME_UNKNOWN_CODES or (
+            code < 10000 and code not in ORDER_NOT_SENT_CODES)):
         retryable = False
     return error_class(
         operation=operation,
@@ -160,9 +169,11 @@ def error_from_last_error(code: int, message: str, operation: str, detail: str =
     Never raises. An unknown code in -10999..-10000 is treated as a connection
     error, any other unknown code as a neutral state error. Code 1 (a failed
     call that left "Success" behind, which the real module does) becomes a
-    retryable data error. For ``order_send``/``place_order``, codes in
-    :data:`ORDER_OUTCOME_UNKNOWN_CODES` are never retryable.
+    retryable data error. For ``order_send``/``place_order`` only the codes in
+    :data:`ORDER_NOT_SENT_CODES` may be retryable: after any other the order
+    may have left.
     """
+    sending = operation in _SEND_OPERATIONS
     info = CODE_TABLE.get(code)
     if info is not None and info.error_class is not None:
         return _from_info(info.error_class, info, code, message, operation, detail)
@@ -172,11 +183,12 @@ def error_from_last_error(code: int, message: str, operation: str, detail: str =
             code=code,
             terminal_message=message,
             detail=detail or "the call returned nothing although the terminal reported success",
-            retryable=True,
+            retryable=not sending,
         )
     if -10999 <= code <= -10000:
         return MT5ConnectionError(
-            operation=operation, code=code, terminal_message=message, detail=detail
+            operation=operation, code=code, terminal_message=message, detail=detail,
+            retryable=not sending,
         )
     return MT5StateError(operation=operation, code=code, terminal_message=message, detail=detail)
 

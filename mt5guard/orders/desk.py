@@ -30,11 +30,11 @@ from typing import Any
 from mt5guard.clock import Clock
 from mt5guard.config import OrdersConfig
 from mt5guard.errors import (
-    MT5ConnectionError,
+    CODE_TABLE,
+    ORDER_NOT_SENT_CODES,
     MT5Error,
     MT5OrderOutcomeUnknown,
     MT5StateError,
-    MT5TimeoutError,
     MT5ValidationError,
     error_from_retcode,
 )
@@ -148,11 +148,13 @@ class OrderDesk:
             self._journal.mark_unknown(entry, why)
             raise self._unknown(entry, f"{why}; it is reconciled when the session has "
                                        "restarted") from err
-        except (MT5TimeoutError, MT5ConnectionError) as err:  # it may have reached the server
-            return self._doubt(entry, f"reply lost ({err.terminal_message or err.kind})")
-        except MT5Error:  # refused by the terminal before sending (bad arguments, auth)
-            self._journal.release(entry)
-            raise
+        except MT5Error as err:
+            if err.code in ORDER_NOT_SENT_CODES:  # refused before sending (arguments, auth)
+                self._journal.release(entry)
+                raise
+            # None plus any other last_error: it may have reached the server
+            return self._doubt(entry, f"reply lost (order_send returned None, last_error "
+                                      f"{err.code} {err.terminal_message or err.kind!r})")
         except Exception as exc:
             return self._doubt(entry, f"order_send raised {exc!r}")
         outcome = self._settle(entry, reply)
@@ -166,6 +168,9 @@ class OrderDesk:
         retcode, order, deal, volume, price, comment = fields
         if retcode == _TIMEOUT_RETCODE:
             return self._doubt(entry, "the trade server timed out (10012)")
+        if retcode not in CODE_TABLE or retcode == 0:  # 0 is order_check's pass, not a fill
+            return self._doubt(entry, f"order_send answered retcode {retcode} ({comment!r}), "
+                                      "which says neither filled nor rejected")
         failure = error_from_retcode(retcode, comment, _operation(entry.intent))
         if failure is None:
             outcome = OrderOutcome(entry.intent.client_order_id, retcode, order, deal, volume,

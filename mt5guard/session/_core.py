@@ -25,7 +25,14 @@ from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, Type
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
 from mt5guard.config.trading import RateLimitConfig
-from mt5guard.errors import MT5Error, MT5RateLimited, MT5StateError, MT5TimeoutError, MT5Unavailable
+from mt5guard.errors import (
+    MT5Error,
+    MT5OrderOutcomeUnknown,
+    MT5RateLimited,
+    MT5StateError,
+    MT5TimeoutError,
+    MT5Unavailable,
+)
 from mt5guard.events.bus import EventBus
 from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
@@ -126,10 +133,15 @@ class SessionCore:
 
     # sending ------------------------------------------------------------------
 
-    def submit(self, operation: str, make: Callable[[Future[Any], float], Any]) -> Pending[Any]:
-        """Tell the SessionActor ``make(reply, deadline)`` once the rate limits let it go."""
+    def submit(self, operation: str, make: Callable[[Future[Any], float], Any],
+               client_order_id: str | None = None) -> Pending[Any]:
+        """Tell the SessionActor ``make(reply, deadline)`` once the rate limits let it go.
+
+        ``client_order_id`` marks an order-changing request: once told, it may be sent,
+        so a reply that does not come in time is MT5OrderOutcomeUnknown, not a timeout.
+        """
         started = self.clock.monotonic()
-        reply: Future[Any] = Future()
+        reply: Future[Any] = Future() if client_order_id is None else _OrderReply(client_order_id)
         try:
             delay = 0.0 if self.limits is None else \
                 self.limits.admit(operation, started, self.clock.now())
@@ -208,7 +220,12 @@ class SessionCore:
             error: MT5Error = MT5TimeoutError(
                 operation=operation, detail=f"no reply within {self.timeout:g} s"
             )
-            self.record(operation, error.kind, started)
+            if isinstance(reply, _OrderReply):  # told to the session: it may have been sent
+                error = MT5OrderOutcomeUnknown(
+                    operation=operation, client_order_id=reply.client_order_id,
+                    detail=f"no reply within {self.timeout:g} s; ask again with the same "
+                           "client_order_id for the outcome read back from the terminal")
+            self.record(operation, "timeout", started)
             if self.breaker_view is not None and operation not in _NOT_TERMINAL_CALLS:
                 latency_ms = (self.clock.monotonic() - started) * 1000.0
                 self.breaker_view.count_timeout(self.breaker, operation, latency_ms)
@@ -304,3 +321,11 @@ def _as_method(method: M, call: Callable[..., Any]) -> M:
         parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *params],
         return_annotation=answer)
     return method
+
+
+class _OrderReply(Future[Any]):
+    """The reply future of an order-changing request, knowing its client order id."""
+
+    def __init__(self, client_order_id: str) -> None:
+        super().__init__()
+        self.client_order_id = client_order_id

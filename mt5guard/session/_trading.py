@@ -36,14 +36,16 @@ When = datetime | int | float
 
 
 def _send_order(core: SessionCore, order: OrderRequest) -> Pending[OrderOutcome]:
-    return core.submit("place_order", lambda r, d: PlaceOrder(order, reply_to=r, deadline=d))
+    return core.submit("place_order", lambda r, d: PlaceOrder(order, reply_to=r, deadline=d),
+                       client_order_id=order.client_order_id)
 
 
 place_order = checked("place_order", build_order, _send_order)  # build_order's arguments and docs
 
 
 def _change(core: SessionCore, change: TradeChange) -> Pending[OrderOutcome]:
-    return core.submit(change.kind.value, lambda r, d: ChangeTrade(change, reply_to=r, deadline=d))
+    return core.submit(change.kind.value, lambda r, d: ChangeTrade(change, reply_to=r, deadline=d),
+                       client_order_id=change.client_order_id)
 
 
 def modify_position(core: SessionCore, ticket: int, *, sl: float | None = None,
@@ -89,7 +91,8 @@ def place_pending_order(
                           client_order_id=client_order_id, filling=filling,
                           comment_overflow=comment_overflow)
     return core.submit("place_pending_order",
-                       lambda r, d: PlacePendingOrder(order, reply_to=r, deadline=d))
+                       lambda r, d: PlacePendingOrder(order, reply_to=r, deadline=d),
+                       client_order_id=order.client_order_id)
 
 
 def order_check(core: SessionCore, symbol: str, side: str, volume: float, *, sl: float = 0.0,

@@ -51,6 +51,7 @@ class LostReply:
 
     executed: bool
     retcode: int | None
+    last_error: tuple[int, str] | None = None
 
 
 @dataclass
@@ -216,17 +217,19 @@ class FaultScripting:
         with self._state_lock:
             self._faults.order_retcodes.extend(retcodes)
 
-    def lose_next_order_reply(self, executed: bool = True, retcode: int | None = None) -> None:
+    def lose_next_order_reply(self, executed: bool = True, retcode: int | None = None, *,
+                              last_error: tuple[int, str] | None = None) -> None:
         """The next order_send executes (or not, ``executed=False``) but its reply is lost.
 
-        It returns None with (-10005, 'IPC timeout') when ``retcode`` is None,
-        otherwise a result with that retcode (typically 10012 'Request timed
-        out') and deal=0, order=0. The session must reconcile by comment/magic.
+        It returns None with ``last_error`` (default (-10005, 'IPC timeout'))
+        when ``retcode`` is None, otherwise a result with that retcode
+        (typically 10012 'Request timed out', or one MT5 does not document)
+        and deal=0, order=0. The session must reconcile by comment/magic.
         """
-        if retcode is not None and is_trade_success(retcode):
+        if retcode is not None and retcode in (10008, 10009, 10010):
             raise ValueError("a lost reply cannot report success")
         with self._state_lock:
-            self._faults.lost_replies.append(LostReply(executed, retcode))
+            self._faults.lost_replies.append(LostReply(executed, retcode, last_error))
 
     def restore(self) -> None:
         """Clear every fault; the client must still call ``initialize``."""

@@ -251,7 +251,7 @@ class SimulatedTerminal(OutsideTrading):
             if lost is None:
                 return result
             if lost.retcode is None:
-                self._last_error = IPC_TIMEOUT
+                self._last_error = lost.last_error or IPC_TIMEOUT
                 return None
             return self._trade.refuse(parsed, lost.retcode)
 
