@@ -17,6 +17,7 @@ __all__ = [
     "MT5ConnectionError",
     "MT5DataError",
     "MT5Error",
+    "MT5IdempotencyConflict",
     "MT5InitError",
     "MT5OrderOutcomeUnknown",
     "MT5RateLimited",
@@ -218,6 +219,23 @@ class MT5ValidationError(MT5Error):
         return {"field": self.field}
 
 
+class MT5IdempotencyConflict(MT5ValidationError):
+    """A client order id reused for a different request (as a payment API answers a reused
+    idempotency key): nothing was sent. The same request again returns the first answer."""
+
+    summary = "client order id already used for a different request"
+
+    def __init__(self, *, client_order_id: str, **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(field="client_order_id", **kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"client_order_id": self.client_order_id}
+
+    def _suffix(self) -> str:
+        return f"; client order id {self.client_order_id!r}"
+
+
 class MT5StateError(MT5Error):
     """Not possible in the current market, account or session state."""
 
@@ -295,6 +313,7 @@ for _cls in (
     MT5DataError,
     MT5ConnectionError,
     MT5ValidationError,
+    MT5IdempotencyConflict,
     MT5StateError,
     MT5TradingDisabled,
     MT5OrderOutcomeUnknown,

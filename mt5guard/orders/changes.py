@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mt5guard.errors import (
     MT5Error,
+    MT5IdempotencyConflict,
     MT5StateError,
     MT5ValidationError,
     error_from_last_error,
@@ -37,7 +38,7 @@ from mt5guard.orders.request import (
     sltp_request,
 )
 from mt5guard.terminal import Terminal
-from mt5guard.terminal.constants import POSITION_TYPE_BUY
+from mt5guard.terminal.constants import ORDER_STATE_CANCELED, POSITION_TYPE_BUY
 
 __all__ = ["FINDERS", "answer_known", "apply_change", "check_change"]
 
@@ -92,7 +93,9 @@ def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
         side = "buy" if int(order.type) % 2 == 0 else "sell"
         request = remove_request(change.ticket)
         intent = OrderIntent(change.client_order_id, op, str(order.symbol), side,
-                             float(order.volume_current), {"ticket": change.ticket})
+                             float(order.volume_current),
+                             {"ticket": change.ticket, "time_setup": int(order.time_setup),
+                              "asked": _asked(change)})
         return desk.send_once(intent, lambda: _checked_request(terminal, op, request))
     pos = _one(terminal, op, "positions_get", change.ticket, "open position")
     buy = int(pos.type) == POSITION_TYPE_BUY
@@ -101,13 +104,15 @@ def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
         closing = OrderRequest(change.client_order_id, str(pos.symbol),
                                Side.SELL if buy else Side.BUY, volume, deviation=change.deviation,
                                magic=int(pos.magic), position=change.ticket)
-        return desk.place(closing, kind=op)
+        return desk.place(closing, kind=op, asked=_asked(change))
     sl = float(pos.sl) if change.sl is None else change.sl
     tp = float(pos.tp) if change.tp is None else change.tp
     request = sltp_request(change.client_order_id, str(pos.symbol), change.ticket, sl, tp,
                            int(pos.magic))
     intent = OrderIntent(change.client_order_id, op, str(pos.symbol), "buy" if buy else "sell",
-                         float(pos.volume), {"ticket": change.ticket, "sl": sl, "tp": tp})
+                         float(pos.volume), {"ticket": change.ticket, "sl": sl, "tp": tp,
+                                             "point": _point(terminal, op, str(pos.symbol)),
+                                             "asked": _asked(change)})
     if stops_set is not None:
         stops_set(change.ticket, sl, tp)
     return desk.send_once(intent, lambda: _checked_request(terminal, op, request))
@@ -122,15 +127,30 @@ def answer_known(desk: OrderDesk, entry: JournalEntry, change: TradeChange) -> O
     return desk.cached(entry)
 
 
+def _asked(change: TradeChange) -> dict[str, Any]:
+    """What the caller asked for, before the position's values filled in the gaps."""
+    return {"sl": change.sl, "tp": change.tp, "volume": change.volume,
+            "deviation": change.deviation}
+
+
 def _same_change(entry: JournalEntry, change: TradeChange) -> None:
+    """A known id must come back with the same change; anything else is a conflict."""
     known = entry.intent
+    asked = known.payload.get("asked")
     if known.kind != change.kind.value or known.payload.get("ticket", known.payload.get(
-            "position")) != change.ticket:
-        raise MT5ValidationError(
-            operation=change.kind.value, field="client_order_id",
-            detail=f"{change.client_order_id!r} was already used for {known.kind} "
-                   f"{known.symbol} {known.side} {known.volume:g} lots; choose another "
-                   "client_order_id")
+            "position")) != change.ticket or (asked is not None and asked != _asked(change)):
+        raise MT5IdempotencyConflict(
+            operation=change.kind.value, client_order_id=change.client_order_id,
+            detail=f"{change.client_order_id!r} was already used for {known.kind} of ticket "
+                   f"{known.payload.get('ticket', known.payload.get('position'))} "
+                   f"({known.symbol} {known.side} {known.volume:g} lots"
+                   f"{_shown(asked)}); choose another client_order_id")
+
+
+def _shown(asked: dict[str, Any] | None) -> str:
+    if not asked:
+        return ""
+    return ", " + ", ".join(f"{k}={v}" for k, v in asked.items() if v is not None)
 
 
 def _checked_request(terminal: Terminal, op: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -141,24 +161,49 @@ def _checked_request(terminal: Terminal, op: str, request: dict[str, Any]) -> di
     return request
 
 
+def _point(terminal: Terminal, op: str, symbol: str) -> float:
+    """The symbol's price step: the server rounds stops to it."""
+    terminal.symbol_select(symbol, True)
+    return float(_checked(terminal, op, terminal.symbol_info(symbol)).point)
+
+
+def same_price(a: float, b: float, point: float) -> bool:
+    """Equal at the symbol's precision: within half a point (a server-rounded stop is equal)."""
+    return abs(a - b) <= point / 2 + 1e-12 * max(1.0, abs(a), abs(b))
+
+
 def _modified(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
               _until: datetime) -> Finding:
     """A modification happened if the position now has the stops it asked for."""
     ticket = intent.payload["ticket"]
+    point = float(intent.payload.get("point", 0.0))
     for pos in _with_ticket(lookups.positions(), ticket):
-        if (float(pos.sl), float(pos.tp)) == (intent.payload["sl"], intent.payload["tp"]):
+        if same_price(float(pos.sl), intent.payload["sl"], point) and \
+                same_price(float(pos.tp), intent.payload["tp"], point):
             return Finding(Found.EXECUTED, ticket, 0, float(pos.volume), 0.0,
                            "the position has the stops asked for")
     return Finding(Found.NOTHING)
 
 
-def _cancelled(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
-               _until: datetime) -> Finding:
-    """A cancellation happened if the order left the book."""
+def _cancelled(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
+               until: datetime) -> Finding:
+    """A cancellation happened if the order left the book *cancelled*; one that filled
+    (or expired) was not cancelled by us. Still in the book, or nowhere: unknown."""
     ticket = intent.payload["ticket"]
     if _with_ticket(lookups.open_orders(), ticket):
         return Finding(Found.NOTHING)
-    return Finding(Found.EXECUTED, ticket, 0, intent.volume, 0.0, "the order left the book")
+    setup = intent.payload.get("time_setup")
+    if setup is not None:  # the order was set up before the cancel's own window
+        since = min(since, datetime.fromtimestamp(float(setup) - 1.0, UTC))
+    for order in _with_ticket(lookups.history_orders(since, until), ticket):
+        if int(order.state) == ORDER_STATE_CANCELED:
+            return Finding(Found.EXECUTED, ticket, 0, intent.volume, 0.0,
+                           "the order left the book cancelled")
+        filled = float(order.volume_initial) - float(order.volume_current)
+        return Finding(Found.NOT_EXECUTED, ticket, detail=(
+            f"order {ticket} left the book in state {int(order.state)} with {filled:g} lots "
+            "filled: it was not cancelled"))
+    return Finding(Found.NOTHING)
 
 
 def _with_ticket(records: Iterable[Any], ticket: int) -> list[Any]:

@@ -33,9 +33,9 @@ from mt5guard.errors import (
     CODE_TABLE,
     ORDER_NOT_SENT_CODES,
     MT5Error,
+    MT5IdempotencyConflict,
     MT5OrderOutcomeUnknown,
     MT5StateError,
-    MT5ValidationError,
     error_from_retcode,
 )
 from mt5guard.events.bus import EventBus
@@ -85,6 +85,7 @@ class OrderDesk:
         self._bus = bus
         self._config = config
         self._pruned_at: datetime | None = None
+        self._not_executed = ""  # what the last NOT_EXECUTED finding saw
         self.lookups = reconcile.TerminalLookups(
             open_orders=lambda: self._call("orders_get", self._t.orders_get),
             positions=lambda: self._call("positions_get", self._t.positions_get),
@@ -96,12 +97,14 @@ class OrderDesk:
 
     # placing ------------------------------------------------------------------
 
-    def place(self, order: OrderRequest, kind: str = "place") -> OrderOutcome:
+    def place(self, order: OrderRequest, kind: str = "place",
+              asked: dict[str, Any] | None = None) -> OrderOutcome:
         """A market order, sent at most once per client order id.
 
         ``kind`` is ``close_position`` for the opposite order that closes one:
         its symbol comes from the terminal's position, so it is not checked
-        against the account's list.
+        against the account's list; ``asked`` is what the caller asked for
+        (kept in the journal: a resend of the id must ask the same).
         """
         if kind == "place":
             self._ops.check_symbol(order.symbol, "place_order")
@@ -117,7 +120,10 @@ class OrderDesk:
                 raise rejected
             return request
 
-        return self.send_once(intent_for(order, kind), prepare)
+        intent = intent_for(order, kind)
+        if asked is not None:
+            intent.payload["asked"] = asked
+        return self.send_once(intent, prepare)
 
     def send_once(self, intent: OrderIntent, prepare: Callable[[], dict[str, Any]]) -> OrderOutcome:
         """Send the request ``prepare`` builds, unless ``intent``'s id was ever sent.
@@ -243,6 +249,7 @@ class OrderDesk:
             self._publish(entry.intent, finding.found.value)
             return outcome
         if finding.found is reconcile.Found.NOT_EXECUTED:
+            self._not_executed = finding.detail
             self._journal.release(entry)
         elif finding.found is reconcile.Found.MISMATCH:
             _log.warning("order %s: %s", entry.intent.client_order_id, finding.detail)
@@ -258,8 +265,10 @@ class OrderDesk:
         finding = find(intent, self.lookups, now - timedelta(seconds=self._config.lookback),
                        now + _CLOCK_SKEW)
         if finding.found is reconcile.Found.MISMATCH:
-            raise MT5ValidationError(operation=_operation(intent), field="client_order_id",
-                                     detail=f"{finding.detail}; choose another client_order_id")
+            self._publish(intent, finding.found.value)
+            raise MT5IdempotencyConflict(operation=_operation(intent),
+                                         client_order_id=intent.client_order_id,
+                                         detail=f"{finding.detail}; choose another client_order_id")
         outcome = self._outcome(intent, finding)
         if outcome is not None:
             self._journal.record_found(intent, outcome_to_result(outcome), now)
@@ -272,9 +281,12 @@ class OrderDesk:
         if isinstance(found, OrderOutcome):
             return found
         if found is reconcile.Found.NOT_EXECUTED:
+            if entry.intent.kind == "cancel_order":  # nothing left to cancel: a fact, final
+                raise MT5StateError(operation=_operation(entry.intent), retryable=False,
+                                    detail=f"{why}; {self._not_executed}")
             raise MT5StateError(operation=_operation(entry.intent), retryable=True, detail=(
-                f"{why}; the terminal's history shows it was not executed; the id "
-                f"{entry.intent.client_order_id!r} is free to retry"))
+                f"{why}; the terminal's history shows it was not executed ({self._not_executed});"
+                f" the id {entry.intent.client_order_id!r} is free to retry"))
         raise self._unknown(entry, str((entry.result or {}).get("unknown", why)))
 
     def _unknown(self, entry: JournalEntry, why: str) -> MT5OrderOutcomeUnknown:

@@ -102,10 +102,10 @@ def find(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
     cid = intent.client_order_id
     buy = intent.side == "buy"
     deals = [d for d in lookups.history_deals(since, until) if comment_id(d.comment) == cid]
-    if deals:
-        return _from_deals(intent, deals, buy)
-    positions = [p for p in lookups.positions() if comment_id(p.comment) == cid]
     history = [o for o in lookups.history_orders(since, until) if comment_id(o.comment) == cid]
+    if deals:
+        return _from_deals(intent, deals, buy, {int(o.ticket): o for o in history})
+    positions = [p for p in lookups.positions() if comment_id(p.comment) == cid]
     pending = [o for o in lookups.open_orders() if comment_id(o.comment) == cid]
     for record in positions:
         side_ok = (record.type == c.POSITION_TYPE_BUY) == buy
@@ -132,12 +132,28 @@ def find(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
     return Finding(Found.NOTHING)
 
 
-def _from_deals(intent: OrderIntent, deals: list[Any], buy: bool) -> Finding:
+def _from_deals(intent: OrderIntent, deals: list[Any], buy: bool,
+                orders: dict[int, Any]) -> Finding:
+    """Deals with our id are ours only if they all belong to one order of our size.
+
+    A partial fill is told from a foreign record with our id text by its order:
+    ours was for exactly the requested volume (its ``volume_initial``); without
+    the order record only a full fill is taken as ours.
+    """
     volume = sum(float(d.volume) for d in deals)
+    tickets = {int(d.order) for d in deals}
     for deal in deals:
         side_ok = (deal.type == c.DEAL_TYPE_BUY) == buy
         if not _agrees(intent, deal.symbol, side_ok, volume, partial=True):
             return _mismatch(intent, "deal", deal.symbol, side_ok, volume)
+    order = orders.get(next(iter(tickets)))
+    size = volume if order is None else float(order.volume_initial)
+    if len(tickets) > 1 or abs(size - intent.volume) > _VOLUME_EPS:
+        what = f"{len(tickets)} orders" if len(tickets) > 1 else "an order"
+        return Finding(Found.MISMATCH, detail=(
+            f"{what} with id {intent.client_order_id!r} filled {volume:g} lots of "
+            f"{size:g}, not of the {intent.volume:g} requested; not taken as this "
+            "order's outcome"))
     first = deals[0]
     return Finding(Found.EXECUTED, int(first.order), int(first.ticket), volume,
                    float(first.price), "read back from deals")

@@ -36,7 +36,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from mt5guard.errors import MT5ValidationError
+from mt5guard.errors import MT5IdempotencyConflict, MT5ValidationError
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import OrderOutcome, OrderRequest, PendingOrderRequest, Side
 from mt5guard.orders.reconcile import COMMENT_PREFIX, ID_PATTERN
@@ -79,6 +79,9 @@ _UNSIGNED = ("magic", "order", "deviation", "position", "position_by")
 _ENUMS = ("action", "type", "type_filling", "type_time")
 _U63 = 2**63  # tickets and magic numbers: unsigned 64-bit in MT5, kept below 2**63 here
 _I32 = 2**31
+#: Request fields besides kind, symbol, side and volume that a resend must repeat
+#: (``asked``: what a modify or close was asked for, before defaults were filled in).
+_SAME = ("sl", "tp", "magic", "position", "asked")
 
 
 def new_client_order_id() -> str:
@@ -261,9 +264,12 @@ def same_request(entry: JournalEntry, intent: OrderIntent) -> None:
     """A known id asked for with another symbol, side, volume or kind is a caller's mistake."""
     known = entry.intent
     if (known.kind, known.symbol, known.side) != (intent.kind, intent.symbol, intent.side) or (
-            abs(known.volume - intent.volume) > 1e-9):
-        raise MT5ValidationError(
-            operation="place_order" if intent.kind == "place" else intent.kind, field="client_order_id",
+            abs(known.volume - intent.volume) > 1e-9) or any(
+            key in known.payload and key in intent.payload
+            and known.payload[key] != intent.payload[key] for key in _SAME):
+        raise MT5IdempotencyConflict(
+            operation="place_order" if intent.kind == "place" else intent.kind,
+            client_order_id=intent.client_order_id,
             detail=f"{intent.client_order_id!r} was already used for {known.kind} "
                    f"{known.symbol} {known.side} {known.volume:g} lots; this request does not "
                    "match it: choose another client_order_id")

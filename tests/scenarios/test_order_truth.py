@@ -14,10 +14,13 @@ import pytest
 from storykit import story_config
 
 from mt5guard.config import MEMORY, OrdersConfig
-from mt5guard.errors import MT5OrderOutcomeUnknown
+from mt5guard.errors import MT5IdempotencyConflict, MT5OrderOutcomeUnknown, MT5StateError
+from mt5guard.orders.messages import OrderReconciled
 from mt5guard.orders.reconcile import comment_id
 from mt5guard.session.guard import start
 from mt5guard.terminal import SimulatedTerminal
+from mt5guard.terminal import constants as c
+from mt5guard.terminal.sim._done_orders import done_order
 from mt5guard.testing import DeterministicRuntime
 
 
@@ -94,3 +97,135 @@ def test_a_reply_that_outlives_request_timeout_is_unknown_not_a_retryable_timeou
         assert again.deal > 0 and fills(terminal, "T1") == 1
         assert terminal.calls["order_send"] == 1
         guard.stop()
+
+
+# modify, close, cancel ------------------------------------------------------------------
+
+
+def open_buy(story: Any, volume: float = 0.3, cid: str | None = None) -> int:
+    return int(story.session.place_order("EURUSD", "buy", volume, client_order_id=cid).order)
+
+
+class FillsBeforeCancel(SimulatedTerminal):
+    """The pending order fills as our cancel travels; the cancel's reply is lost."""
+
+    armed = False
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        if not (self.armed and request.get("action") == c.TRADE_ACTION_REMOVE):
+            return super().order_send(request)
+        self.armed = False
+        order = self._ledger.orders.pop(request["order"])
+        done = done_order(order.record(0.0), int(self._clock.now().timestamp() * 1000),
+                          c.ORDER_STATE_FILLED, c.ORDER_REASON_CLIENT)
+        self._ledger.history_orders.append(done._replace(volume_current=0.0))
+        self._last_error = (-10005, "IPC timeout")
+        return None
+
+
+def pending_buy_limit(story: Any) -> int:
+    bid = story.terminal.symbol_info_tick("EURUSD").bid
+    result = story.terminal.order_send({
+        "action": c.TRADE_ACTION_PENDING, "symbol": "EURUSD", "volume": 0.1,
+        "type": c.ORDER_TYPE_BUY_LIMIT, "price": round(bid - 0.005, 5),
+        "type_time": c.ORDER_TIME_GTC, "type_filling": c.ORDER_FILLING_RETURN,
+    })
+    return int(result.order)
+
+
+def test_a_lost_cancel_reply_for_an_order_that_filled_is_not_a_successful_cancel(
+        story_factory) -> None:
+    story = story_factory(terminal_class=FillsBeforeCancel)
+    ticket = pending_buy_limit(story)
+    story.clock.advance(3600)  # the order rests in the book for an hour first
+    story.terminal.armed = True
+    with pytest.raises(MT5StateError, match="not cancelled") as refused:
+        story.session.cancel_order(ticket, client_order_id="K1")
+    assert not isinstance(refused.value, MT5OrderOutcomeUnknown)
+    assert refused.value.retryable is False
+    with pytest.raises(MT5StateError, match="no pending order"):  # a resend: nothing to cancel
+        story.session.cancel_order(ticket, client_order_id="K1")
+
+
+def test_a_lost_cancel_reply_for_an_order_that_was_cancelled_is_a_cancel(story) -> None:
+    ticket = pending_buy_limit(story)
+    story.terminal.lose_next_order_reply(executed=True)
+    gone = story.session.cancel_order(ticket, client_order_id="K2")
+    assert gone.reconciled and story.session.orders() == ()
+    assert story.session.cancel_order(ticket, client_order_id="K2") == gone
+
+
+@pytest.mark.parametrize("second", [{"sl": 1.0}, {"tp": 1.3}, {"sl": 1.0, "tp": 1.3}],
+                         ids=["other-sl", "tp-instead", "both"])
+def test_a_modify_id_reused_with_other_stops_is_a_conflict_and_the_same_stops_answer_again(
+        story, second) -> None:
+    ticket = open_buy(story)
+    sl = round(story.terminal.symbol_info_tick("EURUSD").bid - 0.01, 5)
+    first = story.session.modify_position(ticket, sl=sl, client_order_id="M1")
+    with pytest.raises(MT5IdempotencyConflict, match="'M1'") as conflict:
+        story.session.modify_position(ticket, **second, client_order_id="M1")
+    assert conflict.value.client_order_id == "M1" and conflict.value.retryable is False
+    assert story.session.modify_position(ticket, sl=sl, client_order_id="M1") == first
+    assert story.session.positions()[0].sl == sl  # the conflicting stops were never sent
+
+
+def test_a_close_id_reused_with_another_volume_is_a_conflict_and_the_same_volume_answers_again(
+        story) -> None:
+    ticket = open_buy(story, 0.3)
+    first = story.session.close_position(ticket, 0.1, client_order_id="C1")
+    for other in (0.2, None):
+        with pytest.raises(MT5IdempotencyConflict, match="'C1'"):
+            story.session.close_position(ticket, other, client_order_id="C1")
+    assert story.session.close_position(ticket, 0.1, client_order_id="C1") == first
+    assert story.session.positions()[0].volume == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("other", [
+    {"symbol": "GBPUSD"}, {"side": "sell"}, {"volume": 0.2}, {"sl": 1.0}, {"tp": 2.0},
+    {"magic": 7}], ids=lambda o: next(iter(o)))
+def test_a_place_id_reused_for_a_different_order_is_refused_and_the_same_order_answers_again(
+        story, other) -> None:
+    order = {"symbol": "EURUSD", "side": "buy", "volume": 0.1, "sl": 0.0, "tp": 0.0, "magic": 0}
+    first = story.session.place_order(**order, client_order_id="P1")
+    with pytest.raises(MT5IdempotencyConflict, match="'P1'"):
+        story.session.place_order(**{**order, **other}, client_order_id="P1")
+    assert story.session.place_order(**order, client_order_id="P1") == first
+    assert story.terminal.calls["order_send"] == 1
+
+
+class RoundsStops(SimulatedTerminal):
+    """The server rounds a modification's stops to the symbol's digits; the reply is lost."""
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        if request.get("action") == c.TRADE_ACTION_SLTP:
+            request = {**request, "sl": round(request["sl"], 5)}
+            self.lose_next_order_reply(executed=True)
+        return super().order_send(request)
+
+
+def test_a_lost_modify_reply_whose_stop_the_server_rounded_is_read_back_as_done(
+        story_factory) -> None:
+    story = story_factory(terminal_class=RoundsStops)
+    ticket = open_buy(story)
+    sl = story.terminal.symbol_info_tick("EURUSD").bid - 0.0100012  # finer than a point
+    done = story.session.modify_position(ticket, sl=sl, client_order_id="R5")
+    assert done.reconciled
+    assert story.session.positions()[0].sl == round(sl, 5)
+
+
+# whose record is it ------------------------------------------------------------------
+
+
+def test_a_smaller_foreign_record_with_our_id_text_is_a_conflict_never_a_partial_fill(
+        story) -> None:
+    tick = story.terminal.symbol_info_tick("EURUSD")
+    foreign = story.terminal.order_send({  # someone else's order, carrying our id text
+        "action": c.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.05,
+        "type": c.ORDER_TYPE_BUY, "price": tick.ask, "comment": "mg-F1;",
+        "type_filling": c.ORDER_FILLING_IOC})
+    assert foreign.retcode == c.TRADE_RETCODE_DONE
+
+    with pytest.raises(MT5IdempotencyConflict, match="'F1'"):
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="F1")
+    assert [e.outcome for e in story.events(OrderReconciled)] == ["mismatch"]
+    assert len(story.session.positions()) == 1  # only the foreign one: nothing was sent
