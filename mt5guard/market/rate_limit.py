@@ -60,6 +60,11 @@ class TokenBucket:
         self._refill(now)
         self._tokens -= 1.0
 
+    def give_back(self, now: float) -> None:
+        """Return one token taken for a call that was refused before it was sent."""
+        self._refill(now)
+        self._tokens = min(float(self.burst), self._tokens + 1.0)
+
     def slow_down(self, now: float, factor: float, period: float) -> None:
         """Refill at ``factor`` times the rate for ``period`` seconds from ``now``."""
         self._refill(now)
@@ -81,10 +86,20 @@ class RateLimits:
         self.limited = 0  # calls refused with MT5RateLimited
         self.delayed = 0  # calls scheduled for later
 
+    def _buckets(self, operation: str) -> list[TokenBucket]:
+        return [b for b in (self._requests, self._orders if operation in ORDER_OPERATIONS else None)
+                if b is not None]
+
+    def refund(self, operation: str, monotonic: float) -> None:
+        """``operation`` was admitted but refused before it was sent (session down,
+        breaker open): its tokens are given back, so refusals spend no rate."""
+        with self._lock:
+            for bucket in self._buckets(operation):
+                bucket.give_back(monotonic)
+
     def admit(self, operation: str, monotonic: float, now: datetime) -> float:
         """Seconds to hold ``operation`` back (0: send now); raises MT5RateLimited."""
-        buckets = [b for b in (self._requests, self._orders if operation in ORDER_OPERATIONS else None)
-                   if b is not None]
+        buckets = self._buckets(operation)
         if not buckets:
             return 0.0
         with self._lock:

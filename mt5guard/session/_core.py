@@ -26,6 +26,7 @@ from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
 from mt5guard.config.trading import RateLimitConfig
 from mt5guard.errors import (
+    MT5CircuitBreakerOpen,
     MT5Error,
     MT5OrderOutcomeUnknown,
     MT5RateLimited,
@@ -151,16 +152,23 @@ class SessionCore:
             else:
                 self.session.tell(message)
         except ChildUnavailable as exc:
+            self._refund(operation)
             reply.set_exception(unavailable(operation, exc))
         except MT5RateLimited as exc:
             reply.set_exception(exc)
         return Pending(operation, reply, started)
+
+    def _refund(self, operation: str) -> None:
+        """A call refused before it was sent spends no rate-limit token."""
+        if self.limits is not None:
+            self.limits.refund(operation, self.clock.monotonic())
 
     def _tell_later(self, operation: str, message: Any, reply: Future[Any]) -> None:
         try:
             self.session.tell(message)
         except ChildUnavailable as exc:
             if not reply.done():
+                self._refund(operation)
                 reply.set_exception(unavailable(operation, exc))
 
     def ask(self, handle: ChildHandle, operation: str,
@@ -242,6 +250,8 @@ class SessionCore:
         try:
             if isinstance(exc, MT5Error):
                 self.record(operation, exc.kind, started)
+                if isinstance(exc, _REFUSED_UNSENT):
+                    self._refund(operation)
                 if self.limits is not None:
                     self.limits.observe(exc, self.clock.monotonic())  # 10024 slows orders down
                 raise exc
@@ -321,6 +331,10 @@ def _as_method(method: M, call: Callable[..., Any]) -> M:
         parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *params],
         return_annotation=answer)
     return method
+
+
+#: Answers that prove the request never reached the terminal.
+_REFUSED_UNSENT = (MT5CircuitBreakerOpen, MT5Unavailable)
 
 
 class _OrderReply(Future[Any]):

@@ -13,8 +13,15 @@ from typing import Any
 import pytest
 from storykit import story_config
 
-from mt5guard.config import MEMORY, OrdersConfig
-from mt5guard.errors import MT5IdempotencyConflict, MT5OrderOutcomeUnknown, MT5StateError
+from mt5guard.config import MEMORY, OrdersConfig, RateLimitConfig
+from mt5guard.errors import (
+    MT5CircuitBreakerOpen,
+    MT5IdempotencyConflict,
+    MT5OrderOutcomeUnknown,
+    MT5RateLimited,
+    MT5StateError,
+    MT5Unavailable,
+)
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.orders.reconcile import comment_id
 from mt5guard.session.guard import start
@@ -229,3 +236,35 @@ def test_a_smaller_foreign_record_with_our_id_text_is_a_conflict_never_a_partial
         story.session.place_order("EURUSD", "buy", 0.1, client_order_id="F1")
     assert [e.outcome for e in story.events(OrderReconciled)] == ["mismatch"]
     assert len(story.session.positions()) == 1  # only the foreign one: nothing was sent
+
+
+# refused before sending -------------------------------------------------------------
+
+
+def test_an_order_refused_by_the_open_breaker_spends_no_rate_limit_token(story_factory) -> None:
+    story = story_factory(rate_limits=RateLimitConfig(orders_per_second=0.01, order_burst=1,
+                                                      max_wait=0.0))
+    story.session.force_open("maintenance")
+    story.clock.settle()
+    with pytest.raises(MT5CircuitBreakerOpen) as refused:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="B1")
+    assert refused.value.retryable
+    story.session.reset_breaker()
+    story.clock.settle()
+    outcome = story.session.place_order("EURUSD", "buy", 0.1, client_order_id="B1")
+    assert outcome.retcode == 10009 and story.terminal.calls["order_send"] == 1
+    with pytest.raises(MT5RateLimited):  # the one token was spent by the order that went
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="B2")
+
+
+def test_an_order_refused_while_the_session_is_down_spends_no_rate_limit_token(
+        story_factory) -> None:
+    story = story_factory(prepare=lambda terminal: terminal.initialize_times_out(),
+                          rate_limits=RateLimitConfig(orders_per_second=0.001, order_burst=1,
+                                                      max_wait=0.0))
+    story.clock.advance(61)  # the first start failed; the next is at 120 s
+    with pytest.raises(MT5Unavailable):
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="D1")
+    story.terminal.initialize_times_out(False)
+    story.clock.advance(60)  # started again and connected
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="D1").retcode == 10009
