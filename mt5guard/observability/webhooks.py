@@ -12,7 +12,8 @@ The supervised :class:`WebhookActor` POSTs one event at a time per URL with
 own, so the actor itself is never busy for long and stopping it never waits
 for a slow server. A failure (connection error,
 timeout, 408, 429 or 5xx) is retried after ``retry_backoff * 2**n`` seconds
-of clock time, up to ``max_attempts``; other 4xx give up at once.
+of clock time, up to ``max_attempts``; other 4xx give up at once, and so
+does a 3xx: redirects are never followed (a 3xx to anywhere is no delivery).
 ``failure_threshold`` consecutive failures open the URL's own breaker for
 ``open_for`` seconds; then one trial POST decides. No actor sleeps: waits
 are clock timers.
@@ -295,7 +296,7 @@ def _post(config: WebhookConfig, delivery: _Delivery) -> tuple[bool, bool, str]:
     request = urllib.request.Request(config.url, data=delivery.body, headers=headers,
                                      method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=config.timeout) as response:
+        with _OPENER.open(request, timeout=config.timeout) as response:
             status = int(response.status)
     except urllib.error.HTTPError as err:
         status = int(err.code)
@@ -303,4 +304,16 @@ def _post(config: WebhookConfig, delivery: _Delivery) -> tuple[bool, bool, str]:
         return False, True, f"{type(err).__name__}: {err}"
     if 200 <= status < 300:
         return True, False, ""
+    if 300 <= status < 400:
+        return False, False, f"HTTP {status}: a redirect, not followed (point the URL at its target)"
     return False, status >= 500 or status in _RETRYABLE_STATUS, f"HTTP {status}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the answer: the signed event is never re-sent to wherever it points."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())

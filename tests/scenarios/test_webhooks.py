@@ -40,6 +40,7 @@ class HookServer:
         self.requests: list[tuple[Any, bytes]] = []
         self.statuses: list[int] = []
         self.delay = 0.0
+        self.location = ""  # sent as Location (with a 3xx status: a redirect)
         self.hold = threading.Event()
         self.hold.set()
         server = self
@@ -52,6 +53,8 @@ class HookServer:
                 time.sleep(server.delay)
                 status = server.statuses.pop(0) if server.statuses else 200
                 self.send_response(status)
+                if server.location:
+                    self.send_header("Location", server.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -170,3 +173,21 @@ def test_a_hung_webhook_never_holds_up_trading(story_factory, hook) -> None:
     assert outcome.retcode == 10009 and len(hook.requests) == 1  # the POST is still in flight
     hook.hold.set()
     wait_until(lambda: story.events(WebhookDelivered))
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_a_failed_delivery_and_is_never_followed(story_factory, hook,
+                                                                status) -> None:
+    elsewhere = HookServer()
+    try:
+        story = with_hook(story_factory, hook.url, events=("breaker",), max_attempts=3)
+        hook.statuses = [status] * 3
+        hook.location = elsewhere.url
+        story.session.force_open("maintenance")
+        wait_until(lambda: story.events(WebhookFailed))
+        (failed,) = story.events(WebhookFailed)
+        assert str(status) in failed.reason and "redirect" in failed.reason
+        assert len(hook.requests) == 1  # given up at once: a redirect is no server fault
+        assert elsewhere.requests == [] and story.events(WebhookDelivered) == []
+    finally:
+        elsewhere.close()
