@@ -81,4 +81,5 @@ def worker_spec(config: TerminalConfig) -> dict[str, object]:
     password = config.password.reveal() if config.password is not None else None
     return {"backend": "simulated", "login": config.login, "password": password,
             "server": config.server, "balance": config.balance, "seed": config.seed,
-            "call_latency": config.call_latency, "reject_auth": config.reject_auth}
+            "call_latency": config.call_latency, "reject_auth": config.reject_auth,
+            "ledger_path": config.ledger_path}

@@ -125,6 +125,7 @@ def _backend(spec: dict[str, Any]) -> Any:
             SystemClock(), login=int(spec["login"]), password=spec.get("password"),
             server=str(spec["server"]), balance=float(spec.get("balance", 10000.0)),
             seed=int(spec.get("seed", 1)), call_latency=float(spec.get("call_latency", 0.0)),
+            ledger_path=None if spec.get("ledger_path") is None else str(spec["ledger_path"]),
         )
         if spec.get("reject_auth"):
             sim.revoke_auth()
