@@ -19,6 +19,7 @@ __all__ = [
     "MT5Error",
     "MT5IdempotencyConflict",
     "MT5InitError",
+    "MT5JournalError",
     "MT5OrderOutcomeUnknown",
     "MT5RateLimited",
     "MT5StateError",
@@ -283,6 +284,27 @@ class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
         return f"; client order id {self.client_order_id!r}{super()._suffix()}"
 
 
+class MT5JournalError(MT5Error):
+    """The account's order journal could not be read or written (disk full, I/O error).
+
+    Not a terminal fault (neutral for the breaker). Raised before anything is
+    sent: nothing was sent, so it is retryable once the journal writes again;
+    ``path`` is the journal's file. New orders are refused until then.
+    """
+
+    kind = "journal"
+    summary = "order journal unavailable"
+    default_retryable = True
+    default_counts_for_breaker = False
+
+    def __init__(self, *, path: str = "", **kwargs: Unpack[_ErrorArgs]) -> None:
+        self.path = path
+        super().__init__(**kwargs)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+
 class MT5Unavailable(_RetryAt, MT5StateError):
     """The session is down; ``retry_at`` is when the next attempt is due."""
 
@@ -317,6 +339,7 @@ for _cls in (
     MT5StateError,
     MT5TradingDisabled,
     MT5OrderOutcomeUnknown,
+    MT5JournalError,
     MT5Unavailable,
     MT5RateLimited,
 ):

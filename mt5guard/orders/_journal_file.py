@@ -5,11 +5,19 @@ Everything here runs once, when :meth:`OrderJournal.open` opens the file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 from mt5guard.config.orders import MEMORY, Synchronous
 
-__all__ = ["SCHEMA_VERSION", "STATEMENT_CACHE", "JournalUnavailable", "explain", "prepare"]
+__all__ = ["SCHEMA_VERSION", "STATEMENT_CACHE", "JournalUnavailable", "check_files", "explain",
+           "prepare"]
+
+_COLUMNS = ["client_order_id", "kind", "symbol", "side", "volume", "payload", "state",
+            "created_at", "sent_at", "finished_at", "result"]
+_KEEP = ("restore it from a backup, or move it aside after reconciling the account by hand "
+         "(a fresh journal forgets which ids were sent)")
 
 SCHEMA_VERSION = 1
 #: Prepared statements kept per journal connection (the write path uses three or four).
@@ -43,6 +51,32 @@ class JournalUnavailable(Exception):
     """
 
 
+def check_files(path: str) -> None:
+    """Refuse what SQLite would silently turn into a fresh, empty journal.
+
+    A ``-wal`` without its database (SQLite deletes it and starts empty), a
+    zero-byte file (SQLite reads it as a new database), and a directory or
+    file this process cannot write.
+    """
+    file, wal = Path(path), Path(f"{path}-wal")
+    folder = file.parent
+    refusing = folder if not os.access(folder, os.W_OK | os.X_OK) else \
+        file if file.exists() and not os.access(file, os.W_OK) else None
+    if refusing is not None:
+        raise JournalUnavailable(
+            f"order journal {path}: not writable ({refusing} refuses writes by this user); "
+            "give mt5guard write access to orders.state_dir and the files in it")
+    if not file.exists() and wal.exists() and wal.stat().st_size > 0:
+        raise JournalUnavailable(
+            f"order journal {path}: the write-ahead log {wal} is there but its database is "
+            f"missing, so the journal's history is incomplete; restore {file.name} beside it, "
+            f"or {_KEEP}")
+    if file.exists() and file.stat().st_size == 0:
+        raise JournalUnavailable(
+            f"order journal {path}: the file is empty (0 bytes) although it exists, so the "
+            f"journal's history is lost; {_KEEP}")
+
+
 def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> None:
     """Lock, check and (for a new file) create the schema; raises on anything doubtful."""
     # EXCLUSIVE before WAL: the lock is taken by the first write below and held
@@ -67,6 +101,11 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
                 "point orders.state_dir elsewhere")
         if version != 0 and "intents" not in tables:
             raise JournalUnavailable(f"order journal {path}: schema {version} has no intents table")
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(intents)")]
+        if version != 0 and columns != _COLUMNS:
+            raise JournalUnavailable(
+                f"order journal {path}: its intents table is not mt5guard's schema "
+                f"{SCHEMA_VERSION} (columns {columns}); point orders.state_dir elsewhere")
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise JournalUnavailable(f"order journal {path}: damaged ({check})")
@@ -88,6 +127,7 @@ def explain(path: str, exc: sqlite3.Error) -> str:
     if "locked" in text or "busy" in text:
         return (f"order journal {path} is in use by another mt5guard process; two processes "
                 "on one account can send an order twice: stop the other one first")
-    return (f"order journal {path} is unreadable or corrupt ({text}); restore it from a backup "
-            "or move it aside after reconciling the account by hand (a fresh journal forgets "
-            "which ids were sent)")
+    if "readonly" in text or "read-only" in text:
+        return (f"order journal {path}: not writable ({text}); give mt5guard write access to "
+                f"{Path(path).parent} and the files in it")
+    return f"order journal {path} is unreadable or corrupt ({text}); {_KEEP}"

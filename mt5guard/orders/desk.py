@@ -226,9 +226,13 @@ class OrderDesk:
         raise self._unknown(entry, str(why))
 
     def reconcile_all(self) -> None:
-        """Reconcile every unresolved entry (after a connect or reconnect)."""
+        """Reconcile every unresolved entry (after a connect or reconnect); write held ones."""
         for entry in self._journal.unresolved():
             self.reconcile_entry(entry)
+        try:
+            self._journal.flush()
+        except MT5Error as err:  # still refused: the next order tries again, and is refused
+            _log.warning("%s", err)
 
     def reconcile_entry(self, entry: JournalEntry) -> OrderOutcome | reconcile.Found:
         """Read ``entry`` back from the terminal, record and publish what was found."""

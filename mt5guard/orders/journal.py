@@ -20,6 +20,12 @@ refused before sending) deletes the row: the id is free. Only ``pending``,
 ``sent`` and ``unknown`` entries are held in memory; final ones are read from
 the file when a retry asks, and pruned after the configured retention.
 
+A write that fails (disk full, I/O error) raises :class:`MT5JournalError`
+before ``order_send`` (nothing is sent without its record; every new order
+is refused until the journal writes again). After ``order_send`` nothing is
+lost: the new state is held in memory, answered from there, and written
+before the next intent is begun (:meth:`OrderJournal.flush`).
+
 The file is opened once per process: SQLite's exclusive locking mode holds
 the lock until :meth:`OrderJournal.close` (or the process dies), so a second
 process on the same account is refused. A file that is corrupt, unreadable or
@@ -30,24 +36,33 @@ starting on a fresh journal would send ids a second time.
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from mt5guard.config.orders import MEMORY, Synchronous
+from mt5guard.errors import MT5JournalError
 from mt5guard.orders._journal_file import (
     SCHEMA_VERSION,
     STATEMENT_CACHE,
     JournalUnavailable,
+    check_files,
     explain,
     prepare,
+)
+from mt5guard.orders._journal_rows import (
+    UPSERT,
+    EntryState,
+    JournalEntry,
+    OrderIntent,
+    entry_of,
+    row_of,
+    ts,
 )
 
 __all__ = [
@@ -60,50 +75,7 @@ __all__ = [
     "journal_path",
 ]
 
-_FINAL = ("filled", "rejected", "resolved")
-
-
-class EntryState(enum.Enum):
-    PENDING = "pending"
-    SENT = "sent"
-    FILLED = "filled"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
-    RESOLVED = "resolved"
-
-    @property
-    def final(self) -> bool:
-        return self.value in _FINAL
-
-
-@attrs.frozen
-class OrderIntent:
-    """An order-changing request with a client order id, as the journal keeps it.
-
-    ``kind`` names the request (``place``; later ``modify``, ``close``,
-    ``cancel``); ``symbol``, ``side`` and ``volume`` (lots) are what a
-    terminal record must agree on to be taken as this request's outcome;
-    ``payload`` is the request's own fields (JSON-able), opaque to the journal.
-    """
-
-    client_order_id: str
-    kind: str
-    symbol: str
-    side: str
-    volume: float
-    payload: dict[str, Any] = attrs.field(factory=dict, eq=False)
-
-
-@attrs.define
-class JournalEntry:
-    """One intent and what is known of it. ``result`` is the JSON-able outcome or error."""
-
-    intent: OrderIntent
-    state: EntryState
-    created_at: datetime
-    sent_at: datetime | None = None
-    finished_at: datetime | None = None
-    result: dict[str, Any] | None = None
+_log = logging.getLogger("mt5guard.orders")
 
 
 def journal_path(state_dir: str, account: str) -> str:
@@ -111,14 +83,6 @@ def journal_path(state_dir: str, account: str) -> str:
     if state_dir == MEMORY:
         return MEMORY
     return str(Path(state_dir) / f"{account}.journal.sqlite3")
-
-
-def _ts(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
-def _dt(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 class OrderJournal:
@@ -136,12 +100,13 @@ class OrderJournal:
         self._synchronous = synchronous
         self._lock = threading.Lock()
         self._live: dict[str, JournalEntry] = {}
+        self._held: dict[str, JournalEntry | None] = {}  # written after a failed write; None: delete
         self.released_on_open: list[str] = []
         """Ids found ``pending`` when the file was opened: never sent, so freed."""
         with self._lock:
             rows = conn.execute("SELECT * FROM intents WHERE state IN ('pending','sent','unknown')")
             for row in rows.fetchall():
-                entry = _entry(row)
+                entry = entry_of(row, path)
                 if entry.state is EntryState.PENDING:
                     self.released_on_open.append(entry.intent.client_order_id)
                 else:
@@ -155,8 +120,12 @@ class OrderJournal:
         try:
             if path != MEMORY:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                check_files(path)
             conn = sqlite3.connect(path, timeout=0.0, check_same_thread=False,
                                    isolation_level=None, cached_statements=STATEMENT_CACHE)
+        except PermissionError as exc:
+            raise JournalUnavailable(f"order journal {path}: not writable ({exc}); give mt5guard "
+                                     "write access to orders.state_dir") from exc
         except (OSError, sqlite3.Error) as exc:
             raise JournalUnavailable(f"order journal {path}: cannot open: {exc}") from exc
         try:
@@ -170,22 +139,63 @@ class OrderJournal:
             raise
 
     def close(self) -> None:
-        """Release the file (and its lock). Idempotent."""
+        """Write what is held if the file takes it, then release the file (and its lock).
+
+        Idempotent. Outcomes still held are not lost: their rows say ``sent``
+        and are reconciled when the journal is opened next.
+        """
+        with contextlib.suppress(MT5JournalError, sqlite3.ProgrammingError):
+            self.flush()
         with self._lock:
             self._conn.close()
 
     # reading ------------------------------------------------------------------
 
     def get(self, client_order_id: str) -> JournalEntry | None:
-        """The entry of ``client_order_id``: live ones from memory, final ones from the file."""
+        """The entry of ``client_order_id``: live and held ones from memory, final ones from
+        the file. A ``pending`` row in the file (its ``sent`` write failed) was never sent."""
         with self._lock:
+            if client_order_id in self._held:
+                return self._held[client_order_id]
             live = self._live.get(client_order_id)
             if live is not None:
                 return live
-            row = self._conn.execute(
-                "SELECT * FROM intents WHERE client_order_id = ?", (client_order_id,)
-            ).fetchone()
-        return None if row is None else _entry(row)
+            try:
+                row = self._conn.execute(
+                    "SELECT * FROM intents WHERE client_order_id = ?", (client_order_id,)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise self._error(f"cannot read id {client_order_id!r}", exc) from exc
+        try:
+            entry = None if row is None else entry_of(row, self.path)
+        except JournalUnavailable as exc:
+            raise MT5JournalError(operation="order_journal", path=self.path,
+                                  detail=str(exc)) from exc
+        return None if entry is None or entry.state is EntryState.PENDING else entry
+
+    @property
+    def held(self) -> int:
+        """Outcomes known in memory whose write failed; written before the next intent."""
+        with self._lock:
+            return len(self._held)
+
+    def flush(self) -> None:
+        """Write the held outcomes; :class:`MT5JournalError` while the file still refuses."""
+        with self._lock:
+            held = list(self._held.items())
+        for cid, entry in held:
+            try:
+                with self._commit(durable=False):
+                    if entry is None:
+                        self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
+                    else:
+                        self._conn.execute(UPSERT, row_of(entry))
+            except sqlite3.Error as exc:
+                raise self._error(f"{len(held)} outcome(s) are held in memory and not yet "
+                                  "written; new orders are refused until they are", exc) from exc
+            with self._lock:
+                if self._held.get(cid, entry) is entry:
+                    self._held.pop(cid, None)
 
     def unresolved(self) -> list[JournalEntry]:
         """Entries that were sent and have no known outcome yet (``sent`` or ``unknown``)."""
@@ -200,21 +210,30 @@ class OrderJournal:
     # writing ------------------------------------------------------------------
 
     def begin(self, intent: OrderIntent, at: datetime) -> JournalEntry:
-        """Commit the intent as ``pending``; it must not be in the journal."""
+        """Commit the intent as ``pending``; it must not be in the journal (a ``pending`` row
+        whose ``sent`` write failed is replaced). :class:`MT5JournalError`: nothing was sent."""
+        self.flush()
         entry = JournalEntry(intent, EntryState.PENDING, at)
-        with self._commit(durable=False):
-            self._conn.execute(
-                "INSERT INTO intents (client_order_id, kind, symbol, side, volume, payload, "
-                "state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (intent.client_order_id, intent.kind, intent.symbol, intent.side, intent.volume,
-                 json.dumps(intent.payload), _ts(at)),
-            )
-            self._live[intent.client_order_id] = entry
+        try:
+            with self._commit(durable=False):
+                self._conn.execute(UPSERT, row_of(entry))
+                self._live[intent.client_order_id] = entry
+        except sqlite3.Error as exc:
+            raise self._error("cannot record a new order; nothing was sent", exc) from exc
         return entry
 
     def mark_sent(self, entry: JournalEntry, at: datetime) -> None:
-        """Commit ``sent``: called immediately before ``order_send``."""
-        self._update(entry, EntryState.SENT, sent_at=at)
+        """Commit ``sent``: called immediately before ``order_send``.
+
+        :class:`MT5JournalError` if it cannot be written: the intent is dropped
+        from memory and must not be sent (a ``pending`` row left in the file is free).
+        """
+        try:
+            self._update(entry, EntryState.SENT, sent_at=at, hold=False)
+        except sqlite3.Error as exc:
+            with self._lock:
+                self._live.pop(entry.intent.client_order_id, None)
+            raise self._error("cannot record the order as sent; it was NOT sent", exc) from exc
 
     def mark_unknown(self, entry: JournalEntry, why: str) -> None:
         self._update(entry, EntryState.UNKNOWN, result={"unknown": why})
@@ -228,30 +247,52 @@ class OrderJournal:
 
     def record_found(self, intent: OrderIntent, result: dict[str, Any], at: datetime) -> None:
         """An id the journal did not know, found in the terminal: keep it as ``resolved``."""
-        with self._commit(durable=False):
-            self._conn.execute(
-                "INSERT OR REPLACE INTO intents (client_order_id, kind, symbol, side, volume, "
-                "payload, state, created_at, finished_at, result) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'resolved', ?, ?, ?)",
-                (intent.client_order_id, intent.kind, intent.symbol, intent.side, intent.volume,
-                 json.dumps(intent.payload), _ts(at), _ts(at), json.dumps(result)),
-            )
+        entry = JournalEntry(intent, EntryState.RESOLVED, at, None, at, result)
+        try:
+            with self._commit(durable=False):
+                self._conn.execute(UPSERT, row_of(entry))
+        except sqlite3.Error as exc:
+            self._hold(intent.client_order_id, entry, exc)
 
     def release(self, entry: JournalEntry) -> None:
         """Forget an intent that definitely did not execute: the id is free to retry."""
         cid = entry.intent.client_order_id
-        with self._commit(durable=False):
-            self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
-            self._live.pop(cid, None)
+        try:
+            with self._commit(durable=False):
+                self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
+                self._live.pop(cid, None)
+        except sqlite3.Error as exc:
+            with self._lock:
+                self._live.pop(cid, None)
+            self._hold(cid, None, exc)
 
     def prune(self, finished_before: datetime) -> int:
-        """Delete final entries finished before ``finished_before``; how many went."""
-        with self._commit(durable=False):
-            cursor = self._conn.execute(
-                "DELETE FROM intents WHERE state IN ('filled','rejected','resolved') "
-                "AND finished_at < ?", (_ts(finished_before),),
-            )
+        """Delete final entries finished before ``finished_before``; how many went.
+
+        Entries still ``sent`` or ``unknown`` are never pruned, however old: their
+        record is what keeps the id from being sent twice.
+        """
+        try:
+            with self._commit(durable=False):
+                cursor = self._conn.execute(
+                    "DELETE FROM intents WHERE state IN ('filled','rejected','resolved') "
+                    "AND finished_at < ?", (ts(finished_before),),
+                )
+        except sqlite3.Error as exc:  # housekeeping: tried again at the next prune
+            _log.warning("order journal %s: prune failed: %s", self.path, exc)
+            return 0
         return int(cursor.rowcount)
+
+    def _hold(self, cid: str, entry: JournalEntry | None, exc: sqlite3.Error) -> None:
+        with self._lock:
+            self._held[cid] = entry
+        _log.error("order journal %s: cannot write the outcome of %r (%s); held in memory and "
+                   "written before the next order", self.path, cid, exc)
+
+    def _error(self, what: str, exc: BaseException) -> MT5JournalError:
+        return MT5JournalError(operation="order_journal", path=self.path,
+                               detail=f"order journal {self.path}: {what} ({exc}); free disk "
+                                      "space or fix the file's storage")
 
     @contextlib.contextmanager
     def _commit(self, *, durable: bool) -> Iterator[None]:
@@ -279,28 +320,26 @@ class OrderJournal:
 
     def _update(self, entry: JournalEntry, state: EntryState, *,
                 result: dict[str, Any] | None = None, sent_at: datetime | None = None,
-                finished_at: datetime | None = None) -> None:
+                finished_at: datetime | None = None, hold: bool = True) -> None:
+        """Move ``entry`` to ``state``; a failed write is held in memory (``hold``) or raised."""
         cid = entry.intent.client_order_id
-        with self._commit(durable=state is EntryState.SENT):
-            self._conn.execute(
-                "UPDATE intents SET state = ?, result = coalesce(?, result), "
-                "sent_at = coalesce(?, sent_at), finished_at = coalesce(?, finished_at) "
-                "WHERE client_order_id = ?",
-                (state.value, None if result is None else json.dumps(result), _ts(sent_at),
-                 _ts(finished_at), cid),
-            )
+        try:
+            with self._commit(durable=state is EntryState.SENT):
+                self._conn.execute(
+                    "UPDATE intents SET state = ?, result = coalesce(?, result), "
+                    "sent_at = coalesce(?, sent_at), finished_at = coalesce(?, finished_at) "
+                    "WHERE client_order_id = ?",
+                    (state.value, None if result is None else json.dumps(result), ts(sent_at),
+                     ts(finished_at), cid),
+                )
+        except sqlite3.Error as exc:
+            if not hold:
+                raise
+            self._hold(cid, entry, exc)
+        with self._lock:
             entry.state = state
             entry.result = result if result is not None else entry.result
             entry.sent_at = sent_at or entry.sent_at
             entry.finished_at = finished_at or entry.finished_at
             if state.final:
                 self._live.pop(cid, None)
-
-
-def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    (cid, kind, symbol, side, volume, payload, state, created, sent, finished, result) = row
-    intent = OrderIntent(cid, kind, symbol, side, float(volume), json.loads(payload))
-    created_at = _dt(created)
-    assert created_at is not None
-    return JournalEntry(intent, EntryState(state), created_at, _dt(sent), _dt(finished),
-                        None if result is None else json.loads(result))

@@ -248,7 +248,11 @@ class SessionActor(GuardedActor):
                    answer_known: Callable[[Any], Any], send: Callable[[], Any]) -> None:
         """An order-changing request: answered from the journal alone when its id is
         final there, else sent (guarded, refused while trading is off)."""
-        known = self._journal.get(client_order_id)
+        try:
+            known = self._journal.get(client_order_id)
+        except MT5Error as err:  # the journal cannot be read: nothing is sent
+            complete(message.reply_to, err)
+            return
         if known is not None and known.state.final:
             complete(message.reply_to, answer_known(known))
             return

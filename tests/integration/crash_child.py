@@ -10,7 +10,9 @@ one step of the order:
 
 - ``intent``: the intent row is committed, ``order_send`` not called yet;
 - ``send``: the trade server executed the order, its reply never returns;
-- ``reply``: the reply is in hand, the journal not updated yet.
+- ``reply``: the reply is in hand, the journal not updated yet;
+- ``held``: the journal's storage refuses writes from the moment the order
+  executed, so its outcome is held in memory; killed after printing it.
 """
 
 from __future__ import annotations
@@ -43,11 +45,16 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+JOURNALS: list[OrderJournal] = []
+
+
 class CrashingTerminal(SimulatedTerminal):
     def order_send(self, request: dict[str, Any]) -> Any:
         result = super().order_send(request)  # executed and saved to the ledger file
         if CRASH_AT == "send":
             die()
+        if CRASH_AT == "held":  # the storage refuses every write from now on
+            JOURNALS[0]._conn.execute("PRAGMA query_only = 1")
         return result
 
 
@@ -75,10 +82,13 @@ def main(state_dir: str, ledger: str, client_order_id: str) -> int:
     )
     terminal = CrashingTerminal(clock, login=5001, server="MetaQuotes-Demo", ledger_path=ledger)
     guard = mt5guard.start(config, clock=clock, terminals={"acct": terminal})
+    JOURNALS.extend(guard.journals.values())
     try:
         outcome = guard.session("acct").place_order("EURUSD", "buy", 0.1,
                                                     client_order_id=client_order_id)
         print("OUTCOME " + json.dumps(attrs.asdict(outcome)), flush=True)
+        if CRASH_AT == "held":
+            die()
     except mt5guard.MT5Error as err:
         print(f"ERROR {type(err).__name__}: {err}", flush=True)
     finally:

@@ -62,3 +62,17 @@ def test_killed_at_any_step_then_retried_the_id_has_exactly_one_deal(tmp_path: P
     assert outcome["deal"] == again["deal"] == deal.ticket
     assert outcome["reconciled"] is (crash_at != "intent")
     assert outcome["volume"] == 0.1
+
+
+def test_killed_while_an_outcome_is_held_in_memory_the_next_process_reads_it_back(
+        tmp_path: Path) -> None:
+    killed = run_child(tmp_path, "H1", "held")  # the fill could not be written, then kill -9
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    told = [json.loads(line.removeprefix("OUTCOME ")) for line in killed.stdout.splitlines()
+            if line.startswith("OUTCOME ")]
+    assert len(told) == 1, killed.stdout + killed.stderr  # the caller got the fill
+
+    outcome = outcome_of(run_child(tmp_path, "H1"))  # the journal still says "sent"
+    (deal,) = deals_for(tmp_path, "H1")
+    assert told[0]["deal"] == outcome["deal"] == deal.ticket
+    assert outcome["reconciled"] is True

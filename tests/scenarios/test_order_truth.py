@@ -17,14 +17,17 @@ from mt5guard.config import MEMORY, OrdersConfig, RateLimitConfig
 from mt5guard.errors import (
     MT5CircuitBreakerOpen,
     MT5IdempotencyConflict,
+    MT5JournalError,
     MT5OrderOutcomeUnknown,
     MT5RateLimited,
     MT5StateError,
     MT5Unavailable,
 )
+from mt5guard.orders.journal import EntryState, OrderJournal
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.orders.reconcile import comment_id
 from mt5guard.session.guard import start
+from mt5guard.supervision.events import ChildFailed
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.sim._done_orders import done_order
@@ -268,3 +271,62 @@ def test_an_order_refused_while_the_session_is_down_spends_no_rate_limit_token(
     story.terminal.initialize_times_out(False)
     story.clock.advance(60)  # started again and connected
     assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="D1").retcode == 10009
+
+
+# the journal's storage fails ---------------------------------------------------------------
+
+
+def storage_refuses(journal: Any, refused: bool = True) -> None:
+    """The journal's file refuses every write (as a full or read-only disk does)."""
+    journal._conn.execute(f"PRAGMA query_only = {int(refused)}")
+
+
+def test_a_journal_that_cannot_write_refuses_new_orders_and_the_session_stays_up(
+        story_factory, tmp_path) -> None:
+    story = story_factory(orders=OrdersConfig(state_dir=str(tmp_path)))
+    journal = story.guard.journals["demo"]
+    storage_refuses(journal)
+    with pytest.raises(MT5JournalError) as refused:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="J1")
+    assert refused.value.retryable and journal.path in str(refused.value)
+    assert story.terminal.calls["order_send"] == 0  # nothing is sent without its record
+    assert story.session.positions() == ()  # the session is up
+    assert not [e for e in story.events(ChildFailed) if e.child == "session"]
+
+    storage_refuses(journal, False)
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="J1").deal > 0
+
+
+class StorageFailsOnSend(SimulatedTerminal):
+    """The order executes; from that moment the journal's storage refuses writes."""
+
+    journal: Any = None
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        result = super().order_send(request)
+        if self.journal is not None:
+            storage_refuses(self.journal)
+        return result
+
+
+def test_a_fill_whose_record_cannot_be_written_is_answered_held_and_written_later(
+        story_factory, tmp_path) -> None:
+    story = story_factory(terminal_class=StorageFailsOnSend,
+                          orders=OrdersConfig(state_dir=str(tmp_path)))
+    journal = story.guard.journals["demo"]
+    story.terminal.journal = journal
+    filled = story.session.place_order("EURUSD", "buy", 0.1, client_order_id="W1")
+    assert filled.retcode == 10009 and filled.deal > 0 and journal.held == 1
+    story.terminal.journal = None
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="W1") == filled
+    with pytest.raises(MT5JournalError, match="held in memory"):
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="W2")
+
+    storage_refuses(journal, False)
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="W2").deal > 0
+    assert journal.held == 0 and story.terminal.calls["order_send"] == 2
+    story.guard.stop()
+    reopened = OrderJournal.open(journal.path)
+    entry = reopened.get("W1")
+    reopened.close()
+    assert entry is not None and entry.state is EntryState.FILLED
