@@ -166,3 +166,26 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
         bridge.stdout.close()
         assert "Traceback" not in bridge.stderr.read()
         bridge.stderr.close()
+
+
+def test_a_client_that_fails_the_key_challenge_is_cut_off_and_gets_no_worker(bridge: Bridge) -> None:
+    """A client that ignores its failed challenge and carries on is disconnected at once:
+    no greeting, no worker, no call served."""
+    import multiprocessing
+    import multiprocessing.connection as mpc
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=5)
+    conn = mpc.Connection(os.dup(sock.fileno()))
+    os.set_blocking(conn.fileno(), True)
+    try:
+        with pytest.raises(multiprocessing.AuthenticationError):
+            mpc.answer_challenge(conn, b"not-the-key")
+        # carry on as if the key had been right: the server must already have hung up
+        assert conn.poll(10), "the server kept the connection of a client that failed its key"
+        with pytest.raises(EOFError):
+            conn.recv_bytes()
+        assert children_of(bridge.proc.pid) == set()
+    finally:
+        conn.close()
+        sock.close()

@@ -209,3 +209,46 @@ def test_market_data_and_history_come_back_as_the_modules_numpy_arrays_and_recor
         assert orders == () or all(isinstance(o, TradeOrder) for o in orders)
     finally:
         terminal.close()
+
+
+def configured_worker(clock, call_timeout: float):  # type: ignore[no-untyped-def]
+    """Built from the config the way a tree builds it: ``terminal.timeout`` in seconds."""
+    from mt5guard.config import parse_config
+    from mt5guard.terminal import make_terminal
+
+    config = parse_config({"accounts": [{"name": "demo", "symbols": ["EURUSD"], "terminal": {
+        "login": 5001, "server": "MetaQuotes-Demo", "password": "${PW}",
+        "isolation": "process", "timeout": call_timeout}}]}, environ={"PW": "pw"})
+    terminal = make_terminal(config.accounts[0].terminal, clock)
+    terminal.start()
+    assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+    return terminal
+
+
+@pytest.mark.parametrize("build", [lambda clock, t: worker(clock, call_timeout=t),
+                                   configured_worker], ids=["direct", "from-config"])
+def test_call_timeout_is_seconds_of_the_injected_clock(build) -> None:  # type: ignore[no-untyped-def]
+    """No owner deadline: a call waits ``call_timeout`` *seconds* of the clock, then the
+    worker is killed. 0.3 s is neither 300 s (milliseconds read as seconds) nor 0.3 ms."""
+    from mt5guard.testing import VirtualClock
+
+    clock = VirtualClock()
+    terminal = build(clock, 0.3)
+    try:
+        pid = terminal.pid
+        os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: state(pid) == "T", what="worker stopped")
+        result: list[object] = []
+        caller = threading.Thread(target=lambda: result.append(terminal.account_info()))
+        caller.start()
+        clock.advance(0.29)
+        caller.join(0.1)  # real time passes; the clock does not
+        assert caller.is_alive() and alive(pid), "gave up before 0.3 s of the clock"
+        clock.advance(0.02)
+        caller.join(5)
+        assert not caller.is_alive(), "still waiting after 0.3 s of the clock"
+        assert result == [None] and terminal.last_error()[0] == -10005
+        wait_until(lambda: not alive(pid), what="the stopped worker killed")
+    finally:
+        terminal.close()
+        clock.close()

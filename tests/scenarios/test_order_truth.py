@@ -330,3 +330,14 @@ def test_a_fill_whose_record_cannot_be_written_is_answered_held_and_written_late
     entry = reopened.get("W1")
     reopened.close()
     assert entry is not None and entry.state is EntryState.FILLED
+
+
+def test_an_unresolved_id_reused_for_a_different_order_is_refused_not_answered(story) -> None:
+    story.terminal.lose_next_order_reply(executed=False)
+    with pytest.raises(MT5OrderOutcomeUnknown):
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="Q1")
+    with pytest.raises(MT5IdempotencyConflict, match="'Q1'"):
+        story.session.place_order("EURUSD", "buy", 0.3, client_order_id="Q1")
+    with pytest.raises(MT5OrderOutcomeUnknown):  # the same order: still reconciled, not sent
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="Q1")
+    assert story.terminal.calls["order_send"] == 1
