@@ -161,7 +161,11 @@ def _run(args: argparse.Namespace) -> int:
         metrics.track(guard)  # unknown order outcomes pending, read from the journals
         if http is not None:
             http.announce()
-        return _serve(config, guard, stop)
+        status = _serve(config, guard, stop)
+        guard.stop()  # "stopped cleanly" only once the tree has (hung children abandoned)
+        if status == EXIT_OK:
+            _log.info("stopped cleanly")
+        return status
     except (TerminalUnavailableError, JournalUnavailable) as err:
         print(f"mt5guard: {err}", file=sys.stderr)
         return EXIT_BAD_CONFIG
@@ -215,5 +219,4 @@ def _serve(config: Config, guard: Guard, stop: threading.Event) -> int:
         _log.error("root supervisor gave up (%s): exiting with status %d", gave_up.reason,
                    EXIT_GAVE_UP)
         return EXIT_GAVE_UP
-    _log.info("stopped cleanly")
     return EXIT_OK
