@@ -16,6 +16,7 @@ from storykit import story_config
 from mt5guard.config import MEMORY, OrdersConfig, RateLimitConfig
 from mt5guard.errors import (
     MT5CircuitBreakerOpen,
+    MT5Error,
     MT5IdempotencyConflict,
     MT5JournalError,
     MT5OrderOutcomeUnknown,
@@ -341,3 +342,22 @@ def test_an_unresolved_id_reused_for_a_different_order_is_refused_not_answered(s
     with pytest.raises(MT5OrderOutcomeUnknown):  # the same order: still reconciled, not sent
         story.session.place_order("EURUSD", "buy", 0.1, client_order_id="Q1")
     assert story.terminal.calls["order_send"] == 1
+
+
+def test_an_order_check_refusal_sends_nothing_and_leaves_the_id_free(story) -> None:
+    with pytest.raises(MT5Error) as refused:
+        story.session.place_order("EURUSD", "buy", 5000.0, client_order_id="V1")
+    assert refused.value.code in (10014, 10019) and refused.value.operation == "order_check"
+    assert story.terminal.calls["order_send"] == 0
+    assert story.guard.journals["demo"].get("V1") is None
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="V1").deal > 0
+
+
+def test_none_with_a_last_error_that_proves_nothing_left_is_that_error_and_frees_the_id(
+        story) -> None:
+    story.terminal.lose_next_order_reply(executed=False, last_error=(-2, 'Invalid "comment" argument'))
+    with pytest.raises(MT5Error) as refused:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="V2")
+    assert refused.value.code == -2 and not isinstance(refused.value, MT5OrderOutcomeUnknown)
+    assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="V2").deal > 0
+    assert story.terminal.calls["order_send"] == 2 and fills(story.terminal, "V2") == 1
