@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 # Mutation run over the order path, the breaker policy and the journal ([tool.mutmut] in
-# pyproject.toml; ~35 min on 2 cores). The score and the survivors: docs/testing.md.
+# pyproject.toml; about 40 min on 2 cores). The score and the survivors: docs/testing.md.
 mutate: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants
