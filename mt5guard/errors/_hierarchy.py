@@ -226,12 +226,13 @@ class MT5IdempotencyConflict(MT5ValidationError):
 
     summary = "client order id already used for a different request"
 
-    def __init__(self, *, client_order_id: str, **kwargs: Unpack[_ErrorArgs]) -> None:
+    def __init__(self, *, client_order_id: str, field: str | None = "client_order_id",
+                 **kwargs: Unpack[_ErrorArgs]) -> None:
         self.client_order_id = client_order_id
-        super().__init__(field="client_order_id", **kwargs)
+        super().__init__(field=field or "client_order_id", **kwargs)
 
     def _extra_fields(self) -> dict[str, Any]:
-        return {"client_order_id": self.client_order_id}
+        return {"field": self.field, "client_order_id": self.client_order_id}
 
     def _suffix(self) -> str:
         return f"; client order id {self.client_order_id!r}"

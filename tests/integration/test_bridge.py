@@ -169,23 +169,22 @@ def test_the_server_side_needs_only_the_standard_library(tmp_path: Path) -> None
 
 
 def test_a_client_that_fails_the_key_challenge_is_cut_off_and_gets_no_worker(bridge: Bridge) -> None:
-    """A client that ignores its failed challenge and carries on is disconnected at once:
-    no greeting, no worker, no call served."""
-    import multiprocessing
-    import multiprocessing.connection as mpc
+    """A client that knows the key's id (it travels in clear) but not the key, and sends a
+    wrong proof, is disconnected at once: no worker, no call served."""
     import socket
 
+    from mt5guard.terminal.bridge import _channel
+
     sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=5)
-    conn = mpc.Connection(os.dup(sock.fileno()))
-    os.set_blocking(conn.fileno(), True)
     try:
-        with pytest.raises(multiprocessing.AuthenticationError):
-            mpc.answer_challenge(conn, b"not-the-key")
-        # carry on as if the key had been right: the server must already have hung up
-        assert conn.poll(10), "the server kept the connection of a client that failed its key"
-        with pytest.raises(EOFError):
-            conn.recv_bytes()
+        nonce = os.urandom(_channel.NONCE)
+        sock.sendall(_channel.MAGIC + _channel.key_id(KEY.encode()) + nonce)
+        answer = _channel.read_exact(sock, 2 * _channel.NONCE, time.monotonic() + 5)
+        assert answer != _channel.UNKNOWN_KEY  # the bridge proved itself
+        proof = _channel.client_proof(KEY.encode(), nonce, answer[:_channel.NONCE])
+        sock.sendall(bytes(len(proof)))  # a wrong proof, and carry on as if it were right
+        sock.sendall(b'["call",1,0,5,"account_info",[],{}]')
+        assert sock.recv(4096) == b"", "the bridge kept a client that failed its key proof"
         assert children_of(bridge.proc.pid) == set()
     finally:
-        conn.close()
         sock.close()
