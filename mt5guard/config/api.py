@@ -16,13 +16,12 @@ import attrs
 
 from mt5guard.config.values import (
     documented,
-    duration,
     field_error,
-    integer,
+    int_field,
     meta,
-    number,
+    number_field,
+    seconds_field,
     text,
-    to_float,
     to_tuple,
     tuple_of,
 )
@@ -126,22 +125,14 @@ class ApiConfig:
         metadata=meta("Bearer tokens; the API is served only when there is at least one.",
                       kind="sections", section=ApiTokenConfig, default_text="[]"),
     )
-    requests_per_second: float = attrs.field(
-        default=20.0,
-        converter=to_float,
-        validator=number(low=0.001, high=100_000.0),
-        metadata=meta("Requests per second each token may make (a token bucket)."),
-    )
-    burst: int = attrs.field(
-        default=40,
-        validator=integer(1, 1_000_000),
-        metadata=meta("Requests a token may make at once before the rate applies."),
-    )
-    max_body_bytes: int = attrs.field(
-        default=16_384,
-        validator=integer(256, 1_048_576),
-        metadata=meta("Largest request body accepted, in bytes (256..1 MiB); more is 413."),
-    )
+    requests_per_second: float = number_field(
+        20.0, "Requests per second each token may make (a token bucket).",
+        low=0.001, high=100_000.0)
+    burst: int = int_field(
+        40, "Requests a token may make at once before the rate applies.", 1, 1_000_000)
+    max_body_bytes: int = int_field(
+        16_384, "Largest request body accepted, in bytes (256..1 MiB); more is 413.",
+        256, 1_048_576)
     tls_certfile: str | None = attrs.field(
         default=None,
         validator=text(optional=True),
@@ -160,13 +151,9 @@ class ApiConfig:
                       f"at least {MIN_ALERT_SECRET_LENGTH} characters; null: no alert route.",
                       kind="secret"),
     )
-    alert_max_age: float = attrs.field(
-        default=30.0,
-        converter=to_float,
-        validator=duration(low=1.0, high=600.0),
-        metadata=meta("How far an alert's X-Mt5guard-Timestamp may be from now (1s..10m); "
-                      "older or newer is 401.", kind="duration"),
-    )
+    alert_max_age: float = seconds_field(
+        30.0, "How far an alert's X-Mt5guard-Timestamp may be from now (1s..10m); "
+        "older or newer is 401.", low=1.0, high=600.0)
 
     def __attrs_post_init__(self) -> None:
         if (self.tls_certfile is None) != (self.tls_keyfile is None):

@@ -9,7 +9,7 @@ from typing import Final, Literal
 
 import attrs
 
-from mt5guard.config.values import DAY, HOUR, choice, documented, duration, meta, text, to_float
+from mt5guard.config.values import DAY, HOUR, choice, documented, meta, seconds_field, text
 
 __all__ = ["MEMORY", "OrdersConfig", "Synchronous"]
 
@@ -41,31 +41,12 @@ class OrdersConfig:
             "survives a process crash (kill -9), FULL also power loss (one fsync per order)."
         ),
     )
-    lookback: float = attrs.field(
-        default=7 * DAY,
-        converter=to_float,
-        validator=duration(low=60.0, high=366 * DAY),
-        metadata=meta(
-            "Seconds of terminal history searched for a client order id (1m..366 days).",
-            kind="duration",
-        ),
-    )
-    retention: float = attrs.field(
-        default=7 * DAY,
-        converter=to_float,
-        validator=duration(high=3660 * DAY),
-        metadata=meta(
-            "Seconds a finished journal entry is kept before it is pruned (up to 3660 days).",
-            kind="duration",
-        ),
-    )
-    recheck_after: float = attrs.field(
-        default=30.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta(
-            "Seconds after which an unknown outcome is worth asking about again (retry_at, "
-            "up to 1h).",
-            kind="duration",
-        ),
-    )
+    lookback: float = seconds_field(
+        7 * DAY, "Seconds of terminal history searched for a client order id (1m..366 days).",
+        low=60.0, high=366 * DAY)
+    retention: float = seconds_field(
+        7 * DAY, "Seconds a finished journal entry is kept before it is pruned (up to 3660 days).",
+        high=3660 * DAY)
+    recheck_after: float = seconds_field(
+        30.0, "Seconds after which an unknown outcome is worth asking about again (retry_at, "
+        "up to 1h).", high=HOUR)

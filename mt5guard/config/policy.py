@@ -12,13 +12,13 @@ from mt5guard.config.values import (
     HOUR,
     WEEK,
     documented,
-    duration,
     field_error,
-    instance_of,
-    integer,
+    int_field,
     meta,
     number,
-    to_float,
+    number_field,
+    seconds_field,
+    section_field,
     to_optional_float,
 )
 
@@ -30,38 +30,14 @@ __all__ = ["BackoffConfig", "BreakerConfig", "HealthConfig", "SupervisionConfig"
 class BackoffConfig:
     """Delay before restarting a crashed child (and so before reconnecting)."""
 
-    initial: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta("Delay before the first restart, seconds (up to 24h).", kind="duration"),
-    )
-    maximum: float = attrs.field(
-        default=600.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta("Upper bound of the delay, seconds (up to 24h).", kind="duration"),
-    )
-    multiplier: float = attrs.field(
-        default=2.0,
-        converter=to_float,
-        validator=number(low=1.0, high=10.0),
-        metadata=meta("Factor the delay grows by after each restart (1..10)."),
-    )
-    jitter: float = attrs.field(
-        default=0.1,
-        converter=to_float,
-        validator=number(low=0.0, high=1.0),
-        metadata=meta("Random spread as a fraction of the delay, 0..1 (0.1 = +/-10%)."),
-    )
-    reset_after: float = attrs.field(
-        default=300.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta(
-            "Seconds a child must stay up before the delay resets to initial (up to 24h).", kind="duration"
-        ),
-    )
+    initial: float = seconds_field(60.0, "Delay before the first restart, seconds (up to 24h).")
+    maximum: float = seconds_field(600.0, "Upper bound of the delay, seconds (up to 24h).")
+    multiplier: float = number_field(
+        2.0, "Factor the delay grows by after each restart (1..10).", low=1.0, high=10.0)
+    jitter: float = number_field(
+        0.1, "Random spread as a fraction of the delay, 0..1 (0.1 = +/-10%).", low=0.0, high=1.0)
+    reset_after: float = seconds_field(
+        300.0, "Seconds a child must stay up before the delay resets to initial (up to 24h).")
 
     def __attrs_post_init__(self) -> None:
         if self.initial > self.maximum:
@@ -78,33 +54,14 @@ class BackoffConfig:
 class SupervisionConfig:
     """How supervisors restart children and when they give up (escalate)."""
 
-    backoff: BackoffConfig = attrs.field(
-        factory=BackoffConfig,
-        validator=instance_of(BackoffConfig),
-        metadata=meta("Restart delay policy.", kind="section", section=BackoffConfig),
-    )
-    max_restarts: int = attrs.field(
-        default=20,
-        validator=integer(0, 10_000),
-        metadata=meta(
-            "Restarts allowed within period before the supervisor gives up "
-            "(0..10000; 0 = the first crash escalates)."
-        ),
-    )
-    period: float = attrs.field(
-        default=10800.0,
-        converter=to_float,
-        validator=duration(high=WEEK),
-        metadata=meta("Sliding window max_restarts is counted in, seconds (up to 168h).",
-                      kind="duration"),
-    )
-    shutdown_timeout: float = attrs.field(
-        default=5.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta("Seconds a child may take to stop before it is abandoned (up to 1h).",
-                      kind="duration"),
-    )
+    backoff: BackoffConfig = section_field(BackoffConfig, "Restart delay policy.")
+    max_restarts: int = int_field(
+        20, "Restarts allowed within period before the supervisor gives up "
+        "(0..10000; 0 = the first crash escalates).", 0, 10_000)
+    period: float = seconds_field(
+        10800.0, "Sliding window max_restarts is counted in, seconds (up to 168h).", high=WEEK)
+    shutdown_timeout: float = seconds_field(
+        5.0, "Seconds a child may take to stop before it is abandoned (up to 1h).", high=HOUR)
 
 
 @documented
@@ -112,11 +69,8 @@ class SupervisionConfig:
 class BreakerConfig:
     """The circuit breaker each account puts in front of its terminal."""
 
-    failure_threshold: int = attrs.field(
-        default=5,
-        validator=integer(1, 10_000),
-        metadata=meta("Consecutive counted failures that trip the breaker to OPEN (1..10000)."),
-    )
+    failure_threshold: int = int_field(
+        5, "Consecutive counted failures that trip the breaker to OPEN (1..10000).", 1, 10_000)
     failure_rate: float | None = attrs.field(
         default=None,
         converter=to_optional_float,
@@ -126,50 +80,21 @@ class BreakerConfig:
             "null disables it."
         ),
     )
-    window: int = attrs.field(
-        default=20,
-        validator=integer(1, 10_000),
-        metadata=meta("Number of most recent calls failure_rate is measured over (1..10000)."),
-    )
-    minimum_calls: int = attrs.field(
-        default=10,
-        validator=integer(1, 10_000),
-        metadata=meta("Calls in the window needed before failure_rate can trip (1..window)."),
-    )
-    open_duration: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta("Seconds OPEN lasts before a HALF_OPEN trial (up to 24h).", kind="duration"),
-    )
-    max_open_duration: float = attrs.field(
-        default=600.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta(
-            "Cap, seconds: open_duration doubles on each failed trial up to this (up to 24h).",
-            kind="duration",
-        ),
-    )
-    half_open_max_trials: int = attrs.field(
-        default=1,
-        validator=integer(1, 1000),
-        metadata=meta("Trial calls let through at once while HALF_OPEN (1..1000)."),
-    )
-    success_threshold: int = attrs.field(
-        default=1,
-        validator=integer(1, 1000),
-        metadata=meta("Successful trials needed to close the breaker again (1..1000)."),
-    )
-    trial_timeout: float = attrs.field(
-        default=30.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta(
-            "Seconds HALF_OPEN waits for a trial result before falling back to OPEN (up to 1h).",
-            kind="duration",
-        ),
-    )
+    window: int = int_field(
+        20, "Number of most recent calls failure_rate is measured over (1..10000).", 1, 10_000)
+    minimum_calls: int = int_field(
+        10, "Calls in the window needed before failure_rate can trip (1..window).", 1, 10_000)
+    open_duration: float = seconds_field(
+        60.0, "Seconds OPEN lasts before a HALF_OPEN trial (up to 24h).")
+    max_open_duration: float = seconds_field(
+        600.0, "Cap, seconds: open_duration doubles on each failed trial up to this (up to 24h).")
+    half_open_max_trials: int = int_field(
+        1, "Trial calls let through at once while HALF_OPEN (1..1000).", 1, 1000)
+    success_threshold: int = int_field(
+        1, "Successful trials needed to close the breaker again (1..1000).", 1, 1000)
+    trial_timeout: float = seconds_field(
+        30.0, "Seconds HALF_OPEN waits for a trial result before falling back to OPEN (up to 1h).",
+        high=HOUR)
 
     def __attrs_post_init__(self) -> None:
         if self.open_duration > self.max_open_duration:
@@ -194,51 +119,21 @@ class BreakerConfig:
 class HealthConfig:
     """Periodic health probes (terminal_info, account_info, one tick) per account."""
 
-    interval: float = attrs.field(
-        default=30.0,
-        converter=to_float,
-        validator=duration(),
-        metadata=meta("Seconds between probes (up to 24h).", kind="duration"),
-    )
-    timeout: float = attrs.field(
-        default=10.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta(
-            "Seconds a probe may take before it counts as failed (< interval, up to 1h).",
-            kind="duration",
-        ),
-    )
-    failure_threshold: int = attrs.field(
-        default=3,
-        validator=integer(1, 1000),
-        metadata=meta(
-            "Consecutive failed probes before the account is reported unhealthy (1..1000)."
-        ),
-    )
-    success_threshold: int = attrs.field(
-        default=1,
-        validator=integer(1, 1000),
-        metadata=meta("Consecutive good probes before it is reported healthy again (1..1000)."),
-    )
-    startup_grace: float = attrs.field(
-        default=120.0,
-        converter=to_float,
-        validator=duration(allow_zero=True),
-        metadata=meta(
-            "Seconds after start during which failed probes do not count (0..24h).", kind="duration"
-        ),
-    )
-    max_tick_age: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(high=WEEK),
-        metadata=meta(
-            "Seconds; an older last tick of the probe symbol means the data feed is stale "
-            "(up to 168h).",
-            kind="duration",
-        ),
-    )
+    interval: float = seconds_field(30.0, "Seconds between probes (up to 24h).")
+    timeout: float = seconds_field(
+        10.0, "Seconds a probe may take before it counts as failed (< interval, up to 1h).",
+        high=HOUR)
+    failure_threshold: int = int_field(
+        3, "Consecutive failed probes before the account is reported unhealthy (1..1000).",
+        1, 1000)
+    success_threshold: int = int_field(
+        1, "Consecutive good probes before it is reported healthy again (1..1000).", 1, 1000)
+    startup_grace: float = seconds_field(
+        120.0, "Seconds after start during which failed probes do not count (0..24h).",
+        allow_zero=True)
+    max_tick_age: float = seconds_field(
+        60.0, "Seconds; an older last tick of the probe symbol means the data feed is stale "
+        "(up to 168h).", high=WEEK)
 
     def __attrs_post_init__(self) -> None:
         if self.timeout >= self.interval:

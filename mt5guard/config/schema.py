@@ -27,14 +27,14 @@ from mt5guard.config.values import (
     choice,
     did_you_mean,
     documented,
-    duration,
     field_error,
-    flag,
+    flag_field,
     instance_of,
-    integer,
+    int_field,
     meta,
+    seconds_field,
+    section_field,
     text,
-    to_float,
     to_tuple,
     tuple_of,
 )
@@ -88,13 +88,8 @@ class AccountConfig:
             default_text="first of symbols",
         ),
     )
-    request_timeout: float = attrs.field(
-        default=70.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta("Seconds a Session facade call waits for its reply (up to 1h).",
-                      kind="duration"),
-    )
+    request_timeout: float = seconds_field(
+        70.0, "Seconds a Session facade call waits for its reply (up to 1h).", high=HOUR)
     filling: str = attrs.field(
         default="auto",
         validator=choice(FILLING_CHOICES),
@@ -102,13 +97,10 @@ class AccountConfig:
                       "filling_mode and execution mode), fok, ioc or return; an order's own "
                       "filling= wins."),
     )
-    vital: bool = attrs.field(
-        default=False,
-        validator=flag(),
-        metadata=meta("When this account gives up, the whole process gives up (exit 3); "
-                      "otherwise an account gives up alone and the process exits 3 only "
-                      "once every account has given up."),
-    )
+    vital: bool = flag_field(
+        False, "When this account gives up, the whole process gives up (exit 3); "
+        "otherwise an account gives up alone and the process exits 3 only "
+        "once every account has given up.")
 
     def __attrs_post_init__(self) -> None:
         for symbol in self.symbols:
@@ -131,19 +123,13 @@ class AccountConfig:
 class HttpConfig:
     """The HTTP endpoint serving /healthz, /readyz and /metrics."""
 
-    enabled: bool = attrs.field(
-        default=True, validator=flag(), metadata=meta("Serve the endpoint at all.")
-    )
+    enabled: bool = flag_field(True, "Serve the endpoint at all.")
     host: str = attrs.field(
         default="127.0.0.1",
         validator=text(),
         metadata=meta("Address to bind; keep it loopback unless a proxy guards it."),
     )
-    port: int = attrs.field(
-        default=9108,
-        validator=integer(0, 65535),
-        metadata=meta("TCP port, 0..65535; 0 picks a free port."),
-    )
+    port: int = int_field(9108, "TCP port, 0..65535; 0 picks a free port.", 0, 65535)
 
 
 @documented
@@ -151,18 +137,9 @@ class HttpConfig:
 class ObservabilityConfig:
     """What the process reports about itself."""
 
-    http: HttpConfig = attrs.field(
-        factory=HttpConfig,
-        validator=instance_of(HttpConfig),
-        metadata=meta("Health and metrics endpoint.", kind="section", section=HttpConfig),
-    )
-    status_interval: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(allow_zero=True),
-        metadata=meta("Seconds between status log lines, up to 24h; 0 disables them.",
-                      kind="duration"),
-    )
+    http: HttpConfig = section_field(HttpConfig, "Health and metrics endpoint.")
+    status_interval: float = seconds_field(
+        60.0, "Seconds between status log lines, up to 24h; 0 disables them.", allow_zero=True)
 
 
 @documented
@@ -175,47 +152,15 @@ class Config:
         validator=tuple_of(AccountConfig, what="AccountConfig"),
         metadata=meta("The supervised accounts (at least one).", kind="accounts"),
     )
-    supervision: SupervisionConfig = attrs.field(
-        factory=SupervisionConfig,
-        validator=instance_of(SupervisionConfig),
-        metadata=meta("Restart policy.", kind="section", section=SupervisionConfig),
-    )
-    breaker: BreakerConfig = attrs.field(
-        factory=BreakerConfig,
-        validator=instance_of(BreakerConfig),
-        metadata=meta("Circuit breaker policy.", kind="section", section=BreakerConfig),
-    )
-    health: HealthConfig = attrs.field(
-        factory=HealthConfig,
-        validator=instance_of(HealthConfig),
-        metadata=meta("Health probe policy.", kind="section", section=HealthConfig),
-    )
-    observability: ObservabilityConfig = attrs.field(
-        factory=ObservabilityConfig,
-        validator=instance_of(ObservabilityConfig),
-        metadata=meta("Logs and endpoints.", kind="section", section=ObservabilityConfig),
-    )
-    quotes: QuotesConfig = attrs.field(
-        factory=QuotesConfig,
-        validator=instance_of(QuotesConfig),
-        metadata=meta("Quote polling and cache.", kind="section", section=QuotesConfig),
-    )
-    trade_events: TradeEventsConfig = attrs.field(
-        factory=TradeEventsConfig,
-        validator=instance_of(TradeEventsConfig),
-        metadata=meta("Trade event polling.", kind="section", section=TradeEventsConfig),
-    )
-    rate_limits: RateLimitConfig = attrs.field(
-        factory=RateLimitConfig,
-        validator=instance_of(RateLimitConfig),
-        metadata=meta("Request and order rate limits per account.", kind="section",
-                      section=RateLimitConfig),
-    )
-    orders: OrdersConfig = attrs.field(
-        factory=OrdersConfig,
-        validator=instance_of(OrdersConfig),
-        metadata=meta("Order journal and reconciliation.", kind="section", section=OrdersConfig),
-    )
+    supervision: SupervisionConfig = section_field(SupervisionConfig, "Restart policy.")
+    breaker: BreakerConfig = section_field(BreakerConfig, "Circuit breaker policy.")
+    health: HealthConfig = section_field(HealthConfig, "Health probe policy.")
+    observability: ObservabilityConfig = section_field(ObservabilityConfig, "Logs and endpoints.")
+    quotes: QuotesConfig = section_field(QuotesConfig, "Quote polling and cache.")
+    trade_events: TradeEventsConfig = section_field(TradeEventsConfig, "Trade event polling.")
+    rate_limits: RateLimitConfig = section_field(
+        RateLimitConfig, "Request and order rate limits per account.")
+    orders: OrdersConfig = section_field(OrdersConfig, "Order journal and reconciliation.")
     webhooks: tuple[WebhookConfig, ...] = attrs.field(
         default=(),
         converter=to_tuple,
@@ -223,13 +168,8 @@ class Config:
         metadata=meta("HTTP endpoints that receive events (see WebhookConfig).", kind="sections",
                       section=WebhookConfig, default_text="[]"),
     )
-    api: ApiConfig = attrs.field(
-        factory=ApiConfig,
-        validator=instance_of(ApiConfig),
-        metadata=meta("The authenticated HTTP trading API (off without tokens or alert_secret).",
-                      kind="section",
-                      section=ApiConfig),
-    )
+    api: ApiConfig = section_field(
+        ApiConfig, "The authenticated HTTP trading API (off without tokens or alert_secret).")
     source: str | None = attrs.field(
         default=None,
         eq=False,

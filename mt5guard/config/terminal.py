@@ -19,10 +19,12 @@ from mt5guard.config.values import (
     documented,
     duration,
     field_error,
-    flag,
+    flag_field,
+    int_field,
     integer,
     meta,
-    number,
+    number_field,
+    seconds_field,
     text,
     to_float,
 )
@@ -120,16 +122,10 @@ class TerminalConfig:
     server: str = attrs.field(
         validator=text(), metadata=meta("Trade server name, e.g. MetaQuotes-Demo.")
     )
-    timeout: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(low=0.001, high=HOUR),
-        metadata=meta(
-            "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5); in "
-            "a worker, a call with no request deadline is killed after it (initialize: +10 s).",
-            kind="duration",
-        ),
-    )
+    timeout: float = seconds_field(
+        60.0, "Seconds initialize() may block, 1ms..1h (the adapter passes milliseconds to MT5); "
+        "in a worker, a call with no request deadline is killed after it (initialize: +10 s).",
+        low=0.001, high=HOUR)
     first_timeout: float | None = attrs.field(
         default=None,
         converter=attrs.converters.optional(to_float),
@@ -150,15 +146,9 @@ class TerminalConfig:
             applies_to=("rpyc", "bridge"),
         ),
     )
-    port: int = attrs.field(
-        default=18812,
-        validator=integer(1, 65535),
-        metadata=meta(
-            "TCP port of the server: 18812 for mt5linux and our bridge, 8001 for "
-            "MetaTrader5-Docker.",
-            applies_to=("rpyc", "bridge"),
-        ),
-    )
+    port: int = int_field(
+        18812, "TCP port of the server: 18812 for mt5linux and our bridge, 8001 for "
+        "MetaTrader5-Docker.", 1, 65535, applies_to=("rpyc", "bridge"))
     key: Secret | None = attrs.field(
         default=None,
         validator=_secret,
@@ -175,62 +165,28 @@ class TerminalConfig:
                       "certificate pinned. Required unless insecure_plaintext_loopback.",
                       applies_to=("bridge",)),
     )
-    insecure_plaintext_loopback: bool = attrs.field(
-        default=False,
-        validator=flag(),
-        metadata=meta("Talk to the bridge without TLS (the password then crosses in the "
-                      "clear); only for a bridge on a loopback host.", applies_to=("bridge",)),
-    )
-    call_timeout: float = attrs.field(
-        default=75.0,
-        converter=to_float,
-        validator=duration(low=0.001, high=2 * HOUR),
-        metadata=meta(
-            "Seconds one call may go unanswered before the connection is closed and the "
-            "session restarts, 1ms..2h; above timeout, so initialize fails by itself first.",
-            kind="duration", applies_to=("rpyc",),
-        ),
-    )
-    connect_timeout: float = attrs.field(
-        default=10.0,
-        converter=to_float,
-        validator=duration(low=0.001, high=HOUR),
-        metadata=meta(
-            "Seconds opening the connection may take (TCP, TLS, the key handshake or rpyc's "
-            "greeting), 1ms..1h; no retries within it.",
-            kind="duration", applies_to=("rpyc", "bridge"),
-        ),
-    )
-    portable: bool = attrs.field(
-        default=False, validator=flag(), metadata=meta("Start the terminal in portable mode.")
-    )
-    balance: float = attrs.field(
-        default=10000.0,
-        converter=to_float,
-        validator=number(low=0.0, high=1e12),
-        metadata=meta("Starting balance of the simulated account (0..1e12).",
-                      applies_to=("simulated",)),
-    )
-    reject_auth: bool = attrs.field(
-        default=False,
-        validator=flag(),
-        metadata=meta("Always fail authorization (to exercise giving up).", applies_to=("simulated",)),
-    )
-    call_latency: float = attrs.field(
-        default=0.0,
-        converter=to_float,
-        validator=duration(allow_zero=True, high=HOUR),
-        metadata=meta(
-            "Seconds every simulated call takes (0..1h).", kind="duration",
-            applies_to=("simulated",),
-        ),
-    )
-    seed: int = attrs.field(
-        default=1,
-        validator=integer(-MAX_INT64 - 1, MAX_INT64),
-        metadata=meta("Seed of the simulated price feed (a 64-bit integer).",
-                      applies_to=("simulated",)),
-    )
+    insecure_plaintext_loopback: bool = flag_field(
+        False, "Talk to the bridge without TLS (the password then crosses in the "
+        "clear); only for a bridge on a loopback host.", applies_to=("bridge",))
+    call_timeout: float = seconds_field(
+        75.0, "Seconds one call may go unanswered before the connection is closed and the "
+        "session restarts, 1ms..2h; above timeout, so initialize fails by itself first.",
+        low=0.001, high=2 * HOUR, applies_to=("rpyc",))
+    connect_timeout: float = seconds_field(
+        10.0, "Seconds opening the connection may take (TCP, TLS, the key handshake or rpyc's "
+        "greeting), 1ms..1h; no retries within it.",
+        low=0.001, high=HOUR, applies_to=("rpyc", "bridge"))
+    portable: bool = flag_field(False, "Start the terminal in portable mode.")
+    balance: float = number_field(
+        10000.0, "Starting balance of the simulated account (0..1e12).", low=0.0, high=1e12,
+        applies_to=("simulated",))
+    reject_auth: bool = flag_field(
+        False, "Always fail authorization (to exercise giving up).", applies_to=("simulated",))
+    call_latency: float = seconds_field(
+        0.0, "Seconds every simulated call takes (0..1h).", allow_zero=True, high=HOUR,
+        applies_to=("simulated",))
+    seed: int = int_field(1, "Seed of the simulated price feed (a 64-bit integer).",
+                          -MAX_INT64 - 1, MAX_INT64, applies_to=("simulated",))
     ledger_path: str | None = attrs.field(
         default=None,
         validator=text(optional=True),

@@ -11,13 +11,12 @@ from mt5guard.config.values import (
     HOUR,
     choice,
     documented,
-    duration,
     field_error,
-    integer,
+    int_field,
     meta,
-    number,
+    number_field,
+    seconds_field,
     show,
-    to_float,
     to_tuple,
 )
 from mt5guard.secret import Secret
@@ -38,13 +37,9 @@ WHEN_BREAKER_OPEN: Final = ("raise", "age")
 class QuotesConfig:
     """Streaming quotes (``session.subscribe``) and the cache behind ``get_price(max_age=...)``."""
 
-    poll_interval: float = attrs.field(
-        default=0.25,
-        converter=to_float,
-        validator=duration(low=0.01, high=HOUR),
-        metadata=meta("Seconds between two polls of the subscribed symbols (10ms..1h).",
-                      kind="duration"),
-    )
+    poll_interval: float = seconds_field(
+        0.25, "Seconds between two polls of the subscribed symbols (10ms..1h).",
+        low=0.01, high=HOUR)
     when_breaker_open: str = attrs.field(
         default="raise",
         validator=choice(WHEN_BREAKER_OPEN),
@@ -58,13 +53,9 @@ class QuotesConfig:
 class TradeEventsConfig:
     """Trade events (``session.watch_trades``): the book poll that diffs positions, orders, deals."""
 
-    poll_interval: float = attrs.field(
-        default=1.0,
-        converter=to_float,
-        validator=duration(low=0.05, high=HOUR),
-        metadata=meta("Seconds between two polls of positions, orders and deals while anyone "
-                      "watches (50ms..1h).", kind="duration"),
-    )
+    poll_interval: float = seconds_field(
+        1.0, "Seconds between two polls of positions, orders and deals while anyone "
+        "watches (50ms..1h).", low=0.05, high=HOUR)
 
 
 @documented
@@ -72,48 +63,24 @@ class TradeEventsConfig:
 class RateLimitConfig:
     """Token buckets per account for facade requests and orders (rate 0 turns one off)."""
 
-    requests_per_second: float = attrs.field(
-        default=0.0,
-        converter=to_float,
-        validator=number(low=0.0, high=100_000.0),
-        metadata=meta("Requests per second every account may send to its session; 0 = no limit."),
-    )
-    request_burst: int = attrs.field(
-        default=20,
-        validator=integer(1, 100_000),
-        metadata=meta("Requests that may go at once before the rate applies (1..100000)."),
-    )
-    orders_per_second: float = attrs.field(
-        default=0.0,
-        converter=to_float,
-        validator=number(low=0.0, high=10_000.0),
-        metadata=meta("Orders and trade changes per second per account; 0 = no limit."),
-    )
-    order_burst: int = attrs.field(
-        default=5,
-        validator=integer(1, 10_000),
-        metadata=meta("Orders that may go at once before the rate applies (1..10000)."),
-    )
-    max_wait: float = attrs.field(
-        default=1.0,
-        converter=to_float,
-        validator=duration(allow_zero=True, high=HOUR),
-        metadata=meta("Seconds a call over the limit is held back before it fails with "
-                      "MT5RateLimited instead (0..1h).", kind="duration"),
-    )
-    slowdown_factor: float = attrs.field(
-        default=0.5,
-        converter=to_float,
-        validator=number(low=0.01, high=1.0),
-        metadata=meta("The order rate is multiplied by this after the server answers 10024 "
-                      "TOO_MANY_REQUESTS (0.01..1)."),
-    )
-    slowdown_period: float = attrs.field(
-        default=60.0,
-        converter=to_float,
-        validator=duration(high=HOUR),
-        metadata=meta("Seconds the slower order rate lasts (up to 1h).", kind="duration"),
-    )
+    requests_per_second: float = number_field(
+        0.0, "Requests per second every account may send to its session; 0 = no limit.",
+        low=0.0, high=100_000.0)
+    request_burst: int = int_field(
+        20, "Requests that may go at once before the rate applies (1..100000).", 1, 100_000)
+    orders_per_second: float = number_field(
+        0.0, "Orders and trade changes per second per account; 0 = no limit.",
+        low=0.0, high=10_000.0)
+    order_burst: int = int_field(
+        5, "Orders that may go at once before the rate applies (1..10000).", 1, 10_000)
+    max_wait: float = seconds_field(
+        1.0, "Seconds a call over the limit is held back before it fails with "
+        "MT5RateLimited instead (0..1h).", allow_zero=True, high=HOUR)
+    slowdown_factor: float = number_field(
+        0.5, "The order rate is multiplied by this after the server answers 10024 "
+        "TOO_MANY_REQUESTS (0.01..1).", low=0.01, high=1.0)
+    slowdown_period: float = seconds_field(
+        60.0, "Seconds the slower order rate lasts (up to 1h).", high=HOUR)
 
 
 WEBHOOK_EVENTS: Final = ("breaker", "health", "supervisor", "trade")
@@ -152,32 +119,16 @@ class WebhookConfig:
         metadata=meta("HMAC-SHA256 signing key, only as ${ENV_VAR}; null sends unsigned.",
                       kind="secret"),
     )
-    timeout: float = attrs.field(
-        default=5.0, converter=to_float, validator=duration(high=60.0),
-        metadata=meta("Seconds one POST may take (up to 60s).", kind="duration"),
-    )
-    max_attempts: int = attrs.field(
-        default=5, validator=integer(1, 100),
-        metadata=meta("Attempts per event before it is given up (1..100)."),
-    )
-    retry_backoff: float = attrs.field(
-        default=1.0, converter=to_float, validator=duration(high=HOUR),
-        metadata=meta("Seconds before the first retry; doubles each time (up to 1h).",
-                      kind="duration"),
-    )
-    queue_size: int = attrs.field(
-        default=1000, validator=integer(1, 1_000_000),
-        metadata=meta("Events that may wait for this URL; more are dropped and counted."),
-    )
-    failure_threshold: int = attrs.field(
-        default=5, validator=integer(1, 1000),
-        metadata=meta("Consecutive failed POSTs that open this URL's breaker (1..1000)."),
-    )
-    open_for: float = attrs.field(
-        default=60.0, converter=to_float, validator=duration(high=DAY),
-        metadata=meta("Seconds this URL's breaker stays open before one trial POST.",
-                      kind="duration"),
-    )
+    timeout: float = seconds_field(5.0, "Seconds one POST may take (up to 60s).", high=60.0)
+    max_attempts: int = int_field(5, "Attempts per event before it is given up (1..100).", 1, 100)
+    retry_backoff: float = seconds_field(
+        1.0, "Seconds before the first retry; doubles each time (up to 1h).", high=HOUR)
+    queue_size: int = int_field(
+        1000, "Events that may wait for this URL; more are dropped and counted.", 1, 1_000_000)
+    failure_threshold: int = int_field(
+        5, "Consecutive failed POSTs that open this URL's breaker (1..1000).", 1, 1000)
+    open_for: float = seconds_field(
+        60.0, "Seconds this URL's breaker stays open before one trial POST.", high=DAY)
 
 
 def webhook_list(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:

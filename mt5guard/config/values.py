@@ -269,3 +269,38 @@ def tuple_of(item: type, *, what: str) -> Validator:
                 raise field_error(instance, f"{name}[{index}]", f"{element!r} is listed twice")
 
     return check
+
+
+# -- fields: the common shapes, one call each --------------------------------------------
+# Each returns an ``attrs.field`` (its converter, validator and metadata); the
+# attrs mypy plugin reads the call's result as the field's default.
+
+
+def seconds_field(default: float, doc: str, *, low: float = 0.0, high: float = DAY,
+                  allow_zero: bool = False, **extra: Any) -> Any:
+    """A duration in float seconds, within the bounds of :func:`duration`."""
+    return attrs.field(default=default, converter=to_float,
+                       validator=duration(allow_zero=allow_zero, low=low, high=high),
+                       metadata=meta(doc, kind="duration", **extra))
+
+
+def int_field(default: int, doc: str, low: int, high: int, **extra: Any) -> Any:
+    """An int within ``[low, high]``."""
+    return attrs.field(default=default, validator=integer(low, high), metadata=meta(doc, **extra))
+
+
+def number_field(default: float, doc: str, *, low: float, high: float, **extra: Any) -> Any:
+    """A float within ``[low, high]`` (ints are converted)."""
+    return attrs.field(default=default, converter=to_float, validator=number(low=low, high=high),
+                       metadata=meta(doc, **extra))
+
+
+def flag_field(default: bool, doc: str, **extra: Any) -> Any:
+    """A true/false switch."""
+    return attrs.field(default=default, validator=flag(), metadata=meta(doc, **extra))
+
+
+def section_field(cls: type, doc: str) -> Any:
+    """A nested section, ``cls()`` by default."""
+    return attrs.field(factory=cls, validator=instance_of(cls),
+                       metadata=meta(doc, kind="section", section=cls))
