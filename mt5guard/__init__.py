@@ -30,23 +30,8 @@ from mt5guard.config import (
     parse_config,
     render_config,
 )
-from mt5guard.errors import (
-    MT5AuthError,
-    MT5CircuitBreakerOpen,
-    MT5ConnectionError,
-    MT5DataError,
-    MT5Error,
-    MT5IdempotencyConflict,
-    MT5InitError,
-    MT5JournalError,
-    MT5OrderOutcomeUnknown,
-    MT5RateLimited,
-    MT5StateError,
-    MT5TimeoutError,
-    MT5TradingDisabled,
-    MT5Unavailable,
-    MT5ValidationError,
-)
+from mt5guard.errors import _hierarchy as _errors
+from mt5guard.errors._hierarchy import *  # noqa: F403 (every MT5Error class, listed there once)
 from mt5guard.events.bus import EventBus
 from mt5guard.health.messages import HealthChanged, HealthReport, HealthStatus
 from mt5guard.orders.journal import JournalUnavailable
@@ -80,21 +65,6 @@ __all__ = [
     "HealthStatus",
     "HttpConfig",
     "JournalUnavailable",
-    "MT5AuthError",
-    "MT5CircuitBreakerOpen",
-    "MT5ConnectionError",
-    "MT5DataError",
-    "MT5Error",
-    "MT5IdempotencyConflict",
-    "MT5InitError",
-    "MT5JournalError",
-    "MT5OrderOutcomeUnknown",
-    "MT5RateLimited",
-    "MT5StateError",
-    "MT5TimeoutError",
-    "MT5TradingDisabled",
-    "MT5Unavailable",
-    "MT5ValidationError",
     "ObservabilityConfig",
     "OrderOutcome",
     "OrdersConfig",
@@ -114,3 +84,4 @@ __all__ = [
     "render_config",
     "start",
 ]
+__all__ += _errors.__all__

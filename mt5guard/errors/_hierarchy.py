@@ -327,21 +327,5 @@ class MT5RateLimited(_RetryAt):
 
 
 # Tracebacks and docs should name the public module, as trio does for its own.
-for _cls in (
-    MT5Error,
-    MT5InitError,
-    MT5AuthError,
-    MT5CircuitBreakerOpen,
-    MT5TimeoutError,
-    MT5DataError,
-    MT5ConnectionError,
-    MT5ValidationError,
-    MT5IdempotencyConflict,
-    MT5StateError,
-    MT5TradingDisabled,
-    MT5OrderOutcomeUnknown,
-    MT5JournalError,
-    MT5Unavailable,
-    MT5RateLimited,
-):
-    _cls.__module__ = "mt5guard.errors"
+for _name in __all__:
+    globals()[_name].__module__ = "mt5guard.errors"
