@@ -15,6 +15,7 @@ from typing import Any, Final
 import attrs
 
 from mt5guard.config.values import (
+    Validator,
     documented,
     field_error,
     int_field,
@@ -36,26 +37,22 @@ _TOKEN_HINT = ("export a long random value, e.g. python -c 'import secrets; "
                "print(secrets.token_urlsafe(32))'")
 
 
-def _token(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    # Never echo the value: it is a credential.
-    if not isinstance(value, Secret):
-        raise field_error(instance, attribute.name, "must be a Secret",
-                          "in YAML write token: ${MT5GUARD_API_TOKEN}")
-    if len(value.reveal()) < MIN_TOKEN_LENGTH:
-        raise field_error(instance, attribute.name,
-                          f"is shorter than {MIN_TOKEN_LENGTH} characters", _TOKEN_HINT)
+def _secret_of(minimum: int, yaml: str, *, optional: bool = False) -> Validator:
+    """A Secret of at least ``minimum`` characters (or None when ``optional``)."""
 
+    def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        # Never echo the value: it is a credential.
+        if value is None and optional:
+            return
+        if not isinstance(value, Secret):
+            raise field_error(instance, attribute.name,
+                              "must be a Secret or None" if optional else "must be a Secret",
+                              f"in YAML write {yaml}")
+        if len(value.reveal()) < minimum:
+            raise field_error(instance, attribute.name,
+                              f"is shorter than {minimum} characters", _TOKEN_HINT)
 
-def _alert_secret(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    # Never echo the value: it is the key every alert is signed with.
-    if value is None:
-        return
-    if not isinstance(value, Secret):
-        raise field_error(instance, attribute.name, "must be a Secret or None",
-                          "in YAML write alert_secret: ${MT5GUARD_ALERT_SECRET}")
-    if len(value.reveal()) < MIN_ALERT_SECRET_LENGTH:
-        raise field_error(instance, attribute.name,
-                          f"is shorter than {MIN_ALERT_SECRET_LENGTH} characters", _TOKEN_HINT)
+    return check
 
 
 def _scopes(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -77,7 +74,7 @@ class ApiTokenConfig:
         metadata=meta("Name of the token's holder, [a-z0-9_-]{1,32}; in logs, never the token."),
     )
     token: Secret = attrs.field(
-        validator=_token,
+        validator=_secret_of(MIN_TOKEN_LENGTH, "token: ${MT5GUARD_API_TOKEN}"),
         metadata=meta(f"The bearer token, only as ${{ENV_VAR}}, at least {MIN_TOKEN_LENGTH} "
                       "characters.", kind="secret"),
     )
@@ -146,7 +143,8 @@ class ApiConfig:
 
     alert_secret: Secret | None = attrs.field(
         default=None,
-        validator=_alert_secret,
+        validator=_secret_of(MIN_ALERT_SECRET_LENGTH, "alert_secret: ${MT5GUARD_ALERT_SECRET}",
+                             optional=True),
         metadata=meta(f"HMAC-SHA256 key of POST /v1/alerts/{{account}}, only as ${{ENV_VAR}}, "
                       f"at least {MIN_ALERT_SECRET_LENGTH} characters; null: no alert route.",
                       kind="secret"),

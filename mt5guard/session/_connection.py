@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+import attrs
+
 from mt5guard.clock import Clock
 from mt5guard.config import AccountConfig
 from mt5guard.errors import MT5Error
@@ -30,6 +32,12 @@ class SessionLost(Exception):
     """The connection is gone and could not be mended in place: restart me."""
 
 
+def _worker(connection: Connection) -> WorkerTerminal | None:
+    terminal = connection._terminal
+    return terminal if isinstance(terminal, WorkerTerminal) else None
+
+
+@attrs.define(eq=False)
 class Connection:
     """The terminal connection (and worker process) a SessionActor owns.
 
@@ -38,18 +46,17 @@ class Connection:
     outcome is unknown (``desk``) before any new request.
     """
 
-    def __init__(self, account: AccountConfig, terminal: Terminal, terminal_ops: ops.TerminalOps,
-                 clock: Clock, bus: EventBus, desk: OrderDesk, link: BreakerLink) -> None:
-        self.account = account
-        self._terminal = terminal
-        self._ops = terminal_ops
-        self._clock = clock
-        self._bus = bus
-        self._desk = desk
-        self._link = link
-        # A terminal in a worker process: ours from on_start to the session's end.
-        self.worker = terminal if isinstance(terminal, WorkerTerminal) else None
-        self.connected = False
+    account: AccountConfig
+    _terminal: Terminal
+    _ops: ops.TerminalOps
+    _clock: Clock
+    _bus: EventBus
+    _desk: OrderDesk
+    _link: BreakerLink
+    #: A terminal in a worker process: ours from on_start to the session's end.
+    worker: WorkerTerminal | None = attrs.field(
+        init=False, default=attrs.Factory(_worker, takes_self=True))
+    connected: bool = attrs.field(init=False, default=False)
 
     def start_worker(self) -> None:
         if self.worker is None:

@@ -17,17 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from mt5guard.terminal.records import (
-    AccountInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-)
+from mt5guard.terminal import records as rec
 
 __all__ = ["DateArg", "Terminal"]
 
@@ -68,25 +58,25 @@ class Terminal(Protocol):
     def last_error(self) -> tuple[int, str]:
         """``(code, message)`` left by the previous call."""
 
-    def terminal_info(self) -> TerminalInfo | None:
+    def terminal_info(self) -> rec.TerminalInfo | None:
         """Terminal state; ``connected`` is the link to the trade server."""
 
-    def account_info(self) -> AccountInfo | None:
+    def account_info(self) -> rec.AccountInfo | None:
         """Balance, equity, margin and identity of the logged-in account."""
 
     def symbol_select(self, symbol: str, enable: bool, /) -> bool:
         """Add (or remove) ``symbol`` in Market Watch; needed before its data calls."""
 
-    def symbol_info(self, symbol: str, /) -> SymbolInfo | None:
+    def symbol_info(self, symbol: str, /) -> rec.SymbolInfo | None:
         """Specification and current prices of a selected symbol."""
 
-    def symbol_info_tick(self, symbol: str, /) -> Tick | None:
+    def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick of a selected symbol."""
 
-    def order_check(self, request: dict[str, Any]) -> OrderCheckResult | None:
+    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
         """Validate a trade request and compute the margin it needs; retcode 0 passes."""
 
-    def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
+    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
         """Send a trade request to the trade server.
 
         None means the request may not have been delivered, or its reply was
@@ -99,7 +89,7 @@ class Terminal(Protocol):
         symbol: str | None = None,
         group: str | None = None,
         ticket: int | None = None,
-    ) -> tuple[TradePosition, ...] | None:
+    ) -> tuple[rec.TradePosition, ...] | None:
         """Open positions, filtered; an empty tuple when there are none."""
 
     def orders_get(
@@ -108,7 +98,7 @@ class Terminal(Protocol):
         symbol: str | None = None,
         group: str | None = None,
         ticket: int | None = None,
-    ) -> tuple[TradeOrder, ...] | None:
+    ) -> tuple[rec.TradeOrder, ...] | None:
         """Active (pending) orders, filtered; an empty tuple when there are none."""
 
     def history_deals_get(
@@ -119,7 +109,7 @@ class Terminal(Protocol):
         group: str | None = None,
         ticket: int | None = None,
         position: int | None = None,
-    ) -> tuple[TradeDeal, ...] | None:
+    ) -> tuple[rec.TradeDeal, ...] | None:
         """Deals between two dates, or those of one order (``ticket``) or position.
 
         ``ticket`` is the *order* ticket the deals came from (``TradeDeal.order``).
@@ -133,6 +123,6 @@ class Terminal(Protocol):
         group: str | None = None,
         ticket: int | None = None,
         position: int | None = None,
-    ) -> tuple[TradeOrder, ...] | None:
+    ) -> tuple[rec.TradeOrder, ...] | None:
         """Done orders (filled, cancelled, rejected, expired) between two dates, or one
         order (``ticket``), or those of a position."""
