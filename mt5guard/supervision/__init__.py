@@ -6,40 +6,27 @@ start_actor (the pykka glue, ``_pykka``: the only module touching pykka
 internals) and the supervision events (``events``).
 """
 
+from mt5guard.supervision import events
 from mt5guard.supervision._backoff import Backoff
 from mt5guard.supervision._handle import ChildHandle, ChildUnavailable
 from mt5guard.supervision._history import RestartHistory
 from mt5guard.supervision._pykka import GuardedActor, start_actor
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision._supervisor import ChildState, Supervisor, SupervisorGaveUpError
-from mt5guard.supervision.events import (
-    ChildAbandoned,
-    ChildExited,
-    ChildFailed,
-    ChildStarted,
-    RestartScheduled,
-    SupervisorGaveUp,
-    SupervisorStopped,
-)
+from mt5guard.supervision.events import *  # noqa: F403 (the events, listed there once)
 
 __all__ = [
     "Backoff",
-    "ChildAbandoned",
-    "ChildExited",
-    "ChildFailed",
     "ChildHandle",
     "ChildSpec",
-    "ChildStarted",
     "ChildState",
     "ChildUnavailable",
     "GuardedActor",
     "Restart",
     "RestartHistory",
-    "RestartScheduled",
     "Strategy",
     "Supervisor",
-    "SupervisorGaveUp",
     "SupervisorGaveUpError",
-    "SupervisorStopped",
     "start_actor",
 ]
+__all__ += events.__all__

@@ -51,27 +51,16 @@ class AccountReads(MarketDataCalls):
         with self._api("history_orders_total") as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            try:
-                found = select_orders(self._ledger.history_orders, date_from, date_to, None,
-                                      None, None)
-            except TypeError:
-                self._last_error = INVALID
-                return None
-            self._last_error = OK
-            return len(found)
+            found = self._history_rows(select_orders, self._ledger.history_orders, date_from, date_to)
+            return None if found is None else len(found)
 
     def history_deals_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
         """How many deals were made with date_from <= time <= date_to."""
         with self._api("history_deals_total") as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            try:
-                found = select_deals(self._ledger.deals, date_from, date_to, None, None, None)
-            except TypeError:
-                self._last_error = INVALID
-                return None
-            self._last_error = OK
-            return len(found)
+            found = self._history_rows(select_deals, self._ledger.deals, date_from, date_to)
+            return None if found is None else len(found)
 
     def order_calc_margin(self, action: int, symbol: str, volume: float,
                           price: float) -> float | None:

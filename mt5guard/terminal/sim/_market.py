@@ -15,7 +15,8 @@ Choices where the real terminal is ambiguous:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from mt5guard.terminal import rates
 from mt5guard.terminal.constants import COPY_TICKS_TRADE, TIMEFRAME_MN1, TIMEFRAME_W1
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # numpy comes with the first bars or ticks, not with the term
     import numpy as np
 
     from mt5guard.terminal.sim._history import PriceHistory
+
+_R = TypeVar("_R")
 
 __all__ = ["MarketDataCalls"]
 
@@ -183,14 +186,23 @@ class MarketDataCalls(TerminalCore):
         with self._api("history_orders_get") as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            try:
-                found = select_orders(self._ledger.history_orders, date_from, date_to, group,
-                                      ticket, position)
-            except TypeError:
-                self._last_error = INVALID
-                return None
-            self._last_error = OK
-            return tuple(found)
+            found = self._history_rows(select_orders, self._ledger.history_orders, date_from,
+                                       date_to, group, ticket, position)
+            return None if found is None else tuple(found)
+
+    def _history_rows(self, select: Callable[[Iterable[_R], DateArg | None, DateArg | None,
+                                              str | None, int | None, int | None], list[_R]],
+                      rows: Iterable[_R], date_from: DateArg | None, date_to: DateArg | None,
+                      group: str | None = None, ticket: int | None = None,
+                      position: int | None = None) -> list[_R] | None:
+        """``select``'s history rows, or None with INVALID in last_error for a bad argument."""
+        try:
+            found = select(rows, date_from, date_to, group, ticket, position)
+        except TypeError:
+            self._last_error = INVALID
+            return None
+        self._last_error = OK
+        return found
 
     def _refuse(self, name: str, field: str) -> np.ndarray | None:
         """None with (-2, 'Invalid "<field>" argument') left in last_error."""

@@ -40,7 +40,6 @@ from mt5guard.terminal.constants import (
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.sim._core import (
     AUTH_FAILED,
-    INVALID,
     IPC_TIMEOUT,
     NOT_FOUND,
     OK,
@@ -206,12 +205,7 @@ class SimulatedTerminal(OutsideTrading):
     def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
         """Validate without sending; retcode 0 "Done" passes."""
         with self._api("order_check") as hung, self._state_lock:
-            if hung or not self._linked(authorized=True):
-                return None
-            try:
-                parsed = parse_request(request)
-            except InvalidArgument as exc:
-                self._last_error = (-2, exc.message)
+            if hung or not self._linked(authorized=True) or (parsed := self._parsed(request)) is None:
                 return None
             self._last_error = OK
             return self._trade.check(parsed)
@@ -224,12 +218,7 @@ class SimulatedTerminal(OutsideTrading):
         reply; otherwise the server's own verdict and fill.
         """
         with self._api("order_send") as hung, self._state_lock:
-            if hung or not self._linked(authorized=True):
-                return None
-            try:
-                parsed = parse_request(request)
-            except InvalidArgument as exc:
-                self._last_error = (-2, exc.message)
+            if hung or not self._linked(authorized=True) or (parsed := self._parsed(request)) is None:
                 return None
             faults = self._faults
             self._last_error = OK
@@ -254,6 +243,14 @@ class SimulatedTerminal(OutsideTrading):
                 self._last_error = lost.last_error or IPC_TIMEOUT
                 return None
             return self._trade.refuse(parsed, lost.retcode)
+
+    def _parsed(self, request: dict[str, Any]) -> rec.TradeRequest | None:
+        """The request parsed, or None with ``(-2, why)`` left in last_error, as the module does."""
+        try:
+            return parse_request(request)
+        except InvalidArgument as exc:
+            self._last_error = (-2, exc.message)
+            return None
 
     # -- book ----------------------------------------------------------------
 
@@ -285,12 +282,6 @@ class SimulatedTerminal(OutsideTrading):
         with self._api("history_deals_get") as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            try:
-                found = select_deals(
-                    self._ledger.deals, date_from, date_to, group, ticket, position
-                )
-            except TypeError:
-                self._last_error = INVALID
-                return None
-            self._last_error = OK
-            return tuple(found)
+            found = self._history_rows(select_deals, self._ledger.deals, date_from, date_to,
+                                       group, ticket, position)
+            return None if found is None else tuple(found)
