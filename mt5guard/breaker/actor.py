@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import pykka
 
 from mt5guard.breaker.messages import (
@@ -33,11 +34,10 @@ __all__ = ["BreakerActor"]
 _log = logging.getLogger("mt5guard.breaker")
 
 
+@attrs.frozen
 class _TimerFired:
-    __slots__ = ("epoch", "kind")
-
-    def __init__(self, kind: str, epoch: int) -> None:
-        self.kind, self.epoch = kind, epoch
+    kind: str
+    epoch: int
 
 
 class BreakerActor(pykka.ThreadingActor):

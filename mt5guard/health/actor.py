@@ -6,6 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
+import attrs
 import pykka
 
 from mt5guard.breaker.messages import (
@@ -35,13 +36,12 @@ __all__ = ["HealthProbeActor"]
 _log = logging.getLogger("mt5guard.health")
 
 
+@attrs.frozen
 class _ProbeUnsent:
     """The probe timer found the session down (told from the clock's thread)."""
 
-    __slots__ = ("reason", "seq")
-
-    def __init__(self, seq: int, reason: str) -> None:
-        self.seq, self.reason = seq, reason
+    seq: int
+    reason: str
 
 
 class _ProbeTimedOut:
