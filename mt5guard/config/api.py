@@ -23,6 +23,7 @@ from mt5guard.config.values import (
     number_field,
     seconds_field,
     text,
+    text_field,
     to_tuple,
     tuple_of,
 )
@@ -130,16 +131,9 @@ class ApiConfig:
     max_body_bytes: int = int_field(
         16_384, "Largest request body accepted, in bytes (256..1 MiB); more is 413.",
         256, 1_048_576)
-    tls_certfile: str | None = attrs.field(
-        default=None,
-        validator=text(optional=True),
-        metadata=meta("PEM certificate chain: serve HTTPS (with tls_keyfile); null serves HTTP."),
-    )
-    tls_keyfile: str | None = attrs.field(
-        default=None,
-        validator=text(optional=True),
-        metadata=meta("PEM private key of tls_certfile."),
-    )
+    tls_certfile: str | None = text_field(
+        None, "PEM certificate chain: serve HTTPS (with tls_keyfile); null serves HTTP.")
+    tls_keyfile: str | None = text_field(None, "PEM private key of tls_certfile.")
 
     alert_secret: Secret | None = attrs.field(
         default=None,

@@ -9,7 +9,7 @@ from typing import Final, Literal
 
 import attrs
 
-from mt5guard.config.values import DAY, HOUR, choice, documented, meta, seconds_field, text
+from mt5guard.config.values import DAY, HOUR, choice_field, documented, seconds_field, text_field
 
 __all__ = ["MEMORY", "OrdersConfig", "Synchronous"]
 
@@ -25,22 +25,13 @@ SYNCHRONOUS: Final[tuple[Synchronous, ...]] = ("FULL", "NORMAL")
 class OrdersConfig:
     """The write-ahead order journal (SQLite, one file per account) and reconciliation."""
 
-    state_dir: str = attrs.field(
-        default="./state",
-        validator=text(),
-        metadata=meta(
-            "Folder of the journals (<state_dir>/<account>.journal.sqlite3); "
-            ":memory: keeps them in memory (tests only: ids are then forgotten on exit)."
-        ),
-    )
-    synchronous: Synchronous = attrs.field(
-        default="NORMAL",
-        validator=choice(SYNCHRONOUS),
-        metadata=meta(
-            "SQLite synchronous setting of the commit made just before order_send: NORMAL "
-            "survives a process crash (kill -9), FULL also power loss (one fsync per order)."
-        ),
-    )
+    state_dir: str = text_field(
+        "./state", "Folder of the journals (<state_dir>/<account>.journal.sqlite3); "
+        ":memory: keeps them in memory (tests only: ids are then forgotten on exit).")
+    synchronous: Synchronous = choice_field(
+        "NORMAL", SYNCHRONOUS, "SQLite synchronous setting of the commit made just before "
+        "order_send: NORMAL survives a process crash (kill -9), FULL also power loss (one fsync "
+        "per order).")
     lookback: float = seconds_field(
         7 * DAY, "Seconds of terminal history searched for a client order id (1m..366 days).",
         low=60.0, high=366 * DAY)

@@ -24,7 +24,7 @@ from mt5guard.config.trading import (
 )
 from mt5guard.config.values import (
     HOUR,
-    choice,
+    choice_field,
     did_you_mean,
     documented,
     field_error,
@@ -35,6 +35,7 @@ from mt5guard.config.values import (
     seconds_field,
     section_field,
     text,
+    text_field,
     to_tuple,
     tuple_of,
 )
@@ -90,13 +91,10 @@ class AccountConfig:
     )
     request_timeout: float = seconds_field(
         70.0, "Seconds a Session facade call waits for its reply (up to 1h).", high=HOUR)
-    filling: str = attrs.field(
-        default="auto",
-        validator=choice(FILLING_CHOICES),
-        metadata=meta("type_filling of this account's orders: auto (chosen per symbol from its "
-                      "filling_mode and execution mode), fok, ioc or return; an order's own "
-                      "filling= wins."),
-    )
+    filling: str = choice_field(
+        "auto", FILLING_CHOICES, "type_filling of this account's orders: auto (chosen per symbol "
+        "from its filling_mode and execution mode), fok, ioc or return; an order's own "
+        "filling= wins.")
     vital: bool = flag_field(
         False, "When this account gives up, the whole process gives up (exit 3); "
         "otherwise an account gives up alone and the process exits 3 only "
@@ -124,11 +122,7 @@ class HttpConfig:
     """The HTTP endpoint serving /healthz, /readyz and /metrics."""
 
     enabled: bool = flag_field(True, "Serve the endpoint at all.")
-    host: str = attrs.field(
-        default="127.0.0.1",
-        validator=text(),
-        metadata=meta("Address to bind; keep it loopback unless a proxy guards it."),
-    )
+    host: str = text_field("127.0.0.1", "Address to bind; keep it loopback unless a proxy guards it.")
     port: int = int_field(9108, "TCP port, 0..65535; 0 picks a free port.", 0, 65535)
 
 

@@ -16,6 +16,7 @@ from mt5guard.config.values import (
     MAX_INT64,
     applies,
     choice,
+    choice_field,
     documented,
     duration,
     field_error,
@@ -26,6 +27,7 @@ from mt5guard.config.values import (
     number_field,
     seconds_field,
     text,
+    text_field,
     to_float,
 )
 from mt5guard.secret import Secret
@@ -80,15 +82,11 @@ FIRST_START = 180.0
 class TerminalConfig:
     """The MT5 terminal an account connects through: simulated or a real one."""
 
-    kind: TerminalKind = attrs.field(
-        default="simulated",
-        validator=choice(TERMINAL_KINDS),
-        metadata=meta(
-            "simulated (runs anywhere), metatrader5 (the real terminal, Windows), rpyc "
-            "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker) "
-            "or bridge (our terminal server, python -m mt5guard.terminal.bridge.server, e.g. in Wine)."
-        ),
-    )
+    kind: TerminalKind = choice_field(
+        "simulated", TERMINAL_KINDS,
+        "simulated (runs anywhere), metatrader5 (the real terminal, Windows), rpyc "
+        "(a terminal behind an rpyc classic server: mt5linux, mt5-remote, MetaTrader5-Docker) "
+        "or bridge (our terminal server, python -m mt5guard.terminal.bridge.server, e.g. in Wine).")
     isolation: Isolation | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(choice(ISOLATIONS)),
@@ -97,15 +95,10 @@ class TerminalConfig:
                       default_text="process for metatrader5, else thread",
                       applies_to=("simulated", "metatrader5")),
     )
-    path: str | None = attrs.field(
-        default=None,
-        validator=text(optional=True),
-        metadata=meta(
-            "terminal64.exe to start (for rpyc and bridge: on the server's machine; one "
-            "install folder per account); null lets MetaTrader5 find it.",
-            applies_to=("metatrader5", "rpyc", "bridge"),
-        ),
-    )
+    path: str | None = text_field(
+        None, "terminal64.exe to start (for rpyc and bridge: on the server's machine; one "
+        "install folder per account); null lets MetaTrader5 find it.",
+        applies_to=("metatrader5", "rpyc", "bridge"))
     login: int = attrs.field(
         validator=integer(1, MAX_INT64),
         metadata=meta("Trading account number (MT5 login), a positive 64-bit integer."),
@@ -137,15 +130,9 @@ class TerminalConfig:
             applies_to=("simulated", "metatrader5", "bridge"),
         ),
     )
-    host: str = attrs.field(
-        default="127.0.0.1",
-        validator=text(),
-        metadata=meta(
-            "Address of the rpyc classic server (keep it loopback: it runs any code sent to "
-            "it) or of the bridge's terminal server.",
-            applies_to=("rpyc", "bridge"),
-        ),
-    )
+    host: str = text_field(
+        "127.0.0.1", "Address of the rpyc classic server (keep it loopback: it runs any code sent "
+        "to it) or of the bridge's terminal server.", applies_to=("rpyc", "bridge"))
     port: int = int_field(
         18812, "TCP port of the server: 18812 for mt5linux and our bridge, 8001 for "
         "MetaTrader5-Docker.", 1, 65535, applies_to=("rpyc", "bridge"))
@@ -157,14 +144,10 @@ class TerminalConfig:
                       "the same value from its MT5GUARD_BRIDGE_KEY or --key-file.",
                       kind="secret", applies_to=("bridge",)),
     )
-    tls: str | None = attrs.field(
-        default=None,
-        validator=text(optional=True),
-        metadata=meta("Folder with ca.pem, client.pem, client.key and server.pem made by "
-                      "python -m mt5guard.terminal.bridge.certs: mutual TLS, the bridge's "
-                      "certificate pinned. Required unless insecure_plaintext_loopback.",
-                      applies_to=("bridge",)),
-    )
+    tls: str | None = text_field(
+        None, "Folder with ca.pem, client.pem, client.key and server.pem made by "
+        "python -m mt5guard.terminal.bridge.certs: mutual TLS, the bridge's "
+        "certificate pinned. Required unless insecure_plaintext_loopback.", applies_to=("bridge",))
     insecure_plaintext_loopback: bool = flag_field(
         False, "Talk to the bridge without TLS (the password then crosses in the "
         "clear); only for a bridge on a loopback host.", applies_to=("bridge",))
@@ -187,15 +170,9 @@ class TerminalConfig:
         applies_to=("simulated",))
     seed: int = int_field(1, "Seed of the simulated price feed (a 64-bit integer).",
                           -MAX_INT64 - 1, MAX_INT64, applies_to=("simulated",))
-    ledger_path: str | None = attrs.field(
-        default=None,
-        validator=text(optional=True),
-        metadata=meta(
-            "JSON file the simulated account's book persists to, so it outlives the "
-            "process like a real trade server; null keeps it in memory.",
-            applies_to="simulated",
-        ),
-    )
+    ledger_path: str | None = text_field(
+        None, "JSON file the simulated account's book persists to, so it outlives the "
+        "process like a real trade server; null keeps it in memory.", applies_to=("simulated",))
 
     def __attrs_post_init__(self) -> None:
         if self.kind in REAL_KINDS and self.password is None:

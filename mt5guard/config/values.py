@@ -300,6 +300,17 @@ def flag_field(default: bool, doc: str, **extra: Any) -> Any:
     return attrs.field(default=default, validator=flag(), metadata=meta(doc, **extra))
 
 
+def text_field(default: str | None, doc: str, **extra: Any) -> Any:
+    """A non-empty string; ``None`` allowed when it is the default."""
+    return attrs.field(default=default, validator=text(optional=default is None),
+                       metadata=meta(doc, **extra))
+
+
+def choice_field(default: str, options: Sequence[str], doc: str, **extra: Any) -> Any:
+    """One of ``options``."""
+    return attrs.field(default=default, validator=choice(options), metadata=meta(doc, **extra))
+
+
 def section_field(cls: type, doc: str) -> Any:
     """A nested section, ``cls()`` by default."""
     return attrs.field(factory=cls, validator=instance_of(cls),

@@ -256,6 +256,12 @@ def test_error_text_is_one_line_with_source_key_problem_and_hint() -> None:
             "only applies to kind simulated",
             "kind: simulated",
         ),
+        (
+            data(terminal={"kind": "metatrader5", "password": "${PW}", "ledger_path": "a.json"}),
+            "accounts[0].terminal.ledger_path",
+            "only applies to kind simulated",
+            "kind: simulated",
+        ),
         (account(terminal={"server": "x"}), "accounts[0].terminal.login", "missing", "MT5 login"),
     ],
 )
