@@ -49,7 +49,7 @@ def host_server() -> Iterator[tuple[str, CollectorRegistry, mt5guard.Guard]]:
         return prometheus(environ, start_response)
 
     server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", registry, guard
