@@ -14,7 +14,7 @@ from starlette.routing import Route
 from mt5guard.api.access import Gate
 from mt5guard.api.alerts import AlertRoute
 from mt5guard.api.openapi import ENDPOINTS, openapi_document
-from mt5guard.api.routes import Handler, Routes, json_response
+from mt5guard.api.routes import Routes, json_response
 from mt5guard.config import ApiConfig
 from mt5guard.observability.http import readiness_report
 from mt5guard.observability.metrics import Metrics
@@ -36,25 +36,12 @@ def create_app(config: ApiConfig, guard: Callable[[], Guard | None], *,
     """
     gate = Gate(config, monotonic)
     routes = Routes(guard, gate, config.max_body_bytes)
-    handlers: dict[tuple[str, str], Handler] = {
-        ("GET", "/v1/accounts/{account}"): routes.account,
-        ("GET", "/v1/accounts/{account}/info"): routes.account_info,
-        ("GET", "/v1/accounts/{account}/prices/{symbol}"): routes.price,
-        ("GET", "/v1/accounts/{account}/ticks"): routes.ticks,
-        ("GET", "/v1/accounts/{account}/positions"): routes.positions,
-        ("GET", "/v1/accounts/{account}/orders"): routes.orders,
-        ("POST", "/v1/accounts/{account}/orders"): routes.place,
-        ("DELETE", "/v1/accounts/{account}/orders/{ticket}"): routes.cancel,
-        ("PATCH", "/v1/accounts/{account}/positions/{ticket}"): routes.modify,
-        ("POST", "/v1/accounts/{account}/positions/{ticket}/close"): routes.close,
-        ("GET", "/v1/accounts/{account}/history/deals"): routes.history_deals,
-        ("GET", "/v1/accounts/{account}/history/orders"): routes.history_orders,
-        ("GET", "/v1/accounts/{account}/breaker"): routes.breaker,
-    }
-    table: list[Route] = [Route("/v1/accounts", routes.accounts, methods=["GET"])]
-    for method, path, scope, _summary in ENDPOINTS:
-        handler = handlers.get((method, path))
-        if handler is not None:
+    table: list[Route] = []
+    for method, path, scope, name, _summary in ENDPOINTS:
+        handler = getattr(routes, name)
+        if name == "accounts":  # lists the accounts the token may touch: checks its own scope
+            table.append(Route(path, handler, methods=[method]))
+        else:
             starlette_path = path.replace("{ticket}", "{ticket:int}")
             table.append(Route(starlette_path, routes.endpoint(scope, handler), methods=[method]))
     if config.alert_secret is not None:

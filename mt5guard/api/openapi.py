@@ -6,25 +6,28 @@ from typing import Any
 
 __all__ = ["ENDPOINTS", "openapi_document"]
 
-#: (method, path, scope, summary); the app's routes are built from the same table.
-ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
-    ("GET", "/v1/accounts", "read", "The accounts this token may touch, with their state"),
-    ("GET", "/v1/accounts/{account}", "read", "One account's state, health and breaker"),
-    ("GET", "/v1/accounts/{account}/info", "read", "account_info() of the terminal"),
-    ("GET", "/v1/accounts/{account}/prices/{symbol}", "read", "A guarded price (symbol_info_tick)"),
-    ("GET", "/v1/accounts/{account}/ticks", "read",
+#: (method, path, scope, handler, summary): ``handler`` names the method of
+#: :class:`~mt5guard.api.routes.Routes` that answers; the app's routes are built from this table.
+ENDPOINTS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("GET", "/v1/accounts", "read", "accounts", "The accounts this token may touch, with their state"),
+    ("GET", "/v1/accounts/{account}", "read", "account", "One account's state, health and breaker"),
+    ("GET", "/v1/accounts/{account}/info", "read", "account_info", "account_info() of the terminal"),
+    ("GET", "/v1/accounts/{account}/prices/{symbol}", "read", "price", "A guarded price (symbol_info_tick)"),
+    ("GET", "/v1/accounts/{account}/ticks", "read", "ticks",
      "Server-sent events: event: tick per changed quote of ?symbols=A,B"),
-    ("GET", "/v1/accounts/{account}/positions", "read", "Open positions (?symbol=)"),
-    ("GET", "/v1/accounts/{account}/orders", "read", "Pending orders (?symbol=)"),
-    ("POST", "/v1/accounts/{account}/orders", "trade",
+    ("GET", "/v1/accounts/{account}/positions", "read", "positions", "Open positions (?symbol=)"),
+    ("GET", "/v1/accounts/{account}/orders", "read", "orders", "Pending orders (?symbol=)"),
+    ("POST", "/v1/accounts/{account}/orders", "trade", "place",
      "Place a market order; Idempotency-Key is its client order id"),
-    ("DELETE", "/v1/accounts/{account}/orders/{ticket}", "trade", "Cancel a pending order"),
-    ("PATCH", "/v1/accounts/{account}/positions/{ticket}", "trade", "Set a position's sl/tp"),
-    ("POST", "/v1/accounts/{account}/positions/{ticket}/close", "trade",
+    ("DELETE", "/v1/accounts/{account}/orders/{ticket}", "trade", "cancel", "Cancel a pending order"),
+    ("PATCH", "/v1/accounts/{account}/positions/{ticket}", "trade", "modify", "Set a position's sl/tp"),
+    ("POST", "/v1/accounts/{account}/positions/{ticket}/close", "trade", "close",
      "Close a position (volume: part of it)"),
-    ("GET", "/v1/accounts/{account}/history/deals", "read", "Deals in ?from=&to= (ISO 8601)"),
-    ("GET", "/v1/accounts/{account}/history/orders", "read", "Finished orders in ?from=&to="),
-    ("GET", "/v1/accounts/{account}/breaker", "read", "The circuit breaker's state"),
+    ("GET", "/v1/accounts/{account}/history/deals", "read", "history_deals",
+     "Deals in ?from=&to= (ISO 8601)"),
+    ("GET", "/v1/accounts/{account}/history/orders", "read", "history_orders",
+     "Finished orders in ?from=&to="),
+    ("GET", "/v1/accounts/{account}/breaker", "read", "breaker", "The circuit breaker's state"),
 )
 
 _PROBLEM = {"description": "A problem document (RFC 9457)",
@@ -92,7 +95,7 @@ _ALERT = {
 def openapi_document(*, alerts: bool = False) -> dict[str, Any]:
     """The document; ``alerts`` adds ``POST /v1/alerts/{account}`` (api.alert_secret is set)."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, scope, summary in ENDPOINTS:
+    for method, path, scope, _handler, summary in ENDPOINTS:
         paths.setdefault(path, {})[method.lower()] = _operation(method, path, scope, summary)
     if alerts:
         paths["/v1/alerts/{account}"] = {"post": _ALERT}
