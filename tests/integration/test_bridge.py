@@ -46,11 +46,20 @@ class Bridge:
         self.proc.stdout.close()
 
 
-@pytest.fixture
-def bridge() -> Iterator[Bridge]:
+@pytest.fixture(scope="module")
+def shared_bridge() -> Iterator[Bridge]:
     running = Bridge(call_latency=0.05)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def bridge(shared_bridge: Bridge) -> Bridge:
+    """The module's bridge (started once: about a second each), with no session left over."""
+    assert shared_bridge.proc.poll() is None, "the bridge died in an earlier test"
+    wait_until(lambda: children_of(shared_bridge.proc.pid) == set(),
+               what="the sessions of an earlier test gone")
+    return shared_bridge
 
 
 def terminal_for(port: int, key: str = KEY) -> WorkerTerminal:
