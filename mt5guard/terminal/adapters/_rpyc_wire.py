@@ -11,23 +11,12 @@ from __future__ import annotations
 import functools
 import importlib
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from mt5guard.errors import MT5DataError
+from mt5guard.terminal import records as rec
+from mt5guard.terminal.adapters._base import Record
 from mt5guard.terminal.protocol import DateArg
-from mt5guard.terminal.records import (
-    AccountInfo,
-    BookInfo,
-    OrderCheckResult,
-    OrderSendResult,
-    SymbolInfo,
-    TerminalInfo,
-    Tick,
-    TradeDeal,
-    TradeOrder,
-    TradePosition,
-    TradeRequest,
-)
 
 __all__ = ["HELPER", "array", "client_service", "epoch", "plain", "record"]
 
@@ -36,10 +25,6 @@ __all__ = ["HELPER", "array", "client_service", "epoch", "plain", "record"]
 _PLAIN = frozenset({type(None), bool, int, float, str, bytes})
 _MAX_ITEMS = 1_000_000  # values in one reply; bars and ticks cross as bytes, not items
 
-_Rec = TypeVar(
-    "_Rec", AccountInfo, TerminalInfo, Tick, SymbolInfo, TradePosition, TradeOrder, TradeDeal,
-    OrderCheckResult, OrderSendResult, BookInfo,
-)
 
 # Runs on the server, in this connection's namespace. Names are prefixed so
 # they never shadow anything a user keeps there.
@@ -105,7 +90,7 @@ def _foreign(value: Any, name: str, where: str) -> MT5DataError:
                         "tuples) are accepted from an rpyc server; a remote object is refused")
 
 
-def record(kind: type[_Rec], pairs: Any) -> _Rec:
+def record(kind: type[Record], pairs: Any) -> Record:
     """A record sent as ``(name, value)`` pairs, checked and rebuilt; MT5DataError if not."""
     if type(pairs) is not tuple or not all(
             type(p) is tuple and len(p) == 2 and type(p[0]) is str for p in pairs):
@@ -115,12 +100,12 @@ def record(kind: type[_Rec], pairs: Any) -> _Rec:
     if missing:
         raise _bad(f"a {kind.__name__} reply lacks the fields {missing}")
     values = {name: fields[name] for name in kind._fields}
-    if "request" in values and kind in (OrderCheckResult, OrderSendResult):
+    if "request" in values and kind in (rec.OrderCheckResult, rec.OrderSendResult):
         if type(values["request"]) is not tuple or not all(
                 type(p) is tuple and len(p) == 2 for p in values["request"]):
             raise _bad(f"{kind.__name__}.request is not (name, value) pairs")
         request = dict(values["request"])
-        values["request"] = TradeRequest(**{n: request.get(n, 0) for n in TradeRequest._fields})
+        values["request"] = rec.TradeRequest(**{n: request.get(n, 0) for n in rec.TradeRequest._fields})
     return kind(**values)
 
 
