@@ -30,22 +30,22 @@ class SyncGauges:
         self._lock = threading.Lock()
         self._since: dict[str, float] = {}  # account -> unix seconds it connected; absent: down
         self._known: set[str] = set()
-        self._connected_since = Gauge(
+
+        def per_account(name: str, doc: str) -> Gauge:
+            return Gauge(name, doc, ["account"], registry=registry)
+
+        self._connected_since = per_account(
             "mt5guard_connected_since_timestamp_seconds",
-            "Unix time the account's session last connected; 0 while it is not connected.",
-            ["account"], registry=registry)
-        self._uptime = Gauge(
+            "Unix time the account's session last connected; 0 while it is not connected.")
+        self._uptime = per_account(
             "mt5guard_uptime_seconds",
-            "Seconds the account's session has been connected without a break; 0 while down.",
-            ["account"], registry=registry)
-        self._last_deal = Gauge(
+            "Seconds the account's session has been connected without a break; 0 while down.")
+        self._last_deal = per_account(
             "mt5guard_last_deal_timestamp_seconds",
-            "Unix time of the newest deal seen in the account's trade events; 0 before one.",
-            ["account"], registry=registry)
-        self._pending = Gauge(
+            "Unix time of the newest deal seen in the account's trade events; 0 before one.")
+        self._pending = per_account(
             "mt5guard_unknown_outcomes_pending",
-            "Orders sent whose outcome is not known yet (sent or unknown in the journal).",
-            ["account"], registry=registry)
+            "Orders sent whose outcome is not known yet (sent or unknown in the journal).")
 
     def expect(self, account: str, pending: Callable[[], int] | None = None) -> None:
         """Every series of ``account`` at zero (once); ``pending`` counts its unresolved orders."""
