@@ -26,13 +26,17 @@ from mt5guard.terminal.worker.links import BridgeLink
 pytestmark = pytest.mark.subprocess
 
 
-@pytest.fixture
-def worker() -> Iterator[WorkerProcess]:
+def _worker() -> Iterator[WorkerProcess]:
     running = spawn_worker(dict(WORKER_SPEC))
     yield running
     running.kill()
     running.reap()
     running.conn.close()
+
+
+worker = pytest.fixture(_worker)
+#: One worker for all the hostile requests: each must leave it serving the next one.
+serving_worker = pytest.fixture(_worker, scope="module")
 
 
 def _ask(conn: Any, raw: bytes) -> list[Any]:
@@ -62,11 +66,11 @@ HOSTILE = {
 
 @pytest.mark.parametrize("payload", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_a_hostile_request_is_refused_by_type_and_the_worker_serves_on(
-        worker: WorkerProcess, payload: bytes) -> None:
-    reply = _ask(worker.conn, payload)
+        serving_worker: WorkerProcess, payload: bytes) -> None:
+    reply = _ask(serving_worker.conn, payload)
     assert reply[0] == "error" and reply[2].startswith("RequestRefused: ")
     assert reply[1] in (1, None)
-    _still_serves(worker.conn)
+    _still_serves(serving_worker.conn)
 
 
 @pytest.mark.parametrize("interval", [float("inf"), 1e308, -1.0, "soon"])
