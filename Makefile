@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m mt5guard run --config $(CONFIG)
 
+# Two processes, each test file in one of them (its module fixtures start once): most of
+# the suite waits on real subprocesses and deadlines, not on the CPU.
+PYTEST_PARALLEL := -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The standalone tree on simulated terminals, 45x faster, with a scripted outage (~25 s).
 demo: $(STAMP)
@@ -39,7 +43,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml
 
 test-pykka-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -c "import importlib.metadata as m; print('pykka', m.version('pykka'))"
-	$(OLDEST_VENV)/bin/python -m pytest
+	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_PARALLEL)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mt5guard tests bench run.py
