@@ -17,11 +17,13 @@ run: $(STAMP)
 	$(PY) -m mt5guard run --config $(CONFIG)
 
 # Two processes, each test file in one of them (its module fixtures start once): most of
-# the suite waits on real subprocesses and deadlines, not on the CPU.
-PYTEST_PARALLEL := -n 2 --dist loadfile
+# the suite waits on real subprocesses and deadlines, not on the CPU. Tests marked
+# `alone` (a flood that must still let a client in on time) run afterwards, by themselves.
+PYTEST_PARALLEL := -n 2 --dist loadfile -m "not alone"
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_PARALLEL)
+	$(PY) -m pytest -m alone
 
 # The standalone tree on simulated terminals, 45x faster, with a scripted outage (~25 s).
 demo: $(STAMP)
@@ -44,6 +46,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml
 test-pykka-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -c "import importlib.metadata as m; print('pykka', m.version('pykka'))"
 	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_PARALLEL)
+	$(OLDEST_VENV)/bin/python -m pytest -m alone
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mt5guard tests bench run.py

@@ -26,7 +26,8 @@ from mt5guard.terminal import Tick
 from mt5guard.terminal.bridge.certs import make_certificates
 from mt5guard.terminal.worker import WorkerTerminal, bridge_opener
 
-pytestmark = pytest.mark.subprocess
+# Floods that must still let a keyed client in on time: alone, not beside another test's load.
+pytestmark = [pytest.mark.subprocess, pytest.mark.alone]
 
 
 @pytest.fixture
