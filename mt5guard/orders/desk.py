@@ -6,7 +6,8 @@ their own :class:`~mt5guard.orders.journal.OrderIntent` and request builder):
 
 1. an id the journal knows is answered from it, never sent again (an
    unresolved one is reconciled first);
-2. an id the journal does not know is looked up in the terminal (orders,
+2. an id the journal does not know waits until the account has caught up
+   since its last connect (:meth:`OrderDesk.catch_up`), then is looked up in the terminal (orders,
    positions, history orders and deals over ``orders.lookback``): found means
    answered, not sent;
 3. the intent is committed (``pending``), the request built and checked, then
@@ -32,14 +33,16 @@ from mt5guard.config import OrdersConfig
 from mt5guard.errors import (
     CODE_TABLE,
     ORDER_NOT_SENT_CODES,
+    MT5ConnectionError,
     MT5Error,
     MT5IdempotencyConflict,
     MT5OrderOutcomeUnknown,
     MT5StateError,
+    MT5Unavailable,
     error_from_retcode,
 )
 from mt5guard.events.bus import EventBus
-from mt5guard.orders import reconcile
+from mt5guard.orders import catch_up, reconcile
 from mt5guard.orders.journal import EntryState, JournalEntry, OrderIntent, OrderJournal
 from mt5guard.orders.messages import OrderOutcome, OrderReconciled, OrderRequest, Side
 from mt5guard.orders.request import (
@@ -86,6 +89,8 @@ class OrderDesk:
         self._config = config
         self._pruned_at: datetime | None = None
         self._not_executed = ""  # what the last NOT_EXECUTED finding saw
+        self.caught_up = False
+        """Whether the account's records were read since its last connect (:meth:`catch_up`)."""
         self.lookups = reconcile.TerminalLookups(
             open_orders=lambda: self._call("orders_get", self._t.orders_get),
             positions=lambda: self._call("positions_get", self._t.positions_get),
@@ -137,6 +142,7 @@ class OrderDesk:
             answered = self.answer(known)
             if answered is not None:
                 return answered
+        self._require_caught_up(intent)
         found = self._first_sight(intent)
         if found is not None:
             return found
@@ -225,22 +231,54 @@ class OrderDesk:
         why = (entry.result or {}).get("unknown", "its first attempt has no known outcome")
         raise self._unknown(entry, str(why))
 
-    def reconcile_all(self) -> None:
-        """Reconcile every unresolved entry (after a connect or reconnect); write held ones."""
-        for entry in self._journal.unresolved():
-            self.reconcile_entry(entry)
+    def catch_up(self) -> MT5Error | None:
+        """After every connect: read the account's deals and orders since the last one seen
+        (:mod:`mt5guard.orders.catch_up`), reconcile every unresolved entry against them,
+        and only then let new ids be sent (:attr:`caught_up`); write held outcomes.
+
+        Returns the error of a reading that failed (new ids then wait for the next try).
+        """
+        self.caught_up = False
+        now = self._clock.now()
+        unresolved = self._journal.unresolved()
+        since = catch_up.window_start(now, self._journal.seen_until,
+                                      [e.created_at for e in unresolved], self._config.lookback)
+        if since is not None:
+            try:
+                reading = catch_up.read(self.lookups, since - _CLOCK_SKEW, now + _CLOCK_SKEW,
+                                        book=bool(unresolved))
+            except TerminalHung:
+                raise  # the session must restart; the entries stay unresolved
+            except MT5Error as err:
+                _log.warning("%s: the deals and orders since %s could not be read after the "
+                             "connect (%s); new order ids wait until they are", self._account,
+                             since.isoformat(), err)
+                for entry in unresolved:
+                    self._publish(entry.intent, "unknown")
+                return err
+            for entry in unresolved:
+                self.reconcile_entry(entry, reading.lookups)
+            _log.info("%s: caught up from %s: %d deal(s), %d order(s) read, %d entr(ies) "
+                      "reconciled", self._account, since.isoformat(), reading.deals,
+                      reading.orders, len(unresolved))
+        self._journal.mark_seen(now if since is None else reading.mark(now))
+        self.caught_up = True
         try:
             self._journal.flush()
         except MT5Error as err:  # still refused: the next order tries again, and is refused
             _log.warning("%s", err)
+        return None
 
-    def reconcile_entry(self, entry: JournalEntry) -> OrderOutcome | reconcile.Found:
-        """Read ``entry`` back from the terminal, record and publish what was found."""
+    def reconcile_entry(self, entry: JournalEntry, lookups: reconcile.TerminalLookups | None = None,
+                        ) -> OrderOutcome | reconcile.Found:
+        """Read ``entry`` back from the terminal (or from ``lookups``: a catch-up's reading),
+        record and publish what was found."""
         now = self._clock.now()
         since = max(entry.created_at, now - timedelta(seconds=self._config.lookback))
         find = self.finders.get(entry.intent.kind, reconcile.find)
         try:
-            finding = find(entry.intent, self.lookups, since - _CLOCK_SKEW, now + _CLOCK_SKEW)
+            finding = find(entry.intent, lookups or self.lookups, since - _CLOCK_SKEW,
+                           now + _CLOCK_SKEW)
         except TerminalHung:
             raise  # the session must restart; the entry stays unresolved
         except MT5Error as err:
@@ -261,6 +299,21 @@ class OrderDesk:
         self._publish(entry.intent, finding.found.value if finding.found in (
             reconcile.Found.NOT_EXECUTED, reconcile.Found.MISMATCH) else "unknown")
         return finding.found
+
+    def _require_caught_up(self, intent: OrderIntent) -> None:
+        """A new id is sent only once the account has caught up since its last connect."""
+        if self.caught_up:
+            return
+        failed = self.catch_up()
+        if failed is None:
+            return
+        if isinstance(failed, MT5ConnectionError):
+            raise failed  # the guarded call mends the connection (and catches up again)
+        raise MT5Unavailable(
+            operation=_operation(intent),
+            retry_at=self._clock.now() + timedelta(seconds=self._config.recheck_after),
+            detail=f"the account's deals and orders since its last connect could not be read "
+                   f"({failed}); no new order is sent before they are; nothing was sent")
 
     def _first_sight(self, intent: OrderIntent) -> OrderOutcome | None:
         """Look an id the journal does not know up in the terminal before sending it."""
