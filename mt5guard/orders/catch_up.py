@@ -20,15 +20,92 @@ clock runs ahead cannot push the next window past what it has not shown yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
+from mt5guard.clock import Clock
+from mt5guard.config import OrdersConfig
+from mt5guard.errors import MT5ConnectionError, MT5Error, MT5Unavailable
+from mt5guard.orders.journal import JournalEntry, OrderIntent, OrderJournal
 from mt5guard.orders.reconcile import TerminalLookups
+from mt5guard.terminal.hung import TerminalHung
 
-__all__ = ["Reading", "read", "window_start"]
+__all__ = ["CatchUp", "Reading", "read", "window_start"]
+
+_log = logging.getLogger("mt5guard.orders")
+
+
+class CatchUp:
+    """One account's catch-up, held by its OrderDesk (``reconcile``: the desk's
+    ``reconcile_entry``; ``publish``: its OrderReconciled; ``skew`` widens the window)."""
+
+    def __init__(self, account: str, journal: OrderJournal, lookups: TerminalLookups,
+                 clock: Clock, config: OrdersConfig,
+                 reconcile: Callable[[JournalEntry, TerminalLookups], object],
+                 publish: Callable[[OrderIntent, str], None], skew: timedelta) -> None:
+        self._account, self._journal, self._lookups = account, journal, lookups
+        self._clock, self._config, self._skew = clock, config, skew
+        self._reconcile, self._publish = reconcile, publish
+        self.done = False
+        """Whether the account's records were read since its last connect."""
+
+    def run(self) -> MT5Error | None:
+        """Read, reconcile every unresolved entry, move the mark, write held outcomes.
+
+        Returns the error of a reading that failed: nothing is reconciled then
+        (each unresolved id is published ``unknown``) and new ids wait.
+        """
+        self.done = False
+        journal, now = self._journal, self._clock.now()
+        unresolved = journal.unresolved()
+        since = window_start(now, journal.seen_until, [e.created_at for e in unresolved],
+                             self._config.lookback)
+        mark = now
+        if since is not None:
+            try:
+                reading = read(self._lookups, since - self._skew, now + self._skew,
+                               book=bool(unresolved))
+            except TerminalHung:
+                raise  # the session must restart; the entries stay unresolved
+            except MT5Error as err:
+                _log.warning("%s: the deals and orders since %s could not be read after the "
+                             "connect (%s); new order ids wait until they are", self._account,
+                             since.isoformat(), err)
+                for entry in unresolved:
+                    self._publish(entry.intent, "unknown")
+                return err
+            for entry in unresolved:
+                self._reconcile(entry, reading.lookups)
+            mark = reading.mark(now)
+            _log.info("%s: caught up from %s: %d deal(s) and %d order(s) read, %d unresolved "
+                      "entr(ies) reconciled", self._account, since.isoformat(), reading.deals,
+                      reading.orders, len(unresolved))
+        journal.mark_seen(mark)
+        self.done = True
+        try:
+            journal.flush()
+        except MT5Error as err:  # still refused: the next order tries again, and is refused
+            _log.warning("%s", err)
+        return None
+
+    def require(self, operation: str) -> None:
+        """Before a new id is sent: catch up now if the last try failed; refuse if it fails."""
+        if self.done:
+            return
+        failed = self.run()
+        if failed is None:
+            return
+        if isinstance(failed, MT5ConnectionError):
+            raise failed  # the guarded call mends the connection (and catches up again)
+        raise MT5Unavailable(
+            operation=operation,
+            retry_at=self._clock.now() + timedelta(seconds=self._config.recheck_after),
+            detail=f"the account's deals and orders since its last connect could not be read "
+                   f"({failed}); no new order is sent before they are; nothing was sent")
 
 
 def window_start(now: datetime, seen_until: datetime | None, unresolved: Iterable[datetime],

@@ -33,12 +33,10 @@ from mt5guard.config import OrdersConfig
 from mt5guard.errors import (
     CODE_TABLE,
     ORDER_NOT_SENT_CODES,
-    MT5ConnectionError,
     MT5Error,
     MT5IdempotencyConflict,
     MT5OrderOutcomeUnknown,
     MT5StateError,
-    MT5Unavailable,
     error_from_retcode,
 )
 from mt5guard.events.bus import EventBus
@@ -89,8 +87,6 @@ class OrderDesk:
         self._config = config
         self._pruned_at: datetime | None = None
         self._not_executed = ""  # what the last NOT_EXECUTED finding saw
-        self.caught_up = False
-        """Whether the account's records were read since its last connect (:meth:`catch_up`)."""
         self.lookups = reconcile.TerminalLookups(
             open_orders=lambda: self._call("orders_get", self._t.orders_get),
             positions=lambda: self._call("positions_get", self._t.positions_get),
@@ -99,6 +95,8 @@ class OrderDesk:
             history_deals=lambda a, b: self._call("history_deals_get",
                                                   self._t.history_deals_get, a, b),
         )
+        self._catch_up = catch_up.CatchUp(account, journal, self.lookups, clock, config,
+                                          self.reconcile_entry, self._publish, _CLOCK_SKEW)
 
     # placing ------------------------------------------------------------------
 
@@ -142,7 +140,7 @@ class OrderDesk:
             answered = self.answer(known)
             if answered is not None:
                 return answered
-        self._require_caught_up(intent)
+        self._catch_up.require(_operation(intent))
         found = self._first_sight(intent)
         if found is not None:
             return found
@@ -233,41 +231,14 @@ class OrderDesk:
 
     def catch_up(self) -> MT5Error | None:
         """After every connect: read the account's deals and orders since the last one seen
-        (:mod:`mt5guard.orders.catch_up`), reconcile every unresolved entry against them,
-        and only then let new ids be sent (:attr:`caught_up`); write held outcomes.
+        and reconcile every unresolved entry against them (:mod:`mt5guard.orders.catch_up`);
+        new ids are sent only after. Returns the error of a reading that failed."""
+        return self._catch_up.run()
 
-        Returns the error of a reading that failed (new ids then wait for the next try).
-        """
-        self.caught_up = False
-        now = self._clock.now()
-        unresolved = self._journal.unresolved()
-        since = catch_up.window_start(now, self._journal.seen_until,
-                                      [e.created_at for e in unresolved], self._config.lookback)
-        if since is not None:
-            try:
-                reading = catch_up.read(self.lookups, since - _CLOCK_SKEW, now + _CLOCK_SKEW,
-                                        book=bool(unresolved))
-            except TerminalHung:
-                raise  # the session must restart; the entries stay unresolved
-            except MT5Error as err:
-                _log.warning("%s: the deals and orders since %s could not be read after the "
-                             "connect (%s); new order ids wait until they are", self._account,
-                             since.isoformat(), err)
-                for entry in unresolved:
-                    self._publish(entry.intent, "unknown")
-                return err
-            for entry in unresolved:
-                self.reconcile_entry(entry, reading.lookups)
-            _log.info("%s: caught up from %s: %d deal(s), %d order(s) read, %d entr(ies) "
-                      "reconciled", self._account, since.isoformat(), reading.deals,
-                      reading.orders, len(unresolved))
-        self._journal.mark_seen(now if since is None else reading.mark(now))
-        self.caught_up = True
-        try:
-            self._journal.flush()
-        except MT5Error as err:  # still refused: the next order tries again, and is refused
-            _log.warning("%s", err)
-        return None
+    @property
+    def caught_up(self) -> bool:
+        """Whether the account's records were read since its last connect."""
+        return self._catch_up.done
 
     def reconcile_entry(self, entry: JournalEntry, lookups: reconcile.TerminalLookups | None = None,
                         ) -> OrderOutcome | reconcile.Found:
@@ -299,21 +270,6 @@ class OrderDesk:
         self._publish(entry.intent, finding.found.value if finding.found in (
             reconcile.Found.NOT_EXECUTED, reconcile.Found.MISMATCH) else "unknown")
         return finding.found
-
-    def _require_caught_up(self, intent: OrderIntent) -> None:
-        """A new id is sent only once the account has caught up since its last connect."""
-        if self.caught_up:
-            return
-        failed = self.catch_up()
-        if failed is None:
-            return
-        if isinstance(failed, MT5ConnectionError):
-            raise failed  # the guarded call mends the connection (and catches up again)
-        raise MT5Unavailable(
-            operation=_operation(intent),
-            retry_at=self._clock.now() + timedelta(seconds=self._config.recheck_after),
-            detail=f"the account's deals and orders since its last connect could not be read "
-                   f"({failed}); no new order is sent before they are; nothing was sent")
 
     def _first_sight(self, intent: OrderIntent) -> OrderOutcome | None:
         """Look an id the journal does not know up in the terminal before sending it."""
