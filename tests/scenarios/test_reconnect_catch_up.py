@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.errors import MT5ConnectionError, MT5OrderOutcomeUnknown, MT5Unavailable
 from mt5guard.events.bus import EventBus
 from mt5guard.orders.messages import OrderReconciled
@@ -86,7 +87,16 @@ def by_the_next_order_finding_the_link_gone(story: Any) -> None:
     assert refused.value.retryable  # it mended in place and caught up; L2 may be sent again
 
 
+def after_the_breaker_tripped(story: Any) -> None:
+    while not any(e.new is BreakerState.OPEN for e in story.events(BreakerStateChanged)):
+        assert story.elapsed() < 3600, "the breaker never opened"
+        story.clock.advance(30)  # probes fail, restarts fail to connect: failures counted
+    story.terminal.reconnect_allowed()
+    story.clock.advance(700)  # half-open after open_duration; the next restart connects
+
+
 RECONNECTS: dict[str, Callable[[Any], None]] = {
+    "breaker-trips-then-recovers": after_the_breaker_tripped,
     "probe-mends-in-place": in_place_after_a_failed_probe,
     "supervisor-restart": by_a_supervisor_restart,
     "next-order-mends": by_the_next_order_finding_the_link_gone,
