@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS intents (
 );
 CREATE INDEX IF NOT EXISTS intents_finished ON intents (state, finished_at);
 """
+#: Added within schema 1 (an older mt5guard ignores it): the account's marks,
+#: ``seen_until`` = how far its deals and orders were read after a connect.
+_MARKS = "CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value REAL NOT NULL)"
 
 
 class JournalUnavailable(Exception):
@@ -114,6 +117,7 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(_MARKS)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

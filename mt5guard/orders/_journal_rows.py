@@ -14,7 +14,8 @@ import attrs
 
 from mt5guard.orders._journal_file import JournalUnavailable
 
-__all__ = ["UPSERT", "EntryState", "JournalEntry", "OrderIntent", "entry_of", "row_of", "ts"]
+__all__ = ["UPSERT", "EntryState", "JournalEntry", "OrderIntent", "entry_of", "moment_of", "row_of",
+           "ts"]
 
 _FINAL = ("filled", "rejected", "resolved")
 
@@ -66,7 +67,7 @@ def ts(moment: datetime | None) -> float | None:
     return None if moment is None else moment.timestamp()
 
 
-def _dt(seconds: float | None) -> datetime | None:
+def moment_of(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
@@ -87,11 +88,11 @@ def entry_of(row: tuple[Any, ...], path: str) -> JournalEntry:
         (cid, kind, symbol, side, volume, payload, state, created, sent, finished, result) = row
         intent = OrderIntent(str(cid), str(kind), str(symbol), str(side), float(volume),
                              json.loads(payload))
-        created_at = _dt(created)
+        created_at = moment_of(created)
         if created_at is None:
             raise ValueError("no created_at")
-        return JournalEntry(intent, EntryState(state), created_at, _dt(sent), _dt(finished),
-                            None if result is None else json.loads(result))
+        return JournalEntry(intent, EntryState(state), created_at, moment_of(sent),
+                            moment_of(finished), None if result is None else json.loads(result))
     except (ValueError, TypeError, OverflowError) as exc:
         raise JournalUnavailable(
             f"order journal {path}: unreadable row {str(row[0]) if row else '?'!r} ({exc}); "

@@ -6,7 +6,8 @@ their own :class:`~mt5guard.orders.journal.OrderIntent` and request builder):
 
 1. an id the journal knows is answered from it, never sent again (an
    unresolved one is reconciled first);
-2. an id the journal does not know is looked up in the terminal (orders,
+2. an id the journal does not know waits until the account has caught up
+   since its last connect (:meth:`OrderDesk.catch_up`), then is looked up in the terminal (orders,
    positions, history orders and deals over ``orders.lookback``): found means
    answered, not sent;
 3. the intent is committed (``pending``), the request built and checked, then
@@ -39,7 +40,7 @@ from mt5guard.errors import (
     error_from_retcode,
 )
 from mt5guard.events.bus import EventBus
-from mt5guard.orders import reconcile
+from mt5guard.orders import catch_up, reconcile
 from mt5guard.orders.journal import EntryState, JournalEntry, OrderIntent, OrderJournal
 from mt5guard.orders.messages import OrderOutcome, OrderReconciled, OrderRequest, Side
 from mt5guard.orders.request import (
@@ -94,6 +95,8 @@ class OrderDesk:
             history_deals=lambda a, b: self._call("history_deals_get",
                                                   self._t.history_deals_get, a, b),
         )
+        self._catch_up = catch_up.CatchUp(account, journal, self.lookups, clock, config,
+                                          self.reconcile_entry, self._publish, _CLOCK_SKEW)
 
     # placing ------------------------------------------------------------------
 
@@ -137,6 +140,7 @@ class OrderDesk:
             answered = self.answer(known)
             if answered is not None:
                 return answered
+        self._catch_up.require(_operation(intent))
         found = self._first_sight(intent)
         if found is not None:
             return found
@@ -225,22 +229,27 @@ class OrderDesk:
         why = (entry.result or {}).get("unknown", "its first attempt has no known outcome")
         raise self._unknown(entry, str(why))
 
-    def reconcile_all(self) -> None:
-        """Reconcile every unresolved entry (after a connect or reconnect); write held ones."""
-        for entry in self._journal.unresolved():
-            self.reconcile_entry(entry)
-        try:
-            self._journal.flush()
-        except MT5Error as err:  # still refused: the next order tries again, and is refused
-            _log.warning("%s", err)
+    def catch_up(self) -> MT5Error | None:
+        """After every connect: read the account's deals and orders since the last one seen
+        and reconcile every unresolved entry against them (:mod:`mt5guard.orders.catch_up`);
+        new ids are sent only after. Returns the error of a reading that failed."""
+        return self._catch_up.run()
 
-    def reconcile_entry(self, entry: JournalEntry) -> OrderOutcome | reconcile.Found:
-        """Read ``entry`` back from the terminal, record and publish what was found."""
+    @property
+    def caught_up(self) -> bool:
+        """Whether the account's records were read since its last connect."""
+        return self._catch_up.done
+
+    def reconcile_entry(self, entry: JournalEntry, lookups: reconcile.TerminalLookups | None = None,
+                        ) -> OrderOutcome | reconcile.Found:
+        """Read ``entry`` back from the terminal (or from ``lookups``: a catch-up's reading),
+        record and publish what was found."""
         now = self._clock.now()
         since = max(entry.created_at, now - timedelta(seconds=self._config.lookback))
         find = self.finders.get(entry.intent.kind, reconcile.find)
         try:
-            finding = find(entry.intent, self.lookups, since - _CLOCK_SKEW, now + _CLOCK_SKEW)
+            finding = find(entry.intent, lookups or self.lookups, since - _CLOCK_SKEW,
+                           now + _CLOCK_SKEW)
         except TerminalHung:
             raise  # the session must restart; the entry stays unresolved
         except MT5Error as err:

@@ -61,6 +61,7 @@ from mt5guard.orders._journal_rows import (
     JournalEntry,
     OrderIntent,
     entry_of,
+    moment_of,
     row_of,
     ts,
 )
@@ -113,6 +114,8 @@ class OrderJournal:
                     self._live[entry.intent.client_order_id] = entry
             with conn:
                 conn.execute("DELETE FROM intents WHERE state = 'pending'")
+            seen = conn.execute("SELECT value FROM marks WHERE name = 'seen_until'").fetchone()
+        self._seen_until = None if seen is None else moment_of(seen[0])
 
     @classmethod
     def open(cls, path: str, *, synchronous: Synchronous = "FULL") -> OrderJournal:
@@ -201,6 +204,25 @@ class OrderJournal:
         """Entries that were sent and have no known outcome yet (``sent`` or ``unknown``)."""
         with self._lock:
             return [e for e in self._live.values() if e.state is not EntryState.PENDING]
+
+    @property
+    def seen_until(self) -> datetime | None:
+        """How far the account's deals and orders were read by the last catch-up (or None)."""
+        return self._seen_until
+
+    def mark_seen(self, until: datetime) -> None:
+        """Remember ``until`` as :attr:`seen_until`, in the file so it survives a restart.
+
+        A failed write is only logged: the mark bounds the next catch-up's fetch,
+        and entries still unresolved widen that fetch whatever the mark says.
+        """
+        self._seen_until = until
+        try:
+            with self._commit(durable=False):
+                self._conn.execute("INSERT OR REPLACE INTO marks VALUES ('seen_until', ?)",
+                                   (ts(until),))
+        except sqlite3.Error as exc:
+            _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 
     def count(self) -> int:
         """Rows in the file (live and final)."""

@@ -42,8 +42,9 @@ class Connection:
     """The terminal connection (and worker process) a SessionActor owns.
 
     Runs on the actor's thread only. Each connect and failure is reported to
-    the breaker through ``link``; every connect reconciles the orders whose
-    outcome is unknown (``desk``) before any new request.
+    the breaker through ``link``; every connect catches the account up
+    (``desk.catch_up``: its deals and orders since the last one seen, every
+    unresolved order reconciled against them) before any new request.
     """
 
     account: AccountConfig
@@ -105,7 +106,7 @@ class Connection:
         terminal_account = self.account.terminal
         self._bus.publish(SessionConnected(self.account.name, terminal_account.login,
                                            terminal_account.server, self._clock.now()))
-        self._desk.reconcile_all()  # after every connect: start, restart or in-place mend
+        self._desk.catch_up()  # after every connect: start, restart or in-place mend
 
     def reconnect(self) -> None:
         self.shutdown("reconnect requested")

@@ -149,7 +149,7 @@ class SessionActor(GuardedActor):
             connection.connect_or_fail()
             # after a restart (a killed worker included) the terminal's state is
             # unknown: orders without a known outcome are read back before new ones
-            # (connect_or_fail reconciles them: OrderDesk.reconcile_all after every connect)
+            # (connect_or_fail catches up: OrderDesk.catch_up after every connect)
             connection.fail_if_worker_lost()
             self._poller.arm(self.actor_ref)
             self._trades.arm(self.actor_ref)

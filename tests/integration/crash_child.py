@@ -12,7 +12,14 @@ one step of the order:
 - ``send``: the trade server executed the order, its reply never returns;
 - ``reply``: the reply is in hand, the journal not updated yet;
 - ``held``: the journal's storage refuses writes from the moment the order
-  executed, so its outcome is held in memory; killed after printing it.
+  executed, so its outcome is held in memory; killed after printing it;
+- ``late``: the reply is lost before the order reached the trade server (the
+  caller is told the outcome is unknown); the order then fills on the server
+  by itself, and the process is killed before it could look again.
+
+Every ``OrderReconciled`` is printed as ``RECONCILED <id> <outcome> <sends>``
+with the ``order_send`` calls this process had made when it was published.
+``MT5GUARD_TEST_OTHER`` names a second id, placed after the first.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ from mt5guard.config import (
     OrdersConfig,
     TerminalConfig,
 )
+from mt5guard.events.bus import EventBus
 from mt5guard.orders.journal import OrderJournal
+from mt5guard.orders.messages import OrderReconciled
 from mt5guard.terminal import SimulatedTerminal
 
 CRASH_AT = os.environ.get("MT5GUARD_TEST_CRASH_AT", "")
@@ -49,7 +58,12 @@ JOURNALS: list[OrderJournal] = []
 
 
 class CrashingTerminal(SimulatedTerminal):
+    late: dict[str, Any] | None = None
+
     def order_send(self, request: dict[str, Any]) -> Any:
+        if CRASH_AT == "late":
+            self.late = dict(request)
+            self.lose_next_order_reply(executed=False)
         result = super().order_send(request)  # executed and saved to the ledger file
         if CRASH_AT == "send":
             die()
@@ -71,6 +85,20 @@ def arm_journal() -> None:
         OrderJournal.finish = finish  # type: ignore[method-assign]
 
 
+def place(guard: mt5guard.Guard, terminal: CrashingTerminal, client_order_id: str) -> None:
+    try:
+        outcome = guard.session("acct").place_order("EURUSD", "buy", 0.1,
+                                                    client_order_id=client_order_id)
+        print("OUTCOME " + json.dumps(attrs.asdict(outcome)), flush=True)
+        if CRASH_AT == "held":
+            die()
+    except mt5guard.MT5Error as err:
+        print(f"ERROR {type(err).__name__}: {err}", flush=True)
+        if CRASH_AT == "late" and terminal.late is not None:
+            terminal.execute_late(terminal.late)  # it fills on the server meanwhile
+            die()
+
+
 def main(state_dir: str, ledger: str, client_order_id: str) -> int:
     arm_journal()
     clock = SystemClock()
@@ -81,16 +109,15 @@ def main(state_dir: str, ledger: str, client_order_id: str) -> int:
         orders=OrdersConfig(state_dir=state_dir),
     )
     terminal = CrashingTerminal(clock, login=5001, server="MetaQuotes-Demo", ledger_path=ledger)
-    guard = mt5guard.start(config, clock=clock, terminals={"acct": terminal})
+    bus = EventBus()
+    bus.subscribe(lambda event: print(
+        f"RECONCILED {event.client_order_id} {event.outcome} {terminal.calls['order_send']}",
+        flush=True) if isinstance(event, OrderReconciled) else None)
+    guard = mt5guard.start(config, clock=clock, terminals={"acct": terminal}, bus=bus)
     JOURNALS.extend(guard.journals.values())
     try:
-        outcome = guard.session("acct").place_order("EURUSD", "buy", 0.1,
-                                                    client_order_id=client_order_id)
-        print("OUTCOME " + json.dumps(attrs.asdict(outcome)), flush=True)
-        if CRASH_AT == "held":
-            die()
-    except mt5guard.MT5Error as err:
-        print(f"ERROR {type(err).__name__}: {err}", flush=True)
+        for cid in filter(None, (client_order_id, os.environ.get("MT5GUARD_TEST_OTHER"))):
+            place(guard, terminal, cid)
     finally:
         guard.stop()
         clock.close()

@@ -22,8 +22,10 @@ from mt5guard.terminal.records import TradeDeal
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 
 
-def run_child(tmp_path: Path, client_order_id: str, crash_at: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MT5GUARD_TEST_CRASH_AT": crash_at, "PYTHONUNBUFFERED": "1"}
+def run_child(tmp_path: Path, client_order_id: str, crash_at: str = "",
+              other: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MT5GUARD_TEST_CRASH_AT": crash_at, "PYTHONUNBUFFERED": "1",
+           "MT5GUARD_TEST_OTHER": other}
     return subprocess.run(
         [sys.executable, str(CHILD), str(tmp_path / "state"), str(tmp_path / "ledger.json"),
          client_order_id],
@@ -76,3 +78,23 @@ def test_killed_while_an_outcome_is_held_in_memory_the_next_process_reads_it_bac
     (deal,) = deals_for(tmp_path, "H1")
     assert told[0]["deal"] == outcome["deal"] == deal.ticket
     assert outcome["reconciled"] is True
+
+
+def test_killed_after_an_unknown_outcome_that_filled_meanwhile_the_next_process_resolves_it_first(
+        tmp_path: Path) -> None:
+    killed = run_child(tmp_path, "U1", "late")  # unknown to the caller; fills; kill -9
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert "ERROR MT5OrderOutcomeUnknown" in killed.stdout
+    (deal,) = deals_for(tmp_path, "U1")
+
+    after = run_child(tmp_path, "U2", other="U1")  # a new process: another id, then U1 again
+    lines = after.stdout.splitlines()
+    assert after.returncode == 0, after.stdout + after.stderr
+    told = [json.loads(line.removeprefix("OUTCOME ")) for line in lines
+            if line.startswith("OUTCOME ")]
+    # resolved from the records at start, before this process sent anything (U2 included)
+    assert "RECONCILED U1 executed 0" in lines
+    assert [(o["client_order_id"], o["reconciled"]) for o in told] == [("U2", False), ("U1", True)]
+    assert told[1]["deal"] == deal.ticket
+    assert len(deals_for(tmp_path, "U1")) == 1  # the resend made no deal
+    assert len(deals_for(tmp_path, "U2")) == 1  # the other id was sent normally

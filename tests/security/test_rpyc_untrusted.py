@@ -9,6 +9,7 @@ and one whose calls hang.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from mt5guard.config import AccountConfig, Config, TerminalConfig
 from mt5guard.config.policy import BackoffConfig, SupervisionConfig
 from mt5guard.errors import MT5ConnectionError, MT5DataError, MT5Error
 from mt5guard.secret import Secret
+from mt5guard.terminal import constants as c
 from mt5guard.terminal.adapters.rpyc import RpycTerminal
 from mt5guard.terminal.hung import TerminalHung
 
@@ -149,13 +151,105 @@ def test_a_tcp_handshake_that_never_completes_fails_within_the_connect_timeout()
             sock.close()
 
 
-def test_a_hung_call_ends_at_call_timeout_not_twice_that(server: RpycServer) -> None:
-    terminal = _terminal(server.port, call_timeout=0.5)
-    server.control.modules.MetaTrader5.hang()
-    started = time.monotonic()
-    with pytest.raises(TerminalHung):
+class HandClock:
+    """Monotonic seconds that move only when the test says; ``when_read`` runs at every read
+    (the link reads it each time it looks at a call's deadline)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.reads = 0
+        self.when_read: Any = lambda: None
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.when_read()
+        return self.now
+
+
+def _server_holds_a_new_call(fake: Any, before: int) -> bool:
+    return len(fake.calls) > before  # the fake notes a call, then blocks in it while hung
+
+
+def test_a_hung_call_ends_when_its_deadline_passes_and_closing_never_waits_on_the_server(
+        server: RpycServer) -> None:
+    clock = HandClock()
+    # if closing waited on the hung server, it would wait connect_timeout (rpyc's sync
+    # request timeout): an hour, so the test would fail at its own 60 s timeout
+    terminal = _terminal(server.port, call_timeout=30.0, connect_timeout=3600.0, monotonic=clock)
+    fake = server.control.modules.MetaTrader5
+    fake.hang()  # and never released while the test runs
+    before, reads = len(fake.calls), clock.reads
+
+    def deadline_passes_once_the_server_holds_the_call() -> None:
+        # not at the first read (the deadline is being set): while the link waits
+        if clock.reads > reads + 1 and clock.now == 0.0 and _server_holds_a_new_call(fake,
+                                                                                      before):
+            clock.now = 30.0  # exactly the deadline
+
+    clock.when_read = deadline_passes_once_the_server_holds_the_call
+    with pytest.raises(TerminalHung, match=r"no reply from .* within 30 s; the connection was "
+                                           r"closed"):
         terminal.account_info()
-    assert time.monotonic() - started < 0.75
+    assert clock.now == 30.0  # ended at the deadline, not at a second one
+    assert not terminal.connected
+    assert terminal.shutdown() is True  # nothing left to wait on
+
+
+def test_a_reply_that_arrives_as_the_wait_expires_is_delivered_not_thrown_away(
+        server: RpycServer) -> None:
+    clock = HandClock()
+    terminal = _terminal(server.port, call_timeout=30.0, monotonic=clock)
+    assert terminal.symbol_select("EURUSD", True)
+    tick, info = terminal.symbol_info_tick("EURUSD"), terminal.symbol_info("EURUSD")
+    assert tick is not None and info is not None
+    request = {"action": c.TRADE_ACTION_DEAL, "symbol": "EURUSD", "volume": 0.1,
+               "type": c.ORDER_TYPE_BUY, "price": tick.ask, "deviation": 10, "magic": 7,
+               "comment": "mg-late1;", "type_time": c.ORDER_TIME_GTC,
+               "type_filling": c.ORDER_FILLING_FOK if info.filling_mode & 1
+               else c.ORDER_FILLING_IOC}
+    fake = server.control.modules.MetaTrader5
+    fake.hang("order_send")
+    before, reads, sock = len(fake.calls), clock.reads, terminal._link._sock
+    assert sock is not None
+
+    def reply_arrives_then_the_deadline_passes() -> None:
+        # not at the first read (the deadline is being set): while the link waits
+        if clock.reads > reads + 1 and clock.now == 0.0 and _server_holds_a_new_call(fake,
+                                                                                      before):
+            fake.release()  # the server executes the order and sends its reply
+            readable, _, _ = select.select([sock], [], [], 10.0)  # which is here, unread
+            assert readable
+            clock.now = 30.0  # only then does the deadline pass
+
+    clock.when_read = reply_arrives_then_the_deadline_passes
+    result = terminal.order_send(request)
+
+    assert clock.now == 30.0  # the wait had expired when the reply was taken
+    assert result is not None and result.retcode == c.TRADE_RETCODE_DONE and result.deal > 0
+    assert list(fake.calls).count("order_send") == 1
+    terminal.shutdown()
+
+
+def test_shutdown_while_another_thread_hangs_in_a_call_ends_both_at_once(
+        server: RpycServer) -> None:
+    clock = HandClock()  # never moves: only the shutdown can end the hung call
+    terminal = _terminal(server.port, call_timeout=30.0, connect_timeout=3600.0, monotonic=clock)
+    fake = server.control.modules.MetaTrader5
+    fake.hang()
+    before = len(fake.calls)
+    outcome: list[Any] = []
+    caller = threading.Thread(target=lambda: outcome.append(_try(terminal.account_info)))
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not _server_holds_a_new_call(fake, before):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+    assert terminal.shutdown() is True  # would queue behind the hung call for its 30 s
+    caller.join()
+
+    assert isinstance(outcome[0], MT5ConnectionError) and not terminal.connected
+    assert list(fake.calls)[before:] == ["account_info"]  # the server was not asked to shut down
 
 
 def test_stop_leaves_no_thread_blocked_in_rpyc(server: RpycServer) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from mt5guard.errors import MT5ConnectionError, MT5DataError
@@ -20,13 +22,27 @@ from mt5guard.terminal.hung import TerminalHung
 
 __all__ = ["RpycLink"]
 
+#: Seconds a call's wait blocks on the socket before it looks at its deadline again
+#: (a reply wakes it at once; only an injected clock's jumps are noticed this late).
+_STEP = 0.05
+
+
+class _Expired(Exception):
+    """A call's deadline passed with no reply received."""
+
 
 class RpycLink:
-    """One rpyc classic connection at a time to ``host``:``port`` (timeouts in seconds)."""
+    """One rpyc classic connection at a time to ``host``:``port`` (timeouts in seconds).
+
+    ``monotonic`` is the clock call deadlines are measured on (seconds): the
+    system's by default; a test hands its own to say when a deadline passes.
+    """
 
     def __init__(self, rpyc: Any, host: str, port: int, *, call_timeout: float,
-                 connect_timeout: float) -> None:
+                 connect_timeout: float,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._rpyc = rpyc
+        self._monotonic = monotonic
         self._host, self._port = host, port
         self.call_timeout = call_timeout
         self._connect_timeout = connect_timeout
@@ -62,6 +78,11 @@ class RpycLink:
     def _leave(self) -> None:
         with self._lock:
             self._using.discard(threading.get_ident())
+
+    def busy_elsewhere(self) -> bool:
+        """Whether another thread is inside a call (or an open) on this link right now."""
+        with self._lock:
+            return bool(self._using - {threading.get_ident()})
 
     def open(self) -> None:
         self._enter("initialize")
@@ -158,9 +179,8 @@ class RpycLink:
         conn = self._conn
         try:
             pending = self._remote(name, args, kwargs, dict_arg)
-            pending.set_expiry(limit)
-            value = pending.value
-        except self._rpyc.AsyncResultTimeout:
+            value = self._wait(conn, pending, limit)
+        except _Expired:
             self.close(conn)
             raise TerminalHung(
                 operation=name,
@@ -177,6 +197,33 @@ class RpycLink:
             raise MT5DataError(operation=name, detail=f"{self.where()} raised in {name}() "
                                f"({type(exc).__name__})") from None
         return plain(value, name, self.where())
+
+    def _wait(self, conn: Any, pending: Any, limit: float) -> Any:
+        """``pending``'s value, waited for at most ``limit`` seconds of ``monotonic``.
+
+        No expiry is set on rpyc's AsyncResult: rpyc drops a reply that arrives
+        once its expiry has passed, and a reply is a fact (an order_send reply
+        says whether the order executed). At the deadline every message already
+        received is served first, so a reply that arrived as the wait expired is
+        delivered, not thrown away. Raises :class:`_Expired` if none arrived.
+        """
+        deadline = self._monotonic() + limit
+        while not pending.ready:  # serves what has arrived, without blocking
+            left = deadline - self._monotonic()
+            if left <= 0:
+                if _drain(conn, pending):
+                    break
+                raise _Expired
+            conn.serve(min(left, _STEP))
+        return pending.value
+
+
+def _drain(conn: Any, pending: Any) -> bool:
+    """Serve every message already received; whether ``pending``'s reply was among them."""
+    while not pending.ready:
+        if not conn.poll(0):
+            return False
+    return True
 
 
 def _shut(sock: socket.socket | None) -> None:

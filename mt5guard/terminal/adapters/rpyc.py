@@ -15,7 +15,8 @@ netref) anywhere in it is an :class:`~mt5guard.errors.MT5DataError`, never a
 field of our records. Opening the connection (TCP, rpyc's greeting, our
 helper) must finish within ``connect_timeout`` seconds, without rpyc's own
 retries. Every call has a deadline (``call_timeout``, seconds). Past it the
-call is abandoned, the connection closed and :class:`TerminalHung` raised:
+call is abandoned (a reply already received by then is still taken), the
+connection closed and :class:`TerminalHung` raised:
 the session fails and its supervisor restarts it, and the restart's
 ``initialize`` opens a new connection. A connection that cannot be opened or
 that breaks raises :class:`MT5ConnectionError`. :meth:`RpycTerminal.kill`
@@ -26,6 +27,7 @@ rpyc is imported lazily, in the constructor: install ``mt5guard[rpyc]``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,18 +49,20 @@ class RpycTerminal(ModuleTerminal):
     ``path`` is the terminal64.exe on the server's machine. ``call_timeout``
     is in seconds and must exceed the ``initialize`` timeout (60 s by
     default), so MT5 reports its own IPC timeout before we abandon the call;
-    ``connect_timeout`` (seconds) bounds opening the connection.
+    ``connect_timeout`` (seconds) bounds opening the connection. ``monotonic``
+    (seconds) is the clock call deadlines are measured on; tests hand their own.
     Raises :class:`TerminalUnavailableError` when rpyc is not installed.
     """
 
     def __init__(self, host: str, port: int, *, path: str | None = None,
-                 call_timeout: float = 75.0, connect_timeout: float = 10.0) -> None:
+                 call_timeout: float = 75.0, connect_timeout: float = 10.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         rpyc = import_or_explain(
             "rpyc", "rpyc is not installed: pip install 'mt5guard[rpyc]' (rpyc 6.x, the same "
             "major version as the server's)")
         self._host, self._port, self._path = host, port, path
         self._link = RpycLink(rpyc, host, port, call_timeout=call_timeout,
-                              connect_timeout=connect_timeout)
+                              connect_timeout=connect_timeout, monotonic=monotonic)
 
     def __repr__(self) -> str:
         return f"RpycTerminal({self._host}:{self._port}, path={self._path!r})"
@@ -101,9 +105,15 @@ class RpycTerminal(ModuleTerminal):
     def shutdown(self) -> bool:
         """Shut the terminal connection down on the server (waiting at most 5 s), then ours.
 
+        While another thread is inside a call (hung, perhaps), the server is not
+        asked: that request would queue behind the hung call for the rest of its
+        call_timeout. Our side is closed at once, which ends that call too.
         True, as the module's ``shutdown()`` always is.
         """
         if not self._link.connected:
+            return True
+        if self._link.busy_elsewhere():
+            self._link.close()
             return True
         try:
             self._link.call("shutdown", timeout=min(_SHUTDOWN_TIMEOUT, self._link.call_timeout))

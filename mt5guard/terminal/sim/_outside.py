@@ -21,7 +21,7 @@ __all__ = ["OutsideTrading"]
 
 class OutsideTrading(AccountReads):
     """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``,
-    ``book_balance_operation``."""
+    ``execute_late``, ``book_balance_operation``."""
 
     def book_balance_operation(self, deal_type: int, amount: float, comment: str = "") -> int:
         """The broker books a deal that is not a trade (``DEAL_TYPE_BALANCE`` for a deposit or
@@ -80,6 +80,19 @@ class OutsideTrading(AccountReads):
             }))
             if result.retcode != c.TRADE_RETCODE_PLACED:
                 raise ValueError(f"the server refused the order: {result.retcode} {result.comment}")
+            return result.order
+
+    def execute_late(self, request: dict[str, object]) -> int:
+        """A trade request reaches the server late, by itself: the reply of the
+        ``order_send`` that carried it was lost (``lose_next_order_reply(executed=False)``)
+        and it executes now, while the client may be disconnected. Returns its order
+        ticket; the comment (and so the client order id) is the request's own."""
+        with self._state_lock:
+            result = self._trade.execute(parse_request(dict(request)))
+            if result.retcode not in (c.TRADE_RETCODE_DONE, c.TRADE_RETCODE_PLACED):
+                raise ValueError(f"the server refused the order: {result.retcode} {result.comment}")
+            self._sent.append(dict(request))
+            self._persist()
             return result.order
 
     def cancel_by_hand(self, ticket: int) -> None:
