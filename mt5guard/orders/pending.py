@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from mt5guard.errors import MT5Error, MT5StateError, MT5ValidationError, error_from_retcode
+from mt5guard.orders.changes import same_price
 from mt5guard.orders.desk import Finder, OrderDesk
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import ChangeKind, OrderOutcome, PendingOrderRequest, TradeChange
@@ -206,9 +207,12 @@ def modify_order(change: TradeChange, desk: OrderDesk, ops: TerminalOps,
     request = modify_order_request(change.client_order_id, change.ticket, price, stoplimit, sl,
                                    tp, type_time, expiration)
     side = "buy" if int(order.type) % 2 == 0 else "sell"
+    ops.select(str(order.symbol))
+    point = float(ops.call(_MODIFY, terminal.symbol_info, str(order.symbol)).point)
     intent = OrderIntent(change.client_order_id, _MODIFY, str(order.symbol), side,
                          float(order.volume_current),
-                         {"ticket": change.ticket, "price": price, "sl": sl, "tp": tp})
+                         {"ticket": change.ticket, "price": price, "sl": sl, "tp": tp,
+                          "point": point})
 
     return desk.send_once(intent, lambda: _verdict(ops, terminal, _MODIFY, request))
 
@@ -239,13 +243,15 @@ def _placed(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
 
 def _order_modified(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
                     _until: datetime) -> Finding:
-    """A modification happened if the order now has the price and stops it asked for."""
+    """A modification happened if the order now has the price and stops it asked for, at the
+    symbol's precision (the server rounds them to its digits)."""
     ticket = intent.payload["ticket"]
+    point = float(intent.payload.get("point", 0.0))
+    asked = (intent.payload["price"], intent.payload["sl"], intent.payload["tp"])
     for order in lookups.open_orders():
-        if int(order.ticket) == ticket and (float(order.price_open), float(order.sl),
-                                            float(order.tp)) == (intent.payload["price"],
-                                                                 intent.payload["sl"],
-                                                                 intent.payload["tp"]):
+        held = (float(order.price_open), float(order.sl), float(order.tp))
+        if int(order.ticket) == ticket and all(same_price(a, b, point)
+                                               for a, b in zip(held, asked, strict=True)):
             return Finding(Found.EXECUTED, ticket, 0, float(order.volume_current),
                            float(order.price_open), "the order has the price and stops asked for")
     return Finding(Found.NOTHING)

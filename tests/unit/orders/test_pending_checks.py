@@ -31,8 +31,8 @@ def pending(**over: Any) -> PendingOrderRequest:
 
 def whole(words: str) -> bool:
     """A message given in full in the tables below (the others are its telling part)."""
-    return words.split()[0] not in ("got", "no", "room", "1-20") and \
-        not words.endswith(("or None", "characters")) or words.startswith("comment must")
+    return (words.split()[0] not in ("got", "no", "room", "1-20") and \
+        not words.endswith(("or None", "characters"))) or words.startswith("comment must")
 
 
 def refused(call: Any, **over: Any) -> MT5ValidationError:

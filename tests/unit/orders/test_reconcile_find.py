@@ -223,3 +223,20 @@ def test_a_pending_modification_is_done_when_the_order_has_the_price_and_stops()
                                  "the order has the price and stops asked for")
     for other in ({"price_open": 1.104}, {"sl": 1.0}, {"tp": 1.0}, {"ticket": 81}):
         assert book(SimpleNamespace(**{**vars(done), **other})) == Finding(Found.NOTHING)
+
+
+@pytest.mark.parametrize(("held", "found"), [
+    ((1.10300, 1.09000, 1.12000), Found.EXECUTED),  # the server rounded to its 5 digits
+    ((1.10301, 1.09000, 1.12000), Found.NOTHING),  # one point off: another price
+    ((1.10300, 1.08999, 1.12000), Found.NOTHING),
+    ((1.10300, 1.09000, 1.12001), Found.NOTHING),
+])
+def test_a_pending_modification_is_compared_at_the_symbols_precision(
+        held: tuple[float, float, float], found: Found) -> None:
+    change = OrderIntent("M1", "modify_order", "EURUSD", "buy", 0.3,
+                         {"ticket": 80, "price": 1.1030012, "sl": 1.0899996, "tp": 1.12,
+                          "point": 0.00001})
+    record = SimpleNamespace(ticket=80, price_open=held[0], sl=held[1], tp=held[2],
+                             volume_current=0.3)
+    got = PENDING_FINDERS["modify_order"](change, lookups(open_orders=[record]), T0, T1)
+    assert got.found is found
