@@ -176,7 +176,9 @@ def place_pending(order: PendingOrderRequest, desk: OrderDesk, ops: TerminalOps,
 
 def _intent(order: PendingOrderRequest) -> OrderIntent:
     return OrderIntent(order.client_order_id, _PLACE, order.symbol, order.side, order.volume,
-                       {"kind": order.kind, "price": order.price})
+                       {"kind": order.kind, "price": order.price, "stoplimit": order.stoplimit,
+                        "sl": order.sl, "tp": order.tp, "magic": order.magic,
+                        "type_time": EXPIRIES[order.expiry], "expiration": order.expiration})
 
 
 def answer_known(desk: OrderDesk, entry: JournalEntry,
@@ -212,7 +214,8 @@ def modify_order(change: TradeChange, desk: OrderDesk, ops: TerminalOps,
     intent = OrderIntent(change.client_order_id, _MODIFY, str(order.symbol), side,
                          float(order.volume_current),
                          {"ticket": change.ticket, "price": price, "sl": sl, "tp": tp,
-                          "point": point})
+                          "stoplimit": stoplimit, "type_time": type_time,
+                          "expiration": expiration, "point": point})
 
     return desk.send_once(intent, lambda: _verdict(ops, terminal, _MODIFY, request))
 
@@ -243,15 +246,21 @@ def _placed(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
 
 def _order_modified(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
                     _until: datetime) -> Finding:
-    """A modification happened if the order now has the price and stops it asked for, at the
-    symbol's precision (the server rounds them to its digits)."""
-    ticket = intent.payload["ticket"]
-    point = float(intent.payload.get("point", 0.0))
-    asked = (intent.payload["price"], intent.payload["sl"], intent.payload["tp"])
+    """A modification happened if the order now has the price, stops, stop-limit and expiry
+    it asked for; prices at the symbol's precision (the server rounds them to its digits).
+    (Entries written before stoplimit and expiry were kept are compared on the rest.)"""
+    payload = intent.payload
+    ticket = payload["ticket"]
+    point = float(payload.get("point", 0.0))
+    prices = [name for name in ("price", "sl", "tp", "stoplimit") if name in payload]
+    times = [name for name in ("type_time", "expiration") if name in payload]
     for order in lookups.open_orders():
-        held = (float(order.price_open), float(order.sl), float(order.tp))
-        if int(order.ticket) == ticket and all(same_price(a, b, point)
-                                               for a, b in zip(held, asked, strict=True)):
+        held = {"price": float(order.price_open), "sl": float(order.sl), "tp": float(order.tp),
+                "stoplimit": float(order.price_stoplimit), "type_time": int(order.type_time),
+                "expiration": int(order.time_expiration)}
+        if int(order.ticket) == ticket and \
+                all(same_price(held[name], payload[name], point) for name in prices) and \
+                all(held[name] == payload[name] for name in times):
             return Finding(Found.EXECUTED, ticket, 0, float(order.volume_current),
                            float(order.price_open), "the order has the price and stops asked for")
     return Finding(Found.NOTHING)

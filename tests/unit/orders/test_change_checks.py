@@ -72,3 +72,7 @@ def test_a_volume_of_zero_is_a_bad_volume_but_a_stop_of_zero_removes_it() -> Non
     assert check_change(MODIFY, 5, sl=0, tp=0, client_order_id="C1").sl == 0.0
     with pytest.raises(MT5ValidationError, match="volume must be lots > 0"):
         check_change(CLOSE, 5, volume=0.0, client_order_id="C1")
+
+
+def test_ticket_one_is_a_ticket() -> None:
+    assert check_change(CANCEL, 1, client_order_id="C1").ticket == 1

@@ -170,3 +170,24 @@ def test_any_one_value_is_a_change(name: str) -> None:
     value: object = {"expiry": "day", "expiration": NOON}.get(name, 1.0)
     got = change(**{name: value})
     assert got.kind is ChangeKind.MODIFY_ORDER and got.ticket == 5
+
+
+def test_what_a_pending_order_leaves_out_is_none_zero_and_gtc() -> None:
+    assert check_pending("EURUSD", "buy_limit", 0.1, 1.05, client_order_id="P1") == \
+        PendingOrderRequest("P1", "EURUSD", "buy_limit", 0.1, 1.05, 0.0, 0.0, 0.0, "gtc", 0, 0,
+                            "", None)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: pending(expiry="specified", expiration="tomorrow"),
+    lambda: check_order_change(5, expiration=-1.0, client_order_id="C1"),
+])
+def test_a_bad_expiration_is_refused_naming_it(call: Any) -> None:
+    err = refused(call)
+    assert err.field == "expiration"
+    assert err.detail.startswith("expiration must be a datetime or epoch seconds within "
+                                 "1970..2038")
+
+
+def test_ticket_one_is_a_ticket() -> None:
+    assert change(1, price=1).ticket == 1

@@ -218,7 +218,8 @@ def test_a_pending_modification_is_done_when_the_order_has_the_price_and_stops()
     def book(*records: Any) -> Finding:
         return PENDING_FINDERS["modify_order"](change, lookups(open_orders=records), T0, T1)
 
-    done = SimpleNamespace(ticket=80, price_open=1.103, sl=1.09, tp=1.12, volume_current=0.2)
+    done = SimpleNamespace(ticket=80, price_open=1.103, sl=1.09, tp=1.12, volume_current=0.2,
+                           price_stoplimit=0.0, type_time=0, time_expiration=0)
     assert book(done) == Finding(Found.EXECUTED, 80, 0, 0.2, 1.103,
                                  "the order has the price and stops asked for")
     for other in ({"price_open": 1.104}, {"sl": 1.0}, {"tp": 1.0}, {"ticket": 81}):
@@ -237,6 +238,27 @@ def test_a_pending_modification_is_compared_at_the_symbols_precision(
                          {"ticket": 80, "price": 1.1030012, "sl": 1.0899996, "tp": 1.12,
                           "point": 0.00001})
     record = SimpleNamespace(ticket=80, price_open=held[0], sl=held[1], tp=held[2],
-                             volume_current=0.3)
+                             volume_current=0.3, price_stoplimit=0.0, type_time=0,
+                             time_expiration=0)
     got = PENDING_FINDERS["modify_order"](change, lookups(open_orders=[record]), T0, T1)
     assert got.found is found
+
+
+def test_a_pending_modification_of_the_stop_limit_or_expiry_is_done_only_when_the_order_has_it(
+        ) -> None:
+    change = OrderIntent("M2", "modify_order", "EURUSD", "buy", 0.3,
+                         {"ticket": 80, "price": 1.103, "sl": 0.0, "tp": 0.0, "stoplimit": 1.1,
+                          "type_time": c.ORDER_TIME_SPECIFIED, "expiration": 1_800_000_000,
+                          "point": 0.00001})
+    done = SimpleNamespace(ticket=80, price_open=1.103, sl=0.0, tp=0.0, volume_current=0.3,
+                           price_stoplimit=1.1, type_time=c.ORDER_TIME_SPECIFIED,
+                           time_expiration=1_800_000_000)
+
+    def book(record: Any) -> Found:
+        return PENDING_FINDERS["modify_order"](change, lookups(open_orders=[record]), T0,
+                                               T1).found
+
+    assert book(done) is Found.EXECUTED
+    for other in ({"price_stoplimit": 1.099}, {"type_time": c.ORDER_TIME_GTC},
+                  {"time_expiration": 1_800_000_060}):
+        assert book(SimpleNamespace(**{**vars(done), **other})) is Found.NOTHING, other

@@ -1,0 +1,99 @@
+"""Story: a trader checks and places pending orders, then moves them field by field.
+
+What reaches the simulated trade server is what was asked: the side's price,
+a forced filling, each changed field (and only those); a refusal names the
+field or the ticket; an id reused for another pending order is a conflict.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mt5guard.errors import MT5Error, MT5IdempotencyConflict, MT5StateError, MT5ValidationError
+from mt5guard.terminal import constants as c
+
+
+def below(story, pips: float) -> float:
+    return round(story.session.get_price("EURUSD").ask - pips * 0.0001, 5)
+
+
+def test_order_check_prices_a_sell_at_the_bid_with_the_filling_asked_for(story) -> None:
+    s = story.session
+    tick = s.get_price("EURUSD")
+    sell = s.order_check("EURUSD", "sell", 0.1, filling="fok")
+    buy = s.order_check("EURUSD", "buy", 0.1)
+    assert (sell.request.price, sell.request.type_filling) == (tick.bid, c.ORDER_FILLING_FOK)
+    assert buy.request.price == tick.ask and tick.ask != tick.bid
+    with pytest.raises(MT5ValidationError) as caught:
+        s.order_check("EURUSDX", "buy", 0.1)
+    assert (caught.value.operation, caught.value.field) == ("order_check", "symbol")
+    assert story.terminal.calls["order_check"] == 2 and story.terminal.sent_orders() == []
+
+
+def test_a_pending_order_goes_out_with_the_filling_asked_for(story) -> None:
+    story.session.place_pending_order("EURUSD", "buy_limit", 0.1, below(story, 20),
+                                      filling="return", client_order_id="pf1")
+    (sent,) = story.terminal.sent_orders()
+    assert sent["type_filling"] == c.ORDER_FILLING_RETURN
+
+
+def test_a_pending_order_the_check_refuses_is_never_sent_and_its_id_stays_free(story) -> None:
+    with pytest.raises(MT5Error) as caught:
+        story.session.place_pending_order("EURUSD", "buy_limit", 0.1, below(story, -20),
+                                          client_order_id="pc1")
+    err = caught.value
+    assert err.code == c.TRADE_RETCODE_INVALID_PRICE and err.terminal_message == "Invalid price"
+    assert err.operation == "place_pending_order" and err.retryable is False
+    assert story.terminal.sent_orders() == []
+    placed = story.session.place_pending_order("EURUSD", "buy_limit", 0.1, below(story, 20),
+                                               client_order_id="pc1")
+    assert placed.retcode == c.TRADE_RETCODE_PLACED
+
+
+@pytest.mark.parametrize("other", [
+    {"price_pips": 30}, {"kind": "buy_stop", "price_pips": -20}, {"sl_pips": 60},
+    {"expiry": "day"}])
+def test_a_pending_id_reused_for_another_order_is_a_conflict(story, other) -> None:
+    price = below(story, 20)
+    first = story.session.place_pending_order("EURUSD", "buy_limit", 0.1, price,
+                                              client_order_id="pr1")
+    with pytest.raises(MT5IdempotencyConflict) as caught:
+        story.session.place_pending_order(
+            "EURUSD", other.get("kind", "buy_limit"), 0.1, below(story, other.get("price_pips", 20)),
+            sl=below(story, other["sl_pips"]) if "sl_pips" in other else 0.0,
+            expiry=other.get("expiry", "gtc"), client_order_id="pr1")
+    assert caught.value.client_order_id == "pr1"
+    again = story.session.place_pending_order("EURUSD", "buy_limit", 0.1, price,
+                                              client_order_id="pr1")
+    assert again == first and len(story.terminal.sent_orders()) == 1
+
+
+def test_a_modification_changes_only_the_fields_it_names(story) -> None:
+    s = story.session
+    sl, trigger, limit, tp, tp2, limit2 = (below(story, p) for p in (30, -20, -10, -60, -70, -5))
+    placed = s.place_pending_order("EURUSD", "buy_stop_limit", 0.1, trigger, stoplimit=limit,
+                                   sl=sl, tp=tp, expiry="day", client_order_id="pm1")
+    (before,) = s.orders("EURUSD")
+    s.modify_order(placed.order, tp=tp2, client_order_id="pm2")
+    (after,) = s.orders("EURUSD")
+    assert after.tp == tp2
+    assert (after.price_open, after.price_stoplimit, after.sl, after.type_time) == \
+        (before.price_open, before.price_stoplimit, before.sl, before.type_time)
+    s.modify_order(placed.order, stoplimit=limit2, client_order_id="pm3")
+    (moved,) = s.orders("EURUSD")
+    assert (moved.price_stoplimit, moved.tp) == (limit2, tp2)
+    until = datetime(2026, 1, 9, 12, 0, tzinfo=UTC)
+    s.modify_order(placed.order, expiry="specified", expiration=until, client_order_id="pm4")
+    (timed,) = s.orders("EURUSD")
+    assert (timed.type_time, timed.time_expiration) == (c.ORDER_TIME_SPECIFIED,
+                                                        int(until.timestamp()))
+    assert timed.price_stoplimit == limit2
+
+
+def test_modifying_an_order_that_is_not_in_the_book_names_the_ticket(story) -> None:
+    with pytest.raises(MT5StateError) as caught:
+        story.session.modify_order(987654, price=1.0, client_order_id="pn1")
+    assert "no pending order with ticket 987654" in caught.value.detail
+    assert story.terminal.sent_orders() == []
