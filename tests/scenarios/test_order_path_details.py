@@ -7,11 +7,17 @@ field or the ticket; an id reused for another pending order is a conflict.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mt5guard.errors import MT5Error, MT5IdempotencyConflict, MT5StateError, MT5ValidationError
+from mt5guard.errors import (
+    MT5Error,
+    MT5IdempotencyConflict,
+    MT5OrderOutcomeUnknown,
+    MT5StateError,
+    MT5ValidationError,
+)
 from mt5guard.terminal import constants as c
 
 
@@ -97,3 +103,40 @@ def test_modifying_an_order_that_is_not_in_the_book_names_the_ticket(story) -> N
         story.session.modify_order(987654, price=1.0, client_order_id="pn1")
     assert "no pending order with ticket 987654" in caught.value.detail
     assert story.terminal.sent_orders() == []
+
+
+def test_an_unknown_symbol_is_refused_as_place_order_before_any_call(story) -> None:
+    with pytest.raises(MT5ValidationError) as caught:
+        story.session.place_order("EURUSDX", "buy", 0.1, client_order_id="u1")
+    assert (caught.value.operation, caught.value.field) == ("place_order", "symbol")
+    assert story.terminal.sent_orders() == []
+
+
+def test_a_cancel_or_close_asked_again_with_its_id_answers_again_not_no_such_ticket(story) -> None:
+    s = story.session
+    placed = s.place_pending_order("EURUSD", "buy_limit", 0.1, below(story, 20),
+                                   client_order_id="ca1")
+    cancelled = s.cancel_order(placed.order, client_order_id="ca2")
+    assert s.cancel_order(placed.order, client_order_id="ca2") == cancelled
+    opened = s.place_order("EURUSD", "sell", 0.2, magic=41, client_order_id="cl1")
+    closed = s.close_position(opened.order, deviation=7, client_order_id="cl2")
+    assert s.close_position(opened.order, deviation=7, client_order_id="cl2") == closed
+    closing = story.terminal.sent_orders()[-1]
+    assert (closing["type"], closing["position"], closing["deviation"], closing["magic"]) == \
+        (c.ORDER_TYPE_BUY, opened.order, 7, 41)
+    assert len(story.terminal.sent_orders()) == 4  # place, cancel, open, close: once each
+
+
+def test_an_outcome_that_stays_unknown_says_why_and_when_it_is_looked_at_again(story) -> None:
+    ticket = story.session.place_order("EURUSD", "buy", 0.1, client_order_id="w0").order
+    sl = round(story.session.get_price("EURUSD").bid - 0.002, 5)
+    story.terminal.lose_next_order_reply(executed=False)
+    with pytest.raises(MT5OrderOutcomeUnknown) as first:
+        story.session.modify_position(ticket, sl=sl, client_order_id="w1")
+    recheck = story.config.orders.recheck_after
+    assert first.value.retry_at == story.clock.now() + timedelta(seconds=recheck)
+    assert first.value.detail.startswith("reply lost (order_send returned None")
+    assert first.value.detail.endswith("; the order was NOT re-sent")
+    with pytest.raises(MT5OrderOutcomeUnknown) as again:
+        story.session.modify_position(ticket, sl=sl, client_order_id="w1")
+    assert again.value.detail == first.value.detail  # the first attempt's reason, kept
