@@ -18,7 +18,9 @@ from mt5guard.errors import (
     MT5StateError,
     MT5ValidationError,
 )
+from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal import constants as c
+from mt5guard.terminal.records import TradeOrder
 
 
 def below(story, pips: float) -> float:
@@ -140,3 +142,44 @@ def test_an_outcome_that_stays_unknown_says_why_and_when_it_is_looked_at_again(s
     with pytest.raises(MT5OrderOutcomeUnknown) as again:
         story.session.modify_position(ticket, sl=sl, client_order_id="w1")
     assert again.value.detail == first.value.detail  # the first attempt's reason, kept
+
+
+class RejectsUnseen(SimulatedTerminal):
+    """The next order's reply is lost (None, last_error 1) and the terminal's history then
+    holds it as rejected, nothing filled."""
+
+    rejected: tuple[TradeOrder, ...] = ()
+
+    def reject_next(self) -> None:
+        self.lose_next_order_reply(executed=False, last_error=(1, "generic error"))
+        self.armed = True
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        if getattr(self, "armed", False):
+            self.armed = False
+            self.rejected = (TradeOrder(
+                900, 0, 0, 0, 0, 0, c.ORDER_TYPE_BUY, c.ORDER_TIME_GTC, c.ORDER_FILLING_IOC,
+                c.ORDER_STATE_REJECTED, 0, 0, 0, 3, request["volume"], request["volume"],
+                request["price"], 0.0, 0.0, request["price"], 0.0, request["symbol"],
+                request["comment"], ""),)
+        return super().order_send(request)
+
+    def history_orders_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = super().history_orders_get(*args, **kwargs)
+        return found if found is None else (*found, *self.rejected)
+
+
+def test_a_lost_reply_the_history_shows_rejected_is_retryable_and_the_id_free(
+        story_factory) -> None:
+    story = story_factory(terminal_class=RejectsUnseen)
+    story.terminal.reject_next()
+    with pytest.raises(MT5StateError) as caught:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="rj1")
+    err = caught.value
+    assert err.retryable is True and err.operation == "place_order"
+    assert err.detail.startswith("reply lost (order_send returned None, last_error 1")
+    assert f"was not executed (order state {c.ORDER_STATE_REJECTED} in history, nothing " \
+        "filled); the id 'rj1' is free to retry" in err.detail
+    story.terminal.rejected = ()
+    again = story.session.place_order("EURUSD", "buy", 0.1, client_order_id="rj1")
+    assert again.retcode == c.TRADE_RETCODE_DONE and story.terminal.calls["order_send"] == 2
