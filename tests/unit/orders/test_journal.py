@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mt5guard.orders._journal_file import explain
 from mt5guard.orders.journal import (
     SCHEMA_VERSION,
     EntryState,
@@ -144,3 +145,20 @@ def test_an_id_found_in_the_terminal_is_kept_resolved_with_its_times_and_pruned_
     assert journal.prune(T0 + timedelta(seconds=1)) == 1  # the found one, finished at T0
     assert journal.get("R1") is None and journal.count() == 1
     journal.close()
+
+
+@pytest.mark.parametrize(("error", "says"), [
+    ("database is locked", "is in use by another mt5guard process; two processes on one "
+                           "account can send an order twice: stop the other one first"),
+    ("database is busy", "is in use by another mt5guard process"),
+    ("attempt to write a readonly database", ": not writable (attempt to write a readonly "
+                                             "database); give mt5guard write access to "),
+    ("read-only file system", ": not writable (read-only file system)"),
+    ("file is not a database", " is unreadable or corrupt (file is not a database); "),
+])
+def test_why_a_journal_cannot_be_opened_is_told_with_the_fix(error: str, says: str) -> None:
+    text = explain("/state/demo.journal.sqlite3", sqlite3.OperationalError(error))
+    assert text.startswith("order journal /state/demo.journal.sqlite3")
+    assert says in text
+    if "not writable" in says:
+        assert text.endswith("write access to /state and the files in it")
