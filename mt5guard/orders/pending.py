@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from mt5guard.errors import MT5Error, MT5StateError, MT5ValidationError, error_from_retcode
+from mt5guard.orders.changes import same_price
 from mt5guard.orders.desk import Finder, OrderDesk
 from mt5guard.orders.journal import JournalEntry, OrderIntent
 from mt5guard.orders.messages import ChangeKind, OrderOutcome, PendingOrderRequest, TradeChange
@@ -175,7 +176,9 @@ def place_pending(order: PendingOrderRequest, desk: OrderDesk, ops: TerminalOps,
 
 def _intent(order: PendingOrderRequest) -> OrderIntent:
     return OrderIntent(order.client_order_id, _PLACE, order.symbol, order.side, order.volume,
-                       {"kind": order.kind, "price": order.price})
+                       {"kind": order.kind, "price": order.price, "stoplimit": order.stoplimit,
+                        "sl": order.sl, "tp": order.tp, "magic": order.magic,
+                        "type_time": EXPIRIES[order.expiry], "expiration": order.expiration})
 
 
 def answer_known(desk: OrderDesk, entry: JournalEntry,
@@ -206,9 +209,13 @@ def modify_order(change: TradeChange, desk: OrderDesk, ops: TerminalOps,
     request = modify_order_request(change.client_order_id, change.ticket, price, stoplimit, sl,
                                    tp, type_time, expiration)
     side = "buy" if int(order.type) % 2 == 0 else "sell"
+    ops.select(str(order.symbol))
+    point = float(ops.call(_MODIFY, terminal.symbol_info, str(order.symbol)).point)
     intent = OrderIntent(change.client_order_id, _MODIFY, str(order.symbol), side,
                          float(order.volume_current),
-                         {"ticket": change.ticket, "price": price, "sl": sl, "tp": tp})
+                         {"ticket": change.ticket, "price": price, "sl": sl, "tp": tp,
+                          "stoplimit": stoplimit, "type_time": type_time,
+                          "expiration": expiration, "point": point})
 
     return desk.send_once(intent, lambda: _verdict(ops, terminal, _MODIFY, request))
 
@@ -239,13 +246,21 @@ def _placed(intent: OrderIntent, lookups: TerminalLookups, since: datetime,
 
 def _order_modified(intent: OrderIntent, lookups: TerminalLookups, _since: datetime,
                     _until: datetime) -> Finding:
-    """A modification happened if the order now has the price and stops it asked for."""
-    ticket = intent.payload["ticket"]
+    """A modification happened if the order now has the price, stops, stop-limit and expiry
+    it asked for; prices at the symbol's precision (the server rounds them to its digits).
+    (Entries written before stoplimit and expiry were kept are compared on the rest.)"""
+    payload = intent.payload
+    ticket = payload["ticket"]
+    point = float(payload.get("point", 0.0))
+    prices = [name for name in ("price", "sl", "tp", "stoplimit") if name in payload]
+    times = [name for name in ("type_time", "expiration") if name in payload]
     for order in lookups.open_orders():
-        if int(order.ticket) == ticket and (float(order.price_open), float(order.sl),
-                                            float(order.tp)) == (intent.payload["price"],
-                                                                 intent.payload["sl"],
-                                                                 intent.payload["tp"]):
+        held = {"price": float(order.price_open), "sl": float(order.sl), "tp": float(order.tp),
+                "stoplimit": float(order.price_stoplimit), "type_time": int(order.type_time),
+                "expiration": int(order.time_expiration)}
+        if int(order.ticket) == ticket and \
+                all(same_price(held[name], payload[name], point) for name in prices) and \
+                all(held[name] == payload[name] for name in times):
             return Finding(Found.EXECUTED, ticket, 0, float(order.volume_current),
                            float(order.price_open), "the order has the price and stops asked for")
     return Finding(Found.NOTHING)

@@ -172,7 +172,8 @@ def _agrees(intent: OrderIntent, symbol: str, side_ok: bool, volume: float, *,
 def _mismatch(intent: OrderIntent, what: str, symbol: str, side_ok: bool,
               volume: float) -> Finding:
     side = intent.side if side_ok else f"not {intent.side}"
+    article = "an" if what == "order" else "a"  # a deal, a position, an order
     return Finding(Found.MISMATCH, detail=(
-        f"a {what} with id {intent.client_order_id!r} does not match the request "
+        f"{article} {what} with id {intent.client_order_id!r} does not match the request "
         f"({symbol} {side} {volume:g} lots vs {intent.symbol} {intent.side} "
         f"{intent.volume:g}); it is not taken as this order's outcome"))

@@ -80,8 +80,10 @@ _ENUMS = ("action", "type", "type_filling", "type_time")
 _U63 = 2**63  # tickets and magic numbers: unsigned 64-bit in MT5, kept below 2**63 here
 _I32 = 2**31
 #: Request fields besides kind, symbol, side and volume that a resend must repeat
-#: (``asked``: what a modify or close was asked for, before defaults were filled in).
-_SAME = ("sl", "tp", "magic", "position", "asked")
+#: (``asked``: what a modify or close was asked for, before defaults were filled in;
+#: ``kind`` .. ``expiration``: a pending order's and its modification's own fields).
+_SAME = ("sl", "tp", "magic", "position", "asked", "kind", "price", "stoplimit", "type_time",
+         "expiration")
 
 
 def new_client_order_id() -> str:

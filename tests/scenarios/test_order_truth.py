@@ -361,3 +361,31 @@ def test_none_with_a_last_error_that_proves_nothing_left_is_that_error_and_frees
     assert refused.value.code == -2 and not isinstance(refused.value, MT5OrderOutcomeUnknown)
     assert story.session.place_order("EURUSD", "buy", 0.1, client_order_id="V2").deal > 0
     assert story.terminal.calls["order_send"] == 2 and fills(story.terminal, "V2") == 1
+
+
+class RoundsOrderPrices(SimulatedTerminal):
+    """The server rounds a pending order's new price and stops to the symbol's digits; the
+    reply is lost."""
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        if request.get("action") == c.TRADE_ACTION_MODIFY:
+            request = {**request, "price": round(request["price"], 5),
+                       "sl": round(request["sl"], 5)}
+            self.lose_next_order_reply(executed=True)
+        return super().order_send(request)
+
+
+def test_a_lost_pending_modify_reply_whose_price_the_server_rounded_is_read_back_as_done(
+        story_factory) -> None:
+    story = story_factory(terminal_class=RoundsOrderPrices)
+    ask = story.terminal.symbol_info_tick("EURUSD").ask
+    placed = story.session.place_pending_order("EURUSD", "buy_limit", 0.1, round(ask - 0.002, 5),
+                                               client_order_id="R6")
+    price, sl = ask - 0.0030012, ask - 0.0080004  # finer than a point
+    done = story.session.modify_order(placed.order, price=price, sl=sl, client_order_id="R7")
+    assert done.reconciled and done.retcode == c.TRADE_RETCODE_DONE
+    (order,) = story.session.orders("EURUSD")
+    assert (order.price_open, order.sl) == (round(price, 5), round(sl, 5))
+    assert story.session.modify_order(placed.order, price=price, sl=sl,
+                                      client_order_id="R7") == done  # answered, not resent
+    assert story.terminal.calls["order_send"] == 2

@@ -70,3 +70,13 @@ def test_open_refuses_everything_and_closed_admits_everything() -> None:
     rejected = [m.count for m in view.breaker.told if isinstance(m, CallRejected)]
     assert rejected == [64, 36]
     view.clock.close()
+
+
+def test_grants_add_up_to_trials_not_yet_used() -> None:
+    view = View()
+    view.enter(BreakerState.HALF_OPEN, trials=1)
+    view.link.granted(TrialsGranted(view.epoch, 2))  # on top of the one not yet used
+    for _ in range(3):
+        assert view.link.admit("get_price") is None
+    assert isinstance(view.link.admit("get_price"), MT5CircuitBreakerOpen)
+    view.clock.close()

@@ -39,8 +39,12 @@ def test_a_cancel_is_done_only_when_the_order_left_the_book_cancelled() -> None:
     assert find_cancel(lookups(open_orders=[order(7, c.ORDER_STATE_PLACED)])).found is Found.NOTHING
     done = find_cancel(lookups(history=[order(7, c.ORDER_STATE_CANCELED)]))
     assert (done.found, done.order) == (Found.EXECUTED, 7)
-    filled = find_cancel(lookups(history=[order(7, c.ORDER_STATE_FILLED, 0.1)]))
-    assert filled.found is Found.NOT_EXECUTED and "not cancelled" in filled.detail
+    assert (done.deal, done.price, done.volume, done.detail) == \
+        (0, 0.0, 0.1, "the order left the book cancelled")
+    filled = find_cancel(lookups(history=[order(7, c.ORDER_STATE_FILLED, 0.04)]))
+    assert (filled.found, filled.order) == (Found.NOT_EXECUTED, 7)
+    assert filled.detail == (f"order 7 left the book in state {c.ORDER_STATE_FILLED} with 0.04 "
+                             "lots filled: it was not cancelled")
     assert find_cancel(lookups(history=[order(8, c.ORDER_STATE_CANCELED)])).found is Found.NOTHING
     assert find_cancel(lookups()).found is Found.NOTHING  # nowhere: unknown, not "cancelled"
 
@@ -52,7 +56,7 @@ def test_a_cancel_looks_back_to_the_orders_setup_not_only_to_the_cancel() -> Non
                            history_deals=lambda a, b: ())
     FINDERS["cancel_order"](cancel(), seen, T0, T0 + timedelta(minutes=5))
     (since, _until), = windows
-    assert T0 - timedelta(days=2, seconds=5) <= since < T0 - timedelta(days=2)
+    assert since == T0 - timedelta(days=2, seconds=1)  # a second before its setup
 
 
 def modify(sl: float, tp: float) -> OrderIntent:
@@ -71,6 +75,9 @@ def test_a_modify_is_done_when_the_position_has_the_stops_at_the_symbols_precisi
     result = FINDERS["modify_position"](modify(1.070012, 1.09), lookups(positions=[position]),
                                         T0, T0)
     assert result.found is found
+    if found is Found.EXECUTED:
+        assert (result.order, result.deal, result.volume, result.price, result.detail) == \
+            (5, 0, 0.1, 0.0, "the position has the stops asked for")
     other = SimpleNamespace(ticket=6, sl=1.070012, tp=1.09, volume=0.1)
     assert FINDERS["modify_position"](modify(1.070012, 1.09), lookups(positions=[other]),
                                       T0, T0).found is Found.NOTHING

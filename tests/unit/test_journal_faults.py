@@ -55,6 +55,8 @@ def test_a_full_disk_refuses_a_new_intent_with_a_journal_error_and_recovers(path
         journal.begin(intent("F1", pad=20_000), T0)  # needs pages the disk does not have
     assert full.value.retryable and not full.value.counts_for_breaker
     assert full.value.path == path and path in str(full.value) and "nothing was sent" in str(full.value)
+    assert full.value.operation == "order_journal"
+    assert full.value.detail.endswith("; free disk space or fix the file's storage")
     assert journal.get("F1") is None
     disk_freed(journal)
     assert journal.begin(intent("F1", pad=20_000), T0).state is EntryState.PENDING

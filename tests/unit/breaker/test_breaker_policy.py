@@ -130,3 +130,39 @@ def test_counters() -> None:
     policy = tripped(BreakerPolicy(BreakerConfig()))
     policy.on_rejected()
     assert (policy.calls, policy.failures, policy.rejections, policy.transitions) == (5, 5, 1, 1)
+
+
+def test_reset_forgets_the_failures_and_says_the_operator_did_it() -> None:
+    policy = BreakerPolicy(BreakerConfig(failure_threshold=3))
+    policy.on_failure(policy.epoch, "timeout")
+    policy.on_failure(policy.epoch, "timeout")
+    assert policy.reset() is None and policy.consecutive_failures == 0  # closed: no move
+    policy.on_failure(policy.epoch, "timeout")
+    policy.on_failure(policy.epoch, "timeout")
+    assert policy.state is S.CLOSED  # two since the reset, not four: still closed
+    tripped(policy, 1)
+    move = policy.reset()
+    assert move is not None and (move.old, move.new, move.reason) == \
+        (S.OPEN, S.CLOSED, "reset by operator")
+    assert policy.consecutive_failures == 0
+
+
+def test_disable_and_enable_say_the_operator_did_it_and_enabling_starts_counting_afresh() -> None:
+    policy = BreakerPolicy(BreakerConfig(failure_threshold=3))
+    assert policy.set_enabled(True) is None  # already enabled: no move
+    policy.on_failure(policy.epoch, "timeout")
+    policy.on_failure(policy.epoch, "timeout")
+    off = policy.set_enabled(False)
+    assert off is not None and (off.old, off.new, off.reason) == \
+        (S.CLOSED, S.DISABLED, "disabled by operator")
+    assert policy.set_enabled(False) is None  # already disabled
+    on = policy.set_enabled(True)
+    assert on is not None and (on.old, on.new, on.reason) == \
+        (S.DISABLED, S.CLOSED, "enabled by operator")
+    assert policy.consecutive_failures == 0
+    policy.on_failure(policy.epoch, "timeout")
+    policy.on_failure(policy.epoch, "timeout")
+    assert policy.state is S.CLOSED
+    forced = BreakerPolicy(BreakerConfig())
+    forced.force_open("maintenance")
+    assert forced.set_enabled(True) is None and forced.state is S.OPEN  # enabling is not reset

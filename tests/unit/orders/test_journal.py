@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mt5guard.orders._journal_file import explain
 from mt5guard.orders.journal import (
     SCHEMA_VERSION,
     EntryState,
@@ -121,3 +122,43 @@ def test_an_unreadable_location_is_refused(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(JournalUnavailable, match="cannot open"):
         OrderJournal.open(str(blocker / "demo.journal.sqlite3"))
+
+
+def test_an_id_found_in_the_terminal_is_kept_resolved_with_its_times_and_pruned_later(
+        path: str) -> None:
+    journal = OrderJournal.open(path)
+    journal.record_found(intent("R1"), {"outcome": {"deal": 9}}, T0)
+    sent = journal.begin(intent("S1"), T0)
+    journal.mark_sent(sent, T0 + timedelta(seconds=1))
+    journal.finish(sent, EntryState.FILLED, {"outcome": {"deal": 10}}, T0 + timedelta(seconds=2))
+    journal.close()
+    journal = OrderJournal.open(path)
+    found = journal.get("R1")
+    assert found is not None and found.state is EntryState.RESOLVED
+    assert (found.result, found.created_at, found.finished_at) == ({"outcome": {"deal": 9}}, T0, T0)
+    filled = journal.get("S1")
+    assert filled is not None
+    assert (filled.sent_at, filled.finished_at) == (T0 + timedelta(seconds=1),
+                                                    T0 + timedelta(seconds=2))
+    assert filled.sent_at is not None and filled.sent_at.tzinfo is not None
+    assert journal.count() == 2
+    assert journal.prune(T0 + timedelta(seconds=1)) == 1  # the found one, finished at T0
+    assert journal.get("R1") is None and journal.count() == 1
+    journal.close()
+
+
+@pytest.mark.parametrize(("error", "says"), [
+    ("database is locked", "is in use by another mt5guard process; two processes on one "
+                           "account can send an order twice: stop the other one first"),
+    ("database is busy", "is in use by another mt5guard process"),
+    ("attempt to write a readonly database", ": not writable (attempt to write a readonly "
+                                             "database); give mt5guard write access to "),
+    ("read-only file system", ": not writable (read-only file system)"),
+    ("file is not a database", " is unreadable or corrupt (file is not a database); "),
+])
+def test_why_a_journal_cannot_be_opened_is_told_with_the_fix(error: str, says: str) -> None:
+    text = explain("/state/demo.journal.sqlite3", sqlite3.OperationalError(error))
+    assert text.startswith("order journal /state/demo.journal.sqlite3")
+    assert says in text
+    if "not writable" in says:
+        assert text.endswith("write access to /state and the files in it")
