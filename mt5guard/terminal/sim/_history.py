@@ -53,6 +53,9 @@ class PriceHistory:
         self._divisor = 10.0**spec.digits  # exact for 0..8 digits
         self._minutes: dict[int, Floats] = {}
         self._half_spread = spec.spread * spec.point / 2
+        self._ask_offset = spec.spread * spec.point
+        self._hot: tuple[int, npt.NDArray[np.int32] | Floats, bool] | None = None
+        """The hour live quotes read last: (hour, stored, stored as int32 points)."""
 
     # -- the walk -------------------------------------------------------------
 
@@ -109,13 +112,16 @@ class PriceHistory:
     def bid(self, tick: int) -> float:
         """The bid at tick number ``tick`` (ms since the epoch // 250)."""
         hour, index = divmod(tick, TICKS_PER_HOUR)
-        stored = self._stored(hour)
-        if stored.dtype == np.int32:
-            return int(stored[index]) / self._divisor
-        return float(stored[index])
+        hot = self._hot
+        if hot is None or hot[0] != hour:  # another hour: through the LRU of hours
+            stored = self._stored(hour)
+            hot = self._hot = (hour, stored, stored.dtype == np.int32)
+        if hot[2]:
+            return hot[1].item(index) / self._divisor  # item(): a Python int, no numpy scalar
+        return float(hot[1].item(index))
 
     def ask_of(self, bid: float) -> float:
-        return round(bid + self.spec.spread * self.spec.point, self.spec.digits)
+        return round(bid + self._ask_offset, self.spec.digits)
 
     def bids(self, first: int, last: int) -> Floats:
         """Bids of ticks ``first..last`` inclusive (clipped to the history's start)."""
