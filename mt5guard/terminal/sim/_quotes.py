@@ -57,10 +57,10 @@ class QuoteBoard:
     def histories(self) -> dict[str, PriceHistory]:
         """Every symbol's :class:`PriceHistory`, built (and numpy imported) on first use."""
         if self._histories is None:
-            from mt5guard.terminal.sim._history import PriceHistory
+            from mt5guard.terminal.sim._history import shared_history
 
             self._histories = {
-                name: PriceHistory(spec, self._seed, self._origin_msc, self._first_msc)
+                name: shared_history(spec, self._seed, self._origin_msc, self._first_msc)
                 for name, spec in self._specs.items()
             }
         return self._histories
