@@ -109,8 +109,20 @@ class Ledger:
             margin = round(extra_margin, 2)
             return AccountSnapshot(self.balance, 0.0, self.balance, margin,
                                    round(self.balance - margin, 2), _level(self.balance, margin))
-        with self._one_instant():
+        live = self.quote  # one instant: each symbol's quote read once (_one_instant, inlined)
+        ticks: dict[str, Tick] = {}
+
+        def quote(symbol: str) -> Tick:
+            tick = ticks.get(symbol)
+            if tick is None:
+                tick = ticks[symbol] = live(symbol)
+            return tick
+
+        self.quote = quote
+        try:
             return self._valued(extra_margin)
+        finally:
+            self.quote = live
 
     def _valued(self, extra_margin: float) -> AccountSnapshot:
         """The book at one instant, in one pass: each symbol's quote and each currency's
