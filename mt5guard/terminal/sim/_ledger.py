@@ -153,8 +153,10 @@ class Ledger:
             if for_margin is None:
                 for_margin = rates[spec.currency_base] = rate(spec.currency_base)
             margins.append(p.volume * spec.contract_size / leverage * for_margin)
-        profit = round(sum(profits, 0.0), 2)  # sum() as before: its float summation differs
-        equity = round(self.balance + profit, 2)  # between Python versions, a loop's does not
+        # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
+        # (compensated), and the book must be worth what sum() always made it.
+        profit = round(sum(profits, 0.0), 2)
+        equity = round(self.balance + profit, 2)
         margin = round(sum(margins, 0.0) + extra_margin, 2)
         return AccountSnapshot(
             self.balance, profit, equity, margin, round(equity - margin, 2), _level(equity, margin)
