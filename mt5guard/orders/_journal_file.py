@@ -84,7 +84,7 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
     conn.execute("PRAGMA locking_mode = EXCLUSIVE")
     conn.execute(f"PRAGMA cache_size = -{_PAGE_CACHE_KIB}")
     # With NORMAL (survives a process crash, not power loss) a new file is made without
-    # fsyncs: SQLite's 8 per new file (16-20 ms on a busy disk) were most of starting
+    # fsyncs: SQLite's 6 per new file (~20 ms on a busy disk) were most of starting
     # 1,000 accounts, and a process crash loses nothing the OS was handed. FULL keeps
     # them (an fsync of our own would need a second descriptor of the file, and closing
     # that one drops this process's POSIX lock on it: the journal's single-owner lock).
