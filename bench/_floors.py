@@ -26,7 +26,10 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   the journal's PRAGMAs (exclusive WAL, NORMAL, 32 KiB page cache).
 - ``deterministic``: one chaos seed (3 accounts x 2 simulated days) and the
   24 h story of 10 accounts, vs a deque floor: the same number of messages
-  through one ``collections.deque`` to a trivial handler.
+  through one ``collections.deque`` to a trivial handler. Also the process
+  CPU seconds of each (steadier than wall time on a shared machine) and the
+  runtime's own floor: as many messages between two trivial actors on a
+  ``DeterministicRuntime`` (greenlet switches, pykka envelopes, the inbox).
 """
 
 from __future__ import annotations
@@ -270,6 +273,7 @@ def scale_floor(n: int) -> dict[str, Any]:
         for i in range(n):
             conn = sqlite3.connect(str(folder / f"{i}.sqlite3"), isolation_level=None)
             conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("PRAGMA synchronous = OFF")  # made without fsyncs, as a NORMAL journal is
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
             files.append(conn)
@@ -374,6 +378,32 @@ def _deque_floor(messages: int, actors: int) -> float:
     return time.perf_counter() - started
 
 
+def _runtime_floor(messages: int) -> float:
+    """Seconds to pass ``messages`` messages between two trivial actors on the runtime."""
+    import pykka
+
+    from mt5guard.testing import DeterministicRuntime
+
+    class Ping(pykka.ThreadingActor):
+        peer: Any = None
+
+        def on_receive(self, message: Any) -> None:
+            if isinstance(message, pykka.ActorRef):
+                self.peer = message
+            elif message < messages:
+                self.peer.tell(message + 1)
+
+    with DeterministicRuntime(seed=1) as runtime:
+        a, b = runtime.start(Ping), runtime.start(Ping)
+        a.tell(b)
+        b.tell(a)
+        runtime.run_until_idle()
+        started = time.perf_counter()
+        a.tell(1)
+        runtime.run_until_idle()
+        return time.perf_counter() - started
+
+
 def deterministic() -> dict[str, Any]:
     import logging
 
@@ -383,14 +413,20 @@ def deterministic() -> dict[str, Any]:
 
     logging.disable(logging.CRITICAL)
     chaos_run(0, days=0.1, accounts=3)  # warm: first imports (numpy) and first quotes
+    cpu = time.process_time()
     seed = chaos_run(1, days=2.0, accounts=3)
+    seed_cpu, cpu = time.process_time() - cpu, time.process_time()
     told = story()
-    progress(f"deterministic: seed {seed.wall:.2f} s ({seed.steps} messages, ok={seed.ok}); "
-             f"story {told['wall_s']:.2f} s ({told['messages']} messages)")
+    story_cpu = time.process_time() - cpu
+    progress(f"deterministic: seed {seed.wall:.2f} s, {seed_cpu:.2f} s CPU ({seed.steps} "
+             f"messages, ok={seed.ok}); story {told['wall_s']:.2f} s, {story_cpu:.2f} s CPU "
+             f"({told['messages']} messages)")
     return {
         "chaos_seed": {"now": seed.wall, "floor": _deque_floor(seed.steps, 13),
+                       "cpu": seed_cpu, "runtime_floor": _runtime_floor(seed.steps),
                        "ok": seed.ok, "messages": seed.steps},
         "story": {"now": told["wall_s"], "floor": _deque_floor(told["messages"], 40),
+                  "cpu": story_cpu, "runtime_floor": _runtime_floor(told["messages"]),
                   "ok": told["recovered"], "messages": told["messages"]},
     }
 

@@ -80,9 +80,11 @@ class HealthPolicy:
             if comp.status is not old:
                 reason = "probe ok" if ok else f"{comp.failures} failed probes: {why}"
                 changes.append(StatusChange(name, old, comp.status, reason))
+        if not changes:  # nothing moved, so neither did ever_served nor the overall status
+            return changes
         if all(c.status is HealthStatus.SERVING for c in self.components.values()):
             self.ever_served = True
-        return changes + self._overall(changes[-1].reason if changes else "")
+        return changes + self._overall(changes[-1].reason)
 
     def set_breaker_open(self, is_open: bool, reason: str) -> list[StatusChange]:
         """``is_open``: the breaker is OPEN or HALF_OPEN."""

@@ -42,14 +42,16 @@ class Mailbox:
         self._urgent: collections.deque[Any] = collections.deque()
         self.is_urgent: Callable[[Any], bool] | None = None
         """Envelopes it accepts are handled before every ordinary one (FIFO among themselves)."""
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._waiting = 0  # threads inside get(): only they need a notify
         self._closed_handler: Callable[[Any], None] | None = None
         self.observers: tuple[InboxObserver, ...] = ()
 
     def put(self, envelope: Any, /) -> None:
         for observer in self.observers:
             observer.put()
-        with self._cond:
+        with self._lock:  # the condition's own lock, without Condition's Python-level wrappers
             handler = self._closed_handler
             if handler is None:
                 urgent = self.is_urgent
@@ -57,7 +59,8 @@ class Mailbox:
                     self._urgent.append(envelope)
                 else:
                     self._items.append(envelope)
-                self._cond.notify()
+                if self._waiting:
+                    self._cond.notify()
                 return
         handler(envelope)
 
@@ -65,14 +68,18 @@ class Mailbox:
         """The next envelope, waiting for one if needed."""
         for observer in self.observers:
             observer.returned()
-        with self._cond:
+        with self._lock:
             while not (self._urgent or self._items):
-                self._cond.wait()
+                self._waiting += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._waiting -= 1
             return self._urgent.popleft() if self._urgent else self._items.popleft()
 
     def take(self) -> Any | None:
         """The next envelope or ``None``, never waiting (for single-threaded hosts)."""
-        with self._cond:
+        with self._lock:
             if self._urgent:
                 return self._urgent.popleft()
             return self._items.popleft() if self._items else None
@@ -82,7 +89,7 @@ class Mailbox:
 
     def close(self, handler: Callable[[Any], None]) -> list[Any]:
         """Refuse new envelopes (``handler`` answers them); return those still queued."""
-        with self._cond:
+        with self._lock:
             self._closed_handler = handler
             left = [*self._urgent, *self._items]
             self._items.clear()

@@ -12,15 +12,23 @@ walk in two layers, both seeded by (seed, symbol) only:
 So any tick, and any bar, is computed on demand, the same whenever and in
 whatever order it is read: live quotes, ``copy_ticks_*`` and ``copy_rates_*``
 agree with each other exactly. Hours are generated with numpy and cached as
-int32 counts of points (half the memory of float64 bids, exactly the same
-prices: ``np.round(x, d)`` is ``rint(x * 10**d) / 10**d``).
+counts of points (exactly the same prices: ``np.round(x, d)`` is
+``rint(x * 10**d) / 10**d``): as int8 steps between ticks with an int32
+checkpoint every :data:`_CHUNK` ticks where every step fits (a quarter of the
+memory of int32 points, an eighth of float64 bids), else as int32 points.
+
+Terminals of one process with the same seed, symbol and creation hour share
+one history (:func:`shared_history`): a chaos seed's accounts walk the same
+prices, generated once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections import OrderedDict
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -29,14 +37,53 @@ from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.rates import TICK_DTYPE
 from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
-__all__ = ["TICKS_PER_HOUR", "TICK_MS", "PriceHistory"]
+__all__ = ["TICKS_PER_HOUR", "TICK_MS", "PriceHistory", "shared_history"]
 
 TICKS_PER_HOUR: Final = 3_600_000 // TICK_MS
 TICKS_PER_MINUTE: Final = 60_000 // TICK_MS
 _OFFSET: Final = 1 << 40  # keeps hour numbers non-negative for SeedSequence
 _CACHED_HOURS: Final = 32
+_CHUNK: Final = 1024  # ticks between two checkpoints of a packed hour (4 min 16 s)
 
 Floats = npt.NDArray[np.float64]
+Points = npt.NDArray[np.int32]
+
+
+class _Packed(NamedTuple):
+    """One hour's points as int8 steps (``steps[0]`` is 0) and the points at every _CHUNK-th tick."""
+
+    steps: npt.NDArray[np.int8]
+    marks: Points
+
+    def points(self) -> Points:
+        full = np.cumsum(self.steps, dtype=np.int64) + int(self.marks[0])
+        return full.astype(np.int32)
+
+    def chunk(self, number: int) -> Points:
+        """The points of ticks ``number * _CHUNK`` .. ``(number + 1) * _CHUNK - 1`` of the hour."""
+        steps = self.steps[number * _CHUNK:(number + 1) * _CHUNK]
+        part = np.cumsum(steps, dtype=np.int64) + (int(self.marks[number]) - int(steps[0]))
+        return part.astype(np.int32)
+
+
+_Stored = _Packed | Points | Floats
+_shared: weakref.WeakValueDictionary[tuple[int, SymbolSpec, int, int], PriceHistory] = \
+    weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_history(spec: SymbolSpec, seed: int, origin_msc: int, first_msc: int) -> PriceHistory:
+    """The process's :class:`PriceHistory` for these arguments, made if no terminal holds one.
+
+    Its prices depend on the seed, the spec and the creation hour only, so
+    terminals made alike share one (it lives as long as one of them does).
+    """
+    key = (seed, spec, origin_msc // 3_600_000, -(-first_msc // TICK_MS))
+    with _shared_lock:
+        history = _shared.get(key)
+        if history is None:
+            history = _shared[key] = PriceHistory(spec, seed, origin_msc, first_msc)
+        return history
 
 
 class PriceHistory:
@@ -49,10 +96,15 @@ class PriceHistory:
         self._origin_hour = origin_msc // 3_600_000
         self.first_tick = -(-first_msc // TICK_MS)
         self._anchors: dict[int, float] = {self._origin_hour: 0.0}
-        self._hours: OrderedDict[int, npt.NDArray[np.int32] | Floats] = OrderedDict()
+        self._hours: OrderedDict[int, _Stored] = OrderedDict()
         self._divisor = 10.0**spec.digits  # exact for 0..8 digits
         self._minutes: dict[int, Floats] = {}
         self._half_spread = spec.spread * spec.point / 2
+        self._ask_offset = spec.spread * spec.point
+        self._hot: tuple[int, int, Points | Floats, bool] | None = None
+        """What live quotes read last: (hour, chunk or -1 for the whole hour, its values,
+        values are int32 points)."""
+        self._lock = threading.Lock()  # terminals on several threads may share this history
 
     # -- the walk -------------------------------------------------------------
 
@@ -78,14 +130,18 @@ class PriceHistory:
 
     def _hour_bids(self, hour: int) -> Floats:
         """Bid prices of the 14 400 ticks of ``hour`` (epoch hours)."""
-        stored = self._stored(hour)
+        with self._lock:
+            stored = self._stored(hour)
+        if isinstance(stored, _Packed):
+            stored = stored.points()
         if stored.dtype == np.int32:
             bids: Floats = stored / self._divisor
             return bids
         return stored  # type: ignore[return-value]
 
-    def _stored(self, hour: int) -> npt.NDArray[np.int32] | Floats:
-        """``hour``'s bids as int32 points, or as float64 where a price would overflow int32."""
+    def _stored(self, hour: int) -> _Stored:
+        """``hour``'s bids as points (packed or int32), or as float64 where a price would
+        overflow int32; under the lock."""
         cached = self._hours.get(hour)
         if cached is not None:
             self._hours.move_to_end(hour)
@@ -97,8 +153,16 @@ class PriceHistory:
         log_mid = start + walk - drift * np.arange(TICKS_PER_HOUR)
         mid = self.spec.start_price * np.exp(log_mid)
         points = np.rint((mid - self._half_spread) * self._divisor)
-        stored: npt.NDArray[np.int32] | Floats = points.astype(np.int32) \
-            if float(np.abs(points).max()) < 2**31 - 1 else points / self._divisor
+        stored: _Stored
+        if float(np.abs(points).max()) < 2**31 - 1:
+            exact = points.astype(np.int32)
+            moves = np.diff(exact, prepend=exact[0])
+            if int(np.abs(moves).max()) <= 127:
+                stored = _Packed(moves.astype(np.int8), exact[::_CHUNK].copy())
+            else:
+                stored = exact
+        else:
+            stored = points / self._divisor
         self._hours[hour] = stored
         if len(self._hours) > _CACHED_HOURS:
             self._hours.popitem(last=False)
@@ -109,13 +173,23 @@ class PriceHistory:
     def bid(self, tick: int) -> float:
         """The bid at tick number ``tick`` (ms since the epoch // 250)."""
         hour, index = divmod(tick, TICKS_PER_HOUR)
-        stored = self._stored(hour)
-        if stored.dtype == np.int32:
-            return int(stored[index]) / self._divisor
-        return float(stored[index])
+        chunk = index // _CHUNK
+        hot = self._hot
+        if hot is None or hot[0] != hour or (hot[1] >= 0 and hot[1] != chunk):
+            hot = self._hot = self._hot_part(hour, chunk)
+        _, part, values, points = hot
+        value = values.item(index - part * _CHUNK if part >= 0 else index)  # a Python number
+        return value / self._divisor if points else float(value)
+
+    def _hot_part(self, hour: int, chunk: int) -> tuple[int, int, Points | Floats, bool]:
+        with self._lock:
+            stored = self._stored(hour)
+        if isinstance(stored, _Packed):
+            return hour, chunk, stored.chunk(chunk), True
+        return hour, -1, stored, stored.dtype == np.int32
 
     def ask_of(self, bid: float) -> float:
-        return round(bid + self.spec.spread * self.spec.point, self.spec.digits)
+        return round(bid + self._ask_offset, self.spec.digits)
 
     def bids(self, first: int, last: int) -> Floats:
         """Bids of ticks ``first..last`` inclusive (clipped to the history's start)."""

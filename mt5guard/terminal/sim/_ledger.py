@@ -109,20 +109,55 @@ class Ledger:
             margin = round(extra_margin, 2)
             return AccountSnapshot(self.balance, 0.0, self.balance, margin,
                                    round(self.balance - margin, 2), _level(self.balance, margin))
-        with self._one_instant():
+        live = self.quote  # one instant: each symbol's quote read once (_one_instant, inlined)
+        ticks: dict[str, Tick] = {}
+
+        def quote(symbol: str) -> Tick:
+            tick = ticks.get(symbol)
+            if tick is None:
+                tick = ticks[symbol] = live(symbol)
+            return tick
+
+        self.quote = quote
+        try:
             return self._valued(extra_margin)
+        finally:
+            self.quote = live
 
     def _valued(self, extra_margin: float) -> AccountSnapshot:
-        profit = round(
-            sum(
-                (self.profit(p, self.close_price(p), p.volume) for p in self.positions.values()),
-                0.0,
-            ),
-            2,
-        )
+        """The book at one instant, in one pass: each symbol's quote and each currency's
+        rate read once. The same arithmetic, in the same order, as :meth:`profit` and
+        :meth:`margin_for` summed over the positions (so the same floats)."""
+        specs, leverage, rate = self.specs, self.leverage, self.rate
+        closes: dict[str, tuple[float, float]] = {}
+        rates: dict[str, float] = {}
+        profits: list[float] = []
+        margins: list[float] = []
+        for p in self.positions.values():
+            spec = specs[p.symbol]
+            close = closes.get(p.symbol)
+            if close is None:
+                tick = self.quote(p.symbol)
+                close = closes[p.symbol] = (tick.bid, tick.ask)
+            if p.type == c.POSITION_TYPE_BUY:
+                diff = close[0] - p.price_open
+            else:
+                diff = close[1] - p.price_open
+                if p.type == c.POSITION_TYPE_SELL:
+                    diff = -diff
+            for_profit = rates.get(spec.currency_profit)
+            if for_profit is None:
+                for_profit = rates[spec.currency_profit] = rate(spec.currency_profit)
+            profits.append(round(diff * p.volume * spec.contract_size * for_profit, 2))
+            for_margin = rates.get(spec.currency_base)
+            if for_margin is None:
+                for_margin = rates[spec.currency_base] = rate(spec.currency_base)
+            margins.append(p.volume * spec.contract_size / leverage * for_margin)
+        # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
+        # (compensated), and the book must be worth what sum() always made it.
+        profit = round(sum(profits, 0.0), 2)
         equity = round(self.balance + profit, 2)
-        margin = sum((self.margin_for(p.symbol, p.volume) for p in self.positions.values()), 0.0)
-        margin = round(margin + extra_margin, 2)
+        margin = round(sum(margins, 0.0) + extra_margin, 2)
         return AccountSnapshot(
             self.balance, profit, equity, margin, round(equity - margin, 2), _level(equity, margin)
         )

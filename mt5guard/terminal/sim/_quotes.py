@@ -52,28 +52,34 @@ class QuoteBoard:
         self._first_msc = self._origin_msc - int(history_days * 86_400_000)
         self._histories: dict[str, PriceHistory] | None = None
         self._last: dict[str, Tick] = {}
+        self._seen_now: datetime | None = None
+        self._seen_tick = 0
 
     @property
     def histories(self) -> dict[str, PriceHistory]:
         """Every symbol's :class:`PriceHistory`, built (and numpy imported) on first use."""
         if self._histories is None:
-            from mt5guard.terminal.sim._history import PriceHistory
+            from mt5guard.terminal.sim._history import shared_history
 
             self._histories = {
-                name: PriceHistory(spec, self._seed, self._origin_msc, self._first_msc)
+                name: shared_history(spec, self._seed, self._origin_msc, self._first_msc)
                 for name, spec in self._specs.items()
             }
         return self._histories
 
     def now_tick(self, now: datetime) -> int:
         """The number of the tick current at wall time ``now``."""
-        return int(now.timestamp() * 1000) // TICK_MS
+        if now is self._seen_now:  # a simulated clock answers one object per instant
+            return self._seen_tick
+        number = int(now.timestamp() * 1000) // TICK_MS
+        self._seen_now, self._seen_tick = now, number
+        return number
 
     def tick(self, symbol: str, monotonic: float, now: datetime, *, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
-        if symbol not in self._last:  # its first tick is the one current when we were created
-            self._last[symbol] = self._fresh(symbol, self._created, None)
-        last = self._last[symbol]
+        last = self._last.get(symbol)
+        if last is None:  # its first tick is the one current when we were created
+            last = self._last[symbol] = self._fresh(symbol, self._created, None)
         if frozen:
             return last
         tick = self._fresh(symbol, now, last)
@@ -82,18 +88,10 @@ class QuoteBoard:
 
     def _fresh(self, symbol: str, now: datetime, last: Tick | None) -> Tick:
         """The tick current at ``now``, or ``last`` if that is not older."""
-        number = self.now_tick(now)
-        if last is not None and number * TICK_MS <= last.time_msc:
+        msc = self.now_tick(now) * TICK_MS
+        if last is not None and msc <= last.time_msc:
             return last
         history = self.histories[symbol]
-        bid = history.bid(number)
-        return Tick(
-            time=number * TICK_MS // 1000,
-            bid=bid,
-            ask=history.ask_of(bid),
-            last=0.0,
-            volume=0,
-            time_msc=number * TICK_MS,
-            flags=TICK_FLAG_BID | TICK_FLAG_ASK,
-            volume_real=0.0,
-        )
+        bid = history.bid(msc // TICK_MS)
+        return Tick(msc // 1000, bid, history.ask_of(bid), 0.0, 0, msc,
+                    TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)

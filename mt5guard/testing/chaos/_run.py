@@ -83,8 +83,10 @@ class _Watch:
 
     def on_call(self, name: str, call: str) -> None:
         since = self.open_since[name]
+        if since is None:  # the breaker is not OPEN: nothing to check
+            return
         handling = self.runtime.handling
-        if since is not None and since < self.runtime.handling_since and handling in _REQUESTS:
+        if since < self.runtime.handling_since and handling in _REQUESTS:
             self.fail(f"{name}: {call} reached the terminal for {handling} while the "
                       f"breaker has been OPEN since t={since:.3f}s")
 

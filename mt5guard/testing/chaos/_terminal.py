@@ -84,21 +84,26 @@ class ChaosTerminal(SimulatedTerminal):
         self._chaos_error = None
         return False, None
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        gone, failed = self._worker_gone(name, args, kwargs)
-        if name in SERVING_CALLS:
+    def _call(self, name: str, base: Any, serving: bool, args: Any, kwargs: Any) -> Any:
+        if self._kill_armed is None and self._dead_owner is None:  # no worker kill in play
+            self._chaos_error = None
+            gone, failed = False, None
+        else:
+            gone, failed = self._worker_gone(name, args, kwargs)
+        if serving:
             self.on_call(name)
         if gone:
             return failed
-        assert self.runtime is not None
-        started = self.runtime.monotonic()
+        runtime = self.runtime
+        assert runtime is not None
+        started = runtime.monotonic()
         lost_before = len(self._faults.lost_replies)
         self.calling = True  # seen from test code, a call in progress is a hang
         try:
-            result = getattr(SimulatedTerminal, name)(self, *args, **kwargs)
+            result = base(self, *args, **kwargs)
         finally:
             self.calling = False
-        if self.runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
+        if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
             self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
         if self.garble and result:
             if name == "symbol_info_tick":
@@ -109,8 +114,10 @@ class ChaosTerminal(SimulatedTerminal):
 
 
 def _delegate(name: str) -> Any:
+    base, serving = getattr(SimulatedTerminal, name), name in SERVING_CALLS
+
     def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
-        return self._call(name, *args, **kwargs)
+        return self._call(name, base, serving, args, kwargs)
     call.__name__ = name
     return call
 

@@ -78,6 +78,17 @@ def test_a_second_process_on_the_same_journal_is_refused(path: str) -> None:
     OrderJournal.open(path).close()  # closed: the next owner may take it
 
 
+@pytest.mark.parametrize(("synchronous", "level"), [("NORMAL", 1), ("FULL", 2)])
+def test_a_new_journal_writes_orders_with_the_configured_sync(path: str, synchronous: str,
+                                                               level: int) -> None:
+    # A new NORMAL file is made without fsyncs; its orders must not stay unsynced (OFF).
+    for opening in range(2):  # made, then opened again
+        journal = OrderJournal.open(path, synchronous=synchronous)  # type: ignore[arg-type]
+        assert journal._conn.execute("PRAGMA synchronous").fetchone()[0] == level, opening
+        assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        journal.close()
+
+
 def test_a_corrupt_file_is_refused_never_replaced(path: str) -> None:
     Path(path).parent.mkdir(parents=True)
     Path(path).write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 4000)

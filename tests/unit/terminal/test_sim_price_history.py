@@ -1,0 +1,78 @@
+"""The simulated price walk: the same prices however they are stored, read or shared."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+
+import attrs
+import numpy as np
+
+from mt5guard.terminal import SimulatedTerminal
+from mt5guard.terminal.sim._history import PriceHistory, shared_history
+from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS
+from mt5guard.testing import VirtualClock
+
+START = datetime(2026, 3, 4, 9, 30, 10, tzinfo=UTC)
+ORIGIN = int(START.timestamp() * 1000)
+FIRST = ORIGIN - 30 * 86_400_000
+TICK0 = ORIGIN // 250
+HOUR = 14_400
+
+
+def test_the_walk_gives_the_prices_it_always_gave() -> None:
+    # Pinned from the implementation that kept whole hours of int32 points: a
+    # change of storage (packed steps, chunked reads) must not move a price.
+    eurusd = PriceHistory(DEFAULT_SYMBOLS["EURUSD"], 7, ORIGIN, FIRST)
+    expected = {TICK0: 1.08501, TICK0 + 1023: 1.08511, TICK0 + 1024: 1.08511,
+                TICK0 + 3 * HOUR + 5: 1.08637, TICK0 - 240 * HOUR: 1.07154}
+    assert {tick: eurusd.bid(tick) for tick in expected} == expected
+    assert PriceHistory(DEFAULT_SYMBOLS["XAUUSD"], 7, ORIGIN, FIRST).bid(TICK0 + 777) == 2353.2
+
+
+def test_live_reads_agree_with_bulk_reads_at_every_tick_and_chunk_edge() -> None:
+    for name in ("EURUSD", "USDJPY", "XAUUSD"):
+        history = PriceHistory(DEFAULT_SYMBOLS[name], 3, ORIGIN, FIRST)
+        first = (TICK0 // HOUR) * HOUR - 5  # across an hour's end and every chunk of the next
+        bulk = history.bids(first, first + HOUR + 10)
+        live = [history.bid(tick) for tick in range(first, first + HOUR + 11)]
+        assert live == bulk.tolist()
+        backwards = [history.bid(tick) for tick in range(first + HOUR + 10, first - 1, -1)]
+        assert backwards == live[::-1]
+
+
+def test_a_symbol_whose_steps_do_not_fit_a_byte_keeps_whole_points() -> None:
+    wild = attrs.evolve(DEFAULT_SYMBOLS["EURUSD"], volatility=0.002)  # ~200 points a tick
+    history = PriceHistory(wild, 5, ORIGIN, FIRST)
+    hour = TICK0 // HOUR
+    live = [history.bid(tick) for tick in range(hour * HOUR, hour * HOUR + 3000)]
+    assert live == history.bids(hour * HOUR, hour * HOUR + 2999).tolist()
+    assert history._stored(hour).dtype == np.int32  # type: ignore[union-attr]
+
+
+def test_a_quiet_symbol_hour_takes_a_quarter_of_int32_points() -> None:
+    history = PriceHistory(DEFAULT_SYMBOLS["EURUSD"], 5, ORIGIN, FIRST)
+    history.bid(TICK0)
+    stored = history._stored(TICK0 // HOUR)
+    kept = sum(a.nbytes for a in stored)  # type: ignore[union-attr]
+    assert kept < HOUR * 4 / 3.9
+
+
+def test_terminals_made_alike_share_one_history_for_as_long_as_one_lives() -> None:
+    clock = VirtualClock(start=START)
+    a, b = (SimulatedTerminal(clock, seed=11) for _ in range(2))
+    other = SimulatedTerminal(clock, seed=12)
+    for term in (a, b, other):
+        assert term.initialize(login=5001, password="x", server="MetaQuotes-Demo")
+        assert term.symbol_select("EURUSD", True)
+        assert term.symbol_info_tick("EURUSD") is not None
+    assert a._quotes.histories["EURUSD"] is b._quotes.histories["EURUSD"]
+    assert a._quotes.histories["EURUSD"] is not other._quotes.histories["EURUSD"]
+    assert a.symbol_info_tick("EURUSD") == b.symbol_info_tick("EURUSD")
+    key_args = (DEFAULT_SYMBOLS["EURUSD"], 11, a._quotes._origin_msc, a._quotes._first_msc)
+    kept = shared_history(*key_args)
+    assert kept is a._quotes.histories["EURUSD"]
+    del a, b, kept
+    gc.collect()
+    fresh = shared_history(*key_args)
+    assert fresh._hours == {}  # nothing kept it alive: built anew, empty
