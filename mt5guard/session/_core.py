@@ -39,6 +39,7 @@ from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
 from mt5guard.market.rate_limit import RateLimits
 from mt5guard.session._args import MAX_REQUEST_TIMEOUT, finite_number, shown
+from mt5guard.session._direct import DirectLane
 from mt5guard.session.messages import RequestCompleted
 from mt5guard.supervision import ChildHandle, ChildUnavailable
 from mt5guard.supervision._hosting import drive_until
@@ -58,20 +59,25 @@ _NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
 
 
 class Pending(Generic[T]):
-    """A request told to an actor; the actor answers ``reply``."""
+    """A request told to an actor; the actor answers ``reply``.
 
-    __slots__ = ("operation", "reply", "shape", "started")
+    A read not sent yet carries its ``message``: the waiting side sends it
+    (a blocking caller through the direct lane, an awaiting one to the actor).
+    """
+
+    __slots__ = ("message", "operation", "reply", "shape", "started")
 
     def __init__(self, operation: str, reply: Future[Any], started: float,
-                 shape: Callable[[Any], T] | None = None) -> None:
+                 shape: Callable[[Any], T] | None = None, message: Any = None) -> None:
         self.operation = operation
         self.reply = reply
         self.started = started  # the core clock's monotonic seconds when it was sent
         self.shape = shape  # turns the actor's answer into what the caller gets
+        self.message = message
 
     def shaped(self, shape: Callable[[Any], R]) -> Pending[R]:
         """The same request, its answer passed through ``shape`` (``int``, ``tuple``...)."""
-        return Pending(self.operation, self.reply, self.started, shape)
+        return Pending(self.operation, self.reply, self.started, shape, self.message)
 
     def value(self, answer: Any) -> T:
         result: T = answer if self.shape is None else self.shape(answer)
@@ -115,6 +121,7 @@ class SessionCore:
         when_breaker_open: WhenBreakerOpen = "raise",
         trades: TradeWatch | None = None,
         rate_limits: RateLimitConfig | None = None,
+        lane: DirectLane | None = None,
     ) -> None:
         if not (finite_number(request_timeout) and 0 < request_timeout <= MAX_REQUEST_TIMEOUT):
             raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
@@ -131,15 +138,17 @@ class SessionCore:
         self.breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
         self.when_breaker_open = when_breaker_open
         self.limits = None if rate_limits is None else RateLimits(rate_limits, clock.monotonic())
+        self.lane = lane  # reads a blocking caller may handle on its own thread
 
     # sending ------------------------------------------------------------------
 
     def submit(self, operation: str, make: Callable[[Future[Any], float], Any],
-               client_order_id: str | None = None) -> Pending[Any]:
+               client_order_id: str | None = None, *, read: bool = False) -> Pending[Any]:
         """Tell the SessionActor ``make(reply, deadline)`` once the rate limits let it go.
 
         ``client_order_id`` marks an order-changing request: once told, it may be sent,
         so a reply that does not come in time is MT5OrderOutcomeUnknown, not a timeout.
+        A ``read`` admitted at once is sent by the waiting side (see :class:`Pending`).
         """
         started = self.clock.monotonic()
         reply: Future[Any] = Future() if client_order_id is None else _OrderReply(client_order_id)
@@ -149,6 +158,8 @@ class SessionCore:
             message = make(reply, started + self.timeout)
             if delay > 0:  # over the rate: told to the session when a token frees up
                 self.clock.call_later(delay, lambda: self._tell_later(operation, message, reply))
+            elif read and self.lane is not None:
+                return Pending(operation, reply, started, message=message)
             else:
                 self.session.tell(message)
         except ChildUnavailable as exc:
@@ -157,6 +168,20 @@ class SessionCore:
         except MT5RateLimited as exc:
             reply.set_exception(exc)
         return Pending(operation, reply, started)
+
+    def send(self, pending: Pending[Any], *, direct: bool) -> None:
+        """Send a read :meth:`submit` left unsent: on this thread if ``direct`` and the
+        session's door lets it (see :mod:`~mt5guard.session._direct`), else to the actor."""
+        message, pending.message = pending.message, None
+        if direct and self.lane is not None:
+            view = self.breaker_view
+            if self.lane.deliver(message, None if view is None else view.get(), self.timeout):
+                return
+        try:
+            self.session.tell(message)
+        except ChildUnavailable as exc:
+            self._refund(pending.operation)
+            pending.reply.set_exception(unavailable(pending.operation, exc))
 
     def _refund(self, operation: str) -> None:
         """A call refused before it was sent spends no rate-limit token."""
@@ -195,6 +220,8 @@ class SessionCore:
         """The reply's value, waiting at most ``timeout`` real seconds in this thread."""
         if isinstance(reply, Ready):
             return reply.value
+        if reply.message is not None:
+            self.send(reply, direct=True)
         timeout: float | None = self.timeout
         if drive_until(reply.reply.done, self.timeout) is not None:
             timeout = 0  # a deterministic runtime ran the actors for up to the timeout
@@ -214,6 +241,8 @@ class SessionCore:
         """As :meth:`wait`, awaiting the reply future: nothing blocks the event loop."""
         if isinstance(reply, Ready):
             return reply.value
+        if reply.message is not None:
+            self.send(reply, direct=False)  # an event loop never blocks on a terminal call
         waiter = asyncio.shield(asyncio.wrap_future(reply.reply))
         try:
             await asyncio.wait_for(waiter, timeout=self.timeout)

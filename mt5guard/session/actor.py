@@ -16,6 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+import pykka
+
 from mt5guard.breaker.messages import (
     BreakerStateChanged,
     SubscribeBreaker,
@@ -54,6 +56,7 @@ from mt5guard.orders.messages import (
 from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import Connection, SessionLost
+from mt5guard.session._direct import DirectLane, Door
 from mt5guard.session.messages import (
     Connect,
     Disconnect,
@@ -61,8 +64,10 @@ from mt5guard.session.messages import (
     GetOrders,
     GetPositions,
     Reconnect,
+    SessionFailed,
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
+from mt5guard.supervision._hosting import runs_own_loop
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.hung import caused_by_hang
@@ -104,6 +109,7 @@ class SessionActor(GuardedActor):
         trades: TradeWatch | None = None,
         probe_timeout: float = 10.0,
         orders: OrdersConfig | None = None,
+        lane: DirectLane | None = None,
     ) -> None:
         super().__init__()
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
@@ -129,6 +135,9 @@ class SessionActor(GuardedActor):
         worker = self._connection.worker
         # its quotes are polled by the worker and pushed, not requested per poll
         self._feed = None if worker is None else WorkerQuoteFeed(worker, self._poller, clock)
+        self._lane = lane
+        self._door = Door(self._link, self._read, self._ready, self._fail_later,
+                          calls=worker is not None)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -156,6 +165,9 @@ class SessionActor(GuardedActor):
         except BaseException:
             connection.end_worker()  # neither on_stop nor on_failure runs after on_start fails
             raise
+        if self._lane is not None and runs_own_loop(self):  # not on a deterministic runtime
+            self._door.open()
+            self._lane.door = self._door
 
     def on_stop(self) -> None:
         self._end("session stopped")
@@ -164,6 +176,13 @@ class SessionActor(GuardedActor):
         self._end("session failed")
 
     def _end(self, reason: str) -> None:
+        with self._door:  # a caller's read in flight finishes (or is killed at its deadline)
+            self._door.close()
+            if self._lane is not None and self._lane.door is self._door:
+                self._lane.door = None
+            self._ending(reason)
+
+    def _ending(self, reason: str) -> None:
         self._poller.cancel()
         self._trades.cancel()
         self._connection.shutdown(reason)
@@ -184,19 +203,51 @@ class SessionActor(GuardedActor):
     # messages --------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
+        with self._door:  # callers' reads wait while the actor handles a message
+            return self._receive(message)
+
+    def _read(self, message: Any, direct: bool = True) -> bool:
+        """Handle a read (on this thread or, ``direct``, a caller's); False if not a read."""
+        guarded = self._calls.run
+        if isinstance(message, GetPrice):
+            guarded(message, "get_price", lambda: self._ops.price(message.symbol), direct=direct)
+        elif isinstance(message, GetAccountInfo):
+            guarded(message, "get_account_info", self._ops.account_info, direct=direct)
+        elif isinstance(message, GetPositions):
+            guarded(message, "positions", lambda: self._ops.positions(message.symbol),
+                    direct=direct)
+        elif isinstance(message, GetOrders):
+            guarded(message, "orders", lambda: self._ops.orders(message.symbol), direct=direct)
+        elif isinstance(message, ReadMarketData):
+            guarded(message, message.operation, lambda: market_data.read(
+                self._terminal, self._ops.select, self._ops.forget, message.operation,
+                message.args), direct=direct)
+        else:
+            return False
+        return True
+
+    def _ready(self) -> bool:
+        """Whether a caller's read may go now (under the door's lock)."""
+        worker = self._connection.worker
+        return (self._connection.connected and self._link.live and worker is not None
+                and worker.lost is None)
+
+    def _fail_later(self, reason: str) -> None:
+        try:
+            self.actor_ref.tell(SessionFailed(reason))
+        except pykka.ActorDeadError:
+            pass  # it ended meanwhile
+
+    def _receive(self, message: Any) -> Any:
         guarded = self._calls.run
         if isinstance(message, BreakerStateChanged):
             self._link.changed(message)
         elif isinstance(message, TrialsGranted):
             self._link.granted(message)
-        elif isinstance(message, GetPrice):
-            guarded(message, "get_price", lambda: self._ops.price(message.symbol))
-        elif isinstance(message, GetAccountInfo):
-            guarded(message, "get_account_info", self._ops.account_info)
-        elif isinstance(message, GetPositions):
-            guarded(message, "positions", lambda: self._ops.positions(message.symbol))
-        elif isinstance(message, GetOrders):
-            guarded(message, "orders", lambda: self._ops.orders(message.symbol))
+        elif self._read(message, direct=False):
+            pass
+        elif isinstance(message, SessionFailed):
+            raise SessionLost(message.reason)
         elif isinstance(message, PlaceOrder):
             self._place_order(message)
         elif isinstance(message, PlacePendingOrder):
@@ -213,9 +264,6 @@ class SessionActor(GuardedActor):
             self._poll_trades(message)
         elif isinstance(message, ChangeTrade):
             self._change_trade(message)
-        elif isinstance(message, ReadMarketData):
-            guarded(message, message.operation, lambda: market_data.read(
-                self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
         elif isinstance(message, RunProbe):
             self._probe(message)
         elif isinstance(message, Connect):
