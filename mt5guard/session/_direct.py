@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import InvalidStateError
 from typing import Any
 
 from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
@@ -41,14 +42,58 @@ from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import HandOver, complete, operation_of
 from mt5guard.session._connection import SessionLost
 
-__all__ = ["DirectLane", "Door"]
+__all__ = ["Answer", "DirectLane", "Door"]
+
+
+class Answer:
+    """The reply of a read handled on the caller's own thread: set and read by that thread only.
+
+    What a ``concurrent.futures.Future`` offers the facade (``done``, ``result``,
+    ``exception``), without the condition variable no other thread will ever
+    wait on (creating and completing a Future costs several microseconds).
+    """
+
+    __slots__ = ("_done", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: Any) -> None:
+        if self._done:
+            raise InvalidStateError("already answered")
+        self._value, self._done = value, True
+
+    def set_exception(self, error: BaseException) -> None:
+        if self._done:
+            raise InvalidStateError("already answered")
+        self._error, self._done = error, True
+
+    def done(self) -> bool:
+        return self._done
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self._done:
+            raise TimeoutError("not answered")
+        return self._error
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self._done:
+            raise TimeoutError("not answered")
+        if self._error is None:
+            return self._value
+        try:
+            raise self._error
+        finally:  # the traceback keeps this frame: it must not keep the error through self
+            self = None  # type: ignore[assignment]
 
 
 class Door:
     """One SessionActor incarnation's lock, and the way in for callers' reads.
 
-    The actor holds it (``with door:``) while it handles any message and while
-    it ends; :meth:`enter` lets a caller's thread handle a read under it.
+    The actor holds its ``lock`` while it handles any message and while it
+    ends; :meth:`enter` lets a caller's thread handle a read under it.
     ``handle(message)`` is the actor's handler of reads (False: not a read);
     ``ready()`` says, under the lock, whether calls may go now (connected, the
     worker serving, the breaker letting calls through freely); ``fail(reason)``
@@ -57,30 +102,29 @@ class Door:
 
     def __init__(self, link: BreakerLink, handle: Callable[[Any], bool],
                  ready: Callable[[], bool], fail: Callable[[str], None], *, calls: bool) -> None:
-        self._lock = threading.Lock()
-        self._owner = 0  # the thread holding the lock (a subscriber called under it must not wait)
+        self.lock = threading.Lock()
+        self._owner = 0  # a caller's thread in enter (a subscriber it calls must not wait for it)
+        self._actor_thread = 0  # the actor's own thread: never waits for its own lock
         self._open = False
         self._link = link
         self._handle = handle
         self._ready = ready
         self._fail = fail
-        self._calls = calls  # terminal calls on callers' threads (a worker), or refusals only
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        self._owner = threading.get_ident()
-
-    def __exit__(self, *_exc: object) -> None:
-        self._owner = 0
-        self._lock.release()
+        self.calls = calls  # terminal calls on callers' threads (a worker), or refusals only
 
     def open(self) -> None:
-        """Callers may come in (the actor's ``on_start`` is done)."""
+        """Callers may come in (the actor's ``on_start`` is done); called on the actor's thread."""
+        self._actor_thread = threading.get_ident()
         self._open = True
 
     def close(self) -> None:
         """No caller comes in any more; the actor calls it holding the lock, so none is in."""
         self._open = False
+
+    def takes(self, snapshot: BreakerStateChanged | None) -> bool:
+        """Whether :meth:`enter` may answer now: reads of a worker, or refusals while OPEN."""
+        return self._open and (self.calls or (
+            snapshot is not None and snapshot.new is BreakerState.OPEN))
 
     def enter(self, message: Any, snapshot: BreakerStateChanged | None, timeout: float) -> bool:
         """Answer ``message.reply_to`` on this thread; False: tell the actor instead.
@@ -89,18 +133,19 @@ class Door:
         reply stays unanswered, which the facade reports as a timeout, as it
         does for an actor stuck in a call.
         """
-        if not self._open or self._owner == threading.get_ident():
+        me = threading.get_ident()
+        if not self._open or me in (self._owner, self._actor_thread):
             return False
         if snapshot is not None and snapshot.new is BreakerState.OPEN:
             self._link.count_rejection()
             complete(message.reply_to, MT5CircuitBreakerOpen(operation=operation_of(message),
                                                              retry_at=snapshot.retry_at))
             return True
-        if not self._calls:
+        if not self.calls:
             return False
-        if not self._lock.acquire(timeout=timeout):
+        if not self.lock.acquire(timeout=timeout):
             return True
-        self._owner = threading.get_ident()
+        self._owner = me
         try:
             if not (self._open and self._ready()):
                 return False
@@ -115,7 +160,7 @@ class Door:
             return True
         finally:
             self._owner = 0
-            self._lock.release()
+            self.lock.release()
 
     def _broken(self, reason: str) -> None:
         self._open = False  # what follows goes to the mailbox until the restarted actor opens
@@ -128,7 +173,7 @@ class DirectLane:
     def __init__(self) -> None:
         self.door: Door | None = None
 
-    def deliver(self, message: Any, snapshot: BreakerStateChanged | None, timeout: float) -> bool:
-        """Handle ``message`` on this thread if the serving session lets it; else False."""
+    def takes(self, snapshot: BreakerStateChanged | None) -> Door | None:
+        """The door to :meth:`Door.enter` now, or None: tell the actor."""
         door = self.door
-        return door is not None and door.enter(message, snapshot, timeout)
+        return door if door is not None and door.takes(snapshot) else None

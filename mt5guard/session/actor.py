@@ -16,8 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-import pykka
-
 from mt5guard.breaker.messages import (
     BreakerStateChanged,
     SubscribeBreaker,
@@ -39,7 +37,7 @@ from mt5guard.health.messages import ProbeResult, RunProbe
 from mt5guard.health.probe import probe
 from mt5guard.market import data as market_data
 from mt5guard.market.feed import WorkerQuoteFeed
-from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
+from mt5guard.market.messages import PollQuotes, SubscribeQuotes
 from mt5guard.market.quotes import QuoteHub, QuotePoller
 from mt5guard.orders import changes as trade_changes
 from mt5guard.orders import pending
@@ -57,12 +55,10 @@ from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import Connection, SessionLost
 from mt5guard.session._direct import DirectLane, Door
+from mt5guard.session._reads import Reads, fail_later
 from mt5guard.session.messages import (
     Connect,
     Disconnect,
-    GetAccountInfo,
-    GetOrders,
-    GetPositions,
     Reconnect,
     SessionFailed,
 )
@@ -136,7 +132,9 @@ class SessionActor(GuardedActor):
         # its quotes are polled by the worker and pushed, not requested per poll
         self._feed = None if worker is None else WorkerQuoteFeed(worker, self._poller, clock)
         self._lane = lane
-        self._door = Door(self._link, self._read, self._ready, self._fail_later,
+        self._reads = Reads(self._calls, self._ops, terminal, self._connection, self._link)
+        self._door = Door(self._link, self._reads.handle, self._reads.ready,
+                          lambda reason: fail_later(self.actor_ref, reason),
                           calls=worker is not None)
 
     def __str__(self) -> str:
@@ -176,7 +174,7 @@ class SessionActor(GuardedActor):
         self._end("session failed")
 
     def _end(self, reason: str) -> None:
-        with self._door:  # a caller's read in flight finishes (or is killed at its deadline)
+        with self._door.lock:  # a caller's read in flight finishes (or is killed at its deadline)
             self._door.close()
             if self._lane is not None and self._lane.door is self._door:
                 self._lane.door = None
@@ -203,40 +201,8 @@ class SessionActor(GuardedActor):
     # messages --------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        with self._door:  # callers' reads wait while the actor handles a message
+        with self._door.lock:  # callers' reads wait while the actor handles a message
             return self._receive(message)
-
-    def _read(self, message: Any, direct: bool = True) -> bool:
-        """Handle a read (on this thread or, ``direct``, a caller's); False if not a read."""
-        guarded = self._calls.run
-        if isinstance(message, GetPrice):
-            guarded(message, "get_price", lambda: self._ops.price(message.symbol), direct=direct)
-        elif isinstance(message, GetAccountInfo):
-            guarded(message, "get_account_info", self._ops.account_info, direct=direct)
-        elif isinstance(message, GetPositions):
-            guarded(message, "positions", lambda: self._ops.positions(message.symbol),
-                    direct=direct)
-        elif isinstance(message, GetOrders):
-            guarded(message, "orders", lambda: self._ops.orders(message.symbol), direct=direct)
-        elif isinstance(message, ReadMarketData):
-            guarded(message, message.operation, lambda: market_data.read(
-                self._terminal, self._ops.select, self._ops.forget, message.operation,
-                message.args), direct=direct)
-        else:
-            return False
-        return True
-
-    def _ready(self) -> bool:
-        """Whether a caller's read may go now (under the door's lock)."""
-        worker = self._connection.worker
-        return (self._connection.connected and self._link.live and worker is not None
-                and worker.lost is None)
-
-    def _fail_later(self, reason: str) -> None:
-        try:
-            self.actor_ref.tell(SessionFailed(reason))
-        except pykka.ActorDeadError:
-            pass  # it ended meanwhile
 
     def _receive(self, message: Any) -> Any:
         guarded = self._calls.run
@@ -244,7 +210,7 @@ class SessionActor(GuardedActor):
             self._link.changed(message)
         elif isinstance(message, TrialsGranted):
             self._link.granted(message)
-        elif self._read(message, direct=False):
+        elif self._reads.handle(message, direct=False):
             pass
         elif isinstance(message, SessionFailed):
             raise SessionLost(message.reason)
