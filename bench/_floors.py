@@ -216,6 +216,8 @@ def worker() -> dict[str, Any]:
             time_calls(call, 200)
         got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
                      ROUNDS, "worker: guarded vs pipe echo vs rpyc vs bare worker call")
+        cpu = {name: _cpu_per_call(calls[name], pid) for name, pid in (
+            ("guarded", guard.terminals["acc0000"].pid), ("call", bare.pid))}
         conn.close()
     finally:
         server.kill()
@@ -228,13 +230,29 @@ def worker() -> dict[str, Any]:
         clock.close()
     return {
         "worker_vs_call": {"now": _ratios(got, "guarded", "call"),
-                           "floor": median([s.p50_us for s in got["call"]])},
+                           "floor": median([s.p50_us for s in got["call"]]),
+                           "cpu_us_per_call": cpu},
         "worker_vs_pipe": {"now": _ratios(got, "guarded", "pipe"),
                            "floor": median([s.p50_us for s in got["pipe"]]),
                            "p50_us": median([s.p50_us for s in got["guarded"]])},
         "worker_vs_rpyc": {"now": _ratios(got, "guarded", "rpyc"),
                            "floor": median([s.p50_us for s in got["rpyc"]])},
     }
+
+
+def _cpu_per_call(call: Callable[[], object], worker_pid: int | None, n: int = 2000
+                  ) -> dict[str, float]:
+    """CPU microseconds per call: this process (all its threads) and its worker process."""
+    def worker_cpu() -> float:
+        with open(f"/proc/{worker_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    ours, theirs = time.process_time(), worker_cpu()
+    for _ in range(n):
+        call()
+    return {"client": round((time.process_time() - ours) / n * 1e6, 1),
+            "worker": round((worker_cpu() - theirs) / n * 1e6, 1)}
 
 
 # -- scale -----------------------------------------------------------------------

@@ -202,46 +202,43 @@ class SessionActor(GuardedActor):
 
     def on_receive(self, message: Any) -> Any:
         with self._door.lock:  # callers' reads wait while the actor handles a message
-            return self._receive(message)
-
-    def _receive(self, message: Any) -> Any:
-        guarded = self._calls.run
-        if isinstance(message, BreakerStateChanged):
-            self._link.changed(message)
-        elif isinstance(message, TrialsGranted):
-            self._link.granted(message)
-        elif self._reads.handle(message, direct=False):
-            pass
-        elif isinstance(message, SessionFailed):
-            raise SessionLost(message.reason)
-        elif isinstance(message, PlaceOrder):
-            self._place_order(message)
-        elif isinstance(message, PlacePendingOrder):
-            self._place_pending(message)
-        elif isinstance(message, CheckOrder):
-            self._calls.run(message, message.operation, lambda: check_market_order(
-                message.order, self._ops, self._terminal))
-        elif isinstance(message, PollQuotes):
-            self._poll_quotes(message)
-        elif isinstance(message, SubscribeQuotes):
-            self._poller.arm(self.actor_ref)
-            self._trades.arm(self.actor_ref)
-        elif isinstance(message, PollTrades):
-            self._poll_trades(message)
-        elif isinstance(message, ChangeTrade):
-            self._change_trade(message)
-        elif isinstance(message, RunProbe):
-            self._probe(message)
-        elif isinstance(message, Connect):
-            guarded(message, "connect", self._connection.ensure_connected, reconnect=False)
-        elif isinstance(message, Reconnect):
-            guarded(message, "reconnect", self._connection.reconnect, reconnect=False)
-        elif isinstance(message, Disconnect):
-            self._connection.shutdown("disconnect requested")
-            complete(message.reply_to, None)
-        else:
-            return super().on_receive(message)
-        return None
+            guarded = self._calls.run
+            if isinstance(message, BreakerStateChanged):
+                self._link.changed(message)
+            elif isinstance(message, TrialsGranted):
+                self._link.granted(message)
+            elif self._reads.handle(message, False):
+                pass
+            elif isinstance(message, SessionFailed):
+                raise SessionLost(message.reason)
+            elif isinstance(message, PlaceOrder):
+                self._place_order(message)
+            elif isinstance(message, PlacePendingOrder):
+                self._place_pending(message)
+            elif isinstance(message, CheckOrder):
+                self._calls.run(message, message.operation, lambda: check_market_order(
+                    message.order, self._ops, self._terminal))
+            elif isinstance(message, PollQuotes):
+                self._poll_quotes(message)
+            elif isinstance(message, SubscribeQuotes):
+                self._poller.arm(self.actor_ref)
+                self._trades.arm(self.actor_ref)
+            elif isinstance(message, PollTrades):
+                self._poll_trades(message)
+            elif isinstance(message, ChangeTrade):
+                self._change_trade(message)
+            elif isinstance(message, RunProbe):
+                self._probe(message)
+            elif isinstance(message, Connect):
+                guarded(message, "connect", self._connection.ensure_connected, reconnect=False)
+            elif isinstance(message, Reconnect):
+                guarded(message, "reconnect", self._connection.reconnect, reconnect=False)
+            elif isinstance(message, Disconnect):
+                self._connection.shutdown("disconnect requested")
+                complete(message.reply_to, None)
+            else:
+                return super().on_receive(message)
+            return None
 
     # orders -----------------------------------------------------------------
 
