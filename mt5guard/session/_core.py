@@ -153,7 +153,7 @@ class SessionCore:
         make, pending.make = pending.make, None
         assert make is not None
         deadline = pending.started + self.timeout
-        if direct and self.lane is not None:
+        if direct and self.lane is not None and self.session.running:  # not while it is down
             snapshot = None if self.breaker_view is None else self.breaker_view.peek()
             door = self.lane.takes(snapshot)
             if door is not None:
