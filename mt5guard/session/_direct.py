@@ -16,8 +16,9 @@ Anything the lane does not serve is told to the actor as before: orders and
 connects (their journal and reconcile paths stay on the actor's thread),
 awaitable calls (an event loop must not block on a terminal), terminals in
 this process (only their owner thread calls them), a session that is
-starting, disconnected or whose breaker is not CLOSED (HALF_OPEN trials are
-the actor's), and a read that met a lost connection or login (the actor meets
+starting, down, disconnected or whose breaker is neither CLOSED nor DISABLED
+(HALF_OPEN trials are the actor's), the deterministic runtime (one thread
+runs every actor), and a read that met a lost connection or login (the actor meets
 it again, reports it and mends in place). A failure that ends the session
 (the worker killed at a deadline, or dead) is told to the actor as
 :class:`~mt5guard.session.messages.SessionFailed`, and it fails: supervision
