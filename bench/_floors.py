@@ -11,9 +11,11 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   ``get_price`` vs an ask to a pykka actor whose handler makes the same
   simulated terminal call.
 - ``worker``: guarded ``get_price`` through a process-isolated terminal vs a
-  bare ``multiprocessing`` Pipe echo to a child, and vs an rpyc call to an
+  bare ``multiprocessing`` Pipe echo to a child, vs an rpyc call to an
   rpyc classic server (``SlaveService``, as mt5linux runs it) whose helper
-  returns the simulated tick as a plain tuple (the cheapest rpyc call there is).
+  returns the simulated tick as a plain tuple (the cheapest rpyc call there is),
+  and vs the same ``symbol_info_tick`` on a bare ``WorkerTerminal`` (its own
+  simulated worker, no session, breaker or deadline bookkeeping).
 - ``scale`` N: N accounts with their SQLite journals on disk: ``start()`` until
   every session answered once, and RSS per session; ``scale-floor`` N: in a
   fresh process, N x (4 pykka actors + one open WAL SQLite file, each actor
@@ -176,12 +178,17 @@ def _connect_rpyc(rpyc: Any, port: int) -> Any:
 
 def worker() -> dict[str, Any]:
     import rpyc
-    from _workers import isolated
+    from _workers import SPEC, isolated
 
     from mt5guard import SystemClock, start
+    from mt5guard.terminal.worker import WorkerTerminal, local_opener
 
     clock = SystemClock()
     guard = start(isolated(accounts_config(1, interval=3600.0, timeout=60.0)), clock=clock)
+    bare = WorkerTerminal(local_opener(dict(SPEC)), clock, name="bare")
+    bare.start()
+    bare.initialize(login=int(SPEC["login"]), password="", server=str(SPEC["server"]))
+    bare.symbol_select(SYMBOL, True)
     ctx = multiprocessing.get_context("spawn")
     mine, theirs = ctx.Pipe()
     child = ctx.Process(target=_echo_child, args=(theirs,), daemon=True)
@@ -206,11 +213,14 @@ def worker() -> dict[str, Any]:
             "guarded": lambda: session.get_price(SYMBOL),
             "pipe": echo,
             "rpyc": lambda: remote_tick(SYMBOL),
+            "call": lambda: bare.symbol_info_tick(SYMBOL),
         }
         for call in calls.values():
             time_calls(call, 200)
         got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
-                     ROUNDS, "worker: guarded vs pipe echo vs rpyc")
+                     ROUNDS, "worker: guarded vs pipe echo vs rpyc vs bare worker call")
+        cpu = {name: _cpu_per_call(calls[name], pid) for name, pid in (
+            ("guarded", guard.terminals["acc0000"].pid), ("call", bare.pid))}
         conn.close()
     finally:
         server.kill()
@@ -218,15 +228,34 @@ def worker() -> dict[str, Any]:
         mine.close()
         child.join(timeout=5)
         child.kill()
+        bare.close()
         guard.stop()
         clock.close()
     return {
+        "worker_vs_call": {"now": _ratios(got, "guarded", "call"),
+                           "floor": median([s.p50_us for s in got["call"]]),
+                           "cpu_us_per_call": cpu},
         "worker_vs_pipe": {"now": _ratios(got, "guarded", "pipe"),
                            "floor": median([s.p50_us for s in got["pipe"]]),
                            "p50_us": median([s.p50_us for s in got["guarded"]])},
         "worker_vs_rpyc": {"now": _ratios(got, "guarded", "rpyc"),
                            "floor": median([s.p50_us for s in got["rpyc"]])},
     }
+
+
+def _cpu_per_call(call: Callable[[], object], worker_pid: int | None, n: int = 2000
+                  ) -> dict[str, float]:
+    """CPU microseconds per call: this process (all its threads) and its worker process."""
+    def worker_cpu() -> float:
+        with open(f"/proc/{worker_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    ours, theirs = time.process_time(), worker_cpu()
+    for _ in range(n):
+        call()
+    return {"client": round((time.process_time() - ours) / n * 1e6, 1),
+            "worker": round((worker_cpu() - theirs) / n * 1e6, 1)}
 
 
 # -- scale -----------------------------------------------------------------------

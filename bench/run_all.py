@@ -59,6 +59,8 @@ ROWS = (
         1.3, "x", "us", "Pipe echo p50"),
     Row("worker_vs_rpyc", "same / rpyc call to an mt5linux-style server (SlaveService) p50",
         1.0, "x", "us", "rpyc call p50"),
+    Row("worker_vs_call", "same / the same call on a bare WorkerTerminal (no session) p50",
+        1.3, "x", "us", "bare worker call p50"),
     Row("guarded_vs_actor", "guarded get_price / terminal-calling pykka actor p50, same core",
         1.3, "x", "us", "actor ask p50"),
     Row("fast_fail_tail", "fast-fail p99 / p50 while OPEN, threads placed by the OS", 1.5, "",

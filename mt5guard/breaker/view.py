@@ -34,6 +34,10 @@ class BreakerView:
         with self._lock:
             return self._latest
 
+    def peek(self) -> BreakerStateChanged | None:
+        """As :meth:`get`, without the lock: one reference read (atomic), for hot paths."""
+        return self._latest
+
     def count_timeout(self, breaker: Any, operation: str, latency_ms: float) -> None:
         """Tell ``breaker`` (a ChildHandle) that ``operation`` got no answer in time.
 

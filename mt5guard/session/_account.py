@@ -1,6 +1,7 @@
 """The account's connection and its plain reads, as calls of the Session facades.
 
-Each is one guarded hop to the SessionActor; ``get_price(symbol, max_age=s)``
+Each is one guarded hop to the SessionActor (the reads, on the caller's
+thread where ``session._direct`` lets them); ``get_price(symbol, max_age=s)``
 may instead answer from the quote cache (see ``_quotes``).
 """
 
@@ -35,7 +36,8 @@ def reconnect(core: SessionCore) -> Pending[None]:
 
 def get_account_info(core: SessionCore) -> Pending[Any]:
     """The terminal's ``AccountInfo`` named tuple."""
-    return core.submit("get_account_info", lambda r, d: msg.GetAccountInfo(reply_to=r, deadline=d))
+    return core.submit("get_account_info", lambda r, d: msg.GetAccountInfo(reply_to=r, deadline=d),
+                       read=True)
 
 
 def get_price(core: SessionCore, symbol: str, max_age: float | None = None) -> Reply[Any]:
@@ -47,18 +49,20 @@ def get_price(core: SessionCore, symbol: str, max_age: float | None = None) -> R
     if max_age is not None and (cached := cached_price(core, symbol, max_age)) is not None:
         return Ready(cached)
     require_symbol(symbol)
-    return core.submit("get_price", lambda r, d: GetPrice(symbol, reply_to=r, deadline=d))
+    return core.submit("get_price", lambda r, d: GetPrice(symbol, reply_to=r, deadline=d), read=True)
 
 
 def positions(core: SessionCore, symbol: str | None = None) -> Pending[tuple[Any, ...]]:
     """Open positions, optionally of one symbol; empty when there are none."""
     if symbol is not None:
         require_symbol(symbol)
-    return core.submit("positions", lambda r, d: msg.GetPositions(symbol, reply_to=r, deadline=d))
+    return core.submit("positions", lambda r, d: msg.GetPositions(symbol, reply_to=r, deadline=d),
+                       read=True)
 
 
 def orders(core: SessionCore, symbol: str | None = None) -> Pending[tuple[Any, ...]]:
     """Pending orders, optionally of one symbol."""
     if symbol is not None:
         require_symbol(symbol)
-    return core.submit("orders", lambda r, d: msg.GetOrders(symbol, reply_to=r, deadline=d))
+    return core.submit("orders", lambda r, d: msg.GetOrders(symbol, reply_to=r, deadline=d),
+                       read=True)

@@ -25,6 +25,7 @@ from mt5guard.events.trade import TradeWatch
 from mt5guard.health.actor import HealthProbeActor
 from mt5guard.market.quotes import QuoteHub
 from mt5guard.orders.journal import OrderJournal, journal_path
+from mt5guard.session._direct import DirectLane
 from mt5guard.session.actor import SessionActor
 from mt5guard.session.facade import Session
 from mt5guard.supervision import Backoff, ChildSpec, RestartHistory, Strategy, Supervisor
@@ -48,6 +49,7 @@ def account_tree(
     view = BreakerView()  # so a restarted session knows the breaker's state before its first call
     quotes = QuoteHub(name)  # subscriptions and the quote cache outlive session restarts
     trades = TradeWatch(name, clock, config.trade_events.poll_interval)
+    lane = DirectLane()  # callers' reads reach whichever session incarnation serves now
     breaker = ChildSpec("breaker", lambda: BreakerActor(name, config.breaker, clock, bus, view))
     session = ChildSpec(
         "session",
@@ -56,7 +58,7 @@ def account_tree(
                              quotes=quotes, poll_interval=config.quotes.poll_interval,
                              trades=trades,
                              probe_timeout=config.health.timeout,
-                             orders=config.orders),
+                             orders=config.orders, lane=lane),
         on_abandon=_killer(terminal),
     )
     health = ChildSpec(
@@ -81,7 +83,7 @@ def account_tree(
     facade = Session(name, session=session.handle, breaker=breaker.handle, health=health.handle,
                      clock=clock, bus=bus, request_timeout=account.request_timeout,
                      quotes=quotes, breaker_view=view, trades=trades,
-                     rate_limits=config.rate_limits,
+                     rate_limits=config.rate_limits, lane=lane,
                      when_breaker_open="age" if config.quotes.when_breaker_open == "age" else "raise")
     return spec, facade
 

@@ -5,10 +5,16 @@ session refuses calls locally while OPEN (no terminal call, no extra hop)
 and tells the breaker each outcome afterwards. Plain successes and local
 rejections are batched: counted, and told together with the next message
 that matters.
+
+Runs on the actor's thread, or on a caller's thread that holds the session's
+:class:`~mt5guard.session._direct.Door` (the actor then waits for it), with one
+exception: :meth:`BreakerLink.count_rejection` may run on any thread (a refusal on
+the caller's thread while the breaker is OPEN never waits for the door).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from mt5guard.breaker.messages import (
@@ -49,6 +55,7 @@ class BreakerLink:
         self._trials = 0
         self._quiet_successes = 0  # successes not told to the breaker yet
         self._quiet_rejections = 0  # local rejections not told yet
+        self._counting = threading.Lock()  # guards _quiet_rejections only (see count_rejection)
         self._failure_streak = False  # the breaker counts a failure streak we must end
 
     @property
@@ -60,9 +67,10 @@ class BreakerLink:
         """The breaker's new state: flush what it has not been told, then adopt it."""
         if self._epoch is not None and message.epoch < self._epoch:
             return  # older than what the view told us at start
-        if self._quiet_rejections:
-            self._tell(CallRejected(self._quiet_rejections))
-            self._quiet_rejections = 0
+        with self._counting:
+            rejections, self._quiet_rejections = self._quiet_rejections, 0
+        if rejections:
+            self._tell(CallRejected(rejections))
         if self._quiet_successes and message.epoch != self._epoch:
             self._tell(CallSucceeded(self._epoch, "batched", 0.0, count=self._quiet_successes))
             self._quiet_successes = 0
@@ -84,7 +92,7 @@ class BreakerLink:
         if self.state is BreakerState.OPEN or (
             self.state is BreakerState.HALF_OPEN and self._trials <= 0
         ):
-            self._count_rejection()
+            self.count_rejection()
             detail = "trial in progress" if self.state is BreakerState.HALF_OPEN else ""
             return MT5CircuitBreakerOpen(operation=operation, retry_at=self._retry_at,
                                          detail=detail)
@@ -92,12 +100,14 @@ class BreakerLink:
             self._trials -= 1
         return None
 
-    def _count_rejection(self) -> None:
-        """Rejections reach the breaker's counters in batches, like successes."""
-        self._quiet_rejections += 1
-        if self._quiet_rejections >= _BATCH_SUCCESSES + 1:
-            self._tell(CallRejected(self._quiet_rejections))
-            self._quiet_rejections = 0
+    def count_rejection(self) -> None:
+        """One call refused while OPEN, from any thread; the breaker is told them in batches."""
+        with self._counting:
+            self._quiet_rejections += 1
+            if self._quiet_rejections <= _BATCH_SUCCESSES:
+                return
+            rejections, self._quiet_rejections = self._quiet_rejections, 0
+        self._tell(CallRejected(rejections))
 
     def report(self, operation: str, started: float, error: MT5Error | None) -> None:
         """Tell the breaker an outcome; plain successes while CLOSED are batched.

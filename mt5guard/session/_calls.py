@@ -5,6 +5,11 @@ a request past its deadline is answered MT5TimeoutError, the breaker's local
 view admits it (or answers MT5CircuitBreakerOpen), a connection loss is mended
 in place once (a read-only call is then retried once), and the outcome is told
 to the breaker. Replies are futures; a caller that gave up is not an error.
+
+On a caller's thread (``direct=True``, see :mod:`~mt5guard.session._direct`) a
+connection or login failure is not mended there: :class:`HandOver` gives the
+request back, unreported, to be told to the actor, which meets the failure
+again, reports it and mends in place.
 """
 
 from __future__ import annotations
@@ -26,11 +31,18 @@ from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._connection import Connection, SessionLost
 from mt5guard.terminal.hung import caused_by_hang
 
-__all__ = ["GuardedCalls", "complete", "operation_of"]
+__all__ = ["GuardedCalls", "HandOver", "complete", "operation_of"]
 
 # the caller decides; a retry with its id is safe
 _NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order",
                             "place_pending_order", "modify_order"})
+
+
+_MENDED: tuple[type[MT5Error], ...] = (MT5ConnectionError, MT5AuthError)
+
+
+class HandOver(Exception):
+    """A read on a caller's thread met what only the actor mends: tell it the request."""
 
 
 class GuardedCalls:
@@ -42,21 +54,24 @@ class GuardedCalls:
         self._connection = connection
 
     def run(
-        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool = True,
+        direct: bool = False,
     ) -> None:
         """Answer ``message.reply_to`` with ``call()`` or a typed error.
 
-        Raises :class:`SessionLost` when the connection is gone for good.
+        Raises :class:`SessionLost` when the connection is gone for good, and
+        (``direct``: on a caller's thread) :class:`HandOver` instead of mending.
         """
         self._connection.deadline(message.deadline)  # a worker is killed past it
         try:
-            self._run(message, operation, call, reconnect=reconnect)
+            self._run(message, operation, call, reconnect=reconnect, direct=direct)
         finally:
             self._connection.deadline(None)
         self._connection.fail_if_worker_lost()
 
     def _run(
-        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool
+        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool,
+        direct: bool,
     ) -> None:
         reply: Future[Any] = message.reply_to
         if message.deadline is not None and self._clock.monotonic() > message.deadline:
@@ -74,21 +89,10 @@ class GuardedCalls:
             if not connection.connected and reconnect:
                 connection.ensure_connected()
             result = call()
-        except MT5ConnectionError as err:
-            report(operation, started, err)
-            if reconnect and connection.mend():
-                self._retry_once(reply, operation, call, err)
-                return
-            complete(reply, err)
-            if reconnect:
-                raise SessionLost(str(err)) from err
-            return
-        except MT5AuthError as err:
-            if reconnect and connection.mend_auth():
-                self._retry_once(reply, operation, call, err)
-                return
-            report(operation, started, err)
-            complete(reply, err)
+        except _MENDED as err:
+            if direct:
+                raise HandOver(operation) from None
+            self._mend(reply, operation, call, err, started, reconnect)
             return
         except MT5Error as err:
             report(operation, started, err)
@@ -106,6 +110,25 @@ class GuardedCalls:
             raise
         report(operation, started, None)
         complete(reply, result)
+
+    def _mend(self, reply: Future[Any], operation: str, call: Callable[[], Any], err: MT5Error,
+              started: float, reconnect: bool) -> None:
+        """A lost connection is mended in place (once), a refused login logged in again."""
+        connection, report = self._connection, self._link.report
+        if isinstance(err, MT5AuthError):
+            if reconnect and connection.mend_auth():
+                self._retry_once(reply, operation, call, err)
+                return
+            report(operation, started, err)
+            complete(reply, err)
+            return
+        report(operation, started, err)
+        if reconnect and connection.mend():
+            self._retry_once(reply, operation, call, err)
+            return
+        complete(reply, err)
+        if reconnect:
+            raise SessionLost(str(err)) from err
 
     def _retry_once(self, reply: Future[Any], operation: str, call: Callable[[], Any],
                     error: MT5Error) -> None:

@@ -20,8 +20,9 @@ import inspect
 import re
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, Union
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
+from mt5guard.breaker.messages import BreakerState
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
 from mt5guard.config.trading import RateLimitConfig
@@ -39,6 +40,8 @@ from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
 from mt5guard.market.rate_limit import RateLimits
 from mt5guard.session._args import MAX_REQUEST_TIMEOUT, finite_number, shown
+from mt5guard.session._direct import Answer, DirectLane
+from mt5guard.session._replies import UNSENT, OrderReply, Pending, Ready, Reply
 from mt5guard.session.messages import RequestCompleted
 from mt5guard.supervision import ChildHandle, ChildUnavailable
 from mt5guard.supervision._hosting import drive_until
@@ -57,37 +60,6 @@ WhenBreakerOpen = Literal["raise", "age"]  # what get_price(max_age=...) does wh
 _NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
 
 
-class Pending(Generic[T]):
-    """A request told to an actor; the actor answers ``reply``."""
-
-    __slots__ = ("operation", "reply", "shape", "started")
-
-    def __init__(self, operation: str, reply: Future[Any], started: float,
-                 shape: Callable[[Any], T] | None = None) -> None:
-        self.operation = operation
-        self.reply = reply
-        self.started = started  # the core clock's monotonic seconds when it was sent
-        self.shape = shape  # turns the actor's answer into what the caller gets
-
-    def shaped(self, shape: Callable[[Any], R]) -> Pending[R]:
-        """The same request, its answer passed through ``shape`` (``int``, ``tuple``...)."""
-        return Pending(self.operation, self.reply, self.started, shape)
-
-    def value(self, answer: Any) -> T:
-        result: T = answer if self.shape is None else self.shape(answer)
-        return result
-
-
-class Ready(Generic[T]):
-    """An answer the caller's thread has without a hop (a cached quote, a subscription)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: T) -> None:
-        self.value = value
-
-
-Reply = Union[Pending[T], Ready[T]]  # noqa: UP007 (a generic alias: X | Y is not subscriptable)
 
 
 class SessionCore:
@@ -115,6 +87,7 @@ class SessionCore:
         when_breaker_open: WhenBreakerOpen = "raise",
         trades: TradeWatch | None = None,
         rate_limits: RateLimitConfig | None = None,
+        lane: DirectLane | None = None,
     ) -> None:
         if not (finite_number(request_timeout) and 0 < request_timeout <= MAX_REQUEST_TIMEOUT):
             raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
@@ -131,32 +104,68 @@ class SessionCore:
         self.breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
         self.when_breaker_open = when_breaker_open
         self.limits = None if rate_limits is None else RateLimits(rate_limits, clock.monotonic())
+        self.lane = lane  # reads a blocking caller may handle on its own thread
 
     # sending ------------------------------------------------------------------
 
     def submit(self, operation: str, make: Callable[[Future[Any], float], Any],
-               client_order_id: str | None = None) -> Pending[Any]:
+               client_order_id: str | None = None, *, read: bool = False) -> Pending[Any]:
         """Tell the SessionActor ``make(reply, deadline)`` once the rate limits let it go.
 
         ``client_order_id`` marks an order-changing request: once told, it may be sent,
         so a reply that does not come in time is MT5OrderOutcomeUnknown, not a timeout.
+        A ``read`` admitted at once that the session's door would take is sent by the
+        waiting side (see :class:`Pending`).
         """
         started = self.clock.monotonic()
-        reply: Future[Any] = Future() if client_order_id is None else _OrderReply(client_order_id)
+        reply: Future[Any] | None = None if read else \
+            Future() if client_order_id is None else OrderReply(client_order_id)
         try:
             delay = 0.0 if self.limits is None else \
                 self.limits.admit(operation, started, self.clock.now())
-            message = make(reply, started + self.timeout)
+            if read and delay <= 0 and self._door_takes():  # sent by the waiting side
+                return Pending(operation, UNSENT, started, make=make)
+            sent = reply = Future() if reply is None else reply
+            message = make(sent, started + self.timeout)
             if delay > 0:  # over the rate: told to the session when a token frees up
-                self.clock.call_later(delay, lambda: self._tell_later(operation, message, reply))
+                self.clock.call_later(delay, lambda: self._tell_later(operation, message, sent))
             else:
                 self.session.tell(message)
         except ChildUnavailable as exc:
             self._refund(operation)
+            reply = Future() if reply is None else reply
             reply.set_exception(unavailable(operation, exc))
         except MT5RateLimited as exc:
+            reply = Future() if reply is None else reply
             reply.set_exception(exc)
         return Pending(operation, reply, started)
+
+    def _door_takes(self) -> bool:
+        door = None if self.lane is None else self.lane.door
+        if door is None or door.calls:
+            return door is not None
+        snapshot = None if self.breaker_view is None else self.breaker_view.peek()
+        return snapshot is not None and snapshot.new is BreakerState.OPEN  # refused there
+
+    def send(self, pending: Pending[Any], *, direct: bool) -> None:
+        """Send a read :meth:`submit` left unsent: on this thread if ``direct`` and the
+        session's door lets it (see :mod:`~mt5guard.session._direct`), else to the actor."""
+        make, pending.make = pending.make, None
+        assert make is not None
+        deadline = pending.started + self.timeout
+        if direct and self.lane is not None and self.session.running:  # not while it is down
+            snapshot = None if self.breaker_view is None else self.breaker_view.peek()
+            door = self.lane.takes(snapshot)
+            if door is not None:
+                answer = pending.reply = Answer()
+                if door.enter(make(answer, deadline), snapshot, self.timeout):
+                    return
+        reply = pending.reply = Future()
+        try:
+            self.session.tell(make(reply, deadline))
+        except ChildUnavailable as exc:
+            self._refund(pending.operation)
+            reply.set_exception(unavailable(pending.operation, exc))
 
     def _refund(self, operation: str) -> None:
         """A call refused before it was sent spends no rate-limit token."""
@@ -195,6 +204,8 @@ class SessionCore:
         """The reply's value, waiting at most ``timeout`` real seconds in this thread."""
         if isinstance(reply, Ready):
             return reply.value
+        if reply.make is not None:
+            self.send(reply, direct=True)
         timeout: float | None = self.timeout
         if drive_until(reply.reply.done, self.timeout) is not None:
             timeout = 0  # a deterministic runtime ran the actors for up to the timeout
@@ -214,6 +225,9 @@ class SessionCore:
         """As :meth:`wait`, awaiting the reply future: nothing blocks the event loop."""
         if isinstance(reply, Ready):
             return reply.value
+        if reply.make is not None:
+            self.send(reply, direct=False)  # an event loop never blocks on a terminal call
+        assert isinstance(reply.reply, Future)
         waiter = asyncio.shield(asyncio.wrap_future(reply.reply))
         try:
             await asyncio.wait_for(waiter, timeout=self.timeout)
@@ -228,7 +242,7 @@ class SessionCore:
             error: MT5Error = MT5TimeoutError(
                 operation=operation, detail=f"no reply within {self.timeout:g} s"
             )
-            if isinstance(reply, _OrderReply):  # told to the session: it may have been sent
+            if isinstance(reply, OrderReply):  # told to the session: it may have been sent
                 error = MT5OrderOutcomeUnknown(
                     operation=operation, client_order_id=reply.client_order_id,
                     detail=f"no reply within {self.timeout:g} s; ask again with the same "
@@ -337,9 +351,3 @@ def _as_method(method: M, call: Callable[..., Any]) -> M:
 _REFUSED_UNSENT = (MT5CircuitBreakerOpen, MT5Unavailable)
 
 
-class _OrderReply(Future[Any]):
-    """The reply future of an order-changing request, knowing its client order id."""
-
-    def __init__(self, client_order_id: str) -> None:
-        super().__init__()
-        self.client_order_id = client_order_id

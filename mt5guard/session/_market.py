@@ -2,9 +2,10 @@
 
 Each call validates its arguments in the caller's thread (a bad timeframe,
 range or symbol raises :class:`~mt5guard.errors.MT5ValidationError` before
-anything is sent), then makes one guarded hop to the SessionActor, exactly
-like ``get_price``. Bars and ticks come back as the numpy structured arrays
-the ``MetaTrader5`` module returns (dtypes in :mod:`mt5guard.terminal.rates`),
+anything is sent), then is handled exactly like ``get_price``: one guarded
+hop to the SessionActor, or on the caller's thread (``session._direct``).
+Bars and ticks come back as the numpy structured arrays the ``MetaTrader5``
+module returns (dtypes in :mod:`mt5guard.terminal.rates`),
 oldest first. Times are datetimes (naive = UTC) or epoch seconds.
 """
 
@@ -31,7 +32,7 @@ When = datetime | int | float
 def read(core: SessionCore, operation: str, args: tuple[Any, ...]) -> Pending[Any]:
     """One guarded market-data (or history) read of checked ``args``."""
     return core.submit(operation, lambda r, d: ReadMarketData(operation, args, reply_to=r,
-                                                               deadline=d))
+                                                               deadline=d), read=True)
 
 
 def copy_rates_from(core: SessionCore, symbol: str, timeframe: int, date_from: When,

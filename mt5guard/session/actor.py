@@ -37,7 +37,7 @@ from mt5guard.health.messages import ProbeResult, RunProbe
 from mt5guard.health.probe import probe
 from mt5guard.market import data as market_data
 from mt5guard.market.feed import WorkerQuoteFeed
-from mt5guard.market.messages import GetPrice, PollQuotes, ReadMarketData, SubscribeQuotes
+from mt5guard.market.messages import PollQuotes, SubscribeQuotes
 from mt5guard.market.quotes import QuoteHub, QuotePoller
 from mt5guard.orders import changes as trade_changes
 from mt5guard.orders import pending
@@ -54,15 +54,16 @@ from mt5guard.orders.messages import (
 from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import Connection, SessionLost
+from mt5guard.session._direct import DirectLane, Door
+from mt5guard.session._reads import Reads, fail_later
 from mt5guard.session.messages import (
     Connect,
     Disconnect,
-    GetAccountInfo,
-    GetOrders,
-    GetPositions,
     Reconnect,
+    SessionFailed,
 )
 from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
+from mt5guard.supervision._hosting import runs_own_loop
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.hung import caused_by_hang
@@ -104,6 +105,7 @@ class SessionActor(GuardedActor):
         trades: TradeWatch | None = None,
         probe_timeout: float = 10.0,
         orders: OrdersConfig | None = None,
+        lane: DirectLane | None = None,
     ) -> None:
         super().__init__()
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
@@ -129,6 +131,11 @@ class SessionActor(GuardedActor):
         worker = self._connection.worker
         # its quotes are polled by the worker and pushed, not requested per poll
         self._feed = None if worker is None else WorkerQuoteFeed(worker, self._poller, clock)
+        self._lane = lane
+        self._reads = Reads(self._calls, self._ops, terminal, self._connection, self._link)
+        self._door = Door(self._link, self._reads.handle, self._reads.ready,
+                          lambda reason: fail_later(self.actor_ref, reason),
+                          calls=worker is not None)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"
@@ -156,6 +163,9 @@ class SessionActor(GuardedActor):
         except BaseException:
             connection.end_worker()  # neither on_stop nor on_failure runs after on_start fails
             raise
+        if self._lane is not None and runs_own_loop(self):  # not on a deterministic runtime
+            self._door.open()
+            self._lane.door = self._door
 
     def on_stop(self) -> None:
         self._end("session stopped")
@@ -164,6 +174,13 @@ class SessionActor(GuardedActor):
         self._end("session failed")
 
     def _end(self, reason: str) -> None:
+        with self._door.lock:  # a caller's read in flight finishes (or is killed at its deadline)
+            self._door.close()
+            if self._lane is not None and self._lane.door is self._door:
+                self._lane.door = None
+            self._ending(reason)
+
+    def _ending(self, reason: str) -> None:
         self._poller.cancel()
         self._trades.cancel()
         self._connection.shutdown(reason)
@@ -184,50 +201,44 @@ class SessionActor(GuardedActor):
     # messages --------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        guarded = self._calls.run
-        if isinstance(message, BreakerStateChanged):
-            self._link.changed(message)
-        elif isinstance(message, TrialsGranted):
-            self._link.granted(message)
-        elif isinstance(message, GetPrice):
-            guarded(message, "get_price", lambda: self._ops.price(message.symbol))
-        elif isinstance(message, GetAccountInfo):
-            guarded(message, "get_account_info", self._ops.account_info)
-        elif isinstance(message, GetPositions):
-            guarded(message, "positions", lambda: self._ops.positions(message.symbol))
-        elif isinstance(message, GetOrders):
-            guarded(message, "orders", lambda: self._ops.orders(message.symbol))
-        elif isinstance(message, PlaceOrder):
-            self._place_order(message)
-        elif isinstance(message, PlacePendingOrder):
-            self._place_pending(message)
-        elif isinstance(message, CheckOrder):
-            self._calls.run(message, message.operation, lambda: check_market_order(
-                message.order, self._ops, self._terminal))
-        elif isinstance(message, PollQuotes):
-            self._poll_quotes(message)
-        elif isinstance(message, SubscribeQuotes):
-            self._poller.arm(self.actor_ref)
-            self._trades.arm(self.actor_ref)
-        elif isinstance(message, PollTrades):
-            self._poll_trades(message)
-        elif isinstance(message, ChangeTrade):
-            self._change_trade(message)
-        elif isinstance(message, ReadMarketData):
-            guarded(message, message.operation, lambda: market_data.read(
-                self._terminal, self._ops.select, self._ops.forget, message.operation, message.args))
-        elif isinstance(message, RunProbe):
-            self._probe(message)
-        elif isinstance(message, Connect):
-            guarded(message, "connect", self._connection.ensure_connected, reconnect=False)
-        elif isinstance(message, Reconnect):
-            guarded(message, "reconnect", self._connection.reconnect, reconnect=False)
-        elif isinstance(message, Disconnect):
-            self._connection.shutdown("disconnect requested")
-            complete(message.reply_to, None)
-        else:
-            return super().on_receive(message)
-        return None
+        with self._door.lock:  # callers' reads wait while the actor handles a message
+            guarded = self._calls.run
+            if isinstance(message, BreakerStateChanged):
+                self._link.changed(message)
+            elif isinstance(message, TrialsGranted):
+                self._link.granted(message)
+            elif self._reads.handle(message, False):
+                pass
+            elif isinstance(message, SessionFailed):
+                raise SessionLost(message.reason)
+            elif isinstance(message, PlaceOrder):
+                self._place_order(message)
+            elif isinstance(message, PlacePendingOrder):
+                self._place_pending(message)
+            elif isinstance(message, CheckOrder):
+                self._calls.run(message, message.operation, lambda: check_market_order(
+                    message.order, self._ops, self._terminal))
+            elif isinstance(message, PollQuotes):
+                self._poll_quotes(message)
+            elif isinstance(message, SubscribeQuotes):
+                self._poller.arm(self.actor_ref)
+                self._trades.arm(self.actor_ref)
+            elif isinstance(message, PollTrades):
+                self._poll_trades(message)
+            elif isinstance(message, ChangeTrade):
+                self._change_trade(message)
+            elif isinstance(message, RunProbe):
+                self._probe(message)
+            elif isinstance(message, Connect):
+                guarded(message, "connect", self._connection.ensure_connected, reconnect=False)
+            elif isinstance(message, Reconnect):
+                guarded(message, "reconnect", self._connection.reconnect, reconnect=False)
+            elif isinstance(message, Disconnect):
+                self._connection.shutdown("disconnect requested")
+                complete(message.reply_to, None)
+            else:
+                return super().on_receive(message)
+            return None
 
     # orders -----------------------------------------------------------------
 

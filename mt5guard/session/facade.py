@@ -19,6 +19,7 @@ from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
 from mt5guard.session import _account, _account_reads, _market, _quotes, _trading, _views
 from mt5guard.session._core import SessionCore, WhenBreakerOpen, blocking
+from mt5guard.session._direct import DirectLane
 from mt5guard.session.aio import AsyncSession
 from mt5guard.supervision import ChildHandle
 
@@ -29,7 +30,9 @@ class Session:
     """One account, from any thread.
 
     Every method sends one message to the account's SessionActor and waits
-    for its reply at most ``request_timeout`` real seconds. Failures are
+    for its reply at most ``request_timeout`` real seconds (a read of a
+    terminal in a worker process is handled on the calling thread instead,
+    as the actor would handle it: see ``session._direct``). Failures are
     always an :class:`~mt5guard.errors.MT5Error`: while the session is being
     restarted the call fails at once with :class:`MT5Unavailable`, which
     says when the next attempt is. ``session.aio`` offers the same calls as
@@ -51,12 +54,14 @@ class Session:
         when_breaker_open: WhenBreakerOpen = "raise",
         trades: TradeWatch | None = None,
         rate_limits: RateLimitConfig | None = None,
+        lane: DirectLane | None = None,
     ) -> None:
         self.account = account
         self._core = SessionCore(
             account, session=session, breaker=breaker, health=health, clock=clock, bus=bus,
             request_timeout=request_timeout, quotes=quotes, breaker_view=breaker_view,
-            when_breaker_open=when_breaker_open, trades=trades, rate_limits=rate_limits)
+            when_breaker_open=when_breaker_open, trades=trades, rate_limits=rate_limits,
+            lane=lane)
         self.aio = AsyncSession(self._core)
 
     def __repr__(self) -> str:

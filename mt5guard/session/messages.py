@@ -18,6 +18,7 @@ __all__ = [
     "RequestCompleted",
     "SessionConnected",
     "SessionDisconnected",
+    "SessionFailed",
 ]
 
 
@@ -52,6 +53,14 @@ class GetPositions(Request):
 @attrs.frozen
 class GetOrders(Request):
     symbol: str | None = None
+
+
+@attrs.frozen
+class SessionFailed:
+    """A read on a caller's thread found the session lost (its worker killed or dead):
+    the SessionActor fails on it, and its supervisor restarts it."""
+
+    reason: str
 
 
 @attrs.frozen

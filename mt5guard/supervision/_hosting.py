@@ -24,6 +24,7 @@ __all__ = [
     "driver_of_current_thread",
     "mark_actor_thread",
     "on_actor_thread",
+    "runs_own_loop",
     "set_thread_driver",
 ]
 
@@ -78,6 +79,15 @@ def on_actor_thread() -> bool:
     subscriber or ``on_give_up``) would wait for its own thread.
     """
     return getattr(_loop_thread, "actor", None) is not None
+
+
+def runs_own_loop(actor: Any) -> bool:
+    """True on the thread that runs ``actor``'s whole loop, and only ``actor``'s.
+
+    False on a loop host that runs many actors on one thread (the deterministic
+    runtime), where nothing may block the thread waiting for another actor.
+    """
+    return getattr(_loop_thread, "actor", None) is actor
 
 
 def mark_actor_thread(actor: Any) -> None:

@@ -21,6 +21,7 @@ _real_answer = server._answer
 
 
 def _serve(conn, backend):  # type: ignore[no-untyped-def]
+    shapes = server._sibling("_shapes").Shapes()  # the real worker's frame encoding
     while True:
         try:
             request = json.loads(conn.recv_bytes())
@@ -37,11 +38,11 @@ def _serve(conn, backend):  # type: ignore[no-untyped-def]
         if name == "order_send":
             reply = _real_answer(backend, request)  # the order is executed...
             os.kill(os.getpid(), signal.SIGSTOP)  # ...and its reply never leaves
-            conn.send_bytes(json.dumps(reply).encode())
+            conn.send_bytes(shapes.frame(reply))
             continue
         if name == "orders_get":
             conn.send_bytes(json.dumps(["ok", request[1] - 1, [], None]).encode())
-        conn.send_bytes(json.dumps(_real_answer(backend, request)).encode())
+        conn.send_bytes(shapes.frame(_real_answer(backend, request)))
 
 
 server.serve = _serve

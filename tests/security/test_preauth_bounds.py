@@ -198,7 +198,7 @@ def test_a_bridge_that_accepts_and_never_answers_fails_the_start_within_its_time
 SCARCE = """
 import json, os, resource, socket, sys
 from mt5guard.terminal.bridge import _channel
-from mt5guard.terminal.bridge._gate import Gate, listen
+from mt5guard.terminal.bridge._gate import PROTOCOL, Gate, listen
 
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 key = sys.argv[1].encode()
@@ -206,7 +206,7 @@ listener = listen("127.0.0.1", 0)  # as the bridge listens
 
 def session(sock):
     conn = _channel.Framed(sock, _channel.REQUEST_CAP)
-    conn.send_bytes(json.dumps(["hello", {}]).encode())
+    conn.send_bytes(json.dumps(["hello", {"protocol": PROTOCOL}]).encode())
     try:
         while True:
             conn.send_bytes(conn.recv_bytes())

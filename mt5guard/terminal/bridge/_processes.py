@@ -30,7 +30,7 @@ from typing import Any
 
 __all__ = ["WorkerProcess", "spawn_worker"]
 
-PROTOCOL = 2  # the same as server.PROTOCOL
+PROTOCOL = 3  # the same as server.PROTOCOL; a worker greeting with another one is refused
 
 
 if __package__:
@@ -182,6 +182,10 @@ def _greeting(proc: subprocess.Popen[bytes], conn: Any, deadline: float) -> dict
         raise RuntimeError(str(body))
     if tag != "hello" or not isinstance(body, dict):
         raise ConnectionError(f"terminal worker pid {proc.pid} greeted with {tag!r}")
+    if body.get("protocol") != PROTOCOL:  # its frames would not be ours: say so, do not misread
+        raise ConnectionError(f"terminal worker pid {proc.pid} speaks wire protocol "
+                              f"{body.get('protocol')!r}, this client {PROTOCOL}: install the same "
+                              "mt5guard version on both sides")
     return dict(body)
 
 

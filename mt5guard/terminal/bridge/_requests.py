@@ -35,16 +35,22 @@ def _constant(name: str) -> Any:
 
 
 def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, list | dict):
-            deepest = max(deepest, level)
-            if level > MAX_DEPTH:
-                return level
-            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict)
-                                                  else item))
-    return deepest
+    """How deep ``value``'s lists and objects nest (past MAX_DEPTH: stops counting), level by level."""
+    level, frontier = 0, [value] if type(value) in (list, dict) else []
+    while frontier:
+        level += 1
+        if level > MAX_DEPTH:
+            return level
+        inner = []
+        for item in frontier:
+            for child in (item.values() if type(item) is dict else item):
+                if type(child) is list or type(child) is dict:
+                    inner.append(child)
+        frontier = inner
+    return level
+
+
+_DECODE = json.JSONDecoder(parse_float=_finite, parse_constant=_constant).decode  # built once
 
 
 def parse_request(raw: bytes) -> list[Any]:
@@ -53,7 +59,7 @@ def parse_request(raw: bytes) -> list[Any]:
     Raises :class:`RequestRefused` naming what is wrong.
     """
     try:
-        request = json.loads(raw, parse_float=_finite, parse_constant=_constant)
+        request = _DECODE(raw.decode())  # json.loads(raw, hooks) builds a decoder per call
     except RecursionError:
         raise RequestRefused(f"nested deeper than {MAX_DEPTH}") from None
     except RequestRefused:

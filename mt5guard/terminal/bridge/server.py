@@ -25,15 +25,17 @@ Two modes:
     child by its PID. Plaintext only on loopback with
     ``--insecure-plaintext-loopback``.
 
-Wire: length-framed JSON (never pickle). Requests are ``["call", id,
+Wire (protocol 3): length-framed JSON (never pickle). Requests are ``["call", id,
 deadline, budget_s, name, args, kwargs]`` (checked by ``_requests.parse_request``);
 replies ``["ok", id, value, last_error|null]``, ``["error", id, text]`` (the
 backend raised, or the request was refused), ``["timeout", id, text]`` /
 ``["lost", id, text]`` (bridge: the session's child was killed / died).
-Records travel as dicts of their fields (``_asdict()``); datetimes as
-``{"$datetime": epoch_s}``. ``watch(symbols, interval_s)`` makes the worker
-poll quotes itself and push ``["push", "polled", changed_ticks, failures]``
-frames, which carry no request id (see ``_watch.py``).
+Records travel as positional lists ``[shape, v1, ...]``, their field names
+declared once per connection by the first frame that uses them (an extra last
+element; see ``_shapes.py``); datetimes as ``{"$datetime": epoch_s}``.
+``watch(symbols, interval_s)`` makes the worker poll quotes itself and push
+``["push", "polled", changed_ticks, failures]`` frames, which carry no request
+id (see ``_watch.py``).
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["CALLS", "PROTOCOL", "main", "plain", "serve"]
+__all__ = ["CALLS", "PROTOCOL", "main", "serve"]
 
-PROTOCOL = 2
+#: The frame format's version, in every hello; 3: records as positional lists (issue 21).
+PROTOCOL = 3
 DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
 #: The functions a worker serves; nothing else is ever looked up on the backend.
 CALLS = frozenset({
@@ -62,24 +65,6 @@ CALLS = frozenset({
     "orders_total", "history_orders_total", "history_deals_total", "order_calc_margin",
     "order_calc_profit", "market_book_add", "market_book_get", "market_book_release",
 })
-
-
-def plain(value: Any) -> Any:
-    """``value`` as JSON-able plain data: records become dicts of their fields."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy: bars and ticks
-        rows = value.tolist()
-        return {"$rows": rows} if isinstance(rows, list) else rows
-    if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, datetime):
-        return {"$datetime": value.timestamp()}
-    raise TypeError(f"cannot send a {type(value).__name__} over the wire")
 
 
 def _unplain(value: Any) -> Any:
@@ -135,7 +120,7 @@ def _backend(spec: dict[str, Any]) -> Any:
 
 def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             watcher: Any = None) -> list[Any]:
-    """One request -> one reply; never raises."""
+    """One request -> one reply frame (records still objects: ``send`` encodes); never raises."""
     ident = request[1] if isinstance(request, list) and len(request) > 1 else None
     try:
         tag, ident, _deadline, _budget, name, args, kwargs = request
@@ -151,7 +136,7 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
         if (result is None or result is False) and name not in ("shutdown", "last_error"):
             code, message = backend.last_error()
             error = [int(code), str(message)]
-        return ["ok", ident, plain(result), error]
+        return ["ok", ident, result, error]
     except Exception as exc:
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
@@ -172,13 +157,17 @@ def serve(conn: Any, backend: Any) -> None:
     ends the connection (its body cannot be skipped).
     """
     calls, sending = threading.Lock(), threading.Lock()
+    shapes = _sibling("_shapes").Shapes()
 
     def send(frame: list[Any]) -> None:
-        data = json.dumps(frame, separators=(",", ":")).encode()  # compact: fewer bytes to move
-        with sending:
+        with sending:  # encoded in sending order: a shape is declared before its first use
+            try:
+                data = shapes.frame(frame)
+            except (TypeError, ValueError) as exc:  # a value the wire cannot carry
+                data = shapes.frame(["error", frame[1], f"{type(exc).__name__}: {exc}"])
             conn.send_bytes(data)
 
-    watcher = _sibling("_watch").Watcher(backend, calls, send, plain)
+    watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
     try:

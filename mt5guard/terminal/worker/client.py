@@ -31,7 +31,13 @@ from mt5guard.terminal.bridge._channel import KeyRefused
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.market import MarketDataCalls
 from mt5guard.terminal.worker.pushed import PushedQuotes
-from mt5guard.terminal.worker.wire import Polled, decode_frame, decode_result, encode_request
+from mt5guard.terminal.worker.wire import (
+    Polled,
+    ShapeTable,
+    decode_frame,
+    decode_result,
+    encode_request,
+)
 
 __all__ = ["WorkerCallError", "WorkerTerminal"]
 
@@ -65,6 +71,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         self._deadline: float | None = None
         self._ident = 0
         self._last_error: tuple[int, str] = _OK
+        self._shapes = ShapeTable()
         self._init_pushed()
         self.starts = 0  # workers started (or bridge sessions opened) so far
 
@@ -109,6 +116,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         with self._lock:
             self._link, self._lost, self._last_error = link, None, _OK
             self._readable = readiness(link.conn)
+            self._shapes = ShapeTable()  # record shapes are declared per connection
             self._pushed.clear()
             self.starts += 1
         _log.debug("%s: %s started", self.name, link.describe())
@@ -162,7 +170,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
             self.start()  # a bridge whose connection ended: a new session, in place
             link = self._link
             assert link is not None
-        readable = self._readable
+        readable, shapes = self._readable, self._shapes
         now = self._clock.monotonic()
         own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
         if name in ("initialize", "login") and isinstance(kwargs.get("timeout"), int):
@@ -196,18 +204,18 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
                                   f"replaced during {name}()", link)
             if raw is None:
                 continue
-            reply = decode_frame(raw, name)
+            reply = decode_frame(raw, name, shapes)
             if isinstance(reply, Polled):
                 self._keep_pushed(reply)
                 continue
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
-            return self._settle(name, reply, link)
+            return self._settle(name, reply, link, shapes)
 
-    def _settle(self, name: str, reply: Any, link: Link) -> Any:
+    def _settle(self, name: str, reply: Any, link: Link, shapes: ShapeTable) -> Any:
         if reply.tag == "ok":
-            result = decode_result(name, reply.value)
+            result = decode_result(name, reply.value, shapes)
             self._last_error = reply.last_error or _OK
             return result
         if reply.tag == "timeout":

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.bridge.server` runs
     from mt5guard.terminal.bridge._processes import WorkerProcess
 
+_PROTOCOL = 3  # the frame format this client reads (bridge.server.PROTOCOL)
+
 __all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness",
            "tls_client"]
 
@@ -111,6 +113,11 @@ class BridgeLink:
             sock.settimeout(None)
             if tag != "hello":
                 raise ConnectionError(f"bridge {self._where} refused the session: {hello}")
+            if not isinstance(hello, dict) or hello.get("protocol") != _PROTOCOL:
+                theirs = hello.get("protocol") if isinstance(hello, dict) else None
+                raise ConnectionError(f"bridge {self._where} speaks wire protocol {theirs!r}, "
+                                      f"this client {_PROTOCOL}: run the same mt5guard version "
+                                      "on both sides")
         except BaseException:
             sock.close()
             raise

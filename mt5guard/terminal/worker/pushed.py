@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mt5guard.errors import MT5DataError
-from mt5guard.terminal.worker.wire import Polled, decode_frame
+from mt5guard.terminal.worker.wire import Polled, ShapeTable, decode_frame
 
 __all__ = ["PushedQuotes"]
 
@@ -30,6 +30,7 @@ class PushedQuotes:
 
     _link: Any
     _lost: str | None
+    _shapes: ShapeTable
     name: str
 
     def _init_pushed(self) -> None:
@@ -76,7 +77,7 @@ class PushedQuotes:
 
     def _read_one(self, raw: bytes) -> None:
         try:
-            frame = decode_frame(raw, "watch")
+            frame = decode_frame(raw, "watch", self._shapes)
         except MT5DataError as err:
             _log.warning("%s: dropped a frame: %s", self.name, err)
             return

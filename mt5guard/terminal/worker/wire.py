@@ -1,16 +1,20 @@
 """The client half of the worker wire: requests out, replies checked and rebuilt.
 
 Everything on the wire is length-framed JSON (see :mod:`mt5guard.terminal.bridge.server`
-for the message shapes). Records arrive as dicts of their fields and are
-rebuilt here into our own :mod:`~mt5guard.terminal.records` types, chosen by
-the function called, never by anything the worker says. A reply that is not
-JSON, not shaped like a reply, or whose record lacks a field or carries a
-non-primitive value raises :class:`~mt5guard.errors.MT5DataError`.
+for the message shapes). Records arrive as positional lists ``[shape, v1, ...]``
+whose field names the worker declared once on this connection
+(:class:`ShapeTable`; see ``bridge/_shapes.py``), and are rebuilt here into
+our own :mod:`~mt5guard.terminal.records` types by those names, chosen by the
+function called, never by anything the worker says. A reply that is not
+JSON, not shaped like a reply, or whose record has an undeclared shape, lacks
+a field or carries a non-primitive value raises
+:class:`~mt5guard.errors.MT5DataError`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -19,9 +23,10 @@ from mt5guard.errors import MT5DataError
 from mt5guard.terminal import rates
 from mt5guard.terminal import records as rec
 
-__all__ = ["Polled", "Reply", "decode_frame", "decode_reply", "decode_result", "encode_request"]
+__all__ = ["Polled", "Reply", "ShapeTable", "decode_frame", "decode_reply", "decode_result",
+           "encode_request"]
 
-_PRIMITIVE = (bool, int, float, str, type(None))
+_PRIMITIVE = frozenset({bool, int, float, str, type(None)})
 
 
 class Reply(NamedTuple):
@@ -35,6 +40,47 @@ class Reply(NamedTuple):
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+class ShapeTable:
+    """One connection's record shapes, as the worker declared them (shape -> field names).
+
+    A new link starts a new table; a shape declared again (a bridge that started
+    a new worker for the same session) replaces the old one.
+    """
+
+    __slots__ = ("names", "plans")
+
+    def __init__(self) -> None:
+        self.names: dict[int, tuple[str, ...]] = {}
+        self.plans: dict[tuple[int, type], tuple[int, ...] | None] = {}
+
+    def declare(self, raw: Any, name: str) -> None:
+        if not isinstance(raw, list):
+            raise _garbage(name, "shape declarations are not a list")
+        for item in raw:
+            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int
+                    and isinstance(item[1], list) and all(type(f) is str for f in item[1])):
+                raise _garbage(name, f"bad shape declaration {str(item)[:60]}")
+            self.names[item[0]] = tuple(item[1])
+            self.plans = {key: plan for key, plan in self.plans.items() if key[0] != item[0]}
+
+    def plan(self, shape: int, kind: type[Any], name: str) -> tuple[int, ...] | None:
+        """Where each of ``kind``'s fields sits in a record of ``shape`` (None: in order)."""
+        key = (shape, kind)
+        if key in self.plans:
+            return self.plans[key]
+        names = self.names.get(shape)
+        if names is None:
+            raise _garbage(name, f"a {kind.__name__} of undeclared shape {shape}")
+        fields: tuple[str, ...] = kind._fields
+        missing = [f for f in fields if f not in names]
+        if missing:
+            raise _garbage(name, f"{kind.__name__} without field {missing[0]!r}")
+        plan = None if names == fields else tuple(names.index(f) + 1 for f in fields)
+        self.plans[key] = plan
+        return plan
 
 
 def _arg(value: Any) -> Any:
@@ -50,7 +96,14 @@ def _arg(value: Any) -> Any:
 def encode_request(ident: int, deadline: float, budget: float, name: str,
                    args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """``["call", id, deadline, budget_s, name, args, kwargs]`` as bytes."""
-    if not kwargs and all(type(a) in _SCALARS for a in args):  # symbol_info_tick("EURUSD")...
+    if not kwargs and all(type(a) is str for a in args) and type(ident) is int \
+            and type(deadline) is float and type(budget) is float \
+            and math.isfinite(deadline) and math.isfinite(budget):  # symbol_info_tick("EURUSD")...
+        # by hand: JSONEncoder.encode builds a new C encoder on every call (issue 21)
+        quoted = ",".join(map(_quote, args))
+        return (f'["call",{ident},{deadline!r},{budget!r},{_quote(name)},[{quoted}],{{}}]'
+                ).encode()
+    if not kwargs and all(type(a) in _SCALARS for a in args):
         return _encode(["call", ident, deadline, budget, name, args, kwargs]).encode()
     return _encode(["call", ident, deadline, budget, name, _arg(args), _arg(kwargs)]).encode()
 
@@ -66,22 +119,35 @@ class Polled(NamedTuple):
     failed: dict[str, tuple[int, str]]
 
 
-def decode_frame(raw: bytes, name: str) -> Reply | Polled:
-    """A reply to a request, or a pushed :class:`Polled` round; MT5DataError if neither."""
+_NO_SHAPES = ShapeTable()  # for frames read without a connection's table: no record decodes
+
+
+def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Reply | Polled:
+    """A reply to a request, or a pushed :class:`Polled` round; MT5DataError if neither.
+
+    ``shapes``: the connection's table; the frame's shape declarations go into it first.
+    """
+    message = _loads(raw, name)
+    table = _NO_SHAPES if shapes is None else shapes
+    if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) in (4, 5):
+        if len(message) == 5:
+            table.declare(message[4], name)
+        return _polled(message[2], message[3], table)
+    return _reply(message, name, table)
+
+
+def _loads(raw: bytes, name: str) -> Any:
     try:
-        message = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
-    if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) == 4:
-        return _polled(message[2], message[3])
-    return _reply(message, name)
 
 
-def _polled(changed: Any, failed: Any) -> Polled:
+def _polled(changed: Any, failed: Any, shapes: ShapeTable) -> Polled:
     name = "watch"
     if not isinstance(changed, dict) or not isinstance(failed, dict):
         raise _garbage(name, "a pushed round without its maps")
-    ticks = {str(symbol): _record(rec.Tick, raw, name) for symbol, raw in changed.items()}
+    ticks = {str(symbol): _record(rec.Tick, raw, name, shapes) for symbol, raw in changed.items()}
     errors = {}
     for symbol, raw in failed.items():
         error = _last_error(raw, name)
@@ -90,24 +156,25 @@ def _polled(changed: Any, failed: Any) -> Polled:
     return Polled(ticks, errors)
 
 
-def decode_reply(raw: bytes, name: str) -> Reply:
+def decode_reply(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Reply:
     """Parse a reply frame; :class:`MT5DataError` if it is not one."""
-    try:
-        message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
-    return _reply(message, name)
+    return _reply(_loads(raw, name), name, _NO_SHAPES if shapes is None else shapes)
 
 
-def _reply(message: Any, name: str) -> Reply:
-    if not isinstance(message, list) or len(message) not in (3, 4):
+def _reply(message: Any, name: str, shapes: ShapeTable) -> Reply:
+    if not isinstance(message, list) or len(message) not in (3, 4, 5):
         raise _garbage(name, f"not a reply: {str(message)[:80]}")
     tag, ident = message[0], message[1]
     if not (isinstance(ident, int) or ident is None) or isinstance(ident, bool):
         raise _garbage(name, f"bad request id {ident!r}")
-    if tag == "ok" and len(message) == 4:
+    size = 4 if tag == "ok" else 3
+    if len(message) == size + 1:
+        shapes.declare(message[size], name)
+    elif len(message) != size:
+        raise _garbage(name, f"unknown reply {str(tag)[:20]!r}")
+    if tag == "ok":
         return Reply("ok", ident, message[2], _last_error(message[3], name))
-    if tag in ("error", "timeout", "lost") and len(message) == 3:
+    if tag in ("error", "timeout", "lost"):
         return Reply(tag, ident, str(message[2]), None)
     raise _garbage(name, f"unknown reply {str(tag)[:20]!r}")
 
@@ -126,35 +193,39 @@ def _garbage(name: str, detail: str) -> MT5DataError:
 
 
 _Rec = Any
+_NESTED = {rec.OrderSendResult: rec.OrderSendResult._fields.index("request"),
+           rec.OrderCheckResult: rec.OrderCheckResult._fields.index("request")}
 
 
-def _record(kind: type[_Rec], raw: Any, name: str) -> _Rec:
-    if not isinstance(raw, dict):
+def _record(kind: type[_Rec], raw: Any, name: str, shapes: ShapeTable) -> _Rec:
+    if type(raw) is not list or not raw or type(raw[0]) is not int:
         raise _garbage(name, f"expected a {kind.__name__}, got {type(raw).__name__}")
-    fields: dict[str, Any] = {}
-    for field in kind._fields:
-        if field not in raw:
-            raise _garbage(name, f"{kind.__name__} without field {field!r}")
-        value = raw[field]
-        if field == "request":
-            value = _record(rec.TradeRequest, value, name)
-        elif not isinstance(value, _PRIMITIVE):
-            raise _garbage(name, f"{kind.__name__}.{field} is a {type(value).__name__}")
-        fields[field] = value
-    return kind(**fields)
+    plan = shapes.plan(raw[0], kind, name)
+    if len(raw) != 1 + len(shapes.names[raw[0]]):
+        raise _garbage(name, f"a {kind.__name__} of {len(raw) - 1} values for its "
+                             f"{len(shapes.names[raw[0]])} fields")
+    values = raw[1:] if plan is None else [raw[i] for i in plan]
+    for index, value in enumerate(values):
+        if type(value) not in _PRIMITIVE:
+            if index == _NESTED.get(kind):
+                values[index] = _record(rec.TradeRequest, value, name, shapes)
+            else:
+                raise _garbage(name, f"{kind.__name__}.{kind._fields[index]} is a "
+                                     f"{type(value).__name__}")
+    return kind._make(values)
 
 
-def _one(kind: type[_Rec]) -> Callable[[Any, str], Any]:
-    return lambda raw, name: None if raw is None else _record(kind, raw, name)
+def _one(kind: type[_Rec]) -> Callable[[Any, str, ShapeTable], Any]:
+    return lambda raw, name, shapes: None if raw is None else _record(kind, raw, name, shapes)
 
 
-def _many(kind: type[_Rec]) -> Callable[[Any, str], Any]:
-    def decode(raw: Any, name: str) -> Any:
+def _many(kind: type[_Rec]) -> Callable[[Any, str, ShapeTable], Any]:
+    def decode(raw: Any, name: str, shapes: ShapeTable) -> Any:
         if raw is None:
             return None
         if not isinstance(raw, list):
             raise _garbage(name, f"expected a list of {kind.__name__}")
-        return tuple(_record(kind, item, name) for item in raw)
+        return tuple(_record(kind, item, name, shapes) for item in raw)
 
     return decode
 
@@ -208,27 +279,36 @@ def _version(raw: Any, name: str) -> tuple[int, int, str] | None:
     return int(raw[0]), int(raw[1]), str(raw[2])
 
 
-_DECODERS: dict[str, Callable[[Any, str], Any]] = {
-    "initialize": _flag, "login": _flag, "symbol_select": _flag,
-    "shutdown": lambda raw, name: None,
-    "version": _version,
+_Decoder = Callable[[Any, str, ShapeTable], Any]
+
+
+def _bare(decode: Callable[[Any, str], Any]) -> _Decoder:
+    return lambda raw, name, shapes: decode(raw, name)
+
+
+_flag3, _count3, _number3 = _bare(_flag), _bare(_count), _bare(_number)
+_DECODERS: dict[str, _Decoder] = {
+    "initialize": _flag3, "login": _flag3, "symbol_select": _flag3,
+    "shutdown": lambda raw, name, shapes: None,
+    "version": _bare(_version),
     "terminal_info": _one(rec.TerminalInfo), "account_info": _one(rec.AccountInfo),
     "symbol_info": _one(rec.SymbolInfo), "symbol_info_tick": _one(rec.Tick),
     "order_check": _one(rec.OrderCheckResult), "order_send": _one(rec.OrderSendResult),
     "positions_get": _many(rec.TradePosition), "orders_get": _many(rec.TradeOrder),
     "history_deals_get": _many(rec.TradeDeal), "history_orders_get": _many(rec.TradeOrder),
-    "copy_rates_from": _rows("RATE_DTYPE"), "copy_rates_from_pos": _rows("RATE_DTYPE"),
-    "copy_rates_range": _rows("RATE_DTYPE"), "copy_ticks_from": _rows("TICK_DTYPE"),
-    "copy_ticks_range": _rows("TICK_DTYPE"), "symbols_get": _many(rec.SymbolInfo),
-    "symbols_total": _count, "positions_total": _count, "orders_total": _count,
-    "history_orders_total": _count, "history_deals_total": _count,
-    "order_calc_margin": _number, "order_calc_profit": _number,
-    "market_book_add": _flag, "market_book_release": _flag, "market_book_get": _many(rec.BookInfo),
-    "ping": lambda raw, name: raw,
-    "watch": lambda raw, name: raw,
+    "copy_rates_from": _bare(_rows("RATE_DTYPE")), "copy_rates_from_pos": _bare(_rows("RATE_DTYPE")),
+    "copy_rates_range": _bare(_rows("RATE_DTYPE")), "copy_ticks_from": _bare(_rows("TICK_DTYPE")),
+    "copy_ticks_range": _bare(_rows("TICK_DTYPE")), "symbols_get": _many(rec.SymbolInfo),
+    "symbols_total": _count3, "positions_total": _count3, "orders_total": _count3,
+    "history_orders_total": _count3, "history_deals_total": _count3,
+    "order_calc_margin": _number3, "order_calc_profit": _number3,
+    "market_book_add": _flag3, "market_book_release": _flag3, "market_book_get": _many(rec.BookInfo),
+    "ping": lambda raw, name, shapes: raw,
+    "watch": lambda raw, name, shapes: raw,
 }
 
 
-def decode_result(name: str, value: Any) -> Any:
-    """The plain ``value`` of a ``name()`` reply rebuilt as our record types."""
-    return _DECODERS[name](value, name)
+def decode_result(name: str, value: Any, shapes: ShapeTable | None = None) -> Any:
+    """The plain ``value`` of a ``name()`` reply rebuilt as our record types
+    (``shapes``: the connection's table, fed by :func:`decode_frame`)."""
+    return _DECODERS[name](value, name, _NO_SHAPES if shapes is None else shapes)

@@ -147,3 +147,16 @@ def test_rejections_while_open_leave_no_reference_cycles_for_the_collector(story
     finally:
         gc.enable()
     assert left < 100  # was 25 objects per rejection (12,500 here)
+
+
+def test_refusals_while_open_never_reach_the_terminal_and_the_breaker_counts_them(story) -> None:
+    # Refused on the caller's thread from the breaker's snapshot: no hop, no terminal call.
+    story.session.force_open("maintenance")
+    story.clock.settle()
+    calls = dict(story.terminal.calls)
+    for _ in range(130):
+        with pytest.raises(MT5CircuitBreakerOpen):
+            story.session.get_price("EURUSD")
+    story.clock.settle()
+    assert dict(story.terminal.calls) == calls
+    assert story.session.breaker_state().rejections >= 130 - 63  # told in batches of 64

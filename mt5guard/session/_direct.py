@@ -1,0 +1,180 @@
+"""The direct lane: a blocking caller handles its own read, as the SessionActor would.
+
+A guarded read through the mailbox is an actor hop: the caller's thread tells
+the SessionActor, which wakes, makes the call and wakes the caller again. For a
+terminal in a worker process those two wake-ups cost more than the round trip
+to the worker itself (issue 21), so a read of a blocking
+:class:`~mt5guard.session.facade.Session` (``get_price``, the account,
+positions, orders and the market-data reads) goes through the session's
+:class:`Door` instead: the caller's thread takes the lock the actor holds for
+every message it handles and runs the actor's own handler for that read
+(:class:`~mt5guard.session._calls.GuardedCalls`: the breaker's admission, the
+worker killed at the request's deadline, the outcome told to the breaker as a
+message). One caller or the actor at a time reaches the terminal.
+
+Anything the lane does not serve is told to the actor as before: orders and
+connects (their journal and reconcile paths stay on the actor's thread),
+awaitable calls (an event loop must not block on a terminal), terminals in
+this process (only their owner thread calls them), a session that is
+starting, down, disconnected or whose breaker is neither CLOSED nor DISABLED
+(HALF_OPEN trials are the actor's), the deterministic runtime (one thread
+runs every actor), and a read that met a lost connection or login (the actor meets
+it again, reports it and mends in place). A failure that ends the session
+(the worker killed at a deadline, or dead) is told to the actor as
+:class:`~mt5guard.session.messages.SessionFailed`, and it fails: supervision
+restarts it as if it had met the failure itself.
+
+While the breaker's snapshot (:class:`~mt5guard.breaker.view.BreakerView`,
+written by the BreakerActor before anyone is told) says OPEN, a read is
+refused on the caller's thread without waiting for the door, for any
+terminal: a refusal costs no hop, and the breaker still counts it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import InvalidStateError
+from typing import Any
+
+from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
+from mt5guard.errors import MT5CircuitBreakerOpen
+from mt5guard.session._breaker_link import BreakerLink
+from mt5guard.session._calls import HandOver, complete, operation_of
+from mt5guard.session._connection import SessionLost
+
+__all__ = ["Answer", "DirectLane", "Door"]
+
+
+class Answer:
+    """The reply of a read handled on the caller's own thread: set and read by that thread only.
+
+    What a ``concurrent.futures.Future`` offers the facade (``done``, ``result``,
+    ``exception``), without the condition variable no other thread will ever
+    wait on (creating and completing a Future costs several microseconds).
+    """
+
+    __slots__ = ("_done", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: Any) -> None:
+        if self._done:
+            raise InvalidStateError("already answered")
+        self._value, self._done = value, True
+
+    def set_exception(self, error: BaseException) -> None:
+        if self._done:
+            raise InvalidStateError("already answered")
+        self._error, self._done = error, True
+
+    def done(self) -> bool:
+        return self._done
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self._done:
+            raise TimeoutError("not answered")
+        return self._error
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self._done:
+            raise TimeoutError("not answered")
+        if self._error is None:
+            return self._value
+        try:
+            raise self._error
+        finally:  # the traceback keeps this frame: it must not keep the error through self
+            self = None  # type: ignore[assignment]
+
+
+class Door:
+    """One SessionActor incarnation's lock, and the way in for callers' reads.
+
+    The actor holds its ``lock`` while it handles any message and while it
+    ends; :meth:`enter` lets a caller's thread handle a read under it.
+    ``handle(message)`` is the actor's handler of reads (False: not a read);
+    ``ready()`` says, under the lock, whether calls may go now (connected, the
+    worker serving, the breaker letting calls through freely); ``fail(reason)``
+    tells the actor to fail.
+    """
+
+    def __init__(self, link: BreakerLink, handle: Callable[[Any], bool],
+                 ready: Callable[[], bool], fail: Callable[[str], None], *, calls: bool) -> None:
+        self.lock = threading.Lock()
+        self._owner = 0  # a caller's thread in enter (a subscriber it calls must not wait for it)
+        self._actor_thread = 0  # the actor's own thread: never waits for its own lock
+        self._open = False
+        self._link = link
+        self._handle = handle
+        self._ready = ready
+        self._fail = fail
+        self.calls = calls  # terminal calls on callers' threads (a worker), or refusals only
+
+    def open(self) -> None:
+        """Callers may come in (the actor's ``on_start`` is done); called on the actor's thread."""
+        self._actor_thread = threading.get_ident()
+        self._open = True
+
+    def close(self) -> None:
+        """No caller comes in any more; the actor calls it holding the lock, so none is in."""
+        self._open = False
+
+    def takes(self, snapshot: BreakerStateChanged | None) -> bool:
+        """Whether :meth:`enter` may answer now: reads of a worker, or refusals while OPEN."""
+        return self._open and (self.calls or (
+            snapshot is not None and snapshot.new is BreakerState.OPEN))
+
+    def enter(self, message: Any, snapshot: BreakerStateChanged | None, timeout: float) -> bool:
+        """Answer ``message.reply_to`` on this thread; False: tell the actor instead.
+
+        ``timeout`` (real seconds) bounds the wait for the lock: past it the
+        reply stays unanswered, which the facade reports as a timeout, as it
+        does for an actor stuck in a call.
+        """
+        me = threading.get_ident()
+        if not self._open or me in (self._owner, self._actor_thread):
+            return False
+        if snapshot is not None and snapshot.new is BreakerState.OPEN:
+            self._link.count_rejection()
+            complete(message.reply_to, MT5CircuitBreakerOpen(operation=operation_of(message),
+                                                             retry_at=snapshot.retry_at))
+            return True
+        if not self.calls:
+            return False
+        if not self.lock.acquire(timeout=timeout):
+            return True
+        self._owner = me
+        try:
+            if not (self._open and self._ready()):
+                return False
+            return self._handle(message)
+        except HandOver:
+            return False
+        except SessionLost as lost:
+            self._broken(str(lost))
+            return True
+        except Exception as exc:  # the reply was answered MT5StateError; the actor would fail too
+            self._broken(f"a read on a caller's thread raised {exc!r}")
+            return True
+        finally:
+            self._owner = 0
+            self.lock.release()
+
+    def _broken(self, reason: str) -> None:
+        self._open = False  # what follows goes to the mailbox until the restarted actor opens
+        self._fail(reason)
+
+
+class DirectLane:
+    """Where a facade finds the door of the session incarnation serving now (None: none)."""
+
+    def __init__(self) -> None:
+        self.door: Door | None = None
+
+    def takes(self, snapshot: BreakerStateChanged | None) -> Door | None:
+        """The door to :meth:`Door.enter` now, or None: tell the actor."""
+        door = self.door
+        return door if door is not None and door.takes(snapshot) else None
