@@ -4,6 +4,7 @@ Guard.stop() there begins the stop and returns; the tree then stops."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import attrs
@@ -24,9 +25,18 @@ def down_terminal(clock: Any) -> SimulatedTerminal:
 def test_guard_stop_from_on_give_up_does_not_deadlock(clock, bus) -> None:
     config = attrs.evolve(story_config(), supervision=SupervisionConfig(max_restarts=0))
     guards: list[Guard] = []
+    started = threading.Event()
+
+    def stop_from_inside(_event: object) -> None:
+        # The give-up may come before start() has returned the guard (the first connect
+        # fails on the session's own thread): wait for the guard, then stop it from here.
+        assert started.wait(5)
+        guards[0].stop()
+
     guard = start(config, clock=clock, bus=bus, terminals={"demo": down_terminal(clock)},
-                  on_give_up=lambda _event: guards[0].stop())
+                  on_give_up=stop_from_inside)
     guards.append(guard)
+    started.set()
     clock.advance(1)  # the first failure gives up at once
     assert guard.wait_stopped(timeout=5) and not guard.running
     guard.stop()  # idempotent
