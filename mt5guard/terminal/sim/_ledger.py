@@ -89,15 +89,7 @@ class Ledger:
     def _one_instant(self) -> Iterator[None]:
         """Read each symbol's quote once while valuing the book (one instant, under the lock)."""
         live = self.quote
-        ticks: dict[str, Tick] = {}
-
-        def quote(symbol: str) -> Tick:
-            tick = ticks.get(symbol)
-            if tick is None:
-                tick = ticks[symbol] = live(symbol)
-            return tick
-
-        self.quote = quote
+        self.quote = _read_once(live)
         try:
             yield
         finally:
@@ -109,16 +101,8 @@ class Ledger:
             margin = round(extra_margin, 2)
             return AccountSnapshot(self.balance, 0.0, self.balance, margin,
                                    round(self.balance - margin, 2), _level(self.balance, margin))
-        live = self.quote  # one instant: each symbol's quote read once (_one_instant, inlined)
-        ticks: dict[str, Tick] = {}
-
-        def quote(symbol: str) -> Tick:
-            tick = ticks.get(symbol)
-            if tick is None:
-                tick = ticks[symbol] = live(symbol)
-            return tick
-
-        self.quote = quote
+        live = self.quote  # one instant (as _one_instant, without a context manager's cost)
+        self.quote = _read_once(live)
         try:
             return self._valued(extra_margin)
         finally:
@@ -180,3 +164,16 @@ class Ledger:
             tick = self.quote(order.symbol)
             out.append(order.record(tick.ask if rules.is_buy(order.type) else tick.bid))
         return out
+
+
+def _read_once(live: Callable[[str], Tick]) -> Callable[[str], Tick]:
+    """``live``, reading each symbol's quote once: the book valued at one instant."""
+    ticks: dict[str, Tick] = {}
+
+    def quote(symbol: str) -> Tick:
+        tick = ticks.get(symbol)
+        if tick is None:
+            tick = ticks[symbol] = live(symbol)
+        return tick
+
+    return quote
