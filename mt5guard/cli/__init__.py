@@ -59,7 +59,7 @@ _log = logging.getLogger("mt5guard.run")
 _USAGE = """mt5guard [run] [--config PATH] [--port N] [--state-dir PATH] [--log-format text|json]
                     [--log-level LEVEL]
        mt5guard check [--config PATH] [--port N] [--state-dir PATH]
-       mt5guard demo [--speed normal|high|N] [--until SECONDS]
+       mt5guard demo [--speed normal|high|N | --simulated] [--until SECONDS]
        mt5guard bridge --listen HOST:PORT [...]   (the terminal server; see docs/operations.md)
        mt5guard chaos [--seeds N] [--replay SEED] [...]"""
 _SUBCOMMANDS = ("run", "check", "demo", "bridge", "chaos")
