@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from worker_kit import SIM, alive, wait_until
+from worker_kit import SIM, alive, no_thread_left_behind, wait_until
 
 from mt5guard import start
 from mt5guard.clock import SystemClock
@@ -57,7 +57,7 @@ def guard():  # type: ignore[no-untyped-def]
     yield running
     running.stop()
     clock.close()
-    wait_until(lambda: set(threading.enumerate()) <= threads, what="no thread left behind")
+    no_thread_left_behind(threads)
 
 
 def worker(running) -> WorkerTerminal:  # type: ignore[no-untyped-def]

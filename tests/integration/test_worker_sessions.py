@@ -9,7 +9,7 @@ import time
 
 import attrs
 import pytest
-from worker_kit import alive, state, wait_until
+from worker_kit import alive, no_thread_left_behind, state, wait_until
 
 from mt5guard import Config, start
 from mt5guard.clock import SystemClock
@@ -60,7 +60,7 @@ def tree():  # type: ignore[no-untyped-def]
     for guard in made:
         guard.stop()
         guard.clock.close()  # type: ignore[attr-defined]
-    wait_until(lambda: set(threading.enumerate()) <= threads, what="no thread left behind")
+    no_thread_left_behind(threads)
 
 
 def worker_pid(guard, account: str) -> int:  # type: ignore[no-untyped-def]

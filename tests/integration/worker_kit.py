@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
+
+from mt5guard.terminal.bridge import _processes
 
 SIM = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
 
@@ -45,6 +48,20 @@ def wait_until(condition, timeout: float = 3.0, what: str = "condition") -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout} s")
         time.sleep(0.01)
+
+
+def no_thread_left_behind(before: set[threading.Thread]) -> None:
+    """Every thread started since ``before`` ends, but the process-long worker spawner.
+
+    On Linux the first worker started in a process starts one spawner thread that
+    lives as long as the process (a worker's PR_SET_PDEATHSIG fires when the thread
+    that spawned it ends: see ``_processes.py``). A test file run alone starts it in
+    its own fixture; that one is not a leak, a second one would be.
+    """
+    def ended() -> bool:
+        return set(threading.enumerate()) - before <= set(_processes._SPAWNER)
+
+    wait_until(ended, what="no thread left behind")
 
 
 def gone(pids: set[int], timeout: float = 2.0) -> None:
