@@ -130,8 +130,8 @@ def test_pushed_quote_rounds_are_relayed_between_requests(bridge: Bridge) -> Non
                    what="rounds pushed through the bridge")
         assert terminal.requests == 2  # initialize and watch: the bridge relayed them unasked
         assert terminal.account_info() is not None  # a request among pushes gets its reply
-        assert terminal.watch([], 0.02) is not None
-        time.sleep(0.15)
+        assert terminal.watch([], 0.02) is not None  # no round is pushed after its reply
+        time.sleep(0.15)  # the window measured: seven rounds of 0.02 s had it still watched
         assert terminal.take_pushed() == []
     finally:
         terminal.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +25,25 @@ def fires(clock: SystemClock) -> bool:
     return done.wait(2.0)
 
 
+def waits_on_its_condition(clock: SystemClock) -> bool:
+    """Whether the scheduler thread is parked in ``Condition.wait`` (not still computing)."""
+    thread = clock._thread
+    frame = None if thread is None else sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == "wait" and frame.f_code.co_filename == threading.__file__:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @pytest.mark.parametrize("delay", [9.3e9, 1e300, float("inf")])
 def test_a_timer_far_in_the_future_does_not_stop_the_others(clock, delay) -> None:
     clock.call_later(delay, lambda: None)
-    time.sleep(0.05)  # the scheduler thread is now waiting for that timer
+    deadline = time.monotonic() + 5.0  # until the scheduler thread waits for that timer
+    while not waits_on_its_condition(clock):
+        assert clock._thread is not None and clock._thread.is_alive(), "the scheduler died"
+        assert time.monotonic() < deadline, "the scheduler never waited for the far timer"
+        time.sleep(0.001)
     assert fires(clock)
 
 
