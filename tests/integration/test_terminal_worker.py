@@ -90,13 +90,24 @@ def test_counts_calculations_and_the_book_cross_the_process_boundary(clock) -> N
 
 
 def test_sigkill_mid_call_fails_that_call_at_once_as_a_lost_connection(clock) -> None:
-    terminal = worker(clock, {**SIM, "call_latency": 0.4})
+    terminal = worker(clock)
     pid = terminal.pid
-    threading.Timer(0.1, os.kill, (pid, signal.SIGKILL)).start()
-    started = time.monotonic()
+    # Mid-call by construction, not by a timer racing a call latency: the worker is stopped,
+    # so the request sent cannot be answered, and it is killed once the request is out.
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: state(pid) == "T", what="worker stopped")
+    sent = terminal.requests
+
+    def kill_once_sent() -> None:
+        wait_until(lambda: terminal.requests > sent, what="the request sent")
+        os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_once_sent)
+    killer.start()
     assert terminal.account_info() is None
-    assert time.monotonic() - started < 0.4  # not the call's 0.4 s: the death ended it
+    killer.join()
     code, text = terminal.last_error()
+    # -10004, not the -10005 of the call's 5 s timeout: the death ended it.
     assert code == -10004 and f"pid {pid}" in text
     assert terminal.lost is not None
     assert terminal.account_info() is None and terminal.last_error()[0] == -10004  # stays gone
@@ -113,7 +124,8 @@ def test_a_stopped_worker_is_killed_by_pid_at_the_deadline(clock) -> None:
     terminal.set_deadline(clock.monotonic() + 0.3)
     started = time.monotonic()
     assert terminal.symbol_info_tick("EURUSD") is None
-    assert 0.25 < time.monotonic() - started < 1.5
+    # At its 0.3 s deadline, not at the call's 5 s timeout (a loaded machine may be late).
+    assert 0.25 < time.monotonic() - started < 4.0
     code, text = terminal.last_error()
     assert code == -10005 and "IPC timeout" in text and f"pid {pid} killed" in text
     wait_until(lambda: not alive(pid), what="stopped worker killed")
@@ -146,7 +158,7 @@ def test_a_worker_that_closes_its_connection_fails_the_call_without_waiting(cloc
     pid = terminal.pid
     started = time.monotonic()
     assert terminal.symbol_info("EURUSD") is None
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0  # not the call's 5 s timeout
     assert terminal.last_error()[0] == -10004 and terminal.lost is not None
     assert alive(pid)  # it did not die: closing the connection was enough
     terminal.close()
@@ -173,9 +185,8 @@ def test_a_worker_exits_by_itself_when_its_parent_disappears(tmp_path: Path) -> 
         assert alive(pid)
         parent.kill()  # kill -9: no cleanup code of the parent runs
         parent.wait(5)
-        started = time.monotonic()
-        wait_until(lambda: not alive(pid), timeout=2.0, what="orphaned worker exit")
-        assert time.monotonic() - started < 2.0
+        # An orphan that missed its parent's death would live on: 10 s is a wait, not a bound.
+        wait_until(lambda: not alive(pid), timeout=10.0, what="orphaned worker exit")
     finally:
         parent.kill()
         parent.wait(5)

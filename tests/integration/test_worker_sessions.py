@@ -86,7 +86,7 @@ def serving_again(guard, account: str, old_pid: int) -> None:  # type: ignore[no
 
 
 def test_a_hung_worker_times_out_at_the_deadline_is_killed_and_the_session_restarts(tree) -> None:
-    guard, recorder = tree()
+    guard, recorder = tree(timeout="20s")  # the terminal's own timeout, far from the deadline
     session = guard.session("one")
     serving_again(guard, "one", -1)
     pid = worker_pid(guard, "one")
@@ -96,7 +96,8 @@ def test_a_hung_worker_times_out_at_the_deadline_is_killed_and_the_session_resta
     started = time.monotonic()
     with pytest.raises(MT5TimeoutError):
         session.get_price("EURUSD")
-    assert time.monotonic() - started < 1.5
+    # The request's 0.4 s deadline ended it, not the terminal's 20 s (room for a loaded machine).
+    assert time.monotonic() - started < 5.0
     wait_until(lambda: not alive(pid), what="hung worker killed by pid")
     wait_until(lambda: any(isinstance(e, ChildFailed) and e.child == "session"
                            and e.supervisor == "account:one" for e in recorder.events),
