@@ -210,7 +210,7 @@ def test_each_side_refuses_a_certificate_it_did_not_pin(
         started = time.monotonic()
         with pytest.raises(MT5ConnectionError, match="did not start"):
             honest.start()  # the client refuses the bridge's certificate
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0  # at once, not at the 10 s connect timeout
     finally:
         assert "Traceback" not in fake.stop()
     good = bridge_terminal(tls_bridge.port, tls=certs[1])

@@ -282,8 +282,8 @@ def test_stop_leaves_no_thread_blocked_in_rpyc(server: RpycServer) -> None:
         time.sleep(0.01)
     started = time.monotonic()
     guard.stop()
-    assert time.monotonic() - started < 2.0
-    deadline = time.monotonic() + 1.0
+    assert time.monotonic() - started < 5.0  # the hung call would block it for ever
+    deadline = time.monotonic() + 5.0  # a wait, not a bound
     while _in_rpyc():
         assert time.monotonic() < deadline, "a thread is still blocked in rpyc after stop()"
         time.sleep(0.01)
@@ -333,8 +333,8 @@ def test_a_thread_whose_call_was_killed_cannot_reconnect_but_a_new_incarnation_c
         time.sleep(0.01)
     started = time.monotonic()
     terminal.kill("abandoned")
-    old.join(5)
-    assert time.monotonic() - started < 1.0
+    old.join(10)
+    assert time.monotonic() - started < 5.0  # the hung server would block it for ever
     assert isinstance(outcome[0], MT5ConnectionError)
     assert isinstance(outcome[1], MT5ConnectionError) and "ended from another thread" in str(
         outcome[1])

@@ -62,7 +62,7 @@ def test_a_sibling_stuck_in_a_call_is_abandoned_at_the_shutdown_timeout_and_the_
         second.handle.tell("block")  # its thread is now blocked, like a session in a hung call
         started = time.monotonic()
         first.handle.tell("crash")  # restarts first and, rest-for-one, second
-        deadline = started + 3
+        deadline = started + 10
         while True:
             try:
                 if second.handle.ask("who", timeout=0.05) != old:
@@ -72,7 +72,7 @@ def test_a_sibling_stuck_in_a_call_is_abandoned_at_the_shutdown_timeout_and_the_
             assert time.monotonic() < deadline, "the group never restarted"
             time.sleep(0.01)
         took = time.monotonic() - started
-        assert 0.3 <= took < 1.0  # the shutdown timeout (+ backoff), not for ever
+        assert 0.3 <= took < 3.0  # the shutdown timeout (+ backoff), not for ever
         assert abandoned.is_set()
         assert [e.child for e in events if isinstance(e, ChildAbandoned)] == ["second"]
         restarts = len([e for e in events if isinstance(e, RestartScheduled)])

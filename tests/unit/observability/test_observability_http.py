@@ -155,7 +155,7 @@ def test_stop_is_quick_idempotent_and_frees_the_port(serve: Callable[..., Health
 
     began = time.monotonic()
     server.stop()
-    assert time.monotonic() - began < 1.0
+    assert time.monotonic() - began < 3.0  # not a client's 10 s request timeout
     server.stop()
     assert f"mt5guard-http:{port}" not in {t.name for t in threading.enumerate()}
 

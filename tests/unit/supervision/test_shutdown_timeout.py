@@ -46,10 +46,12 @@ def test_a_child_that_does_not_stop_in_time_is_abandoned_and_released() -> None:
     ref = Supervisor.start("sup", children, clock=clock, bus=bus, shutdown_timeout=0.2)
     started = time.monotonic()
     ref.stop(block=True, timeout=5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # not the stuck child's 30 s
     abandoned = [e for e in events if isinstance(e, ChildAbandoned)]
     assert [(e.supervisor, e.child, e.released) for e in abandoned] == [("sup", "stuck", True)]
-    assert 0.15 <= abandoned[0].waited <= 0.3
+    # What was left of the shared 0.2 s deadline (0.1 s at least): never more than the timeout.
+    # Its lower end depends on how long stopping "last" took, so a loaded machine lowers it.
+    assert 0.1 <= abandoned[0].waited <= 0.2
     assert any(isinstance(e, SupervisorStopped) for e in events)
     # still in reverse order; the one after the stuck child was not starved of its stop
     assert journal[:2] == ["stopped last", "stopping stuck"] and "stopped first" in journal
