@@ -4,9 +4,11 @@ who retries with the same id gets that outcome, not a second order."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from mt5guard.errors import MT5OrderOutcomeUnknown
+from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.terminal import SimulatedTerminal
 
@@ -64,3 +66,22 @@ def test_reply_and_connection_lost_is_reconciled_after_the_restart(story_factory
     assert outcome.reconciled and outcome.volume == 0.3
     assert story.terminal.calls["order_send"] == 1
     assert len(story.session.positions()) == 1
+
+
+def test_a_reconciliation_that_cannot_read_the_terminal_is_logged_with_the_id_and_the_error(
+        story_factory, caplog) -> None:
+    story = story_factory(terminal_class=DropsAfterSend)
+    story.terminal.armed = True
+    with caplog.at_level(logging.INFO, logger="mt5guard.orders"), \
+            pytest.raises(MT5OrderOutcomeUnknown) as unknown:
+        story.session.place_order("EURUSD", "buy", 0.3, client_order_id="C4")
+    failed = [r for r in caplog.records if "reconciliation failed" in r.getMessage()]
+    assert failed, [r.getMessage() for r in caplog.records]
+    record = failed[0]
+    assert record.levelno == logging.INFO and record.name == "mt5guard.orders"
+    cid, err = record.args
+    assert cid == "C4" and isinstance(err, MT5Error) and err.kind == "connection"
+    assert record.getMessage() == f"order C4: reconciliation failed: {err}"
+    # subscribers learn the outcome is still open
+    assert [e.outcome for e in story.events(OrderReconciled)] == ["unknown"]
+    assert unknown.value.client_order_id == "C4"
