@@ -1,0 +1,89 @@
+"""Story: what a trader reads in an answer is about the order they named.
+
+A change goes to the ticket it names (not the account's first position or
+order); a refusal by the terminal's check carries the check's name and the
+terminal's own words; a lost reply names the terminal's last error; a final
+rejection answered again from the journal is the same error, words included.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown, MT5StateError
+from mt5guard.terminal import SimulatedTerminal
+from mt5guard.terminal import constants as c
+
+
+def test_a_stop_change_goes_to_the_position_it_names_not_the_first(story) -> None:
+    s = story.session
+    first = s.place_order("EURUSD", "buy", 0.1, client_order_id="t1")
+    second = s.place_order("EURUSD", "buy", 0.2, client_order_id="t2")
+    sl = round(s.get_price("EURUSD").bid - 0.0100, 5)
+    s.modify_position(second.order, sl=sl, client_order_id="t3")
+    stops = {p.ticket: p.sl for p in s.positions()}
+    assert stops == {first.order: 0.0, second.order: sl}
+
+
+def test_a_pending_change_goes_to_the_order_it_names_not_the_first(story) -> None:
+    s = story.session
+    ask = s.get_price("EURUSD").ask
+    first = s.place_pending_order("EURUSD", "buy_limit", 0.1, round(ask - 0.0020, 5),
+                                  client_order_id="o1")
+    second = s.place_pending_order("EURUSD", "buy_limit", 0.1, round(ask - 0.0030, 5),
+                                   client_order_id="o2")
+    moved = round(ask - 0.0040, 5)
+    s.modify_order(second.order, price=moved, client_order_id="o3")
+    prices = {o.ticket: o.price_open for o in s.orders("EURUSD")}
+    assert prices == {first.order: round(ask - 0.0020, 5), second.order: moved}
+
+
+def test_a_stop_change_the_check_refuses_carries_the_terminal_s_words_and_is_not_sent(
+        story) -> None:
+    s = story.session
+    opened = s.place_order("EURUSD", "buy", 0.1, client_order_id="r1")
+    above = round(s.get_price("EURUSD").ask + 0.0100, 5)  # a buy's stop above the price
+    with pytest.raises(MT5Error) as caught:
+        s.modify_position(opened.order, sl=above, client_order_id="r2")
+    err = caught.value
+    assert (err.code, err.terminal_message) == (c.TRADE_RETCODE_INVALID_STOPS, "Invalid stops")
+    assert err.operation == "modify_position" and len(story.terminal.sent_orders()) == 1
+
+
+class CheckFails(SimulatedTerminal):
+    """order_check returns None, as the module does when the terminal cannot check."""
+
+    def order_check(self, request):  # type: ignore[no-untyped-def]
+        self._last_error = (-1, "Terminal: generic fail")
+        return None
+
+
+def test_a_check_that_returns_nothing_is_an_error_of_the_check_and_nothing_is_sent(
+        story_factory) -> None:
+    story = story_factory(terminal_class=CheckFails)
+    with pytest.raises(MT5Error) as caught:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="n1")
+    assert caught.value.operation == "order_check" and caught.value.code == -1
+    assert story.terminal.sent_orders() == []
+
+
+def test_a_lost_reply_names_the_terminal_s_last_error(story) -> None:
+    story.terminal.lose_next_order_reply(executed=False)
+    with pytest.raises(MT5OrderOutcomeUnknown) as unknown:
+        story.session.place_order("EURUSD", "sell", 0.1, client_order_id="L1")
+    # the module's own words for it, not just its kind ("timeout")
+    assert f"last_error {c.RES_E_INTERNAL_FAIL_TIMEOUT} 'IPC timeout'" in unknown.value.detail
+    assert "NOT re-sent" in unknown.value.detail
+
+
+def test_a_final_rejection_answered_again_is_the_same_error_with_the_terminal_s_words(
+        story) -> None:
+    story.terminal.script_order_retcodes(10019)  # no money: final
+    with pytest.raises(MT5StateError) as first:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="N1")
+    with pytest.raises(MT5StateError) as again:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="N1")
+    assert first.value.terminal_message == "No money"
+    assert (again.value.code, again.value.terminal_message, again.value.operation) == (
+        10019, "No money", "place_order")
+    assert story.terminal.calls["order_send"] == 1
