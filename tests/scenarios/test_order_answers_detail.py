@@ -87,3 +87,10 @@ def test_a_final_rejection_answered_again_is_the_same_error_with_the_terminal_s_
     assert (again.value.code, again.value.terminal_message, again.value.operation) == (
         10019, "No money", "place_order")
     assert story.terminal.calls["order_send"] == 1
+
+
+def test_a_public_check_that_returns_nothing_is_named_order_check(story_factory) -> None:
+    story = story_factory(terminal_class=CheckFails)
+    with pytest.raises(MT5Error) as caught:
+        story.session.order_check("EURUSD", "sell", 0.1)
+    assert caught.value.operation == "order_check" and caught.value.code == -1
