@@ -220,14 +220,19 @@ def test_the_journal_records_what_each_change_touched_its_symbol_and_side(story)
     until = datetime(2026, 1, 9, 12, 0, tzinfo=UTC)
     s.modify_order(limit.order, price=price, sl=sl, tp=tp, expiry="specified", expiration=until,
                    client_order_id="jc1")
+    s.modify_order(stop.order, price=below(story, 35), client_order_id="jc6")
     s.cancel_order(stop.order, client_order_id="jc2")
+    s.cancel_order(limit.order, client_order_id="jc7")
     s.modify_position(sold.order, sl=round(s.get_price("EURUSD").ask + 0.005, 5),
                       client_order_id="jc3")
+    s.modify_position(bought.order, sl=round(s.get_price("EURUSD").bid - 0.005, 5),
+                      client_order_id="jc8")
     s.close_position(bought.order, client_order_id="jc4")
     s.close_position(sold.order, client_order_id="jc5")
 
     journal = story.guard.journals["demo"]
-    rows = {cid: journal.get(cid) for cid in ("jc1", "jc2", "jc3", "jc4", "jc5")}
+    rows = {cid: journal.get(cid) for cid in ("jc1", "jc2", "jc3", "jc4", "jc5", "jc6", "jc7",
+                                              "jc8")}
     assert {cid: (e.intent.kind, e.intent.symbol, e.intent.side, e.state.value)
             for cid, e in rows.items() if e is not None} == {
         "jc1": ("modify_order", "EURUSD", "buy", "filled"),
@@ -235,6 +240,9 @@ def test_the_journal_records_what_each_change_touched_its_symbol_and_side(story)
         "jc3": ("modify_position", "EURUSD", "sell", "filled"),
         "jc4": ("close_position", "EURUSD", "sell", "filled"),  # a buy is closed by a sell
         "jc5": ("close_position", "EURUSD", "buy", "filled"),
+        "jc6": ("modify_order", "EURUSD", "sell", "filled"),
+        "jc7": ("cancel_order", "EURUSD", "buy", "filled"),
+        "jc8": ("modify_position", "EURUSD", "buy", "filled"),
     }
     placement = journal.get("jr1")
     assert placement is not None and placement.intent.payload == {
