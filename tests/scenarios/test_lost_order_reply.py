@@ -85,3 +85,37 @@ def test_a_reconciliation_that_cannot_read_the_terminal_is_logged_with_the_id_an
     # subscribers learn the outcome is still open
     assert [e.outcome for e in story.events(OrderReconciled)] == ["unknown"]
     assert unknown.value.client_order_id == "C4"
+
+
+class HistoryBlinks(SimulatedTerminal):
+    """Loses the next order's reply, and the history reads right after it fail once."""
+
+    blind = 0
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        self.lose_next_order_reply(executed=True)
+        self.blind = 1  # the first history read of the reconciliation that follows
+        return super().order_send(request)
+
+    def history_deals_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.blind:
+            self.blind -= 1
+            self._last_error = (-1, "Terminal: generic fail")
+            return None
+        return super().history_deals_get(*args, **kwargs)
+
+    def history_orders_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.blind:
+            self.blind -= 1
+            self._last_error = (-1, "Terminal: generic fail")
+            return None
+        return super().history_orders_get(*args, **kwargs)
+
+
+def test_a_retry_of_an_unknown_id_reads_it_back_again_and_answers_the_fill(story_factory) -> None:
+    story = story_factory(terminal_class=HistoryBlinks)
+    with pytest.raises(MT5OrderOutcomeUnknown):
+        story.session.place_order("EURUSD", "buy", 0.2, client_order_id="H1")
+    again = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="H1")
+    assert again.reconciled and again.volume == 0.2 and again.deal > 0
+    assert story.terminal.calls["order_send"] == 1 and len(story.session.positions()) == 1
