@@ -23,19 +23,25 @@ def test_a_stop_change_goes_to_the_position_it_names_not_the_first(story) -> Non
     s.modify_position(second.order, sl=sl, client_order_id="t3")
     stops = {p.ticket: p.sl for p in s.positions()}
     assert stops == {first.order: 0.0, second.order: sl}
+    change = story.terminal.sent_orders()[-1]  # as MT5 wants it: the position and its symbol
+    assert (change["action"], change["position"], change["symbol"]) == (
+        c.TRADE_ACTION_SLTP, second.order, "EURUSD")
 
 
-def test_a_pending_change_goes_to_the_order_it_names_not_the_first(story) -> None:
+def test_a_pending_change_goes_to_the_order_it_names_and_keeps_that_order_s_stops(
+        story) -> None:
     s = story.session
     ask = s.get_price("EURUSD").ask
     first = s.place_pending_order("EURUSD", "buy_limit", 0.1, round(ask - 0.0020, 5),
-                                  client_order_id="o1")
+                                  sl=round(ask - 0.0070, 5), client_order_id="o1")
     second = s.place_pending_order("EURUSD", "buy_limit", 0.1, round(ask - 0.0030, 5),
+                                   sl=round(ask - 0.0080, 5), tp=round(ask + 0.0050, 5),
                                    client_order_id="o2")
     moved = round(ask - 0.0040, 5)
     s.modify_order(second.order, price=moved, client_order_id="o3")
-    prices = {o.ticket: o.price_open for o in s.orders("EURUSD")}
-    assert prices == {first.order: round(ask - 0.0020, 5), second.order: moved}
+    held = {o.ticket: (o.price_open, o.sl, o.tp) for o in s.orders("EURUSD")}
+    assert held == {first.order: (round(ask - 0.0020, 5), round(ask - 0.0070, 5), 0.0),
+                    second.order: (moved, round(ask - 0.0080, 5), round(ask + 0.0050, 5))}
 
 
 def test_a_stop_change_the_check_refuses_carries_the_terminal_s_words_and_is_not_sent(
@@ -47,7 +53,8 @@ def test_a_stop_change_the_check_refuses_carries_the_terminal_s_words_and_is_not
         s.modify_position(opened.order, sl=above, client_order_id="r2")
     err = caught.value
     assert (err.code, err.terminal_message) == (c.TRADE_RETCODE_INVALID_STOPS, "Invalid stops")
-    assert err.operation == "modify_position" and len(story.terminal.sent_orders()) == 1
+    assert err.operation == "modify_position"
+    assert story.terminal.calls["order_send"] == 1  # the opening only: the check stopped it
 
 
 class CheckFails(SimulatedTerminal):
