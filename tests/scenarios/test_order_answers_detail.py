@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown, MT5StateError
+from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown, MT5StateError, MT5ValidationError
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal import constants as c
 
@@ -101,3 +101,33 @@ def test_a_public_check_that_returns_nothing_is_named_order_check(story_factory)
     with pytest.raises(MT5Error) as caught:
         story.session.order_check("EURUSD", "sell", 0.1)
     assert caught.value.operation == "order_check" and caught.value.code == -1
+
+
+class NoFillingFits(SimulatedTerminal):
+    """A symbol that allows neither FOK nor IOC, under market execution (so no RETURN)."""
+
+    def symbol_info(self, symbol):  # type: ignore[no-untyped-def]
+        info = super().symbol_info(symbol)
+        return None if info is None else info._replace(
+            filling_mode=0, trade_exemode=c.SYMBOL_TRADE_EXECUTION_MARKET)
+
+
+def test_a_symbol_no_filling_fits_is_refused_naming_the_call_the_trader_made(
+        story_factory) -> None:
+    story = story_factory(terminal_class=NoFillingFits)
+    s = story.session
+    opened = s.place_order("EURUSD", "buy", 0.1, filling="ioc", client_order_id="f1")  # named
+    calls = {
+        "place_order": lambda: s.place_order("EURUSD", "buy", 0.1, client_order_id="f2"),
+        "order_check": lambda: s.order_check("EURUSD", "buy", 0.1),
+        "close_position": lambda: s.close_position(opened.order, client_order_id="f3"),
+        "place_pending_order": lambda: s.place_pending_order(
+            "EURUSD", "buy_limit", 0.1, round(s.get_price("EURUSD").ask - 0.002, 5),
+            client_order_id="f4"),
+    }
+    for operation, call in calls.items():
+        with pytest.raises(MT5ValidationError) as refused:
+            call()
+        assert (refused.value.operation, refused.value.field) == (operation, "filling")
+        assert "name the filling your broker documents" in refused.value.detail
+    assert story.terminal.calls["order_send"] == 1  # only the order that named its filling
