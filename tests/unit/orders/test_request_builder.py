@@ -53,6 +53,7 @@ def test_refuse_raises_before_any_call_naming_the_field() -> None:
     with pytest.raises(MT5ValidationError) as caught:
         fit_comment("a1b2c3d4e5f6", TWENTY, overflow="refuse")
     assert caught.value.field == "comment" and "room for 13" in str(caught.value)
+    assert caught.value.operation == "place_order"  # the call a comment belongs to by default
     with pytest.raises(MT5ValidationError, match="comment"):
         build_order("EURUSD", "buy", 0.1, comment=TWENTY, client_order_id="a1b2c3d4e5f6",
                     comment_overflow="refuse")
