@@ -119,3 +119,25 @@ def test_a_retry_of_an_unknown_id_reads_it_back_again_and_answers_the_fill(story
     again = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="H1")
     assert again.reconciled and again.volume == 0.2 and again.deal > 0
     assert story.terminal.calls["order_send"] == 1 and len(story.session.positions()) == 1
+
+
+class FillsHalf(SimulatedTerminal):
+    """An IOC order of which the server fills half, and whose reply is lost."""
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        self.lose_next_order_reply(executed=True)
+        return super().order_send({**request, "volume": request["volume"] / 2})
+
+    def history_orders_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = super().history_orders_get(*args, **kwargs)  # the order was for all of it
+        return None if found is None else tuple(
+            o._replace(volume_initial=o.volume_initial * 2) for o in found)
+
+
+def test_a_partial_fill_read_back_is_answered_as_partial_with_the_volume_filled(
+        story_factory) -> None:
+    story = story_factory(terminal_class=FillsHalf)
+    outcome = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="P1")
+    assert outcome.reconciled and outcome.retcode == 10010  # TRADE_RETCODE_DONE_PARTIAL
+    assert outcome.volume == pytest.approx(0.1)
+    assert story.terminal.calls["order_send"] == 1
