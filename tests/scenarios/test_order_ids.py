@@ -6,6 +6,7 @@ journal with prefix matching that came before the SQLite journal.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import attrs
@@ -175,6 +176,19 @@ def test_a_record_with_the_id_that_disagrees_is_an_unknown_outcome(story_factory
     with pytest.raises(MT5OrderOutcomeUnknown, match="does not match"):
         story.session.place_order("EURUSD", "buy", 0.1, client_order_id="S1")
     assert [e.outcome for e in story.events(OrderReconciled)] == ["mismatch"]
+
+
+def test_a_record_that_disagrees_is_a_warning_naming_the_id_and_what_differs(
+        story_factory, caplog) -> None:
+    story = story_factory(terminal_class=SwapsTheSide)
+    with caplog.at_level(logging.WARNING, logger="mt5guard.orders"), \
+            pytest.raises(MT5OrderOutcomeUnknown) as unknown:
+        story.session.place_order("EURUSD", "buy", 0.1, client_order_id="S2")
+    (record,) = [r for r in caplog.records if r.args and r.args[0] == "S2"]
+    _, detail = record.args
+    assert record.levelno == logging.WARNING and "does not match" in detail
+    assert record.getMessage() == f"order S2: {detail}"
+    assert detail in str(unknown.value)  # the caller is told the same reason
 
 
 class SwapsTheSide(SimulatedTerminal):

@@ -183,3 +183,72 @@ def test_a_lost_reply_the_history_shows_rejected_is_retryable_and_the_id_free(
     story.terminal.rejected = ()
     again = story.session.place_order("EURUSD", "buy", 0.1, client_order_id="rj1")
     assert again.retcode == c.TRADE_RETCODE_DONE and story.terminal.calls["order_send"] == 2
+
+
+def test_a_market_order_goes_out_at_its_side_s_price_with_the_filling_asked_for(story) -> None:
+    s = story.session
+    tick = s.get_price("EURUSD")
+    s.place_order("EURUSD", "sell", 0.1, filling="fok", client_order_id="m1")
+    s.place_order("EURUSD", "buy", 0.1, client_order_id="m2")
+    sell, buy = story.terminal.sent_orders()
+    assert tick.ask != tick.bid
+    assert (sell["price"], sell["type_filling"]) == (tick.bid, c.ORDER_FILLING_FOK)
+    assert buy["price"] == tick.ask
+
+
+def test_a_market_order_the_check_refuses_names_the_check_and_the_terminal_s_reason(story) -> None:
+    price = story.session.get_price("EURUSD").ask
+    with pytest.raises(MT5Error) as caught:
+        story.session.place_order("EURUSD", "buy", 0.1, sl=price + 0.01, client_order_id="mc1")
+    err = caught.value
+    assert err.code == c.TRADE_RETCODE_INVALID_STOPS and err.terminal_message == "Invalid stops"
+    assert err.operation == "order_check" and story.terminal.sent_orders() == []
+
+
+def test_the_journal_records_what_each_change_touched_its_symbol_and_side(story) -> None:
+    """The journal is the account's audit trail: a change's row names the symbol and the
+    side of the order or position it changed, and the values it asked for."""
+    s = story.session
+    placed_at, placed_sl, placed_tp = below(story, 20), below(story, 50), below(story, -30)
+    limit = s.place_pending_order("EURUSD", "buy_limit", 0.1, placed_at, sl=placed_sl,
+                                  tp=placed_tp, magic=77, client_order_id="jr1")
+    stop = s.place_pending_order("EURUSD", "sell_stop", 0.1, below(story, 30),
+                                 client_order_id="jr2")
+    sold = s.place_order("EURUSD", "sell", 0.2, client_order_id="jr3")
+    bought = s.place_order("EURUSD", "buy", 0.1, client_order_id="jr4")
+    price, sl, tp = below(story, 25), below(story, 60), below(story, -40)
+    until = datetime(2026, 1, 9, 12, 0, tzinfo=UTC)
+    s.modify_order(limit.order, price=price, sl=sl, tp=tp, expiry="specified", expiration=until,
+                   client_order_id="jc1")
+    s.modify_order(stop.order, price=below(story, 35), client_order_id="jc6")
+    s.cancel_order(stop.order, client_order_id="jc2")
+    s.cancel_order(limit.order, client_order_id="jc7")
+    s.modify_position(sold.order, sl=round(s.get_price("EURUSD").ask + 0.005, 5),
+                      client_order_id="jc3")
+    s.modify_position(bought.order, sl=round(s.get_price("EURUSD").bid - 0.005, 5),
+                      client_order_id="jc8")
+    s.close_position(bought.order, client_order_id="jc4")
+    s.close_position(sold.order, client_order_id="jc5")
+
+    journal = story.guard.journals["demo"]
+    rows = {cid: journal.get(cid) for cid in ("jc1", "jc2", "jc3", "jc4", "jc5", "jc6", "jc7",
+                                              "jc8")}
+    assert {cid: (e.intent.kind, e.intent.symbol, e.intent.side, e.state.value)
+            for cid, e in rows.items() if e is not None} == {
+        "jc1": ("modify_order", "EURUSD", "buy", "filled"),
+        "jc2": ("cancel_order", "EURUSD", "sell", "filled"),
+        "jc3": ("modify_position", "EURUSD", "sell", "filled"),
+        "jc4": ("close_position", "EURUSD", "sell", "filled"),  # a buy is closed by a sell
+        "jc5": ("close_position", "EURUSD", "buy", "filled"),
+        "jc6": ("modify_order", "EURUSD", "sell", "filled"),
+        "jc7": ("cancel_order", "EURUSD", "buy", "filled"),
+        "jc8": ("modify_position", "EURUSD", "buy", "filled"),
+    }
+    placement = journal.get("jr1")
+    assert placement is not None and placement.intent.payload == {
+        "kind": "buy_limit", "price": placed_at, "stoplimit": 0.0, "sl": placed_sl,
+        "tp": placed_tp, "magic": 77, "type_time": c.ORDER_TIME_GTC, "expiration": 0}
+    asked = rows["jc1"].intent.payload  # type: ignore[union-attr]
+    assert (asked["ticket"], asked["price"], asked["sl"], asked["tp"]) == (limit.order, price, sl, tp)
+    assert (asked["type_time"], asked["expiration"]) == (c.ORDER_TIME_SPECIFIED,
+                                                         int(until.timestamp()))

@@ -9,10 +9,12 @@ import pytest
 from mt5guard.breaker.messages import (
     BreakerState,
     BreakerStateChanged,
+    CallFailed,
     CallRejected,
+    CallSucceeded,
     TrialsGranted,
 )
-from mt5guard.errors import MT5CircuitBreakerOpen
+from mt5guard.errors import MT5CircuitBreakerOpen, MT5ConnectionError
 from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.testing import VirtualClock
 
@@ -79,4 +81,97 @@ def test_grants_add_up_to_trials_not_yet_used() -> None:
     for _ in range(3):
         assert view.link.admit("get_price") is None
     assert isinstance(view.link.admit("get_price"), MT5CircuitBreakerOpen)
+    view.clock.close()
+
+
+# what the breaker is told: the counts and figures its policy works from ----------------
+
+
+def quiet_successes(view: View, n: int, operation: str = "get_price") -> None:
+    for _ in range(n):
+        view.link.report(operation, view.clock.monotonic(), None)
+
+
+def test_a_failure_is_told_at_once_with_its_code_latency_and_the_successes_before_it() -> None:
+    view = View()
+    quiet_successes(view, 5)
+    assert view.breaker.told == []  # plain successes ride along with the next message
+    started = view.clock.monotonic()
+    view.clock.advance(0.25)
+    view.link.report("get_price", started, MT5ConnectionError(operation="get_price", code=-10004))
+    (failed,) = view.breaker.told
+    assert isinstance(failed, CallFailed)
+    assert (failed.operation, failed.error_kind, failed.code) == ("get_price", "connection", -10004)
+    assert failed.latency_ms == pytest.approx(250.0) and failed.successes_before == 5
+    view.clock.close()
+
+
+def test_the_success_that_ends_a_failure_streak_is_told_at_once_then_successes_batch_again(
+        ) -> None:
+    view = View()
+    started = view.clock.monotonic()
+    view.link.report("get_price", started, MT5ConnectionError(operation="get_price"))
+    view.clock.advance(0.01)
+    quiet_successes(view, 1)
+    ended = view.breaker.told[-1]
+    assert isinstance(ended, CallSucceeded) and ended.count == 1  # the streak is over
+    quiet_successes(view, 10)
+    assert len(view.breaker.told) == 2  # batched again
+    view.clock.close()
+
+
+def test_a_new_state_ends_a_failure_streak_the_session_was_in() -> None:
+    view = View()
+    view.link.report("get_price", view.clock.monotonic(), MT5ConnectionError(operation="x"))
+    view.enter(BreakerState.CLOSED)  # e.g. reset by an operator: the breaker starts afresh
+    quiet_successes(view, 3)
+    assert [type(m) for m in view.breaker.told] == [CallFailed]
+    view.clock.close()
+
+
+def test_successes_are_told_in_batches_of_64_while_closed() -> None:
+    view = View()
+    quiet_successes(view, 63)
+    assert view.breaker.told == []
+    quiet_successes(view, 1)
+    (batch,) = view.breaker.told
+    assert isinstance(batch, CallSucceeded) and batch.count == 64
+    quiet_successes(view, 64 * 2)
+    assert [m.count for m in view.breaker.told] == [64, 64, 64]
+    view.clock.close()
+
+
+def test_a_state_change_tells_the_successes_counted_in_the_epoch_they_happened() -> None:
+    view = View()
+    view.link.adopt(BreakerStateChanged("demo", None, BreakerState.CLOSED, "start",
+                                        view.clock.now(), view.epoch))
+    quiet_successes(view, 7)
+    view.enter(BreakerState.OPEN)
+    (batch,) = view.breaker.told
+    assert isinstance(batch, CallSucceeded)
+    assert (batch.epoch, batch.count, batch.operation, batch.latency_ms) == (
+        view.epoch - 1, 7, "batched", 0.0)
+    view.enter(BreakerState.HALF_OPEN, trials=1)  # nothing more counted: nothing more told
+    assert len(view.breaker.told) == 1
+    view.clock.close()
+
+
+def test_the_same_epoch_announced_again_is_applied_without_telling_anything() -> None:
+    view = View()
+    view.link.adopt(BreakerStateChanged("demo", None, BreakerState.HALF_OPEN, "start",
+                                        view.clock.now(), view.epoch, trials=1))
+    view.link.changed(BreakerStateChanged("demo", BreakerState.HALF_OPEN, BreakerState.OPEN,
+                                          "forced", view.clock.now(), view.epoch))
+    assert view.link.state is BreakerState.OPEN and view.breaker.told == []
+    view.link.changed(BreakerStateChanged("demo", BreakerState.OPEN, BreakerState.CLOSED,
+                                          "old", view.clock.now(), view.epoch - 1))
+    assert view.link.state is BreakerState.OPEN  # an older epoch changes nothing
+    view.clock.close()
+
+
+def test_a_refusal_while_open_has_no_trial_detail() -> None:
+    view = View()
+    view.enter(BreakerState.OPEN)
+    refused = view.link.admit("get_price")
+    assert isinstance(refused, MT5CircuitBreakerOpen) and refused.detail == ""
     view.clock.close()

@@ -93,3 +93,15 @@ def test_a_modify_is_done_when_the_position_has_the_stops_at_the_symbols_precisi
 def test_prices_are_equal_within_half_a_point(a: float, b: float, same: bool) -> None:
     assert same_price(a, b, 0.5) is same
     assert same_price(b, a, 0.5) is same
+
+
+def test_an_entry_written_before_the_point_was_kept_is_compared_exactly() -> None:
+    """A journal from before ``point`` was recorded: its stops must match as written."""
+    older = OrderIntent("M1", "modify_position", "EURUSD", "buy", 0.1,
+                        {"ticket": 5, "sl": 1.07, "tp": 1.09})
+    moved = SimpleNamespace(ticket=5, sl=1.0705, tp=1.09, volume=0.1)  # not what was asked
+    assert FINDERS["modify_position"](older, lookups(positions=[moved]), T0, T0).found \
+        is Found.NOTHING
+    asked = SimpleNamespace(ticket=5, sl=1.07, tp=1.09, volume=0.1)
+    assert FINDERS["modify_position"](older, lookups(positions=[asked]), T0, T0).found \
+        is Found.EXECUTED

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,66 @@ def test_a_read_only_directory_is_not_writable_with_its_path() -> None:
         assert "corrupt" not in run.stdout and list(state.iterdir()) == []
     finally:
         shutil.rmtree(top)
+
+
+def test_a_one_byte_orphan_wal_is_refused_and_an_empty_one_is_nothing_to_lose(path: str) -> None:
+    Path(path).parent.mkdir(parents=True)
+    Path(f"{path}-wal").write_bytes(b"\x37")
+    with pytest.raises(JournalUnavailable, match="write-ahead log"):
+        OrderJournal.open(path)
+    Path(f"{path}-wal").write_bytes(b"")  # an empty log holds no history: a new journal
+    journal = OrderJournal.open(path)
+    assert journal.count() == 0
+    journal.close()
+
+
+@pytest.mark.parametrize("denied", ["folder", "file"])
+def test_a_state_dir_or_journal_this_user_may_not_write_is_named_in_process(
+        path: str, denied: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The permission check itself, in this process (the subprocess test above shows the
+    real refusal; here the user's rights are simulated, as root may write anything)."""
+    OrderJournal.open(path).close()
+    refused = Path(path).parent if denied == "folder" else Path(path)
+    real_access = os.access
+
+    def access(target: Any, mode: int) -> bool:
+        if Path(target) == refused and mode & os.W_OK:
+            return False
+        return real_access(target, mode)
+
+    monkeypatch.setattr("mt5guard.orders._journal_file.os.access", access)
+    with pytest.raises(JournalUnavailable, match="not writable") as err:
+        OrderJournal.open(path)
+    assert f"({refused} refuses writes by this user)" in str(err.value)
+    assert "orders.state_dir" in str(err.value)
+
+
+def test_the_state_dir_must_also_be_enterable(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    OrderJournal.open(path).close()
+    folder = Path(path).parent
+    real_access = os.access
+
+    def access(target: Any, mode: int) -> bool:  # writable, but not searchable (no x bit)
+        if Path(target) == folder and mode & os.X_OK:
+            return False
+        return real_access(target, mode)
+
+    monkeypatch.setattr("mt5guard.orders._journal_file.os.access", access)
+    with pytest.raises(JournalUnavailable, match=f"{folder} refuses writes"):
+        OrderJournal.open(path)
+
+
+def test_a_row_without_its_creation_time_is_refused_naming_the_row_and_the_column(
+        path: str) -> None:
+    Path(path).parent.mkdir(parents=True)
+    with sqlite3.connect(path) as conn:  # our columns, written by a tool that left one empty
+        conn.execute("CREATE TABLE intents (client_order_id TEXT PRIMARY KEY, kind TEXT, "
+                     "symbol TEXT, side TEXT, volume REAL, payload TEXT, state TEXT, "
+                     "created_at REAL, sent_at REAL, finished_at REAL, result TEXT)")
+        conn.execute("INSERT INTO intents VALUES ('c9', 'place', 'EURUSD', 'buy', 0.1, '{}', "
+                     "'sent', NULL, NULL, NULL, NULL)")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with pytest.raises(JournalUnavailable, match=r"unreadable row 'c9' \(no created_at\)") as err:
+        OrderJournal.open(path)
+    assert path in str(err.value)

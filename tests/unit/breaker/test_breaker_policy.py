@@ -166,3 +166,77 @@ def test_disable_and_enable_say_the_operator_did_it_and_enabling_starts_counting
     forced = BreakerPolicy(BreakerConfig())
     forced.force_open("maintenance")
     assert forced.set_enabled(True) is None and forced.state is S.OPEN  # enabling is not reset
+
+
+# what operators read: the reasons in the log (docs/operations.md), the snapshot's counts --
+
+
+def test_the_reasons_operators_read_are_the_documented_ones() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=5)))
+    elapsed = policy.on_open_elapsed(policy.epoch)
+    assert elapsed is not None and elapsed.reason == "open period elapsed"
+    closed = policy.on_success(policy.epoch)
+    assert closed is not None and closed.reason == "trial call succeeded"
+    assert (closed.new, closed.trials) == (S.CLOSED, 0)
+    tripped(policy)
+    back = policy.on_success(None, reconnected=True)
+    assert back is not None and (back.new, back.reason) == (S.HALF_OPEN, "terminal reconnected")
+    assert policy.transitions == 5  # open, half-open, closed, open, half-open
+
+
+def test_outcomes_that_arrive_while_open_are_not_counted_as_failures() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=5)))
+    assert policy.failures == 5
+    assert policy.on_failure(policy.epoch, "timeout") is None  # a call still in flight
+    assert policy.on_success(policy.epoch) is None  # neither a plain success...
+    assert policy.state is S.OPEN and policy.failures == 5  # ...nor a late failure counts
+    policy.set_enabled(False)
+    policy.on_failure(policy.epoch, "timeout")
+    assert policy.failures == 5
+
+
+def test_a_rate_trip_opens_for_the_base_period_a_failed_trial_or_a_silent_one_doubles_it(
+        ) -> None:
+    policy = BreakerPolicy(BreakerConfig(failure_threshold=100, failure_rate=0.5, window=4,
+                                         minimum_calls=4, open_duration=60))
+    policy.on_success(0)
+    for _ in range(3):
+        move = policy.on_failure(0, "timeout")
+    assert move is not None and "failure rate" in move.reason and move.open_for == 60
+    assert policy.on_open_elapsed(policy.epoch) is not None
+    again = policy.on_trial_timeout(policy.epoch)  # no trial result in time
+    assert again is not None and again.new is S.OPEN and again.open_for == 120
+
+
+def test_a_stale_open_timer_does_not_end_a_later_open_period() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=5)))
+    first = policy.epoch
+    policy.on_open_elapsed(first)
+    policy.on_failure(policy.epoch, "timeout")  # the trial failed: open again
+    assert policy.on_open_elapsed(first) is None and policy.state is S.OPEN
+
+
+def test_a_plain_success_does_not_end_an_open_period_only_a_reconnect_does() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=5)))
+    assert policy.on_success(None) is None and policy.state is S.OPEN
+
+
+def test_after_a_reconnect_every_required_trial_success_is_counted_afresh() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=5, success_threshold=2,
+                                                 half_open_max_trials=2)))
+    policy.on_open_elapsed(policy.epoch)
+    policy.on_success(policy.epoch)  # one of two trials done...
+    policy.on_failure(policy.epoch, "timeout")  # ...then one failed: open again
+    assert policy.on_success(None, reconnected=True) is not None
+    assert policy.on_success(policy.epoch) is None and policy.state is S.HALF_OPEN
+    assert policy.on_success(policy.epoch) is not None and policy.state is S.CLOSED
+
+
+def test_closing_after_trials_starts_the_failure_count_afresh() -> None:
+    policy = tripped(BreakerPolicy(BreakerConfig(failure_threshold=3)), failures=3)
+    policy.on_open_elapsed(policy.epoch)
+    policy.on_success(policy.epoch)
+    assert policy.state is S.CLOSED
+    for _ in range(2):
+        assert policy.on_failure(policy.epoch, "timeout") is None
+    assert policy.state is S.CLOSED

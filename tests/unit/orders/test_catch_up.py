@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from mt5guard.orders.catch_up import read, window_start
-from mt5guard.orders.journal import OrderJournal
+import pytest
+
+from mt5guard.config import OrdersConfig
+from mt5guard.errors import MT5ConnectionError, MT5Error, MT5StateError, MT5Unavailable
+from mt5guard.orders.catch_up import CatchUp, read, window_start
+from mt5guard.orders.journal import EntryState, OrderIntent, OrderJournal
 from mt5guard.orders.reconcile import TerminalLookups
 from mt5guard.terminal.records import TradeDeal
+from mt5guard.testing import VirtualClock
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WEEK = 7 * 86400.0
@@ -63,3 +70,101 @@ def test_the_mark_survives_a_restart_and_an_older_journal_gains_it(tmp_path: Pat
     again = OrderJournal.open(path)
     assert again.seen_until == T0
     again.close()
+
+
+# a catch-up as the operator sees it: what it read, what it reconciled, why it waits ------
+
+
+class Account:
+    """A journal with one unresolved order, the terminal's records, and what the desk did."""
+
+    def __init__(self, *, fails: MT5Error | None = None) -> None:
+        self.clock = VirtualClock(start=T0)
+        self.journal = OrderJournal.open(":memory:")
+        entry = self.journal.begin(OrderIntent("U1", "place", "EURUSD", "buy", 0.1, {}),
+                                   T0 - timedelta(hours=1))
+        self.journal.mark_sent(entry, T0 - timedelta(hours=1))
+        self.fails = fails
+        self.reconciled: list[tuple[str, int]] = []
+        self.published: list[tuple[str, str]] = []
+        deals = (deal(T0 - timedelta(minutes=30)), deal(T0 - timedelta(minutes=20)))
+        self.catch_up = CatchUp(
+            "demo", self.journal,
+            TerminalLookups(open_orders=tuple, positions=tuple,
+                            history_orders=lambda a, b: (), history_deals=self._deals(deals)),
+            self.clock, OrdersConfig(recheck_after=30.0),
+            lambda e, lookups: self.reconciled.append(
+                (e.intent.client_order_id, len(tuple(lookups.history_deals(T0, T0))))),
+            lambda intent, found: self.published.append((intent.client_order_id, found)),
+            timedelta(minutes=5))
+
+    def _deals(self, deals: tuple[TradeDeal, ...]) -> Any:
+        def history_deals(_a: datetime, _b: datetime) -> tuple[TradeDeal, ...]:
+            if self.fails is not None:
+                raise self.fails
+            return deals
+        return history_deals
+
+    def close(self) -> None:
+        self.journal.close()
+        self.clock.close()
+
+
+def deal(at: datetime) -> TradeDeal:
+    seconds = int(at.timestamp())
+    return TradeDeal(1, 1, seconds, seconds * 1000, 0, 0, 0, 0, 0, 0.1, 1.1, 0.0, 0.0, 0.0,
+                     0.0, "EURUSD", "", "")
+
+
+def test_a_catch_up_reconciles_each_unresolved_id_from_one_reading_and_logs_the_counts(
+        caplog: pytest.LogCaptureFixture) -> None:
+    account = Account()
+    with caplog.at_level(logging.INFO, logger="mt5guard.orders"):
+        assert account.catch_up.run() is None
+    assert account.reconciled == [("U1", 2)]  # answered from the reading, no call of its own
+    assert account.catch_up.done and account.journal.seen_until == T0 - timedelta(minutes=20)
+    (record,) = caplog.records
+    assert record.levelno == logging.INFO
+    assert record.args == ("demo", (T0 - timedelta(hours=1)).isoformat(), 2, 0, 1)
+    assert record.getMessage().startswith("demo: caught up from ")
+    account.close()
+
+
+def test_a_reading_that_fails_is_a_warning_every_id_stays_unknown_and_new_ids_wait(
+        caplog: pytest.LogCaptureFixture) -> None:
+    account = Account(fails=MT5StateError(operation="history_deals_get", code=-1))
+    with caplog.at_level(logging.INFO, logger="mt5guard.orders"):
+        failed = account.catch_up.run()
+    assert failed is account.fails and not account.catch_up.done
+    assert account.reconciled == [] and account.published == [("U1", "unknown")]
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.args == ("demo", (T0 - timedelta(hours=1)).isoformat(), account.fails)
+    assert record.getMessage().startswith("demo: the deals and orders since ")
+    with pytest.raises(MT5Unavailable) as waiting:
+        account.catch_up.require("place_order")
+    assert waiting.value.operation == "place_order" and waiting.value.retryable
+    assert waiting.value.retry_at == T0 + timedelta(seconds=30)
+    assert "nothing was sent" in waiting.value.detail
+    account.fails = MT5ConnectionError(operation="history_deals_get")
+    with pytest.raises(MT5ConnectionError):  # the guarded call reconnects, then catches up
+        account.catch_up.require("place_order")
+    account.fails = None
+    account.catch_up.require("place_order")
+    assert account.catch_up.done and account.reconciled == [("U1", 2)]
+    account.close()
+
+
+def test_outcomes_the_journal_still_cannot_write_after_a_catch_up_are_a_warning(
+        caplog: pytest.LogCaptureFixture) -> None:
+    account = Account()
+    entry = account.journal.unresolved()[0]
+    account.journal._conn.execute("PRAGMA query_only = 1")
+    account.journal.finish(entry, EntryState.FILLED, {}, T0)  # held in memory
+    with caplog.at_level(logging.WARNING, logger="mt5guard.orders"):
+        assert account.catch_up.run() is None
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING
+              and isinstance(r.args, tuple) and r.args and isinstance(r.args[0], MT5Error)]
+    assert len(warned) == 1 and warned[0].getMessage() == str(warned[0].args[0])
+    assert "held in memory" in warned[0].getMessage()
+    account.close()

@@ -106,8 +106,20 @@ def test_a_damaged_page_is_found_by_the_check_on_open(path: str) -> None:
     data = bytearray(Path(path).read_bytes())
     data[4096 * 2: 4096 * 2 + 400] = b"\x07" * 400  # scribble over a b-tree page
     Path(path).write_bytes(bytes(data))
-    with pytest.raises(JournalUnavailable):
+    with pytest.raises(JournalUnavailable, match=r"damaged|corrupt") as err:
         OrderJournal.open(path)
+    assert path in str(err.value)  # the operator is told which file
+
+
+def test_our_schema_version_without_an_intents_table_is_refused(path: str) -> None:
+    Path(path).parent.mkdir(parents=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER)")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with pytest.raises(JournalUnavailable, match="schema 1 has no intents table") as err:
+        OrderJournal.open(path)
+    assert path in str(err.value)
 
 
 def test_a_newer_schema_is_refused(path: str) -> None:

@@ -43,15 +43,22 @@ def test_characters_outside_the_bmp_count_twice_as_the_module_counts_them() -> N
     comment = fit_comment("a1b2c3d4e5f6", "\U0001F680" * 10)
     assert len(comment.encode("utf-16-le")) // 2 <= 29
     assert comment == "mg-a1b2c3d4e5f6;" + "\U0001F680" * 6
+    # as many whole characters as fit, whatever the count cut
+    assert fit_comment("a1b2c3d4e5f6", "\U0001F680" * 11) == "mg-a1b2c3d4e5f6;" + "\U0001F680" * 6
+    assert fit_comment("a1b2c3d4e5f6", "x" + "\U0001F680" * 8) == \
+        "mg-a1b2c3d4e5f6;x" + "\U0001F680" * 6
 
 
 def test_refuse_raises_before_any_call_naming_the_field() -> None:
     with pytest.raises(MT5ValidationError) as caught:
         fit_comment("a1b2c3d4e5f6", TWENTY, overflow="refuse")
     assert caught.value.field == "comment" and "room for 13" in str(caught.value)
+    assert caught.value.operation == "place_order"  # the call a comment belongs to by default
     with pytest.raises(MT5ValidationError, match="comment"):
         build_order("EURUSD", "buy", 0.1, comment=TWENTY, client_order_id="a1b2c3d4e5f6",
                     comment_overflow="refuse")
+    exact = "y" * comment_room("a1b2c3d4e5f6")  # fills the comment to its last character
+    assert fit_comment("a1b2c3d4e5f6", exact, overflow="refuse") == f"mg-a1b2c3d4e5f6;{exact}"
     fits = build_order("EURUSD", "buy", 0.1, comment="short", comment_overflow="refuse")
     assert fits.comment == "short"
     with pytest.raises(MT5ValidationError, match="comment_overflow"):
