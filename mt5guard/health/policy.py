@@ -58,6 +58,12 @@ class HealthPolicy:
     def record(self, result: ProbeResult, now: float) -> list[StatusChange]:
         """Count one probe result; returns the statuses it changed."""
         self.last_result = result
+        components = self.components
+        if result.connection_ok and result.auth_ok and result.data_feed_ok and all(
+                comp.status is HealthStatus.SERVING for comp in components.values()):
+            for comp in components.values():  # the steady state: a good probe moves no status
+                comp.successes, comp.failures = comp.successes + 1, 0
+            return []
         starting = not self.ever_served and now - self.started_at < self.config.startup_grace
         flags = {
             "connection": result.connection_ok,

@@ -47,7 +47,12 @@ class StatusBoard:
             row = self._accounts.get(account)
             if row is None:
                 return
-            if isinstance(event, HealthChanged) and event.component == "overall":
+            if isinstance(event, ProbeRecorded):  # the most frequent event here: first
+                if not event.result.skipped:
+                    row["last_probe_ms"] = round(event.result.latency_ms, 3)
+                    if event.result.error:
+                        row["last_error"] = event.result.error
+            elif isinstance(event, HealthChanged) and event.component == "overall":
                 row["status"] = event.new.value
             elif isinstance(event, BreakerStateChanged):
                 row["breaker"] = event.new.value
@@ -56,10 +61,6 @@ class StatusBoard:
                 row["connected"] = True
             elif isinstance(event, SessionDisconnected):
                 row["connected"] = False
-            elif isinstance(event, ProbeRecorded) and not event.result.skipped:
-                row["last_probe_ms"] = round(event.result.latency_ms, 3)
-                if event.result.error:
-                    row["last_error"] = event.result.error
             elif isinstance(event, RestartScheduled):
                 row["restarts"] += 1
                 row["retry_at"] = event.restart_at.isoformat()

@@ -277,16 +277,19 @@ class _ApiCall:
 
     def __enter__(self) -> bool:
         core, name = self.core, self.name
-        with core._state_lock:
-            core.calls[name] += 1
-        core._guard.acquire(name)
-        try:
-            with core._state_lock:
+        with core._state_lock:  # one section: this runs on every call
+            core.calls[name] += 1  # counted even when the guard refuses the call
+            core._guard.acquire(name)
+            try:
                 faults = core._faults
                 faults.expire(core._clock.monotonic())
                 hang = faults.take_hang(name) if faults.hangs else None
-                if hang is None and not core._call_latency and not core._ledger.orders:
-                    return False  # the common call: nothing to wait for, nothing to sweep
+            except BaseException:
+                core._guard.release()
+                raise
+            if hang is None and not core._call_latency and not core._ledger.orders:
+                return False  # the common call: nothing to wait for, nothing to sweep
+        try:
             if hang is not None:
                 core._clock.sleep(hang)
                 core._set_error(IPC_TIMEOUT)

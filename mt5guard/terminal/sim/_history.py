@@ -44,6 +44,7 @@ TICKS_PER_MINUTE: Final = 60_000 // TICK_MS
 _OFFSET: Final = 1 << 40  # keeps hour numbers non-negative for SeedSequence
 _CACHED_HOURS: Final = 32
 _CHUNK: Final = 1024  # ticks between two checkpoints of a packed hour (4 min 16 s)
+_CACHED_MINUTE_HOURS: Final = 768  # M1 tables kept (32 days, 2.2 MiB): the default history fits
 
 Floats = npt.NDArray[np.float64]
 Points = npt.NDArray[np.int32]
@@ -98,7 +99,7 @@ class PriceHistory:
         self._anchors: dict[int, float] = {self._origin_hour: 0.0}
         self._hours: OrderedDict[int, _Stored] = OrderedDict()
         self._divisor = 10.0**spec.digits  # exact for 0..8 digits
-        self._minutes: dict[int, Floats] = {}
+        self._minutes: OrderedDict[int, Floats] = OrderedDict()  # M1 tables, most recent last
         self._half_spread = spec.spread * spec.point / 2
         self._ask_offset = spec.spread * spec.point
         self._hot: tuple[int, int, Points | Floats, bool] | None = None
@@ -235,10 +236,18 @@ class PriceHistory:
         return np.concatenate(rows) if rows else np.empty((0, 6))
 
     def _hour_minutes(self, hour: int) -> Floats:
-        table = self._minutes.get(hour)
-        if table is None:
-            table = _minute_table(hour * 60, self._hour_bids(hour))
+        """A complete hour's M1 table, kept for the :data:`_CACHED_MINUTE_HOURS` hours
+        read last (a process that reads bars for weeks must not keep every hour)."""
+        with self._lock:
+            table = self._minutes.get(hour)
+            if table is not None:
+                self._minutes.move_to_end(hour)
+                return table
+        table = _minute_table(hour * 60, self._hour_bids(hour))  # takes the lock itself
+        with self._lock:
             self._minutes[hour] = table
+            if len(self._minutes) > _CACHED_MINUTE_HOURS:
+                self._minutes.popitem(last=False)
         return table
 
     def _partial_minutes(self, hour: int, now_tick: int) -> Floats:

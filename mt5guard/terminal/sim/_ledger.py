@@ -112,31 +112,27 @@ class Ledger:
         """The book at one instant, in one pass: each symbol's quote and each currency's
         rate read once. The same arithmetic, in the same order, as :meth:`profit` and
         :meth:`margin_for` summed over the positions (so the same floats)."""
-        specs, leverage, rate = self.specs, self.leverage, self.rate
-        closes: dict[str, tuple[float, float]] = {}
+        leverage, quote, rate = self.leverage, self.quote, self.rate
+        sell = c.POSITION_TYPE_SELL
+        # per symbol: (bid, ask, contract size, profit currency's rate, base currency's rate)
+        terms: dict[str, tuple[float, float, float, float, float]] = {}
         rates: dict[str, float] = {}
         profits: list[float] = []
         margins: list[float] = []
         for p in self.positions.values():
-            spec = specs[p.symbol]
-            close = closes.get(p.symbol)
-            if close is None:
-                tick = self.quote(p.symbol)
-                close = closes[p.symbol] = (tick.bid, tick.ask)
+            term = terms.get(p.symbol)
+            if term is None:
+                term = terms[p.symbol] = self._terms(p.symbol, quote, rate, rates)
+            bid, ask, size, for_profit, for_margin = term
             if p.type == c.POSITION_TYPE_BUY:
-                diff = close[0] - p.price_open
+                diff = bid - p.price_open
             else:
-                diff = close[1] - p.price_open
-                if p.type == c.POSITION_TYPE_SELL:
+                diff = ask - p.price_open
+                if p.type == sell:
                     diff = -diff
-            for_profit = rates.get(spec.currency_profit)
-            if for_profit is None:
-                for_profit = rates[spec.currency_profit] = rate(spec.currency_profit)
-            profits.append(round(diff * p.volume * spec.contract_size * for_profit, 2))
-            for_margin = rates.get(spec.currency_base)
-            if for_margin is None:
-                for_margin = rates[spec.currency_base] = rate(spec.currency_base)
-            margins.append(p.volume * spec.contract_size / leverage * for_margin)
+            volume = p.volume
+            profits.append(round(diff * volume * size * for_profit, 2))
+            margins.append(volume * size / leverage * for_margin)
         # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
         # (compensated), and the book must be worth what sum() always made it.
         profit = round(sum(profits, 0.0), 2)
@@ -145,6 +141,19 @@ class Ledger:
         return AccountSnapshot(
             self.balance, profit, equity, margin, round(equity - margin, 2), _level(equity, margin)
         )
+
+    def _terms(self, symbol: str, quote: Callable[[str], Tick], rate: Callable[[str], float],
+               rates: dict[str, float]) -> tuple[float, float, float, float, float]:
+        """What valuing a position on ``symbol`` needs, read once per valuation."""
+        spec = self.specs[symbol]
+        tick = quote(symbol)
+        for_profit = rates.get(spec.currency_profit)
+        if for_profit is None:
+            for_profit = rates[spec.currency_profit] = rate(spec.currency_profit)
+        for_margin = rates.get(spec.currency_base)
+        if for_margin is None:
+            for_margin = rates[spec.currency_base] = rate(spec.currency_base)
+        return tick.bid, tick.ask, spec.contract_size, for_profit, for_margin
 
     # -- records -------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import attrs
 import numpy as np
+import pytest
 
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal.sim._history import PriceHistory, shared_history
@@ -76,3 +77,22 @@ def test_terminals_made_alike_share_one_history_for_as_long_as_one_lives() -> No
     gc.collect()
     fresh = shared_history(*key_args)
     assert fresh._hours == {}  # nothing kept it alive: built anew, empty
+
+
+def test_minute_bars_keep_a_bounded_number_of_hours_and_the_same_bars(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process reading M1 bars for weeks used to keep every hour's table for good.
+    import mt5guard.terminal.sim._history as history_module
+
+    monkeypatch.setattr(history_module, "_CACHED_MINUTE_HOURS", 4)
+    history = PriceHistory(DEFAULT_SYMBOLS["EURUSD"], 9, ORIGIN, FIRST)
+    now_tick = TICK0 + 2 * HOUR
+    first_hour = TICK0 // HOUR - 10
+    first_bars = history.minute_bars(first_hour * 60, first_hour * 60 + 59, now_tick)
+    for hour in range(first_hour, first_hour + 10):  # ten complete hours, one after another
+        history.minute_bars(hour * 60, hour * 60 + 59, now_tick)
+    assert len(history._minutes) == 4
+    assert sorted(history._minutes) == list(range(first_hour + 6, first_hour + 10))
+    again = history.minute_bars(first_hour * 60, first_hour * 60 + 59, now_tick)  # rebuilt
+    assert again.tolist() == first_bars.tolist()
+    assert len(first_bars) == 60 and first_bars[:, 5].tolist() == [240.0] * 60
