@@ -120,7 +120,7 @@ class SessionCore:
             Future() if client_order_id is None else OrderReply(client_order_id)
         try:
             delay = 0.0 if self.limits is None else \
-                self.limits.admit(operation, started, self.clock.now())
+                self.limits.admit(operation, started, self.clock.now)
             if read and delay <= 0:  # sent by the waiting side
                 return Pending(operation, UNSENT, started, make=make)
             sent = reply = Future() if reply is None else reply
