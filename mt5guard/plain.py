@@ -36,7 +36,8 @@ _MASK = "******"
 
 
 def _channel(value: object) -> bool:
-    return isinstance(value, Future) or type(value).__name__ == "ActorRef" or (
+    return isinstance(value, Future) or hasattr(type(value), "set_exception") or (
+        type(value).__name__ == "ActorRef") or (
         callable(value) and not isinstance(value, type) and not attrs.has(type(value)))
 
 

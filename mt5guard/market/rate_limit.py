@@ -17,6 +17,7 @@ negative so waiting callers are served in order.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mt5guard.config.trading import RateLimitConfig
@@ -97,8 +98,9 @@ class RateLimits:
             for bucket in self._buckets(operation):
                 bucket.give_back(monotonic)
 
-    def admit(self, operation: str, monotonic: float, now: datetime) -> float:
-        """Seconds to hold ``operation`` back (0: send now); raises MT5RateLimited."""
+    def admit(self, operation: str, monotonic: float, now: Callable[[], datetime]) -> float:
+        """Seconds to hold ``operation`` back (0: send now); raises MT5RateLimited, whose
+        ``retry_at`` is counted from ``now()`` (read only then)."""
         buckets = self._buckets(operation)
         if not buckets:
             return 0.0
@@ -106,7 +108,7 @@ class RateLimits:
             wait = max(b.wait_for_token(monotonic) for b in buckets)
             if wait > self._max_wait:
                 self.limited += 1
-                raise MT5RateLimited(operation=operation, retry_at=now + timedelta(seconds=wait),
+                raise MT5RateLimited(operation=operation, retry_at=now() + timedelta(seconds=wait),
                                      detail=f"over the account's rate limit; a token frees up in "
                                             f"{wait:.3f} s, more than max_wait {self._max_wait:g} s")
             for bucket in buckets:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from typing import Any
+from typing import Any, Protocol
 
 from mt5guard.clock import Clock
 from mt5guard.errors import (
@@ -150,7 +150,15 @@ class GuardedCalls:
         complete(reply, result)
 
 
-def complete(reply: Future[Any], outcome: Any) -> None:
+class Settable(Protocol):
+    """A reply a request carries: a ``Future``, or the direct lane's ``Answer`` or ``Handoff``."""
+
+    def set_result(self, value: Any, /) -> None: ...
+
+    def set_exception(self, error: BaseException, /) -> None: ...
+
+
+def complete(reply: Settable, outcome: Any) -> None:
     """Answer a request; a caller that gave up (cancelled) is not an error here."""
     try:
         if isinstance(outcome, BaseException):

@@ -22,7 +22,6 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
-from mt5guard.breaker.messages import BreakerState
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
 from mt5guard.config.trading import RateLimitConfig
@@ -40,7 +39,7 @@ from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
 from mt5guard.market.rate_limit import RateLimits
 from mt5guard.session._args import MAX_REQUEST_TIMEOUT, finite_number, shown
-from mt5guard.session._direct import Answer, DirectLane
+from mt5guard.session._direct import Answer, DirectLane, Handoff
 from mt5guard.session._replies import UNSENT, OrderReply, Pending, Ready, Reply
 from mt5guard.session.messages import RequestCompleted
 from mt5guard.supervision import ChildHandle, ChildUnavailable
@@ -114,16 +113,15 @@ class SessionCore:
 
         ``client_order_id`` marks an order-changing request: once told, it may be sent,
         so a reply that does not come in time is MT5OrderOutcomeUnknown, not a timeout.
-        A ``read`` admitted at once that the session's door would take is sent by the
-        waiting side (see :class:`Pending`).
+        A ``read`` admitted at once is sent by the waiting side (see :meth:`send`).
         """
         started = self.clock.monotonic()
         reply: Future[Any] | None = None if read else \
             Future() if client_order_id is None else OrderReply(client_order_id)
         try:
             delay = 0.0 if self.limits is None else \
-                self.limits.admit(operation, started, self.clock.now())
-            if read and delay <= 0 and self._door_takes():  # sent by the waiting side
+                self.limits.admit(operation, started, self.clock.now)
+            if read and delay <= 0:  # sent by the waiting side
                 return Pending(operation, UNSENT, started, make=make)
             sent = reply = Future() if reply is None else reply
             message = make(sent, started + self.timeout)
@@ -140,16 +138,11 @@ class SessionCore:
             reply.set_exception(exc)
         return Pending(operation, reply, started)
 
-    def _door_takes(self) -> bool:
-        door = None if self.lane is None else self.lane.door
-        if door is None or door.calls:
-            return door is not None
-        snapshot = None if self.breaker_view is None else self.breaker_view.peek()
-        return snapshot is not None and snapshot.new is BreakerState.OPEN  # refused there
-
     def send(self, pending: Pending[Any], *, direct: bool) -> None:
         """Send a read :meth:`submit` left unsent: on this thread if ``direct`` and the
-        session's door lets it (see :mod:`~mt5guard.session._direct`), else to the actor."""
+        session's door lets it (see :mod:`~mt5guard.session._direct`), else to the actor,
+        whose answer a blocking caller waits for as a :class:`Handoff` (cheaper than a
+        ``Future``, which an event loop needs)."""
         make, pending.make = pending.make, None
         assert make is not None
         deadline = pending.started + self.timeout
@@ -160,7 +153,7 @@ class SessionCore:
                 answer = pending.reply = Answer()
                 if door.enter(make(answer, deadline), snapshot, self.timeout):
                     return
-        reply = pending.reply = Future()
+        reply = pending.reply = Handoff() if direct else Future()
         try:
             self.session.tell(make(reply, deadline))
         except ChildUnavailable as exc:

@@ -43,7 +43,7 @@ from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import HandOver, complete, operation_of
 from mt5guard.session._connection import SessionLost
 
-__all__ = ["Answer", "DirectLane", "Door"]
+__all__ = ["Answer", "DirectLane", "Door", "Handoff"]
 
 
 class Answer:
@@ -86,6 +86,49 @@ class Answer:
             return self._value
         try:
             raise self._error
+        finally:  # the traceback keeps this frame: it must not keep the error through self
+            self = None  # type: ignore[assignment]
+
+
+class Handoff(Answer):
+    """The reply of a blocking caller's read told to the actor: set once there, waited for here.
+
+    A ``concurrent.futures.Future`` builds a condition variable on a reentrant
+    lock, and its waiter a second lock, for a reply only one thread waits on;
+    this one is a plain lock held from the start and released once the answer
+    is in (the answer is stored before the release, so the waiter sees it).
+    It is answered by the thread that handles its message (the actor, or the
+    inbox's closer for a message never handled), and only once
+    (:func:`~mt5guard.session._calls.complete` ignores a second answer).
+    """
+
+    __slots__ = ("_ready",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ready = threading.Lock()
+        self._ready.acquire()
+
+    def set_result(self, value: Any) -> None:
+        super().set_result(value)
+        self._ready.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        super().set_exception(error)
+        self._ready.release()
+
+    def _wait(self, timeout: float | None) -> None:
+        if not self._done and self._ready.acquire(timeout=-1 if timeout is None else timeout):
+            self._ready.release()  # a second wait finds it at once
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._wait(timeout)
+        return super().exception()
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._wait(timeout)
+        try:
+            return Answer.result(self)
         finally:  # the traceback keeps this frame: it must not keep the error through self
             self = None  # type: ignore[assignment]
 

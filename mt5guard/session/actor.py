@@ -54,7 +54,7 @@ from mt5guard.orders.messages import (
 from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._calls import GuardedCalls, complete, operation_of
 from mt5guard.session._connection import Connection, SessionLost
-from mt5guard.session._direct import DirectLane, Door
+from mt5guard.session._direct import Answer, DirectLane, Door
 from mt5guard.session._reads import Reads, fail_later
 from mt5guard.session.messages import (
     Connect,
@@ -191,7 +191,7 @@ class SessionActor(GuardedActor):
         # never handle (queued at its end, or sent after it) instead of leaving
         # callers waiting for their whole timeout.
         reply = getattr(message, "reply_to", None)
-        if isinstance(reply, Future):
+        if isinstance(reply, Future | Answer):
             complete(reply, MT5Unavailable(
                 operation=operation_of(message),
                 detail="the session ended before handling this request; it restarts "

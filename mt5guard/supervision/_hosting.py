@@ -45,12 +45,16 @@ class _Driver(Protocol):
     def wait_until(self, ready: Callable[[], bool], timeout: float | None) -> bool: ...
 
 
-_drivers = threading.local()
+class _Drivers(threading.local):
+    driver: _Driver | None = None  # a class default: a thread without one reads it without an AttributeError
+
+
+_drivers = _Drivers()
 
 
 def driver_of_current_thread() -> _Driver | None:
     """The driver serving blocking waits on this thread, if a loop host set one."""
-    return getattr(_drivers, "driver", None)
+    return _drivers.driver
 
 
 def drive_until(ready: Callable[[], bool], timeout: float | None) -> bool | None:
@@ -69,7 +73,11 @@ def set_thread_driver(driver: _Driver | None) -> None:
     _drivers.driver = driver
 
 
-_loop_thread = threading.local()
+class _LoopThread(threading.local):
+    actor: Any = None  # the actor whose whole loop this thread runs
+
+
+_loop_thread = _LoopThread()
 
 
 def on_actor_thread() -> bool:
@@ -78,7 +86,7 @@ def on_actor_thread() -> bool:
     Code there that waits for actors to stop (``Guard.stop`` from a bus
     subscriber or ``on_give_up``) would wait for its own thread.
     """
-    return getattr(_loop_thread, "actor", None) is not None
+    return _loop_thread.actor is not None
 
 
 def runs_own_loop(actor: Any) -> bool:
@@ -87,7 +95,7 @@ def runs_own_loop(actor: Any) -> bool:
     False on a loop host that runs many actors on one thread (the deterministic
     runtime), where nothing may block the thread waiting for another actor.
     """
-    return getattr(_loop_thread, "actor", None) is actor
+    return _loop_thread.actor is actor
 
 
 def mark_actor_thread(actor: Any) -> None:
