@@ -27,6 +27,7 @@ from typing import Any
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal import records as rec
+from mt5guard.terminal.args import given, history_call
 from mt5guard.terminal.bridge._channel import KeyRefused
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.market import MarketDataCalls
@@ -285,37 +286,29 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
     def positions_get(self, *, symbol: str | None = None, group: str | None = None,
                       ticket: int | None = None) -> tuple[rec.TradePosition, ...] | None:
         result: tuple[rec.TradePosition, ...] | None = self._call(
-            "positions_get", **_given(symbol=symbol, group=group, ticket=ticket))
+            "positions_get", **given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def orders_get(self, *, symbol: str | None = None, group: str | None = None,
                    ticket: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
         result: tuple[rec.TradeOrder, ...] | None = self._call(
-            "orders_get", **_given(symbol=symbol, group=group, ticket=ticket))
+            "orders_get", **given(symbol=symbol, group=group, ticket=ticket))
         return result
 
     def history_deals_get(self, date_from: Any = None, date_to: Any = None, *,
                           group: str | None = None, ticket: int | None = None,
                           position: int | None = None) -> tuple[rec.TradeDeal, ...] | None:
-        if ticket is not None or position is not None:
-            result: tuple[rec.TradeDeal, ...] | None = self._call(
-                "history_deals_get", **_given(ticket=ticket, position=position))
-            return result
-        dates = tuple(d for d in (date_from, date_to) if d is not None)
-        result = self._call("history_deals_get", *dates, **_given(group=group))
+        result: tuple[rec.TradeDeal, ...] | None = history_call(
+            self._call, "history_deals_get", _dates(date_from, date_to), group, ticket, position)
         return result
 
     def history_orders_get(self, date_from: Any = None, date_to: Any = None, *,
                            group: str | None = None, ticket: int | None = None,
                            position: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
-        if ticket is not None or position is not None:
-            result: tuple[rec.TradeOrder, ...] | None = self._call(
-                "history_orders_get", **_given(ticket=ticket, position=position))
-            return result
-        dates = tuple(d for d in (date_from, date_to) if d is not None)
-        result = self._call("history_orders_get", *dates, **_given(group=group))
+        result: tuple[rec.TradeOrder, ...] | None = history_call(
+            self._call, "history_orders_get", _dates(date_from, date_to), group, ticket, position)
         return result
 
 
-def _given(**filters: Any) -> dict[str, Any]:
-    return {name: value for name, value in filters.items() if value is not None}
+def _dates(*bounds: Any) -> tuple[Any, ...]:
+    return tuple(bound for bound in bounds if bound is not None)
