@@ -115,10 +115,7 @@ class AccountReads(MarketDataCalls):
     def market_book_release(self, symbol: str) -> bool:
         """End the subscription; False if there was none."""
         with self._api("market_book_release") as hung, self._state_lock:
-            if hung or not self._linked():
-                return False
-            if symbol not in self._books:
-                self._last_error = NOT_FOUND
+            if hung or not self._linked() or not self._subscribed(symbol):
                 return False
             self._books.discard(symbol)
             self._last_error = OK
@@ -127,10 +124,7 @@ class AccountReads(MarketDataCalls):
     def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
         """The levels of a subscribed book, highest price first."""
         with self._api("market_book_get") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            if symbol not in self._books:
-                self._last_error = NOT_FOUND
+            if hung or not self._linked() or not self._subscribed(symbol):
                 return None
             spec = self._specs[symbol]
             tick = self._tick(symbol)
@@ -141,3 +135,10 @@ class AccountReads(MarketDataCalls):
                              10 * (i + 1), 10.0 * (i + 1)) for i in range(_LEVELS)]
             self._last_error = OK
             return (*sells, *buys)
+
+    def _subscribed(self, symbol: str) -> bool:
+        """Whether ``symbol``'s book was added; if not, NOT_FOUND is left in last_error."""
+        if symbol in self._books:
+            return True
+        self._last_error = NOT_FOUND
+        return False
