@@ -1,7 +1,9 @@
 """ModuleTerminal: the Terminal protocol over the ``MetaTrader5`` module's calls.
 
 Both real adapters speak to the same module, in this process
-(``metatrader5``) or behind an rpyc server (``rpyc``). What they share is
+(``metatrader5``) or behind an rpyc server (``rpyc``), and the worker client
+(:class:`~mt5guard.terminal.worker.WorkerTerminal`) asks its worker for the
+module's calls by the same names. What they share is
 here: which module call each protocol method makes, which filters it passes
 (only those given), and how history is asked for (by ticket, by position, or
 between two dates), the counts, margin and profit and the Depth of Market.
