@@ -12,7 +12,12 @@ import contextlib
 import threading
 from typing import Any
 
-from mt5guard.breaker.messages import BreakerState, BreakerStateChanged, CallFailed
+from mt5guard.breaker.messages import (
+    BreakerState,
+    BreakerStateChanged,
+    CallFailed,
+    SubscribeBreaker,
+)
 from mt5guard.supervision import ChildUnavailable
 
 __all__ = ["BreakerView"]
@@ -37,6 +42,17 @@ class BreakerView:
     def peek(self) -> BreakerStateChanged | None:
         """As :meth:`get`, without the lock: one reference read (atomic), for hot paths."""
         return self._latest
+
+    def follow(self, breaker: Any, subscriber: Any) -> BreakerStateChanged | None:
+        """At a (re)start: subscribe ``subscriber`` (an actor ref) to ``breaker`` (a
+        ChildHandle) and return the state known now, to act on before the first message.
+
+        A breaker that is restarting takes no subscription: it restarts first
+        (rest_for_one), and so does the subscriber.
+        """
+        with contextlib.suppress(ChildUnavailable):
+            breaker.tell(SubscribeBreaker(subscriber))
+        return self.get()
 
     def count_timeout(self, breaker: Any, operation: str, latency_ms: float) -> None:
         """Tell ``breaker`` (a ChildHandle) that ``operation`` got no answer in time.

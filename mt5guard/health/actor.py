@@ -13,7 +13,6 @@ from mt5guard.breaker.messages import (
     BreakerState,
     BreakerStateChanged,
     CallFailed,
-    SubscribeBreaker,
 )
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock, Timer
@@ -92,7 +91,6 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._breaker_view = breaker_view or BreakerView()
         self._breaker_epoch = -1
         self._symbol = symbol
-        self._config = config
         self._clock = clock
         self._bus = bus
         self._session = session
@@ -112,13 +110,11 @@ class HealthProbeActor(pykka.ThreadingActor):
         return f"HealthProbeActor {self.account}"
 
     def on_start(self) -> None:
-        with contextlib.suppress(ChildUnavailable):
-            self._breaker.tell(SubscribeBreaker(self.actor_ref))
+        known = self._breaker_view.follow(self._breaker, self.actor_ref)
         now = self._clock.now()
         for component, status in self._policy.statuses().items():
             self._bus.publish(HealthChanged(self.account, component, None, status, "started", now))
-        known = self._breaker_view.get()  # an OPEN breaker pauses even the first probe
-        if known is not None:
+        if known is not None:  # an OPEN breaker pauses even the first probe
             self._on_breaker(known)
         self._probe_now()
 
@@ -142,7 +138,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         elif isinstance(message, _ProbeTimedOut):
             if message.seq == self._outstanding:
                 self._finish(self._failed(message.seq, "probe timed out "
-                                          f"after {self._config.timeout:g} s (MT5TimeoutError)"),
+                                          f"after {self._policy.config.timeout:g} s (MT5TimeoutError)"),
                              count=True)
         elif isinstance(message, BreakerStateChanged):
             self._on_breaker(message)
@@ -182,7 +178,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         except ChildUnavailable as exc:
             self._finish(self._failed(seq, f"session unavailable: {exc.reason}"))
             return
-        self._arm_timeout(seq, self._config.timeout)
+        self._arm_timeout(seq, self._policy.config.timeout)
 
     def _arm_next(self) -> None:
         """Schedule the next probe on the fixed-rate grid (missed slots are skipped).
@@ -193,7 +189,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         """
         if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
             return
-        now, interval = self._clock.monotonic(), self._config.interval
+        now, interval = self._clock.monotonic(), self._policy.config.interval
         self._next_due += interval
         if self._next_due <= now:
             self._next_due += interval * ((now - self._next_due) // interval + 1)
@@ -205,7 +201,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
             due = _SlotDue(seq)
             self._probe_timer = self._clock.call_later(delay, lambda: deliver(me, due))
-            self._arm_timeout(seq, delay + self._config.timeout)
+            self._arm_timeout(seq, delay + self._policy.config.timeout)
             return
         probe = RunProbe(self._symbol, seq, reply_to=me)
         pending = self._at_session = _Probe(seq, self._next_due, sent=False)
@@ -218,7 +214,7 @@ class HealthProbeActor(pykka.ThreadingActor):
                 deliver(me, _ProbeUnsent(seq, exc.reason))
 
         self._probe_timer = self._clock.call_later(delay, send)
-        self._arm_timeout(seq, delay + self._config.timeout)
+        self._arm_timeout(seq, delay + self._policy.config.timeout)
 
     def _stuck(self) -> bool:
         return self._at_session is not None and self._at_session.sent

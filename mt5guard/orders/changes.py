@@ -82,12 +82,9 @@ def apply_change(change: TradeChange, desk: OrderDesk, terminal: Terminal,
     ``stops_set(ticket, sl, tp)`` is told the stops a modification asks for before it is sent.
     """
     op = change.kind.value
-    known = desk.journal.get(change.client_order_id)
-    if known is not None:
-        _same_change(known, change)
-        answered = desk.answer(known)
-        if answered is not None:
-            return answered
+    answered = desk.answer_again(change.client_order_id, lambda known: _same_change(known, change))
+    if answered is not None:
+        return answered
     if change.kind is ChangeKind.CANCEL:
         order = _one(terminal, op, "orders_get", change.ticket, "pending order")
         side = "buy" if int(order.type) % 2 == 0 else "sell"

@@ -134,12 +134,10 @@ class OrderDesk:
         ``prepare`` runs after the intent is committed and before it is marked
         sent; whatever it raises frees the id and reaches the caller.
         """
-        known = self._journal.get(intent.client_order_id)
-        if known is not None:
-            same_request(known, intent)
-            answered = self.answer(known)
-            if answered is not None:
-                return answered
+        answered = self.answer_again(intent.client_order_id,
+                                     lambda known: same_request(known, intent))
+        if answered is not None:
+            return answered
         self._catch_up.require(_operation(intent))
         found = self._first_sight(intent)
         if found is not None:
@@ -209,6 +207,16 @@ class OrderDesk:
             return err
         assert answered is not None, "a final entry is never freed"
         return answered
+
+    def answer_again(self, client_order_id: str,
+                     same: Callable[[JournalEntry], None]) -> OrderOutcome | None:
+        """A known id's outcome, after ``same`` checked (raising) that it comes back with
+        the same request; None for a new id, or one that reconciliation freed (send it then)."""
+        known = self._journal.get(client_order_id)
+        if known is None:
+            return None
+        same(known)
+        return self.answer(known)
 
     def answer(self, entry: JournalEntry) -> OrderOutcome | None:
         """The outcome of a known id; None if reconciliation freed it (send it then)."""

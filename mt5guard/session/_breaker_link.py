@@ -25,6 +25,7 @@ from mt5guard.breaker.messages import (
     CallSucceeded,
     TrialsGranted,
 )
+from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5CircuitBreakerOpen, MT5Error
 from mt5guard.market import data as market_data
@@ -46,9 +47,10 @@ class BreakerLink:
     Runs on the actor's thread only; ``clock`` gives latencies (monotonic s).
     """
 
-    def __init__(self, clock: Clock, breaker: ChildHandle) -> None:
+    def __init__(self, clock: Clock, breaker: ChildHandle, view: BreakerView | None = None) -> None:
         self._clock = clock
         self._breaker = breaker
+        self._view = view or BreakerView()
         self.state = BreakerState.CLOSED
         self._epoch: int | None = None
         self._retry_at: Any = None
@@ -75,6 +77,13 @@ class BreakerLink:
             self._tell(CallSucceeded(self._epoch, "batched", 0.0, count=self._quiet_successes))
             self._quiet_successes = 0
         self.adopt(message)
+
+    def follow(self, subscriber: Any) -> None:
+        """At the session's start: subscribe to the breaker, and take the state its
+        view knows now (not CLOSED) before the first request."""
+        known = self._view.follow(self._breaker, subscriber)
+        if known is not None:
+            self.adopt(known)
 
     def adopt(self, message: BreakerStateChanged) -> None:
         """Take ``message``'s state as ours (at start: what the breaker's view knows)."""

@@ -22,9 +22,10 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
+import attrs
+
 from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock
-from mt5guard.config.trading import RateLimitConfig
 from mt5guard.errors import (
     MT5CircuitBreakerOpen,
     MT5Error,
@@ -59,10 +60,16 @@ WhenBreakerOpen = Literal["raise", "age"]  # what get_price(max_age=...) does wh
 _NOT_TERMINAL_CALLS = frozenset({"breaker_state", "health"})
 
 
+def _request_timeout(_core: object, _field: object, value: float) -> None:
+    if not (finite_number(value) and 0 < value <= MAX_REQUEST_TIMEOUT):
+        raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
+                         f" got {shown(value)} (longer waits overflow and fail at once)")
 
 
+@attrs.define(eq=False, kw_only=True, repr=False)
 class SessionCore:
-    """One account's handles, clock, bus, request timeout and rate limits.
+    """One account's handles, clock, bus, request timeout and rate limits, as the
+    :class:`~mt5guard.session.facade.Session` built them from its arguments.
 
     ``submit`` tells the SessionActor a request (after the rate limits admit
     it), ``ask``/``tell`` reach the breaker and health actors; ``wait`` and
@@ -71,39 +78,22 @@ class SessionCore:
     :class:`~mt5guard.session.messages.RequestCompleted` for each request.
     """
 
-    def __init__(
-        self,
-        account: str,
-        *,
-        session: ChildHandle,
-        breaker: ChildHandle,
-        health: ChildHandle,
-        clock: Clock,
-        bus: EventBus,
-        request_timeout: float,
-        quotes: QuoteHub | None = None,
-        breaker_view: BreakerView | None = None,
-        when_breaker_open: WhenBreakerOpen = "raise",
-        trades: TradeWatch | None = None,
-        rate_limits: RateLimitConfig | None = None,
-        lane: DirectLane | None = None,
-    ) -> None:
-        if not (finite_number(request_timeout) and 0 < request_timeout <= MAX_REQUEST_TIMEOUT):
-            raise ValueError(f"Session request_timeout must be seconds in (0, {MAX_REQUEST_TIMEOUT:g}],"
-                             f" got {shown(request_timeout)} (longer waits overflow and fail at once)")
-        self.account = account
-        self.session = session
-        self.breaker = breaker
-        self.health = health
-        self.clock = clock
-        self.bus = bus
-        self.timeout = request_timeout  # seconds of real time a caller waits for a reply
-        self.quotes = quotes or QuoteHub(account)
-        self.trades = trades or TradeWatch(account, clock)
-        self.breaker_view = breaker_view  # a request timeout counts for the breaker; quote cache
-        self.when_breaker_open = when_breaker_open
-        self.limits = None if rate_limits is None else RateLimits(rate_limits, clock.monotonic())
-        self.lane = lane  # reads a blocking caller may handle on its own thread
+    account: str
+    session: ChildHandle
+    breaker: ChildHandle
+    health: ChildHandle
+    clock: Clock
+    bus: EventBus
+    timeout: float = attrs.field(validator=_request_timeout)
+    """Seconds of real time a caller waits for a reply (the Session's ``request_timeout``)."""
+    quotes: QuoteHub
+    trades: TradeWatch
+    breaker_view: BreakerView | None = None
+    """A request timeout counts for the breaker; the quote cache reads its state."""
+    when_breaker_open: WhenBreakerOpen = "raise"
+    limits: RateLimits | None = None
+    lane: DirectLane | None = None
+    """Reads a blocking caller may handle on its own thread."""
 
     # sending ------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from mt5guard.breaker.messages import (
     BreakerStateChanged,
-    SubscribeBreaker,
     TrialsGranted,
 )
 from mt5guard.breaker.view import BreakerView
@@ -62,7 +61,7 @@ from mt5guard.session.messages import (
     Reconnect,
     SessionFailed,
 )
-from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
+from mt5guard.supervision import ChildHandle, GuardedActor
 from mt5guard.supervision._hosting import runs_own_loop
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
@@ -111,12 +110,9 @@ class SessionActor(GuardedActor):
         self._poller = QuotePoller(quotes or QuoteHub(account.name), clock, poll_interval)
         self._trades = trades or TradeWatch(account.name, clock)
         self.account = account
-        self._breaker_view = breaker_view or BreakerView()
         self._terminal = terminal
         self._clock = clock
         self._bus = bus
-        self._breaker = breaker
-        self._journal = journal
         self._max_tick_age = max_tick_age
         self._probe_timeout = probe_timeout  # seconds; a worker's probe calls are killed past it
         self._ops = ops.TerminalOps(terminal, clock, account)
@@ -124,7 +120,7 @@ class SessionActor(GuardedActor):
                                orders or OrdersConfig())
         self._desk.finders.update(trade_changes.FINDERS)
         self._desk.finders.update(pending.FINDERS)
-        self._link = BreakerLink(clock, breaker)
+        self._link = BreakerLink(clock, breaker, breaker_view)
         self._connection = Connection(account, terminal, self._ops, clock, bus, self._desk,
                                       self._link)
         self._calls = GuardedCalls(clock, self._link, self._connection)
@@ -143,13 +139,7 @@ class SessionActor(GuardedActor):
     # lifecycle -------------------------------------------------------------
 
     def on_start(self) -> None:
-        known = self._breaker_view.get()  # the state before the first request, not CLOSED
-        if known is not None:
-            self._link.adopt(known)
-        try:
-            self._breaker.tell(SubscribeBreaker(self.actor_ref))
-        except ChildUnavailable:
-            pass  # the breaker restarts first (rest_for_one) and so do we
+        self._link.follow(self.actor_ref)
         connection = self._connection
         try:
             connection.start_worker()
@@ -260,7 +250,7 @@ class SessionActor(GuardedActor):
         """An order-changing request: answered from the journal alone when its id is
         final there, else sent (guarded, refused while trading is off)."""
         try:
-            known = self._journal.get(client_order_id)
+            known = self._desk.journal.get(client_order_id)
         except MT5Error as err:  # the journal cannot be read: nothing is sent
             complete(message.reply_to, err)
             return

@@ -17,6 +17,7 @@ from mt5guard.config.trading import RateLimitConfig
 from mt5guard.events.bus import EventBus
 from mt5guard.events.trade import TradeWatch
 from mt5guard.market.quotes import QuoteHub
+from mt5guard.market.rate_limit import RateLimits
 from mt5guard.session import _account, _account_reads, _market, _quotes, _trading, _views
 from mt5guard.session._core import SessionCore, WhenBreakerOpen, blocking
 from mt5guard.session._direct import DirectLane
@@ -58,10 +59,11 @@ class Session:
     ) -> None:
         self.account = account
         self._core = SessionCore(
-            account, session=session, breaker=breaker, health=health, clock=clock, bus=bus,
-            request_timeout=request_timeout, quotes=quotes, breaker_view=breaker_view,
-            when_breaker_open=when_breaker_open, trades=trades, rate_limits=rate_limits,
-            lane=lane)
+            account=account, session=session, breaker=breaker, health=health, clock=clock,
+            bus=bus, timeout=request_timeout, quotes=quotes or QuoteHub(account),
+            trades=trades or TradeWatch(account, clock), breaker_view=breaker_view,
+            when_breaker_open=when_breaker_open, lane=lane,
+            limits=None if rate_limits is None else RateLimits(rate_limits, clock.monotonic()))
         self.aio = AsyncSession(self._core)
 
     def __repr__(self) -> str:

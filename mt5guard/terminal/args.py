@@ -11,12 +11,14 @@ is an :class:`~mt5guard.errors.MT5ValidationError` naming the field and the fix.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from mt5guard.errors import MT5ValidationError
 from mt5guard.terminal import constants as c
 
-__all__ = ["I32", "count_arg", "symbol_arg", "utc_date", "utf16_length"]
+__all__ = ["I32", "count_arg", "given", "history_call", "symbol_arg", "utc_date", "utf16_length"]
 
 I32 = 2**31  # the module's counts and positions are C ints
 
@@ -58,3 +60,18 @@ def count_arg(value: object, field: str, operation: str, low: int) -> int:
         raise MT5ValidationError(operation=operation, field=field, detail=(
             f"{field} must be a whole number from {low} to {I32 - 1}, got {value!r}"))
     return value
+
+
+def given(**filters: Any) -> dict[str, Any]:
+    """The filters that are not None: the module treats a passed None as a value."""
+    return {name: value for name, value in filters.items() if value is not None}
+
+
+def history_call(call: Callable[..., Any], name: str, dates: tuple[Any, ...],
+                 group: str | None, ticket: int | None, position: int | None) -> Any:
+    """``history_deals_get``/``history_orders_get`` as the module takes it: by order
+    ``ticket`` or by ``position`` when either is given, else between the ``dates`` given
+    (already as the module wants them) with the ``group`` filter if any."""
+    if ticket is not None or position is not None:
+        return call(name, **given(ticket=ticket, position=position))
+    return call(name, *dates, **given(group=group))

@@ -1,7 +1,9 @@
 """ModuleTerminal: the Terminal protocol over the ``MetaTrader5`` module's calls.
 
 Both real adapters speak to the same module, in this process
-(``metatrader5``) or behind an rpyc server (``rpyc``). What they share is
+(``metatrader5``) or behind an rpyc server (``rpyc``), and the worker client
+(:class:`~mt5guard.terminal.worker.WorkerTerminal`) asks its worker for the
+module's calls by the same names. What they share is
 here: which module call each protocol method makes, which filters it passes
 (only those given), and how history is asked for (by ticket, by position, or
 between two dates), the counts, margin and profit and the Depth of Market.
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from mt5guard.terminal import records as rec
+from mt5guard.terminal.args import given, history_call
 from mt5guard.terminal.protocol import DateArg
 
 __all__ = ["ModuleTerminal", "Record", "TerminalUnavailableError", "given", "import_or_explain"]
@@ -39,11 +42,6 @@ def import_or_explain(name: str, fix: str) -> Any:
         return importlib.import_module(name)
     except ImportError as exc:
         raise TerminalUnavailableError(fix) from exc
-
-
-def given(**filters: Any) -> dict[str, Any]:
-    """The filters that are not None: the module treats a passed None as a value."""
-    return {name: value for name, value in filters.items() if value is not None}
 
 
 class ModuleTerminal(ABC):
@@ -75,11 +73,9 @@ class ModuleTerminal(ABC):
 
     def _history(self, name: str, date_from: DateArg | None, date_to: DateArg | None,
                  group: str | None, ticket: int | None, position: int | None) -> Any:
-        if ticket is not None or position is not None:
-            return self._call(name, **given(ticket=ticket, position=position))
         dates = tuple(self._date(d, rounding) for d, rounding in
                       ((date_from, math.floor), (date_to, math.ceil)) if d is not None)
-        return self._call(name, *dates, **given(group=group))
+        return history_call(self._call, name, dates, group, ticket, position)
 
     def _open(self) -> None:  # noqa: B027 (a hook: in process there is nothing to open)
         """Open the way to the module before ``initialize`` (a connection, for rpyc)."""

@@ -12,6 +12,8 @@ first, 10, 20 ... 50 lots deep; it needs ``market_book_add(symbol)`` first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sized
+
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.records import BookInfo
@@ -32,35 +34,33 @@ class AccountReads(MarketDataCalls):
 
     def positions_total(self) -> int | None:
         """How many positions are open."""
-        with self._api("positions_total") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            self._last_error = OK
-            return len(self._ledger.positions)
+        return self._count("positions_total", lambda: self._ledger.positions)
 
     def orders_total(self) -> int | None:
         """How many pending orders are in the book."""
-        with self._api("orders_total") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            self._last_error = OK
-            return len(self._ledger.orders)
+        return self._count("orders_total", lambda: self._ledger.orders)
 
     def history_orders_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
         """How many orders left the book with date_from <= time_setup <= date_to."""
-        with self._api("history_orders_total") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            found = self._history_rows(select_orders, self._ledger.history_orders, date_from, date_to)
-            return None if found is None else len(found)
+        return self._count("history_orders_total", lambda: self._history_rows(
+            select_orders, self._ledger.history_orders, date_from, date_to))
 
     def history_deals_total(self, date_from: DateArg, date_to: DateArg) -> int | None:
         """How many deals were made with date_from <= time <= date_to."""
-        with self._api("history_deals_total") as hung, self._state_lock:
+        return self._count("history_deals_total", lambda: self._history_rows(
+            select_deals, self._ledger.deals, date_from, date_to))
+
+    def _count(self, name: str, rows: Callable[[], Sized | None]) -> int | None:
+        """How many ``rows`` finds, read under the state lock while linked; None when it
+        finds None (it left the reason in last_error)."""
+        with self._api(name) as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            found = self._history_rows(select_deals, self._ledger.deals, date_from, date_to)
-            return None if found is None else len(found)
+            found = rows()
+            if found is None:
+                return None
+            self._last_error = OK
+            return len(found)
 
     def order_calc_margin(self, action: int, symbol: str, volume: float,
                           price: float) -> float | None:
@@ -115,10 +115,7 @@ class AccountReads(MarketDataCalls):
     def market_book_release(self, symbol: str) -> bool:
         """End the subscription; False if there was none."""
         with self._api("market_book_release") as hung, self._state_lock:
-            if hung or not self._linked():
-                return False
-            if symbol not in self._books:
-                self._last_error = NOT_FOUND
+            if hung or not self._linked() or not self._subscribed(symbol):
                 return False
             self._books.discard(symbol)
             self._last_error = OK
@@ -127,10 +124,7 @@ class AccountReads(MarketDataCalls):
     def market_book_get(self, symbol: str) -> tuple[BookInfo, ...] | None:
         """The levels of a subscribed book, highest price first."""
         with self._api("market_book_get") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            if symbol not in self._books:
-                self._last_error = NOT_FOUND
+            if hung or not self._linked() or not self._subscribed(symbol):
                 return None
             spec = self._specs[symbol]
             tick = self._tick(symbol)
@@ -141,3 +135,10 @@ class AccountReads(MarketDataCalls):
                              10 * (i + 1), 10.0 * (i + 1)) for i in range(_LEVELS)]
             self._last_error = OK
             return (*sells, *buys)
+
+    def _subscribed(self, symbol: str) -> bool:
+        """Whether ``symbol``'s book was added; if not, NOT_FOUND is left in last_error."""
+        if symbol in self._books:
+            return True
+        self._last_error = NOT_FOUND
+        return False

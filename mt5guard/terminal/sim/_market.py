@@ -22,9 +22,8 @@ from mt5guard.terminal import rates
 from mt5guard.terminal.constants import COPY_TICKS_TRADE, TIMEFRAME_MN1, TIMEFRAME_W1
 from mt5guard.terminal.protocol import DateArg
 from mt5guard.terminal.rates import COPY_TICKS_FLAGS, TIMEFRAMES, bar_open, shift_bar
-from mt5guard.terminal.records import SymbolInfo, TradeOrder
+from mt5guard.terminal.records import SymbolInfo
 from mt5guard.terminal.sim._core import INVALID, OK, TerminalCore, invalid
-from mt5guard.terminal.sim._done_orders import select_orders
 from mt5guard.terminal.sim._selectors import epoch_seconds, group_matcher
 from mt5guard.terminal.sim._snapshots import symbol_record
 from mt5guard.terminal.sim.symbols import TICK_MS
@@ -44,8 +43,8 @@ def _whole(value: object, low: int) -> bool:
 
 
 class MarketDataCalls(TerminalCore):
-    """``copy_rates_*``, ``copy_ticks_*``, ``symbols_get``, ``symbols_total`` and
-    ``history_orders_get``."""
+    """``copy_rates_*``, ``copy_ticks_*``, ``symbols_get``, ``symbols_total`` and the
+    history rows the history calls select from."""
 
     # -- bars -----------------------------------------------------------------
 
@@ -170,24 +169,21 @@ class MarketDataCalls(TerminalCore):
                 for name, spec in self._specs.items() if matches is None or matches(name)
             )
 
-    # -- order history --------------------------------------------------------
+    # -- history: the rows both history calls and both counts select from ---------
 
-    def history_orders_get(
-        self,
-        date_from: DateArg | None = None,
-        date_to: DateArg | None = None,
-        *,
-        group: str | None = None,
-        ticket: int | None = None,
-        position: int | None = None,
-    ) -> tuple[TradeOrder, ...] | None:
-        """Orders that left the book (filled or cancelled): by ``ticket``, ``position``,
-        or with date_from <= time_setup <= date_to; ``group`` filters symbols."""
-        with self._api("history_orders_get") as hung, self._state_lock:
+    def _history_get(self, name: str, select: Callable[[Iterable[_R], DateArg | None,
+                                                        DateArg | None, str | None, int | None,
+                                                        int | None], list[_R]],
+                     rows: Callable[[], Iterable[_R]], date_from: DateArg | None,
+                     date_to: DateArg | None, group: str | None, ticket: int | None,
+                     position: int | None) -> tuple[_R, ...] | None:
+        """``history_deals_get``/``history_orders_get``: ``select``'s rows of ``rows()``,
+        read under the state lock while linked."""
+        with self._api(name) as hung, self._state_lock:
             if hung or not self._linked():
                 return None
-            found = self._history_rows(select_orders, self._ledger.history_orders, date_from,
-                                       date_to, group, ticket, position)
+            found = self._history_rows(select, rows(), date_from, date_to, group, ticket,
+                                       position)
             return None if found is None else tuple(found)
 
     def _history_rows(self, select: Callable[[Iterable[_R], DateArg | None, DateArg | None,

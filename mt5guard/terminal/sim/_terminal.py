@@ -45,6 +45,7 @@ from mt5guard.terminal.sim._core import (
     OK,
     invalid,
 )
+from mt5guard.terminal.sim._done_orders import select_orders
 from mt5guard.terminal.sim._outside import OutsideTrading
 from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
 from mt5guard.terminal.sim._selectors import select_deals
@@ -279,9 +280,20 @@ class SimulatedTerminal(OutsideTrading):
 
         Dates are datetimes (naive = UTC) or epoch seconds; ``group`` filters symbols.
         """
-        with self._api("history_deals_get") as hung, self._state_lock:
-            if hung or not self._linked():
-                return None
-            found = self._history_rows(select_deals, self._ledger.deals, date_from, date_to,
-                                       group, ticket, position)
-            return None if found is None else tuple(found)
+        return self._history_get("history_deals_get", select_deals, lambda: self._ledger.deals,
+                                 date_from, date_to, group, ticket, position)
+
+    def history_orders_get(
+        self,
+        date_from: DateArg | None = None,
+        date_to: DateArg | None = None,
+        *,
+        group: str | None = None,
+        ticket: int | None = None,
+        position: int | None = None,
+    ) -> tuple[rec.TradeOrder, ...] | None:
+        """Orders that left the book (filled or cancelled): by ``ticket``, ``position``,
+        or with date_from <= time_setup <= date_to; ``group`` filters symbols."""
+        return self._history_get("history_orders_get", select_orders,
+                                 lambda: self._ledger.history_orders, date_from, date_to, group,
+                                 ticket, position)

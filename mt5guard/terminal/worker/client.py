@@ -22,14 +22,13 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
-from mt5guard.terminal import records as rec
+from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.bridge._channel import KeyRefused
 from mt5guard.terminal.worker.links import Link, readiness
-from mt5guard.terminal.worker.market import MarketDataCalls
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
     Polled,
@@ -52,13 +51,19 @@ class WorkerCallError(RuntimeError):
     """The worker's terminal raised (a bug or a bad argument), not an MT5 failure."""
 
 
-class WorkerTerminal(PushedQuotes, MarketDataCalls):
-    """A terminal in a worker process, reached through a :class:`Link`."""
+class WorkerTerminal(PushedQuotes, ModuleTerminal):
+    """A terminal in a worker process, reached through a :class:`Link`.
+
+    Its protocol calls are :class:`~mt5guard.terminal.adapters._base.ModuleTerminal`'s:
+    each is one :meth:`_call` by the module's name, and the wire decoder has built
+    the records and arrays by the time a reply is returned.
+    """
 
     def __init__(self, opener: Callable[[float], Link], clock: Clock, *, name: str,
                  call_timeout: float = 60.0, init_timeout: float = 70.0,
                  start_timeout: float = 10.0) -> None:
-        self._open = opener
+        self._opener = opener
+        self._path = None  # the worker side knows its terminal
         self._clock = clock
         self.name = name
         self._call_timeout = call_timeout
@@ -103,7 +108,7 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         """
         self.close()
         try:
-            link = self._open(self._start_timeout)
+            link = self._opener(self._start_timeout)
         except (multiprocessing.AuthenticationError, KeyRefused) as exc:  # no retry fixes a wrong key
             raise MT5ConnectionError(
                 operation="start worker", retryable=False,
@@ -226,26 +231,11 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
 
     # the Terminal protocol ------------------------------------------------------
 
-    def initialize(self, path: str | None = None, *, login: int, password: str, server: str,
-                   timeout: int = 60000, portable: bool = False) -> bool:
-        """Attach and log in, in the worker; ``timeout`` in milliseconds."""
-        args = () if path is None else (path,)
-        return bool(self._call("initialize", *args, login=login, password=password, server=server,
-                               timeout=timeout, portable=portable))
-
-    def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
-        """Log in again; ``timeout`` in milliseconds."""
-        return bool(self._call("login", login, password=password, server=server, timeout=timeout))
-
     def shutdown(self) -> bool:
         """Close the worker's terminal connection (the worker keeps running); True, as MT5."""
         if self._link is not None and self._lost is None:
             self._call("shutdown")
         return True
-
-    def version(self) -> tuple[int, int, str] | None:
-        result: tuple[int, int, str] | None = self._call("version")
-        return result
 
     def last_error(self) -> tuple[int, str]:
         """The error of the previous call, kept on this side: no round trip."""
@@ -255,67 +245,10 @@ class WorkerTerminal(PushedQuotes, MarketDataCalls):
         """A bare round trip through the worker (no terminal call); for benchmarks."""
         return self._call("ping", payload)
 
-    def terminal_info(self) -> rec.TerminalInfo | None:
-        result: rec.TerminalInfo | None = self._call("terminal_info")
+    def symbols_total(self) -> int | None:
+        """How many symbols the terminal has (not in the Terminal protocol)."""
+        result: int | None = self._call("symbols_total")
         return result
 
-    def account_info(self) -> rec.AccountInfo | None:
-        result: rec.AccountInfo | None = self._call("account_info")
-        return result
-
-    def symbol_select(self, symbol: str, enable: bool) -> bool:
-        return bool(self._call("symbol_select", symbol, enable))
-
-    def symbol_info(self, symbol: str) -> rec.SymbolInfo | None:
-        result: rec.SymbolInfo | None = self._call("symbol_info", symbol)
-        return result
-
-    def symbol_info_tick(self, symbol: str) -> rec.Tick | None:
-        result: rec.Tick | None = self._call("symbol_info_tick", symbol)
-        return result
-
-    def order_check(self, request: dict[str, Any]) -> rec.OrderCheckResult | None:
-        result: rec.OrderCheckResult | None = self._call("order_check", request)
-        return result
-
-    def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
-        result: rec.OrderSendResult | None = self._call("order_send", request)
-        return result
-
-    def positions_get(self, *, symbol: str | None = None, group: str | None = None,
-                      ticket: int | None = None) -> tuple[rec.TradePosition, ...] | None:
-        result: tuple[rec.TradePosition, ...] | None = self._call(
-            "positions_get", **_given(symbol=symbol, group=group, ticket=ticket))
-        return result
-
-    def orders_get(self, *, symbol: str | None = None, group: str | None = None,
-                   ticket: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
-        result: tuple[rec.TradeOrder, ...] | None = self._call(
-            "orders_get", **_given(symbol=symbol, group=group, ticket=ticket))
-        return result
-
-    def history_deals_get(self, date_from: Any = None, date_to: Any = None, *,
-                          group: str | None = None, ticket: int | None = None,
-                          position: int | None = None) -> tuple[rec.TradeDeal, ...] | None:
-        if ticket is not None or position is not None:
-            result: tuple[rec.TradeDeal, ...] | None = self._call(
-                "history_deals_get", **_given(ticket=ticket, position=position))
-            return result
-        dates = tuple(d for d in (date_from, date_to) if d is not None)
-        result = self._call("history_deals_get", *dates, **_given(group=group))
-        return result
-
-    def history_orders_get(self, date_from: Any = None, date_to: Any = None, *,
-                           group: str | None = None, ticket: int | None = None,
-                           position: int | None = None) -> tuple[rec.TradeOrder, ...] | None:
-        if ticket is not None or position is not None:
-            result: tuple[rec.TradeOrder, ...] | None = self._call(
-                "history_orders_get", **_given(ticket=ticket, position=position))
-            return result
-        dates = tuple(d for d in (date_from, date_to) if d is not None)
-        result = self._call("history_orders_get", *dates, **_given(group=group))
-        return result
-
-
-def _given(**filters: Any) -> dict[str, Any]:
-    return {name: value for name, value in filters.items() if value is not None}
+    def _record(self, kind: type[Record], raw: Any) -> Record:
+        return cast(Record, raw)  # the wire decoder already built the record
