@@ -81,7 +81,7 @@ def serving(guard, old_pid: int | None = None) -> int:  # type: ignore[no-untype
         except Exception:
             return False
 
-    wait_until(ok, timeout=5.0, what="one serving from a new worker")
+    wait_until(ok, timeout=20.0, what="one serving from a new worker")
     pid = terminal.pid
     assert pid is not None
     return pid
