@@ -1,7 +1,6 @@
 """Config of the policies: restart backoff, supervision, circuit breaker, health probes.
 
-Every duration is float seconds. Each class validates itself on construction,
-so objects built in code fail with the same ConfigError as YAML does.
+Durations and validation are as the package says (:mod:`mt5guard.config`).
 """
 
 from __future__ import annotations

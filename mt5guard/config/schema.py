@@ -2,8 +2,7 @@
 
 The terminal section of an account is in ``terminal.py``.
 
-Every duration is float seconds. Each class validates itself on construction,
-so objects built in code fail with the same ConfigError as YAML does.
+Durations and validation are as the package says (:mod:`mt5guard.config`).
 """
 
 from __future__ import annotations

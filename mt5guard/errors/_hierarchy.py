@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 
-
 class _ErrorArgs(TypedDict, total=False):
     """The keyword arguments every MT5Error takes (see :class:`MT5Error`)."""
 
@@ -46,7 +45,8 @@ class MT5Error(Exception):
     """Base of every error mt5guard reports about a MetaTrader 5 call.
 
     ``retryable`` and ``counts_for_breaker`` default to the subclass's class
-    attributes; an instance may override either. ``detail`` is our own
+    attributes (``default_retryable``, ``default_counts_for_breaker``, set by the
+    keywords of its class line); an instance may override either. ``detail`` is our own
     explanation and must never contain a secret.
     """
 
@@ -54,6 +54,24 @@ class MT5Error(Exception):
     summary: ClassVar[str] = "failed"
     default_retryable: ClassVar[bool] = False
     default_counts_for_breaker: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, kind: str | None = None, summary: str | None = None,
+                          retryable: bool | None = None,
+                          counts_for_breaker: bool | None = None) -> None:
+        """A subclass states its policy on its class line; what it leaves out it inherits.
+
+        Class keywords rather than attribute assignments: a misspelt one fails at
+        import (and under mypy) instead of quietly adding an attribute nobody reads.
+        """
+        super().__init_subclass__()
+        if kind is not None:
+            cls.kind = kind
+        if summary is not None:
+            cls.summary = summary
+        if retryable is not None:
+            cls.default_retryable = retryable
+        if counts_for_breaker is not None:
+            cls.default_counts_for_breaker = counts_for_breaker
 
     def __init__(
         self,
@@ -144,73 +162,45 @@ def _at(moment: datetime | None) -> str:
     return "" if moment is None else f"; next attempt at {moment.isoformat()}"
 
 
-class MT5InitError(MT5Error):
+class MT5InitError(MT5Error, kind="init", summary="terminal initialization failed", retryable=True,
+                   counts_for_breaker=True):
     """The terminal could not be started or attached to (``initialize``)."""
 
-    kind = "init"
-    summary = "terminal initialization failed"
-    default_retryable = True
-    default_counts_for_breaker = True
 
-
-class MT5AuthError(MT5Error):
+class MT5AuthError(MT5Error, kind="auth", summary="authorization failed", retryable=False,
+                   counts_for_breaker=True):
     """The trade server refused the account (wrong or revoked credentials).
 
     Not retryable by the caller: reconnecting with backoff is the session's job.
     """
 
-    kind = "auth"
-    summary = "authorization failed"
-    default_retryable = False
-    default_counts_for_breaker = True
 
-
-class MT5CircuitBreakerOpen(_RetryAt):
+class MT5CircuitBreakerOpen(_RetryAt, kind="circuit_open", summary="circuit breaker open",
+                            retryable=True, counts_for_breaker=False):
     """Rejected at once, without calling the terminal, because the breaker is open.
 
     ``retry_at`` is when the breaker will next admit a trial call.
     """
 
-    kind = "circuit_open"
-    summary = "circuit breaker open"
-    default_retryable = True
-    default_counts_for_breaker = False
 
-
-class MT5TimeoutError(MT5Error):
+class MT5TimeoutError(MT5Error, kind="timeout", summary="timed out", retryable=True,
+                      counts_for_breaker=True):
     """The call did not complete in time (IPC timeout, trade request timeout)."""
 
-    kind = "timeout"
-    summary = "timed out"
-    default_retryable = True
-    default_counts_for_breaker = True
 
-
-class MT5DataError(MT5Error):
+class MT5DataError(MT5Error, kind="data", summary="no data", retryable=False,
+                   counts_for_breaker=False):
     """The terminal answered but had no usable data (unknown symbol, no tick)."""
 
-    kind = "data"
-    summary = "no data"
-    default_retryable = False
-    default_counts_for_breaker = False
 
-
-class MT5ConnectionError(MT5Error):
+class MT5ConnectionError(MT5Error, kind="connection", summary="connection lost", retryable=True,
+                         counts_for_breaker=True):
     """The IPC link to the terminal, or the terminal's link to the server, is down."""
 
-    kind = "connection"
-    summary = "connection lost"
-    default_retryable = True
-    default_counts_for_breaker = True
 
-
-class MT5ValidationError(MT5Error):
+class MT5ValidationError(MT5Error, kind="validation", summary="invalid request", retryable=False,
+                         counts_for_breaker=False):
     """The request itself is wrong; ``field`` names the bad argument when known."""
-
-    kind = "validation"
-    summary = "invalid request"
-    default_retryable = False
-    default_counts_for_breaker = False
 
     def __init__(self, *, field: str | None = None, **kwargs: Unpack[_ErrorArgs]) -> None:
         self.field = field
@@ -220,11 +210,10 @@ class MT5ValidationError(MT5Error):
         return {"field": self.field}
 
 
-class MT5IdempotencyConflict(MT5ValidationError):
+class MT5IdempotencyConflict(MT5ValidationError,
+                             summary="client order id already used for a different request"):
     """A client order id reused for a different request (as a payment API answers a reused
     idempotency key): nothing was sent. The same request again returns the first answer."""
-
-    summary = "client order id already used for a different request"
 
     def __init__(self, *, client_order_id: str, field: str | None = "client_order_id",
                  **kwargs: Unpack[_ErrorArgs]) -> None:
@@ -238,25 +227,18 @@ class MT5IdempotencyConflict(MT5ValidationError):
         return f"; client order id {self.client_order_id!r}"
 
 
-class MT5StateError(MT5Error):
+class MT5StateError(MT5Error, kind="state", summary="refused in the current state", retryable=False,
+                    counts_for_breaker=False):
     """Not possible in the current market, account or session state."""
 
-    kind = "state"
-    summary = "refused in the current state"
-    default_retryable = False
-    default_counts_for_breaker = False
 
-
-class MT5TradingDisabled(MT5StateError):
+class MT5TradingDisabled(MT5StateError, kind="trading_disabled", summary="trading is disabled"):
     """Trading is switched off for this account: AutoTrading off in the terminal (or the
     Python API disabled there), trading refused by the server, or an investor (read-only)
     login. Retrying cannot help until a person changes it; reads keep working."""
 
-    kind = "trading_disabled"
-    summary = "trading is disabled"
 
-
-class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
+class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError, summary="order outcome unknown, not re-sent"):
     """The order may or may not have executed; it was NOT re-sent.
 
     The session reconciles it against the terminal's orders, positions and
@@ -265,8 +247,6 @@ class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
     with the same id at or after ``retry_at``: the answer is the outcome read
     back, or this error again while the terminal shows nothing.
     """
-
-    summary = "order outcome unknown, not re-sent"
 
     def __init__(
         self,
@@ -285,18 +265,14 @@ class MT5OrderOutcomeUnknown(_RetryAt, MT5StateError):
         return f"; client order id {self.client_order_id!r}{super()._suffix()}"
 
 
-class MT5JournalError(MT5Error):
+class MT5JournalError(MT5Error, kind="journal", summary="order journal unavailable", retryable=True,
+                      counts_for_breaker=False):
     """The account's order journal could not be read or written (disk full, I/O error).
 
     Not a terminal fault (neutral for the breaker). Raised before anything is
     sent: nothing was sent, so it is retryable once the journal writes again;
     ``path`` is the journal's file. New orders are refused until then.
     """
-
-    kind = "journal"
-    summary = "order journal unavailable"
-    default_retryable = True
-    default_counts_for_breaker = False
 
     def __init__(self, *, path: str = "", **kwargs: Unpack[_ErrorArgs]) -> None:
         self.path = path
@@ -306,24 +282,17 @@ class MT5JournalError(MT5Error):
         return {"path": self.path}
 
 
-class MT5Unavailable(_RetryAt, MT5StateError):
+class MT5Unavailable(_RetryAt, MT5StateError, summary="session unavailable", retryable=True,
+                     counts_for_breaker=False):
     """The session is down; ``retry_at`` is when the next attempt is due."""
 
-    summary = "session unavailable"
-    default_retryable = True
-    default_counts_for_breaker = False
 
-
-class MT5RateLimited(_RetryAt):
+class MT5RateLimited(_RetryAt, kind="rate_limited", summary="rate limit reached", retryable=True,
+                     counts_for_breaker=False):
     """Refused before sending: the account's request or order rate limit is used up.
 
     ``retry_at`` is when a token will be free; nothing reached the terminal.
     """
-
-    kind = "rate_limited"
-    summary = "rate limit reached"
-    default_retryable = True
-    default_counts_for_breaker = False
 
 
 # Tracebacks and docs should name the public module, as trio does for its own.

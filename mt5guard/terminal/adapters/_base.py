@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from mt5guard.terminal import records as rec
 from mt5guard.terminal.args import given, history_call
-from mt5guard.terminal.protocol import DateArg
+from mt5guard.terminal.protocol import BookRow, DateArg, HistoryRow, TerminalCalls
 
 __all__ = ["ModuleTerminal", "Record", "TerminalUnavailableError", "given", "import_or_explain"]
 
@@ -44,7 +44,7 @@ def import_or_explain(name: str, fix: str) -> Any:
         raise TerminalUnavailableError(fix) from exc
 
 
-class ModuleTerminal(ABC):
+class ModuleTerminal(TerminalCalls, ABC):
     """The Terminal protocol's calls, made through :meth:`_call`."""
 
     _path: str | None  # the terminal64.exe to start or attach to, on the module's machine
@@ -71,36 +71,33 @@ class ModuleTerminal(ABC):
     def _records(self, kind: type[Record], raw: Any) -> tuple[Record, ...] | None:
         return None if raw is None else tuple(self._record(kind, item) for item in raw)
 
-    def _history(self, name: str, date_from: DateArg | None, date_to: DateArg | None,
-                 group: str | None, ticket: int | None, position: int | None) -> Any:
+    def _book_query(self, name: str, kind: type[BookRow], symbol: str | None, group: str | None,
+                  ticket: int | None) -> tuple[BookRow, ...] | None:
+        """Only the filters given are passed on."""
+        return self._records(kind, self._call(name, **given(symbol=symbol, group=group,
+                                                            ticket=ticket)))
+
+    def _history_query(self, name: str, kind: type[HistoryRow], date_from: DateArg | None,
+                     date_to: DateArg | None, group: str | None, ticket: int | None,
+                     position: int | None) -> tuple[HistoryRow, ...] | None:
+        """By ``ticket`` or ``position`` when either is given, else between the dates given."""
         dates = tuple(self._date(d, rounding) for d, rounding in
                       ((date_from, math.floor), (date_to, math.ceil)) if d is not None)
-        return history_call(self._call, name, dates, group, ticket, position)
+        return self._records(kind, history_call(self._call, name, dates, group, ticket, position))
 
-    def _open(self) -> None:  # noqa: B027 (a hook: in process there is nothing to open)
+    def _open(self) -> None:  # a hook: in process there is nothing to open
         """Open the way to the module before ``initialize`` (a connection, for rpyc)."""
 
-    # the Terminal protocol ---------------------------------------------------------
-
-    def initialize(
-        self,
-        path: str | None = None,
-        *,
-        login: int,
-        password: str,
-        server: str,
-        timeout: int = 60000,
-        portable: bool = False,
-    ) -> bool:
-        """Start or attach to the terminal and log in; ``timeout`` in milliseconds.
-
-        ``path`` defaults to the one given to the constructor.
-        """
+    def _initialize(self, path: str | None, login: int, password: str, server: str,
+                    timeout: int, portable: bool) -> bool:
+        """``path`` defaults to the one given to the constructor."""
         self._open()
         target = path if path is not None else self._path
         args = () if target is None else (target,)
         return bool(self._call("initialize", *args, login=login, password=password,
                                server=server, timeout=timeout, portable=portable))
+
+    # the rest of the Terminal protocol (TerminalCalls has initialize and the filtered reads)
 
     def login(self, login: int, *, password: str, server: str, timeout: int = 60000) -> bool:
         """Switch accounts on the open connection; ``timeout`` in milliseconds."""
@@ -143,46 +140,6 @@ class ModuleTerminal(ABC):
     def order_send(self, request: dict[str, Any]) -> rec.OrderSendResult | None:
         """Send a trade request; None (or a hang) may mean it executed with its reply lost."""
         return self._optional(rec.OrderSendResult, self._call("order_send", request))
-
-    def positions_get(
-        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[rec.TradePosition, ...] | None:
-        """Open positions; only the filters given are passed on."""
-        raw = self._call("positions_get", **given(symbol=symbol, group=group, ticket=ticket))
-        return self._records(rec.TradePosition, raw)
-
-    def orders_get(
-        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[rec.TradeOrder, ...] | None:
-        """Active orders; only the filters given are passed on."""
-        raw = self._call("orders_get", **given(symbol=symbol, group=group, ticket=ticket))
-        return self._records(rec.TradeOrder, raw)
-
-    def history_deals_get(
-        self,
-        date_from: DateArg | None = None,
-        date_to: DateArg | None = None,
-        *,
-        group: str | None = None,
-        ticket: int | None = None,
-        position: int | None = None,
-    ) -> tuple[rec.TradeDeal, ...] | None:
-        """Deals by order ``ticket``, by ``position``, or between two dates."""
-        return self._records(rec.TradeDeal, self._history("history_deals_get", date_from, date_to,
-                                                      group, ticket, position))
-
-    def history_orders_get(
-        self,
-        date_from: DateArg | None = None,
-        date_to: DateArg | None = None,
-        *,
-        group: str | None = None,
-        ticket: int | None = None,
-        position: int | None = None,
-    ) -> tuple[rec.TradeOrder, ...] | None:
-        """Orders that left the book, by ``ticket``, by ``position`` or between two dates."""
-        return self._records(rec.TradeOrder, self._history("history_orders_get", date_from, date_to,
-                                                       group, ticket, position))
 
     # market data: numpy structured arrays (RATE_DTYPE, TICK_DTYPE rows) or None
 

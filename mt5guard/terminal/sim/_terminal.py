@@ -26,6 +26,7 @@ Choices where the real terminal is ambiguous:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mt5guard.terminal import records as rec
@@ -37,7 +38,7 @@ from mt5guard.terminal.constants import (
     TRADE_RETCODE_PLACED,
     TRADE_RETCODE_TRADE_DISABLED,
 )
-from mt5guard.terminal.protocol import DateArg
+from mt5guard.terminal.protocol import BookRow, DateArg, HistoryRow, TerminalCalls
 from mt5guard.terminal.sim._core import (
     AUTH_FAILED,
     IPC_TIMEOUT,
@@ -54,7 +55,7 @@ from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_rec
 __all__ = ["ConcurrentCallError", "SimulatedTerminal"]
 
 
-class SimulatedTerminal(OutsideTrading):
+class SimulatedTerminal(OutsideTrading, TerminalCalls):
     """An in-process MetaTrader 5 terminal with one demo hedging account.
 
     ``SimulatedTerminal(clock, *, login=5001, password=None,
@@ -76,16 +77,8 @@ class SimulatedTerminal(OutsideTrading):
 
     # -- connection ----------------------------------------------------------
 
-    def initialize(
-        self,
-        path: str | None = None,
-        *,
-        login: int,
-        password: str,
-        server: str,
-        timeout: int = 60000,
-        portable: bool = False,
-    ) -> bool:
+    def _initialize(self, path: str | None, login: int, password: str, server: str,
+                    timeout: int, portable: bool) -> bool:
         """Attach and log in; ``path`` and ``portable`` are ignored.
 
         With :meth:`initialize_times_out` it sleeps ``timeout`` milliseconds
@@ -255,45 +248,19 @@ class SimulatedTerminal(OutsideTrading):
 
     # -- book ----------------------------------------------------------------
 
-    def positions_get(
-        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[rec.TradePosition, ...] | None:
-        """Open positions; all filters given must match (``ticket`` = position ticket)."""
-        return self._filtered("positions_get", self._ledger.position_records, symbol, group, ticket)
+    def _book_query(self, name: str, kind: type[BookRow], symbol: str | None, group: str | None,
+                    ticket: int | None) -> tuple[BookRow, ...] | None:
+        """All filters given must match (``ticket`` = position or order ticket)."""
+        rows: Callable[[], list[Any]] = (self._ledger.position_records
+                                         if kind is rec.TradePosition else self._ledger.order_records)
+        return self._filtered(name, rows, symbol, group, ticket)
 
-    def orders_get(
-        self, *, symbol: str | None = None, group: str | None = None, ticket: int | None = None
-    ) -> tuple[rec.TradeOrder, ...] | None:
-        """Active pending orders; all filters given must match."""
-        return self._filtered("orders_get", self._ledger.order_records, symbol, group, ticket)
-
-    def history_deals_get(
-        self,
-        date_from: DateArg | None = None,
-        date_to: DateArg | None = None,
-        *,
-        group: str | None = None,
-        ticket: int | None = None,
-        position: int | None = None,
-    ) -> tuple[rec.TradeDeal, ...] | None:
-        """Deals of an order (``ticket``), of a position, or with date_from <= time <= date_to.
-
-        Dates are datetimes (naive = UTC) or epoch seconds; ``group`` filters symbols.
-        """
-        return self._history_get("history_deals_get", select_deals, lambda: self._ledger.deals,
-                                 date_from, date_to, group, ticket, position)
-
-    def history_orders_get(
-        self,
-        date_from: DateArg | None = None,
-        date_to: DateArg | None = None,
-        *,
-        group: str | None = None,
-        ticket: int | None = None,
-        position: int | None = None,
-    ) -> tuple[rec.TradeOrder, ...] | None:
-        """Orders that left the book (filled or cancelled): by ``ticket``, ``position``,
-        or with date_from <= time_setup <= date_to; ``group`` filters symbols."""
-        return self._history_get("history_orders_get", select_orders,
-                                 lambda: self._ledger.history_orders, date_from, date_to, group,
-                                 ticket, position)
+    def _history_query(self, name: str, kind: type[HistoryRow], date_from: DateArg | None,
+                       date_to: DateArg | None, group: str | None, ticket: int | None,
+                       position: int | None) -> tuple[HistoryRow, ...] | None:
+        """Deals with date_from <= time <= date_to, orders with date_from <= time_setup <=
+        date_to; dates are datetimes (naive = UTC) or epoch seconds, ``group`` filters symbols."""
+        select: Callable[..., list[Any]] = select_deals if kind is rec.TradeDeal else select_orders
+        rows: Callable[[], list[Any]] = (lambda: self._ledger.deals) if kind is rec.TradeDeal \
+            else (lambda: self._ledger.history_orders)
+        return self._history_get(name, select, rows, date_from, date_to, group, ticket, position)
