@@ -258,8 +258,10 @@ class SessionCore:
             del exc
 
     def record(self, operation: str, outcome: str, started: float) -> None:
-        latency_ms = (self.clock.monotonic() - started) * 1000.0
-        self.bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
+        """Publish the request's :class:`RequestCompleted`, if any subscriber takes it."""
+        if self.bus.heard(RequestCompleted):
+            latency_ms = (self.clock.monotonic() - started) * 1000.0
+            self.bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
 def unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:
