@@ -5,6 +5,11 @@ and user listeners subscribe. Subscribers are called synchronously on the
 publishing actor's thread, so they must be quick and thread-safe (telling an
 actor is fine). A subscriber that raises is logged and never breaks the
 publisher.
+
+A subscriber that never acts on some event types may say so in a ``skips``
+attribute (a collection of types); a publisher asks :meth:`EventBus.heard`
+before building an event of a hot path (``RequestCompleted``, one per
+request) and skips it when no subscriber takes it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ __all__ = ["EventBus", "Subscriber", "deliver"]
 
 Subscriber = Callable[[Any], None]
 
+
+class _Everything:
+    """The types no subscriber takes while there is none: all of them."""
+
+    def __contains__(self, kind: object) -> bool:
+        return True
+
+
+_NONE_SUBSCRIBED: Any = _Everything()
+
 _log = logging.getLogger("mt5guard.events.bus")
 
 
@@ -29,17 +44,24 @@ class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: tuple[Subscriber, ...] = ()
+        self._unheard: Any = _NONE_SUBSCRIBED  # the types every subscriber skips
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add ``subscriber``; returns a function that removes it again."""
         with self._lock:
             self._subscribers = (*self._subscribers, subscriber)
+            self._unheard = _skipped_by_all(self._subscribers)
 
         def unsubscribe() -> None:
             with self._lock:
                 self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+                self._unheard = _skipped_by_all(self._subscribers)
 
         return unsubscribe
+
+    def heard(self, kind: type) -> bool:
+        """Whether some subscriber takes events of type ``kind`` (none says it ``skips`` it)."""
+        return kind not in self._unheard
 
     def publish(self, event: Any) -> None:
         for subscriber in self._subscribers:
@@ -47,6 +69,15 @@ class EventBus:
                 subscriber(event)
             except Exception:
                 _log.exception("event subscriber %r failed on %s", subscriber, type(event).__name__)
+
+
+def _skipped_by_all(subscribers: tuple[Subscriber, ...]) -> Any:
+    if not subscribers:
+        return _NONE_SUBSCRIBED
+    skipped = frozenset(getattr(subscribers[0], "skips", ()))
+    for subscriber in subscribers[1:]:
+        skipped &= frozenset(getattr(subscriber, "skips", ()))
+    return skipped
 
 
 def deliver(subscriber: Any, message: Any) -> bool:

@@ -87,6 +87,14 @@ class RateLimits:
         self.limited = 0  # calls refused with MT5RateLimited
         self.delayed = 0  # calls scheduled for later
 
+    @classmethod
+    def configured(cls, config: RateLimitConfig | None, monotonic: float) -> RateLimits | None:
+        """The buckets ``config`` turns on, or None when it turns none on (no bookkeeping per
+        request then: nothing is limited, slowed down or counted)."""
+        if config is None or not (config.requests_per_second > 0 or config.orders_per_second > 0):
+            return None
+        return cls(config, monotonic)
+
     def _buckets(self, operation: str) -> list[TokenBucket]:
         return [b for b in (self._requests, self._orders if operation in ORDER_OPERATIONS else None)
                 if b is not None]

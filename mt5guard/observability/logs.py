@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
 from mt5guard.health.messages import HealthChanged, HealthStatus, ProbeRecorded
 from mt5guard.orders.messages import OrderReconciled
-from mt5guard.session.messages import SessionConnected, SessionDisconnected
+from mt5guard.session.messages import RequestCompleted, SessionConnected, SessionDisconnected
 from mt5guard.supervision.events import (
     ChildAbandoned,
     ChildExited,
@@ -52,6 +52,8 @@ class EventLogger:
     Every record carries ``event`` (type name) and ``account`` or
     ``supervisor`` as extras for :class:`JsonFormatter`.
     """
+
+    skips = frozenset({RequestCompleted})  # never logged: the bus need not build them
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger if logger is not None else logging.getLogger("mt5guard.events")

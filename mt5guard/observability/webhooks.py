@@ -53,6 +53,7 @@ from mt5guard.observability.messages import (
 )
 from mt5guard.orders.messages import OrderReconciled
 from mt5guard.plain import plain
+from mt5guard.session.messages import RequestCompleted
 from mt5guard.supervision import GuardedActor
 from mt5guard.supervision.events import (
     ChildFailed,
@@ -125,6 +126,8 @@ class _Posted:
 
 class WebhookOutbox:
     """The bounded queues of every configured URL; subscribe it to the EventBus."""
+
+    skips = frozenset({RequestCompleted})  # no webhook sends one (see kind_of)
 
     def __init__(self, configs: tuple[WebhookConfig, ...], bus: EventBus, clock: Clock) -> None:
         self.endpoints = [_Endpoint(c) for c in configs]

@@ -20,11 +20,12 @@ from mt5guard.orders.request import (
     new_client_order_id,
     symbol_arg,
 )
-from mt5guard.terminal.constants import ORDER_COMMENT_MAX_LENGTH
+from mt5guard.terminal.constants import ORDER_COMMENT_MAX_LENGTH, SYMBOL_NAME_MAX_LENGTH
 
 __all__ = ["MAX_REQUEST_TIMEOUT", "build_order", "finite_number", "require_symbol", "shown"]
 
 MAX_REQUEST_TIMEOUT = 3600.0  # seconds: the config's bound for accounts[].request_timeout
+_SURELY_SHORT = SYMBOL_NAME_MAX_LENGTH // 2  # characters that fit in any case
 
 
 def shown(value: object) -> str:
@@ -46,6 +47,8 @@ def finite_number(value: object) -> bool:
 
 def require_symbol(symbol: object) -> None:
     """Raise unless ``symbol`` is a non-empty name the module accepts (at most 29 characters)."""
+    if type(symbol) is str and 0 < len(symbol) <= _SURELY_SHORT and not symbol.isspace():
+        return  # at most 2 UTF-16 units a character: within the limit without encoding it
     symbol_arg(symbol, "request")
 
 

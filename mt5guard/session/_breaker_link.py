@@ -126,19 +126,20 @@ class BreakerLink:
         counted and rides along with the next message. ``started`` is the
         clock's monotonic seconds when the call began.
         """
-        latency_ms = (self._clock.monotonic() - started) * 1000.0
         quiet, self._quiet_successes = self._quiet_successes, 0
         if error is not None and error.counts_for_breaker:
             self._failure_streak = True
             self._tell(CallFailed(self._epoch, operation, error.kind, error.code,
-                                  latency_ms, successes_before=quiet))
+                                  (self._clock.monotonic() - started) * 1000.0,
+                                  successes_before=quiet))
             return
         if (self.live and not self._failure_streak and quiet < _BATCH_SUCCESSES
                 and operation in _BATCHABLE):
-            self._quiet_successes = quiet + 1
+            self._quiet_successes = quiet + 1  # no latency: a batch is told without one
             return
         self._failure_streak = False
-        self._tell(CallSucceeded(self._epoch, operation, latency_ms, count=quiet + 1))
+        self._tell(CallSucceeded(self._epoch, operation, (self._clock.monotonic() - started)
+                                 * 1000.0, count=quiet + 1))
 
     def _tell(self, message: Any) -> None:
         try:

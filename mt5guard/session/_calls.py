@@ -62,6 +62,9 @@ class GuardedCalls:
         Raises :class:`SessionLost` when the connection is gone for good, and
         (``direct``: on a caller's thread) :class:`HandOver` instead of mending.
         """
+        if self._connection.worker is None:  # in this process: no deadline to arm, no worker
+            self._run(message, operation, call, reconnect=reconnect, direct=direct)
+            return
         self._connection.deadline(message.deadline)  # a worker is killed past it
         try:
             self._run(message, operation, call, reconnect=reconnect, direct=direct)
@@ -74,7 +77,8 @@ class GuardedCalls:
         direct: bool,
     ) -> None:
         reply: Future[Any] = message.reply_to
-        if message.deadline is not None and self._clock.monotonic() > message.deadline:
+        started = self._clock.monotonic()
+        if message.deadline is not None and started > message.deadline:
             complete(reply, MT5TimeoutError(
                 operation=operation, detail="the request waited past its deadline in the queue"
             ))
@@ -83,7 +87,6 @@ class GuardedCalls:
         if rejected is not None:
             complete(reply, rejected)
             return
-        started = self._clock.monotonic()
         connection, report = self._connection, self._link.report
         try:
             if not connection.connected and reconnect:

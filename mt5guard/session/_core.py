@@ -136,10 +136,10 @@ class SessionCore:
         make, pending.make = pending.make, None
         assert make is not None
         deadline = pending.started + self.timeout
-        if direct and self.lane is not None and self.session.running:  # not while it is down
+        if direct and self.lane is not None:
             snapshot = None if self.breaker_view is None else self.breaker_view.peek()
             door = self.lane.takes(snapshot)
-            if door is not None:
+            if door is not None and self.session.running:  # not while it is down
                 answer = pending.reply = Answer()
                 if door.enter(make(answer, deadline), snapshot, self.timeout):
                     return
@@ -258,8 +258,10 @@ class SessionCore:
             del exc
 
     def record(self, operation: str, outcome: str, started: float) -> None:
-        latency_ms = (self.clock.monotonic() - started) * 1000.0
-        self.bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
+        """Publish the request's :class:`RequestCompleted`, if any subscriber takes it."""
+        if self.bus.heard(RequestCompleted):
+            latency_ms = (self.clock.monotonic() - started) * 1000.0
+            self.bus.publish(RequestCompleted(self.account, operation, outcome, latency_ms))
 
 
 def unavailable(operation: str, exc: ChildUnavailable) -> MT5Unavailable:

@@ -63,7 +63,7 @@ class Session:
             bus=bus, timeout=request_timeout, quotes=quotes or QuoteHub(account),
             trades=trades or TradeWatch(account, clock), breaker_view=breaker_view,
             when_breaker_open=when_breaker_open, lane=lane,
-            limits=None if rate_limits is None else RateLimits(rate_limits, clock.monotonic()))
+            limits=RateLimits.configured(rate_limits, clock.monotonic()))
         self.aio = AsyncSession(self._core)
 
     def __repr__(self) -> str:

@@ -153,11 +153,20 @@ class TerminalOps:
     # reads ------------------------------------------------------------------
 
     def price(self, symbol: str) -> Any:
+        """The symbol's tick, its quote plausible: finite, 0 < bid <= ask."""
         self.check_symbol(symbol, "get_price")
         self.select(symbol)
-        tick = self.call("get_price", self._t.symbol_info_tick, symbol)
-        bid = self.field(tick, "bid", "get_price")
-        ask = self.field(tick, "ask", "get_price")
+        tick: Any = self._t.symbol_info_tick(symbol)  # self.call, inlined: the hot path
+        if tick is None or tick is False:
+            code, message = self._t.last_error()
+            raise error_from_last_error(code, message, "get_price")
+        try:
+            bid, ask = tick.bid, tick.ask
+        except AttributeError:  # self.field names the missing one
+            bid = self.field(tick, "bid", "get_price")
+            ask = self.field(tick, "ask", "get_price")
+        if type(bid) is float and type(ask) is float and 0.0 < bid <= ask < math.inf:
+            return tick  # what MT5 sends (NaN fails every comparison); ints are checked below
         if not (_finite(bid) and _finite(ask)) or bid <= 0 or ask < bid:
             raise MT5DataError(operation="get_price",
                                detail=f"implausible quote for {symbol}: bid={bid!r} ask={ask!r}")

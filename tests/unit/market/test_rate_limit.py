@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from mt5guard.market.rate_limit import TokenBucket
+from mt5guard.config import RateLimitConfig
+from mt5guard.errors import MT5RateLimited
+from mt5guard.market.rate_limit import RateLimits, TokenBucket
 
 
 def test_a_full_bucket_lets_a_burst_through_then_paces_at_the_rate() -> None:
@@ -43,3 +47,15 @@ def test_a_slowdown_lowers_the_rate_for_its_period_only() -> None:
     assert bucket.wait_for_token(0.0) == pytest.approx(4.0)
     bucket.take(100.0)  # after the period the full rate is back
     assert bucket.wait_for_token(100.0) == pytest.approx(1.0)
+
+
+def test_no_limit_configured_means_no_bookkeeping_and_any_rate_turns_the_limits_on() -> None:
+    assert RateLimits.configured(None, 0.0) is None
+    assert RateLimits.configured(RateLimitConfig(), 0.0) is None  # both rates 0: nothing to admit
+    for config in (RateLimitConfig(requests_per_second=1.0, request_burst=1, max_wait=0.0),
+                   RateLimitConfig(orders_per_second=1.0, order_burst=1, max_wait=0.0)):
+        limits = RateLimits.configured(config, 0.0)
+        assert limits is not None
+        assert limits.admit("place_order", 0.0, lambda: datetime(2024, 1, 1, tzinfo=UTC)) == 0.0
+        with pytest.raises(MT5RateLimited):
+            limits.admit("place_order", 0.0, lambda: datetime(2024, 1, 1, tzinfo=UTC))
