@@ -77,13 +77,13 @@ _WORKER_IMPORTS = textwrap.dedent(
     for name in ("_child", "_channel", "_shapes", "_watch", "_requests"):
         server["_sibling"](name)
     server["_backend"]({"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"})
-    print(sorted(m for m in ("logging", "multiprocessing", "numpy", "pykka", "yaml")
+    print(sorted(m for m in ("argparse", "logging", "multiprocessing", "numpy", "pykka", "yaml")
                  if m in sys.modules))
     """
 )
 
 
-def test_a_simulated_worker_starts_without_logging_pykka_multiprocessing_or_yaml() -> None:
+def test_a_simulated_worker_starts_without_argparse_logging_pykka_multiprocessing_or_yaml() -> None:
     server = REPO / "mt5guard" / "terminal" / "bridge" / "server.py"
     done = subprocess.run([sys.executable, "-c", _WORKER_IMPORTS, str(server)], cwd=REPO,
                           capture_output=True, text=True, timeout=30)
