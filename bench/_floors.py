@@ -327,16 +327,15 @@ def _worker_bytecode() -> None:
 
     With ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__`` in the source tree,
     every worker compiled ~35 modules from source (~35 ms of CPU each, a fifth of
-    a worker's start), which is not what a deployed worker pays. Compiled into a
-    prefix outside the tree (``PYTHONPYCACHEPREFIX``), inherited by the workers.
+    a worker's start), which is not what a deployed worker pays. ``compileall``
+    writes the tree's ``__pycache__`` (ignored by git) whatever that variable says.
+    (Not ``PYTHONPYCACHEPREFIX``: under a prefix, the standard library's and
+    numpy's bytecode would not be found, and every worker compiled those.)
     """
     import mt5guard
 
-    prefix = str(Path(tempfile.gettempdir()) / "mt5guard-bench-pycache")
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.dirname(mt5guard.__file__)],
-                   env=dict(os.environ, PYTHONPYCACHEPREFIX=prefix), check=True,
-                   stdout=subprocess.DEVNULL)
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def workers(n: int) -> dict[str, Any]:
