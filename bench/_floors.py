@@ -23,6 +23,8 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
 - ``workers`` N: N process-isolated accounts, ``start()`` until every session
   answered once, vs N bare interpreters (``python -S -c pass``) started at once.
   The workers read mt5guard's bytecode, as from an install (``_worker_bytecode``).
+  ``worker-cpu`` N: the median CPU of one simulated worker from its spawn to
+  its first quote, N workers one after another.
 - ``journal``: one order's journal writes (intent, sent, outcome) vs the same
   three state changes as bare statements, each its own autocommit
   transaction, on the journal's table (primary key and prune index) with
@@ -363,6 +365,33 @@ def workers(n: int) -> dict[str, Any]:
     return {"workers_start": {"now": startup, "floor": floor}}
 
 
+def worker_cpu(n: int) -> dict[str, Any]:
+    """CPU of one simulated worker from its spawn to its first quote (its utime and
+    stime from ``/proc``; Linux), ``n`` workers one after another: the median, in ms."""
+    from mt5guard import SystemClock
+    from mt5guard.terminal.worker import WorkerTerminal, local_opener
+
+    _worker_bytecode()
+    spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo", "password": "pw"}
+    clock, spent = SystemClock(), []
+    try:
+        for _ in range(n):
+            terminal = WorkerTerminal(local_opener(spec), clock, name="cpu", call_timeout=30.0)
+            terminal.start()
+            try:
+                assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+                assert terminal.symbol_select(SYMBOL, True)
+                assert terminal.symbol_info_tick(SYMBOL) is not None
+                stat = Path(f"/proc/{terminal.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                spent.append((int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK") * 1000)
+            finally:
+                terminal.close()
+    finally:
+        clock.close()
+    progress(f"worker CPU to its first quote, median of {n}: {median(spent):.0f} ms")
+    return {"worker_cpu_ms": {"now": median(spent), "n": n}}
+
+
 # -- journal ---------------------------------------------------------------------
 
 
@@ -491,6 +520,7 @@ GROUPS: dict[str, Callable[..., dict[str, Any]]] = {
     "scale": scale,
     "scale-floor": scale_floor,
     "workers": workers,
+    "worker-cpu": worker_cpu,
     "journal": journal,
     "deterministic": deterministic,
 }
