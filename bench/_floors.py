@@ -22,6 +22,9 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   asked once): what any thread-per-actor design with a journal per account pays.
 - ``workers`` N: N process-isolated accounts, ``start()`` until every session
   answered once, vs N bare interpreters (``python -S -c pass``) started at once.
+  The workers read mt5guard's bytecode, as from an install (``_worker_bytecode``).
+  ``worker-cpu`` N: the median CPU of one simulated worker from its spawn to
+  its first quote, N workers one after another.
 - ``journal``: one order's journal writes (intent, sent, outcome) vs the same
   three state changes as bare statements, each its own autocommit
   transaction, on the journal's table (primary key and prune index) with
@@ -320,11 +323,29 @@ def scale_floor(n: int) -> dict[str, Any]:
 # -- worker start ----------------------------------------------------------------
 
 
+def _worker_bytecode() -> None:
+    """Give the workers mt5guard's bytecode, as any install has (pip compiles a wheel's;
+    an editable install writes it on its first import).
+
+    With ``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__`` in the source tree,
+    every worker compiled ~35 modules from source (~35 ms of CPU each, a fifth of
+    a worker's start), which is not what a deployed worker pays. ``compileall``
+    writes the tree's ``__pycache__`` (ignored by git) whatever that variable says.
+    (Not ``PYTHONPYCACHEPREFIX``: under a prefix, the standard library's and
+    numpy's bytecode would not be found, and every worker compiled those.)
+    """
+    import mt5guard
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.dirname(mt5guard.__file__)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def workers(n: int) -> dict[str, Any]:
     from _workers import isolated
 
     from mt5guard import SystemClock, start
 
+    _worker_bytecode()
     started = time.perf_counter()
     bare = [subprocess.Popen([sys.executable, "-S", "-c", "pass"]) for _ in range(n)]
     for proc in bare:
@@ -342,6 +363,33 @@ def workers(n: int) -> dict[str, Any]:
         clock.close()
     progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s")
     return {"workers_start": {"now": startup, "floor": floor}}
+
+
+def worker_cpu(n: int) -> dict[str, Any]:
+    """CPU of one simulated worker from its spawn to its first quote (its utime and
+    stime from ``/proc``; Linux), ``n`` workers one after another: the median, in ms."""
+    from mt5guard import SystemClock
+    from mt5guard.terminal.worker import WorkerTerminal, local_opener
+
+    _worker_bytecode()
+    spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo", "password": "pw"}
+    clock, spent = SystemClock(), []
+    try:
+        for _ in range(n):
+            terminal = WorkerTerminal(local_opener(spec), clock, name="cpu", call_timeout=30.0)
+            terminal.start()
+            try:
+                assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
+                assert terminal.symbol_select(SYMBOL, True)
+                assert terminal.symbol_info_tick(SYMBOL) is not None
+                stat = Path(f"/proc/{terminal.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                spent.append((int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK") * 1000)
+            finally:
+                terminal.close()
+    finally:
+        clock.close()
+    progress(f"worker CPU to its first quote, median of {n}: {median(spent):.0f} ms")
+    return {"worker_cpu_ms": {"now": median(spent), "n": n}}
 
 
 # -- journal ---------------------------------------------------------------------
@@ -472,6 +520,7 @@ GROUPS: dict[str, Callable[..., dict[str, Any]]] = {
     "scale": scale,
     "scale-floor": scale_floor,
     "workers": workers,
+    "worker-cpu": worker_cpu,
     "journal": journal,
     "deterministic": deterministic,
 }

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from mt5guard.events.bus import deliver
-
 __all__ = ["Clock", "SystemClock", "Timer"]
 
 _MAX_WAIT = 3600.0  # seconds the scheduler sleeps at most before looking again
@@ -174,6 +172,10 @@ class PollTimer:
     def arm(self, target: Any) -> None:
         """Schedule the next poll for ``target`` unless one is pending."""
         if self._timer is None:
+            # Imported here: the bus brings pykka and logging, which a terminal worker (it
+            # imports this module for SystemClock, never arms a PollTimer) must not pay for.
+            from mt5guard.events.bus import deliver
+
             message = self._message
             self._timer = self.clock.call_later(self.interval,
                                                 lambda: deliver(target, message()))

@@ -1,5 +1,8 @@
 """numpy (~80 ms, ~15 MB) is loaded only by what needs it: bars, ticks and simulated quotes.
 
+And a simulated worker imports nothing else it does not use: every one of N
+workers starting together pays its imports in CPU (docs/performance.md).
+
 An engine that embeds mt5guard, and every terminal worker process, would
 otherwise pay for it at start. A fresh interpreter per check: this test
 process imported numpy long ago.
@@ -65,6 +68,27 @@ def test_import_mt5guard_does_not_import_numpy() -> None:
 
 def test_a_tree_with_worker_terminals_serves_prices_without_numpy_in_our_process() -> None:
     assert _python(_TREE) == "False True"
+
+
+_WORKER_IMPORTS = textwrap.dedent(
+    """
+    import runpy, sys
+    server = runpy.run_path(sys.argv[1], run_name="worker")  # as the worker runs it: a file
+    for name in ("_child", "_channel", "_shapes", "_watch", "_requests"):
+        server["_sibling"](name)
+    server["_backend"]({"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"})
+    print(sorted(m for m in ("argparse", "logging", "multiprocessing", "numpy", "pykka", "yaml")
+                 if m in sys.modules))
+    """
+)
+
+
+def test_a_simulated_worker_starts_without_argparse_logging_pykka_multiprocessing_or_yaml() -> None:
+    server = REPO / "mt5guard" / "terminal" / "bridge" / "server.py"
+    done = subprocess.run([sys.executable, "-c", _WORKER_IMPORTS, str(server)], cwd=REPO,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def _numpy_loaded(pid: int) -> bool:

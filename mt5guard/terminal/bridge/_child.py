@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import threading
-from multiprocessing import connection as mpc
 from typing import Any
 
 __all__ = ["die_with_parent", "piped_channel", "socket_channel", "watch_parent"]
@@ -83,6 +82,10 @@ def socket_channel(fd: int) -> Any:
 
 def piped_channel(key: bytes) -> Any:
     """A named pipe (Windows) or a socket in a private folder, authenticated with ``key``."""
+    # Imported here: multiprocessing brings shutil, tempfile, bz2, lzma, subprocess... (~20 ms
+    # of CPU), which a POSIX worker on its socket pair (socket_channel) never uses.
+    from multiprocessing import connection as mpc
+
     address, family = _private_address()
     with mpc.Listener(address, family, authkey=key) as listener:
         try:

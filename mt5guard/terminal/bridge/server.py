@@ -40,7 +40,6 @@ id (see ``_watch.py``).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import json
@@ -48,7 +47,10 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported in main(): a spawned worker (_spawned_child) does without it
+    import argparse
 
 __all__ = ["CALLS", "PROTOCOL", "main", "serve"]
 
@@ -252,7 +254,31 @@ def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     return {channel.key_id(key.encode()): key.encode() for key in keys}
 
 
+def _spawned_child(argv: list[str]) -> tuple[int | None, int] | None:
+    """``(fd, parent)`` when ``argv`` is exactly what mt5guard gives a worker
+    (``--child [--parent PID] [--fd N]``, numbers as decimals), else None (argparse decides).
+
+    Every one of N workers starting together would otherwise pay for argparse,
+    whose parser brings gettext, locale and shutil (with bz2 and lzma): ~7 ms of CPU.
+    """
+    if not argv or argv[0] != "--child" or len(argv) % 2 == 0:
+        return None
+    values = dict(zip(argv[1::2], argv[2::2], strict=True))
+    if not set(values) <= {"--fd", "--parent"} or len(values) != len(argv) // 2 or \
+            not all(v.isascii() and v.isdigit() for v in values.values()):
+        return None
+    fd = values.get("--fd")
+    return (None if fd is None else int(fd)), int(values.get("--parent", "0"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    child = _spawned_child(sys.argv[1:] if argv is None else argv)
+    if child is not None:  # as below, without argparse
+        code = run_child(*child)
+        sys.stdout.flush()
+        os._exit(code)
+    import argparse
+
     parser = argparse.ArgumentParser(prog="mt5guard.terminal.bridge.server",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--child", action="store_true", help="local worker mode (spawned by mt5guard)")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from mt5guard.terminal.records import TradeDeal, TradeOrder
@@ -38,9 +37,9 @@ def save_book(path: str, ledger: Ledger, server: TradeServer,
         "counters": server.counters,
         "sent": sent,
     }
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".tmp")
+    target = os.path.abspath(path)  # os.path, not pathlib: a worker imports this module
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    temp = target + ".tmp"
     with open(temp, "w", encoding="utf-8") as out:
         json.dump(state, out)
         out.flush()
@@ -50,7 +49,7 @@ def save_book(path: str, ledger: Ledger, server: TradeServer,
 
 def load_book(path: str, ledger: Ledger, server: TradeServer) -> list[dict[str, Any]]:
     """Restore what :func:`save_book` wrote, if ``path`` exists; the executed requests."""
-    if not Path(path).exists():
+    if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as source:
         state = json.load(source)
