@@ -20,15 +20,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from types import FrameType
 from typing import Any, Protocol
 
 import attrs
 
+from mt5guard.cli._signals import StopSignals
 from mt5guard.cli.preflight import preflight, with_env_token
 from mt5guard.clock import SystemClock
 from mt5guard.config import Config, ConfigError, default_config_path, load_config, render_config
@@ -132,14 +131,15 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("pykka").setLevel(logging.CRITICAL)  # crashes are reported as events
 
     stop = threading.Event()
+    signals = StopSignals(stop, _log)  # never stop.set() in a handler: see _signals
+    signals.install()
+    try:
+        return _run_tree(config, stop)
+    finally:
+        signals.close()
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        _log.info("received %s: stopping", signal.Signals(signum).name)
-        stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
+def _run_tree(config: Config, stop: threading.Event) -> int:
     clock, bus = SystemClock(), EventBus()
     metrics = Metrics(clock=clock)
     for account in config.accounts:  # every series at zero from the first scrape
