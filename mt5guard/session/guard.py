@@ -170,7 +170,9 @@ def start(
 
     It returns once every account's actors have been started (at most
     ``start_timeout`` real seconds in all, or as soon as ``cancel`` is set,
-    e.g. by a SIGTERM handler): requests sent then queue behind the
+    e.g. on a SIGTERM by a thread the signal wakes; not inside the signal
+    handler itself, which may run while the main thread holds the event's
+    own lock: see ``mt5guard/cli/_signals.py``): requests sent then queue behind the
     session's connect instead of failing with "not started yet". If it
     fails after the tree began to start, the tree is stopped first.
 
