@@ -21,8 +21,9 @@ from mt5guard.terminal.records import Tick, TradeOrder, TradePosition
 from mt5guard.terminal.sim._faults import FaultPlan, FaultScripting
 from mt5guard.terminal.sim._ledger import Ledger
 from mt5guard.terminal.sim._pending import sweep
-from mt5guard.terminal.sim._persist import load_book, save_book
+from mt5guard.terminal.sim._persist import Book, load_book, save_book
 from mt5guard.terminal.sim._quotes import QuoteBoard
+from mt5guard.terminal.sim._requests import parse_request
 from mt5guard.terminal.sim._selectors import group_matcher
 from mt5guard.terminal.sim._trade_server import TradeServer
 from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS, SymbolSpec
@@ -115,7 +116,7 @@ class TerminalCore(FaultScripting):
         self._selected: set[str] = set()
         self._books: set[str] = set()  # market_book_add subscriptions
         self._last_error: tuple[int, str] = OK
-        self._sent: list[dict[str, Any]] = []
+        self._book = Book()  # the executed requests, and those on their way (ledger_path)
         self.calls: Counter[str] = Counter()
         self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
         self._ledger = Ledger(
@@ -128,7 +129,9 @@ class TerminalCore(FaultScripting):
         self._trade = TradeServer(self._ledger, lambda: int(self._clock.now().timestamp() * 1000))
         self._ledger_path = ledger_path
         if ledger_path is not None:
-            self._sent = load_book(ledger_path, self._ledger, self._trade)
+            self._book = load_book(ledger_path, self._ledger, self._trade)
+            if self._book.arriving:
+                self._arrive()
 
     def __repr__(self) -> str:
         return (
@@ -152,14 +155,25 @@ class TerminalCore(FaultScripting):
         Two equal entries here are a duplicate order.
         """
         with self._state_lock:
-            return [dict(request) for request in self._sent]
+            return [dict(request) for request in self._book.sent]
 
     # -- plumbing ------------------------------------------------------------
 
     def _persist(self) -> None:
         """Save the book (with ``ledger_path``) after a request changed it; under the lock."""
         if self._ledger_path is not None:
-            save_book(self._ledger_path, self._ledger, self._trade, self._sent)
+            save_book(self._ledger_path, self._ledger, self._trade, self._book)
+
+    def _arrive(self) -> None:
+        """Requests sent late by a process that died before they arrived reach the server
+        now (see ``send_next_order_late``): each executes, or is refused, once."""
+        with self._state_lock:
+            while self._book.arriving:
+                request = self._book.arriving.pop(0)
+                result = self._trade.execute(parse_request(dict(request)))
+                if result.retcode in (c.TRADE_RETCODE_DONE, c.TRADE_RETCODE_PLACED):
+                    self._book.sent.append(dict(request))
+            self._persist()
 
     def _api(self, name: str) -> _ApiCall:
         """Count, guard, hang or delay one call: ``with self._api(name) as hung:``."""

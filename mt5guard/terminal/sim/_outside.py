@@ -21,7 +21,7 @@ __all__ = ["OutsideTrading"]
 
 class OutsideTrading(AccountReads):
     """``close_by_hand``, ``hit_stop``, ``modify_by_hand``, ``place_by_hand``, ``cancel_by_hand``,
-    ``execute_late``, ``book_balance_operation``."""
+    ``execute_late``, ``send_next_order_late``, ``book_balance_operation``."""
 
     def book_balance_operation(self, deal_type: int, amount: float, comment: str = "") -> int:
         """The broker books a deal that is not a trade (``DEAL_TYPE_BALANCE`` for a deposit or
@@ -86,14 +86,36 @@ class OutsideTrading(AccountReads):
         """A trade request reaches the server late, by itself: the reply of the
         ``order_send`` that carried it was lost (``lose_next_order_reply(executed=False)``)
         and it executes now, while the client may be disconnected. Returns its order
-        ticket; the comment (and so the client order id) is the request's own."""
+        ticket; the comment (and so the client order id) is the request's own. A request
+        still on its way (``send_next_order_late``) arrives now, and only now."""
         with self._state_lock:
             result = self._trade.execute(parse_request(dict(request)))
             if result.retcode not in (c.TRADE_RETCODE_DONE, c.TRADE_RETCODE_PLACED):
                 raise ValueError(f"the server refused the order: {result.retcode} {result.comment}")
-            self._sent.append(dict(request))
+            if request in self._book.arriving:
+                self._book.arriving.remove(request)
+            self._book.sent.append(dict(request))
             self._persist()
             return result.order
+
+    def send_next_order_late(self) -> None:
+        """The next ``order_send``'s request reaches the trade server late, by itself.
+
+        The call answers None with last_error (-10005, 'IPC timeout') and nothing
+        executes yet: the request is on its way. It executes when the next
+        terminal opens this ledger (the process that sent it died meanwhile, as a
+        killed worker), or at ``execute_late``. Needs ``ledger_path``: the script and
+        the request on its way are saved in the file, so a worker process
+        (``terminal.isolation: process``) started on the file after this call
+        inherits the script, and the worker started after it was killed executes
+        the request, with no hook in the worker protocol.
+        """
+        if self._ledger_path is None:
+            raise ValueError("send_next_order_late needs ledger_path: the request waits in the "
+                             "ledger file for the next terminal to open it")
+        with self._state_lock:
+            self._book.late_next += 1
+            self._persist()
 
     def cancel_by_hand(self, ticket: int) -> None:
         """Delete a pending order in the terminal."""

@@ -208,8 +208,9 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         """Send to the simulated trade server.
 
         After the connection, authorization and argument checks, faults apply
-        in this order: server offline (10031), scripted retcodes, a lost
-        reply; otherwise the server's own verdict and fill.
+        in this order: server offline (10031), scripted retcodes, a request
+        sent late (``send_next_order_late``), a lost reply; otherwise the
+        server's own verdict and fill.
         """
         with self._api("order_send") as hung, self._state_lock:
             if hung or not self._linked(authorized=True) or (parsed := self._parsed(request)) is None:
@@ -223,13 +224,19 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
                                           if faults.autotrading_off else TRADE_RETCODE_TRADE_DISABLED)
             if faults.order_retcodes:
                 return self._trade.refuse(parsed, faults.order_retcodes.popleft())
+            if self._book.late_next:  # on its way: executes when it arrives (send_next_order_late)
+                self._book.late_next -= 1
+                self._book.arriving.append(dict(request))
+                self._persist()
+                self._last_error = IPC_TIMEOUT
+                return None
             lost = faults.lost_replies.popleft() if faults.lost_replies else None
             if lost is not None and not lost.executed:
                 result = None
             else:
                 result = self._trade.execute(parsed)
                 if result.retcode in (TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE):
-                    self._sent.append(dict(request))
+                    self._book.sent.append(dict(request))
                     self._persist()
             if lost is None:
                 return result
