@@ -28,6 +28,7 @@ from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.bridge._channel import KeyRefused
+from mt5guard.terminal.records import Tick
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
@@ -244,6 +245,11 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
     def ping(self, payload: Any = None) -> Any:
         """A bare round trip through the worker (no terminal call); for benchmarks."""
         return self._call("ping", payload)
+
+    def symbol_info_tick(self, symbol: str) -> Tick | None:
+        """The symbol's last tick (the hot read: the wire decoder built the record)."""
+        tick: Tick | None = self._call("symbol_info_tick", symbol)
+        return tick
 
     def symbols_total(self) -> int | None:
         """How many symbols the terminal has (not in the Terminal protocol)."""
