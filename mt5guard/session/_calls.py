@@ -62,15 +62,17 @@ class GuardedCalls:
         Raises :class:`SessionLost` when the connection is gone for good, and
         (``direct``: on a caller's thread) :class:`HandOver` instead of mending.
         """
-        if self._connection.worker is None:  # in this process: no deadline to arm, no worker
+        worker = self._connection.worker
+        if worker is None:  # in this process: no deadline to arm, no worker
             self._run(message, operation, call, reconnect=reconnect, direct=direct)
             return
-        self._connection.deadline(message.deadline)  # a worker is killed past it
+        worker.set_deadline(message.deadline)  # a worker is killed past it
         try:
             self._run(message, operation, call, reconnect=reconnect, direct=direct)
         finally:
-            self._connection.deadline(None)
-        self._connection.fail_if_worker_lost()
+            worker.set_deadline(None)
+        if worker.lost is not None:
+            self._connection.fail_if_worker_lost()
 
     def _run(
         self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool,
