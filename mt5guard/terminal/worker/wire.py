@@ -128,6 +128,9 @@ def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
     ``shapes``: the connection's table; the frame's shape declarations go into it first.
     """
     message = _loads(raw, name)
+    if type(message) is list and len(message) == 4 and message[0] == "ok" \
+            and type(message[1]) is int and message[3] is None:  # the usual reply, checked whole
+        return Reply("ok", message[1], message[2], None)
     table = _NO_SHAPES if shapes is None else shapes
     if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) in (4, 5):
         if len(message) == 5:
