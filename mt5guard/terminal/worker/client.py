@@ -45,6 +45,7 @@ _log = logging.getLogger("mt5guard.worker")
 _SLICE = 0.5
 _SHUTDOWN_BUDGET = 2.0  # seconds a graceful shutdown() may take before the worker is killed
 _BOOL_CALLS = frozenset({"initialize", "login", "symbol_select"})
+_OWN_BUDGET = frozenset({"initialize", "login", "shutdown"})  # not call_timeout (see _budget)
 _OK = (1, "Success")
 
 
@@ -150,6 +151,17 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
 
     # the call -----------------------------------------------------------------
 
+    def _budget(self, name: str, kwargs: dict[str, Any]) -> float:
+        """Seconds ``initialize``/``login`` (their own timeout) or ``shutdown`` may take."""
+        if name == "shutdown":
+            return min(self._call_timeout, _SHUTDOWN_BUDGET)
+        own = self._init_timeout
+        if isinstance(kwargs.get("timeout"), int):
+            # a longer initialize (a terminal's first start) keeps the same grace past its timeout
+            grace = max(0.0, self._init_timeout - self._call_timeout)
+            own = max(own, kwargs["timeout"] / 1000 + grace)
+        return own
+
     def _fail(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
         if link is None or self._link is link:  # a replaced link's call changes nothing now
             self._last_error = (code, text)
@@ -178,12 +190,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
             assert link is not None
         readable, shapes = self._readable, self._shapes
         now = self._clock.monotonic()
-        own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
-        if name in ("initialize", "login") and isinstance(kwargs.get("timeout"), int):
-            # a longer initialize (a terminal's first start) keeps the same grace past its timeout
-            grace = max(0.0, self._init_timeout - self._call_timeout)
-            own = max(own, kwargs["timeout"] / 1000 + grace)
-        own = min(own, _SHUTDOWN_BUDGET) if name == "shutdown" else own
+        own = self._call_timeout if name not in _OWN_BUDGET else self._budget(name, kwargs)
         deadline = now + own if self._deadline is None else min(self._deadline, now + own)
         self._ident += 1
         ident = self._ident
