@@ -62,18 +62,20 @@ class GuardedCalls:
         Raises :class:`SessionLost` when the connection is gone for good, and
         (``direct``: on a caller's thread) :class:`HandOver` instead of mending.
         """
-        if self._connection.worker is None:  # in this process: no deadline to arm, no worker
-            self._run(message, operation, call, reconnect=reconnect, direct=direct)
+        worker = self._connection.worker
+        if worker is None:  # in this process: no deadline to arm, no worker
+            self._run(message, operation, call, reconnect, direct)
             return
-        self._connection.deadline(message.deadline)  # a worker is killed past it
+        worker.set_deadline(message.deadline)  # a worker is killed past it
         try:
-            self._run(message, operation, call, reconnect=reconnect, direct=direct)
+            self._run(message, operation, call, reconnect, direct)
         finally:
-            self._connection.deadline(None)
-        self._connection.fail_if_worker_lost()
+            worker.set_deadline(None)
+        if worker.lost is not None:
+            self._connection.fail_if_worker_lost()
 
     def _run(
-        self, message: Any, operation: str, call: Callable[[], Any], *, reconnect: bool,
+        self, message: Any, operation: str, call: Callable[[], Any], reconnect: bool,
         direct: bool,
     ) -> None:
         reply: Future[Any] = message.reply_to

@@ -190,7 +190,7 @@ class SessionCore:
         if reply.make is not None:
             self.send(reply, direct=True)
         timeout: float | None = self.timeout
-        if drive_until(reply.reply.done, self.timeout) is not None:
+        if not reply.reply.done() and drive_until(reply.reply.done, self.timeout) is not None:
             timeout = 0  # a deterministic runtime ran the actors for up to the timeout
         try:
             result = reply.reply.result(timeout=timeout)

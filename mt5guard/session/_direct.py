@@ -45,6 +45,8 @@ from mt5guard.session._connection import SessionLost
 
 __all__ = ["Answer", "DirectLane", "Door", "Handoff"]
 
+_OPEN = BreakerState.OPEN  # read per call: an enum member looked up on its class costs ~0.1 us
+
 
 class Answer:
     """The reply of a read handled on the caller's own thread: set and read by that thread only.
@@ -170,7 +172,7 @@ class Door:
     def takes(self, snapshot: BreakerStateChanged | None) -> bool:
         """Whether :meth:`enter` may answer now: reads of a worker, or refusals while OPEN."""
         return self._open and (self.calls or (
-            snapshot is not None and snapshot.new is BreakerState.OPEN))
+            snapshot is not None and snapshot.new is _OPEN))
 
     def enter(self, message: Any, snapshot: BreakerStateChanged | None, timeout: float) -> bool:
         """Answer ``message.reply_to`` on this thread; False: tell the actor instead.
@@ -182,14 +184,14 @@ class Door:
         me = threading.get_ident()
         if not self._open or me in (self._owner, self._actor_thread):
             return False
-        if snapshot is not None and snapshot.new is BreakerState.OPEN:
+        if snapshot is not None and snapshot.new is _OPEN:
             self._link.count_rejection()
             complete(message.reply_to, MT5CircuitBreakerOpen(operation=operation_of(message),
                                                              retry_at=snapshot.retry_at))
             return True
         if not self.calls:
             return False
-        if not self.lock.acquire(timeout=timeout):
+        if not self.lock.acquire(False) and not self.lock.acquire(timeout=timeout):
             return True
         self._owner = me
         try:

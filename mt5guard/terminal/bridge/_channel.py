@@ -131,6 +131,7 @@ class Framed:
         self._sock = sock
         self._cap = cap
         self._buffer = bytearray()
+        self._tls_pending = getattr(sock, "pending", None)  # bytes TLS decrypted, not read yet
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -145,7 +146,7 @@ class Framed:
 
     def pending(self) -> bool:
         """Whether bytes are already read into a buffer (ours or TLS's): poll would miss them."""
-        return bool(self._buffer) or bool(getattr(self._sock, "pending", lambda: 0)())
+        return bool(self._buffer) or (self._tls_pending is not None and self._tls_pending() > 0)
 
     def send_bytes(self, data: bytes) -> None:
         size = len(data)

@@ -50,6 +50,14 @@ def _depth(value: Any) -> int:
     return level
 
 
+def _flat(request: Any) -> bool:
+    """A request of scalars with scalar args and no kwargs (most calls): 2 deep, no walk needed."""
+    return (type(request) is list and len(request) == 7 and type(request[5]) is list
+            and request[6] == {} and _SCALARS.issuperset(map(type, request[5]))
+            and _SCALARS.issuperset(map(type, request[:5])))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _DECODE = json.JSONDecoder(parse_float=_finite, parse_constant=_constant).decode  # built once
 
 
@@ -66,7 +74,7 @@ def parse_request(raw: bytes) -> list[Any]:
         raise
     except ValueError as exc:  # also int strings past Python's digit limit
         raise RequestRefused(f"not JSON: {str(exc)[:80]}") from None
-    if _depth(request) > MAX_DEPTH:
+    if not _flat(request) and _depth(request) > MAX_DEPTH:
         raise RequestRefused(f"nested deeper than {MAX_DEPTH}")
     if not (isinstance(request, list) and len(request) == 7 and request[0] == "call"):
         raise RequestRefused("not [\"call\", id, deadline, budget_s, name, args, kwargs]")

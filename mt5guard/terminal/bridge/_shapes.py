@@ -18,6 +18,7 @@ always precedes its first use.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +29,36 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _KINDS: dict[type, tuple[tuple[str, ...], bool]] = {}
 
 
+def _dumper() -> Callable[[Any], str]:
+    """``json.dumps(value, separators=(",", ":"))``, its C encoder built once.
+
+    ``JSONEncoder.encode`` builds a new C encoder on every call (~1 us of a
+    tick's ~2.7); ``_json.make_encoder`` is CPython's, its arguments those
+    ``JSONEncoder.iterencode`` passes. Where it is missing or does not encode
+    a sample as ``encode`` does, ``encode`` it is.
+    """
+    encoder = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    try:
+        once = make(None, encoder.default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                    False, False, True)
+        sample: list[Any] = ["ok", 1, [0, 1.5, "\u00e9", None, True, float("nan")], {"a": [1]}]
+        if "".join(once(sample, 0)) != encoder.encode(sample):
+            return encoder.encode
+    except Exception:  # another interpreter's signature
+        return encoder.encode
+    return lambda value: "".join(once(value, 0))
+
+
 class Shapes:
     """One connection's numbering of record shapes, and its frame encoder."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, ...], int] = {}
         self._new: list[list[Any]] = []
-        self._dump = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+        self._dump = _dumper()
 
     def frame(self, frame: list[Any]) -> bytes:
         """``frame`` (records inside it as objects) as bytes, new shapes declared last."""
@@ -77,6 +101,8 @@ class Shapes:
         if shape is None:
             shape = self._ids[names] = len(self._ids)
             self._new.append([shape, list(names)])
+        if ordered and _SCALARS.issuperset(map(type, value)):  # one C-level pass (most records)
+            return [shape, *value]
         out: list[Any] = [shape]
         for item in values:
             out.append(item if type(item) in _SCALARS else self.plain(item))

@@ -69,6 +69,9 @@ CALLS = frozenset({
 })
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _unplain(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$datetime"}:
@@ -132,8 +135,10 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             return ["ok", ident, args, None]
         if name == "watch" and watcher is not None:
             return ["ok", ident, watcher.configure(*args), None]
+        if kwargs or not _SCALARS.issuperset(map(type, args)):  # else nothing to rebuild
+            args, kwargs = _unplain(args), _unplain(kwargs)
         with lock or threading.Lock():  # one terminal call at a time, the quote watch's too
-            result = getattr(backend, name)(*_unplain(args), **_unplain(kwargs))
+            result = getattr(backend, name)(*args, **kwargs)
         error = None
         if (result is None or result is False) and name not in ("shutdown", "last_error"):
             code, message = backend.last_error()
@@ -143,12 +148,12 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
 
-def _receive(conn: Any) -> bytes:
+def _receiver(conn: Any) -> Any:
+    """``receive()``: the next request frame, at most ``REQUEST_CAP`` bytes."""
     if hasattr(conn, "pending"):  # our Framed: capped by itself
-        data: bytes = conn.recv_bytes()
-        return data
-    data = conn.recv_bytes(_sibling("_channel").REQUEST_CAP)  # a Windows pipe
-    return data
+        return conn.recv_bytes
+    cap = _sibling("_channel").REQUEST_CAP
+    return lambda: conn.recv_bytes(cap)  # a Windows pipe
 
 
 def serve(conn: Any, backend: Any) -> None:
@@ -172,18 +177,19 @@ def serve(conn: Any, backend: Any) -> None:
     watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
+    receive, parse, refused = _receiver(conn), checks.parse_request, checks.RequestRefused
     try:
         while True:
             try:
-                raw = _receive(conn)
+                raw = receive()
             except too_large as exc:
                 send(["error", None, f"FrameTooLarge: {exc}"])
                 return
             except (EOFError, OSError):
                 return
             try:
-                request = checks.parse_request(raw)
-            except checks.RequestRefused as exc:
+                request = parse(raw)
+            except refused as exc:
                 send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
                 continue
             send(_answer(backend, request, calls, watcher))

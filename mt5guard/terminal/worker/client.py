@@ -28,6 +28,7 @@ from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.bridge._channel import KeyRefused
+from mt5guard.terminal.records import Tick
 from mt5guard.terminal.worker.links import Link, readiness
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
@@ -44,6 +45,7 @@ _log = logging.getLogger("mt5guard.worker")
 _SLICE = 0.5
 _SHUTDOWN_BUDGET = 2.0  # seconds a graceful shutdown() may take before the worker is killed
 _BOOL_CALLS = frozenset({"initialize", "login", "symbol_select"})
+_OWN_BUDGET = frozenset({"initialize", "login", "shutdown"})  # not call_timeout (see _budget)
 _OK = (1, "Success")
 
 
@@ -149,6 +151,17 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
 
     # the call -----------------------------------------------------------------
 
+    def _budget(self, name: str, kwargs: dict[str, Any]) -> float:
+        """Seconds ``initialize``/``login`` (their own timeout) or ``shutdown`` may take."""
+        if name == "shutdown":
+            return min(self._call_timeout, _SHUTDOWN_BUDGET)
+        own = self._init_timeout
+        if isinstance(kwargs.get("timeout"), int):
+            # a longer initialize (a terminal's first start) keeps the same grace past its timeout
+            grace = max(0.0, self._init_timeout - self._call_timeout)
+            own = max(own, kwargs["timeout"] / 1000 + grace)
+        return own
+
     def _fail(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
         if link is None or self._link is link:  # a replaced link's call changes nothing now
             self._last_error = (code, text)
@@ -177,12 +190,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
             assert link is not None
         readable, shapes = self._readable, self._shapes
         now = self._clock.monotonic()
-        own = self._init_timeout if name in ("initialize", "login") else self._call_timeout
-        if name in ("initialize", "login") and isinstance(kwargs.get("timeout"), int):
-            # a longer initialize (a terminal's first start) keeps the same grace past its timeout
-            grace = max(0.0, self._init_timeout - self._call_timeout)
-            own = max(own, kwargs["timeout"] / 1000 + grace)
-        own = min(own, _SHUTDOWN_BUDGET) if name == "shutdown" else own
+        own = self._call_timeout if name not in _OWN_BUDGET else self._budget(name, kwargs)
         deadline = now + own if self._deadline is None else min(self._deadline, now + own)
         self._ident += 1
         ident = self._ident
@@ -244,6 +252,11 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
     def ping(self, payload: Any = None) -> Any:
         """A bare round trip through the worker (no terminal call); for benchmarks."""
         return self._call("ping", payload)
+
+    def symbol_info_tick(self, symbol: str) -> Tick | None:
+        """The symbol's last tick (the hot read: the wire decoder built the record)."""
+        tick: Tick | None = self._call("symbol_info_tick", symbol)
+        return tick
 
     def symbols_total(self) -> int | None:
         """How many symbols the terminal has (not in the Terminal protocol)."""

@@ -128,6 +128,9 @@ def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
     ``shapes``: the connection's table; the frame's shape declarations go into it first.
     """
     message = _loads(raw, name)
+    if type(message) is list and len(message) == 4 and message[0] == "ok" \
+            and type(message[1]) is int and message[3] is None:  # the usual reply, checked whole
+        return Reply("ok", message[1], message[2], None)
     table = _NO_SHAPES if shapes is None else shapes
     if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) in (4, 5):
         if len(message) == 5:
@@ -136,10 +139,14 @@ def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
     return _reply(message, name, table)
 
 
+_DECODE = json.JSONDecoder().decode  # built once: what json.loads does, without its checks
+# of a str or bytes argument and its encoding sniffing (the worker sends ASCII: UTF-8 only here)
+
+
 def _loads(raw: bytes, name: str) -> Any:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _DECODE(raw.decode())
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
 
 
@@ -162,6 +169,9 @@ def decode_reply(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
 
 
 def _reply(message: Any, name: str, shapes: ShapeTable) -> Reply:
+    if type(message) is list and len(message) == 4 and message[0] == "ok" \
+            and type(message[1]) is int and message[3] is None:  # the usual reply, checked whole
+        return Reply("ok", message[1], message[2], None)
     if not isinstance(message, list) or len(message) not in (3, 4, 5):
         raise _garbage(name, f"not a reply: {str(message)[:80]}")
     tag, ident = message[0], message[1]
@@ -205,6 +215,8 @@ def _record(kind: type[_Rec], raw: Any, name: str, shapes: ShapeTable) -> _Rec:
         raise _garbage(name, f"a {kind.__name__} of {len(raw) - 1} values for its "
                              f"{len(shapes.names[raw[0]])} fields")
     values = raw[1:] if plan is None else [raw[i] for i in plan]
+    if _PRIMITIVE.issuperset(map(type, values)):  # every value checked in one C-level pass
+        return tuple.__new__(kind, values)  # its width checked above: what _make checks
     for index, value in enumerate(values):
         if type(value) not in _PRIMITIVE:
             if index == _NESTED.get(kind):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import socket
 import time
 from collections import namedtuple
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from mt5guard.errors import MT5DataError
-from mt5guard.terminal.bridge import _channel, _gate, _processes, _shapes, server
+from mt5guard.terminal.bridge import _channel, _gate, _processes, _requests, _shapes, server
 from mt5guard.terminal.records import BookInfo, OrderSendResult, Tick, TradeRequest
 from mt5guard.terminal.worker import links
 from mt5guard.terminal.worker.wire import Polled, ShapeTable, decode_frame, decode_result
@@ -97,3 +99,64 @@ def test_a_worker_greeting_with_another_protocol_is_refused_by_name() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+class Side(enum.IntEnum):
+    BUY = 0
+
+
+@pytest.mark.parametrize("c_encoder", [True, False], ids=["C encoder built once", "no C encoder"])
+def test_a_frame_is_the_json_of_its_records_whichever_encoder_the_worker_has(
+        monkeypatch: pytest.MonkeyPatch, c_encoder: bool) -> None:
+    if not c_encoder:  # another interpreter: JSONEncoder.encode, as before
+        monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    odd = TICK._replace(bid=float("nan"), flags=Side.BUY)  # not finite; an int subclass
+    frames = [["ok", 1, TICK, None], ["ok", 2, odd, [1, "Success \u00e9"]],
+              ["ok", 3, {"when": datetime(2024, 1, 2, tzinfo=UTC)}, None]]
+    worker = _shapes.Shapes()
+    got = [worker.frame(frame) for frame in frames]
+    assert got == [
+        b'["ok",1,[0,1700000000,1.1,1.1002,0.0,0,1700000000123,6,0.0],null,'
+        b'[[0,["time","bid","ask","last","volume","time_msc","flags","volume_real"]]]]',
+        b'["ok",2,[0,1700000000,NaN,1.1002,0.0,0,1700000000123,0,0.0],[1,"Success \\u00e9"]]',
+        b'["ok",3,{"when":{"$datetime":1704153600.0}},null]',
+    ]
+    with pytest.raises(TypeError, match="cannot send a object"):
+        worker.frame(["ok", 4, object(), None])
+
+
+def test_a_flat_request_is_checked_as_strictly_as_a_nested_one() -> None:
+    flat = b'["call",7,12.5,60.0,"symbol_info_tick",["EURUSD"],{}]'
+    assert _requests.parse_request(flat) == ["call", 7, 12.5, 60.0, "symbol_info_tick",
+                                             ["EURUSD"], {}]
+    for refused, why in ((b'["call",7,12.5,60.0,"symbol_select",["EURUSD",1e999],{}]', "finite"),
+                         (b'["call",7,12.5,-1,"symbol_info_tick",["EURUSD"],{}]', "budget_s"),
+                         (b'["call",true,12.5,1,"symbol_info_tick",["EURUSD"],{}]', "64-bit"),
+                         (b'["call",7,12.5,1,"x",' + b"[" * 17 + b"]" * 17 + b",{}]", "deeper")):
+        with pytest.raises(_requests.RequestRefused, match=why):
+            _requests.parse_request(refused)
+
+
+def test_flat_arguments_reach_the_terminal_as_sent_and_dates_as_datetimes() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    class Backend:
+        def history_deals_get(self, *args: Any, **kwargs: Any) -> tuple[()]:
+            seen.append((args, kwargs))
+            return ()
+
+    start = {"$datetime": 1704153600.0}
+    for request in (["call", 1, 0.0, 5.0, "history_deals_get", ["EURUSD", 3], {}],
+                    ["call", 2, 0.0, 5.0, "history_deals_get", [start], {"group": "*"}]):
+        assert server._answer(Backend(), request) == ["ok", request[1], (), None]
+    assert seen == [(("EURUSD", 3), {}),
+                    ((datetime(2024, 1, 2, tzinfo=UTC),), {"group": "*"})]
+
+
+def test_a_reply_that_is_not_utf8_json_or_names_a_bool_request_is_a_data_error() -> None:
+    with pytest.raises(MT5DataError, match="not JSON"):
+        decode_frame('["ok",1,null,null]'.encode("utf-16"), "symbol_info_tick", ShapeTable())
+    with pytest.raises(MT5DataError, match="bad request id True"):
+        decode_frame(b'["ok",true,null,null]', "symbol_info_tick", ShapeTable())
+    reply = decode_frame(b'["ok",5,null,[1,"Success"]]', "symbol_info_tick", ShapeTable())
+    assert reply == ("ok", 5, None, (1, "Success"))
