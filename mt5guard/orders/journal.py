@@ -223,12 +223,15 @@ class OrderJournal:
 
         A failed write is only logged: the mark bounds the next catch-up's fetch,
         and entries still unresolved widen that fetch whatever the mark says.
+        Written once per connect: the pages it read are given back after it, so an
+        account that places no order keeps as little as a journal just opened.
         """
         self._seen_until = until
         try:
             with self._commit(durable=False):
                 self._conn.execute("INSERT OR REPLACE INTO marks VALUES ('seen_until', ?)",
                                    (ts(until),))
+                self._conn.execute("PRAGMA shrink_memory")  # pragma: no mutate
         except sqlite3.Error as exc:
             _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 
