@@ -277,3 +277,19 @@ def test_a_seeded_supervisor_jitters_its_restarts_the_same_way_every_run(script)
     assert len(first) == 4 and len(set(first)) > 1  # jittered
     assert delays(7) == first
     assert delays(8) != first
+
+
+def test_a_handle_wakes_its_first_start_waiters_then_keeps_no_event_of_its_own(
+        clock, bus, script) -> None:
+    children = specs(script, "a", "b")
+    assert not children[0].handle.wait_started(timeout=0)  # not started yet: waits
+    woken: list[bool] = []
+    waiter = threading.Thread(target=lambda: woken.append(children[0].handle.wait_started(10)))
+    waiter.start()
+    ref = start(clock, bus, children)
+    waiter.join(10)
+    assert woken == [True]
+    assert all(spec.handle.wait_started(timeout=0) for spec in children)  # at once from now on
+    # 1,000 accounts kept 4,000 spent events; now every started handle shares one
+    assert children[0].handle._first_start is children[1].handle._first_start
+    ref.stop()
