@@ -84,8 +84,11 @@ def check_files(path: str) -> None:
             f"journal's history is lost; {_KEEP}")
 
 
-def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> None:
-    """Lock, check and (for a new file) create the schema; raises on anything doubtful."""
+def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> bool:
+    """Lock, check and (for a new file) create the schema; raises on anything doubtful.
+
+    True when the schema was created just now: the file holds no row yet.
+    """
     # EXCLUSIVE before WAL: the lock is taken by the first write below and held
     # until close, and WAL then needs no shared memory (no other process may look).
     conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # pragma: no mutate
@@ -137,6 +140,7 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> No
     if fresh:
         conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA shrink_memory")  # pragma: no mutate (give back what the checks above cached)
+    return version == 0
 
 
 def explain(path: str, exc: sqlite3.Error) -> str:

@@ -99,7 +99,7 @@ class OrderJournal:
     """
 
     def __init__(self, conn: sqlite3.Connection, path: str,
-                 synchronous: Synchronous = "FULL") -> None:
+                 synchronous: Synchronous = "FULL", *, created: bool = False) -> None:
         self._conn = conn
         self.path = path
         self._synchronous = synchronous
@@ -108,6 +108,9 @@ class OrderJournal:
         self._held: dict[str, JournalEntry | None] = {}  # written after a failed write; None: delete
         self.released_on_open: list[str] = []
         """Ids found ``pending`` when the file was opened: never sent, so freed."""
+        self._seen_until: datetime | None = None
+        if created:  # its schema was made by this open: no row, no pending id, no mark to read
+            return
         with self._lock:
             rows = conn.execute(
                 "SELECT * FROM intents WHERE state IN ('pending','sent','unknown')")  # pragma: no mutate
@@ -137,8 +140,8 @@ class OrderJournal:
         except (OSError, sqlite3.Error) as exc:
             raise JournalUnavailable(f"order journal {path}: cannot open: {exc}") from exc
         try:
-            prepare(conn, path, synchronous)
-            return cls(conn, path, synchronous)
+            created = prepare(conn, path, synchronous)
+            return cls(conn, path, synchronous, created=created)
         except sqlite3.Error as exc:
             conn.close()
             raise JournalUnavailable(explain(path, exc)) from exc
@@ -220,12 +223,15 @@ class OrderJournal:
 
         A failed write is only logged: the mark bounds the next catch-up's fetch,
         and entries still unresolved widen that fetch whatever the mark says.
+        Written once per connect: the pages it read are given back after it, so an
+        account that places no order keeps as little as a journal just opened.
         """
         self._seen_until = until
         try:
             with self._commit(durable=False):
                 self._conn.execute("INSERT OR REPLACE INTO marks VALUES ('seen_until', ?)",
                                    (ts(until),))
+                self._conn.execute("PRAGMA shrink_memory")  # pragma: no mutate
         except sqlite3.Error as exc:
             _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 

@@ -14,6 +14,7 @@ outside the factories, so a rebuilt actor finds them as they were.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from mt5guard.breaker.actor import BreakerActor
@@ -88,19 +89,59 @@ def account_tree(
     return spec, facade
 
 
+#: Threads that open the journals of a tree at once. SQLite works without the GIL, so
+#: a new FULL journal's fsyncs overlap (100 of them: 0.22-0.40 -> 0.11-0.17 s); NORMAL
+#: ones gain only where a core is idle (1,000 on a busy 2-core machine: 0.59-0.86 s on
+#: one thread, 0.67-0.78 s on four).
+OPENERS = 4
+
+
 def open_journals(config: Config) -> dict[str, OrderJournal]:
-    """Every account's journal, or none at all (the ones opened are closed again)."""
-    journals: dict[str, OrderJournal] = {}
+    """Every account's journal, or none at all (the ones opened are closed again).
+
+    Opened on up to :data:`OPENERS` threads at once. If any is refused, every
+    one is still tried, all opened are closed, and the refusal of the first
+    account in the config's order is raised (the same one whatever the timing).
+    """
+    state_dir, synchronous = config.orders.state_dir, config.orders.synchronous
+    paths = [journal_path(state_dir, account.name) for account in config.accounts]
+    got: list[OrderJournal | Exception | None] = [None] * len(paths)
+    halt = threading.Event()
+
+    def open_every(first: int, step: int) -> None:
+        for i in range(first, len(paths), step):
+            if halt.is_set():
+                return
+            try:
+                got[i] = OrderJournal.open(paths[i], synchronous=synchronous)
+            except Exception as exc:  # raised below, on the caller's thread
+                got[i] = exc
+
+    openers = max(1, min(OPENERS, len(paths)))
+    helpers = [threading.Thread(target=open_every, args=(k, openers), daemon=True,
+                                name=f"mt5guard-journal-{k}") for k in range(1, openers)]
     try:
-        for account in config.accounts:
-            path = journal_path(config.orders.state_dir, account.name)
-            journals[account.name] = OrderJournal.open(path,
-                                                       synchronous=config.orders.synchronous)
+        try:
+            for helper in helpers:
+                helper.start()
+            open_every(0, openers)
+        except BaseException:
+            halt.set()  # e.g. Ctrl-C: the helpers stop after the journal each is opening
+            raise
+        finally:
+            for helper in helpers:
+                if helper.ident is not None:
+                    helper.join()
+        refused = next((j for j in got if isinstance(j, Exception)), None)
+        if refused is not None:
+            raise refused
     except BaseException:
-        for journal in journals.values():
-            journal.close()
+        for journal in got:
+            if isinstance(journal, OrderJournal):
+                journal.close()
         raise
-    return journals
+    return {a.name: j for a, j in zip(config.accounts, got, strict=True)
+            if isinstance(j, OrderJournal)}
 
 
 def supervision_backoff(config: Config) -> Backoff:

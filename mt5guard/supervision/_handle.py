@@ -28,6 +28,10 @@ class ChildUnavailable(Exception):
         super().__init__(f"{child} is unavailable: {reason}{when}")
 
 
+_STARTED = threading.Event()
+_STARTED.set()  # what every handle's first-start event becomes once it fired
+
+
 class ChildHandle:
     """Thread-safe pointer to whatever incarnation of a child is running.
 
@@ -109,11 +113,17 @@ class ChildHandle:
             self._ref = ref
             self._reason = "running"
             self._retry_at = None
-        self._first_start.set()
+        self._started()
 
     def _set_down(self, reason: str, retry_at: datetime | None) -> None:
         with self._lock:
             self._ref = None
             self._reason = reason
             self._retry_at = retry_at
-        self._first_start.set()
+        self._started()
+
+    def _started(self) -> None:
+        """Wake the waiters, then drop the event for the shared, set one: a tree of
+        1,000 accounts kept 4,000 spent events (~1 KiB each) for its whole life."""
+        first, self._first_start = self._first_start, _STARTED
+        first.set()

@@ -118,7 +118,8 @@ class Supervisor(pykka.ThreadingActor):
         if seed is None:  # a deterministic test runtime hands out reproducible seeds
             derive = getattr(clock, "derive_seed", None)
             seed = derive(name) if derive is not None else None
-        self._rng = random.Random(seed)
+        self._seed = seed
+        self._random: random.Random | None = None  # made at the first restart: most never need it
         self._history = history or RestartHistory()
         self._escalate = escalate
         self._independent, self._vital = frozenset(independent), frozenset(vital)
@@ -247,7 +248,9 @@ class Supervisor(pykka.ThreadingActor):
         if self._history.count_restart(now, self._period) > self._max_restarts:
             self._give_up(name, error)
             return
-        delay = self._history.next_delay(child, now, self._backoff, self._rng)
+        if self._random is None:  # 2.5 KiB of state and an urandom seeding per supervisor
+            self._random = random.Random(self._seed)
+        delay = self._history.next_delay(child, now, self._backoff, self._random)
         group = restart_group(self._strategy, self._children, child)
         restart_at = at + timedelta(seconds=delay)
         cause = "crashed" if error is not None else "exited"

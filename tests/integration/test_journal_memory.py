@@ -43,3 +43,23 @@ def test_an_open_journal_that_has_recorded_an_order_holds_little_memory(tmp_path
     # SQLite's defaults (a 2 MiB page cache filled by the integrity check at
     # open, 128 cached statements) cost about 285 KiB per journal; bounded: ~125.
     assert per_journal < 180, f"{per_journal:.0f} KiB per open journal"
+
+
+
+def test_the_mark_a_connect_writes_leaves_the_journal_as_small_as_it_was(tmp_path: Path) -> None:
+    """Every connect writes the catch-up mark; an account that places no order (most of
+    1,000) keeps its journal at the size it had when opened, not with its pages cached."""
+    journals = [OrderJournal.open(str(tmp_path / f"{i}.sqlite3"), synchronous="NORMAL")
+                for i in range(JOURNALS)]
+    try:
+        gc.collect()
+        opened = _rss_kib()
+        for journal in journals:
+            journal.mark_seen(datetime.now(UTC))
+        gc.collect()
+        per_journal = (_rss_kib() - opened) / JOURNALS
+    finally:
+        for journal in journals:
+            journal.close()
+    # the pages the write read, kept in the page cache: ~26 KiB per journal
+    assert per_journal < 10, f"{per_journal:.0f} KiB more per journal after its mark"

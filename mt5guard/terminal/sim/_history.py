@@ -48,6 +48,8 @@ _CACHED_MINUTE_HOURS: Final = 768  # M1 tables kept (32 days, 2.2 MiB): the defa
 
 Floats = npt.NDArray[np.float64]
 Points = npt.NDArray[np.int32]
+_TICK_NUMBERS: Final = np.arange(TICKS_PER_HOUR, dtype=np.float64)  # exact: < 2**53
+_TICK_NUMBERS.flags.writeable = False
 
 
 class _Packed(NamedTuple):
@@ -149,15 +151,25 @@ class PriceHistory:
             return cached
         start, end = self._anchor(hour), self._anchor(hour + 1)
         steps = self.spec.volatility * self._rng(hour, 1).standard_normal(TICKS_PER_HOUR)
-        walk = np.concatenate(([0.0], np.cumsum(steps[:-1])))
+        # In place where the values stay bit for bit what the plain expressions give
+        # (the first quote of each new terminal pays for this hour).
+        walk = np.empty(TICKS_PER_HOUR)
+        walk[0] = 0.0
+        np.cumsum(steps[:-1], out=walk[1:])
         drift = (walk[-1] + steps[-1] - (end - start)) / TICKS_PER_HOUR
-        log_mid = start + walk - drift * np.arange(TICKS_PER_HOUR)
-        mid = self.spec.start_price * np.exp(log_mid)
-        points = np.rint((mid - self._half_spread) * self._divisor)
+        log_mid = np.add(walk, start, out=walk)  # start + walk - drift * tick number
+        log_mid -= np.multiply(_TICK_NUMBERS, drift, out=steps)
+        mid = np.exp(log_mid, out=log_mid)
+        mid *= self.spec.start_price
+        mid -= self._half_spread
+        mid *= self._divisor
+        points = np.rint(mid, out=mid)
         stored: _Stored
         if float(np.abs(points).max()) < 2**31 - 1:
             exact = points.astype(np.int32)
-            moves = np.diff(exact, prepend=exact[0])
+            moves = np.empty_like(exact)
+            moves[0] = 0
+            np.subtract(exact[1:], exact[:-1], out=moves[1:])
             if int(np.abs(moves).max()) <= 127:
                 stored = _Packed(moves.astype(np.int8), exact[::_CHUNK].copy())
             else:

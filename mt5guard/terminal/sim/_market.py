@@ -101,7 +101,7 @@ class MarketDataCalls(TerminalCore):
                 self._last_error = invalid("date_from")
                 return None
             self._last_error = OK
-            return _bars(self._quotes.histories[spec.name], timeframe, first, last, now_tick)
+            return _bars(self._quotes.history(spec.name), timeframe, first, last, now_tick)
 
     # -- ticks ----------------------------------------------------------------
 
@@ -141,7 +141,7 @@ class MarketDataCalls(TerminalCore):
                 import numpy as np
 
                 return np.zeros(0, rates.TICK_DTYPE)
-            return self._quotes.histories[spec.name].ticks(first, last)
+            return self._quotes.history(spec.name).ticks(first, last)
 
     # -- symbols ----------------------------------------------------------------
 

@@ -50,22 +50,23 @@ class QuoteBoard:
         self._created = now
         self._origin_msc = int(now.timestamp() * 1000)
         self._first_msc = self._origin_msc - int(history_days * 86_400_000)
-        self._histories: dict[str, PriceHistory] | None = None
+        self._histories: dict[str, PriceHistory] = {}
         self._last: dict[str, Tick] = {}
         self._seen_now: datetime | None = None
         self._seen_tick = 0
 
-    @property
-    def histories(self) -> dict[str, PriceHistory]:
-        """Every symbol's :class:`PriceHistory`, built (and numpy imported) on first use."""
-        if self._histories is None:
+    def history(self, symbol: str) -> PriceHistory:
+        """``symbol``'s :class:`PriceHistory`, built (and numpy imported) when first read.
+
+        One symbol at a time: a terminal that quotes one of its symbols pays for that one.
+        """
+        history = self._histories.get(symbol)
+        if history is None:
             from mt5guard.terminal.sim._history import shared_history
 
-            self._histories = {
-                name: shared_history(spec, self._seed, self._origin_msc, self._first_msc)
-                for name, spec in self._specs.items()
-            }
-        return self._histories
+            history = self._histories[symbol] = shared_history(
+                self._specs[symbol], self._seed, self._origin_msc, self._first_msc)
+        return history
 
     def now_tick(self, now: datetime) -> int:
         """The number of the tick current at wall time ``now``."""
@@ -91,7 +92,7 @@ class QuoteBoard:
         msc = self.now_tick(now) * TICK_MS
         if last is not None and msc <= last.time_msc:
             return last
-        history = self.histories[symbol]
+        history = self.history(symbol)
         bid = history.bid(msc // TICK_MS)
         return Tick(msc // 1000, bid, history.ask_of(bid), 0.0, 0, msc,
                     TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import numpy as np
@@ -67,12 +67,12 @@ def test_terminals_made_alike_share_one_history_for_as_long_as_one_lives() -> No
         assert term.initialize(login=5001, password="x", server="MetaQuotes-Demo")
         assert term.symbol_select("EURUSD", True)
         assert term.symbol_info_tick("EURUSD") is not None
-    assert a._quotes.histories["EURUSD"] is b._quotes.histories["EURUSD"]
-    assert a._quotes.histories["EURUSD"] is not other._quotes.histories["EURUSD"]
+    assert a._quotes.history("EURUSD") is b._quotes.history("EURUSD")
+    assert a._quotes.history("EURUSD") is not other._quotes.history("EURUSD")
     assert a.symbol_info_tick("EURUSD") == b.symbol_info_tick("EURUSD")
     key_args = (DEFAULT_SYMBOLS["EURUSD"], 11, a._quotes._origin_msc, a._quotes._first_msc)
     kept = shared_history(*key_args)
-    assert kept is a._quotes.histories["EURUSD"]
+    assert kept is a._quotes.history("EURUSD")
     del a, b, kept
     gc.collect()
     fresh = shared_history(*key_args)
@@ -96,3 +96,14 @@ def test_minute_bars_keep_a_bounded_number_of_hours_and_the_same_bars(
     again = history.minute_bars(first_hour * 60, first_hour * 60 + 59, now_tick)  # rebuilt
     assert again.tolist() == first_bars.tolist()
     assert len(first_bars) == 60 and first_bars[:, 5].tolist() == [240.0] * 60
+
+
+def test_a_terminal_builds_the_history_of_the_symbols_it_quotes_only() -> None:
+    terminal = SimulatedTerminal(VirtualClock(start=START), seed=21)
+    assert terminal.initialize(login=5001, password="x", server="MetaQuotes-Demo")
+    assert terminal.symbol_select("EURUSD", True)
+    assert terminal.symbol_info_tick("EURUSD") is not None
+    assert set(terminal._quotes._histories) == {"EURUSD"}  # not its other default symbols
+    assert terminal.symbol_select("GBPUSD", True)
+    assert terminal.copy_ticks_from("GBPUSD", START - timedelta(minutes=1), 10, 1) is not None
+    assert set(terminal._quotes._histories) == {"EURUSD", "GBPUSD"}
