@@ -117,6 +117,41 @@ def test_remote_objects_anywhere_in_a_reply_are_a_typed_data_error(server: RpycS
         terminal.shutdown()
 
 
+def test_an_exception_the_server_raises_is_a_data_error_and_the_connection_serves_on(
+        server: RpycServer) -> None:
+    terminal = _terminal(server.port)
+    try:
+        server.execute("import MetaTrader5 as _m\n"
+                       "def _broken():\n    raise ValueError('the terminal said no')\n"
+                       "_m.account_info = _broken\n")
+        with pytest.raises(MT5DataError, match=r"raised in account_info\(\) \(ValueError\)"):
+            terminal.account_info()
+        assert terminal.connected and terminal.terminal_info() is not None
+    finally:
+        terminal.shutdown()
+
+
+def test_rpyc_failing_on_our_side_during_a_call_is_a_connection_error_not_the_servers(
+        server: RpycServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a shutdown racing a call's send once gave (1 run in ~60 of the hung-call test
+    # below): rpyc's own send lock released twice, a RuntimeError on our side after the
+    # request had reached the server. It is the connection's failure, not the server's.
+    terminal = _terminal(server.port)
+    try:
+        conn = terminal._link._conn
+
+        def send_then_break(*args: Any) -> None:
+            type(conn)._send(conn, *args)
+            raise RuntimeError("release unlocked lock")
+
+        monkeypatch.setattr(conn, "_send", send_then_break)
+        with pytest.raises(MT5ConnectionError, match="may have reached the server"):
+            terminal.account_info()
+        assert not terminal.connected
+    finally:
+        terminal.shutdown()
+
+
 #: Seconds within which a 0.3 s connect timeout must fail a start (see the tests below).
 CONNECT_BOUND = 4.0
 

@@ -193,7 +193,18 @@ class RpycLink:
                 operation=name, detail=f"{self.where()} closed the connection "
                                        f"({type(exc).__name__})",
             ) from None
-        except Exception as exc:  # the server raised: its exception is a foreign object too
+        except Exception as exc:
+            if getattr(exc, "_remote_tb", None) is None:
+                # Not the server's (rpyc marks those with the remote traceback) but rpyc's
+                # own, e.g. its send lock released twice when our close raced this call's
+                # send: the request may have reached the server, the connection is suspect.
+                self.close(conn)
+                raise MT5ConnectionError(
+                    operation=name, detail=f"the connection to {self.where()} broke during "
+                                           f"the call ({type(exc).__name__}); the request may "
+                                           "have reached the server",
+                ) from None
+            # the server raised: its exception is a foreign object too
             raise MT5DataError(operation=name, detail=f"{self.where()} raised in {name}() "
                                f"({type(exc).__name__})") from None
         return plain(value, name, self.where())
