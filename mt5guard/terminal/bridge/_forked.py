@@ -127,6 +127,9 @@ def _acquire(env: dict[str, str]) -> ZygoteLink:
         if _REFUSED:
             raise ZygoteGone(_REFUSED[0])
         zygote = _CURRENT[0] if _CURRENT else None
+        if zygote is not None and zygote.owner != os.getpid():  # we are a fork of its owner
+            _CURRENT.clear()
+            zygote = None
         if zygote is not None and (zygote.gone is not None or zygote.env != env):
             _retire(zygote)
             zygote = None

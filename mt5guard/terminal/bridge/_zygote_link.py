@@ -54,7 +54,7 @@ class ZygoteLink:
             raise
         finally:
             theirs.close()
-        self.pid = self.proc.pid
+        self.pid, self.owner = self.proc.pid, os.getpid()
         self.workers = 0  # forked and not released yet (guarded by _LOCK)
         self.retired = False  # no new worker comes from it (guarded by _LOCK)
         self.gone: str | None = None  # why it cannot fork any more
