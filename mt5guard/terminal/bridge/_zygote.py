@@ -69,21 +69,25 @@ def serve_forks(ctl_fd: int, parent: int, preload: Callable[[], None],
     try:
         preload()
         os.close(os.pidfd_open(os.getpid()))  # kernels before 5.3 have no pidfd: no zygote
+        problem = None if _threads() == 1 else f"{_threads()} threads after the preload, not one"
     except Exception as exc:
-        _send(ctl, ["unusable", f"{type(exc).__name__}: {exc}"])
-        return 1
-    if _threads() != 1:  # a fork copies one thread: locks others hold would stay held
-        _send(ctl, ["unusable", f"{_threads()} threads after the preload, not one"])
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:  # a fork copies one thread: locks others hold would stay held
+        try:
+            _send(ctl, ["unusable", problem])
+        except OSError:  # the parent is gone
+            pass
         return 1
     gc.freeze()  # preloaded objects stay out of the workers' collections: fewer copied pages
     wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
+    for end in (wake_r, wake_w):
+        os.set_blocking(end, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     poller = select.poll()
     for fd in (0, ctl.fileno(), wake_r):
         poller.register(fd, select.POLLIN)
-    zygote = _Zygote(ctl, (wake_r, wake_w), run_child)
+    zygote = _Zygote(ctl, run_child)
     while True:
         for fd, _event in poller.poll():
             if fd == 0 and not os.read(0, 4096):
@@ -102,11 +106,11 @@ def serve_forks(ctl_fd: int, parent: int, preload: Callable[[], None],
 
 
 class _Zygote:
-    def __init__(self, ctl: socket.socket, wake: tuple[int, int],
-                 run_child: Callable[[int, int], int]) -> None:
-        self.ctl, self.wake, self.run_child = ctl, wake, run_child
+    """The zygote's state between requests: its control socket and its workers' tokens."""
+
+    def __init__(self, ctl: socket.socket, run_child: Callable[[int, int], int]) -> None:
+        self.ctl, self.run_child = ctl, run_child
         self.tokens: dict[int, Any] = {}  # pid -> the token it was forked for
-        os.set_blocking(wake[0], False)
 
     def request(self) -> bool:
         """One fork request; False at the EOF of the control socket."""
@@ -169,6 +173,8 @@ class _Zygote:
                 numpy.seed()
             code = self.run_child(channel, zygote)
             sys.stdout.flush()
+        except BaseException:  # as a spawned worker would: say why on stderr
+            sys.excepthook(*sys.exc_info())
         finally:
             os._exit(code)
 
