@@ -13,12 +13,15 @@ per-round ratio to the echo.
 
 ``scale N``: N process-isolated simulated accounts in one tree: time from
 ``start()`` until every session has answered once, time for ``stop()``, and
-the RSS of every worker process (from /proc).
+the RSS and PSS of every worker process (from /proc; PSS counts a share of
+the pages forked workers share with their zygote, whose own PSS is added to
+the total).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -110,6 +113,20 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared with the zygote and other workers count a share."""
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
@@ -129,6 +146,9 @@ def scale(n: int) -> dict[str, Any]:
     progress(f"workers/scale: {n} accounts answered after {startup_s:.1f} s")
     pids = [t.pid for t in guard.terminals.values() if isinstance(t, WorkerTerminal)]
     rss = sorted(_rss_kb(pid) for pid in pids if pid is not None)
+    pss = sorted(_pss_kb(pid) for pid in pids if pid is not None)
+    zygotes = {_parent(pid) for pid in pids if pid is not None} - {os.getpid()}  # Linux: forked
+    zygotes_kb = sum(_pss_kb(pid) for pid in zygotes)
     parent_kb = process_memory_kb()["VmRSS"] - parent_before
     started = time.perf_counter()
     guard.stop()
@@ -141,6 +161,9 @@ def scale(n: int) -> dict[str, Any]:
         "accounts": n, "workers": len(rss), "startup_s": startup_s, "stop_s": stop_s,
         "worker_rss_mb_median": rss[len(rss) // 2] / 1024 if rss else 0.0,
         "worker_rss_mb_max": rss[-1] / 1024 if rss else 0.0,
+        "worker_pss_mb_median": pss[len(pss) // 2] / 1024 if pss else 0.0,
+        "workers_and_zygote_pss_mb": (sum(pss) + zygotes_kb) / 1024,
+        "zygotes": len(zygotes),
         "parent_rss_mb_per_account": parent_kb / 1024 / n,
         "workers_left_after_stop": left,
     }

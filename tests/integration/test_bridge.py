@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_kit import children_of, wait_until
+from worker_kit import children_of, wait_until, workers_of
 
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
@@ -79,9 +79,9 @@ def test_calls_go_through_the_bridge_each_session_in_its_own_child(bridge: Bridg
         assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
         assert terminal.symbol_select("EURUSD", True)
         assert isinstance(terminal.symbol_info_tick("EURUSD"), Tick)
-    assert len(children_of(bridge.proc.pid)) == 2  # one worker per client session
+    assert len(workers_of(bridge.proc.pid)) == 2  # one worker per client session
     one.close()
-    wait_until(lambda: len(children_of(bridge.proc.pid)) == 1, what="the closed session's child gone")
+    wait_until(lambda: len(workers_of(bridge.proc.pid)) == 1, what="the closed session's child gone")
     assert two.account_info() is not None
     two.close()
 
@@ -101,7 +101,7 @@ def test_a_hung_remote_call_makes_the_server_kill_that_sessions_child_only(bridg
     for terminal in (slow, fine):
         terminal.start()
         assert terminal.initialize(login=5001, password="pw", server="MetaQuotes-Demo")
-    children = children_of(bridge.proc.pid)
+    children = workers_of(bridge.proc.pid)
     assert len(children) == 2
     os.kill(max(children), 19)  # SIGSTOP the newest child: the `fine` session's worker
     fine.set_deadline(time.monotonic() + 0.3)
@@ -109,7 +109,7 @@ def test_a_hung_remote_call_makes_the_server_kill_that_sessions_child_only(bridg
     assert fine.account_info() is None
     assert time.monotonic() - started < 5.0  # at the deadline (a loaded machine may be late)
     assert fine.last_error()[0] == -10005 and fine.lost is not None
-    wait_until(lambda: children_of(bridge.proc.pid) == {min(children)},
+    wait_until(lambda: workers_of(bridge.proc.pid) == {min(children)},
                what="the bridge killed the hung session's child")
     assert slow.account_info() is not None  # the other session never noticed
 

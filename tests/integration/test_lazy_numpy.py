@@ -19,6 +19,7 @@ import pytest
 from worker_kit import SIM
 
 from mt5guard.clock import SystemClock
+from mt5guard.terminal.bridge import _processes
 from mt5guard.terminal.worker import WorkerTerminal, local_opener
 
 pytestmark = pytest.mark.subprocess
@@ -95,7 +96,12 @@ def _numpy_loaded(pid: int) -> bool:
     return "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def test_a_simulated_worker_loads_numpy_with_its_first_quote_not_at_start() -> None:
+def test_a_spawned_simulated_worker_loads_numpy_with_its_first_quote_not_at_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spawned worker (other systems, a custom command, or a zygote that failed). On
+    Linux a worker is forked by the zygote with numpy already loaded, in pages it shares
+    with the zygote and every other forked worker (``bridge/_forked.py``)."""
+    monkeypatch.setattr(_processes, "FORK", False)
     clock = SystemClock()
     terminal = WorkerTerminal(local_opener(dict(SIM)), clock, name="lazy", call_timeout=10.0)
     try:

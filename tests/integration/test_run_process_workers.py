@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from process_kit import RunPy, default_config, write_config
-from worker_kit import alive, children_of, gone, state, wait_until
+from worker_kit import alive, gone, state, wait_until, workers_of, zygotes_of
 
 pytestmark = pytest.mark.subprocess
 
@@ -38,13 +38,13 @@ def test_a_stopped_worker_is_killed_and_replaced_and_the_other_account_keeps_ser
 ) -> None:
     with RunPy(isolated_config(tmp_path)) as run:
         run.poll_json("/readyz", lambda s, b: serving(s, b, "demo") and serving(s, b, "demo2"))
-        wait_until(lambda: len(children_of(run.proc.pid)) == 2, what="two workers")
-        first = children_of(run.proc.pid)
+        wait_until(lambda: len(workers_of(run.proc.pid)) == 2, what="two workers")
+        first = workers_of(run.proc.pid)
         victim = min(first)
         os.kill(victim, signal.SIGSTOP)  # a real hang of one account's terminal
         wait_until(lambda: not alive(victim), timeout=5.0, what="the hung worker killed")
         run.wait_for(r"child session failed: SessionLost: terminal worker killed after its deadline")
-        wait_until(lambda: len(children_of(run.proc.pid) - first) == 1, timeout=5.0,
+        wait_until(lambda: len(workers_of(run.proc.pid) - first) == 1, timeout=5.0,
                    what="a new worker for the hung account")
         body = run.poll_json("/readyz", lambda s, b: serving(s, b, "demo") and serving(s, b, "demo2"))
         assert body["ready"] is True
@@ -64,7 +64,7 @@ def test_sigterm_with_hung_workers_abandons_them_after_the_shutdown_timeout_and_
     quiet = {"interval": "1h", "timeout": "30s"}  # no probe in flight: the stop itself hangs
     with RunPy(isolated_config(tmp_path, quiet)) as run:
         run.poll_json("/readyz", lambda s, b: serving(s, b, "demo") and serving(s, b, "demo2"))
-        workers = children_of(run.proc.pid)
+        workers = workers_of(run.proc.pid)
         for pid in workers:  # both terminals hang: the session's shutdown() never returns
             os.kill(pid, signal.SIGSTOP)
         wait_until(lambda: all(state(pid) == "T" for pid in workers), what="workers stopped")
@@ -88,8 +88,9 @@ def test_sigterm_with_hung_workers_abandons_them_after_the_shutdown_timeout_and_
 def test_kill_9_of_mt5guard_takes_its_workers_along_within_2_s(tmp_path: Path) -> None:
     with RunPy(isolated_config(tmp_path)) as run:
         run.poll_json("/readyz", lambda s, b: serving(s, b, "demo") and serving(s, b, "demo2"))
-        workers = children_of(run.proc.pid)
-        assert len(workers) == 2
+        workers = workers_of(run.proc.pid)
+        zygote = zygotes_of(run.proc.pid)
+        assert len(workers) == 2 and len(zygote) == 1  # both forked by the zygote (Linux)
         run.signal(signal.SIGKILL)
         run.exit_status(timeout=5)
-        gone(workers, timeout=2.0)
+        gone(workers | zygote, timeout=2.0)

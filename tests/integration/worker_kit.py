@@ -28,6 +28,29 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def zygotes_of(pid: int) -> set[int]:
+    """The worker zygote of mt5guard process ``pid`` (Linux: at most one, while it has
+    workers; see ``bridge/_forked.py``)."""
+    return {child for child in children_of(pid) if b"--zygote" in _cmdline(child)}
+
+
+def workers_of(pid: int) -> set[int]:
+    """The terminal workers of mt5guard process ``pid``: those it spawned (its children)
+    and those its zygote forked (the zygote's children; their command line is the zygote's)."""
+    zygotes = zygotes_of(pid)
+    found = children_of(pid) - zygotes
+    for zygote in zygotes:
+        found |= children_of(zygote)
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie."""
     try:

@@ -3,6 +3,10 @@
 Before: after ``kill -9`` of run.py, a worker that was SIGSTOPped lived on
 until someone sent SIGCONT (a stopped process cannot read the EOF of its
 parent-death pipe). Now the kernel kills it (PR_SET_PDEATHSIG, SIGKILL).
+
+On Linux the workers are forked by the parent's zygote: the kernel kills the
+zygote when the parent dies, and every worker when the zygote dies, each of
+them stopped or not.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ pytestmark = [pytest.mark.subprocess,
 
 PARENT = """
 import json, sys, threading, time
+from mt5guard.terminal.bridge import _forked
 from mt5guard.terminal.bridge._processes import spawn_worker
 
 spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
@@ -33,7 +38,7 @@ for asker in askers:
     asker.start()
 for asker in askers:
     asker.join()
-print(json.dumps([w.pid for w in workers]), flush=True)
+print(json.dumps([[w.pid for w in workers], [z.pid for z in _forked._CURRENT]]), flush=True)
 time.sleep(60)
 """
 
@@ -45,15 +50,24 @@ def _state(pid: int) -> str | None:
         return None
 
 
-def test_kill_9_of_the_parent_takes_its_stopped_workers_along() -> None:
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.parametrize("zygote_stopped", [False, True])
+def test_kill_9_of_the_parent_takes_its_zygote_and_its_stopped_workers_along(
+        zygote_stopped: bool) -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     try:
         import json
 
-        pids = json.loads(parent.stdout.readline())
+        workers, zygote = json.loads(parent.stdout.readline())
+        assert len(zygote) == 1 and all(_parent_of(pid) == zygote[0] for pid in workers)
+        assert _parent_of(zygote[0]) == parent.pid
         time.sleep(0.2)  # the asking threads are long gone: the workers must still live
-        assert all(_state(pid) not in (None, "Z") for pid in pids)
+        assert all(_state(pid) not in (None, "Z") for pid in workers + zygote)
+        pids = workers + zygote if zygote_stopped else workers
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         deadline = time.monotonic() + 2
@@ -63,6 +77,7 @@ def test_kill_9_of_the_parent_takes_its_stopped_workers_along() -> None:
         parent.kill()  # kill -9: no cleanup of ours runs
         parent.wait(5)
         started = time.monotonic()
+        pids = workers + zygote
         while any(_state(pid) not in (None, "Z") for pid in pids):  # zombies: reaped by init
             # They would live for ever without PR_SET_PDEATHSIG: 10 s is a wait, not a bound.
             assert time.monotonic() - started < 10.0, [_state(pid) for pid in pids]

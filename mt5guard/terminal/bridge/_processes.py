@@ -10,9 +10,11 @@ it has no name, so no other user (or process) can find it, bind it first
 or connect to it. Windows keeps a named pipe with a random name and a fresh
 per-worker key. Either way the worker's greeting must arrive within the
 start timeout, and a start that fails kills its child and closes every
-descriptor it opened. On Linux every worker is spawned from one long-lived
+descriptor it opened. On Linux every child is spawned from one long-lived
 thread, so its ``PR_SET_PDEATHSIG`` (see ``server.py``) fires when this
-process dies, not when the thread that asked for the worker ends.
+process dies, not when the thread that asked for the worker ends; and a
+worker of the default command is forked by this process's zygote
+(``_forked.py``), itself spawned that way, instead of being spawned.
 """
 
 from __future__ import annotations
@@ -95,48 +97,92 @@ def _popen(args: list[str], **options: Any) -> subprocess.Popen[bytes]:
     return proc
 
 
-class WorkerProcess:
-    """A spawned ``--child`` worker and its authenticated connection."""
+class _Spawned:
+    """A spawned worker process: ``pid``, ``kill()``, ``wait(timeout)``, ``poll()``, ``close()``."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], conn: Any, hello: dict[str, Any]):
-        self.proc, self.conn, self.hello = proc, conn, hello
-        self.pid: int = proc.pid
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc, self.pid = proc, proc.pid
 
     def kill(self) -> None:
-        """SIGKILL (TerminateProcess) this worker by its PID; never by name.
-
-        SIGKILL ends a stopped (SIGSTOPped) process too: nothing waits for SIGCONT.
-        """
-        if self.proc.poll() is None:
+        if self.proc.poll() is None:  # reaped: its PID may be another process's now
             try:
                 self.proc.kill()
             except OSError:
                 pass
 
-    def reap(self, timeout: float = 1.0) -> int | None:
-        """Wait up to ``timeout`` s for its exit status; close our ends of its pipes."""
+    def wait(self, timeout: float) -> int | None:
         try:
-            status: int | None = self.proc.wait(timeout)
+            return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            status = None
+            return None
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def close(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
                 try:
                     pipe.close()
                 except OSError:
                     pass
+
+
+class WorkerProcess:
+    """A ``--child`` worker (spawned, or forked by a zygote) and its authenticated connection."""
+
+    def __init__(self, process: Any, conn: Any, hello: dict[str, Any]):
+        self.process, self.conn, self.hello = process, conn, hello
+        self.pid: int = process.pid
+
+    def kill(self) -> None:
+        """SIGKILL (TerminateProcess) this worker: by its PID while we have not reaped it,
+        or through its pidfd (forked); never by name.
+
+        SIGKILL ends a stopped (SIGSTOPped) process too: nothing waits for SIGCONT.
+        """
+        self.process.kill()
+
+    def reap(self, timeout: float = 1.0) -> int | None:
+        """Wait up to ``timeout`` s for its exit status (a negative signal number when
+        killed), else None; close our ends of its pipes."""
+        status: int | None = self.process.wait(timeout)
+        self.process.close()
         return status
+
+    def poll(self) -> int | None:
+        """Its exit status if it has exited, else None; does not wait."""
+        status: int | None = self.process.poll()
+        return status
+
+
+#: Linux: workers of the default command are forked by a zygote (``_forked.py``);
+#: False: every worker is spawned (a fresh interpreter each, as on other systems).
+FORK = True
 
 
 def spawn_worker(spec: dict[str, Any], *, timeout: float = 10.0,
                  command: list[str] | None = None) -> WorkerProcess:
-    """Spawn a child worker for ``spec`` and connect to it within ``timeout`` s.
+    """Start a child worker for ``spec`` and connect to it within ``timeout`` s.
 
-    Raises ``TimeoutError``, ``ConnectionError`` or ``RuntimeError`` (the
-    worker's backend failed to load; its reason is the message). At most
-    ``_STARTING`` workers start at once; the timeout runs from our turn.
-    A failed start leaves no process and no open descriptor behind.
+    On Linux, with the default command, the worker is forked by this
+    process's zygote (``_forked.py``: a few ms of CPU instead of a new
+    interpreter); should the zygote fail, it is spawned instead, within the
+    same timeout. Raises ``TimeoutError``, ``ConnectionError`` or
+    ``RuntimeError`` (the worker's backend failed to load; its reason is
+    the message). At most ``_STARTING`` spawned workers start at once; the
+    timeout of a spawn runs from our turn. A failed start leaves no process
+    and no open descriptor behind.
     """
+    deadline = time.monotonic() + timeout
+    if command is None and FORK and sys.platform.startswith("linux"):
+        forked = _sibling("_forked")
+        if forked.usable(_worker_env()):
+            try:
+                worker: WorkerProcess = forked.fork_worker(spec, deadline)
+                return worker
+            except forked.ZygoteGone:  # said so in a log line
+                timeout = max(0.0, deadline - time.monotonic())
     with _STARTING:
         return _spawn(spec, timeout, command)
 
@@ -161,14 +207,16 @@ def _spawn(spec: dict[str, Any], timeout: float, command: list[str] | None) -> W
         assert proc.stdin is not None
         proc.stdin.write(b"\n" + json.dumps(spec).encode() + b"\n")
         proc.stdin.flush()
-        return WorkerProcess(proc, conn, _greeting(proc, conn, deadline))
+        spawned = _Spawned(proc)
+        return WorkerProcess(spawned, conn, _greeting(spawned, conn, deadline))
     except BaseException:
         conn.close()
         _end(proc)
         raise
 
 
-def _greeting(proc: subprocess.Popen[bytes], conn: Any, deadline: float) -> dict[str, Any]:
+def _greeting(proc: Any, conn: Any, deadline: float) -> dict[str, Any]:
+    """The worker's hello by ``deadline``; ``proc`` has ``pid`` and ``poll()``."""
     if not conn.poll(max(0.0, deadline - time.monotonic())):
         raise TimeoutError(f"terminal worker pid {proc.pid} sent no greeting in time")
     try:
@@ -220,7 +268,8 @@ def _spawn_piped(spec: dict[str, Any], deadline: float, base: list[str]) -> Work
         where = json.loads(line)
         conn = mpc.Client(where["address"], where["family"], authkey=key)
         try:
-            return WorkerProcess(proc, conn, _greeting(proc, conn, deadline))
+            spawned = _Spawned(proc)
+            return WorkerProcess(spawned, conn, _greeting(spawned, conn, deadline))
         except BaseException:
             conn.close()
             raise

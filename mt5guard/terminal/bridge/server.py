@@ -7,14 +7,21 @@ Windows Python in Wine::
     python -m mt5guard.terminal.bridge.server --listen 0.0.0.0:18812 --tls /etc/mt5guard/bridge
     python server.py --listen 127.0.0.1:18812 --key-file keys.txt --insecure-plaintext-loopback
 
-Two modes:
+Three modes:
 
 ``--child``
-    A local worker spawned by mt5guard (never forked). It reads a backend
+    A local worker spawned by mt5guard, or forked by its zygote (a process
+    with one thread, never mt5guard itself; Linux). It reads a backend
     spec (JSON) from stdin and talks on the socket-pair end it inherited
     (``--fd``; Windows: a named pipe with a per-worker key). It exits as
     soon as stdin reaches EOF, i.e. when its parent is gone, and on Linux
     the kernel kills it (SIGKILL, stopped or not) when its parent dies.
+
+``--zygote``
+    Linux: one preloaded, single-threaded process per mt5guard process that
+    forks ``--child`` workers on request (``_zygote.py``), tied to its parent
+    the same ways; every worker it forks is tied to it and reads its spec
+    from its own stdin pipe from mt5guard.
 
 ``--listen HOST:PORT``
     The bridge: serves mt5guard clients over TCP, mutually authenticated
@@ -197,10 +204,28 @@ def serve(conn: Any, backend: Any) -> None:
         watcher.close()
 
 
+def _preload() -> None:
+    """What a simulated worker imports up to its first quote: the zygote imports it once.
+
+    numpy's BLAS has one thread here (the zygote's environment says so), and
+    nothing imported starts a thread: the zygote checks it has one before forking.
+    """
+    for name in ("_child", "_channel", "_shapes", "_watch", "_requests"):
+        _sibling(name)
+    _bare_packages()
+    importlib.import_module("mt5guard.clock")
+    importlib.import_module("mt5guard.terminal.sim")
+    importlib.import_module("mt5guard.terminal.sim._history")  # the quotes: numpy
+    importlib.import_module("numpy.random")
+
+
 def run_child(fd: int | None = None, parent: int = 0) -> int:
     stdin = sys.stdin.buffer
     key_line = stdin.readline().decode().strip()
-    spec = json.loads(stdin.readline())
+    line = stdin.readline()
+    if not line:  # the parent closed our stdin before sending a spec: it gave up on us
+        return 0
+    spec = json.loads(line)
     child = _sibling("_child")
     child.die_with_parent(parent)
     child.watch_parent(stdin)
@@ -260,14 +285,15 @@ def _bridge_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     return {channel.key_id(key.encode()): key.encode() for key in keys}
 
 
-def _spawned_child(argv: list[str]) -> tuple[int | None, int] | None:
+def _spawned_child(argv: list[str], mode: str = "--child") -> tuple[int | None, int] | None:
     """``(fd, parent)`` when ``argv`` is exactly what mt5guard gives a worker
     (``--child [--parent PID] [--fd N]``, numbers as decimals), else None (argparse decides).
+    ``mode="--zygote"``: the same for the zygote that forks workers (``_zygote.py``).
 
     Every one of N workers starting together would otherwise pay for argparse,
     whose parser brings gettext, locale and shutil (with bz2 and lzma): ~7 ms of CPU.
     """
-    if not argv or argv[0] != "--child" or len(argv) % 2 == 0:
+    if not argv or argv[0] != mode or len(argv) % 2 == 0:
         return None
     values = dict(zip(argv[1::2], argv[2::2], strict=True))
     if not set(values) <= {"--fd", "--parent"} or len(values) != len(argv) // 2 or \
@@ -283,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         code = run_child(*child)
         sys.stdout.flush()
         os._exit(code)
+    zygote = _spawned_child(sys.argv[1:] if argv is None else argv, "--zygote")
+    if zygote is not None and zygote[0] is not None:  # Linux only: see _forked.py
+        os._exit(_sibling("_zygote").serve_forks(zygote[0], zygote[1], _preload, run_child))
     import argparse
 
     parser = argparse.ArgumentParser(prog="mt5guard.terminal.bridge.server",

@@ -61,7 +61,7 @@ class LocalLink:
         self.conn.close()
 
     def exit_status(self) -> int | None:
-        return self._worker.proc.poll()
+        return self._worker.poll()
 
     def describe(self) -> str:
         return f"terminal worker pid {self.pid}"

@@ -37,3 +37,10 @@ def test_argparse_still_refuses_a_child_command_line_it_does_not_know(
         server.main(["--child", "--fd", "x"])
     assert exited.value.code == 2
     assert "--fd: invalid int value: 'x'" in capsys.readouterr().err
+
+
+def test_the_zygote_command_line_is_read_the_same_way_and_is_never_a_worker() -> None:
+    argv = ["--zygote", "--parent", "4242", "--fd", "7"]  # as _zygote_link starts it (Linux)
+    assert server._spawned_child(argv, "--zygote") == (7, 4242)
+    assert server._spawned_child(argv) is None
+    assert server._spawned_child(["--child", "--fd", "7"], "--zygote") is None
