@@ -29,6 +29,9 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
 - ``workers`` N: N process-isolated accounts, ``start()`` until every session
   answered once, vs N bare interpreters (``python -S -c pass``) started at once.
   The workers read mt5guard's bytecode, as from an install (``_worker_bytecode``).
+  Also each worker's memory once every session answered (PSS, its share of the
+  pages it shares with other processes: what it adds to the host; RSS beside it)
+  vs an idle bare interpreter's (``python -S``).
   ``worker-cpu`` N: the median CPU of one simulated worker from its spawn to
   its first quote, N workers one after another.
 - ``journal``: one order's journal writes (intent, sent, outcome) vs the same
@@ -419,6 +422,8 @@ def workers(n: int) -> dict[str, Any]:
     for proc in bare:
         proc.wait()
     floor = time.perf_counter() - started
+    idle = subprocess.Popen([sys.executable, "-S", "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)
     clock = SystemClock()
     started = time.perf_counter()
     guard = start(isolated(accounts_config(n, interval=3600.0, timeout=60.0)), clock=clock,
@@ -426,11 +431,28 @@ def workers(n: int) -> dict[str, Any]:
     try:
         wait_answered(guard.sessions.values(), timeout=300.0, poll=0.02)
         startup = time.perf_counter() - started
+        memory = [_process_memory_mb(terminal.pid) for terminal in guard.terminals.values()]
+        bare_memory = _process_memory_mb(idle.pid)
     finally:
+        idle.communicate()
         guard.stop()
         clock.close()
-    progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s")
-    return {"workers_start": {"now": startup, "floor": floor}}
+    pss, rss = median([m["Pss"] for m in memory]), median([m["Rss"] for m in memory])
+    progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s; "
+             f"{pss:.1f} MB PSS ({rss:.1f} MB RSS) per worker")
+    return {"workers_start": {"now": startup, "floor": floor},
+            "worker_memory": {"now": pss, "rss": rss, "floor": bare_memory["Pss"]}}
+
+
+def _process_memory_mb(pid: int | None) -> dict[str, float]:
+    """Rss and Pss (its share of pages shared with other processes) of ``pid``, in MiB (Linux)."""
+    values: dict[str, float] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values
 
 
 def worker_cpu(n: int) -> dict[str, Any]:

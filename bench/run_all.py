@@ -73,6 +73,8 @@ ROWS = (
         "4 actors + 1 WAL file each"),
     Row("workers_start", f"start {WORKERS} worker accounts (goal: 3 s per 100)",
         3.0 * WORKERS / 100, "s", "s", f"{WORKERS} bare `python -S`"),
+    Row("worker_memory", f"memory per worker account (PSS), {WORKERS} workers", 38.0, "MB", "MB",
+        "an idle bare `python -S`"),
     Row("journal", "journal writes of one order / same 3 bare WAL commits (NORMAL)", 2.0, "x",
         "us", "bare 3 commits p50"),
     Row("chaos_seed", "one chaos seed, 3 accounts x 2 simulated days", 0.5, "s", "s",
@@ -124,7 +126,7 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "us":
         return f"{value:.1f} us"
     if unit == "MB":
-        return f"{value:.3f} MB"
+        return f"{value:.3f} MB" if value < 1 else f"{value:.1f} MB"
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 0.1 else f"{value:.2f} s"
     return f"{value:.2f}"
@@ -172,7 +174,13 @@ def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
     least = [run["worker_vs_tick_echo"]["vs_pipe"] for run in runs]
     bare_ask = [run["fast_fail_tail"]["bare_ask"] for run in runs]
     below = statistics.median(least) > ROWS[0].goal
+    rss = statistics.median([run["rss"]["now"] for run in runs])
+    worker = statistics.median([run["worker_memory"]["now"] for run in runs])
+    host_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return "\n".join([
+        f"scale: {1024 / rss:,.0f} sessions per GiB (in-process terminals); "
+        f"{1024 / worker:,.0f} worker accounts per GiB, {host_gib * 1024 / worker:,.0f} on this "
+        f"host's {host_gib:.0f} GiB (memory only: a worker starts in CPU, see the start row)",
         f"tick echo / Pipe echo p50: {statistics.median(least):.2f}x "
         f"({min(least):.2f}x - {max(least):.2f}x): the least a worker that calls the terminal "
         "does, against the bare echo; the Pipe row's goal is "
