@@ -38,6 +38,9 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   three state changes as bare statements, each its own autocommit
   transaction, on the journal's table (primary key and prune index) with
   the journal's PRAGMAs (exclusive WAL, NORMAL, 32 KiB page cache).
+- ``chaos`` N: ``make chaos``'s command for N seeds (from seed 1000), timed;
+  1,000 seeds projected from the wall time, and from the CPU time over 2 cores
+  (what two idle cores would take).
 - ``deterministic``: one chaos seed (3 accounts x 2 simulated days) and the
   24 h story of 10 accounts, vs a deque floor: the same number of messages
   through one ``collections.deque`` to a trivial handler. Also the process
@@ -598,6 +601,24 @@ def deterministic() -> dict[str, Any]:
     }
 
 
+def chaos(seeds: int) -> dict[str, Any]:
+    """``make chaos``'s command for ``seeds`` seeds (2 days, 3 accounts, 2 jobs), timed:
+    1,000 seeds projected from its wall time, and from its CPU over 2 cores."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mt5guard.testing.chaos", "--seeds", str(seeds),
+                    "--first", "1000", "--days", "2", "--accounts", "3", "--jobs", "2"],
+                   check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    progress(f"chaos: {seeds} seeds in {wall:.1f} s, {cpu / seeds:.2f} s of CPU per seed")
+    return {"chaos_1000": {"now": wall / seeds * 1000, "floor": cpu / seeds * 1000 / 2,
+                           "cpu_per_seed_s": cpu / seeds}}
+
+
 def _results() -> Path:
     RESULTS.mkdir(exist_ok=True)
     return RESULTS
@@ -613,6 +634,7 @@ GROUPS: dict[str, Callable[..., dict[str, Any]]] = {
     "worker-cpu": worker_cpu,
     "journal": journal,
     "deterministic": deterministic,
+    "chaos": chaos,
 }
 
 

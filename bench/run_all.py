@@ -35,9 +35,11 @@ SESSIONS = 1000
 #: Worker accounts started per run; the figure is for 100 and worker start is CPU-bound
 #: per interpreter (linear in N), so the goal is scaled to WORKERS / 100 x 3 s.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "20"))
+#: Seeds of ``make chaos``'s command timed per run, projected to the 1,000 of its goal.
+CHAOS_SEEDS = int(os.environ.get("BENCH_CHAOS_SEEDS", "10"))
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("request",), ("worker",), ("journal",), ("deterministic",),
-    ("scale", str(SESSIONS)), ("scale-floor", str(SESSIONS)), ("workers", str(WORKERS)),
+    ("chaos", str(CHAOS_SEEDS)), ("scale", str(SESSIONS)), ("scale-floor", str(SESSIONS)), ("workers", str(WORKERS)),
 )
 
 
@@ -79,6 +81,8 @@ ROWS = (
         "us", "bare 3 commits p50"),
     Row("chaos_seed", "one chaos seed, 3 accounts x 2 simulated days", 0.5, "s", "s",
         "deque, same messages"),
+    Row("chaos_1000", "`make chaos`, 1,000 seeds on 2 cores (projected from "
+        f"{CHAOS_SEEDS})", 600.0, "s", "s", "its CPU / 2 cores: idle cores"),
     Row("story", "24 h story, 10 accounts, deterministic runtime", 0.5, "s", "s",
         "deque, same messages"),
 )
@@ -128,6 +132,8 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "MB":
         return f"{value:.3f} MB" if value < 1 else f"{value:.1f} MB"
     if unit == "s":
+        if value >= 100:
+            return f"{value / 60:.1f} min"
         return f"{value * 1000:.1f} ms" if value < 0.1 else f"{value:.2f} s"
     return f"{value:.2f}"
 
