@@ -5,8 +5,11 @@ interpreter and prints one JSON object ``{figure key: {"now": .., "floor": ..}}`
 on its last stdout line (progress on stderr). ``run_all.py`` runs every group
 ``REPEATS`` times and prints the table. Groups and their floors:
 
-- ``request``: fast-fail p99/p50 while OPEN vs a bare echo ask's p99/p50 in
-  the same rounds (threads placed by the OS, as issue 21 measured it); then,
+- ``request``: fast-fail p99/p50 while OPEN (threads placed by the OS, as
+  issue 21 measured it) vs the p99/p50 of plain Python arithmetic of the same
+  p50 on the same thread, in the same rounds (a refusal makes no hop: it is
+  answered on the caller's thread; a bare echo ask's p99/p50 is reported
+  too, as ``bare_ask``); then,
   every thread on one CPU (the software cost, not placement), guarded
   ``get_price`` vs an ask to a pykka actor whose handler makes the same
   simulated terminal call.
@@ -14,8 +17,11 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   bare ``multiprocessing`` Pipe echo to a child, vs an rpyc call to an
   rpyc classic server (``SlaveService``, as mt5linux runs it) whose helper
   returns the simulated tick as a plain tuple (the cheapest rpyc call there is),
-  and vs the same ``symbol_info_tick`` on a bare ``WorkerTerminal`` (its own
-  simulated worker, no session, breaker or deadline bookkeeping).
+  vs the same ``symbol_info_tick`` on a bare ``WorkerTerminal`` (its own
+  simulated worker, no session, breaker or deadline bookkeeping), and vs a
+  "tick echo": a Pipe child that makes the same simulated call and sends its
+  fields back as one JSON list, decoded here (no ids, deadlines or checks):
+  the least any worker that calls the terminal in Python does.
 - ``scale`` N: N accounts with their SQLite journals on disk: ``start()`` until
   every session answered once, and RSS per session; ``scale-floor`` N: in a
   fresh process, N x (4 pykka actors + one open WAL SQLite file, each actor
@@ -26,10 +32,17 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   ``worker-cpu`` N: the median CPU of one simulated worker from its start
   (spawn, or fork by the zygote: Linux) to its first quote, N workers one
   after another; a zygote's own CPU apart.
+  Also each worker's memory once every session answered (PSS, its share of the
+  pages it shares with other processes: what it adds to the host, with the
+  zygote's PSS shared out over the workers it forked; RSS beside it) vs an idle
+  bare interpreter's (``python -S``).
 - ``journal``: one order's journal writes (intent, sent, outcome) vs the same
   three state changes as bare statements, each its own autocommit
   transaction, on the journal's table (primary key and prune index) with
   the journal's PRAGMAs (exclusive WAL, NORMAL, 32 KiB page cache).
+- ``chaos`` N: ``make chaos``'s command for N seeds (from seed 1000), timed;
+  1,000 seeds projected from the wall time, and from the CPU time over 2 cores
+  (what two idle cores would take).
 - ``deterministic``: one chaos seed (3 accounts x 2 simulated days) and the
   24 h story of 10 accounts, vs a deque floor: the same number of messages
   through one ``collections.deque`` to a trivial handler. Also the process
@@ -104,7 +117,9 @@ def request() -> dict[str, Any]:
             except MT5CircuitBreakerOpen:
                 pass
 
+        spin = _calibrated_spin(time_calls(rejected, 3 * CALLS).p50_us)
         fast = rounds({"rejected": lambda: time_calls(rejected, 3 * CALLS),
+                       "spin": lambda: time_calls(spin, 3 * CALLS),
                        "bare": lambda: time_calls(lambda: echo.ask(SYMBOL), 3 * CALLS)},
                       ROUNDS, "request: fast-fail")
         session.reset_breaker()
@@ -131,9 +146,35 @@ def request() -> dict[str, Any]:
         "guarded_vs_actor": {"now": _ratios(got, "guarded", "owner"),
                              "floor": median([s.p50_us for s in got["owner"]])},
         "fast_fail_tail": {"now": median([s.p99_us / s.p50_us for s in fast["rejected"]]),
-                           "floor": median([s.p99_us / s.p50_us for s in fast["bare"]]),
-                           "p50_us": median([s.p50_us for s in fast["rejected"]])},
+                           "floor": median([s.p99_us / s.p50_us for s in fast["spin"]]),
+                           "p50_us": median([s.p50_us for s in fast["rejected"]]),
+                           "spin_p50_us": median([s.p50_us for s in fast["spin"]]),
+                           "bare_ask": median([s.p99_us / s.p50_us for s in fast["bare"]])},
     }
+
+
+def _calibrated_spin(p50_us: float) -> Callable[[], int]:
+    """A call of plain Python arithmetic on this thread whose p50 is about ``p50_us``:
+    the tail this machine gives any work of that length (no lock, no hop, no I/O)."""
+    def spin_of(n: int) -> Callable[[], int]:
+        def spin() -> int:
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+        return spin
+
+    n = 16
+    while time_calls(spin_of(n), 500).p50_us < p50_us and n < 1 << 20:
+        n *= 2
+    low, high = n // 2, n
+    for _ in range(8):
+        middle = (low + high) // 2
+        if time_calls(spin_of(middle), 500).p50_us < p50_us:
+            low = middle
+        else:
+            high = middle
+    return spin_of(high)
 
 
 # -- worker --------------------------------------------------------------------
@@ -146,6 +187,24 @@ def _echo_child(conn: Connection) -> None:
         except EOFError:
             return
         conn.send_bytes(frame)
+
+
+def _tick_echo_child(conn: Connection) -> None:
+    """The least a worker that calls the terminal does: frame in, the simulated
+    ``symbol_info_tick``, its fields out as one JSON list (no checks, no ids, no session)."""
+    from mt5guard.clock import SystemClock
+    from mt5guard.terminal.sim import SimulatedTerminal
+
+    terminal = SimulatedTerminal(SystemClock())
+    terminal.initialize(login=5001, password="", server="MetaQuotes-Demo")
+    terminal.symbol_select(SYMBOL, True)
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    while True:
+        try:
+            symbol = conn.recv_bytes().decode()
+        except EOFError:
+            return
+        conn.send_bytes(encode(list(terminal.symbol_info_tick(symbol))).encode())
 
 
 _RPYC_SERVER = """
@@ -197,6 +256,9 @@ def worker() -> dict[str, Any]:
     mine, theirs = ctx.Pipe()
     child = ctx.Process(target=_echo_child, args=(theirs,), daemon=True)
     child.start()
+    tick_mine, tick_theirs = ctx.Pipe()
+    tick_child = ctx.Process(target=_tick_echo_child, args=(tick_theirs,), daemon=True)
+    tick_child.start()
     server = subprocess.Popen([sys.executable, "-c", _RPYC_SERVER], stdout=subprocess.PIPE,
                               text=True)
     try:
@@ -213,16 +275,24 @@ def worker() -> dict[str, Any]:
             mine.send_bytes(frame)
             mine.recv_bytes()
 
+        symbol_bytes = SYMBOL.encode()
+        decode = json.JSONDecoder().decode
+
+        def tick_echo() -> None:
+            tick_mine.send_bytes(symbol_bytes)
+            decode(tick_mine.recv_bytes().decode())
+
         calls: dict[str, Callable[[], object]] = {
             "guarded": lambda: session.get_price(SYMBOL),
             "pipe": echo,
+            "tick_echo": tick_echo,
             "rpyc": lambda: remote_tick(SYMBOL),
             "call": lambda: bare.symbol_info_tick(SYMBOL),
         }
         for call in calls.values():
             time_calls(call, 200)
         got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
-                     ROUNDS, "worker: guarded vs pipe echo vs rpyc vs bare worker call")
+                     ROUNDS, "worker: guarded vs pipe echo vs tick echo vs rpyc vs bare worker call")
         cpu = {name: _cpu_per_call(calls[name], pid) for name, pid in (
             ("guarded", guard.terminals["acc0000"].pid), ("call", bare.pid))}
         conn.close()
@@ -230,8 +300,10 @@ def worker() -> dict[str, Any]:
         server.kill()
         server.wait()
         mine.close()
-        child.join(timeout=5)
-        child.kill()
+        tick_mine.close()
+        for process in (child, tick_child):
+            process.join(timeout=5)
+            process.kill()
         bare.close()
         guard.stop()
         clock.close()
@@ -242,6 +314,9 @@ def worker() -> dict[str, Any]:
         "worker_vs_pipe": {"now": _ratios(got, "guarded", "pipe"),
                            "floor": median([s.p50_us for s in got["pipe"]]),
                            "p50_us": median([s.p50_us for s in got["guarded"]])},
+        "worker_vs_tick_echo": {"now": _ratios(got, "guarded", "tick_echo"),
+                                "floor": median([s.p50_us for s in got["tick_echo"]]),
+                                "vs_pipe": _ratios(got, "tick_echo", "pipe")},
         "worker_vs_rpyc": {"now": _ratios(got, "guarded", "rpyc"),
                            "floor": median([s.p50_us for s in got["rpyc"]])},
     }
@@ -352,6 +427,8 @@ def workers(n: int) -> dict[str, Any]:
     for proc in bare:
         proc.wait()
     floor = time.perf_counter() - started
+    idle = subprocess.Popen([sys.executable, "-S", "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)
     clock = SystemClock()
     started = time.perf_counter()
     guard = start(isolated(accounts_config(n, interval=3600.0, timeout=60.0)), clock=clock,
@@ -359,11 +436,38 @@ def workers(n: int) -> dict[str, Any]:
     try:
         wait_answered(guard.sessions.values(), timeout=300.0, poll=0.02)
         startup = time.perf_counter() - started
+        pids = [terminal.pid for terminal in guard.terminals.values()]
+        memory = [_process_memory_mb(pid) for pid in pids]
+        parents = {_parent_of(pid) for pid in pids} - {os.getpid()}  # the zygote, if it forked
+        shared_out = sum(_process_memory_mb(pid)["Pss"] for pid in parents) / n
+        bare_memory = _process_memory_mb(idle.pid)
     finally:
+        idle.communicate()
         guard.stop()
         clock.close()
-    progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s")
-    return {"workers_start": {"now": startup, "floor": floor}}
+    pss = median([m["Pss"] for m in memory]) + shared_out
+    rss = median([m["Rss"] for m in memory])
+    progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s; "
+             f"{pss:.1f} MB PSS ({rss:.1f} MB RSS) per worker")
+    return {"workers_start": {"now": startup, "floor": floor},
+            "worker_memory": {"now": pss, "rss": rss, "floor": bare_memory["Pss"],
+                              "zygote_share": shared_out}}
+
+
+def _parent_of(pid: int | None) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def _process_memory_mb(pid: int | None) -> dict[str, float]:
+    """Rss and Pss (its share of pages shared with other processes) of ``pid``, in MiB (Linux)."""
+    values: dict[str, float] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values
 
 
 def worker_cpu(n: int) -> dict[str, Any]:
@@ -521,6 +625,24 @@ def deterministic() -> dict[str, Any]:
     }
 
 
+def chaos(seeds: int) -> dict[str, Any]:
+    """``make chaos``'s command for ``seeds`` seeds (2 days, 3 accounts, 2 jobs), timed:
+    1,000 seeds projected from its wall time, and from its CPU over 2 cores."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mt5guard.testing.chaos", "--seeds", str(seeds),
+                    "--first", "1000", "--days", "2", "--accounts", "3", "--jobs", "2"],
+                   check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    progress(f"chaos: {seeds} seeds in {wall:.1f} s, {cpu / seeds:.2f} s of CPU per seed")
+    return {"chaos_1000": {"now": wall / seeds * 1000, "floor": cpu / seeds * 1000 / 2,
+                           "cpu_per_seed_s": cpu / seeds}}
+
+
 def _results() -> Path:
     RESULTS.mkdir(exist_ok=True)
     return RESULTS
@@ -536,6 +658,7 @@ GROUPS: dict[str, Callable[..., dict[str, Any]]] = {
     "worker-cpu": worker_cpu,
     "journal": journal,
     "deterministic": deterministic,
+    "chaos": chaos,
 }
 
 

@@ -35,9 +35,11 @@ SESSIONS = 1000
 #: Worker accounts started per run; the figure is for 100 and worker start is CPU-bound
 #: per interpreter (linear in N), so the goal is scaled to WORKERS / 100 x 3 s.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "20"))
+#: Seeds of ``make chaos``'s command timed per run, projected to the 1,000 of its goal.
+CHAOS_SEEDS = int(os.environ.get("BENCH_CHAOS_SEEDS", "10"))
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("request",), ("worker",), ("journal",), ("deterministic",),
-    ("scale", str(SESSIONS)), ("scale-floor", str(SESSIONS)), ("workers", str(WORKERS)),
+    ("chaos", str(CHAOS_SEEDS)), ("scale", str(SESSIONS)), ("scale-floor", str(SESSIONS)), ("workers", str(WORKERS)),
 )
 
 
@@ -57,6 +59,8 @@ class Row:
 ROWS = (
     Row("worker_vs_pipe", "guarded get_price, process worker / bare multiprocessing Pipe echo p50",
         1.3, "x", "us", "Pipe echo p50"),
+    Row("worker_vs_tick_echo", "same / a Pipe child making the same simulated call (tick echo) p50",
+        1.3, "x", "us", "tick echo p50"),
     Row("worker_vs_rpyc", "same / rpyc call to an mt5linux-style server (SlaveService) p50",
         1.0, "x", "us", "rpyc call p50"),
     Row("worker_vs_call", "same / the same call on a bare WorkerTerminal (no session) p50",
@@ -64,18 +68,21 @@ ROWS = (
     Row("guarded_vs_actor", "guarded get_price / terminal-calling pykka actor p50, same core",
         1.3, "x", "us", "actor ask p50"),
     Row("fast_fail_tail", "fast-fail p99 / p50 while OPEN, threads placed by the OS", 1.5, "",
-        "",
-        "bare ask p99/p50"),
+        "", "Python work of the same p50, p99/p50"),
     Row("rss", f"RSS per session, {SESSIONS:,} sessions with their journals", 0.25, "MB", "MB",
         "4 actors + 1 WAL file"),
     Row("start", f"start {SESSIONS:,} sessions (until each answered once)", 5.0, "s", "s",
         "4 actors + 1 WAL file each"),
     Row("workers_start", f"start {WORKERS} worker accounts (goal: 3 s per 100)",
         3.0 * WORKERS / 100, "s", "s", f"{WORKERS} bare `python -S`"),
+    Row("worker_memory", f"memory per worker account (PSS), {WORKERS} workers", 38.0, "MB", "MB",
+        "an idle bare `python -S`"),
     Row("journal", "journal writes of one order / same 3 bare WAL commits (NORMAL)", 2.0, "x",
         "us", "bare 3 commits p50"),
     Row("chaos_seed", "one chaos seed, 3 accounts x 2 simulated days", 0.5, "s", "s",
         "deque, same messages"),
+    Row("chaos_1000", "`make chaos`, 1,000 seeds on 2 cores (projected from "
+        f"{CHAOS_SEEDS})", 600.0, "s", "s", "its CPU / 2 cores: idle cores"),
     Row("story", "24 h story, 10 accounts, deterministic runtime", 0.5, "s", "s",
         "deque, same messages"),
 )
@@ -123,8 +130,10 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "us":
         return f"{value:.1f} us"
     if unit == "MB":
-        return f"{value:.3f} MB"
+        return f"{value:.3f} MB" if value < 1 else f"{value:.1f} MB"
     if unit == "s":
+        if value >= 100:
+            return f"{value / 60:.1f} min"
         return f"{value * 1000:.1f} ms" if value < 0.1 else f"{value:.2f} s"
     return f"{value:.2f}"
 
@@ -139,7 +148,7 @@ def summarize(runs: list[dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
             "key": row.key, "figure": row.figure, "goal": row.goal, "unit": row.unit,
             "now": now, "min": min(nows), "max": max(nows), "floor": floor,
             "floor_is": row.floor_is,
-            "over_floor": None if row.unit in ("x", "") else
+            "over_floor": None if row.unit == "x" else
             statistics.median([n / f for n, f in zip(nows, floors, strict=True)]),
             "met": row.met(now),
         })
@@ -166,6 +175,27 @@ def render(summary: list[dict[str, Any]], repeats: int) -> str:
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, lines)])
 
 
+def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
+    """What the table's floors say about goals below them, from the same runs."""
+    least = [run["worker_vs_tick_echo"]["vs_pipe"] for run in runs]
+    bare_ask = [run["fast_fail_tail"]["bare_ask"] for run in runs]
+    below = statistics.median(least) > ROWS[0].goal
+    rss = statistics.median([run["rss"]["now"] for run in runs])
+    worker = statistics.median([run["worker_memory"]["now"] for run in runs])
+    host_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return "\n".join([
+        f"scale: {1024 / rss:,.0f} sessions per GiB (in-process terminals); "
+        f"{1024 / worker:,.0f} worker accounts per GiB, {host_gib * 1024 / worker:,.0f} on this "
+        f"host's {host_gib:.0f} GiB (memory only: a worker starts in CPU, see the start row)",
+        f"tick echo / Pipe echo p50: {statistics.median(least):.2f}x "
+        f"({min(least):.2f}x - {max(least):.2f}x): the least a worker that calls the terminal "
+        "does, against the bare echo; the Pipe row's goal is "
+        + (f"below it (no worker design reaches {ROWS[0].goal:.2f}x)" if below else "above it"),
+        f"bare echo ask p99/p50 in the fast-fail rounds: {statistics.median(bare_ask):.2f} "
+        "(a refusal makes no hop; the floor is work of the same length on the caller's thread)",
+    ])
+
+
 def main() -> int:
     started = time.perf_counter()
     meta = machine()
@@ -175,6 +205,7 @@ def main() -> int:
     summary = summarize(runs)
     duration = time.perf_counter() - started
     print(render(summary, REPEATS))
+    print("\n" + notes(runs))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps({"machine": meta, "runs": runs, "summary": summary,
