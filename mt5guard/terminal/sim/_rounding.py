@@ -20,7 +20,7 @@ from __future__ import annotations
 __all__ = ["rounded"]
 
 _SCALES = tuple(10.0**d for d in range(16))  # exact: 10**d < 2**53
-_LIMIT = 4e15  # below 2**52: y and N are exact integers' neighbours, N / scale exact in
+_LIMIT = 4e15  # below 2**52: N is an exact float, and so is every integer near y
 _SLACK = 4.5e-16  # > 2**-52: twice the rounding error of x * scale, relative to y
 
 
