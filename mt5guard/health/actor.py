@@ -122,6 +122,13 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._cancel_timers()
 
     def on_receive(self, message: Any) -> Any:
+        if type(message) is ProbeResult:  # one per probe: the rest of the chain is rare
+            at_session = self._at_session
+            if at_session is not None and message.seq == at_session.seq:
+                self._at_session = None  # the session answered the probe out
+            if message.seq == self._outstanding:
+                self._finish(message)
+            return None
         at_session = self._at_session
         if isinstance(message, ProbeResult | _ProbeUnsent) and at_session is not None \
                 and message.seq == at_session.seq:
@@ -189,22 +196,23 @@ class HealthProbeActor(pykka.ThreadingActor):
         """
         if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
             return
-        now, interval = self._clock.monotonic(), self._policy.config.interval
-        self._next_due += interval
-        if self._next_due <= now:
-            self._next_due += interval * ((now - self._next_due) // interval + 1)
-        delay = self._next_due - now
+        clock, config = self._clock, self._policy.config
+        now, interval = clock.monotonic(), config.interval
+        due = self._next_due + interval
+        if due <= now:
+            due += interval * ((now - due) // interval + 1)
+        self._next_due = self._sent_at = due
+        delay = due - now
         self._seq += 1
         seq = self._outstanding = self._seq
-        self._sent_at = self._next_due
         me, session = self.actor_ref, self._session
         if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
-            due = _SlotDue(seq)
-            self._probe_timer = self._clock.call_later(delay, lambda: deliver(me, due))
-            self._arm_timeout(seq, delay + self._policy.config.timeout)
+            slot = _SlotDue(seq)
+            self._probe_timer = clock.call_later(delay, lambda: deliver(me, slot))
+            self._arm_timeout(seq, delay + config.timeout)
             return
         probe = RunProbe(self._symbol, seq, reply_to=me)
-        pending = self._at_session = _Probe(seq, self._next_due, sent=False)
+        pending = self._at_session = _Probe(seq, due, False)
 
         def send() -> None:
             pending.sent = True
@@ -213,8 +221,8 @@ class HealthProbeActor(pykka.ThreadingActor):
             except ChildUnavailable as exc:
                 deliver(me, _ProbeUnsent(seq, exc.reason))
 
-        self._probe_timer = self._clock.call_later(delay, send)
-        self._arm_timeout(seq, delay + self._policy.config.timeout)
+        self._probe_timer = clock.call_later(delay, send)
+        self._arm_timeout(seq, delay + config.timeout)
 
     def _stuck(self) -> bool:
         return self._at_session is not None and self._at_session.sent
@@ -284,6 +292,8 @@ class HealthProbeActor(pykka.ThreadingActor):
             self._probe_now()  # reset or disabled while OPEN: resume probing
 
     def _publish(self, changes: list[StatusChange]) -> None:
+        if not changes:  # nearly every probe
+            return
         now = self._clock.now()
         for change in changes:
             event = HealthChanged(self.account, change.component, change.old, change.new,

@@ -59,11 +59,15 @@ class HealthPolicy:
         """Count one probe result; returns the statuses it changed."""
         self.last_result = result
         components = self.components
-        if result.connection_ok and result.auth_ok and result.data_feed_ok and all(
-                comp.status is HealthStatus.SERVING for comp in components.values()):
-            for comp in components.values():  # the steady state: a good probe moves no status
-                comp.successes, comp.failures = comp.successes + 1, 0
-            return []
+        if result.connection_ok and result.auth_ok and result.data_feed_ok:
+            serving = HealthStatus.SERVING
+            for comp in components.values():  # a loop, not all(): this runs once per probe
+                if comp.status is not serving:
+                    break
+            else:
+                for comp in components.values():  # the steady state: a good probe moves no status
+                    comp.successes, comp.failures = comp.successes + 1, 0
+                return []
         starting = not self.ever_served and now - self.started_at < self.config.startup_grace
         flags = {
             "connection": result.connection_ok,

@@ -38,6 +38,9 @@ class StatusBoard:
             })
 
     def __call__(self, event: Any) -> None:
+        if isinstance(event, ProbeRecorded):  # the most frequent event here (one per probe): first
+            self._probe_recorded(event)
+            return
         if isinstance(event, RequestCompleted):
             return  # the hot path: nothing on the board depends on it
         account = getattr(event, "account", None)
@@ -49,12 +52,7 @@ class StatusBoard:
             row = self._accounts.get(account)
             if row is None:
                 return
-            if isinstance(event, ProbeRecorded):  # the most frequent event here: first
-                if not event.result.skipped:
-                    row["last_probe_ms"] = round(event.result.latency_ms, 3)
-                    if event.result.error:
-                        row["last_error"] = event.result.error
-            elif isinstance(event, HealthChanged) and event.component == "overall":
+            if isinstance(event, HealthChanged) and event.component == "overall":
                 row["status"] = event.new.value
             elif isinstance(event, BreakerStateChanged):
                 row["breaker"] = event.new.value
@@ -74,6 +72,17 @@ class StatusBoard:
             elif isinstance(event, SupervisorGaveUp):
                 row["status"] = "NOT_SERVING"
                 row["last_error"] = f"gave up: {event.reason}"
+
+    def _probe_recorded(self, event: ProbeRecorded) -> None:
+        result = event.result
+        if result.skipped:
+            return
+        with self._lock:
+            row = self._accounts.get(event.account)
+            if row is not None:
+                row["last_probe_ms"] = round(result.latency_ms, 3)
+                if result.error:
+                    row["last_error"] = result.error
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per account: status, breaker, connected, last_probe_ms, restarts, last_error, retry_at."""

@@ -192,6 +192,9 @@ class SessionActor(GuardedActor):
 
     def on_receive(self, message: Any) -> Any:
         with self._door.lock:  # callers' reads wait while the actor handles a message
+            if type(message) is RunProbe:  # one every probe interval: before the chain
+                self._probe(message)
+                return None
             guarded = self._calls.run
             if isinstance(message, BreakerStateChanged):
                 self._link.changed(message)

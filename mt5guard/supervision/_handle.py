@@ -91,8 +91,11 @@ class ChildHandle:
 
     def tell(self, message: Any) -> None:
         """Send ``message`` to the current incarnation."""
+        ref = self._ref  # ref() without its liveness check: tell makes the same one
+        if ref is None:
+            raise self.unavailable()
         try:
-            self.ref().tell(message)
+            ref.tell(message)
         except pykka.ActorDeadError:
             raise self.unavailable() from None
 

@@ -32,7 +32,7 @@ class CallGuard:
 
     def acquire(self, name: str) -> None:
         """Take the guard for ``name``; raise :class:`ConcurrentCallError` if taken."""
-        if not self._lock.acquire(blocking=False):
+        if not self._lock.acquire(False):  # not blocking (positional: this runs on every call)
             raise ConcurrentCallError(
                 f"{name}() called while {self._active or 'another call'}() is in progress on "
                 "another thread; the MetaTrader5 API is not thread-safe: serialise all calls "

@@ -36,7 +36,6 @@ from mt5guard.supervision._pykka import (
     begin,
     end,
     handle,
-    is_stopped,
     mailbox,
     observe,
     set_loop_host,
@@ -97,6 +96,8 @@ class DeterministicRuntime:
         self._current: _Entry | None = None
         self.log: list[str] = []
         """One line per message handled: simulated seconds, actor, message type."""
+        self._stamp_at, self._stamp = -1.0, ""  # the log's time text of one instant
+        self._idle_run = False  # run_until_idle is running: see _next_after
         self.clock = self
         set_thread_driver(self)
 
@@ -145,22 +146,26 @@ class DeterministicRuntime:
         self._ready[entry.seq] = entry
 
     def _main(self, entry: _Entry) -> None:
-        actor, root = entry.actor, self._root
+        actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
         inbox = mailbox(actor)
+        take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
         try:
             begin(actor)
-            while not is_stopped(actor):
+            while not stopped():
                 entry.waiting_mail = True
                 if not inbox.empty():
                     self._ready[entry.seq] = entry
-                root.switch()
-                envelope = inbox.take()
+                self._next_after(root).switch()
+                envelope = take()
                 if envelope is None:
                     continue
                 self.steps += 1
                 kind = type(envelope.message).__name__
-                self.log.append(f"{self._time.mono:.3f} {entry.name} {kind}")
-                entry.handling, entry.since = kind, self._time.mono
+                now = timeline.mono
+                if now != self._stamp_at:  # the same instant's messages share one stamp
+                    self._stamp_at, self._stamp = now, f"{now:.3f} "
+                log(f"{self._stamp}{entry.name} {kind}")
+                entry.handling, entry.since = kind, now
                 handle(actor, envelope)
                 entry.handling = None
         except LoopAbandoned:
@@ -169,6 +174,23 @@ class DeterministicRuntime:
             self._ready.pop(entry.seq, None)
         end(actor)
         self._entries.pop(id(actor), None)
+
+    def _next_after(self, root: Any) -> Any:
+        """The greenlet to run once the running actor is done with a message.
+
+        While :meth:`run_until_idle` runs, with nothing parked and exactly one
+        actor ready, that actor is the one ``_run_one`` would pick next (no
+        draw of the seeded choice): it runs at once, without a switch to the
+        root and back (one message in two of a chaos seed). Otherwise the root
+        decides.
+        """
+        ready = self._ready
+        if not self._idle_run or self._parked or len(ready) != 1:
+            return root
+        entry = ready.popitem()[1]
+        entry.waiting_mail = False
+        self._current = entry
+        return entry.glet
 
     # driving -------------------------------------------------------------------
 
@@ -247,8 +269,12 @@ class DeterministicRuntime:
 
     def run_until_idle(self) -> None:
         """Run until no actor is ready, without moving time."""
-        while self._run_one():
-            pass
+        was, self._idle_run = self._idle_run, True  # actors may hand over (_next_after)
+        try:
+            while self._run_one():
+                pass
+        finally:
+            self._idle_run = was
 
     def advance(self, seconds: float) -> None:
         """Move time ``seconds`` forward, running actors and firing timers in order."""

@@ -118,6 +118,7 @@ class TerminalCore(FaultScripting):
         self._last_error: tuple[int, str] = OK
         self._book = Book()  # the executed requests, and those on their way (ledger_path)
         self.calls: Counter[str] = Counter()
+        self._api_calls: dict[str, _ApiCall] = {}
         self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
         self._ledger = Ledger(
             specs,
@@ -177,7 +178,10 @@ class TerminalCore(FaultScripting):
 
     def _api(self, name: str) -> _ApiCall:
         """Count, guard, hang or delay one call: ``with self._api(name) as hung:``."""
-        return _ApiCall(self, name)
+        api = self._api_calls.get(name)  # one per name: it holds no state of a call
+        if api is None:
+            api = self._api_calls[name] = _ApiCall(self, name)
+        return api
 
     def _sweep_pending(self) -> None:
         """Let the server expire and trigger pending orders at the current ticks."""
@@ -197,7 +201,8 @@ class TerminalCore(FaultScripting):
 
     def _linked(self, *, authorized: bool = False) -> bool:
         """Whether the call may proceed; sets -10004 (or -6) when it may not."""
-        if not self._link_up():
+        f = self._faults  # _link_up, inlined: this runs on every call
+        if not (self._ipc_connected and not f.process_down and not f.link_broken):
             self._last_error = NO_IPC
             return False
         if authorized and (self._faults.auth_revoked or not self._authorized):
@@ -207,7 +212,7 @@ class TerminalCore(FaultScripting):
 
     def _tick(self, symbol: str) -> Tick:
         frozen = self._faults.quotes_frozen(symbol)
-        return self._quotes.tick(symbol, self._clock.monotonic(), self._clock.now(), frozen=frozen)
+        return self._quotes.tick(symbol, self._clock.now(), frozen=frozen)
 
     def _credentials_ok(self, login: int, password: str, server: str) -> bool:
         if self._faults.auth_revoked or self._faults.server_offline:
@@ -276,7 +281,8 @@ class TerminalCore(FaultScripting):
 
 
 class _ApiCall:
-    """The context of one API call; a plain class because it runs on every call.
+    """The context of the calls of one API function (it keeps no state of a call, so
+    one serves them all); a plain class because it runs on every call.
 
     ``__enter__`` counts the call, takes the concurrent-call guard, then
     sleeps out a scripted hang (returning True, with -10005 set) or the
@@ -296,8 +302,9 @@ class _ApiCall:
             core._guard.acquire(name)
             try:
                 faults = core._faults
-                faults.expire(core._clock.monotonic())
-                hang = faults.take_hang(name) if faults.hangs else None
+                if faults.down_until is not None or faults.broken_until is not None:
+                    faults.expire(core._clock.monotonic())
+                hang = faults.take_hang(name) if faults.hangs.get(name) else None
             except BaseException:
                 core._guard.release()
                 raise

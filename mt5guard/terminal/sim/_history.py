@@ -35,6 +35,8 @@ import numpy.typing as npt
 
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.rates import TICK_DTYPE
+from mt5guard.terminal.records import Tick
+from mt5guard.terminal.sim._rounding import rounded
 from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
 __all__ = ["TICKS_PER_HOUR", "TICK_MS", "PriceHistory", "shared_history"]
@@ -107,6 +109,9 @@ class PriceHistory:
         self._hot: tuple[int, int, Points | Floats, bool] | None = None
         """What live quotes read last: (hour, chunk or -1 for the whole hour, its values,
         values are int32 points)."""
+        self._last_tick: tuple[int, Tick] = (-1, Tick(0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0))
+        """The live tick made last, with its number: the terminals sharing this history
+        (a chaos seed's accounts, probed at the same instants) ask for the same one."""
         self._lock = threading.Lock()  # terminals on several threads may share this history
 
     # -- the walk -------------------------------------------------------------
@@ -194,6 +199,18 @@ class PriceHistory:
         value = values.item(index - part * _CHUNK if part >= 0 else index)  # a Python number
         return value / self._divisor if points else float(value)
 
+    def tick(self, number: int) -> Tick:
+        """The live tick number ``number``: its bid, the ask ``spread`` points above."""
+        last = self._last_tick  # one tuple, read and replaced whole: safe between threads
+        if last[0] == number:
+            return last[1]
+        bid = self.bid(number)
+        msc = number * TICK_MS
+        tick = Tick(msc // 1000, bid, self.ask_of(bid), 0.0, 0, msc,
+                    TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)
+        self._last_tick = (number, tick)
+        return tick
+
     def _hot_part(self, hour: int, chunk: int) -> tuple[int, int, Points | Floats, bool]:
         with self._lock:
             stored = self._stored(hour)
@@ -202,7 +219,7 @@ class PriceHistory:
         return hour, -1, stored, stored.dtype == np.int32
 
     def ask_of(self, bid: float) -> float:
-        return round(bid + self._ask_offset, self.spec.digits)
+        return rounded(bid + self._ask_offset, self.spec.digits)
 
     def bids(self, first: int, last: int) -> Floats:
         """Bids of ticks ``first..last`` inclusive (clipped to the history's start)."""

@@ -14,6 +14,7 @@ from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
+from mt5guard.terminal.sim._rounding import rounded
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 
@@ -29,7 +30,7 @@ class AccountSnapshot(NamedTuple):
 
 
 def _level(equity: float, margin: float) -> float:
-    return round(equity / margin * 100, 2) if margin > 0 else 0.0
+    return rounded(equity / margin * 100, 2) if margin > 0 else 0.0
 
 
 class Ledger:
@@ -53,6 +54,7 @@ class Ledger:
         self.orders: dict[int, PendingOrder] = {}
         self.deals: list[TradeDeal] = []
         self.history_orders: list[TradeOrder] = []  # filled and cancelled, oldest first
+        self._routes: dict[str, tuple[str, bool]] = {}  # currency -> _route(currency)
 
     # -- money ---------------------------------------------------------------
 
@@ -101,59 +103,76 @@ class Ledger:
             margin = round(extra_margin, 2)
             return AccountSnapshot(self.balance, 0.0, self.balance, margin,
                                    round(self.balance - margin, 2), _level(self.balance, margin))
-        live = self.quote  # one instant (as _one_instant, without a context manager's cost)
-        self.quote = _read_once(live)
-        try:
-            return self._valued(extra_margin)
-        finally:
-            self.quote = live
+        return self._valued(extra_margin)
 
     def _valued(self, extra_margin: float) -> AccountSnapshot:
         """The book at one instant, in one pass: each symbol's quote and each currency's
         rate read once. The same arithmetic, in the same order, as :meth:`profit` and
         :meth:`margin_for` summed over the positions (so the same floats)."""
-        leverage, quote, rate = self.leverage, self.quote, self.rate
-        sell = c.POSITION_TYPE_SELL
+        leverage = self.leverage
+        buy, sell = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
+        ticks: dict[str, Tick] = {}  # one instant: each symbol's quote read once
         # per symbol: (bid, ask, contract size, profit currency's rate, base currency's rate)
         terms: dict[str, tuple[float, float, float, float, float]] = {}
-        rates: dict[str, float] = {}
         profits: list[float] = []
         margins: list[float] = []
         for p in self.positions.values():
             term = terms.get(p.symbol)
             if term is None:
-                term = terms[p.symbol] = self._terms(p.symbol, quote, rate, rates)
+                term = terms[p.symbol] = self._terms(p.symbol, ticks)
             bid, ask, size, for_profit, for_margin = term
-            if p.type == c.POSITION_TYPE_BUY:
+            if p.type == buy:
                 diff = bid - p.price_open
             else:
                 diff = ask - p.price_open
                 if p.type == sell:
                     diff = -diff
             volume = p.volume
-            profits.append(round(diff * volume * size * for_profit, 2))
+            profits.append(rounded(diff * volume * size * for_profit, 2))
             margins.append(volume * size / leverage * for_margin)
         # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
         # (compensated), and the book must be worth what sum() always made it.
-        profit = round(sum(profits, 0.0), 2)
-        equity = round(self.balance + profit, 2)
-        margin = round(sum(margins, 0.0) + extra_margin, 2)
+        profit = rounded(sum(profits, 0.0), 2)
+        equity = rounded(self.balance + profit, 2)
+        margin = rounded(sum(margins, 0.0) + extra_margin, 2)
         return AccountSnapshot(
-            self.balance, profit, equity, margin, round(equity - margin, 2), _level(equity, margin)
+            self.balance, profit, equity, margin, rounded(equity - margin, 2), _level(equity, margin)
         )
 
-    def _terms(self, symbol: str, quote: Callable[[str], Tick], rate: Callable[[str], float],
-               rates: dict[str, float]) -> tuple[float, float, float, float, float]:
-        """What valuing a position on ``symbol`` needs, read once per valuation."""
+    def _terms(self, symbol: str, ticks: dict[str, Tick]
+               ) -> tuple[float, float, float, float, float]:
+        """What valuing a position on ``symbol`` needs, its quotes read from ``ticks``
+        (filled as read)."""
         spec = self.specs[symbol]
-        tick = quote(symbol)
-        for_profit = rates.get(spec.currency_profit)
-        if for_profit is None:
-            for_profit = rates[spec.currency_profit] = rate(spec.currency_profit)
-        for_margin = rates.get(spec.currency_base)
-        if for_margin is None:
-            for_margin = rates[spec.currency_base] = rate(spec.currency_base)
-        return tick.bid, tick.ask, spec.contract_size, for_profit, for_margin
+        tick = ticks.get(symbol)
+        if tick is None:
+            tick = ticks[symbol] = self.quote(symbol)
+        return (tick.bid, tick.ask, spec.contract_size,
+                self._rate_at(spec.currency_profit, ticks), self._rate_at(spec.currency_base, ticks))
+
+    def _rate_at(self, currency: str, ticks: dict[str, Tick]) -> float:
+        """:meth:`rate`, its quote read from ``ticks`` (filled as read)."""
+        route = self._routes.get(currency)
+        if route is None:
+            route = self._routes[currency] = self._route(currency)
+        name, invert = route
+        if not name:
+            return 1.0
+        tick = ticks.get(name)
+        if tick is None:
+            tick = ticks[name] = self.quote(name)
+        mid = (tick.bid + tick.ask) / 2
+        return 1 / mid if invert else mid
+
+    def _route(self, currency: str) -> tuple[str, bool]:
+        """The symbol :meth:`rate` reads for ``currency`` and whether it inverts its mid
+        (``""``: none, the rate is 1.0)."""
+        if currency == self.currency:
+            return "", False
+        for name, invert in ((currency + self.currency, False), (self.currency + currency, True)):
+            if name in self.specs:
+                return name, invert
+        return "", False
 
     # -- records -------------------------------------------------------------
 

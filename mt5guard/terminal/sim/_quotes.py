@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.records import Tick
 from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
@@ -76,7 +75,7 @@ class QuoteBoard:
         self._seen_now, self._seen_tick = now, number
         return number
 
-    def tick(self, symbol: str, monotonic: float, now: datetime, *, frozen: bool) -> Tick:
+    def tick(self, symbol: str, now: datetime, *, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
         last = self._last.get(symbol)
         if last is None:  # its first tick is the one current when we were created
@@ -92,7 +91,7 @@ class QuoteBoard:
         msc = self.now_tick(now) * TICK_MS
         if last is not None and msc <= last.time_msc:
             return last
-        history = self.history(symbol)
-        bid = history.bid(msc // TICK_MS)
-        return Tick(msc // 1000, bid, history.ask_of(bid), 0.0, 0, msc,
-                    TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)
+        history = self._histories.get(symbol)
+        if history is None:
+            history = self.history(symbol)
+        return history.tick(msc // TICK_MS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -119,7 +120,7 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
         for name, account in zip(names, config.accounts, strict=True):
             terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
                                      server=account.terminal.server, seed=seed)
-            terminal.on_call = lambda call, name=name: watch.on_call(name, call)
+            terminal.on_call = functools.partial(watch.on_call, name)  # on every call: no lambda
             terminal.runtime = runtime
             terminals[name] = terminal
         guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)

@@ -9,6 +9,7 @@ tree's recovery from the moment the terminal behaved again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mt5guard.terminal import SimulatedTerminal
@@ -84,16 +85,27 @@ class ChaosTerminal(SimulatedTerminal):
         self._chaos_error = None
         return False, None
 
-    def _call(self, name: str, base: Any, serving: bool, args: Any, kwargs: Any) -> Any:
+
+def _delegate(name: str) -> Any:
+    """``name`` of the simulated terminal, reported, garbled or failed as the faults say."""
+    base, serving = getattr(SimulatedTerminal, name), name in SERVING_CALLS
+    garbled: Callable[[Any], Any] | None = {
+        "symbol_info_tick": lambda tick: tick._replace(bid=float("nan")),
+        "account_info": lambda _info: ("login", 0),
+    }.get(name)
+
+    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
+        # One frame per call (every probe makes three): the whole wrapper is here.
         if self._kill_armed is None and self._dead_owner is None:  # no worker kill in play
             self._chaos_error = None
-            gone, failed = False, None
         else:
             gone, failed = self._worker_gone(name, args, kwargs)
+            if gone:
+                if serving:
+                    self.on_call(name)
+                return failed
         if serving:
             self.on_call(name)
-        if gone:
-            return failed
         runtime = self.runtime
         assert runtime is not None
         started = runtime.monotonic()
@@ -105,19 +117,10 @@ class ChaosTerminal(SimulatedTerminal):
             self.calling = False
         if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
             self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
-        if self.garble and result:
-            if name == "symbol_info_tick":
-                result = result._replace(bid=float("nan"))
-            elif name == "account_info":
-                result = ("login", 0)
+        if garbled is not None and self.garble and result:
+            result = garbled(result)
         return result
 
-
-def _delegate(name: str) -> Any:
-    base, serving = getattr(SimulatedTerminal, name), name in SERVING_CALLS
-
-    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
-        return self._call(name, base, serving, args, kwargs)
     call.__name__ = name
     return call
 
