@@ -12,10 +12,10 @@ script whose statements hand the rows they want back to a function.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ROW", "VERDICT", "Rows", "run_once"]
+__all__ = ["ROW", "VALUE", "VERDICT", "Rows", "run_once"]
 
 #: ``SELECT mt5guard_row('tag', a, b) FROM ..`` hands the row ``(a, b)`` back under ``tag``.
 ROW = "mt5guard_row"
@@ -23,17 +23,22 @@ ROW = "mt5guard_row"
 #: raises stops the script (a transaction the script began is rolled back) and is re-raised.
 VERDICT = "mt5guard_verdict"
 
+#: ``mt5guard_value('name')`` is ``values['name']``: a script takes no parameters, and a
+#: float written as SQL text might not read back bit for bit.
+VALUE = "mt5guard_value"
+
 #: Rows handed back, by tag, in the order SQLite produced them.
 Rows = dict[str, list[tuple[Any, ...]]]
 
 
 def run_once(conn: sqlite3.Connection, script: str,
-             verdict: Callable[[Rows], None] | None = None) -> Rows:
+             verdict: Callable[[Rows], None] | None = None, *,
+             values: Mapping[str, float | int | str | None] | None = None) -> Rows:
     """Run ``script`` on ``conn`` and return the rows its statements handed to :data:`ROW`.
 
     No statement is left in ``conn``'s statement cache. As with
     ``executescript``, a transaction open when this is called is committed
-    first; one the script began is rolled back if the script fails. The two
+    first; one the script began is rolled back if the script fails. The
     functions are registered only while the script runs.
     """
     rows: Rows = {}
@@ -52,6 +57,8 @@ def run_once(conn: sqlite3.Connection, script: str,
 
     conn.create_function(ROW, -1, row)
     conn.create_function(VERDICT, 0, check)
+    if values is not None:
+        conn.create_function(VALUE, 1, values.__getitem__)
     try:
         conn.executescript(script)
     except BaseException as exc:
@@ -63,4 +70,6 @@ def run_once(conn: sqlite3.Connection, script: str,
     finally:
         conn.create_function(ROW, -1, None)
         conn.create_function(VERDICT, 0, None)
+        if values is not None:
+            conn.create_function(VALUE, 1, None)
     return rows

@@ -66,7 +66,7 @@ from mt5guard.orders._journal_rows import (
     row_of,
     ts,
 )
-from mt5guard.orders._run_once import ROW, VERDICT, Rows, run_once
+from mt5guard.orders._run_once import ROW, VALUE, VERDICT, Rows, run_once
 
 # ``pragma: no mutate`` marks lines of SQL text: SQLite's keywords and its pragma, table
 # and column names are case-insensitive, so mutmut's upper/lower-case mutants of them are
@@ -237,10 +237,11 @@ class OrderJournal:
         """
         self._seen_until = until
         try:
-            with self._commit(durable=False):
-                self._conn.execute("INSERT OR REPLACE INTO marks VALUES ('seen_until', ?)",
-                                   (ts(until),))
-                self._conn.executescript("PRAGMA shrink_memory")  # pragma: no mutate (not cached)
+            with self._commit(durable=False):  # once per connect: nothing kept prepared
+                run_once(self._conn, f"""
+                    INSERT OR REPLACE INTO marks VALUES ('seen_until', {VALUE}('until'));
+                    PRAGMA shrink_memory;
+                """, values={"until": ts(until)})
         except sqlite3.Error as exc:
             _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 
