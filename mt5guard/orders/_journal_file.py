@@ -10,21 +10,19 @@ import sqlite3
 from pathlib import Path
 
 from mt5guard.config.orders import MEMORY, Synchronous
+from mt5guard.orders._run_once import ROW, VERDICT, Rows, run_once
 
-# ``pragma: no mutate`` marks lines of SQL text: SQLite's keywords and its pragma, table
-# and column names are case-insensitive, so mutmut's upper/lower-case mutants of them are
-# equivalent (docs/testing.md, "Mutation testing").
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "STATEMENT_CACHE", "JournalUnavailable", "check_files",
+           "explain", "prepare"]
 
-__all__ = ["SCHEMA_VERSION", "STATEMENT_CACHE", "JournalUnavailable", "check_files", "explain",
-           "prepare"]
-
-_COLUMNS = ["client_order_id", "kind", "symbol", "side", "volume", "payload", "state",
+COLUMNS = ["client_order_id", "kind", "symbol", "side", "volume", "payload", "state",
             "created_at", "sent_at", "finished_at", "result"]
 _KEEP = ("restore it from a backup, or move it aside after reconciling the account by hand "
          "(a fresh journal forgets which ids were sent)")
 
 SCHEMA_VERSION = 1
-#: Prepared statements kept per journal connection (the write path uses three or four).
+#: Prepared statements kept per journal connection (the write path uses three or four;
+#: what runs once, at open, is run as scripts and keeps none: :func:`run_once`).
 STATEMENT_CACHE = 8
 #: Page cache per journal connection, KiB: enough for the pages one state change
 #: touches (16 KiB made each write ~1.6x slower). SQLite's default (2 MiB each,
@@ -87,27 +85,81 @@ def check_files(path: str) -> None:
 def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> bool:
     """Lock, check and (for a new file) create the schema; raises on anything doubtful.
 
-    True when the schema was created just now: the file holds no row yet.
+    True when the schema was created just now: the file holds no row yet. Runs
+    as scripts (:func:`run_once`): none of these statements, which run once,
+    stays prepared in the connection for the account's life.
     """
-    # EXCLUSIVE before WAL: the lock is taken by the first write below and held
-    # until close, and WAL then needs no shared memory (no other process may look).
-    conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # pragma: no mutate
-    conn.execute(f"PRAGMA cache_size = -{_PAGE_CACHE_KIB}")
     # With NORMAL (survives a process crash, not power loss) a new file is made without
     # fsyncs: SQLite's 6 per new file (~20 ms on a busy disk) were most of starting
     # 1,000 accounts, and a process crash loses nothing the OS was handed. FULL keeps
     # them (an fsync of our own would need a second descriptor of the file, and closing
     # that one drops this process's POSIX lock on it: the journal's single-owner lock).
-    fresh = synchronous == "NORMAL" and path != MEMORY and os.path.getsize(path) == 0
-    conn.execute(f"PRAGMA synchronous = {'OFF' if fresh else synchronous}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]  # pragma: no mutate
-    if path != MEMORY and str(mode).lower() != "wal":
-        raise JournalUnavailable(f"order journal {path}: cannot switch to WAL mode (got {mode})")
-    conn.execute("BEGIN EXCLUSIVE")  # pragma: no mutate
+    empty = path == MEMORY or os.path.getsize(path) == 0
+    fresh = synchronous == "NORMAL" and path != MEMORY and empty
     try:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])  # pragma: no mutate
-        tables = {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")}  # pragma: no mutate
+        run_once(conn, _open_script(synchronous, fresh=fresh, create=empty),
+                 _Verdict(path, create=empty))
+    except _Blank:  # a database file with nothing in it: made a journal, checked again
+        run_once(conn, _open_script(synchronous, fresh=fresh, create=True),
+                 _Verdict(path, create=True))
+        return True
+    return empty
+
+
+class _Blank(Exception):
+    """An existing database without schema, tables or version: a journal is made in it."""
+
+
+def _open_script(synchronous: Synchronous, *, fresh: bool, create: bool) -> str:
+    """The open as one script: lock, WAL, the checks (:class:`_Verdict`) and, in the
+    checks' transaction, the schema where ``create`` (made in a second transaction, the
+    pages the checks read stay cached: ~85 KiB per journal that ``shrink_memory`` misses).
+
+    EXCLUSIVE before WAL: the lock is taken by the first write below and held until
+    close, and WAL then needs no shared memory (no other process may look). The
+    integrity check reads the ``main`` database only: checking all of them also
+    opens the connection's unused TEMP database, ~7 KiB kept until close (NULL: no
+    error limit of ours).
+    """
+    schema = f"{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};" if create else ""
+    after = f"PRAGMA synchronous = {synchronous};" if fresh else ""
+    return f"""
+        PRAGMA locking_mode = EXCLUSIVE;
+        PRAGMA cache_size = -{_PAGE_CACHE_KIB};
+        PRAGMA synchronous = {'OFF' if fresh else synchronous};
+        PRAGMA journal_mode = WAL;
+        SELECT {ROW}('mode', journal_mode) FROM pragma_journal_mode;
+        SELECT {VERDICT}();
+        BEGIN EXCLUSIVE;
+        SELECT {ROW}('version', user_version) FROM pragma_user_version;
+        SELECT {ROW}('table', name) FROM sqlite_master WHERE type = 'table';
+        SELECT {ROW}('column', name) FROM pragma_table_info('intents');
+        SELECT {ROW}('check', quick_check) FROM pragma_quick_check(NULL, 'main');
+        SELECT {VERDICT}();
+        {schema}
+        {_MARKS};
+        COMMIT;
+        {after}
+        PRAGMA shrink_memory;
+    """
+
+
+class _Verdict:
+    """Refuses, from the rows the open script has read so far, what must not be a journal."""
+
+    def __init__(self, path: str, *, create: bool) -> None:
+        self._path, self._create = path, create
+
+    def __call__(self, rows: Rows) -> None:
+        path = self._path
+        mode = rows["mode"][0][0]
+        if path != MEMORY and str(mode).lower() != "wal":
+            raise JournalUnavailable(
+                f"order journal {path}: cannot switch to WAL mode (got {mode})")
+        if "version" not in rows:
+            return
+        version = int(rows["version"][0][0])
+        tables = {name for (name,) in rows.get("table", [])}
         if version > SCHEMA_VERSION:
             raise JournalUnavailable(
                 f"order journal {path}: schema version {version} is newer than this mt5guard "
@@ -118,29 +170,16 @@ def prepare(conn: sqlite3.Connection, path: str, synchronous: Synchronous) -> bo
                 "point orders.state_dir elsewhere")
         if version != 0 and "intents" not in tables:
             raise JournalUnavailable(f"order journal {path}: schema {version} has no intents table")
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(intents)")]  # pragma: no mutate
-        if version != 0 and columns != _COLUMNS:
+        columns = [name for (name,) in rows.get("column", [])]
+        if version != 0 and columns != COLUMNS:
             raise JournalUnavailable(
                 f"order journal {path}: its intents table is not mt5guard's schema "
                 f"{SCHEMA_VERSION} (columns {columns}); point orders.state_dir elsewhere")
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]  # pragma: no mutate
+        check = rows["check"][0][0]
         if check != "ok":
             raise JournalUnavailable(f"order journal {path}: damaged ({check})")
-        if version == 0:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute(_MARKS)  # pragma: no mutate
-        conn.execute("COMMIT")  # pragma: no mutate
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")  # pragma: no mutate
-        raise
-    if fresh:
-        conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute("PRAGMA shrink_memory")  # pragma: no mutate (give back what the checks above cached)
-    return version == 0
+        if version == 0 and not self._create:
+            raise _Blank
 
 
 def explain(path: str, exc: sqlite3.Error) -> str:

@@ -48,6 +48,7 @@ from typing import Any
 from mt5guard.config.orders import MEMORY, Synchronous
 from mt5guard.errors import MT5JournalError
 from mt5guard.orders._journal_file import (
+    COLUMNS,
     SCHEMA_VERSION,
     STATEMENT_CACHE,
     JournalUnavailable,
@@ -65,6 +66,7 @@ from mt5guard.orders._journal_rows import (
     row_of,
     ts,
 )
+from mt5guard.orders._run_once import ROW, VALUE, VERDICT, Rows, run_once
 
 # ``pragma: no mutate`` marks lines of SQL text: SQLite's keywords and its pragma, table
 # and column names are case-insensitive, so mutmut's upper/lower-case mutants of them are
@@ -111,18 +113,25 @@ class OrderJournal:
         self._seen_until: datetime | None = None
         if created:  # its schema was made by this open: no row, no pending id, no mark to read
             return
+        entries: list[JournalEntry] = []
+
+        def read(rows: Rows) -> None:  # every row is readable before a pending one is deleted
+            entries.extend(entry_of(row, path) for row in rows.get("entry", []))
+
         with self._lock:
-            rows = conn.execute(
-                "SELECT * FROM intents WHERE state IN ('pending','sent','unknown')")  # pragma: no mutate
-            for row in rows.fetchall():
-                entry = entry_of(row, path)
-                if entry.state is EntryState.PENDING:
-                    self.released_on_open.append(entry.intent.client_order_id)
-                else:
-                    self._live[entry.intent.client_order_id] = entry
-            with conn:
-                conn.execute("DELETE FROM intents WHERE state = 'pending'")  # pragma: no mutate
-            seen = conn.execute("SELECT value FROM marks WHERE name = 'seen_until'").fetchone()
+            rows = run_once(conn, f"""
+                SELECT {ROW}('entry', {', '.join(COLUMNS)}) FROM intents
+                    WHERE state IN ('pending','sent','unknown');
+                SELECT {VERDICT}();
+                DELETE FROM intents WHERE state = 'pending';
+                SELECT {ROW}('seen', value) FROM marks WHERE name = 'seen_until';
+            """, read)
+        for entry in entries:
+            if entry.state is EntryState.PENDING:
+                self.released_on_open.append(entry.intent.client_order_id)
+            else:
+                self._live[entry.intent.client_order_id] = entry
+        seen = rows["seen"][0] if "seen" in rows else None
         self._seen_until = None if seen is None else moment_of(seen[0])
 
     @classmethod
@@ -228,10 +237,11 @@ class OrderJournal:
         """
         self._seen_until = until
         try:
-            with self._commit(durable=False):
-                self._conn.execute("INSERT OR REPLACE INTO marks VALUES ('seen_until', ?)",
-                                   (ts(until),))
-                self._conn.execute("PRAGMA shrink_memory")  # pragma: no mutate
+            with self._commit(durable=False):  # once per connect: nothing kept prepared
+                run_once(self._conn, f"""
+                    INSERT OR REPLACE INTO marks VALUES ('seen_until', {VALUE}('until'));
+                    PRAGMA shrink_memory;
+                """, values={"until": ts(until)})
         except sqlite3.Error as exc:
             _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 

@@ -174,6 +174,22 @@ def test_an_unreadable_row_is_refused_naming_it_not_a_traceback(path: str) -> No
     assert path in str(err.value)
 
 
+def test_an_unreadable_row_refuses_the_open_before_a_pending_row_is_dropped(path: str) -> None:
+    journal = OrderJournal.open(path)
+    journal.begin(intent("never-sent"), T0)
+    journal.mark_sent(journal.begin(intent("id7"), T0), T0)
+    journal.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE intents SET payload = '{not json' WHERE client_order_id = 'id7'")
+    conn.close()
+    with pytest.raises(JournalUnavailable, match="unreadable row 'id7'"):
+        OrderJournal.open(path)
+    with sqlite3.connect(path) as conn:  # the refused open changed nothing in the file
+        rows = sorted(conn.execute("SELECT client_order_id, state FROM intents"))
+    conn.close()
+    assert rows == [("id7", "sent"), ("never-sent", "pending")]
+
+
 def test_a_foreign_table_under_our_schema_version_is_refused(path: str) -> None:
     Path(path).parent.mkdir(parents=True)
     with sqlite3.connect(path) as conn:

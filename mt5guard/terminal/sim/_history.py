@@ -13,9 +13,12 @@ So any tick, and any bar, is computed on demand, the same whenever and in
 whatever order it is read: live quotes, ``copy_ticks_*`` and ``copy_rates_*``
 agree with each other exactly. Hours are generated with numpy and cached as
 counts of points (exactly the same prices: ``np.round(x, d)`` is
-``rint(x * 10**d) / 10**d``): as int8 steps between ticks with an int32
-checkpoint every :data:`_CHUNK` ticks where every step fits (a quarter of the
-memory of int32 points, an eighth of float64 bids), else as int32 points.
+``rint(x * 10**d) / 10**d``): as steps between ticks with an int32
+checkpoint every 1,024 ticks (:mod:`._packed`), two steps to a byte where
+every step of the hour is within -8..7 points (the default currency pairs
+move a few points a tick: an eighth of the memory of int32 points), one int8
+each where they fit a byte, else as int32 points. Live quotes decode the
+chunk of 1,024 ticks they read (as int16 offsets where the steps were nibbles).
 
 Terminals of one process with the same seed, symbol and creation hour share
 one history (:func:`shared_history`): a chaos seed's accounts walk the same
@@ -28,7 +31,7 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Final, NamedTuple
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +39,7 @@ import numpy.typing as npt
 from mt5guard.terminal.constants import TICK_FLAG_ASK, TICK_FLAG_BID
 from mt5guard.terminal.rates import TICK_DTYPE
 from mt5guard.terminal.records import Tick
+from mt5guard.terminal.sim._packed import CHUNK, Packed, pack
 from mt5guard.terminal.sim._rounding import rounded
 from mt5guard.terminal.sim.symbols import TICK_MS, SymbolSpec
 
@@ -45,7 +49,6 @@ TICKS_PER_HOUR: Final = 3_600_000 // TICK_MS
 TICKS_PER_MINUTE: Final = 60_000 // TICK_MS
 _OFFSET: Final = 1 << 40  # keeps hour numbers non-negative for SeedSequence
 _CACHED_HOURS: Final = 32
-_CHUNK: Final = 1024  # ticks between two checkpoints of a packed hour (4 min 16 s)
 _CACHED_MINUTE_HOURS: Final = 768  # M1 tables kept (32 days, 2.2 MiB): the default history fits
 
 Floats = npt.NDArray[np.float64]
@@ -54,24 +57,8 @@ _TICK_NUMBERS: Final = np.arange(TICKS_PER_HOUR, dtype=np.float64)  # exact: < 2
 _TICK_NUMBERS.flags.writeable = False
 
 
-class _Packed(NamedTuple):
-    """One hour's points as int8 steps (``steps[0]`` is 0) and the points at every _CHUNK-th tick."""
-
-    steps: npt.NDArray[np.int8]
-    marks: Points
-
-    def points(self) -> Points:
-        full = np.cumsum(self.steps, dtype=np.int64) + int(self.marks[0])
-        return full.astype(np.int32)
-
-    def chunk(self, number: int) -> Points:
-        """The points of ticks ``number * _CHUNK`` .. ``(number + 1) * _CHUNK - 1`` of the hour."""
-        steps = self.steps[number * _CHUNK:(number + 1) * _CHUNK]
-        part = np.cumsum(steps, dtype=np.int64) + (int(self.marks[number]) - int(steps[0]))
-        return part.astype(np.int32)
-
-
-_Stored = _Packed | Points | Floats
+_Stored = Packed | Points | Floats
+_Hot = tuple[int, int, Points | npt.NDArray[np.int16] | Floats, int | None]
 _shared: weakref.WeakValueDictionary[tuple[int, SymbolSpec, int, int], PriceHistory] = \
     weakref.WeakValueDictionary()
 _shared_lock = threading.Lock()
@@ -106,9 +93,9 @@ class PriceHistory:
         self._minutes: OrderedDict[int, Floats] = OrderedDict()  # M1 tables, most recent last
         self._half_spread = spec.spread * spec.point / 2
         self._ask_offset = spec.spread * spec.point
-        self._hot: tuple[int, int, Points | Floats, bool] | None = None
+        self._hot: _Hot | None = None
         """What live quotes read last: (hour, chunk or -1 for the whole hour, its values,
-        values are int32 points)."""
+        the points they are offsets from, or None for float bids)."""
         self._last_tick: tuple[int, Tick] = (-1, Tick(0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0))
         """The live tick made last, with its number: the terminals sharing this history
         (a chaos seed's accounts, probed at the same instants) ask for the same one."""
@@ -140,7 +127,7 @@ class PriceHistory:
         """Bid prices of the 14 400 ticks of ``hour`` (epoch hours)."""
         with self._lock:
             stored = self._stored(hour)
-        if isinstance(stored, _Packed):
+        if isinstance(stored, Packed):
             stored = stored.points()
         if stored.dtype == np.int32:
             bids: Floats = stored / self._divisor
@@ -172,13 +159,8 @@ class PriceHistory:
         stored: _Stored
         if float(np.abs(points).max()) < 2**31 - 1:
             exact = points.astype(np.int32)
-            moves = np.empty_like(exact)
-            moves[0] = 0
-            np.subtract(exact[1:], exact[:-1], out=moves[1:])
-            if int(np.abs(moves).max()) <= 127:
-                stored = _Packed(moves.astype(np.int8), exact[::_CHUNK].copy())
-            else:
-                stored = exact
+            packed = pack(exact)
+            stored = exact if packed is None else packed
         else:
             stored = points / self._divisor
         self._hours[hour] = stored
@@ -191,13 +173,13 @@ class PriceHistory:
     def bid(self, tick: int) -> float:
         """The bid at tick number ``tick`` (ms since the epoch // 250)."""
         hour, index = divmod(tick, TICKS_PER_HOUR)
-        chunk = index // _CHUNK
+        chunk = index // CHUNK
         hot = self._hot
         if hot is None or hot[0] != hour or (hot[1] >= 0 and hot[1] != chunk):
             hot = self._hot = self._hot_part(hour, chunk)
-        _, part, values, points = hot
-        value = values.item(index - part * _CHUNK if part >= 0 else index)  # a Python number
-        return value / self._divisor if points else float(value)
+        _, part, values, base = hot
+        value = values.item(index - part * CHUNK if part >= 0 else index)  # a Python number
+        return (base + value) / self._divisor if base is not None else float(value)
 
     def tick(self, number: int) -> Tick:
         """The live tick number ``number``: its bid, the ask ``spread`` points above."""
@@ -211,12 +193,13 @@ class PriceHistory:
         self._last_tick = (number, tick)
         return tick
 
-    def _hot_part(self, hour: int, chunk: int) -> tuple[int, int, Points | Floats, bool]:
+    def _hot_part(self, hour: int, chunk: int) -> _Hot:
         with self._lock:
             stored = self._stored(hour)
-        if isinstance(stored, _Packed):
-            return hour, chunk, stored.chunk(chunk), True
-        return hour, -1, stored, stored.dtype == np.int32
+        if isinstance(stored, Packed):
+            base, offsets = stored.chunk(chunk)
+            return hour, chunk, offsets, base
+        return hour, -1, stored, 0 if stored.dtype == np.int32 else None
 
     def ask_of(self, bid: float) -> float:
         return rounded(bid + self._ask_offset, self.spec.digits)

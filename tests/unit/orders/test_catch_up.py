@@ -69,7 +69,13 @@ def test_the_mark_survives_a_restart_and_an_older_journal_gains_it(tmp_path: Pat
     older.close()
     again = OrderJournal.open(path)
     assert again.seen_until == T0
+    odd = T0 + timedelta(microseconds=123_457)
+    again.mark_seen(odd)  # written as a double, bit for bit, not as SQL text
     again.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM marks").fetchall() == [(odd.timestamp(),)]
+    conn.close()
+    assert OrderJournal.open(path).seen_until == odd
 
 
 # a catch-up as the operator sees it: what it read, what it reconciled, why it waits ------

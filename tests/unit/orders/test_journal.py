@@ -138,6 +138,27 @@ def test_a_database_that_is_not_a_journal_is_refused(path: str) -> None:
     conn.close()
     with pytest.raises(JournalUnavailable, match="not an mt5guard journal"):
         OrderJournal.open(path)
+    with sqlite3.connect(path) as conn:  # refused before anything of ours was written into it
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master")]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    assert (tables, version) == (["trades"], 0)
+
+
+def test_a_database_file_with_nothing_in_it_yet_becomes_a_journal(path: str) -> None:
+    """A file made by SQLite with no table left in it (not an empty file: refused)."""
+    Path(path).parent.mkdir(parents=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE scratch (id INTEGER)")
+        conn.execute("DROP TABLE scratch")
+    conn.close()
+    assert Path(path).stat().st_size > 0
+    journal = OrderJournal.open(path)
+    journal.mark_sent(journal.begin(intent("S1"), T0), T0)
+    journal.close()
+    reopened = OrderJournal.open(path)
+    assert [e.intent.client_order_id for e in reopened.unresolved()] == ["S1"]
+    reopened.close()
 
 
 def test_an_unreadable_location_is_refused(tmp_path: Path) -> None:

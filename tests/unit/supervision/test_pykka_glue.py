@@ -282,3 +282,26 @@ def test_pykka_stop_asks_the_internal_stop_message() -> None:
     actor = adopt(Plain())
     actor.actor_ref.stop(block=False)
     assert isinstance(actor.actor_inbox.get().message, pykka_messages._ActorStop)
+
+
+def test_an_actor_knows_its_own_loop_thread_and_other_threads_are_not_loops() -> None:
+    from mt5guard.supervision._hosting import on_actor_thread, runs_own_loop
+
+    class Asks(pykka.ThreadingActor):
+        def on_receive(self, message: Any) -> Any:
+            other = message
+            return on_actor_thread(), runs_own_loop(self), runs_own_loop(other)
+
+    one, two = Asks(), Asks()
+    first, second = start_actor(one, None, None), start_actor(two, None, None)
+    try:
+        assert first.ask(two) == (True, True, False)
+        assert (on_actor_thread(), runs_own_loop(one)) == (False, False)
+        seen: list[bool] = []
+        plain = threading.Thread(target=lambda: seen.append(on_actor_thread()))
+        plain.start()
+        plain.join(5)
+        assert seen == [False]
+    finally:
+        first.stop()
+        second.stop()

@@ -51,12 +51,35 @@ def test_a_symbol_whose_steps_do_not_fit_a_byte_keeps_whole_points() -> None:
     assert history._stored(hour).dtype == np.int32  # type: ignore[union-attr]
 
 
-def test_a_quiet_symbol_hour_takes_a_quarter_of_int32_points() -> None:
-    history = PriceHistory(DEFAULT_SYMBOLS["EURUSD"], 5, ORIGIN, FIRST)
+@pytest.mark.parametrize("name", ["EURUSD", "GBPUSD", "USDJPY"])
+def test_a_quiet_symbol_hour_takes_an_eighth_of_int32_points(name: str) -> None:
+    """The default currency pairs move a few points a tick: two steps to a byte."""
+    history = PriceHistory(DEFAULT_SYMBOLS[name], 5, ORIGIN, FIRST)
     history.bid(TICK0)
     stored = history._stored(TICK0 // HOUR)
-    kept = sum(a.nbytes for a in stored)  # type: ignore[union-attr]
-    assert kept < HOUR * 4 / 3.9
+    kept = stored.steps.nbytes + stored.marks.nbytes  # type: ignore[union-attr]
+    assert kept < HOUR * 4 / 7.8
+    _, part, values, _ = history._hot  # type: ignore[misc]
+    assert part >= 0 and values.nbytes <= 2 * 1024  # the chunk live quotes read: int16 offsets
+
+
+def test_an_hour_whose_steps_do_not_fit_a_nibble_keeps_a_byte_a_step_and_the_same_prices(
+) -> None:
+    kinds = set()
+    for volatility in (0.000015, 0.00004, 0.0001):  # ~1.6, ~4, ~11 points a tick
+        spec = attrs.evolve(DEFAULT_SYMBOLS["EURUSD"], volatility=volatility)
+        history = PriceHistory(spec, 8, ORIGIN, FIRST)
+        hour = TICK0 // HOUR
+        live = [history.bid(tick) for tick in range(hour * HOUR, (hour + 1) * HOUR)]
+        assert live == history.bids(hour * HOUR, (hour + 1) * HOUR - 1).tolist()
+        stored = history._stored(hour)
+        whole = PriceHistory(spec, 8, ORIGIN, FIRST)._hour_bids(hour)  # decoded at once
+        assert live == whole.tolist()
+        steps = np.diff(np.rint(whole * 10**spec.digits))
+        fits = bool(steps.min() >= -8 and steps.max() <= 7)
+        assert stored.nibbles == fits  # type: ignore[union-attr]
+        kinds.add(fits)
+    assert kinds == {True, False}
 
 
 def test_terminals_made_alike_share_one_history_for_as_long_as_one_lives() -> None:
@@ -107,3 +130,25 @@ def test_a_terminal_builds_the_history_of_the_symbols_it_quotes_only() -> None:
     assert terminal.symbol_select("GBPUSD", True)
     assert terminal.copy_ticks_from("GBPUSD", START - timedelta(minutes=1), 10, 1) is not None
     assert set(terminal._quotes._histories) == {"EURUSD", "GBPUSD"}
+
+
+@pytest.mark.parametrize(("low", "high", "nibbles"), [(-8, 7, True), (-127, 127, False)])
+def test_packed_steps_give_back_every_point_of_every_chunk(
+        low: int, high: int, nibbles: bool) -> None:
+    """Every step value the packing allows, at every position, through every chunk."""
+    from mt5guard.terminal.sim._packed import CHUNK, pack
+
+    steps = np.resize(np.arange(low, high + 1, dtype=np.int32), HOUR)
+    steps[0] = 0
+    np.random.default_rng(4).shuffle(steps[1:])
+    points = (np.cumsum(steps) + 2_000_000_000 - int(np.cumsum(steps).max())).astype(np.int32)
+    packed = pack(points)
+    assert packed is not None and packed.nibbles is nibbles
+    assert packed.points().tolist() == points.tolist()
+    for number in range(-(-HOUR // CHUNK)):
+        base, offsets = packed.chunk(number)
+        assert (base + offsets.astype(np.int64)).tolist() == \
+            points[number * CHUNK:(number + 1) * CHUNK].tolist()
+    steps[7] = high + 1  # one step too big for this packing: the next one, or whole points
+    wider = pack(np.cumsum(steps).astype(np.int32))
+    assert (wider is None) if not nibbles else (wider is not None and not wider.nibbles)
