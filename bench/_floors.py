@@ -417,7 +417,7 @@ def _worker_bytecode() -> None:
 
 
 def workers(n: int) -> dict[str, Any]:
-    from _workers import isolated
+    from _workers import isolated, memory_kb, parent_of
 
     from mt5guard import SystemClock, start
 
@@ -437,37 +437,21 @@ def workers(n: int) -> dict[str, Any]:
         wait_answered(guard.sessions.values(), timeout=300.0, poll=0.02)
         startup = time.perf_counter() - started
         pids = [terminal.pid for terminal in guard.terminals.values()]
-        memory = [_process_memory_mb(pid) for pid in pids]
-        parents = {_parent_of(pid) for pid in pids} - {os.getpid()}  # the zygote, if it forked
-        shared_out = sum(_process_memory_mb(pid)["Pss"] for pid in parents) / n
-        bare_memory = _process_memory_mb(idle.pid)
+        memory = [memory_kb(pid) for pid in pids]
+        parents = {parent_of(pid) for pid in pids} - {os.getpid()}  # the zygote, if it forked
+        shared_out = sum(memory_kb(pid)["Pss"] for pid in parents) / 1024 / n
+        bare_memory = memory_kb(idle.pid)
     finally:
         idle.communicate()
         guard.stop()
         clock.close()
-    pss = median([m["Pss"] for m in memory]) + shared_out
-    rss = median([m["Rss"] for m in memory])
+    pss = median([m["Pss"] for m in memory]) / 1024 + shared_out
+    rss = median([m["Rss"] for m in memory]) / 1024
     progress(f"workers N={n}: {startup:.2f} s; {n} bare interpreters {floor:.2f} s; "
              f"{pss:.1f} MB PSS ({rss:.1f} MB RSS) per worker")
     return {"workers_start": {"now": startup, "floor": floor},
-            "worker_memory": {"now": pss, "rss": rss, "floor": bare_memory["Pss"],
+            "worker_memory": {"now": pss, "rss": rss, "floor": bare_memory["Pss"] / 1024,
                               "zygote_share": shared_out}}
-
-
-def _parent_of(pid: int | None) -> int:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
-
-
-def _process_memory_mb(pid: int | None) -> dict[str, float]:
-    """Rss and Pss (its share of pages shared with other processes) of ``pid``, in MiB (Linux)."""
-    values: dict[str, float] = {}
-    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-        for line in rollup:
-            key, _, rest = line.partition(":")
-            if key in ("Rss", "Pss"):
-                values[key] = int(rest.split()[0]) / 1024
-    return values
 
 
 def worker_cpu(n: int) -> dict[str, Any]:

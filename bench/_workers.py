@@ -105,24 +105,19 @@ def _local(timeout: float) -> Any:
     return LocalLink(spawn_worker(dict(SPEC), timeout=timeout))
 
 
-def _rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: pages shared with the zygote and other workers count a share."""
+def memory_kb(pid: int) -> dict[str, int]:
+    """Rss and Pss of ``pid`` in KiB (Linux). Pss counts pages shared with other processes
+    (the zygote's, other workers') by their share: summed, what the host holds."""
+    values: dict[str, int] = {}
     with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
         for line in rollup:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                values[key] = int(rest.split()[0])
+    return values
 
 
-def _parent(pid: int) -> int:
+def parent_of(pid: int) -> int:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
 
@@ -145,10 +140,11 @@ def scale(n: int) -> dict[str, Any]:
     startup_s = time.perf_counter() - started
     progress(f"workers/scale: {n} accounts answered after {startup_s:.1f} s")
     pids = [t.pid for t in guard.terminals.values() if isinstance(t, WorkerTerminal)]
-    rss = sorted(_rss_kb(pid) for pid in pids if pid is not None)
-    pss = sorted(_pss_kb(pid) for pid in pids if pid is not None)
-    zygotes = {_parent(pid) for pid in pids if pid is not None} - {os.getpid()}  # Linux: forked
-    zygotes_kb = sum(_pss_kb(pid) for pid in zygotes)
+    memory = [memory_kb(pid) for pid in pids if pid is not None]
+    rss = sorted(m["Rss"] for m in memory)
+    pss = sorted(m["Pss"] for m in memory)
+    zygotes = {parent_of(pid) for pid in pids if pid is not None} - {os.getpid()}  # Linux: forked
+    zygotes_kb = sum(memory_kb(pid)["Pss"] for pid in zygotes)
     parent_kb = process_memory_kb()["VmRSS"] - parent_before
     started = time.perf_counter()
     guard.stop()
