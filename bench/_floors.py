@@ -54,6 +54,7 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
 from __future__ import annotations
 
 import collections
+import functools
 import gc
 import itertools
 import json
@@ -582,6 +583,75 @@ def _runtime_floor(messages: int) -> float:
         return time.perf_counter() - started
 
 
+def _connected(terminal: Any, login: int, server: str) -> Any:
+    assert terminal.initialize(login=login, password="x", server=server)
+    assert terminal.symbol_select(SYMBOL, True)
+    return terminal
+
+
+def _probe_calls(runtime: Any, terminals: list[Any], days: float, buy_every: int) -> float:
+    """Seconds the terminal calls of ``days`` of probes take, and nothing else.
+
+    Every 30 simulated seconds, as the health actor probes: ``terminal_info``,
+    ``account_info``, one tick, on each terminal (with a buy every
+    ``buy_every`` probes when not 0, the positions a chaos seed's caller
+    opens). No actor, message, timer, breaker or health policy: what any
+    design that probes with the same three calls pays before it does
+    anything of its own.
+    """
+    from mt5guard.terminal import constants as c
+
+    buy = {"action": c.TRADE_ACTION_DEAL, "symbol": SYMBOL, "volume": 0.01,
+           "type": c.ORDER_TYPE_BUY, "type_filling": c.ORDER_FILLING_IOC, "comment": "mg-floor"}
+    started = time.perf_counter()
+    for n in range(int(days * 86_400 / 30.0)):
+        runtime.advance(30.0)
+        for terminal in terminals:
+            if buy_every and n % buy_every == 0:
+                terminal.order_send(buy)
+            terminal.terminal_info()
+            terminal.account_info()
+            terminal.symbol_info_tick(SYMBOL)
+    return time.perf_counter() - started
+
+
+def _seed_probe_floor(seed: int, days: float, accounts: int) -> float:
+    """The probe calls of a chaos seed: its chaos terminals (each call reported to
+    the watch and checked for faults, one price history per seed), a buy every
+    5 simulated hours per account (~10 positions by the end, as a seed's caller)."""
+    from mt5guard.testing import DeterministicRuntime
+    from mt5guard.testing.chaos._run import _config, _Watch
+    from mt5guard.testing.chaos._terminal import ChaosTerminal
+
+    names = [f"acct{i}" for i in range(accounts)]
+    with DeterministicRuntime(seed) as runtime:
+        watch = _Watch(runtime, names)
+        terminals = []
+        for name, account in zip(names, _config(names).accounts, strict=True):
+            terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
+                                     server=account.terminal.server, seed=seed)
+            terminal.on_call = functools.partial(watch.on_call, name)
+            terminal.runtime = runtime
+            terminals.append(_connected(terminal, account.terminal.login, account.terminal.server))
+        return _probe_calls(runtime, terminals, days, buy_every=600)
+
+
+def _story_probe_floor() -> float:
+    """The probe calls of the story: its ten simulated terminals (one price history
+    each), 24 h, no positions and no outages (a call in an outage fails sooner)."""
+    from _simulated_time import ACCOUNTS, HOURS
+
+    from mt5guard.terminal.sim._terminal import SimulatedTerminal
+    from mt5guard.testing import DeterministicRuntime
+
+    with DeterministicRuntime(seed=1) as runtime:
+        config = accounts_config(ACCOUNTS, interval=30.0, jitter=0.0)
+        terminals = [_connected(SimulatedTerminal(runtime.clock, login=a.terminal.login, seed=i + 1),
+                                a.terminal.login, a.terminal.server)
+                     for i, a in enumerate(config.accounts)]
+        return _probe_calls(runtime, terminals, HOURS / 24, buy_every=0)
+
+
 def deterministic() -> dict[str, Any]:
     import logging
 
@@ -596,15 +666,20 @@ def deterministic() -> dict[str, Any]:
     seed_cpu, cpu = time.process_time() - cpu, time.process_time()
     told = story()
     story_cpu = time.process_time() - cpu
+    seed_calls, story_calls = _seed_probe_floor(1, 2.0, 3), _story_probe_floor()
+    seed_runtime, story_runtime = _runtime_floor(seed.steps), _runtime_floor(told["messages"])
     progress(f"deterministic: seed {seed.wall:.2f} s, {seed_cpu:.2f} s CPU ({seed.steps} "
              f"messages, ok={seed.ok}); story {told['wall_s']:.2f} s, {story_cpu:.2f} s CPU "
-             f"({told['messages']} messages)")
+             f"({told['messages']} messages); their probes' terminal calls alone {seed_calls:.2f} "
+             f"and {story_calls:.2f} s, the runtime alone {seed_runtime:.2f} and {story_runtime:.2f} s")
     return {
-        "chaos_seed": {"now": seed.wall, "floor": _deque_floor(seed.steps, 13),
-                       "cpu": seed_cpu, "runtime_floor": _runtime_floor(seed.steps),
+        "chaos_seed": {"now": seed.wall, "floor": seed_calls + seed_runtime, "calls": seed_calls,
+                       "cpu": seed_cpu, "runtime_floor": seed_runtime,
+                       "deque_floor": _deque_floor(seed.steps, 13),
                        "ok": seed.ok, "messages": seed.steps},
-        "story": {"now": told["wall_s"], "floor": _deque_floor(told["messages"], 40),
-                  "cpu": story_cpu, "runtime_floor": _runtime_floor(told["messages"]),
+        "story": {"now": told["wall_s"], "floor": story_calls + story_runtime,
+                  "calls": story_calls, "cpu": story_cpu, "runtime_floor": story_runtime,
+                  "deque_floor": _deque_floor(told["messages"], 40),
                   "ok": told["recovered"], "messages": told["messages"]},
     }
 
