@@ -60,8 +60,9 @@ class CallFailed(PlainData):
 class CallRejected(PlainData):
     """The session rejected ``count`` calls locally because the breaker is open.
 
-    Told in batches (every 64, and before the session applies a new breaker
-    state), so fast-fail wakes no other actor.
+    Told in batches (64 or more, at most once a second of clock time; and
+    before the session applies a new breaker state or a snapshot is read),
+    so fast-fail wakes no other actor.
     """
 
     count: int = 1

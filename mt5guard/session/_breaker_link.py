@@ -34,6 +34,7 @@ from mt5guard.supervision import ChildHandle, ChildUnavailable
 __all__ = ["BreakerLink"]
 
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
+_REJECTIONS_EVERY = 1.0  # clock seconds: refusals are told at most this often (and at a change)
 _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", "place_order",
                         "probe", "modify_position", "close_position", "cancel_order",
                         "place_pending_order", "modify_order", "order_check",
@@ -60,6 +61,7 @@ class BreakerLink:
         self._trials = 0
         self._quiet_successes = 0  # successes not told to the breaker yet
         self._quiet_rejections = 0  # local rejections not told yet
+        self._rejections_told_at = float("-inf")  # clock.monotonic() of the last batch told
         self._counting = threading.Lock()  # guards _quiet_rejections only (see count_rejection)
         self._failure_streak = False  # the breaker counts a failure streak we must end
 
@@ -72,10 +74,7 @@ class BreakerLink:
         """The breaker's new state: flush what it has not been told, then adopt it."""
         if self._epoch is not None and message.epoch < self._epoch:
             return  # older than what the view told us at start
-        with self._counting:
-            rejections, self._quiet_rejections = self._quiet_rejections, 0
-        if rejections:
-            self._tell(CallRejected(rejections))
+        self.flush_rejections()
         if self._quiet_successes and message.epoch != self._epoch:
             self._tell(CallSucceeded(self._epoch, "batched", 0.0, count=self._quiet_successes))
             self._quiet_successes = 0
@@ -114,13 +113,33 @@ class BreakerLink:
         return None
 
     def count_rejection(self) -> None:
-        """One call refused while OPEN, from any thread; the breaker is told them in batches."""
+        """One call refused while OPEN, from any thread; the breaker is told them in batches.
+
+        A batch is told once 64 are counted and a second of clock time has
+        passed since the last one: however fast a caller hammers an OPEN
+        breaker, its thread is woken at most once a second (each wake-up
+        takes the GIL from the callers being refused). What is still counted
+        is told before the session adopts a new breaker state and before a
+        snapshot is read (:meth:`flush_rejections`).
+        """
         with self._counting:
             self._quiet_rejections += 1
             if self._quiet_rejections <= _BATCH_SUCCESSES:
                 return
+            now = self._clock.monotonic()
+            if now - self._rejections_told_at < _REJECTIONS_EVERY:
+                return
             rejections, self._quiet_rejections = self._quiet_rejections, 0
+            self._rejections_told_at = now
         self._tell(CallRejected(rejections))
+
+    def flush_rejections(self) -> None:
+        """Tell the breaker the refusals counted so far (any thread): before a snapshot
+        is read, so its ``rejections`` count every refusal that came before."""
+        with self._counting:
+            rejections, self._quiet_rejections = self._quiet_rejections, 0
+        if rejections:
+            self._tell(CallRejected(rejections))
 
     def report(self, operation: str, started: float, error: MT5Error | None) -> None:
         """Tell the breaker an outcome; plain successes while CLOSED are batched.

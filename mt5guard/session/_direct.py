@@ -210,6 +210,10 @@ class Door:
             self._owner = 0
             self.lock.release()
 
+    def flush_rejections(self) -> None:
+        """Tell the breaker the refusals counted on callers' threads (any thread)."""
+        self._link.flush_rejections()
+
     def _broken(self, reason: str) -> None:
         self._open = False  # what follows goes to the mailbox until the restarted actor opens
         self._fail(reason)

@@ -26,7 +26,12 @@ def health(core: SessionCore) -> Pending[HealthReport]:
 
 
 def breaker_state(core: SessionCore) -> Pending[BreakerSnapshot]:
-    """The breaker's state and counters."""
+    """The breaker's state and counters; ``rejections`` counts every refusal made
+    before this call (the refusals still counted by the session are told first,
+    from this thread, so they reach the breaker before the question)."""
+    door = None if core.lane is None else core.lane.door
+    if door is not None:
+        door.flush_rejections()
     return core.ask(core.breaker, "breaker_state", lambda r: GetBreakerSnapshot(reply_to=r))
 
 

@@ -74,6 +74,31 @@ def test_open_refuses_everything_and_closed_admits_everything() -> None:
     view.clock.close()
 
 
+def test_a_refusal_storm_wakes_the_breaker_at_most_once_a_second_and_loses_no_count() -> None:
+    view = View()
+    view.enter(BreakerState.OPEN)
+    told = lambda: [m.count for m in view.breaker.told if isinstance(m, CallRejected)]  # noqa: E731
+    for _ in range(10_000):  # one instant of clock time: one batch, at the 64th
+        view.link.count_rejection()
+    assert told() == [64]
+    view.clock.advance(0.999)
+    view.link.count_rejection()
+    assert told() == [64]  # not a second yet
+    view.clock.advance(0.001)
+    view.link.count_rejection()
+    assert told() == [64, 9_938]  # a second since the last batch: all counted so far
+    for _ in range(63):
+        view.link.count_rejection()
+    view.clock.advance(5)
+    view.link.count_rejection()  # 64 counted and the second passed: told at once
+    view.link.count_rejection()
+    view.link.flush_rejections()  # before a snapshot is read: the rest
+    view.link.flush_rejections()  # nothing left: nothing told
+    assert told() == [64, 9_938, 64, 1]
+    assert sum(told()) == 10_067  # every refusal, once
+    view.clock.close()
+
+
 def test_grants_add_up_to_trials_not_yet_used() -> None:
     view = View()
     view.enter(BreakerState.HALF_OPEN, trials=1)

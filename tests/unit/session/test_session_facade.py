@@ -159,4 +159,5 @@ def test_refusals_while_open_never_reach_the_terminal_and_the_breaker_counts_the
             story.session.get_price("EURUSD")
     story.clock.settle()
     assert dict(story.terminal.calls) == calls
-    assert story.session.breaker_state().rejections >= 130 - 63  # told in batches of 64
+    # batched on the callers' threads; what is still counted is told before the snapshot
+    assert story.session.breaker_state().rejections == 130
