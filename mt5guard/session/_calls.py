@@ -66,11 +66,11 @@ class GuardedCalls:
         if worker is None:  # in this process: no deadline to arm, no worker
             self._run(message, operation, call, reconnect, direct)
             return
-        worker.set_deadline(message.deadline)  # a worker is killed past it
+        worker.deadline = message.deadline  # a worker is killed past it
         try:
             self._run(message, operation, call, reconnect, direct)
         finally:
-            worker.set_deadline(None)
+            worker.deadline = None
         if worker.lost is not None:
             self._connection.fail_if_worker_lost()
 
@@ -114,7 +114,10 @@ class GuardedCalls:
             complete(reply, MT5StateError(operation=operation, detail=f"terminal raised {exc!r}"))
             raise
         report(operation, started, None)
-        complete(reply, result)
+        try:  # complete(reply, result), inlined: the hot path (a result is never an exception)
+            reply.set_result(result)
+        except InvalidStateError:
+            pass  # a caller that gave up
 
     def _mend(self, reply: Future[Any], operation: str, call: Callable[[], Any], err: MT5Error,
               started: float, reconnect: bool) -> None:

@@ -189,20 +189,24 @@ class SessionCore:
             return reply.value
         if reply.make is not None:
             self.send(reply, direct=True)
+        answer = reply.reply
         timeout: float | None = self.timeout
-        if not reply.reply.done() and drive_until(reply.reply.done, self.timeout) is not None:
+        if type(answer) is Answer:  # answered on this thread, or never (the door's lock timed out)
+            timeout = 0
+        elif not answer.done() and drive_until(answer.done, self.timeout) is not None:
             timeout = 0  # a deterministic runtime ran the actors for up to the timeout
         try:
-            result = reply.reply.result(timeout=timeout)
+            result = answer.result(timeout=timeout)
         except Exception:  # typed (or turned into a timeout) by outcome
             # A raised error's traceback keeps this frame: it must not still hold the
             # reply (which holds the error), or every refusal leaves a cycle for the GC.
             try:
                 return self.outcome(reply)
             finally:
-                del reply
-        self.record(reply.operation, "ok", reply.started)
-        return reply.value(result)
+                del reply, answer
+        if self.bus.heard(RequestCompleted):
+            self.record(reply.operation, "ok", reply.started)
+        return result if reply.shape is None else reply.shape(result)
 
     async def wait_async(self, reply: Reply[T]) -> T:
         """As :meth:`wait`, awaiting the reply future: nothing blocks the event loop."""

@@ -263,3 +263,31 @@ def test_call_timeout_is_seconds_of_the_injected_clock(build) -> None:  # type: 
     finally:
         terminal.close()
         clock.close()
+
+
+def test_a_deadline_slices_away_is_kept_by_the_kernel_bounded_reads() -> None:
+    """A call whose deadline is several 0.5 s read slices away: each read that finds
+    nothing ends with its slice, the clock is read again, and the worker is killed once
+    the clock passes the deadline, neither before nor long after."""
+    from mt5guard.testing import VirtualClock
+
+    clock = VirtualClock()
+    terminal = worker(clock, call_timeout=2.0)
+    try:
+        pid = terminal.pid
+        os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: state(pid) == "T", what="worker stopped")
+        result: list[object] = []
+        caller = threading.Thread(target=lambda: result.append(terminal.account_info()))
+        caller.start()
+        clock.advance(1.99)
+        caller.join(0.7)  # more than one slice of real time: its read ended and began again
+        assert caller.is_alive() and alive(pid), "gave up before 2 s of the clock"
+        clock.advance(0.02)
+        caller.join(5)
+        assert not caller.is_alive(), "still waiting after 2 s of the clock"
+        assert result == [None] and terminal.last_error()[0] == -10005
+        wait_until(lambda: not alive(pid), what="the stopped worker killed")
+    finally:
+        terminal.close()
+        clock.close()

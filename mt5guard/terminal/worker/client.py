@@ -12,8 +12,9 @@ connection mid-call fails the call with ``(-10004, ...)``. Either way
 bridge link reconnects in ``initialize``). A reply that is not a reply
 raises :class:`~mt5guard.errors.MT5DataError`.
 
-Waiting polls the connection in slices of at most ``_SLICE`` real seconds and
-re-reads the clock, so the deadline is the clock's.
+Waiting reads the connection in slices of at most ``_SLICE`` real seconds and
+re-reads the clock between them, so the deadline is the clock's (on Linux one
+``recv(2)`` a slice, its wait bounded by the kernel: see ``links.receiver``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters._base import ModuleTerminal, Record
 from mt5guard.terminal.bridge._channel import KeyRefused
 from mt5guard.terminal.records import Tick
-from mt5guard.terminal.worker.links import Link, readiness
+from mt5guard.terminal.worker.links import Link, receiver
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
     Polled,
@@ -72,10 +73,12 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         self._init_timeout = init_timeout
         self._start_timeout = start_timeout
         self._link: Link | None = None
-        self._readable: Callable[[float], bool] = lambda timeout: False  # set with each link
+        self._receive: Callable[[float], bytes | None] = lambda timeout: None  # set with each link
         self._lock = threading.Lock()  # guards _link/_lost against kill() from other threads
         self._lost: str | None = "not started"
-        self._deadline: float | None = None
+        #: The owner's current request deadline (clock monotonic seconds), or None: what
+        #: :meth:`set_deadline` sets (a plain attribute: the hot read sets it twice a call).
+        self.deadline: float | None = None
         self._ident = 0
         self._last_error: tuple[int, str] = _OK
         self._shapes = ShapeTable()
@@ -122,7 +125,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                                      ) from exc
         with self._lock:
             self._link, self._lost, self._last_error = link, None, _OK
-            self._readable = readiness(link.conn)
+            self._receive = receiver(link.conn, _SLICE)
             self._shapes = ShapeTable()  # record shapes are declared per connection
             self._pushed.clear()
             self.starts += 1
@@ -147,7 +150,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
 
     def set_deadline(self, deadline: float | None) -> None:
         """The owner's current request deadline (clock monotonic seconds), or None."""
-        self._deadline = deadline
+        self.deadline = deadline
 
     # the call -----------------------------------------------------------------
 
@@ -188,10 +191,10 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
             self.start()  # a bridge whose connection ended: a new session, in place
             link = self._link
             assert link is not None
-        readable, shapes = self._readable, self._shapes
+        receive, shapes = self._receive, self._shapes
         now = self._clock.monotonic()
         own = self._call_timeout if name not in _OWN_BUDGET else self._budget(name, kwargs)
-        deadline = now + own if self._deadline is None else min(self._deadline, now + own)
+        deadline = now + own if self.deadline is None else min(self.deadline, now + own)
         self._ident += 1
         ident = self._ident
         try:
@@ -207,7 +210,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                 return self._fail(name, -10005, f"IPC timeout: no reply to {name}() within "
                                   f"{deadline - now:.3g} s; {link.describe()} killed", link)
             try:
-                raw = link.conn.recv_bytes() if readable(min(left, _SLICE)) else None
+                raw = receive(left if left < _SLICE else _SLICE)
             except (OSError, EOFError, ValueError):
                 why = (self._lost if self._link is link else None) or "ended"
                 return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "
@@ -224,13 +227,14 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
-            return self._settle(name, reply, link, shapes)
+            if reply.tag == "ok":
+                result = decode_result(name, reply.value, shapes)
+                self._last_error = reply.last_error or _OK
+                return result
+            return self._settle(name, reply, link)
 
-    def _settle(self, name: str, reply: Any, link: Link, shapes: ShapeTable) -> Any:
-        if reply.tag == "ok":
-            result = decode_result(name, reply.value, shapes)
-            self._last_error = reply.last_error or _OK
-            return result
+    def _settle(self, name: str, reply: Any, link: Link) -> Any:
+        """A reply that is not ``ok``: the worker's timeout, its lost terminal, or an error."""
         if reply.tag == "timeout":
             return self._lose(name, -10005, f"IPC timeout: {reply.value}", link)
         if reply.tag == "lost":

@@ -13,6 +13,7 @@ import json
 import math
 import select
 import socket
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.b
 _PROTOCOL = 3  # the frame format this client reads (bridge.server.PROTOCOL)
 
 __all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness",
-           "tls_client"]
+           "receiver", "tls_client"]
 
 
 class Link(Protocol):
@@ -172,3 +173,42 @@ def readiness(conn: Any) -> Callable[[float], bool]:
         return pending() or bool(poller.poll(math.ceil(max(0.0, timeout) * 1000)))
 
     return wait
+
+
+def receiver(conn: Any, slice_s: float) -> Callable[[float], bytes | None]:
+    """``receive(timeout)``: the next frame on ``conn``, or None if none came within
+    ``timeout`` seconds (at most ``slice_s``; the caller re-reads its clock between slices).
+
+    On Linux, over a plain socket (a local worker's socket pair, a plaintext
+    bridge), one blocking ``recv(2)`` whose wait the kernel ends after
+    ``slice_s`` (``SO_RCVTIMEO``, set once per connection) instead of a
+    ``poll(2)`` before every ``recv(2)``: one system call per reply. A wait
+    shorter than the slice (a deadline near) polls for exactly that long, as
+    before; a frame only partly read when the slice ends stays buffered in
+    the ``Framed`` for the next call. Elsewhere (TLS, Windows pipes) the poll
+    of :func:`readiness`, then the read.
+    """
+    wait, recv = readiness(conn), conn.recv_bytes
+
+    def polled(timeout: float) -> bytes | None:
+        try:
+            return recv() if wait(timeout) else None
+        except BlockingIOError:  # a frame's rest did not come within the slice: kept buffered
+            return None
+
+    sock = getattr(conn, "socket", None)
+    if not sys.platform.startswith("linux") or type(sock) is not socket.socket:
+        return polled
+    seconds = int(slice_s)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                    struct.pack("ll", seconds, int((slice_s - seconds) * 1e6)))
+
+    def receive(timeout: float) -> bytes | None:
+        if timeout < slice_s:
+            return polled(timeout)
+        try:
+            return recv()  # type: ignore[no-any-return]
+        except BlockingIOError:  # SO_RCVTIMEO: nothing (or a frame's rest) within the slice
+            return None
+
+    return receive

@@ -69,6 +69,8 @@ class PushedQuotes:
             try:
                 while link.conn.poll(0):
                     self._read_one(link.conn.recv_bytes())
+            except BlockingIOError:
+                pass  # a frame's rest still on its way (links.receiver): kept buffered for later
             except (OSError, EOFError, ValueError):
                 self._lose("watch", -10004, f"No IPC connection: {link.describe()} ended")
         taken = list(self._pushed)

@@ -54,7 +54,8 @@ class ShapeTable:
 
     def __init__(self) -> None:
         self.names: dict[int, tuple[str, ...]] = {}
-        self.plans: dict[tuple[int, type], tuple[int, ...] | None] = {}
+        #: (shape, kind) -> (where each field sits, None: in order; the shape's width)
+        self.plans: dict[tuple[int, type], tuple[tuple[int, ...] | None, int]] = {}
 
     def declare(self, raw: Any, name: str) -> None:
         if not isinstance(raw, list):
@@ -66,8 +67,9 @@ class ShapeTable:
             self.names[item[0]] = tuple(item[1])
             self.plans = {key: plan for key, plan in self.plans.items() if key[0] != item[0]}
 
-    def plan(self, shape: int, kind: type[Any], name: str) -> tuple[int, ...] | None:
-        """Where each of ``kind``'s fields sits in a record of ``shape`` (None: in order)."""
+    def plan(self, shape: int, kind: type[Any], name: str) -> tuple[tuple[int, ...] | None, int]:
+        """Where each of ``kind``'s fields sits in a record of ``shape`` (None: in order),
+        and how many values a record of ``shape`` holds."""
         key = (shape, kind)
         if key in self.plans:
             return self.plans[key]
@@ -79,8 +81,8 @@ class ShapeTable:
         if missing:
             raise _garbage(name, f"{kind.__name__} without field {missing[0]!r}")
         plan = None if names == fields else tuple(names.index(f) + 1 for f in fields)
-        self.plans[key] = plan
-        return plan
+        self.plans[key] = layout = (plan, len(names))
+        return layout
 
 
 def _arg(value: Any) -> Any:
@@ -96,13 +98,16 @@ def _arg(value: Any) -> Any:
 def encode_request(ident: int, deadline: float, budget: float, name: str,
                    args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     """``["call", id, deadline, budget_s, name, args, kwargs]`` as bytes."""
-    if not kwargs and all(type(a) is str for a in args) and type(ident) is int \
-            and type(deadline) is float and type(budget) is float \
+    if not kwargs and type(ident) is int and type(deadline) is float and type(budget) is float \
             and math.isfinite(deadline) and math.isfinite(budget):  # symbol_info_tick("EURUSD")...
         # by hand: JSONEncoder.encode builds a new C encoder on every call (issue 21)
-        quoted = ",".join(map(_quote, args))
-        return (f'["call",{ident},{deadline!r},{budget!r},{_quote(name)},[{quoted}],{{}}]'
-                ).encode()
+        if len(args) == 1 and type(args[0]) is str:
+            quoted: str | None = _quote(args[0])
+        else:
+            quoted = ",".join(map(_quote, args)) if all(type(a) is str for a in args) else None
+        if quoted is not None:
+            return (f'["call",{ident},{deadline!r},{budget!r},{_quote(name)},[{quoted}],{{}}]'
+                    ).encode()
     if not kwargs and all(type(a) in _SCALARS for a in args):
         return _encode(["call", ident, deadline, budget, name, args, kwargs]).encode()
     return _encode(["call", ident, deadline, budget, name, _arg(args), _arg(kwargs)]).encode()
@@ -139,13 +144,25 @@ def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
     return _reply(message, name, table)
 
 
-_DECODE = json.JSONDecoder().decode  # built once: what json.loads does, without its checks
+_DECODER = json.JSONDecoder()  # built once: what json.loads does, without its checks
 # of a str or bytes argument and its encoding sniffing (the worker sends ASCII: UTF-8 only here)
+_DECODE = _DECODER.decode
+# decode()'s scanner (CPython's C one), called alone: decode() is two Python calls and two
+# regex matches more. Not a documented attribute: where it is missing, decode() does it all.
+_SCAN: Callable[[str, int], tuple[Any, int]] | None = getattr(_DECODER, "scan_once", None)
 
 
 def _loads(raw: bytes, name: str) -> Any:
     try:
-        return _DECODE(raw.decode())
+        text = raw.decode()
+        if _SCAN is not None:
+            try:
+                value, end = _SCAN(text, 0)
+                if end == len(text):
+                    return value
+            except StopIteration:
+                pass
+        return _DECODE(text)  # whitespace around the value, or not JSON: decode() decides
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _garbage(name, f"not JSON (or nested too deep): {raw[:60]!r}") from None
 
@@ -210,10 +227,9 @@ _NESTED = {rec.OrderSendResult: rec.OrderSendResult._fields.index("request"),
 def _record(kind: type[_Rec], raw: Any, name: str, shapes: ShapeTable) -> _Rec:
     if type(raw) is not list or not raw or type(raw[0]) is not int:
         raise _garbage(name, f"expected a {kind.__name__}, got {type(raw).__name__}")
-    plan = shapes.plan(raw[0], kind, name)
-    if len(raw) != 1 + len(shapes.names[raw[0]]):
-        raise _garbage(name, f"a {kind.__name__} of {len(raw) - 1} values for its "
-                             f"{len(shapes.names[raw[0]])} fields")
+    plan, width = shapes.plans.get((raw[0], kind)) or shapes.plan(raw[0], kind, name)
+    if len(raw) != 1 + width:
+        raise _garbage(name, f"a {kind.__name__} of {len(raw) - 1} values for its {width} fields")
     values = raw[1:] if plan is None else [raw[i] for i in plan]
     if _PRIMITIVE.issuperset(map(type, values)):  # every value checked in one C-level pass
         return tuple.__new__(kind, values)  # its width checked above: what _make checks
