@@ -59,9 +59,16 @@ class Shapes:
         self._ids: dict[tuple[str, ...], int] = {}
         self._new: list[list[Any]] = []
         self._dump = _dumper()
+        #: record type -> its shape here, for types whose values iterate in field order
+        self._declared: dict[type, int] = {}
 
     def frame(self, frame: list[Any]) -> bytes:
         """``frame`` (records inside it as objects) as bytes, new shapes declared last."""
+        if len(frame) == 4 and frame[0] == "ok" and frame[3] is None and not self._new:
+            shape = self._declared.get(type(frame[2]))  # a record whose shape is declared
+            if shape is not None and type(frame[1]) in _SCALARS and \
+                    _SCALARS.issuperset(map(type, frame[2])):  # what _record makes, in one pass
+                return self._dump(["ok", frame[1], [shape, *frame[2]], None]).encode()
         encoded = [item if type(item) in _SCALARS else self.plain(item) for item in frame]
         if self._new:
             encoded.append(self._new)
@@ -101,6 +108,8 @@ class Shapes:
         if shape is None:
             shape = self._ids[names] = len(self._ids)
             self._new.append([shape, list(names)])
+        if ordered:
+            self._declared[kind] = shape
         if ordered and _SCALARS.issuperset(map(type, value)):  # one C-level pass (most records)
             return [shape, *value]
         out: list[Any] = [shape]

@@ -112,7 +112,8 @@ def test_a_frame_is_the_json_of_its_records_whichever_encoder_the_worker_has(
         monkeypatch.setattr(json.encoder, "c_make_encoder", None)
     odd = TICK._replace(bid=float("nan"), flags=Side.BUY)  # not finite; an int subclass
     frames = [["ok", 1, TICK, None], ["ok", 2, odd, [1, "Success \u00e9"]],
-              ["ok", 3, {"when": datetime(2024, 1, 2, tzinfo=UTC)}, None]]
+              ["ok", 3, {"when": datetime(2024, 1, 2, tzinfo=UTC)}, None], ["ok", 4, TICK, None],
+              ["ok", 5, odd, None]]
     worker = _shapes.Shapes()
     got = [worker.frame(frame) for frame in frames]
     assert got == [
@@ -120,6 +121,8 @@ def test_a_frame_is_the_json_of_its_records_whichever_encoder_the_worker_has(
         b'[[0,["time","bid","ask","last","volume","time_msc","flags","volume_real"]]]]',
         b'["ok",2,[0,1700000000,NaN,1.1002,0.0,0,1700000000123,0,0.0],[1,"Success \\u00e9"]]',
         b'["ok",3,{"when":{"$datetime":1704153600.0}},null]',
+        b'["ok",4,[0,1700000000,1.1,1.1002,0.0,0,1700000000123,6,0.0],null]',  # a shape known
+        b'["ok",5,[0,1700000000,NaN,1.1002,0.0,0,1700000000123,0,0.0],null]',  # the enum as int
     ]
     with pytest.raises(TypeError, match="cannot send a object"):
         worker.frame(["ok", 4, object(), None])
@@ -135,6 +138,43 @@ def test_a_flat_request_is_checked_as_strictly_as_a_nested_one() -> None:
                          (b'["call",7,12.5,1,"x",' + b"[" * 17 + b"]" * 17 + b",{}]", "deeper")):
         with pytest.raises(_requests.RequestRefused, match=why):
             _requests.parse_request(refused)
+
+
+#: Requests near the edges of the one-pass check (``_requests._well_formed``).
+EDGES = [
+    b'["call",7,12.5,60.0,"symbol_info_tick",["EURUSD"],{}]',
+    b'["call",-9223372036854775807,1e308,0.0,"x",["a",1,2.5,true,null],{}]',
+    b'["call",9223372036854775808,12.5,1.0,"x",[],{}]', b'["call",7,12.5,-0.0,"x",[],{}]',
+    b'["call",7,12.5,-1e-9,"x",[],{}]', b'["call",7,12.5,1e999,"x",[],{}]',
+    b'["call",7,-1e999,1.0,"x",[],{}]', b'["call",7,12.5,1.0,"x",[-1e999],{}]',
+    b'["call",7,12.5,1.0,"x",[NaN],{}]', b'["call",7,12.5,1.0,"x",[Infinity],{}]',
+    b'["call",7,12.5,60,"x",[],{}]', b'["call",7,12,1.0,"x",[],{}]',
+    b'["call",7.0,12.5,1.0,"x",[],{}]', b'["call",false,12.5,1.0,"x",[],{}]',
+    b' ["call",7,12.5,1.0,"x",[],{}]', b'["call",7,12.5,1.0,"x",[],{}] ',
+    b'["call",7,12.5,1.0,"x",[],{}]]', b'["call",7,12.5,1.0,"x",[],{"a":1}]',
+    b'["call",7,12.5,1.0,"x",[[1]],{}]', b'["call",7,12.5,1.0,"x",{},{}]',
+    b'["call",7,12.5,1.0,"x",[],[]]', b'["call",7,12.5,1.0,["x"],[],{}]',
+    b'["calls",7,12.5,1.0,"x",[],{}]', b'["call",7,12.5,1.0,"x",[]]',
+    b'["call",7,12.5,1.0,"x",["\\u00e9\\n"],{}]', b'["call",7,12.5,1.0,"x",["\xc3\xa9"],{}]',
+    b'["call",7,12.5,1.0,"x",[' + b"7" * 5000 + b'],{}]', b'["call",7,12.5,1.0,"x",["\xff"],{}]',
+    b'["call",7,12.5,1.0,"x",' + b"[" * 100_000 + b"]" * 100_000 + b",{}]", b"", b"[",
+]
+
+
+@pytest.mark.parametrize("raw", EDGES, ids=range(len(EDGES)))
+def test_the_one_pass_check_accepts_and_refuses_exactly_what_the_full_check_does(
+        monkeypatch: pytest.MonkeyPatch, raw: bytes) -> None:
+    def outcome() -> Any:
+        try:
+            return _requests.parse_request(raw)
+        except _requests.RequestRefused as exc:
+            return f"RequestRefused: {exc}"
+
+    fast = outcome()
+    monkeypatch.setattr(_requests, "_SCAN", None)  # no C scanner: the full check alone
+    assert fast == outcome()
+    assert type(fast) is str or [type(item) for item in fast] == [
+        type(item) for item in outcome()]
 
 
 def test_flat_arguments_reach_the_terminal_as_sent_and_dates_as_datetimes() -> None:
