@@ -26,6 +26,9 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   every session answered once, and RSS per session; ``scale-floor`` N: in a
   fresh process, N x (4 pykka actors + one open WAL SQLite file, each actor
   asked once): what any thread-per-actor design with a journal per account pays.
+  Both also report the process CPU and voluntary context switches of that start
+  (``cpu_s``, ``switches``; ``floor_cpu_s``, ``floor_switches``), steadier than
+  its wall time on a shared machine.
 - ``workers`` N: N process-isolated accounts, ``start()`` until every session
   answered once, vs N bare interpreters (``python -S -c pass``) started at once.
   The workers read mt5guard's bytecode, as from an install (``_worker_bytecode``).
@@ -60,6 +63,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -356,18 +360,33 @@ def scale(n: int) -> dict[str, Any]:
         memory0 = process_memory_kb()["VmRSS"]
         config = attrs.evolve(accounts_config(n, interval=30.0),
                               orders=OrdersConfig(state_dir=str(folder)))
-        started = time.perf_counter()
+        usage0, started = _usage(), time.perf_counter()
         guard = start(config)
         wait_answered(guard.sessions.values())
         startup = time.perf_counter() - started
+        cpu, switches = _since(usage0)
         time.sleep(0.5)
         gc.collect()
         rss = (process_memory_kb()["VmRSS"] - memory0) / 1024 / n
-        progress(f"scale N={n}: started in {startup:.2f} s, {rss:.3f} MB per session")
+        progress(f"scale N={n}: started in {startup:.2f} s ({cpu:.2f} s of CPU, {switches} "
+                 f"voluntary context switches), {rss:.3f} MB per session")
         _ = guard  # not stopped: the process ends right after its answer (see _exit_now)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"start": {"now": startup}, "rss": {"now": rss}}
+    return {"start": {"now": startup, "cpu_s": cpu, "switches": switches}, "rss": {"now": rss}}
+
+
+def _usage() -> resource.struct_rusage:
+    return resource.getrusage(resource.RUSAGE_SELF)
+
+
+def _since(before: resource.struct_rusage) -> tuple[float, int]:
+    """The process CPU seconds (user + system, every thread) and voluntary context
+    switches since ``before``: a start is CPU-bound on the GIL, and each switch is a
+    thread that gave the GIL away and waited to get it back."""
+    after = _usage()
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return cpu, after.ru_nvcsw - before.ru_nvcsw
 
 
 def scale_floor(n: int) -> dict[str, Any]:
@@ -381,7 +400,7 @@ def scale_floor(n: int) -> dict[str, Any]:
     try:
         gc.collect()
         memory0 = process_memory_kb()["VmRSS"]
-        started = time.perf_counter()
+        usage0, started = _usage(), time.perf_counter()
         refs = [Idle.start() for _ in range(4 * n)]
         files = []
         for i in range(n):
@@ -394,12 +413,16 @@ def scale_floor(n: int) -> dict[str, Any]:
         for ref in refs:
             ref.ask(1)
         startup = time.perf_counter() - started
+        cpu, switches = _since(usage0)
         time.sleep(0.5)
         gc.collect()
         rss = (process_memory_kb()["VmRSS"] - memory0) / 1024 / n
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"start": {"floor": startup}, "rss": {"floor": rss}}
+    progress(f"scale-floor N={n}: {startup:.2f} s ({cpu:.2f} s of CPU, {switches} voluntary "
+             f"context switches), {rss:.3f} MB per account")
+    return {"start": {"floor": startup, "floor_cpu_s": cpu, "floor_switches": switches},
+            "rss": {"floor": rss}}
 
 
 # -- worker start ----------------------------------------------------------------

@@ -119,7 +119,8 @@ class SystemClock:
                     target=self._run, name="mt5guard-clock", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0] is call:  # else the scheduler already wakes up before it is due
+                self._cond.notify()
         return call
 
     def close(self) -> None:

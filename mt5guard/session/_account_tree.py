@@ -96,12 +96,16 @@ def account_tree(
 OPENERS = 4
 
 
-def open_journals(config: Config) -> dict[str, OrderJournal]:
+def open_journals(config: Config, meanwhile: Callable[[], object] | None = None,
+                  ) -> dict[str, OrderJournal]:
     """Every account's journal, or none at all (the ones opened are closed again).
 
     Opened on up to :data:`OPENERS` threads at once. If any is refused, every
     one is still tried, all opened are closed, and the refusal of the first
     account in the config's order is raised (the same one whatever the timing).
+    ``meanwhile`` runs on the calling thread while the journals open (on
+    threads of their own then): what it raises is raised once every journal is
+    closed again, unless a journal was refused.
     """
     state_dir, synchronous = config.orders.state_dir, config.orders.synchronous
     paths = [journal_path(state_dir, account.name) for account in config.accounts]
@@ -119,12 +123,20 @@ def open_journals(config: Config) -> dict[str, OrderJournal]:
 
     openers = max(1, min(OPENERS, len(paths)))
     helpers = [threading.Thread(target=open_every, args=(k, openers), daemon=True,
-                                name=f"mt5guard-journal-{k}") for k in range(1, openers)]
+                                name=f"mt5guard-journal-{k}")
+               for k in range(0 if meanwhile is not None else 1, openers)]
+    failed: Exception | None = None
     try:
         try:
             for helper in helpers:
                 helper.start()
-            open_every(0, openers)
+            if meanwhile is None:
+                open_every(0, openers)
+            else:
+                try:
+                    meanwhile()
+                except Exception as exc:  # raised below, once the journals are closed
+                    failed = exc
         except BaseException:
             halt.set()  # e.g. Ctrl-C: the helpers stop after the journal each is opening
             raise
@@ -135,6 +147,8 @@ def open_journals(config: Config) -> dict[str, OrderJournal]:
         refused = next((j for j in got if isinstance(j, Exception)), None)
         if refused is not None:
             raise refused
+        if failed is not None:
+            raise failed
     except BaseException:
         for journal in got:
             if isinstance(journal, OrderJournal):

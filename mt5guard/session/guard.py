@@ -39,6 +39,7 @@ from mt5guard.supervision._hosting import on_actor_thread
 from mt5guard.supervision._pykka import start_actor
 from mt5guard.terminal import Terminal, make_terminal
 from mt5guard.terminal.adapters.rpyc import RpycTerminal
+from mt5guard.terminal.sim import SimulatedTerminal
 from mt5guard.terminal.worker import WorkerTerminal
 
 __all__ = ["Guard", "start"]
@@ -189,11 +190,18 @@ def start(
     built = dict(terminals or {})
     specs: list[ChildSpec] = []
     sessions: dict[str, Session] = {}
-    journals = open_journals(config)
-    try:
+
+    def build_terminals() -> None:  # while the journals open: SQLite works without the GIL
         for account in config.accounts:
             terminal = built.get(account.name) or make_terminal(account.terminal, clock)
             built[account.name] = terminal
+            if isinstance(terminal, SimulatedTerminal):  # here, where no actor waits for the GIL
+                terminal.prepare_quotes(account.probe_symbol)  # its first probe reads it
+
+    journals = open_journals(config, meanwhile=build_terminals)
+    try:
+        for account in config.accounts:
+            terminal = built[account.name]
             spec, facade = account_tree(account, config, clock, bus, terminal,
                                         journals[account.name])
             specs.append(spec)
@@ -241,8 +249,10 @@ def _wait_started(facades: Iterable[Session], timeout: float, cancel: threading.
     """Until every account's actors run, about ``timeout`` real seconds of waiting pass
     (counted without reading a clock: freezegun may have frozen it), or ``cancel`` is set."""
     step, left = (0.05 if cancel is not None else timeout), timeout
-    for facade in facades:  # so the first request never meets "not started yet"
-        for handle in (facade._core.breaker, facade._core.session, facade._core.health):
+    # so the first request never meets "not started yet"; the last started first: the
+    # others are started by then, and this thread is not woken once per actor (issue 21)
+    for facade in reversed(list(facades)):
+        for handle in (facade._core.health, facade._core.session, facade._core.breaker):
             while not handle.wait_started(timeout=min(step, left)):
                 left -= min(step, left)
                 if left <= 0 or (cancel is not None and cancel.is_set()):

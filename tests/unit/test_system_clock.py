@@ -58,3 +58,18 @@ def test_a_callback_that_raises_anything_does_not_stop_the_scheduler(clock, erro
 
     clock.call_later(0.0, bad)
     assert fires(clock)
+
+
+def test_timers_fire_in_time_order_whatever_order_they_were_set_in(clock) -> None:
+    # A timer set behind the next one due does not wake the scheduler; it still fires.
+    fired: list[str] = []
+    done = threading.Event()
+    second = clock.call_later(0.02, lambda: fired.append("second"))
+    third = clock.call_later(0.04, lambda: fired.append("third"))
+    first = clock.call_later(0.001, lambda: fired.append("first"))
+    last = max(first, second, third, key=lambda timer: timer.due)  # set late on a busy machine
+    clock.call_later(last.due - time.monotonic(), done.set)
+    assert done.wait(2.0)
+    by_due = sorted([("first", first.due), ("second", second.due), ("third", third.due)],
+                    key=lambda named: named[1])
+    assert fired == [name for name, _ in by_due]

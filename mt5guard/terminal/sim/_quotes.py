@@ -67,6 +67,13 @@ class QuoteBoard:
                 self._specs[symbol], self._seed, self._origin_msc, self._first_msc)
         return history
 
+    def prepare(self, symbol: str) -> None:
+        """Compute now what ``symbol``'s first read computes first: the tick current when
+        this board was made (its price hour, the chunk that tick is in). Prices and what
+        later reads answer stay the same; an unknown symbol is left alone."""
+        if symbol in self._specs and symbol not in self._last:
+            self._last[symbol] = self._fresh(symbol, self._created, None)
+
     def now_tick(self, now: datetime) -> int:
         """The number of the tick current at wall time ``now``."""
         if now is self._seen_now:  # a simulated clock answers one object per instant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,36 @@ def test_one_account_and_journals_in_memory_open_too(tmp_path: Path) -> None:
     assert [j.path for j in journals.values()] == [":memory:", ":memory:"]
     for journal in journals.values():
         journal.close()
+
+
+def test_work_given_to_do_meanwhile_runs_on_the_calling_thread_while_they_open(
+        tmp_path: Path) -> None:
+    # start() builds the terminals there while SQLite opens the files (issue 21).
+    ran: list[threading.Thread] = []
+    journals = open_journals(config(tmp_path), meanwhile=lambda: ran.append(threading.current_thread()))
+    try:
+        assert ran == [threading.current_thread()]
+        assert list(journals) == [f"acc{i:02d}" for i in range(N)]
+    finally:
+        for journal in journals.values():
+            journal.close()
+
+
+def test_what_the_meanwhile_work_raises_is_raised_with_every_journal_closed(tmp_path: Path) -> None:
+    def fails() -> None:
+        raise ValueError("no terminal for acc03")
+
+    with pytest.raises(ValueError, match="no terminal for acc03"):
+        open_journals(config(tmp_path), meanwhile=fails)
+    for i in range(N):  # not one lock kept
+        OrderJournal.open(journal_path(str(tmp_path), f"acc{i:02d}")).close()
+
+
+def test_a_refused_journal_is_raised_before_what_the_meanwhile_work_raised(tmp_path: Path) -> None:
+    Path(journal_path(str(tmp_path), "acc02")).write_bytes(b"")
+
+    def fails() -> None:
+        raise ValueError("no terminal")
+
+    with pytest.raises(JournalUnavailable, match=r"acc02\.journal\.sqlite3: the file is empty"):
+        open_journals(config(tmp_path), meanwhile=fails)

@@ -152,3 +152,22 @@ def test_packed_steps_give_back_every_point_of_every_chunk(
     steps[7] = high + 1  # one step too big for this packing: the next one, or whole points
     wider = pack(np.cumsum(steps).astype(np.int32))
     assert (wider is None) if not nibbles else (wider is not None and not wider.nibbles)
+
+
+def test_quotes_prepared_before_the_first_read_are_the_quotes_it_would_have_read() -> None:
+    # start() prepares each simulated terminal's probe symbol on its own thread (issue 21).
+    clock = VirtualClock(start=START)
+    prepared, plain = SimulatedTerminal(clock, seed=31), SimulatedTerminal(clock, seed=31)
+    prepared.prepare_quotes("EURUSD", "NOSUCH")  # an unknown symbol is left for the API to refuse
+    assert set(prepared._quotes._histories) == {"EURUSD"}
+    assert prepared.calls == plain.calls  # not an API call: nothing counted
+    clock.advance(3.0)
+    readings = []
+    for term in (prepared, plain):
+        assert term.initialize(login=5001, password="x", server="MetaQuotes-Demo")
+        assert term.symbol_select("EURUSD", True)
+        readings.append((term.symbol_info_tick("EURUSD"),
+                         term.copy_ticks_from("EURUSD", START - timedelta(minutes=1), 50, 1)))
+        assert term.symbol_info_tick("NOSUCH") is None
+    assert readings[0][0] == readings[1][0]
+    assert readings[0][1].tolist() == readings[1][1].tolist()
