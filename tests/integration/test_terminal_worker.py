@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from worker_kit import SIM, alive, state, wait_until
@@ -236,58 +237,45 @@ def configured_worker(clock, call_timeout: float):  # type: ignore[no-untyped-de
     return terminal
 
 
+def _killed_at_the_clock_timeout(build: Any, timeout: float, real_wait: float) -> None:
+    """Stop the worker, call: still waiting 0.01 s of the clock before ``timeout``
+    (after ``real_wait`` real seconds), done and the worker killed 0.01 s after it."""
+    from mt5guard.testing import VirtualClock
+
+    clock = VirtualClock()
+    terminal = build(clock, timeout)
+    try:
+        pid = terminal.pid
+        os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: state(pid) == "T", what="worker stopped")
+        result: list[object] = []
+        caller = threading.Thread(target=lambda: result.append(terminal.account_info()))
+        caller.start()
+        clock.advance(timeout - 0.01)
+        caller.join(real_wait)  # real time passes; the clock does not
+        assert caller.is_alive() and alive(pid), f"gave up before {timeout} s of the clock"
+        clock.advance(0.02)
+        caller.join(5)
+        assert not caller.is_alive(), f"still waiting after {timeout} s of the clock"
+        assert result == [None] and terminal.last_error()[0] == -10005
+        wait_until(lambda: not alive(pid), what="the stopped worker killed")
+    finally:
+        terminal.close()
+        clock.close()
+
+
 @pytest.mark.parametrize("build", [lambda clock, t: worker(clock, call_timeout=t),
                                    configured_worker], ids=["direct", "from-config"])
 def test_call_timeout_is_seconds_of_the_injected_clock(build) -> None:  # type: ignore[no-untyped-def]
     """No owner deadline: a call waits ``call_timeout`` *seconds* of the clock, then the
     worker is killed. 0.3 s is neither 300 s (milliseconds read as seconds) nor 0.3 ms."""
-    from mt5guard.testing import VirtualClock
-
-    clock = VirtualClock()
-    terminal = build(clock, 0.3)
-    try:
-        pid = terminal.pid
-        os.kill(pid, signal.SIGSTOP)
-        wait_until(lambda: state(pid) == "T", what="worker stopped")
-        result: list[object] = []
-        caller = threading.Thread(target=lambda: result.append(terminal.account_info()))
-        caller.start()
-        clock.advance(0.29)
-        caller.join(0.1)  # real time passes; the clock does not
-        assert caller.is_alive() and alive(pid), "gave up before 0.3 s of the clock"
-        clock.advance(0.02)
-        caller.join(5)
-        assert not caller.is_alive(), "still waiting after 0.3 s of the clock"
-        assert result == [None] and terminal.last_error()[0] == -10005
-        wait_until(lambda: not alive(pid), what="the stopped worker killed")
-    finally:
-        terminal.close()
-        clock.close()
+    _killed_at_the_clock_timeout(build, 0.3, real_wait=0.1)
 
 
 def test_a_deadline_slices_away_is_kept_by_the_kernel_bounded_reads() -> None:
     """A call whose deadline is several 0.5 s read slices away: each read that finds
     nothing ends with its slice, the clock is read again, and the worker is killed once
-    the clock passes the deadline, neither before nor long after."""
-    from mt5guard.testing import VirtualClock
-
-    clock = VirtualClock()
-    terminal = worker(clock, call_timeout=2.0)
-    try:
-        pid = terminal.pid
-        os.kill(pid, signal.SIGSTOP)
-        wait_until(lambda: state(pid) == "T", what="worker stopped")
-        result: list[object] = []
-        caller = threading.Thread(target=lambda: result.append(terminal.account_info()))
-        caller.start()
-        clock.advance(1.99)
-        caller.join(0.7)  # more than one slice of real time: its read ended and began again
-        assert caller.is_alive() and alive(pid), "gave up before 2 s of the clock"
-        clock.advance(0.02)
-        caller.join(5)
-        assert not caller.is_alive(), "still waiting after 2 s of the clock"
-        assert result == [None] and terminal.last_error()[0] == -10005
-        wait_until(lambda: not alive(pid), what="the stopped worker killed")
-    finally:
-        terminal.close()
-        clock.close()
+    the clock passes the deadline, neither before nor long after. More than one slice
+    of real time passes before the clock nears the deadline: a read ended and began again."""
+    _killed_at_the_clock_timeout(lambda clock, t: worker(clock, call_timeout=t), 2.0,
+                                 real_wait=0.7)
