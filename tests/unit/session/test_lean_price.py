@@ -5,7 +5,9 @@ typed errors, a lost session failed, and anything else left to the usual path.""
 from __future__ import annotations
 
 import functools
+import queue
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +41,32 @@ class Connection:
         self.connected = True
 
 
+class Actor:
+    """The actor's thread: opens doors and lives on while they are used (a thread's id
+    may be reused once it ends, and a door never serves its actor's thread)."""
+
+    def __init__(self, door: Door) -> None:
+        self._doors: queue.Queue[Door | None] = queue.Queue()
+        self._opened = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self.open(door)
+
+    def _run(self) -> None:
+        while (door := self._doors.get()) is not None:
+            door.open()
+            self._opened.set()
+
+    def open(self, door: Door) -> None:
+        self._opened.clear()
+        self._doors.put(door)
+        assert self._opened.wait(5)
+
+    def end(self) -> None:
+        self._doors.put(None)
+        self._thread.join(5)
+
+
 class Lane:
     """One door over a fake terminal call, opened by another thread (the actor's)."""
 
@@ -54,9 +82,7 @@ class Lane:
         self.failed: list[str] = []
         self.door = Door(self.link, lambda _m: True, self.ready, self.failed.append, calls=True,
                          price=functools.partial(self.calls.now, "get_price", self.call))
-        opener = threading.Thread(target=self.door.open)
-        opener.start()
-        opener.join(5)
+        self.actor = Actor(self.door)
 
     def ready(self) -> bool:
         return self.connection.connected and self.link.live and self.connection.worker.lost is None
@@ -73,8 +99,10 @@ class Lane:
 
 
 @pytest.fixture
-def lane() -> Lane:
-    return Lane()
+def lane() -> Iterator[Lane]:
+    made = Lane()
+    yield made
+    made.actor.end()
 
 
 def test_a_read_arms_the_workers_deadline_for_the_call_only_and_counts_its_success(
@@ -157,6 +185,7 @@ def test_the_actors_own_thread_and_a_held_lock_are_not_entered(lane: Lane) -> No
     opened = Lane()
     opened.door.open()  # this thread is now the actor's
     assert opened.price() is PASSED and opened.made == 0
+    opened.actor.end()
     with lane.door.lock:  # the actor handles a message: the caller waits up to its timeout
         got: list[Any] = []
         caller = threading.Thread(target=lambda: got.append(
@@ -166,11 +195,8 @@ def test_the_actors_own_thread_and_a_held_lock_are_not_entered(lane: Lane) -> No
     assert lane.made == 0 and len(got) == 1 and got[0] not in ("tick", PASSED)
 
 
-def test_a_door_of_a_terminal_in_this_process_makes_no_lean_read() -> None:
-    lane = Lane()
+def test_a_door_of_a_terminal_in_this_process_makes_no_lean_read(lane: Lane) -> None:
     door = Door(lane.link, lambda _m: True, lane.ready, lane.failed.append, calls=False,
                 price=functools.partial(lane.calls.now, "get_price", lane.call))
-    opener = threading.Thread(target=door.open)
-    opener.start()
-    opener.join(5)
+    lane.actor.open(door)
     assert door.price("EURUSD", 60.0, 1.0) is PASSED and lane.made == 0
