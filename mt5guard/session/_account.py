@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from mt5guard.breaker.messages import BreakerState
+from mt5guard.errors import MT5Error
 from mt5guard.market.messages import GetPrice
 from mt5guard.session import messages as msg
 from mt5guard.session._args import require_symbol
 from mt5guard.session._core import Pending, Ready, Reply, SessionCore
+from mt5guard.session._direct import HANDED, PASSED, UNANSWERED
 from mt5guard.session._quotes import cached_price
+from mt5guard.session._replies import UNSENT
+from mt5guard.session.messages import RequestCompleted
 
-__all__ = ["connect", "disconnect", "get_account_info", "get_price", "orders", "positions",
-           "reconnect"]
+__all__ = ["connect", "disconnect", "get_account_info", "get_price", "get_price_now", "orders",
+           "positions", "reconnect"]
+
+_OPEN = BreakerState.OPEN  # read per call: an enum member looked up on its class costs ~0.1 us
 
 
 def connect(core: SessionCore) -> Pending[None]:
@@ -50,6 +57,46 @@ def get_price(core: SessionCore, symbol: str, max_age: float | None = None) -> R
         return Ready(cached)
     require_symbol(symbol)
     return core.submit("get_price", lambda r, d: GetPrice(symbol, reply_to=r, deadline=d), read=True)
+
+
+def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) -> Any:
+    """:func:`get_price` for a blocking caller: the lean path of the direct lane.
+
+    With a worker's door open, no rate limits and a breaker snapshot that is not
+    OPEN, the read is made through :meth:`Door.price
+    <mt5guard.session._direct.Door.price>`: the same guarded call as a
+    ``GetPrice`` handled on this thread (the door's lock, ``ready()``, the
+    breaker told the outcome, the worker killed at the deadline, the quote
+    checks), without the message, its reply and the :class:`Pending`. Anything
+    else goes the usual way (``core.wait(get_price(...))``): a cached quote,
+    rate limits, a refusal while OPEN, a session down, an actor's read.
+    """
+    lane = core.lane
+    door = None if lane is None else lane.door
+    if door is None or max_age is not None or core.limits is not None:
+        return core.wait(get_price(core, symbol, max_age))
+    require_symbol(symbol)
+    view = core.breaker_view
+    snapshot = None if view is None else view.peek()
+    if (snapshot is not None and snapshot.new is _OPEN) or not core.session.running:
+        return core.wait(get_price(core, symbol))  # refused on this thread, or unavailable
+    started = core.clock.monotonic()
+    try:
+        result = door.price(symbol, started + core.timeout, core.timeout)
+    except MT5Error as error:
+        return core.failed("get_price", started, error)
+    if result is PASSED:
+        return core.wait(get_price(core, symbol))
+    if result is HANDED:  # to the actor, which mends the connection: not the door again
+        pending: Pending[Any] = Pending("get_price", UNSENT, started, make=lambda r, d: GetPrice(
+            symbol, reply_to=r, deadline=d))
+        core.send(pending, direct=True, through_door=False)
+        return core.wait(pending)
+    if result is UNANSWERED:
+        return core.failed("get_price", started, None)
+    if core.bus.heard(RequestCompleted):
+        core.record("get_price", "ok", started)
+    return result
 
 
 def positions(core: SessionCore, symbol: str | None = None) -> Pending[tuple[Any, ...]]:

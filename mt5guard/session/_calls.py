@@ -31,7 +31,7 @@ from mt5guard.session._breaker_link import BreakerLink
 from mt5guard.session._connection import Connection, SessionLost
 from mt5guard.terminal.hung import caused_by_hang
 
-__all__ = ["GuardedCalls", "HandOver", "complete", "operation_of"]
+__all__ = ["GuardedCalls", "HandOver", "Lost", "complete", "operation_of"]
 
 # the caller decides; a retry with its id is safe
 _NEVER_RETRIED = frozenset({"place_order", "modify_position", "close_position", "cancel_order",
@@ -43,6 +43,16 @@ _MENDED: tuple[type[MT5Error], ...] = (MT5ConnectionError, MT5AuthError)
 
 class HandOver(Exception):
     """A read on a caller's thread met what only the actor mends: tell it the request."""
+
+
+class Lost(Exception):
+    """A read on a caller's thread ended the session (``reason``); ``outcome`` is still the
+    caller's answer: the call's value, or the typed error to raise."""
+
+    def __init__(self, reason: str, outcome: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.outcome = outcome
 
 
 class GuardedCalls:
@@ -73,6 +83,48 @@ class GuardedCalls:
             worker.deadline = None
         if worker.lost is not None:
             self._connection.fail_if_worker_lost()
+
+    def now(self, operation: str, call: Callable[[Any], Any], arg: Any, deadline: float) -> Any:
+        """:meth:`run` with ``direct``, without a message: ``call(arg)``'s value, or its typed
+        error raised (told to the breaker like every outcome).
+
+        Only for a caller's thread holding the door after ``ready()`` said go: a
+        worker serving, connected, the breaker CLOSED or DISABLED (its admission
+        lets every call through then, so it is not asked). Raises
+        :class:`HandOver` as :meth:`run` does, and :class:`Lost` (the outcome
+        inside) where :meth:`run` answers the reply and raises.
+        """
+        worker = self._connection.worker
+        assert worker is not None
+        started = self._clock.monotonic()
+        if started > deadline:
+            raise MT5TimeoutError(operation=operation,
+                                  detail="the request waited past its deadline in the queue")
+        error: MT5Error | None = None
+        worker.deadline = deadline  # a worker is killed past it
+        try:
+            result = call(arg)
+        except _MENDED:
+            raise HandOver(operation) from None
+        except MT5Error as err:
+            error = err
+        except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
+            error = MT5DataError(operation=operation, detail=f"malformed terminal reply: {exc}")
+        except Exception as exc:
+            raise Lost(f"a read on a caller's thread raised {exc!r}", MT5StateError(
+                operation=operation, detail=f"terminal raised {exc!r}")) from exc
+        finally:
+            worker.deadline = None
+        self._link.report(operation, started, error)
+        if error is None:
+            if worker.lost is None:
+                return result
+            raise Lost(f"terminal worker {worker.lost}", result)
+        if caused_by_hang(error):  # the terminal's connection was abandoned mid-call
+            raise Lost(str(error), error)
+        if worker.lost is not None:
+            raise Lost(f"terminal worker {worker.lost}", error)
+        raise error
 
     def _run(
         self, message: Any, operation: str, call: Callable[[], Any], reconnect: bool,

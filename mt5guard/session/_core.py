@@ -128,15 +128,15 @@ class SessionCore:
             reply.set_exception(exc)
         return Pending(operation, reply, started)
 
-    def send(self, pending: Pending[Any], *, direct: bool) -> None:
+    def send(self, pending: Pending[Any], *, direct: bool, through_door: bool = True) -> None:
         """Send a read :meth:`submit` left unsent: on this thread if ``direct`` and the
         session's door lets it (see :mod:`~mt5guard.session._direct`), else to the actor,
         whose answer a blocking caller waits for as a :class:`Handoff` (cheaper than a
-        ``Future``, which an event loop needs)."""
+        ``Future``, which an event loop needs). Not ``through_door``: the door handed it over."""
         make, pending.make = pending.make, None
         assert make is not None
         deadline = pending.started + self.timeout
-        if direct and self.lane is not None:
+        if direct and through_door and self.lane is not None:
             snapshot = None if self.breaker_view is None else self.breaker_view.peek()
             door = self.lane.takes(snapshot)
             if door is not None and self.session.running:  # not while it is down
@@ -222,6 +222,19 @@ class SessionCore:
             pass  # outcome reports a missing reply as MT5TimeoutError, an error typed
         return self.outcome(reply)
 
+    def failed(self, operation: str, started: float, error: BaseException | None) -> Any:
+        """Raise what :meth:`wait` raises for a read answered ``error`` on this thread, or
+        left unanswered (None: a timeout), ``started`` at the clock's monotonic seconds."""
+        answer = Answer()
+        if error is not None:
+            answer.set_exception(error)
+        pending: Pending[Any] = Pending(operation, answer, started)
+        del answer, error  # the raised error's traceback keeps this frame: no cycle
+        try:
+            return self.outcome(pending)
+        finally:
+            del pending
+
     def outcome(self, pending: Pending[T]) -> T:
         """The reply's value or typed error; a reply still missing is a timeout."""
         operation, reply, started = pending.operation, pending.reply, pending.started
@@ -282,8 +295,19 @@ class Facade(Protocol):
     _core: SessionCore
 
 
-def blocking(call: Callable[Concatenate[SessionCore, P], Reply[T]]) -> Callable[Concatenate[Facade, P], T]:
-    """``call`` as a method that waits for its reply in the calling thread."""
+def blocking(call: Callable[Concatenate[SessionCore, P], Reply[T]],
+             now: Callable[Concatenate[SessionCore, P], T] | None = None,
+             ) -> Callable[Concatenate[Facade, P], T]:
+    """``call`` as a method that waits for its reply in the calling thread.
+
+    ``now``: the same call for a blocking caller, answered without a
+    :class:`Pending` where it can (see ``_account.get_price_now``).
+    """
+    if now is not None:
+        def lean(self: Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return now(self._core, *args, **kwargs)
+        return _as_method(lean, call)
+
     def method(self: Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._core.wait(call(self._core, *args, **kwargs))
     return _as_method(method, call)

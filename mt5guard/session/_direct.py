@@ -12,6 +12,15 @@ every message it handles and runs the actor's own handler for that read
 worker killed at the request's deadline, the outcome told to the breaker as a
 message). One caller or the actor at a time reaches the terminal.
 
+A blocking ``get_price`` takes a leaner way through the same door
+(:meth:`Door.price`, from ``session._account.get_price_now``): no message, no
+reply object and no :class:`~mt5guard.session._replies.Pending`, the guarded
+call being :meth:`~mt5guard.session._calls.GuardedCalls.now` (the same
+deadline, report and typed errors; the breaker's admission needs no asking
+once ``ready()`` saw it CLOSED or DISABLED). It is taken only with no rate
+limits and a breaker snapshot that is not OPEN; whatever it cannot answer
+goes the usual way (a connection to mend straight to the actor).
+
 Anything the lane does not serve is told to the actor as before: orders and
 connects (their journal and reconcile paths stay on the actor's thread),
 awaitable calls (an event loop must not block on a terminal), terminals in
@@ -38,12 +47,17 @@ from concurrent.futures import InvalidStateError
 from typing import Any
 
 from mt5guard.breaker.messages import BreakerState, BreakerStateChanged
-from mt5guard.errors import MT5CircuitBreakerOpen
+from mt5guard.errors import MT5CircuitBreakerOpen, MT5Error
 from mt5guard.session._breaker_link import BreakerLink
-from mt5guard.session._calls import HandOver, complete, operation_of
+from mt5guard.session._calls import HandOver, Lost, complete, operation_of
 from mt5guard.session._connection import SessionLost
 
-__all__ = ["Answer", "DirectLane", "Door", "Handoff"]
+__all__ = ["HANDED", "PASSED", "UNANSWERED", "Answer", "DirectLane", "Door", "Handoff"]
+
+#: What :meth:`Door.price` returns when it did not answer: nothing was called, go the usual
+#: way (:data:`PASSED`); tell the actor, not the door again (:data:`HANDED`); the door's lock
+#: not had in time, or the read broke without an answer (:data:`UNANSWERED`: a timeout).
+PASSED, HANDED, UNANSWERED = object(), object(), object()
 
 _OPEN = BreakerState.OPEN  # read per call: an enum member looked up on its class costs ~0.1 us
 
@@ -149,7 +163,8 @@ class Door:
     """
 
     def __init__(self, link: BreakerLink, handle: Callable[[Any], bool],
-                 ready: Callable[[], bool], fail: Callable[[str], None], *, calls: bool) -> None:
+                 ready: Callable[[], bool], fail: Callable[[str], None], *, calls: bool,
+                 price: Callable[[str, float], Any] | None = None) -> None:
         self.lock = threading.Lock()
         self._owner = 0  # a caller's thread in enter (a subscriber it calls must not wait for it)
         self._actor_thread = 0  # the actor's own thread: never waits for its own lock
@@ -159,6 +174,8 @@ class Door:
         self._ready = ready
         self._fail = fail
         self.calls = calls  # terminal calls on callers' threads (a worker), or refusals only
+        # price(symbol, deadline): GuardedCalls.now of TerminalOps.price; a worker's only
+        self._price = price if calls else None
 
     def open(self) -> None:
         """Callers may come in (the actor's ``on_start`` is done); called on the actor's thread."""
@@ -209,6 +226,46 @@ class Door:
         finally:
             self._owner = 0
             self.lock.release()
+
+    def price(self, symbol: str, deadline: float, timeout: float) -> Any:
+        """A ``get_price`` on this thread without a message (the lean path of a blocking
+        caller, whose breaker snapshot is not OPEN): the tick, or its typed error raised,
+        or :data:`PASSED`, :data:`HANDED` or :data:`UNANSWERED`.
+
+        The same as :meth:`enter` with a ``GetPrice``: under the lock, once
+        ``ready()`` (the breaker CLOSED or DISABLED: anything else is the
+        actor's or :meth:`enter`'s), one guarded call whose outcome the breaker is
+        told, the worker killed at ``deadline``; a read that ends the session
+        fails it, its outcome still the caller's.
+        """
+        price = self._price
+        me = threading.get_ident()
+        if price is None or not self._open or me == self._owner or me == self._actor_thread:
+            return PASSED
+        if not self.lock.acquire(False) and not self.lock.acquire(timeout=timeout):
+            return UNANSWERED
+        self._owner = me
+        try:
+            if not (self._open and self._ready()):
+                return PASSED
+            return price(symbol, deadline)
+        except HandOver:
+            return HANDED
+        except MT5Error:
+            raise  # typed, and told to the breaker: the caller's answer
+        except Lost as lost:
+            self._broken(lost.reason)
+            outcome = lost.outcome
+            del lost
+        except Exception as exc:  # not the call's (GuardedCalls.now types those): unanswered
+            self._broken(f"a read on a caller's thread raised {exc!r}")
+            return UNANSWERED
+        finally:
+            self._owner = 0
+            self.lock.release()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def flush_rejections(self) -> None:
         """Tell the breaker the refusals counted on callers' threads (any thread)."""

@@ -8,6 +8,7 @@ a caller's thread holding the session's door (``direct``, see
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pykka
@@ -34,6 +35,9 @@ class Reads:
         self._terminal = terminal
         self._connection = connection
         self._link = link
+        #: ``price(symbol, deadline)``: a ``get_price`` without a message, on a caller's thread
+        #: holding the door once :meth:`ready` said go (:meth:`GuardedCalls.now`).
+        self.price = functools.partial(calls.now, "get_price", terminal_ops.price)
 
     def handle(self, message: Any, direct: bool = True) -> bool:
         """Answer a read (``direct``: on a caller's thread); False if ``message`` is not one."""

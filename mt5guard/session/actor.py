@@ -131,7 +131,7 @@ class SessionActor(GuardedActor):
         self._reads = Reads(self._calls, self._ops, terminal, self._connection, self._link)
         self._door = Door(self._link, self._reads.handle, self._reads.ready,
                           lambda reason: fail_later(self.actor_ref, reason),
-                          calls=worker is not None)
+                          calls=worker is not None, price=self._reads.price)
 
     def __str__(self) -> str:
         return f"SessionActor {self.account.name}"

@@ -74,7 +74,7 @@ class Session:
     disconnect = blocking(_account.disconnect)
     reconnect = blocking(_account.reconnect)
     get_account_info = blocking(_account.get_account_info)
-    get_price = blocking(_account.get_price)
+    get_price = blocking(_account.get_price, now=_account.get_price_now)
     positions = blocking(_account.positions)
     orders = blocking(_account.orders)
 

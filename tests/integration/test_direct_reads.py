@@ -27,11 +27,14 @@ from mt5guard.config import parse_config
 from mt5guard.errors import (
     MT5CircuitBreakerOpen,
     MT5ConnectionError,
+    MT5RateLimited,
     MT5TimeoutError,
     MT5Unavailable,
+    MT5ValidationError,
 )
 from mt5guard.events.bus import EventBus
 from mt5guard.health.messages import ProbeRecorded
+from mt5guard.session.messages import RequestCompleted
 from mt5guard.terminal.records import AccountInfo, TerminalInfo, Tick
 from mt5guard.terminal.worker import WorkerTerminal
 
@@ -39,8 +42,9 @@ pytestmark = pytest.mark.subprocess
 
 
 def config(request_timeout: str = "400ms", interval: str = "30s", threshold: int = 5,
-           probe_timeout: str = "10s", **terminal: object) -> Config:
-    return parse_config({
+           probe_timeout: str = "10s", rate_limits: dict[str, object] | None = None,
+           **terminal: object) -> Config:
+    return parse_config({"rate_limits": rate_limits or {},
         "accounts": [{"name": "one", "request_timeout": request_timeout, "symbols": ["EURUSD"],
                       "terminal": {"login": 5001, "server": "MetaQuotes-Demo",
                                    "isolation": "process", **{"timeout": "2s", **terminal}}}],
@@ -213,3 +217,32 @@ def test_awaitable_reads_still_go_through_the_actor(tree) -> None:
     started = time.monotonic()
     assert all(bid > 0 for bid in asyncio.run(main()))
     assert time.monotonic() - started < 5.0
+
+
+def test_a_callers_read_publishes_its_outcome_and_a_symbol_not_listed_is_typed(tree) -> None:
+    completed: list[RequestCompleted] = []
+    bus = EventBus()
+    bus.subscribe(lambda e: completed.append(e) if isinstance(e, RequestCompleted)
+                  and e.operation == "get_price" else None)
+    guard = tree(config(), bus=bus)
+    session = guard.session("one")
+    serving(guard)
+    seen = len(completed)
+    for _ in range(5):
+        assert session.get_price("EURUSD").bid > 0
+    with pytest.raises(MT5ValidationError, match="GBPUSD"):
+        session.get_price("GBPUSD")
+    wait_until(lambda: len(completed) >= seen + 6, what="six RequestCompleted")
+    assert [e.outcome for e in completed[seen:]] == ["ok"] * 5 + ["validation"]
+
+
+def test_rate_limits_still_hold_a_callers_reads_back(tree) -> None:
+    guard = tree(config(rate_limits={"requests_per_second": 0.5, "request_burst": 1,
+                                     "max_wait": "0s"}))
+    session = guard.session("one")
+    terminal = guard.terminals["one"]
+    serving(guard)  # spends the one token
+    before = terminal.requests
+    with pytest.raises(MT5RateLimited):
+        session.get_price("EURUSD")
+    assert terminal.requests == before
