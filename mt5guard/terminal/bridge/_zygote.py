@@ -114,7 +114,10 @@ class _Zygote:
 
     def request(self) -> bool:
         """One fork request; False at the EOF of the control socket."""
-        data, fds, _flags, _addr = socket.recv_fds(self.ctl, 4096, 2, socket.MSG_CMSG_CLOEXEC)
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.ctl, 4096, 2, socket.MSG_CMSG_CLOEXEC)
+        except OSError:  # the parent died with our replies unread: the kernel reset the socket
+            return False
         if not data:
             for fd in fds:
                 os.close(fd)
