@@ -183,6 +183,15 @@ class TerminalCore(FaultScripting):
             api = self._api_calls[name] = _ApiCall(self, name)
         return api
 
+    def _held(self, name: str) -> _HeldCall:
+        """:meth:`_api` whose block runs under the state lock: ``with self._held(name) as
+        hung:`` is ``with self._api(name) as hung, self._state_lock:`` in one context
+        (the health probe's calls run every 30 s on every session)."""
+        api = self._api_calls.get(name)
+        if not isinstance(api, _HeldCall):
+            api = self._api_calls[name] = _HeldCall(self, name)
+        return api
+
     def _sweep_pending(self) -> None:
         """Let the server expire and trigger pending orders at the current ticks."""
         with self._state_lock:
@@ -211,7 +220,8 @@ class TerminalCore(FaultScripting):
         return True
 
     def _tick(self, symbol: str) -> Tick:
-        frozen = self._faults.quotes_frozen(symbol)
+        faults = self._faults  # quotes_frozen(symbol), inlined: every probe reads a tick
+        frozen = faults.server_offline or symbol in faults.stale
         return self._quotes.tick(symbol, self._clock.now(), frozen=frozen)
 
     def _credentials_ok(self, login: int, password: str, server: str) -> bool:
@@ -311,18 +321,75 @@ class _ApiCall:
             if hang is None and not core._call_latency and not core._ledger.orders:
                 return False  # the common call: nothing to wait for, nothing to sweep
         try:
-            if hang is not None:
-                core._clock.sleep(hang)
-                core._set_error(IPC_TIMEOUT)
-                return True
-            if core._call_latency > 0 and name != "last_error":
-                core._clock.sleep(core._call_latency)
-            if name != "last_error":
-                core._sweep_pending()
-            return False
+            return self._wait(hang)
         except BaseException:
             core._guard.release()
             raise
 
+    def _wait(self, hang: float | None) -> bool:
+        """Sleep out ``hang`` (True, with -10005 set) or the latency, then let pending
+        orders trigger; without the state lock."""
+        core, name = self.core, self.name
+        if hang is not None:
+            core._clock.sleep(hang)
+            core._set_error(IPC_TIMEOUT)
+            return True
+        if core._call_latency > 0 and name != "last_error":
+            core._clock.sleep(core._call_latency)
+        if name != "last_error":
+            core._sweep_pending()
+        return False
+
     def __exit__(self, *exc_info: object) -> None:
         self.core._guard.release()
+
+
+class _HeldCall(_ApiCall):
+    """:class:`_ApiCall` that returns from ``__enter__`` holding the state lock, which
+    ``__exit__`` releases (before the guard): the call's block runs under it.
+
+    Its common call (no hang, latency or pending order) takes the state lock once
+    and keeps it, and the guard's lock is taken and given back directly, not through
+    :class:`CallGuard`'s methods; a hang or the latency is still slept without the
+    state lock, which is taken again after it.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> bool:
+        core, name = self.core, self.name
+        state, guard = core._state_lock, core._guard
+        state.acquire()
+        try:
+            core.calls[name] += 1  # counted even when the guard refuses the call
+            if not guard.lock.acquire(False):
+                guard.acquire(name)  # raises ConcurrentCallError, or takes it if freed since
+            guard.active = name
+        except BaseException:
+            state.release()
+            raise
+        try:
+            faults = core._faults
+            if faults.down_until is not None or faults.broken_until is not None:
+                faults.expire(core._clock.monotonic())
+            hang = faults.take_hang(name) if faults.hangs.get(name) else None
+            if hang is None and not core._call_latency and not core._ledger.orders:
+                return False  # the common call: nothing to wait for, nothing to sweep
+        except BaseException:
+            guard.release()
+            state.release()
+            raise
+        state.release()
+        try:
+            hung = self._wait(hang)
+        except BaseException:
+            guard.release()
+            raise
+        state.acquire()
+        return hung
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.core._state_lock.release()
+        guard = self.core._guard
+        guard.active = None
+        guard.lock.release()
