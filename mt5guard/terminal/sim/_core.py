@@ -119,6 +119,12 @@ class TerminalCore(FaultScripting):
         self._book = Book()  # the executed requests, and those on their way (ledger_path)
         self.calls: Counter[str] = Counter()
         self._api_calls: dict[str, _ApiCall] = {}
+        # The health probe's three calls (every 30 s on every session): ``with
+        # self._terminal_info_call as hung:`` is ``with self._api("terminal_info") as hung,
+        # self._state_lock:`` in one context, kept at hand.
+        self._terminal_info_call = _HeldCall(self, "terminal_info")
+        self._account_info_call = _HeldCall(self, "account_info")
+        self._symbol_info_tick_call = _HeldCall(self, "symbol_info_tick")
         self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
         self._ledger = Ledger(
             specs,
@@ -183,14 +189,6 @@ class TerminalCore(FaultScripting):
             api = self._api_calls[name] = _ApiCall(self, name)
         return api
 
-    def _held(self, name: str) -> _HeldCall:
-        """:meth:`_api` whose block runs under the state lock: ``with self._held(name) as
-        hung:`` is ``with self._api(name) as hung, self._state_lock:`` in one context
-        (the health probe's calls run every 30 s on every session)."""
-        api = self._api_calls.get(name)
-        if not isinstance(api, _HeldCall):
-            api = self._api_calls[name] = _HeldCall(self, name)
-        return api
 
     def _sweep_pending(self) -> None:
         """Let the server expire and trigger pending orders at the current ticks."""

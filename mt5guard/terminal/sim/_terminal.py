@@ -160,7 +160,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def terminal_info(self) -> rec.TerminalInfo | None:
         """``connected`` is False while :meth:`server_offline` is in force."""
-        with self._held("terminal_info") as hung:
+        with self._terminal_info_call as hung:
             if hung or not self._linked():
                 return None
             self._last_error = OK
@@ -169,7 +169,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def account_info(self) -> rec.AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
-        with self._held("account_info") as hung:
+        with self._account_info_call as hung:
             if hung or not self._linked(authorized=True):
                 return None
             self._last_error = OK
@@ -206,7 +206,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
-        with self._held("symbol_info_tick") as hung:
+        with self._symbol_info_tick_call as hung:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
                 return None
             self._last_error = OK
