@@ -189,7 +189,6 @@ class TerminalCore(FaultScripting):
             api = self._api_calls[name] = _ApiCall(self, name)
         return api
 
-
     def _sweep_pending(self) -> None:
         """Let the server expire and trigger pending orders at the current ticks."""
         with self._state_lock:

@@ -43,12 +43,8 @@ def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: 
     )
 
 
-def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalInfo:
-    """The terminal; ``connected`` is its link to the trade server (one immutable record each)."""
-    return TERMINAL_RECORDS[connected][trade_allowed]
-
-
 def _terminal_record(connected: bool, trade_allowed: bool) -> TerminalInfo:
+    """The terminal; ``connected`` is its link to the trade server."""
     return TerminalInfo(
         community_account=False,
         community_connection=False,
@@ -75,7 +71,8 @@ def _terminal_record(connected: bool, trade_allowed: bool) -> TerminalInfo:
     )
 
 
-#: The four terminal records, ``TERMINAL_RECORDS[connected][trade_allowed]`` (bools index).
+#: The four terminal records, ``TERMINAL_RECORDS[connected][trade_allowed]`` (bools index):
+#: immutable, so every terminal_info answers one of them.
 TERMINAL_RECORDS: tuple[tuple[TerminalInfo, TerminalInfo], tuple[TerminalInfo, TerminalInfo]] = (
     (_terminal_record(False, False), _terminal_record(False, True)),
     (_terminal_record(True, False), _terminal_record(True, True)),
