@@ -26,23 +26,29 @@ class CallGuard:
     as a blocked IPC call would.
     """
 
+    __slots__ = ("active", "lock")
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: str | None = None
+        self.lock = threading.Lock()
+        """Held while a call runs. A hot caller may take it itself (``lock.acquire(False)``,
+        then set :attr:`active`; :meth:`acquire` to raise when it is taken) and give it
+        back itself (:attr:`active` to None, then ``lock.release()``)."""
+        self.active: str | None = None
+        """The call holding the guard, named in the error of a second caller."""
 
     def acquire(self, name: str) -> None:
         """Take the guard for ``name``; raise :class:`ConcurrentCallError` if taken."""
-        if not self._lock.acquire(False):  # not blocking (positional: this runs on every call)
+        if not self.lock.acquire(False):  # not blocking (positional: this runs on every call)
             raise ConcurrentCallError(
-                f"{name}() called while {self._active or 'another call'}() is in progress on "
+                f"{name}() called while {self.active or 'another call'}() is in progress on "
                 "another thread; the MetaTrader5 API is not thread-safe: serialise all calls "
                 "through one owner"
             )
-        self._active = name
+        self.active = name
 
     def release(self) -> None:
-        self._active = None
-        self._lock.release()
+        self.active = None
+        self.lock.release()
 
     @contextmanager
     def call(self, name: str) -> Iterator[None]:

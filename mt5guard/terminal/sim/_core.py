@@ -119,6 +119,12 @@ class TerminalCore(FaultScripting):
         self._book = Book()  # the executed requests, and those on their way (ledger_path)
         self.calls: Counter[str] = Counter()
         self._api_calls: dict[str, _ApiCall] = {}
+        # The health probe's three calls (every 30 s on every session): ``with
+        # self._terminal_info_call as hung:`` is ``with self._api("terminal_info") as hung,
+        # self._state_lock:`` in one context, kept at hand.
+        self._terminal_info_call = _HeldCall(self, "terminal_info")
+        self._account_info_call = _HeldCall(self, "account_info")
+        self._symbol_info_tick_call = _HeldCall(self, "symbol_info_tick")
         self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
         self._ledger = Ledger(
             specs,
@@ -211,7 +217,8 @@ class TerminalCore(FaultScripting):
         return True
 
     def _tick(self, symbol: str) -> Tick:
-        frozen = self._faults.quotes_frozen(symbol)
+        faults = self._faults  # quotes_frozen(symbol), inlined: every probe reads a tick
+        frozen = faults.server_offline or symbol in faults.stale
         return self._quotes.tick(symbol, self._clock.now(), frozen=frozen)
 
     def _credentials_ok(self, login: int, password: str, server: str) -> bool:
@@ -311,18 +318,75 @@ class _ApiCall:
             if hang is None and not core._call_latency and not core._ledger.orders:
                 return False  # the common call: nothing to wait for, nothing to sweep
         try:
-            if hang is not None:
-                core._clock.sleep(hang)
-                core._set_error(IPC_TIMEOUT)
-                return True
-            if core._call_latency > 0 and name != "last_error":
-                core._clock.sleep(core._call_latency)
-            if name != "last_error":
-                core._sweep_pending()
-            return False
+            return self._wait(hang)
         except BaseException:
             core._guard.release()
             raise
 
+    def _wait(self, hang: float | None) -> bool:
+        """Sleep out ``hang`` (True, with -10005 set) or the latency, then let pending
+        orders trigger; without the state lock."""
+        core, name = self.core, self.name
+        if hang is not None:
+            core._clock.sleep(hang)
+            core._set_error(IPC_TIMEOUT)
+            return True
+        if core._call_latency > 0 and name != "last_error":
+            core._clock.sleep(core._call_latency)
+        if name != "last_error":
+            core._sweep_pending()
+        return False
+
     def __exit__(self, *exc_info: object) -> None:
         self.core._guard.release()
+
+
+class _HeldCall(_ApiCall):
+    """:class:`_ApiCall` that returns from ``__enter__`` holding the state lock, which
+    ``__exit__`` releases (before the guard): the call's block runs under it.
+
+    Its common call (no hang, latency or pending order) takes the state lock once
+    and keeps it, and the guard's lock is taken and given back directly, not through
+    :class:`CallGuard`'s methods; a hang or the latency is still slept without the
+    state lock, which is taken again after it.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> bool:
+        core, name = self.core, self.name
+        state, guard = core._state_lock, core._guard
+        state.acquire()
+        try:
+            core.calls[name] += 1  # counted even when the guard refuses the call
+            if not guard.lock.acquire(False):
+                guard.acquire(name)  # raises ConcurrentCallError, or takes it if freed since
+            guard.active = name
+        except BaseException:
+            state.release()
+            raise
+        try:
+            faults = core._faults
+            if faults.down_until is not None or faults.broken_until is not None:
+                faults.expire(core._clock.monotonic())
+            hang = faults.take_hang(name) if faults.hangs.get(name) else None
+            if hang is None and not core._call_latency and not core._ledger.orders:
+                return False  # the common call: nothing to wait for, nothing to sweep
+        except BaseException:
+            guard.release()
+            state.release()
+            raise
+        state.release()
+        try:
+            hung = self._wait(hang)
+        except BaseException:
+            guard.release()
+            raise
+        state.acquire()
+        return hung
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.core._state_lock.release()
+        guard = self.core._guard
+        guard.active = None
+        guard.lock.release()

@@ -93,6 +93,7 @@ class PriceHistory:
         self._minutes: OrderedDict[int, Floats] = OrderedDict()  # M1 tables, most recent last
         self._half_spread = spec.spread * spec.point / 2
         self._ask_offset = spec.spread * spec.point
+        self._digits = spec.digits
         self._hot: _Hot | None = None
         """What live quotes read last: (hour, chunk or -1 for the whole hour, its values,
         the points they are offsets from, or None for float bids)."""
@@ -186,10 +187,17 @@ class PriceHistory:
         last = self._last_tick  # one tuple, read and replaced whole: safe between threads
         if last[0] == number:
             return last[1]
-        bid = self.bid(number)
+        # bid(number), inlined, and the ask ``spread`` points above: every probe reads a tick
+        hour, index = divmod(number, TICKS_PER_HOUR)
+        hot = self._hot
+        if hot is None or hot[0] != hour or (hot[1] >= 0 and hot[1] != index // CHUNK):
+            hot = self._hot = self._hot_part(hour, index // CHUNK)
+        _, part, values, base = hot
+        value = values.item(index - part * CHUNK if part >= 0 else index)  # a Python number
+        bid = (base + value) / self._divisor if base is not None else float(value)
         msc = number * TICK_MS
-        tick = Tick(msc // 1000, bid, self.ask_of(bid), 0.0, 0, msc,
-                    TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)
+        tick = Tick(msc // 1000, bid, rounded(bid + self._ask_offset, self._digits), 0.0, 0,
+                    msc, TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)
         self._last_tick = (number, tick)
         return tick
 
@@ -200,9 +208,6 @@ class PriceHistory:
             base, offsets = stored.chunk(chunk)
             return hour, chunk, offsets, base
         return hour, -1, stored, 0 if stored.dtype == np.int32 else None
-
-    def ask_of(self, bid: float) -> float:
-        return rounded(bid + self._ask_offset, self.spec.digits)
 
     def bids(self, first: int, last: int) -> Floats:
         """Bids of ticks ``first..last`` inclusive (clipped to the history's start)."""

@@ -33,6 +33,13 @@ def _level(equity: float, margin: float) -> float:
     return rounded(equity / margin * 100, 2) if margin > 0 else 0.0
 
 
+def idle_snapshot(balance: float, extra_margin: float = 0.0) -> AccountSnapshot:
+    """The money of an account without positions (``extra_margin``: a prospective trade's)."""
+    margin = round(extra_margin, 2)
+    return AccountSnapshot(balance, 0.0, balance, margin, round(balance - margin, 2),
+                           _level(balance, margin))
+
+
 class Ledger:
     """Balance, open positions, pending orders and deals, valued at current quotes."""
 
@@ -100,9 +107,7 @@ class Ledger:
     def snapshot(self, extra_margin: float = 0.0) -> AccountSnapshot:
         """Current money; ``extra_margin`` adds a prospective trade's margin."""
         if not self.positions:
-            margin = round(extra_margin, 2)
-            return AccountSnapshot(self.balance, 0.0, self.balance, margin,
-                                   round(self.balance - margin, 2), _level(self.balance, margin))
+            return idle_snapshot(self.balance, extra_margin)
         return self._valued(extra_margin)
 
     def _valued(self, extra_margin: float) -> AccountSnapshot:

@@ -89,8 +89,14 @@ class QuoteBoard:
             last = self._last[symbol] = self._fresh(symbol, self._created, None)
         if frozen:
             return last
-        tick = self._fresh(symbol, now, last)
-        self._last[symbol] = tick
+        # _fresh(symbol, now, last), inlined: every probe of every session reads a tick
+        number = self._seen_tick if now is self._seen_now else self.now_tick(now)
+        if number * TICK_MS <= last.time_msc:
+            return last
+        history = self._histories.get(symbol)
+        if history is None:
+            history = self.history(symbol)
+        tick = self._last[symbol] = history.tick(number)
         return tick
 
     def _fresh(self, symbol: str, now: datetime, last: Tick | None) -> Tick:

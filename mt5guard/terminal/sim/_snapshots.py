@@ -7,7 +7,7 @@ import functools
 from mt5guard.terminal import constants as c
 from mt5guard.terminal._symbol_records import symbol_info_with
 from mt5guard.terminal.records import AccountInfo, SymbolInfo, TerminalInfo, Tick
-from mt5guard.terminal.sim._ledger import AccountSnapshot, Ledger
+from mt5guard.terminal.sim._ledger import AccountSnapshot, Ledger, idle_snapshot
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 #: What ``version()`` answers: (500, build, release date).
@@ -20,9 +20,11 @@ _DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8C
 def account_record(ledger: Ledger, *, login: int, server: str,
                    trade_allowed: bool = True) -> AccountInfo:
     """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
-    build = _idle_account_record if not ledger.positions else _account_record
-    return build(ledger.snapshot(), ledger.leverage, ledger.currency, login, server,
-                 trade_allowed)
+    if not ledger.positions:
+        return _idle_account_record(ledger.balance, ledger.leverage, ledger.currency, login,
+                                    server, trade_allowed)
+    return _account_record(ledger.snapshot(), ledger.leverage, ledger.currency, login, server,
+                           trade_allowed)
 
 
 def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: int,
@@ -41,9 +43,8 @@ def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: 
     )
 
 
-@functools.cache
-def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalInfo:
-    """The terminal; ``connected`` is its link to the trade server (one immutable record each)."""
+def _terminal_record(connected: bool, trade_allowed: bool) -> TerminalInfo:
+    """The terminal; ``connected`` is its link to the trade server."""
     return TerminalInfo(
         community_account=False,
         community_connection=False,
@@ -68,6 +69,14 @@ def terminal_record(*, connected: bool, trade_allowed: bool = True) -> TerminalI
         data_path=_DATA_PATH,
         commondata_path=r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\Common",
     )
+
+
+#: The four terminal records, ``TERMINAL_RECORDS[connected][trade_allowed]`` (bools index):
+#: immutable, so every terminal_info answers one of them.
+TERMINAL_RECORDS: tuple[tuple[TerminalInfo, TerminalInfo], tuple[TerminalInfo, TerminalInfo]] = (
+    (_terminal_record(False, False), _terminal_record(False, True)),
+    (_terminal_record(True, False), _terminal_record(True, True)),
+)
 
 
 def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
@@ -110,6 +119,11 @@ def symbol_record(spec: SymbolSpec, tick: Tick, ledger: Ledger) -> SymbolInfo:
     )
 
 
-#: Without positions the money does not move between calls: an idle account's
-#: probes (one account_info every 30 s) reuse one immutable record.
-_idle_account_record = functools.lru_cache(maxsize=256)(_account_record)
+@functools.lru_cache(maxsize=256)
+def _idle_account_record(balance: float, leverage: int, currency: str, login: int,
+                         server: str, trade_allowed: bool) -> AccountInfo:
+    """Without positions the money does not move between calls (it is the balance's):
+    an idle account's probes (one account_info every 30 s) reuse one immutable record,
+    valued once."""
+    return _account_record(idle_snapshot(balance), leverage, currency, login, server,
+                           trade_allowed)

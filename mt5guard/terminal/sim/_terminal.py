@@ -50,7 +50,12 @@ from mt5guard.terminal.sim._done_orders import select_orders
 from mt5guard.terminal.sim._outside import OutsideTrading
 from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
 from mt5guard.terminal.sim._selectors import select_deals
-from mt5guard.terminal.sim._snapshots import VERSION, account_record, symbol_record, terminal_record
+from mt5guard.terminal.sim._snapshots import (
+    TERMINAL_RECORDS,
+    VERSION,
+    account_record,
+    symbol_record,
+)
 
 __all__ = ["ConcurrentCallError", "SimulatedTerminal"]
 
@@ -155,16 +160,16 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def terminal_info(self) -> rec.TerminalInfo | None:
         """``connected`` is False while :meth:`server_offline` is in force."""
-        with self._api("terminal_info") as hung, self._state_lock:
+        with self._terminal_info_call as hung:
             if hung or not self._linked():
                 return None
             self._last_error = OK
-            return terminal_record(connected=not self._faults.server_offline,
-                                   trade_allowed=not self._faults.autotrading_off)
+            faults = self._faults
+            return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
 
     def account_info(self) -> rec.AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
-        with self._api("account_info") as hung, self._state_lock:
+        with self._account_info_call as hung:
             if hung or not self._linked(authorized=True):
                 return None
             self._last_error = OK
@@ -201,7 +206,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
-        with self._api("symbol_info_tick") as hung, self._state_lock:
+        with self._symbol_info_tick_call as hung:
             if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
                 return None
             self._last_error = OK

@@ -23,6 +23,7 @@ SERVING_CALLS = ("terminal_info", "account_info", "symbol_info", "symbol_info_ti
 _CONNECTING = ("initialize", "login", "shutdown")
 _NO_IPC = -10004
 _BOOL_CALLS = ("initialize", "login")
+_NO_ARG: Any = object()  # a call made without positional arguments
 
 
 class ChaosTerminal(SimulatedTerminal):
@@ -94,12 +95,15 @@ def _delegate(name: str) -> Any:
         "account_info": lambda _info: ("login", 0),
     }.get(name)
 
-    def call(self: ChaosTerminal, *args: Any, **kwargs: Any) -> Any:
-        # One frame per call (every probe makes three): the whole wrapper is here.
+    def call(self: ChaosTerminal, first: Any = _NO_ARG, *args: Any, **kwargs: Any) -> Any:
+        # One frame per call (every probe makes three): the whole wrapper is here. The
+        # first positional argument is named so the usual call (none, or one: a symbol,
+        # a request) is passed on without packing and unpacking (*args, **kwargs).
         if self._kill_armed is None and self._dead_owner is None:  # no worker kill in play
             self._chaos_error = None
         else:
-            gone, failed = self._worker_gone(name, args, kwargs)
+            gone, failed = self._worker_gone(
+                name, args if first is _NO_ARG else (first, *args), kwargs)
             if gone:
                 if serving:
                     self.on_call(name)
@@ -112,7 +116,12 @@ def _delegate(name: str) -> Any:
         lost_before = len(self._faults.lost_replies)
         self.calling = True  # seen from test code, a call in progress is a hang
         try:
-            result = base(self, *args, **kwargs)
+            if first is _NO_ARG:
+                result = base(self, **kwargs) if kwargs else base(self)
+            elif args or kwargs:
+                result = base(self, first, *args, **kwargs)
+            else:
+                result = base(self, first)
         finally:
             self.calling = False
         if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:

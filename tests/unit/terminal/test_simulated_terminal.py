@@ -697,6 +697,43 @@ def test_two_threads_inside_the_api_raise_concurrent_call_error() -> None:
     assert t.symbol_info_tick("EURUSD") is not None
 
 
+PROBE_CALLS: dict[str, Any] = {
+    "terminal_info": lambda t: t.terminal_info(),
+    "account_info": lambda t: t.account_info(),
+    "symbol_info_tick": lambda t: t.symbol_info_tick("EURUSD"),
+}
+
+
+@pytest.mark.parametrize(("hung", "refused"), [("terminal_info", "account_info"),
+                                               ("account_info", "symbol_info_tick"),
+                                               ("symbol_info_tick", "terminal_info")])
+def test_a_hung_probe_call_holds_the_guard_but_not_the_terminal(hung: str, refused: str) -> None:
+    # The health probe's three calls run their bodies under the state lock taken once
+    # with the guard: a hang must still be slept without it, and a refused call must
+    # give it back, or the hung caller could never finish.
+    clock = BlockingClock()
+    t = SimulatedTerminal(clock)
+    connect(t)
+    t.hang_next(hung, 30.0)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append((PROBE_CALLS[hung](t),
+                                                              t.last_error())))
+    worker.start()
+    assert clock.sleeping.wait(5.0)
+    with pytest.raises(ConcurrentCallError, match=hung):
+        PROBE_CALLS[refused](t)
+    t.server_offline()  # fault scripting goes on while the call hangs
+    clock.release.set()
+    worker.join(5.0)
+    assert outcome == [(None, IPC_TIMEOUT)]
+    assert t.calls[hung] == 1 and t.calls[refused] == 1
+    info = t.terminal_info()
+    assert info is not None and info.connected is False
+    t.server_offline(False)
+    assert all(PROBE_CALLS[name](t) is not None for name in PROBE_CALLS)
+    assert t.last_error() == OK
+
+
 def test_no_password_in_any_repr(term: SimulatedTerminal) -> None:
     filled(term.order_send(buy()))
     texts = [repr(term), str(vars(term)), repr(term.account_info()), repr(term.terminal_info()),
