@@ -154,13 +154,19 @@ class DeterministicRuntime:
         actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
+        pick, ready = self._pick, self._ready
         try:
             begin(actor)
             while not stopped():
                 entry.waiting_mail = True
                 if not inbox.empty():
-                    self._ready[entry.seq] = entry
-                self._next_after(root).switch()
+                    ready[entry.seq] = entry
+                until = self._until  # _next_after, inline: once a message
+                if until is None or (until is not _never and until()):
+                    root.switch()
+                else:
+                    after = pick()
+                    (root if after is None else after.glet).switch()
                 envelope = take()
                 if envelope is None:
                     continue
@@ -194,7 +200,7 @@ class DeterministicRuntime:
         due) or the wait it drives is over.
         """
         until = self._until
-        if until is None or until():
+        if until is None or (until is not _never and until()):
             return root
         entry = self._pick()
         return root if entry is None else entry.glet
