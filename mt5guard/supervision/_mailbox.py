@@ -100,11 +100,18 @@ class Mailbox:
                 self._waiter = None
 
     def take(self) -> Any | None:
-        """The next envelope or ``None``, never waiting (for single-threaded hosts)."""
-        with self._lock:
-            if self._urgent:
-                return self._urgent.popleft()
-            return self._items.popleft() if self._items else None
+        """The next envelope or ``None``, never waiting (for single-threaded hosts).
+
+        Without the lock: its one consumer is the only one that pops, and a
+        deque's append and popleft are atomic, so a put from another thread
+        meanwhile lands before or after, whole (``close`` runs on the
+        consumer's own thread, at its loop's end).
+        """
+        urgent = self._urgent
+        if urgent:
+            return urgent.popleft()
+        items = self._items
+        return items.popleft() if items else None
 
     def empty(self) -> bool:
         return not (self._items or self._urgent)

@@ -49,6 +49,11 @@ __all__ = ["DeterministicRuntime", "RuntimeStuck"]
 _FOREVER = 400 * 86_400.0  # simulated seconds an unbounded wait may take before we call it stuck
 
 
+def _never() -> bool:
+    """The condition :meth:`DeterministicRuntime.run_until_idle` runs until: none."""
+    return False
+
+
 class RuntimeStuck(AssertionError):
     """A wait can never end: nothing is ready and no timer is due, or it took too long."""
 
@@ -97,7 +102,7 @@ class DeterministicRuntime:
         self.log: list[str] = []
         """One line per message handled: simulated seconds, actor, message type."""
         self._stamp_at, self._stamp = -1.0, ""  # the log's time text of one instant
-        self._idle_run = False  # run_until_idle is running: see _next_after
+        self._until: Callable[[], bool] | None = None  # the root's loop ends when true: _next_after
         self.clock = self
         set_thread_driver(self)
 
@@ -149,13 +154,19 @@ class DeterministicRuntime:
         actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
+        pick, ready = self._pick, self._ready
         try:
             begin(actor)
             while not stopped():
                 entry.waiting_mail = True
                 if not inbox.empty():
-                    self._ready[entry.seq] = entry
-                self._next_after(root).switch()
+                    ready[entry.seq] = entry
+                until = self._until  # _next_after, inline: once a message
+                if until is None or (until is not _never and until()):
+                    root.switch()
+                else:
+                    after = pick()
+                    (root if after is None else after.glet).switch()
                 envelope = take()
                 if envelope is None:
                     continue
@@ -176,21 +187,23 @@ class DeterministicRuntime:
         self._entries.pop(id(actor), None)
 
     def _next_after(self, root: Any) -> Any:
-        """The greenlet to run once the running actor is done with a message.
+        """The greenlet to run once the running actor is done with a message (or parks).
 
-        While :meth:`run_until_idle` runs, with nothing parked and exactly one
-        actor ready, that actor is the one ``_run_one`` would pick next (no
-        draw of the seeded choice): it runs at once, without a switch to the
-        root and back (one message in two of a chaos seed). Otherwise the root
-        decides.
+        Exactly what the root would do next: while :meth:`run_until_idle` or
+        :meth:`_drive` runs, the root's next step is ``_run_one`` (unless the
+        drive's wait is over), so the actor takes that step itself: it wakes
+        the parked actors whose wait ended, draws the next actor from the
+        seeded choice as the root would, and switches to it directly instead
+        of to the root and back (two switches and a pass through the root's
+        loop for each message). The same draws in the same order: the same
+        schedule and log. The root runs when nothing is ready (a timer is
+        due) or the wait it drives is over.
         """
-        ready = self._ready
-        if not self._idle_run or self._parked or len(ready) != 1:
+        until = self._until
+        if until is None or (until is not _never and until()):
             return root
-        entry = ready.popitem()[1]
-        entry.waiting_mail = False
-        self._current = entry
-        return entry.glet
+        entry = self._pick()
+        return root if entry is None else entry.glet
 
     # driving -------------------------------------------------------------------
 
@@ -209,27 +222,35 @@ class DeterministicRuntime:
         if deadline is not None:
             self.call_later(deadline - self._time.mono, lambda: None)  # so time can jump there
         self._parked[entry.seq] = (entry, ready, deadline)
-        self._root.switch()
+        self._next_after(self._root).switch()
         return ready()
 
-    def _run_one(self) -> bool:
-        """Let one ready actor handle one message (or resume from a wait); False if none."""
-        if self._parked:
-            for seq, (entry, ready, deadline) in list(self._parked.items()):
-                if ready() or (deadline is not None and self._time.mono >= deadline):
-                    del self._parked[seq]
+    def _pick(self) -> _Entry | None:
+        """Wake the parked actors whose wait ended; take the next actor to run, if any."""
+        parked = self._parked
+        if parked:
+            mono = self._time.mono
+            for seq, (entry, ready, deadline) in list(parked.items()):
+                if ready() or (deadline is not None and mono >= deadline):
+                    del parked[seq]
                     self._ready[seq] = entry
         ready_now = self._ready
         if not ready_now:
-            return False
+            return None
         if len(ready_now) == 1:
-            seq = next(iter(ready_now))
+            entry = ready_now.popitem()[1]
         else:
             keys = sorted(ready_now)
-            seq = keys[self._rng.randrange(len(keys))]
-        entry = ready_now.pop(seq)
+            entry = ready_now.pop(keys[self._rng.randrange(len(keys))])
         entry.waiting_mail = False
         self._current = entry
+        return entry
+
+    def _run_one(self) -> bool:
+        """Let one ready actor handle one message (or resume from a wait); False if none."""
+        entry = self._pick()
+        if entry is None:
+            return False
         try:
             entry.glet.switch()
         finally:
@@ -256,25 +277,29 @@ class DeterministicRuntime:
 
     def _drive(self, ready: Callable[[], bool], deadline: float | None) -> bool:
         limit = deadline if deadline is not None else self._time.mono + _FOREVER
-        while not ready():
-            if self._run_one():
-                continue
-            if not self._time.fire_next(limit):
-                if deadline is not None:
-                    self._time.mono = max(self._time.mono, deadline)
-                    return ready()
-                raise RuntimeStuck(f"nothing left to run and no timer due within "
-                                   f"{limit - self._time.mono:g} s; waiting for {ready!r}")
-        return True
+        was, self._until = self._until, ready  # actors may hand over (_next_after)
+        try:
+            while not ready():
+                if self._run_one():
+                    continue
+                if not self._time.fire_next(limit):
+                    if deadline is not None:
+                        self._time.mono = max(self._time.mono, deadline)
+                        return ready()
+                    raise RuntimeStuck(f"nothing left to run and no timer due within "
+                                       f"{limit - self._time.mono:g} s; waiting for {ready!r}")
+            return True
+        finally:
+            self._until = was
 
     def run_until_idle(self) -> None:
         """Run until no actor is ready, without moving time."""
-        was, self._idle_run = self._idle_run, True  # actors may hand over (_next_after)
+        was, self._until = self._until, _never  # actors may hand over (_next_after)
         try:
             while self._run_one():
                 pass
         finally:
-            self._idle_run = was
+            self._until = was
 
     def advance(self, seconds: float) -> None:
         """Move time ``seconds`` forward, running actors and firing timers in order."""

@@ -92,3 +92,32 @@ def test_a_wait_that_can_never_end_says_so() -> None:
             runtime.wait_until(lambda: False, None)
         assert runtime.monotonic() == 10
         del never
+
+
+class Rally(pykka.ThreadingActor):
+    """Sends each ball back to its peer, forever: there is always an actor ready."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peer: Any = None
+        self.hits = 0
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, pykka.ActorRef):
+            self.peer = message
+        else:
+            self.hits += 1
+            self.peer.tell("ball")
+
+
+def test_a_wait_from_test_code_ends_when_its_answer_is_there_while_actors_stay_busy() -> None:
+    with DeterministicRuntime(5) as runtime:
+        left, right = runtime.start(Rally), runtime.start(Rally)
+        left.tell(right)
+        right.tell(left)
+        left.tell("ball")
+        counter = runtime.start(Counter)
+        assert counter.ask("one") == 1  # returns although the rally never ends
+        hits = left.proxy().hits.get() + right.proxy().hits.get()
+        assert 0 < hits < 100
+        assert runtime.steps < 100
