@@ -63,6 +63,33 @@ class _Probe:
         self.seq, self.sent_at, self.sent = seq, sent_at, sent
 
 
+class _Slot(_Probe):
+    """A probe armed on the grid: its RunProbe and both of its timers' callbacks.
+
+    Built once per probe with everything the clock's thread needs, so arming
+    creates no closures: :meth:`send` (the slot) tells the session,
+    :meth:`time_out` (the timeout) tells the HealthProbeActor.
+    """
+
+    __slots__ = ("_actor", "_message", "_session")
+
+    def __init__(self, seq: int, sent_at: float, symbol: str, actor: Any,
+                 session: ChildHandle) -> None:
+        self.seq, self.sent_at, self.sent = seq, sent_at, False
+        self._actor, self._session = actor, session
+        self._message = RunProbe(symbol, seq, reply_to=actor)
+
+    def send(self) -> None:
+        self.sent = True
+        try:
+            self._session.tell(self._message)
+        except ChildUnavailable as exc:
+            deliver(self._actor, _ProbeUnsent(self.seq, exc.reason))
+
+    def time_out(self) -> None:
+        deliver(self._actor, _ProbeTimedOut(self.seq))
+
+
 class HealthProbeActor(pykka.ThreadingActor):
     """Probes every ``interval`` seconds (a fixed-rate grid from the first
     probe); a probe without a reply within ``timeout`` seconds is a failure.
@@ -123,11 +150,12 @@ class HealthProbeActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         if type(message) is ProbeResult:  # one per probe: the rest of the chain is rare
+            seq = message.seq
             at_session = self._at_session
-            if at_session is not None and message.seq == at_session.seq:
+            if at_session is not None and seq == at_session.seq:
                 self._at_session = None  # the session answered the probe out
-            if message.seq == self._outstanding:
-                self._finish(message)
+            if seq == self._outstanding:
+                self._answered(message)
             return None
         at_session = self._at_session
         if isinstance(message, ProbeResult | _ProbeUnsent) and at_session is not None \
@@ -205,24 +233,17 @@ class HealthProbeActor(pykka.ThreadingActor):
         delay = due - now
         self._seq += 1
         seq = self._outstanding = self._seq
-        me, session = self.actor_ref, self._session
-        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
-            slot = _SlotDue(seq)
-            self._probe_timer = clock.call_later(delay, lambda: deliver(me, slot))
+        me = self.actor_ref
+        at_session = self._at_session
+        if at_session is not None and at_session.sent:  # stuck: see _stuck
+            # this actor decides at the slot: the stuck probe may be back by then
+            due_now = _SlotDue(seq)
+            self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
             self._arm_timeout(seq, delay + config.timeout)
             return
-        probe = RunProbe(self._symbol, seq, reply_to=me)
-        pending = self._at_session = _Probe(seq, due, False)
-
-        def send() -> None:
-            pending.sent = True
-            try:
-                session.tell(probe)
-            except ChildUnavailable as exc:
-                deliver(me, _ProbeUnsent(seq, exc.reason))
-
-        self._probe_timer = clock.call_later(delay, send)
-        self._arm_timeout(seq, delay + config.timeout)
+        slot = self._at_session = _Slot(seq, due, self._symbol, me, self._session)
+        self._probe_timer = clock.call_later(delay, slot.send)
+        self._timeout_timer = clock.call_later(delay + config.timeout, slot.time_out)
 
     def _stuck(self) -> bool:
         return self._at_session is not None and self._at_session.sent
@@ -265,6 +286,21 @@ class HealthProbeActor(pykka.ThreadingActor):
     def _failed(self, seq: int, why: str) -> ProbeResult:
         latency_ms = (self._clock.monotonic() - self._sent_at) * 1000.0
         return ProbeResult(seq, False, False, False, latency_ms, self._clock.now(), why)
+
+    def _answered(self, result: ProbeResult) -> None:
+        """The session's answer to the probe out: :meth:`_finish` without a count
+        (the probe's own timer has fired: only the timeout is left to cancel)."""
+        self._outstanding = None
+        timeout = self._timeout_timer
+        if timeout is not None:
+            timeout.cancel()
+        self._probe_timer = self._timeout_timer = None
+        self._bus.publish(ProbeRecorded(self.account, result))
+        if not (result.skipped or self._breaker_state is BreakerState.OPEN):
+            changes = self._policy.record(result, self._clock.monotonic())
+            if changes:
+                self._publish(changes)
+        self._arm_next()
 
     def _finish(self, result: ProbeResult, *, count: bool = False) -> None:
         if count:

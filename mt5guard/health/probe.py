@@ -21,7 +21,7 @@ def probe(ops: TerminalOps, terminal: Terminal, clock: Clock, symbol: str, seq: 
           max_tick_age: float) -> tuple[ProbeResult, MT5Error | None]:
     """The probe's result and the first error it met, if any (for the breaker)."""
     started = clock.monotonic()
-    connection_ok = auth_ok = data_ok = False
+    connection_ok = auth_ok = False
     error: MT5Error | None = None
     try:
         info = ops.call("probe", terminal.terminal_info)
@@ -29,12 +29,14 @@ def probe(ops: TerminalOps, terminal: Terminal, clock: Clock, symbol: str, seq: 
         ops.call("probe", terminal.account_info)
         auth_ok = True
         tick = ops.price(symbol)
-        age = clock.now().timestamp() - ops.field(tick, "time_msc", "probe") / 1000.0
-        data_ok = connection_ok and age <= max_tick_age
+        at = clock.now()  # after the three calls: the result's time too
+        age = at.timestamp() - ops.field(tick, "time_msc", "probe") / 1000.0
+        latency_ms = (clock.monotonic() - started) * 1000.0
+        return ProbeResult(seq, connection_ok, True, connection_ok and age <= max_tick_age,
+                           latency_ms, at), None
     except MT5Error as err:
         error = err
     except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
         error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
     latency_ms = (clock.monotonic() - started) * 1000.0
-    text = str(error) if error is not None else None
-    return ProbeResult(seq, connection_ok, auth_ok, data_ok, latency_ms, clock.now(), text), error
+    return ProbeResult(seq, connection_ok, auth_ok, False, latency_ms, clock.now(), str(error)), error

@@ -77,17 +77,25 @@ class StatusBoard:
         result = event.result
         if result.skipped:
             return
-        with self._lock:
-            row = self._accounts.get(event.account)
-            if row is not None:
-                row["last_probe_ms"] = round(result.latency_ms, 3)
-                if result.error:
-                    row["last_error"] = result.error
+        row = self._accounts.get(event.account)
+        if row is None:
+            return
+        if result.error:
+            with self._lock:
+                row["last_probe_ms"] = result.latency_ms
+                row["last_error"] = result.error
+        else:  # one probe every interval: a single store, whole to a reader (GIL or dict lock)
+            row["last_probe_ms"] = result.latency_ms  # rounded when read (snapshot)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per account: status, breaker, connected, last_probe_ms, restarts, last_error, retry_at."""
         with self._lock:
-            return {name: dict(row) for name, row in self._accounts.items()}
+            rows = {name: dict(row) for name, row in self._accounts.items()}
+        for row in rows.values():
+            latency = row["last_probe_ms"]
+            if latency is not None:
+                row["last_probe_ms"] = round(latency, 3)
+        return rows
 
     def ready(self) -> bool:
         """True when every account's overall health is SERVING."""

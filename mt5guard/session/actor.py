@@ -322,20 +322,34 @@ class SessionActor(GuardedActor):
             return
         started = self._clock.monotonic()
         connection = self._connection
-        connection.deadline(started + self._probe_timeout)  # the health probe's own timeout
-        try:
+        if connection.worker is None:  # in process: no worker to kill at a deadline
             result, error = self._run_probe(message)
-            if (isinstance(error, MT5ConnectionError) and connection.mend()) or (
-                isinstance(error, MT5AuthError) and connection.mend_auth()
-            ):
-                result, error = self._run_probe(message)
-        finally:
-            connection.deadline(None)
+            if error is None:  # the usual probe
+                self._link.report("probe", started, None)
+                deliver(message.reply_to, result)
+                return
+            result, error = self._probe_again(message, result, error)
+        else:
+            connection.deadline(started + self._probe_timeout)  # the health probe's own timeout
+            try:
+                result, error = self._probe_again(message, *self._run_probe(message))
+            finally:
+                connection.deadline(None)
         self._link.report("probe", started, error)
         deliver(message.reply_to, result)
         if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))
-        self._connection.fail_if_worker_lost()
+        connection.fail_if_worker_lost()
+
+    def _probe_again(self, message: RunProbe, result: ProbeResult, error: MT5Error | None
+                     ) -> tuple[ProbeResult, MT5Error | None]:
+        """Once more after mending a lost connection or login in place; else as it was."""
+        connection = self._connection
+        if (isinstance(error, MT5ConnectionError) and connection.mend()) or (
+            isinstance(error, MT5AuthError) and connection.mend_auth()
+        ):
+            return self._run_probe(message)
+        return result, error
 
     def _run_probe(self, message: RunProbe) -> tuple[ProbeResult, MT5Error | None]:
         return probe(self._ops, self._terminal, self._clock, message.symbol, message.seq,

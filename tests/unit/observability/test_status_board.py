@@ -55,3 +55,17 @@ def test_a_supervisor_that_gave_up_makes_its_account_not_serving() -> None:
     status(SupervisorGaveUp("account:demo", 21, 10800, "last failure: session", AT))
     row = status.snapshot()["demo"]
     assert row["status"] == "NOT_SERVING" and "gave up" in row["last_error"]
+
+
+def test_a_probe_shows_its_latency_to_the_microsecond_and_a_failed_one_its_error() -> None:
+    status = board()
+    status(ProbeRecorded("demo", ProbeResult(1, True, True, True, 0.0764999, AT)))
+    assert status.snapshot()["demo"]["last_probe_ms"] == 0.076
+    status(ProbeRecorded("demo", ProbeResult(2, False, True, False, 12.34567, AT, "MT5Lost: x")))
+    row = status.snapshot()["demo"]
+    assert (row["last_probe_ms"], row["last_error"]) == (12.346, "MT5Lost: x")
+    status(ProbeRecorded("demo", ProbeResult(3, True, True, True, 1.0, AT)))
+    row = status.snapshot()["demo"]  # a good probe keeps the last error on the board
+    assert (row["last_probe_ms"], row["last_error"]) == (1.0, "MT5Lost: x")
+    status(ProbeRecorded("other", ProbeResult(4, False, False, False, 0.0, AT, "x", skipped=True)))
+    assert status.snapshot()["other"]["last_probe_ms"] is None  # skipped: no probe was made
