@@ -87,16 +87,24 @@ class OrderDesk:
         self._config = config
         self._pruned_at: datetime | None = None
         self._not_executed = ""  # what the last NOT_EXECUTED finding saw
-        self.lookups = reconcile.TerminalLookups(
-            open_orders=lambda: self._call("orders_get", self._t.orders_get),
-            positions=lambda: self._call("positions_get", self._t.positions_get),
-            history_orders=lambda a, b: self._call("history_orders_get",
-                                                   self._t.history_orders_get, a, b),
-            history_deals=lambda a, b: self._call("history_deals_get",
-                                                  self._t.history_deals_get, a, b),
+        self.lookups = reconcile.TerminalLookups(  # methods: no closures per account (issue 21)
+            open_orders=self._orders_get, positions=self._positions_get,
+            history_orders=self._history_orders_get, history_deals=self._history_deals_get,
         )
         self._catch_up = catch_up.CatchUp(account, journal, self.lookups, clock, config,
                                           self.reconcile_entry, self._publish, _CLOCK_SKEW)
+
+    def _orders_get(self) -> Any:
+        return self._call("orders_get", self._t.orders_get)
+
+    def _positions_get(self) -> Any:
+        return self._call("positions_get", self._t.positions_get)
+
+    def _history_orders_get(self, start: datetime, end: datetime) -> Any:
+        return self._call("history_orders_get", self._t.history_orders_get, start, end)
+
+    def _history_deals_get(self, start: datetime, end: datetime) -> Any:
+        return self._call("history_deals_get", self._t.history_deals_get, start, end)
 
     # placing ------------------------------------------------------------------
 

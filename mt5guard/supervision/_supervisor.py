@@ -193,11 +193,7 @@ class Supervisor(pykka.ThreadingActor):
         """Start one child; a factory that raises counts as a crash."""
         child.generation += 1
         generation, name = child.generation, child.spec.name
-        me = self.actor_ref
-
-        def on_exit(error: BaseException | None) -> None:
-            deliver(me, _ChildEnded(name, generation, error))  # dead: we are stopping anyway
-
+        on_exit = _ExitNotice(self.actor_ref, name, generation)
         try:
             ref = start_actor(child.spec.factory(), self._clock, on_exit)
         except Exception as exc:
@@ -360,3 +356,18 @@ class Supervisor(pykka.ThreadingActor):
             nested = isinstance(ref.actor_class, type) and issubclass(ref.actor_class, Supervisor)
             stop_within(self.name, child, ref, deadline, nested=nested, clock=self._clock,
                         bus=self._bus, stopping=early)
+
+
+class _ExitNotice:
+    """Tells a supervisor that one incarnation of a child ended: one object per child,
+    where a closure was a function, three cells and their tuple (issue 21: fewer objects
+    for the garbage collector to walk while 1,000 accounts start)."""
+
+    __slots__ = ("generation", "name", "supervisor")
+
+    def __init__(self, supervisor: pykka.ActorRef[Any], name: str, generation: int) -> None:
+        self.supervisor, self.name, self.generation = supervisor, name, generation
+
+    def __call__(self, error: BaseException | None) -> None:
+        # the supervisor may be dead: it is stopping anyway
+        deliver(self.supervisor, _ChildEnded(self.name, self.generation, error))
