@@ -155,7 +155,7 @@ class HealthProbeActor(pykka.ThreadingActor):
             if at_session is not None and seq == at_session.seq:
                 self._at_session = None  # the session answered the probe out
             if seq == self._outstanding:
-                self._answered(message)
+                self._finish(message)
             return None
         at_session = self._at_session
         if isinstance(message, ProbeResult | _ProbeUnsent) and at_session is not None \
@@ -234,9 +234,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._seq += 1
         seq = self._outstanding = self._seq
         me = self.actor_ref
-        at_session = self._at_session
-        if at_session is not None and at_session.sent:  # stuck: see _stuck
-            # this actor decides at the slot: the stuck probe may be back by then
+        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
             due_now = _SlotDue(seq)
             self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
             self._arm_timeout(seq, delay + config.timeout)
@@ -287,29 +285,17 @@ class HealthProbeActor(pykka.ThreadingActor):
         latency_ms = (self._clock.monotonic() - self._sent_at) * 1000.0
         return ProbeResult(seq, False, False, False, latency_ms, self._clock.now(), why)
 
-    def _answered(self, result: ProbeResult) -> None:
-        """The session's answer to the probe out: :meth:`_finish` without a count
-        (the probe's own timer has fired: only the timeout is left to cancel)."""
-        self._outstanding = None
-        timeout = self._timeout_timer
-        if timeout is not None:
-            timeout.cancel()
-        self._probe_timer = self._timeout_timer = None
-        self._bus.publish(ProbeRecorded(self.account, result))
-        if not (result.skipped or self._breaker_state is BreakerState.OPEN):
-            changes = self._policy.record(result, self._clock.monotonic())
-            if changes:
-                self._publish(changes)
-        self._arm_next()
-
     def _finish(self, result: ProbeResult, *, count: bool = False) -> None:
+        """The probe out ended (answered, failed to send, timed out): record it, arm the next."""
         if count:
             self._count_timeout(result)
         self._outstanding = None
         self._cancel_timers()
         self._bus.publish(ProbeRecorded(self.account, result))
         if not (result.skipped or self._breaker_state is BreakerState.OPEN):
-            self._publish(self._policy.record(result, self._clock.monotonic()))
+            changes = self._policy.record(result, self._clock.monotonic())
+            if changes:  # nearly never: most probes change no status
+                self._publish(changes)
         self._arm_next()
 
     def _on_breaker(self, message: BreakerStateChanged) -> None:
