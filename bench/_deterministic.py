@@ -30,7 +30,8 @@ from mt5guard.testing.chaos import run as chaos_run
 SEEDS = 10
 
 
-def story() -> dict[str, Any]:
+def counter() -> tuple[Counter[str], Any]:
+    """The story's bus subscriber (breaker transitions and probes counted) and its counts."""
     seen: Counter[str] = Counter()
 
     def count(event: Any) -> None:
@@ -39,6 +40,11 @@ def story() -> dict[str, Any]:
         elif isinstance(event, ProbeRecorded):
             seen["probes skipped" if event.result.skipped else "probes"] += 1
 
+    return seen, count
+
+
+def story() -> dict[str, Any]:
+    seen, count = counter()
     started = time.perf_counter()
     with DeterministicRuntime(seed=1) as runtime:
         bus = EventBus()

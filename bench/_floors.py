@@ -681,9 +681,13 @@ def _story_probe_floor() -> float:
 
 
 def deterministic() -> dict[str, Any]:
+    """The seed and the story, each against the least probe flow (``_design_floor``) on the
+    same terminals with the same faults, taken right after it in this process; the floor's
+    parts (its terminal calls alone, the runtime alone) for the notes."""
     import logging
 
-    from _deterministic import story
+    from _design_floor import seed_floor, story_floor
+    from _deterministic import counter, story
 
     from mt5guard.testing.chaos import run as chaos_run
 
@@ -691,22 +695,29 @@ def deterministic() -> dict[str, Any]:
     chaos_run(0, days=0.1, accounts=3)  # warm: first imports (numpy) and first quotes
     cpu = time.process_time()
     seed = chaos_run(1, days=2.0, accounts=3)
-    seed_cpu, cpu = time.process_time() - cpu, time.process_time()
+    seed_cpu = time.process_time() - cpu
+    least_seed = seed_floor(1, 2.0, 3)
+    cpu = time.process_time()
     told = story()
     story_cpu = time.process_time() - cpu
+    least_story = story_floor(counter()[1])
     seed_calls, story_calls = _seed_probe_floor(1, 2.0, 3), _story_probe_floor()
     seed_runtime, story_runtime = _runtime_floor(seed.steps), _runtime_floor(told["messages"])
     progress(f"deterministic: seed {seed.wall:.2f} s, {seed_cpu:.2f} s CPU ({seed.steps} "
-             f"messages, ok={seed.ok}); story {told['wall_s']:.2f} s, {story_cpu:.2f} s CPU "
-             f"({told['messages']} messages); their probes' terminal calls alone {seed_calls:.2f} "
-             f"and {story_calls:.2f} s, the runtime alone {seed_runtime:.2f} and {story_runtime:.2f} s")
+             f"messages, ok={seed.ok}), its least probe flow {least_seed['wall_s']:.2f} s; story "
+             f"{told['wall_s']:.2f} s, {story_cpu:.2f} s CPU ({told['messages']} messages), its "
+             f"least probe flow {least_story['wall_s']:.2f} s; their probes' terminal calls alone "
+             f"{seed_calls:.2f} and {story_calls:.2f} s, the runtime alone {seed_runtime:.2f} and "
+             f"{story_runtime:.2f} s")
     return {
-        "chaos_seed": {"now": seed.wall, "floor": seed_calls + seed_runtime, "calls": seed_calls,
+        "chaos_seed": {"now": seed.wall, "floor": least_seed["wall_s"], "calls": seed_calls,
                        "cpu": seed_cpu, "runtime_floor": seed_runtime,
+                       "floor_messages": least_seed["messages"],
                        "deque_floor": _deque_floor(seed.steps, 13),
                        "ok": seed.ok, "messages": seed.steps},
-        "story": {"now": told["wall_s"], "floor": story_calls + story_runtime,
-                  "calls": story_calls, "cpu": story_cpu, "runtime_floor": story_runtime,
+        "story": {"now": told["wall_s"], "floor": least_story["wall_s"], "calls": story_calls,
+                  "cpu": story_cpu, "runtime_floor": story_runtime,
+                  "floor_messages": least_story["messages"],
                   "deque_floor": _deque_floor(told["messages"], 40),
                   "ok": told["recovered"], "messages": told["messages"]},
     }
