@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["Timeline", "Timer"]
 
+_heappush = heapq.heappush  # two timers a health probe: a global, not a module's attribute
+
 
 class Timer:
     """A callback due at a monotonic instant; :meth:`cancel` keeps it from firing."""
@@ -51,9 +53,10 @@ class Timeline:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` ``delay`` seconds from now (a negative delay means now)."""
-        due, seq = self.mono + max(0.0, delay), next(self._seq)
+        due = self.mono + delay if delay > 0.0 else self.mono  # max(0.0, delay), a NaN too
+        seq = next(self._seq)
         timer = Timer(due, seq, callback)
-        heapq.heappush(self._timers, (due, seq, timer))
+        _heappush(self._timers, (due, seq, timer))
         return timer
 
     def fire_next(self, limit: float) -> bool:
