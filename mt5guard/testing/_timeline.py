@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["Timeline", "Timer"]
 
-_heappush = heapq.heappush  # two timers a health probe: a global, not a module's attribute
+_heappush, _heappop = heapq.heappush, heapq.heappop  # two timers a probe: globals, not attributes
 
 
 class Timer:
@@ -63,13 +63,14 @@ class Timeline:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
         timers = self._timers
         while timers and timers[0][2].cancelled:
-            heapq.heappop(timers)
+            _heappop(timers)
         if not timers or timers[0][0] > limit:
             return False
         due = timers[0][0]
-        self.mono = max(self.mono, due)
+        if due > self.mono:
+            self.mono = due
         while timers and timers[0][0] == due:
-            timer = heapq.heappop(timers)[2]
+            timer = _heappop(timers)[2]
             if not timer.cancelled:
                 timer.callback()
         return True
