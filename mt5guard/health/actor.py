@@ -33,6 +33,7 @@ from mt5guard.supervision import ChildHandle, ChildUnavailable
 __all__ = ["HealthProbeActor"]
 
 _log = logging.getLogger("mt5guard.health")
+_OPEN = BreakerState.OPEN  # read per probe: an enum member looked up on its class costs ~0.1 us
 
 
 @attrs.frozen
@@ -132,6 +133,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._probe_timer: Timer | None = None
         self._timeout_timer: Timer | None = None
         self._subscribers: list[Any] = []
+        self._me = self.actor_ref  # read per probe: pykka's property is a call each time
 
     def __str__(self) -> str:
         return f"HealthProbeActor {self.account}"
@@ -215,17 +217,18 @@ class HealthProbeActor(pykka.ThreadingActor):
             return
         self._arm_timeout(seq, self._policy.config.timeout)
 
-    def _arm_next(self) -> None:
+    def _arm_next(self, now: float) -> None:
         """Schedule the next probe on the fixed-rate grid (missed slots are skipped).
 
-        The timer tells the SessionActor directly, from the clock's thread, so a
-        probe costs one hop less than waking this actor first; the timeout is
-        armed now, counted from the moment the probe will be sent.
+        ``now`` is the clock's monotonic seconds. The timer tells the SessionActor
+        directly, from the clock's thread, so a probe costs one hop less than
+        waking this actor first; the timeout is armed now, counted from the
+        moment the probe will be sent.
         """
-        if self._breaker_state is BreakerState.OPEN or self._outstanding is not None:
+        if self._breaker_state is _OPEN or self._outstanding is not None:
             return
         clock, config = self._clock, self._policy.config
-        now, interval = clock.monotonic(), config.interval
+        interval = config.interval
         due = self._next_due + interval
         if due <= now:
             due += interval * ((now - due) // interval + 1)
@@ -233,7 +236,7 @@ class HealthProbeActor(pykka.ThreadingActor):
         delay = due - now
         self._seq += 1
         seq = self._outstanding = self._seq
-        me = self.actor_ref
+        me = self._me
         if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
             due_now = _SlotDue(seq)
             self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
@@ -276,9 +279,11 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._timeout_timer = self._clock.call_later(delay, lambda: deliver(me, _ProbeTimedOut(seq)))
 
     def _cancel_timers(self) -> None:
-        for timer in (self._probe_timer, self._timeout_timer):
-            if timer is not None:
-                timer.cancel()
+        probe_timer, timeout_timer = self._probe_timer, self._timeout_timer
+        if probe_timer is not None:
+            probe_timer.cancel()
+        if timeout_timer is not None:
+            timeout_timer.cancel()
         self._probe_timer = self._timeout_timer = None
 
     def _failed(self, seq: int, why: str) -> ProbeResult:
@@ -292,11 +297,13 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._outstanding = None
         self._cancel_timers()
         self._bus.publish(ProbeRecorded(self.account, result))
-        if not (result.skipped or self._breaker_state is BreakerState.OPEN):
-            changes = self._policy.record(result, self._clock.monotonic())
+        now = self._clock.monotonic()
+        if not (result.skipped or self._breaker_state is _OPEN):
+            changes = self._policy.record(result, now)
             if changes:  # nearly never: most probes change no status
                 self._publish(changes)
-        self._arm_next()
+                now = self._clock.monotonic()  # its subscribers ran meanwhile
+        self._arm_next(now)
 
     def _on_breaker(self, message: BreakerStateChanged) -> None:
         if message.epoch < self._breaker_epoch:

@@ -50,6 +50,8 @@ class HealthPolicy:
         self.config = config
         self.started_at = started_at
         self.components = {name: _Component() for name in COMPONENTS}
+        self._parts = tuple(self.components.values())
+        self._all_serving = False  # every component SERVING (statuses change only in record)
         self.overall = HealthStatus.UNKNOWN
         self.breaker_open = False
         self.ever_served = False
@@ -58,16 +60,11 @@ class HealthPolicy:
     def record(self, result: ProbeResult, now: float) -> list[StatusChange]:
         """Count one probe result; returns the statuses it changed."""
         self.last_result = result
-        components = self.components
-        if result.connection_ok and result.auth_ok and result.data_feed_ok:
-            serving = HealthStatus.SERVING
-            for comp in components.values():  # a loop, not all(): this runs once per probe
-                if comp.status is not serving:
-                    break
-            else:
-                for comp in components.values():  # the steady state: a good probe moves no status
-                    comp.successes, comp.failures = comp.successes + 1, 0
-                return []
+        if self._all_serving and result.connection_ok and result.auth_ok and result.data_feed_ok:
+            for comp in self._parts:  # the steady state: a good probe moves no status
+                comp.successes += 1
+                comp.failures = 0
+            return []
         starting = not self.ever_served and now - self.started_at < self.config.startup_grace
         flags = {
             "connection": result.connection_ok,
@@ -92,7 +89,8 @@ class HealthPolicy:
                 changes.append(StatusChange(name, old, comp.status, reason))
         if not changes:  # nothing moved, so neither did ever_served nor the overall status
             return changes
-        if all(c.status is HealthStatus.SERVING for c in self.components.values()):
+        self._all_serving = all(c.status is HealthStatus.SERVING for c in self._parts)
+        if self._all_serving:
             self.ever_served = True
         return changes + self._overall(changes[-1].reason)
 

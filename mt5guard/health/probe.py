@@ -8,6 +8,8 @@ seconds old).
 
 from __future__ import annotations
 
+from typing import Any
+
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5DataError, MT5Error
 from mt5guard.health.messages import ProbeResult
@@ -18,19 +20,37 @@ __all__ = ["probe"]
 
 
 def probe(ops: TerminalOps, terminal: Terminal, clock: Clock, symbol: str, seq: int,
-          max_tick_age: float) -> tuple[ProbeResult, MT5Error | None]:
-    """The probe's result and the first error it met, if any (for the breaker)."""
-    started = clock.monotonic()
+          max_tick_age: float, started: float | None = None
+          ) -> tuple[ProbeResult, MT5Error | None]:
+    """The probe's result and the first error it met, if any (for the breaker).
+
+    ``started``: the clock's monotonic seconds when the probe began (read here if None).
+    Each call is ``ops.call`` and each field ``ops.field``, inlined (a probe every
+    interval on every account): the same calls and the same errors.
+    """
+    if started is None:
+        started = clock.monotonic()
     connection_ok = auth_ok = False
     error: MT5Error | None = None
     try:
-        info = ops.call("probe", terminal.terminal_info)
-        connection_ok = bool(ops.field(info, "connected", "probe"))
-        ops.call("probe", terminal.account_info)
+        info: Any = terminal.terminal_info()  # None or False: last_error() says why
+        if info is None or info is False:
+            raise ops.failure("probe")
+        try:
+            connection_ok = bool(info.connected)
+        except AttributeError:
+            connection_ok = bool(ops.field(info, "connected", "probe"))
+        account: Any = terminal.account_info()
+        if account is None or account is False:
+            raise ops.failure("probe")
         auth_ok = True
         tick = ops.price(symbol)
         at = clock.now()  # after the three calls: the result's time too
-        age = at.timestamp() - ops.field(tick, "time_msc", "probe") / 1000.0
+        try:
+            time_msc = tick.time_msc
+        except AttributeError:
+            time_msc = ops.field(tick, "time_msc", "probe")
+        age = at.timestamp() - time_msc / 1000.0
         latency_ms = (clock.monotonic() - started) * 1000.0
         return ProbeResult(seq, connection_ok, True, connection_ok and age <= max_tick_age,
                            latency_ms, at), None

@@ -39,7 +39,18 @@ class StatusBoard:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ProbeRecorded):  # the most frequent event here (one per probe): first
-            self._probe_recorded(event)
+            result = event.result
+            if result.skipped:
+                return
+            row = self._accounts.get(event.account)
+            if row is None:
+                return
+            if result.error:
+                with self._lock:
+                    row["last_probe_ms"] = result.latency_ms
+                    row["last_error"] = result.error
+            else:  # one probe every interval: a single store, whole to a reader (GIL or dict lock)
+                row["last_probe_ms"] = result.latency_ms  # rounded when read (snapshot)
             return
         if isinstance(event, RequestCompleted):
             return  # the hot path: nothing on the board depends on it
@@ -72,20 +83,6 @@ class StatusBoard:
             elif isinstance(event, SupervisorGaveUp):
                 row["status"] = "NOT_SERVING"
                 row["last_error"] = f"gave up: {event.reason}"
-
-    def _probe_recorded(self, event: ProbeRecorded) -> None:
-        result = event.result
-        if result.skipped:
-            return
-        row = self._accounts.get(event.account)
-        if row is None:
-            return
-        if result.error:
-            with self._lock:
-                row["last_probe_ms"] = result.latency_ms
-                row["last_error"] = result.error
-        else:  # one probe every interval: a single store, whole to a reader (GIL or dict lock)
-            row["last_probe_ms"] = result.latency_ms  # rounded when read (snapshot)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per account: status, breaker, connected, last_probe_ms, restarts, last_error, retry_at."""

@@ -323,7 +323,8 @@ class SessionActor(GuardedActor):
         started = self._clock.monotonic()
         connection = self._connection
         if connection.worker is None:  # in process: no worker to kill at a deadline
-            result, error = self._run_probe(message)
+            result, error = probe(self._ops, self._terminal, self._clock, message.symbol,
+                                  message.seq, self._max_tick_age, started)  # _run_probe's
             if error is None:  # the usual probe
                 self._link.report("probe", started, None)
                 deliver(message.reply_to, result)
@@ -332,7 +333,7 @@ class SessionActor(GuardedActor):
         else:
             connection.deadline(started + self._probe_timeout)  # the health probe's own timeout
             try:
-                result, error = self._probe_again(message, *self._run_probe(message))
+                result, error = self._probe_again(message, *self._run_probe(message, started))
             finally:
                 connection.deadline(None)
         self._link.report("probe", started, error)
@@ -351,6 +352,7 @@ class SessionActor(GuardedActor):
             return self._run_probe(message)
         return result, error
 
-    def _run_probe(self, message: RunProbe) -> tuple[ProbeResult, MT5Error | None]:
+    def _run_probe(self, message: RunProbe, started: float | None = None
+                   ) -> tuple[ProbeResult, MT5Error | None]:
         return probe(self._ops, self._terminal, self._clock, message.symbol, message.seq,
-                     self._max_tick_age)
+                     self._max_tick_age, started)

@@ -9,6 +9,7 @@ from typing import Any
 import pykka
 
 from mt5guard.supervision._hosting import drive_until
+from mt5guard.supervision._pykka import tell
 
 __all__ = ["ChildHandle", "ChildUnavailable"]
 
@@ -95,7 +96,7 @@ class ChildHandle:
         if ref is None:
             raise self.unavailable()
         try:
-            ref.tell(message)
+            tell(ref, message)
         except pykka.ActorDeadError:
             raise self.unavailable() from None
 

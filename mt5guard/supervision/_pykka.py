@@ -31,7 +31,9 @@ queue is swapped for a :class:`Mailbox`. Their own methods keep precedence.
 What is still pykka-internal here (and pinned by ``tests/unit/supervision/test_pykka_glue.py``
 on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
 ``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
-(dispatch of proxy calls) and the ``ActorRef.actor_inbox`` / ``actor_class``
+(dispatch of proxy calls, of the classes ``pykka.messages`` defines: any other
+message goes to ``on_receive``), ``Envelope(message)`` and ``ActorRef.actor_stopped``
+(:func:`tell`, pykka's ``tell`` inline) and the ``ActorRef.actor_inbox`` / ``actor_class``
 attributes. Every other supervision module uses only pykka's public API; the
 contract with loop hosts (:class:`LoopHost`, :func:`drive_until`) is in
 ``_hosting.py``, which touches no pykka at all.
@@ -48,6 +50,7 @@ from typing import Any, ClassVar
 
 import pykka
 from pykka import messages as pykka_messages
+from pykka._envelope import Envelope
 
 from mt5guard.supervision._hosting import (
     LoopAbandoned,
@@ -72,6 +75,7 @@ __all__ = [
     "run_loop",
     "set_loop_host",
     "start_actor",
+    "tell",
 ]
 
 _log = logging.getLogger("pykka")  # the messages pykka itself would log, on its logger
@@ -222,6 +226,20 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
     return ref
 
 
+def tell(ref: pykka.ActorRef[Any], message: Any) -> None:
+    """``ref.tell(message)``, pykka's own steps inline (a tell is two per health probe).
+
+    The same ``ActorDeadError`` once the actor stopped, the same envelope in
+    its inbox; a subclass of ``ActorRef`` is told through its own ``tell``.
+    """
+    if type(ref) is not pykka.ActorRef:
+        ref.tell(message)
+    elif ref.actor_stopped.is_set():
+        raise pykka.ActorDeadError(f"{ref} not found")
+    else:
+        ref.actor_inbox.put(Envelope(message))
+
+
 # The loop, in three parts so that a single-threaded host can step it ----------
 
 
@@ -271,10 +289,29 @@ def begin(actor: GuardedActor) -> None:
         _fail(actor, with_hook=False)
 
 
+# pykka's own messages (stop, proxy calls): every class its messages module defines
+_PYKKA_MESSAGES = tuple(v for v in vars(pykka_messages).values()
+                        if isinstance(v, type) and v.__module__ == pykka_messages.__name__)
+_PYKKA_RECEIVE = pykka.Actor._handle_receive
+# What handle() learned, per message type: not one of pykka's own (on_receive takes it);
+# per actor class: pykka's _handle_receive, not an override of it.
+_plain_messages: dict[type, bool] = {}
+_plain_actors: dict[type, bool] = {}
+
+
 def handle(actor: GuardedActor, envelope: Any) -> None:
-    """Handle one envelope as pykka does, except that nothing stops other actors."""
+    """Handle one envelope as pykka does, except that nothing stops other actors.
+
+    A message that pykka's ``_handle_receive`` would only pass on to
+    ``on_receive`` goes there directly (what it is is learned once per type):
+    the same call, without its four type tests on every message.
+    """
+    message = envelope.message
     try:
-        response = actor._handle_receive(envelope.message)
+        if _plain_messages.get(type(message)) and _plain_actors.get(type(actor)):
+            response = actor.on_receive(message)
+        else:
+            response = _receive(actor, message)
         if envelope.reply_to is not None:
             envelope.reply_to.set(response)
     except LoopAbandoned:
@@ -289,6 +326,17 @@ def handle(actor: GuardedActor, envelope: Any) -> None:
         if envelope.reply_to is not None:
             envelope.reply_to.set_exception()
         _fail(actor, with_hook=True)
+
+
+def _receive(actor: GuardedActor, message: Any) -> Any:
+    """pykka's dispatch (``_handle_receive``), learning what :func:`handle` may skip."""
+    kind = type(message)
+    if kind not in _plain_messages and message.__class__ is kind:  # not a proxy posing as one
+        _plain_messages[kind] = not issubclass(kind, _PYKKA_MESSAGES)
+    cls = type(actor)
+    if cls not in _plain_actors:
+        _plain_actors[cls] = cls._handle_receive is _PYKKA_RECEIVE
+    return actor._handle_receive(message)
 
 
 def end(actor: GuardedActor) -> None:

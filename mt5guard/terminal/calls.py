@@ -44,9 +44,13 @@ class TerminalOps:
         """One terminal call; None or False becomes the typed error of ``last_error()``."""
         result = fn(*args, **kwargs)
         if result is None or result is False:
-            code, message = self._t.last_error()
-            raise error_from_last_error(code, message, operation)
+            raise self.failure(operation)
         return result
+
+    def failure(self, operation: str) -> MT5Error:
+        """The typed error of ``last_error()``, for a call that returned None or False."""
+        code, message = self._t.last_error()
+        return error_from_last_error(code, message, operation)
 
     @staticmethod
     def field(reply: Any, name: str, operation: str) -> Any:
@@ -154,12 +158,13 @@ class TerminalOps:
 
     def price(self, symbol: str) -> Any:
         """The symbol's tick, its quote plausible: finite, 0 < bid <= ask."""
-        self.check_symbol(symbol, "get_price")
-        self.select(symbol)
+        if type(symbol) is not str or symbol not in self._account.symbols \
+                or symbol not in self._selected:  # what check_symbol and select would pass
+            self.check_symbol(symbol, "get_price")
+            self.select(symbol)
         tick: Any = self._t.symbol_info_tick(symbol)  # self.call, inlined: the hot path
         if tick is None or tick is False:
-            code, message = self._t.last_error()
-            raise error_from_last_error(code, message, "get_price")
+            raise self.failure("get_price")
         try:
             bid, ask = tick.bid, tick.ask
         except AttributeError:  # self.field names the missing one

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["Timeline", "Timer"]
 
+_heappush, _heappop = heapq.heappush, heapq.heappop  # two timers a probe: globals, not attributes
+
 
 class Timer:
     """A callback due at a monotonic instant; :meth:`cancel` keeps it from firing."""
@@ -51,22 +53,24 @@ class Timeline:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` ``delay`` seconds from now (a negative delay means now)."""
-        due, seq = self.mono + max(0.0, delay), next(self._seq)
+        due = self.mono + delay if delay > 0.0 else self.mono  # max(0.0, delay), a NaN too
+        seq = next(self._seq)
         timer = Timer(due, seq, callback)
-        heapq.heappush(self._timers, (due, seq, timer))
+        _heappush(self._timers, (due, seq, timer))
         return timer
 
     def fire_next(self, limit: float) -> bool:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
         timers = self._timers
         while timers and timers[0][2].cancelled:
-            heapq.heappop(timers)
+            _heappop(timers)
         if not timers or timers[0][0] > limit:
             return False
         due = timers[0][0]
-        self.mono = max(self.mono, due)
+        if due > self.mono:
+            self.mono = due
         while timers and timers[0][0] == due:
-            timer = heapq.heappop(timers)[2]
+            timer = _heappop(timers)[2]
             if not timer.cancelled:
                 timer.callback()
         return True

@@ -305,3 +305,26 @@ def test_an_actor_knows_its_own_loop_thread_and_other_threads_are_not_loops() ->
     finally:
         first.stop()
         second.stop()
+
+
+def test_handle_takes_pykkas_own_messages_the_generic_way_and_honours_an_override() -> None:
+    from mt5guard.supervision._pykka import handle
+
+    actor = adopt(Plain())
+    for _ in range(2):  # the second time from what handle() learned the first
+        handle(actor, Envelope("x", reply_to=(said := pykka.ThreadingFuture[Any]())))
+        assert said.get(timeout=1) == ("received", "x")
+        call = ProxyCall(attr_path=("double",), args=(4,), kwargs={})
+        handle(actor, Envelope(call, reply_to=(doubled := pykka.ThreadingFuture[Any]())))
+        assert doubled.get(timeout=1) == 8
+
+    class Routes(Plain):
+        def _handle_receive(self, message: Any) -> Any:
+            return ("routed", message)
+
+    routed = adopt(Routes())
+    for _ in range(2):
+        handle(routed, Envelope("x", reply_to=(answer := pykka.ThreadingFuture[Any]())))
+        assert answer.get(timeout=1) == ("routed", "x")
+    handle(actor, Envelope(pykka_messages._ActorStop()))
+    assert actor.actor_stopped.is_set()

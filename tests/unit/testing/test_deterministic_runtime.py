@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 import pykka
 import pytest
@@ -121,3 +121,20 @@ def test_a_wait_from_test_code_ends_when_its_answer_is_there_while_actors_stay_b
         hits = left.proxy().hits.get() + right.proxy().hits.get()
         assert 0 < hits < 100
         assert runtime.steps < 100
+
+
+def test_the_seeded_pick_draws_what_random_randrange_draws() -> None:
+    import random
+
+    from mt5guard.testing._runtime import _Entry
+
+    runtime, reference = DeterministicRuntime(seed=11), random.Random(11)
+    try:
+        for count in (2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 2, 3):
+            entries = {seq: _Entry(cast(Any, None), seq) for seq in range(100, 100 - count, -1)}
+            runtime._ready.update(entries)
+            picked = runtime._pick()
+            assert picked is entries[sorted(entries)[reference.randrange(count)]]
+            runtime._ready.clear()
+    finally:
+        runtime.close()
