@@ -38,7 +38,9 @@ class ChaosTerminal(SimulatedTerminal):
     """
 
     garble = False
-    on_call: Any = None
+    on_call: Callable[[str], object] | None = None
+    """Told each serving call's name, when set (the chaos runner sets it only while
+    the account's breaker is OPEN: the one state its check looks at)."""
     runtime: DeterministicRuntime | None = None
     struck_until = 0.0
     """When (monotonic seconds) the last fault that strikes a later call ended."""
@@ -64,6 +66,23 @@ class ChaosTerminal(SimulatedTerminal):
     def _struck(self) -> None:
         assert self.runtime is not None
         self.struck_until = max(self.struck_until, self.runtime.monotonic())
+
+    def _timed(self, base: Callable[..., Any], first: Any, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+        """``base`` called, and :meth:`_struck` if it hung (took clock time) or lost a reply."""
+        runtime = self.runtime
+        assert runtime is not None
+        started = runtime.monotonic()
+        lost_before = len(self._faults.lost_replies)
+        self.calling = True  # seen from test code, a call in progress is a hang
+        try:
+            result = base(self, *args, **kwargs) if first is _NO_ARG else \
+                base(self, first, *args, **kwargs)
+        finally:
+            self.calling = False
+        if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
+            self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
+        return result
 
     def _worker_gone(self, name: str, args: Any, kwargs: Any) -> tuple[bool, Any]:
         """(True, failed result) if this call meets a killed worker; (False, None) if not."""
@@ -94,6 +113,11 @@ def _delegate(name: str) -> Any:
         "symbol_info_tick": lambda tick: tick._replace(bid=float("nan")),
         "account_info": lambda _info: ("login", 0),
     }.get(name)
+    # A call can strike later (take clock time, or lose a reply) only through a hang
+    # scripted for it, the latency, an initialize that times out or a lost order reply:
+    # any other call is made without reading the clock around it (a call that does not
+    # sleep ends at the instant it began, and nothing else runs meanwhile).
+    sending, initializing = name == "order_send", name == "initialize"
 
     def call(self: ChaosTerminal, first: Any = _NO_ARG, *args: Any, **kwargs: Any) -> Any:
         # One frame per call (every probe makes three): the whole wrapper is here. The
@@ -105,27 +129,21 @@ def _delegate(name: str) -> Any:
             gone, failed = self._worker_gone(
                 name, args if first is _NO_ARG else (first, *args), kwargs)
             if gone:
-                if serving:
+                if serving and self.on_call is not None:
                     self.on_call(name)
                 return failed
-        if serving:
+        if serving and self.on_call is not None:  # set only while a check is due
             self.on_call(name)
-        runtime = self.runtime
-        assert runtime is not None
-        started = runtime.monotonic()
-        lost_before = len(self._faults.lost_replies)
-        self.calling = True  # seen from test code, a call in progress is a hang
-        try:
-            if first is _NO_ARG:
-                result = base(self, **kwargs) if kwargs else base(self)
-            elif args or kwargs:
-                result = base(self, first, *args, **kwargs)
-            else:
-                result = base(self, first)
-        finally:
-            self.calling = False
-        if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
-            self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
+        faults = self._faults
+        if (sending or faults.hangs.get(name) or self._call_latency
+                or (initializing and faults.init_times_out)):
+            result = self._timed(base, first, args, kwargs)
+        elif first is _NO_ARG:
+            result = base(self, **kwargs) if kwargs else base(self)
+        elif args or kwargs:
+            result = base(self, first, *args, **kwargs)
+        else:
+            result = base(self, first)
         if garbled is not None and self.garble and result:
             result = garbled(result)
         return result
