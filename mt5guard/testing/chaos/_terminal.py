@@ -24,6 +24,9 @@ _CONNECTING = ("initialize", "login", "shutdown")
 _NO_IPC = -10004
 _BOOL_CALLS = ("initialize", "login")
 _NO_ARG: Any = object()  # a call made without positional arguments
+_DIRECT = ("terminal_info", "account_info", "symbol_info_tick")
+"""The health probe's calls, nearly every call of a run: made straight to the simulated
+terminal's methods while no fault of the chaos terminal's own applies to them."""
 
 
 class ChaosTerminal(SimulatedTerminal):
@@ -37,10 +40,8 @@ class ChaosTerminal(SimulatedTerminal):
     the supervisor replaces the session, whose fresh worker works again.
     """
 
-    garble = False
-    on_call: Callable[[str], object] | None = None
-    """Told each serving call's name, when set (the chaos runner sets it only while
-    the account's breaker is OPEN: the one state its check looks at)."""
+    _garble = False
+    _on_call: Callable[[str], object] | None = None
     runtime: DeterministicRuntime | None = None
     struck_until = 0.0
     """When (monotonic seconds) the last fault that strikes a later call ended."""
@@ -51,12 +52,64 @@ class ChaosTerminal(SimulatedTerminal):
     _dead_owner: str | None = None  # the session whose worker was killed
     _chaos_error: tuple[int, str] | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rebind()
+
+    @property
+    def garble(self) -> bool:
+        """Replies of ``account_info`` and ``symbol_info_tick`` are malformed while True."""
+        return self._garble
+
+    @garble.setter
+    def garble(self, garble: bool) -> None:
+        self._garble = garble
+        self._rebind()
+
+    @property
+    def on_call(self) -> Callable[[str], object] | None:
+        """Told each serving call's name, when set (the chaos runner sets it only while
+        the account's breaker is OPEN: the one state its check looks at)."""
+        return self._on_call
+
+    @on_call.setter
+    def on_call(self, hook: Callable[[str], object] | None) -> None:
+        self._on_call = hook
+        self._rebind()
+
+    def hang_next(self, call: str, seconds: float, times: int = 1) -> None:
+        super().hang_next(call, seconds, times)
+        self._rebind()
+
+    def _rebind(self) -> None:
+        """Bind each of the probe's calls (:data:`_DIRECT`) to the simulated terminal's
+        own method on this instance while nothing of the wrapper's applies to it (no
+        worker kill, hook, garbling, hang or latency), and unbind it (the class's
+        wrapper answers) as soon as something does.
+
+        Called by every change that can make one apply (the setters above,
+        :meth:`kill_worker`, :meth:`hang_next`) and after a wrapped call that met a
+        killed worker or could strike (a hang taken, the worker replaced: quiet again).
+        """
+        own = self.__dict__
+        quiet = (self._kill_armed is None and self._dead_owner is None
+                 and self._chaos_error is None and self._on_call is None
+                 and not self._garble and not self._call_latency)
+        hangs = self._faults.hangs
+        for name in _DIRECT:
+            if quiet and not hangs.get(name):
+                if name not in own:
+                    own[name] = getattr(SimulatedTerminal, name).__get__(self)
+            else:
+                own.pop(name, None)
+
     def kill_worker(self, *, executed: bool = False, call: str = "") -> None:
         """The worker dies during the next ``call`` (``""``: any call but a (re)connect).
 
         An order_send it dies in has then executed or not (``executed``).
         """
         self._kill_armed = (executed, call)
+        self._rebind()
 
     def last_error(self) -> tuple[int, str]:
         if self._chaos_error is not None:
@@ -128,23 +181,25 @@ def _delegate(name: str) -> Any:
         else:
             gone, failed = self._worker_gone(
                 name, args if first is _NO_ARG else (first, *args), kwargs)
+            self._rebind()
             if gone:
-                if serving and self.on_call is not None:
-                    self.on_call(name)
+                if serving and self._on_call is not None:
+                    self._on_call(name)
                 return failed
-        if serving and self.on_call is not None:  # set only while a check is due
-            self.on_call(name)
+        if serving and self._on_call is not None:  # set only while a check is due
+            self._on_call(name)
         faults = self._faults
         if (sending or faults.hangs.get(name) or self._call_latency
                 or (initializing and faults.init_times_out)):
             result = self._timed(base, first, args, kwargs)
+            self._rebind()
         elif first is _NO_ARG:
             result = base(self, **kwargs) if kwargs else base(self)
         elif args or kwargs:
             result = base(self, first, *args, **kwargs)
         else:
             result = base(self, first)
-        if garbled is not None and self.garble and result:
+        if garbled is not None and self._garble and result:
             result = garbled(result)
         return result
 
