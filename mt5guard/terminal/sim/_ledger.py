@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from math import remainder
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
@@ -144,8 +145,9 @@ class Ledger:
             # rounded(x, 2), inlined (see _rounding for why the shortcut is round's float):
             # every health probe values every open position.
             y = x * 100.0
-            if -_LIMIT < y < _LIMIT and (n := round(y)) and 0.5 - abs(y - n) > abs(y) * _SLACK:
-                profits.append(n / 100.0)
+            if -_LIMIT < y < _LIMIT and 0.5 - abs(r := remainder(y, 1.0)) > abs(y) * _SLACK \
+                    and y != r:
+                profits.append((y - r) / 100.0)
             else:
                 profits.append(round(x, 2))
             margins.append(volume * size / leverage * for_margin)
