@@ -18,7 +18,7 @@ _record = tuple.__new__
 _DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8CF37AD8BF550E51FF075"
 
 
-def account_record(ledger: Ledger, *, login: int, server: str,
+def account_record(ledger: Ledger, login: int, server: str,
                    trade_allowed: bool = True) -> AccountInfo:
     """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
     if not ledger.positions:
