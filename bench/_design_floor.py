@@ -45,6 +45,7 @@ from mt5guard.terminal import constants as c
 __all__ = ["seed_floor", "story_floor"]
 
 SYMBOL = "EURUSD"
+SEED_BUY_EVERY = 1000  # probes: as many open positions on average as a seed's caller keeps
 _MENDABLE = frozenset({c.RES_E_INTERNAL_FAIL_CONNECT, c.RES_E_AUTH_FAILED})
 _BUY = {"action": c.TRADE_ACTION_DEAL, "symbol": SYMBOL, "volume": 0.01,
         "type": c.ORDER_TYPE_BUY, "type_filling": c.ORDER_FILLING_IOC, "comment": "mg-floor"}
@@ -194,9 +195,10 @@ def story_floor(subscriber: Any, *, outages: bool = True) -> dict[str, Any]:
 
 
 def seed_floor(seed: int, days: float, accounts: int) -> dict[str, Any]:
-    """A chaos seed's probes on the least probe flow: its chaos terminals (every call
-    reported to the seed's watch, faults drawn from the seed's own schedule), a buy
-    every 600 probes per account (the positions a seed's caller opens), one advance
+    """A chaos seed's probes on the least probe flow: its chaos terminals (hooked to the
+    seed's watch as its run hooks them, faults drawn from the seed's own schedule), a buy
+    every 1,000 probes per account (the books then hold 2.7 positions on average when
+    valued, a seed's caller's 2.8), one advance
     over the seed's days as the seed's run does."""
     from mt5guard.testing import DeterministicRuntime
     from mt5guard.testing.chaos._run import _config, _Watch
@@ -214,10 +216,10 @@ def seed_floor(seed: int, days: float, accounts: int) -> dict[str, Any]:
         for name, account in zip(names, config.accounts, strict=True):
             terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
                                      server=account.terminal.server, seed=seed)
-            terminal.on_call = functools.partial(watch.on_call, name)
+            watch.watch_calls(name, terminal)  # as the seed's run hooks its terminals
             terminal.runtime = runtime
             terminals[name] = (terminal, account.terminal.login, account.terminal.server)
-        _tree(runtime, terminals, bus, config.health, buy_every=600)
+        _tree(runtime, terminals, bus, config.health, buy_every=SEED_BUY_EVERY)
         for fault in draw_schedule(seed, names, days):
             if fault.kind == "worker_kill":
                 continue  # a session replaced by its supervisor: not in this flow

@@ -57,7 +57,6 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
 from __future__ import annotations
 
 import collections
-import functools
 import gc
 import itertools
 import json
@@ -644,9 +643,11 @@ def _probe_calls(runtime: Any, terminals: list[Any], days: float, buy_every: int
 
 
 def _seed_probe_floor(seed: int, days: float, accounts: int) -> float:
-    """The probe calls of a chaos seed: its chaos terminals (each call reported to
-    the watch and checked for faults, one price history per seed), a buy every
-    5 simulated hours per account (~10 positions by the end, as a seed's caller)."""
+    """The probe calls of a chaos seed: its chaos terminals (hooked to the watch as the
+    seed's run hooks them, checked for faults, one price history per seed), a buy every
+    1,000 probes per account (2.7 positions on average, a seed's caller's 2.8)."""
+    from _design_floor import SEED_BUY_EVERY
+
     from mt5guard.testing import DeterministicRuntime
     from mt5guard.testing.chaos._run import _config, _Watch
     from mt5guard.testing.chaos._terminal import ChaosTerminal
@@ -658,10 +659,10 @@ def _seed_probe_floor(seed: int, days: float, accounts: int) -> float:
         for name, account in zip(names, _config(names).accounts, strict=True):
             terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
                                      server=account.terminal.server, seed=seed)
-            terminal.on_call = functools.partial(watch.on_call, name)
+            watch.watch_calls(name, terminal)  # as the seed's run hooks its terminals
             terminal.runtime = runtime
             terminals.append(_connected(terminal, account.terminal.login, account.terminal.server))
-        return _probe_calls(runtime, terminals, days, buy_every=600)
+        return _probe_calls(runtime, terminals, days, buy_every=SEED_BUY_EVERY)
 
 
 def _story_probe_floor() -> float:

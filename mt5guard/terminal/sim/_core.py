@@ -219,7 +219,7 @@ class TerminalCore(FaultScripting):
     def _tick(self, symbol: str) -> Tick:
         faults = self._faults  # quotes_frozen(symbol), inlined: every probe reads a tick
         frozen = faults.server_offline or symbol in faults.stale
-        return self._quotes.tick(symbol, self._clock.now(), frozen=frozen)
+        return self._quotes.tick(symbol, self._clock.now(), frozen)
 
     def _credentials_ok(self, login: int, password: str, server: str) -> bool:
         if self._faults.auth_revoked or self._faults.server_offline:

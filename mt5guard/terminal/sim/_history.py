@@ -55,6 +55,8 @@ Floats = npt.NDArray[np.float64]
 Points = npt.NDArray[np.int32]
 _TICK_NUMBERS: Final = np.arange(TICKS_PER_HOUR, dtype=np.float64)  # exact: < 2**53
 _TICK_NUMBERS.flags.writeable = False
+_FLAGS: Final = TICK_FLAG_BID | TICK_FLAG_ASK
+_tick = tuple.__new__  # Tick(*fields) without its Python-level __new__ (a live tick a probe)
 
 
 _Stored = Packed | Points | Floats
@@ -93,6 +95,13 @@ class PriceHistory:
         self._minutes: OrderedDict[int, Floats] = OrderedDict()  # M1 tables, most recent last
         self._half_spread = spec.spread * spec.point / 2
         self._ask_offset = spec.spread * spec.point
+        # The live ask of a bid of ``points``: (points + spread) / 10**digits is the float
+        # round(bid + spread * point, digits) gives. Both sums are within a few ulps of
+        # (points + spread) / 10**digits, so round's nearest integer of 10**digits times
+        # it is points + spread (a price is far below 2**48 points), and its answer the
+        # float nearest to that over 10**digits: what the IEEE division of the two exact
+        # floats returns.
+        self._spread = spec.spread
         self._digits = spec.digits
         self._hot: _Hot | None = None
         """What live quotes read last: (hour, chunk or -1 for the whole hour, its values,
@@ -194,10 +203,14 @@ class PriceHistory:
             hot = self._hot = self._hot_part(hour, index // CHUNK)
         _, part, values, base = hot
         value = values.item(index - part * CHUNK if part >= 0 else index)  # a Python number
-        bid = (base + value) / self._divisor if base is not None else float(value)
+        if base is not None:  # whole points: the ask is ``spread`` points more, divided alike
+            points = base + value
+            bid, ask = points / self._divisor, (points + self._spread) / self._divisor
+        else:
+            bid = float(value)
+            ask = rounded(bid + self._ask_offset, self._digits)
         msc = number * TICK_MS
-        tick = Tick(msc // 1000, bid, rounded(bid + self._ask_offset, self._digits), 0.0, 0,
-                    msc, TICK_FLAG_BID | TICK_FLAG_ASK, 0.0)
+        tick = _tick(Tick, (msc // 1000, bid, ask, 0.0, 0, msc, _FLAGS, 0.0))
         self._last_tick = (number, tick)
         return tick
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from math import remainder
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
-from mt5guard.terminal.sim._rounding import rounded
+from mt5guard.terminal.sim._rounding import _LIMIT, _SLACK, rounded
 from mt5guard.terminal.sim.symbols import SymbolSpec
+
+_BUY, _SELL = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
+_snapshot = tuple.__new__  # AccountSnapshot(*fields) without its Python-level __new__
 
 
 class AccountSnapshot(NamedTuple):
@@ -61,7 +65,8 @@ class Ledger:
         self.orders: dict[int, PendingOrder] = {}
         self.deals: list[TradeDeal] = []
         self.history_orders: list[TradeOrder] = []  # filled and cancelled, oldest first
-        self._routes: dict[str, tuple[str, bool]] = {}  # currency -> _route(currency)
+        # symbol -> (contract size, the routes of its profit and base currencies' rates)
+        self._plans: dict[str, tuple[float, tuple[str, bool], tuple[str, bool]]] = {}
 
     # -- money ---------------------------------------------------------------
 
@@ -115,54 +120,66 @@ class Ledger:
         rate read once. The same arithmetic, in the same order, as :meth:`profit` and
         :meth:`margin_for` summed over the positions (so the same floats)."""
         leverage = self.leverage
-        buy, sell = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
         ticks: dict[str, Tick] = {}  # one instant: each symbol's quote read once
         # per symbol: (bid, ask, contract size, profit currency's rate, base currency's rate)
         terms: dict[str, tuple[float, float, float, float, float]] = {}
         profits: list[float] = []
         margins: list[float] = []
+        symbol: str | None = None
         for p in self.positions.values():
-            term = terms.get(p.symbol)
-            if term is None:
-                term = terms[p.symbol] = self._terms(p.symbol, ticks)
-            bid, ask, size, for_profit, for_margin = term
-            if p.type == buy:
+            if p.symbol != symbol:  # a book's positions are mostly of one symbol, in a row
+                symbol = p.symbol
+                term = terms.get(symbol)
+                if term is None:
+                    term = terms[symbol] = self._terms(symbol, ticks)
+                bid, ask, size, for_profit, for_margin = term
+            kind = p.type
+            if kind == _BUY:
                 diff = bid - p.price_open
             else:
                 diff = ask - p.price_open
-                if p.type == sell:
+                if kind == _SELL:
                     diff = -diff
             volume = p.volume
-            profits.append(rounded(diff * volume * size * for_profit, 2))
+            x = diff * volume * size * for_profit
+            # rounded(x, 2), inlined (see _rounding for why the shortcut is round's float):
+            # every health probe values every open position.
+            y = x * 100.0
+            if -_LIMIT < y < _LIMIT and 0.5 - abs(r := remainder(y, 1.0)) > abs(y) * _SLACK \
+                    and y != r:
+                profits.append((y - r) / 100.0)
+            else:
+                profits.append(round(x, 2))
             margins.append(volume * size / leverage * for_margin)
         # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
         # (compensated), and the book must be worth what sum() always made it.
+        balance = self.balance
         profit = rounded(sum(profits, 0.0), 2)
-        equity = rounded(self.balance + profit, 2)
+        equity = rounded(balance + profit, 2)
         margin = rounded(sum(margins, 0.0) + extra_margin, 2)
-        return AccountSnapshot(
-            self.balance, profit, equity, margin, rounded(equity - margin, 2), _level(equity, margin)
-        )
+        return _snapshot(AccountSnapshot, (balance, profit, equity, margin,
+                                           rounded(equity - margin, 2), _level(equity, margin)))
 
     def _terms(self, symbol: str, ticks: dict[str, Tick]
                ) -> tuple[float, float, float, float, float]:
         """What valuing a position on ``symbol`` needs, its quotes read from ``ticks``
         (filled as read)."""
-        spec = self.specs[symbol]
+        plan = self._plans.get(symbol)
+        if plan is None:
+            spec = self.specs[symbol]
+            plan = self._plans[symbol] = (spec.contract_size, self._route(spec.currency_profit),
+                                          self._route(spec.currency_base))
+        size, for_profit, for_margin = plan
         tick = ticks.get(symbol)
         if tick is None:
             tick = ticks[symbol] = self.quote(symbol)
-        return (tick.bid, tick.ask, spec.contract_size,
-                self._rate_at(spec.currency_profit, ticks), self._rate_at(spec.currency_base, ticks))
+        return (tick.bid, tick.ask, size,
+                self._rate_at(*for_profit, ticks) if for_profit[0] else 1.0,
+                self._rate_at(*for_margin, ticks) if for_margin[0] else 1.0)
 
-    def _rate_at(self, currency: str, ticks: dict[str, Tick]) -> float:
-        """:meth:`rate`, its quote read from ``ticks`` (filled as read)."""
-        route = self._routes.get(currency)
-        if route is None:
-            route = self._routes[currency] = self._route(currency)
-        name, invert = route
-        if not name:
-            return 1.0
+    def _rate_at(self, name: str, invert: bool, ticks: dict[str, Tick]) -> float:
+        """:meth:`rate` by its route (:meth:`_route`), its quote read from ``ticks`` (filled
+        as read)."""
         tick = ticks.get(name)
         if tick is None:
             tick = ticks[name] = self.quote(name)

@@ -82,7 +82,7 @@ class QuoteBoard:
         self._seen_now, self._seen_tick = now, number
         return number
 
-    def tick(self, symbol: str, now: datetime, *, frozen: bool) -> Tick:
+    def tick(self, symbol: str, now: datetime, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
         last = self._last.get(symbol)
         if last is None:  # its first tick is the one current when we were created

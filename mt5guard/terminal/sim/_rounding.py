@@ -13,9 +13,15 @@ farther than that from a half-integer, the integer nearest to ``y`` is
 floats, IEEE division correctly rounded) is the float nearest to
 ``N / 10**d``. Otherwise (near a tie, a zero result, whose sign ``round``
 keeps, huge or non-finite values) ``round`` itself answers.
+
+``N`` is found without leaving floats: ``math.remainder(y, 1.0)`` is IEEE's
+remainder ``r = y - N`` (``N`` nearest, ties to even), exact, and ``y - r`` is
+``N`` exactly (an integer below 2**52); ``|r|`` is the distance checked above.
 """
 
 from __future__ import annotations
+
+from math import remainder
 
 __all__ = ["rounded"]
 
@@ -29,7 +35,7 @@ def rounded(x: float, digits: int) -> float:
     scale = _SCALES[digits]
     y = x * scale
     if -_LIMIT < y < _LIMIT:
-        n = round(y)
-        if n and 0.5 - abs(y - n) > abs(y) * _SLACK:
-            return n / scale
+        r = remainder(y, 1.0)  # y - N, exactly; N the integer nearest to y
+        if 0.5 - abs(r) > abs(y) * _SLACK and y != r:  # y != r: N is not 0
+            return (y - r) / scale  # y - r is N exactly
     return round(x, digits)

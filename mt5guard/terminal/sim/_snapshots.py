@@ -14,24 +14,26 @@ from mt5guard.terminal.sim.symbols import SymbolSpec
 VERSION: tuple[int, int, str] = (500, 5120, "20 Jun 2025")
 
 _COMPANY = "mt5guard simulation"
+_record = tuple.__new__
 _DATA_PATH = r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\D0E8209F77C8CF37AD8BF550E51FF075"
 
 
-def account_record(ledger: Ledger, *, login: int, server: str,
+def account_record(ledger: Ledger, login: int, server: str,
                    trade_allowed: bool = True) -> AccountInfo:
     """A demo hedging account, 1:leverage, stop-out at 30 % and margin call at 50 %."""
     if not ledger.positions:
         return _idle_account_record(ledger.balance, ledger.leverage, ledger.currency, login,
                                     server, trade_allowed)
-    return _account_record(ledger.snapshot(), ledger.leverage, ledger.currency, login, server,
-                           trade_allowed)
+    return _account_record(ledger._valued(0.0), ledger.leverage, ledger.currency, login, server,
+                           trade_allowed)  # snapshot(), its positions known
 
 
 def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: int,
                     server: str, trade_allowed: bool) -> AccountInfo:
-    # Positional, in AccountInfo's field order (named in the comments): every
-    # health probe builds one, and keywords cost twice as much for 28 fields.
-    return AccountInfo(
+    # Positional, in AccountInfo's field order (named in the comments), and through
+    # tuple.__new__ (what the named tuple's own __new__ calls): every health probe of
+    # an account with positions builds one.
+    return _record(AccountInfo, (
         login, c.ACCOUNT_TRADE_MODE_DEMO, leverage, 200,  # login trade_mode leverage limit_orders
         c.ACCOUNT_STOPOUT_MODE_PERCENT, trade_allowed, True,  # margin_so_mode trade_allowed/expert
         c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING, 2, False,  # margin_mode currency_digits fifo_close
@@ -40,7 +42,7 @@ def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: 
         50.0, 30.0, 0.0, 0.0,  # margin_so_call margin_so_so margin_initial margin_maintenance
         0.0, 0.0, 0.0,  # assets liabilities commission_blocked
         "Simulated Trader", server, currency, _COMPANY,  # name server currency company
-    )
+    ))
 
 
 def _terminal_record(connected: bool, trade_allowed: bool) -> TerminalInfo:

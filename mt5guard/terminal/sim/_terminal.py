@@ -173,8 +173,8 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
             if hung or not self._linked(authorized=True):
                 return None
             self._last_error = OK
-            return account_record(self._ledger, login=self._login, server=self._server,
-                                  trade_allowed=not self._faults.investor)
+            return account_record(self._ledger, self._login, self._server,
+                                  not self._faults.investor)
 
     # -- symbols -------------------------------------------------------------
 
@@ -207,10 +207,13 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
     def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
         with self._symbol_info_tick_call as hung:
-            if hung or not self._linked() or (spec := self._selected_spec(symbol)) is None:
+            if hung or not self._linked():
+                return None
+            if not (isinstance(symbol, str) and symbol in self._selected):  # _selected_spec's
+                self._last_error = NOT_FOUND
                 return None
             self._last_error = OK
-            return self._tick(spec.name)
+            return self._tick(self._specs[symbol].name)
 
     # -- trading -------------------------------------------------------------
 

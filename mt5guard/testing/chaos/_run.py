@@ -64,6 +64,19 @@ class _Watch:
         self.violations: list[str] = []
         self.state = {name: BreakerState.CLOSED for name in names}
         self.open_since: dict[str, float | None] = {name: None for name in names}
+        self.terminals: dict[str, ChaosTerminal] = {}
+
+    def watch_calls(self, name: str, terminal: ChaosTerminal) -> None:
+        """Check ``terminal``'s calls (``name``'s) while its breaker is OPEN: :meth:`on_call`
+        is its hook only then (it looks at nothing else), so the other calls, nearly all
+        of them, are not reported at all."""
+        self.terminals[name] = terminal
+        terminal.on_call = self._hook(name)
+
+    def _hook(self, name: str) -> Any:
+        if self.open_since[name] is None:
+            return None
+        return functools.partial(self.on_call, name)  # on every call: no lambda
 
     def fail(self, text: str) -> None:
         if len(self.violations) < 20:
@@ -81,6 +94,9 @@ class _Watch:
                 self.fail(f"{name}: illegal breaker transition {event.old.value}->{event.new.value}")
         self.state[name] = event.new
         self.open_since[name] = now if event.new is BreakerState.OPEN else None
+        terminal = self.terminals.get(name)
+        if terminal is not None:
+            terminal.on_call = self._hook(name)
 
     def on_call(self, name: str, call: str) -> None:
         since = self.open_since[name]
@@ -120,7 +136,7 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
         for name, account in zip(names, config.accounts, strict=True):
             terminal = ChaosTerminal(runtime.clock, login=account.terminal.login,
                                      server=account.terminal.server, seed=seed)
-            terminal.on_call = functools.partial(watch.on_call, name)  # on every call: no lambda
+            watch.watch_calls(name, terminal)
             terminal.runtime = runtime
             terminals[name] = terminal
         guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)

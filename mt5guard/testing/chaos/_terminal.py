@@ -24,6 +24,9 @@ _CONNECTING = ("initialize", "login", "shutdown")
 _NO_IPC = -10004
 _BOOL_CALLS = ("initialize", "login")
 _NO_ARG: Any = object()  # a call made without positional arguments
+_DIRECT = ("terminal_info", "account_info", "symbol_info_tick")
+"""The health probe's calls, nearly every call of a run: made straight to the simulated
+terminal's methods while no fault of the chaos terminal's own applies to them."""
 
 
 class ChaosTerminal(SimulatedTerminal):
@@ -37,8 +40,8 @@ class ChaosTerminal(SimulatedTerminal):
     the supervisor replaces the session, whose fresh worker works again.
     """
 
-    garble = False
-    on_call: Any = None
+    _garble = False
+    _on_call: Callable[[str], object] | None = None
     runtime: DeterministicRuntime | None = None
     struck_until = 0.0
     """When (monotonic seconds) the last fault that strikes a later call ended."""
@@ -49,12 +52,64 @@ class ChaosTerminal(SimulatedTerminal):
     _dead_owner: str | None = None  # the session whose worker was killed
     _chaos_error: tuple[int, str] | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rebind()
+
+    @property
+    def garble(self) -> bool:
+        """Replies of ``account_info`` and ``symbol_info_tick`` are malformed while True."""
+        return self._garble
+
+    @garble.setter
+    def garble(self, garble: bool) -> None:
+        self._garble = garble
+        self._rebind()
+
+    @property
+    def on_call(self) -> Callable[[str], object] | None:
+        """Told each serving call's name, when set (the chaos runner sets it only while
+        the account's breaker is OPEN: the one state its check looks at)."""
+        return self._on_call
+
+    @on_call.setter
+    def on_call(self, hook: Callable[[str], object] | None) -> None:
+        self._on_call = hook
+        self._rebind()
+
+    def hang_next(self, call: str, seconds: float, times: int = 1) -> None:
+        super().hang_next(call, seconds, times)
+        self._rebind()
+
+    def _rebind(self) -> None:
+        """Bind each of the probe's calls (:data:`_DIRECT`) to the simulated terminal's
+        own method on this instance while nothing of the wrapper's applies to it (no
+        worker kill, hook, garbling, hang or latency), and unbind it (the class's
+        wrapper answers) as soon as something does.
+
+        Called by every change that can make one apply (the setters above,
+        :meth:`kill_worker`, :meth:`hang_next`) and after a wrapped call that met a
+        killed worker or could strike (a hang taken, the worker replaced: quiet again).
+        """
+        own = self.__dict__
+        quiet = (self._kill_armed is None and self._dead_owner is None
+                 and self._chaos_error is None and self._on_call is None
+                 and not self._garble and not self._call_latency)
+        hangs = self._faults.hangs
+        for name in _DIRECT:
+            if quiet and not hangs.get(name):
+                if name not in own:
+                    own[name] = getattr(SimulatedTerminal, name).__get__(self)
+            else:
+                own.pop(name, None)
+
     def kill_worker(self, *, executed: bool = False, call: str = "") -> None:
         """The worker dies during the next ``call`` (``""``: any call but a (re)connect).
 
         An order_send it dies in has then executed or not (``executed``).
         """
         self._kill_armed = (executed, call)
+        self._rebind()
 
     def last_error(self) -> tuple[int, str]:
         if self._chaos_error is not None:
@@ -64,6 +119,23 @@ class ChaosTerminal(SimulatedTerminal):
     def _struck(self) -> None:
         assert self.runtime is not None
         self.struck_until = max(self.struck_until, self.runtime.monotonic())
+
+    def _timed(self, base: Callable[..., Any], first: Any, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+        """``base`` called, and :meth:`_struck` if it hung (took clock time) or lost a reply."""
+        runtime = self.runtime
+        assert runtime is not None
+        started = runtime.monotonic()
+        lost_before = len(self._faults.lost_replies)
+        self.calling = True  # seen from test code, a call in progress is a hang
+        try:
+            result = base(self, *args, **kwargs) if first is _NO_ARG else \
+                base(self, first, *args, **kwargs)
+        finally:
+            self.calling = False
+        if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
+            self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
+        return result
 
     def _worker_gone(self, name: str, args: Any, kwargs: Any) -> tuple[bool, Any]:
         """(True, failed result) if this call meets a killed worker; (False, None) if not."""
@@ -94,6 +166,11 @@ def _delegate(name: str) -> Any:
         "symbol_info_tick": lambda tick: tick._replace(bid=float("nan")),
         "account_info": lambda _info: ("login", 0),
     }.get(name)
+    # A call can strike later (take clock time, or lose a reply) only through a hang
+    # scripted for it, the latency, an initialize that times out or a lost order reply:
+    # any other call is made without reading the clock around it (a call that does not
+    # sleep ends at the instant it began, and nothing else runs meanwhile).
+    sending, initializing = name == "order_send", name == "initialize"
 
     def call(self: ChaosTerminal, first: Any = _NO_ARG, *args: Any, **kwargs: Any) -> Any:
         # One frame per call (every probe makes three): the whole wrapper is here. The
@@ -104,29 +181,25 @@ def _delegate(name: str) -> Any:
         else:
             gone, failed = self._worker_gone(
                 name, args if first is _NO_ARG else (first, *args), kwargs)
+            self._rebind()
             if gone:
-                if serving:
-                    self.on_call(name)
+                if serving and self._on_call is not None:
+                    self._on_call(name)
                 return failed
-        if serving:
-            self.on_call(name)
-        runtime = self.runtime
-        assert runtime is not None
-        started = runtime.monotonic()
-        lost_before = len(self._faults.lost_replies)
-        self.calling = True  # seen from test code, a call in progress is a hang
-        try:
-            if first is _NO_ARG:
-                result = base(self, **kwargs) if kwargs else base(self)
-            elif args or kwargs:
-                result = base(self, first, *args, **kwargs)
-            else:
-                result = base(self, first)
-        finally:
-            self.calling = False
-        if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
-            self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
-        if garbled is not None and self.garble and result:
+        if serving and self._on_call is not None:  # set only while a check is due
+            self._on_call(name)
+        faults = self._faults
+        if (sending or faults.hangs.get(name) or self._call_latency
+                or (initializing and faults.init_times_out)):
+            result = self._timed(base, first, args, kwargs)
+            self._rebind()
+        elif first is _NO_ARG:
+            result = base(self, **kwargs) if kwargs else base(self)
+        elif args or kwargs:
+            result = base(self, first, *args, **kwargs)
+        else:
+            result = base(self, first)
+        if garbled is not None and self._garble and result:
             result = garbled(result)
         return result
 

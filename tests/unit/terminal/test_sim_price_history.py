@@ -171,3 +171,15 @@ def test_quotes_prepared_before_the_first_read_are_the_quotes_it_would_have_read
         assert term.symbol_info_tick("NOSUCH") is None
     assert readings[0][0] == readings[1][0]
     assert readings[0][1].tolist() == readings[1][1].tolist()
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_SYMBOLS))
+def test_a_live_ask_is_the_bid_plus_the_spread_rounded_to_the_symbol_digits(name: str) -> None:
+    # The live tick divides whole points (bid and bid + spread) instead of rounding the
+    # sum of the bid and the spread's price: the same floats, at every tick of two hours.
+    spec = DEFAULT_SYMBOLS[name]
+    history = PriceHistory(spec, 5, ORIGIN, FIRST)
+    for number in range((TICK0 // HOUR) * HOUR, (TICK0 // HOUR + 2) * HOUR):
+        tick = history.tick(number)
+        assert tick.bid == history.bid(number)
+        assert tick.ask == round(tick.bid + spec.spread * spec.point, spec.digits)

@@ -1,0 +1,72 @@
+"""The chaos terminal's probe calls skip its wrapper only while none of its faults apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mt5guard.testing import DeterministicRuntime
+from mt5guard.testing.chaos._terminal import ChaosTerminal
+
+PROBE_CALLS = ("terminal_info", "account_info", "symbol_info_tick")
+
+
+@pytest.fixture
+def runtime() -> Iterator[DeterministicRuntime]:
+    with DeterministicRuntime(1) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def terminal(runtime: DeterministicRuntime) -> ChaosTerminal:
+    terminal = ChaosTerminal(runtime.clock, login=7000, seed=1)
+    terminal.runtime = runtime
+    assert terminal.initialize(login=7000, password="x", server="MetaQuotes-Demo")
+    assert terminal.symbol_select("EURUSD", True)
+    return terminal
+
+
+def _direct(terminal: ChaosTerminal) -> set[str]:
+    """The probe calls bound straight to the simulated terminal's methods."""
+    return {name for name in PROBE_CALLS if name in vars(terminal)}
+
+
+def test_a_quiet_terminal_answers_the_probe_without_its_wrapper(terminal: ChaosTerminal) -> None:
+    assert _direct(terminal) == set(PROBE_CALLS)
+    assert terminal.account_info() is not None and terminal.last_error() == (1, "Success")
+
+
+def test_a_hook_or_garbling_puts_the_wrapper_back_until_it_ends(terminal: ChaosTerminal) -> None:
+    heard: list[str] = []
+    terminal.on_call = heard.append
+    assert _direct(terminal) == set()
+    terminal.terminal_info()
+    assert heard == ["terminal_info"]
+    terminal.on_call = None
+    terminal.garble = True
+    assert terminal.account_info() == ("login", 0)
+    terminal.garble = False
+    assert _direct(terminal) == set(PROBE_CALLS)
+    terminal.terminal_info()
+    assert heard == ["terminal_info"], "no hook: not reported"
+
+
+def test_a_hang_strikes_the_next_call_then_the_call_is_direct_again(
+        runtime: DeterministicRuntime, terminal: ChaosTerminal) -> None:
+    terminal.hang_next("account_info", 5.0)
+    assert _direct(terminal) == {"terminal_info", "symbol_info_tick"}
+    started = runtime.monotonic()
+    assert terminal.account_info() is None
+    assert terminal.last_error()[0] == -10005
+    assert terminal.struck_until == runtime.monotonic() == started + 5.0
+    assert _direct(terminal) == set(PROBE_CALLS)
+
+
+def test_a_killed_worker_fails_every_call_until_the_session_is_replaced(
+        terminal: ChaosTerminal) -> None:
+    terminal.kill_worker()
+    assert _direct(terminal) == set()
+    # Called from test code (no session running), the kill waits for a session's call.
+    assert terminal.account_info() is not None
+    assert _direct(terminal) == set()
