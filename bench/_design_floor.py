@@ -198,8 +198,7 @@ def seed_floor(seed: int, days: float, accounts: int) -> dict[str, Any]:
     """A chaos seed's probes on the least probe flow: its chaos terminals (hooked to the
     seed's watch as its run hooks them, faults drawn from the seed's own schedule), a buy
     every 1,000 probes per account (the books then hold 2.7 positions on average when
-    valued, a seed's caller's 2.8), one advance
-    over the seed's days as the seed's run does."""
+    valued, a seed's caller's 2.8), one advance over the seed's days."""
     from mt5guard.testing import DeterministicRuntime
     from mt5guard.testing.chaos._run import _config, _Watch
     from mt5guard.testing.chaos._schedule import apply, draw_schedule
