@@ -168,27 +168,18 @@ def _tree(runtime: Any, terminals: dict[str, tuple[Any, int, str]], bus: EventBu
 def story_floor(subscriber: Any, *, outages: bool = True) -> dict[str, Any]:
     """The 24 h story of ``_deterministic.story`` (10 accounts, its outages every
     hour, 30 s steps) on the least probe flow; ``subscriber`` is the story's."""
-    from _simulated_time import ACCOUNTS, HOURS, STEP, outage
-    from _trees import accounts_config
+    from _deterministic import story_day, story_terminals
 
-    from mt5guard.terminal.sim._terminal import SimulatedTerminal
     from mt5guard.testing import DeterministicRuntime
 
     started = time.perf_counter()
     with DeterministicRuntime(seed=1) as runtime:
         bus = EventBus()
         bus.subscribe(subscriber)
-        config = accounts_config(ACCOUNTS, interval=30.0, jitter=0.0)
-        sims = {a.name: SimulatedTerminal(runtime.clock, login=a.terminal.login, seed=i + 1)
-                for i, a in enumerate(config.accounts)}
+        config, sims = story_terminals(runtime)
         _tree(runtime, {a.name: (sims[a.name], a.terminal.login, a.terminal.server)
                         for a in config.accounts}, bus, config.health)
-        for hour in range(HOURS):
-            if outages:
-                for i, terminal in enumerate(sims.values()):
-                    outage(terminal, (hour + i) % 3)
-            for _ in range(int(3600 / STEP)):
-                runtime.advance(STEP)
+        story_day(runtime, sims, outages=outages)
         wall = time.perf_counter() - started
         steps = runtime.steps
     return {"wall_s": wall, "messages": steps}

@@ -22,6 +22,7 @@ from _stats import progress
 from _trees import accounts_config
 
 from mt5guard import BreakerState, BreakerStateChanged, EventBus, HealthStatus, start
+from mt5guard.config import Config
 from mt5guard.health.messages import ProbeRecorded
 from mt5guard.terminal.sim._terminal import SimulatedTerminal
 from mt5guard.testing import DeterministicRuntime
@@ -43,21 +44,33 @@ def counter() -> tuple[Counter[str], Any]:
     return seen, count
 
 
+def story_terminals(runtime: DeterministicRuntime) -> tuple[Config, dict[str, SimulatedTerminal]]:
+    """The story's config (probes every 30 s, no jitter) and its ten simulated terminals."""
+    config = accounts_config(ACCOUNTS, interval=30.0, jitter=0.0)
+    return config, {a.name: SimulatedTerminal(runtime.clock, login=a.terminal.login, seed=i + 1)
+                    for i, a in enumerate(config.accounts)}
+
+
+def story_day(runtime: DeterministicRuntime, terminals: dict[str, SimulatedTerminal], *,
+              outages: bool = True) -> None:
+    """The story's 24 simulated hours in 30 s steps, an outage on each terminal every hour."""
+    for hour in range(HOURS):
+        if outages:
+            for i, terminal in enumerate(terminals.values()):
+                outage(terminal, (hour + i) % 3)
+        for _ in range(int(3600 / STEP)):
+            runtime.advance(STEP)
+
+
 def story() -> dict[str, Any]:
     seen, count = counter()
     started = time.perf_counter()
     with DeterministicRuntime(seed=1) as runtime:
         bus = EventBus()
         bus.subscribe(count)
-        config = accounts_config(ACCOUNTS, interval=30.0, jitter=0.0)
-        terminals = {a.name: SimulatedTerminal(runtime.clock, login=a.terminal.login, seed=i + 1)
-                     for i, a in enumerate(config.accounts)}
+        config, terminals = story_terminals(runtime)
         guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)
-        for hour in range(HOURS):
-            for i, terminal in enumerate(terminals.values()):
-                outage(terminal, (hour + i) % 3)
-            for _ in range(int(3600 / STEP)):
-                runtime.advance(STEP)
+        story_day(runtime, terminals)
         wall = time.perf_counter() - started
         final = {name: s.health() for name, s in guard.sessions.items()}
         guard.stop()

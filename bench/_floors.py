@@ -668,16 +668,15 @@ def _seed_probe_floor(seed: int, days: float, accounts: int) -> float:
 def _story_probe_floor() -> float:
     """The probe calls of the story: its ten simulated terminals (one price history
     each), 24 h, no positions and no outages (a call in an outage fails sooner)."""
-    from _simulated_time import ACCOUNTS, HOURS
+    from _deterministic import story_terminals
+    from _simulated_time import HOURS
 
-    from mt5guard.terminal.sim._terminal import SimulatedTerminal
     from mt5guard.testing import DeterministicRuntime
 
     with DeterministicRuntime(seed=1) as runtime:
-        config = accounts_config(ACCOUNTS, interval=30.0, jitter=0.0)
-        terminals = [_connected(SimulatedTerminal(runtime.clock, login=a.terminal.login, seed=i + 1),
-                                a.terminal.login, a.terminal.server)
-                     for i, a in enumerate(config.accounts)]
+        config, sims = story_terminals(runtime)
+        terminals = [_connected(sims[a.name], a.terminal.login, a.terminal.server)
+                     for a in config.accounts]
         return _probe_calls(runtime, terminals, HOURS / 24, buy_every=0)
 
 
