@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from math import remainder
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
-from mt5guard.terminal.sim._rounding import _LIMIT, _SLACK, rounded
+from mt5guard.terminal.sim._rounding import rounded
 from mt5guard.terminal.sim.symbols import SymbolSpec
 
 _BUY, _SELL = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
@@ -141,15 +140,7 @@ class Ledger:
                 if kind == _SELL:
                     diff = -diff
             volume = p.volume
-            x = diff * volume * size * for_profit
-            # rounded(x, 2), inlined (see _rounding for why the shortcut is round's float):
-            # every health probe values every open position.
-            y = x * 100.0
-            if -_LIMIT < y < _LIMIT and 0.5 - abs(r := remainder(y, 1.0)) > abs(y) * _SLACK \
-                    and y != r:
-                profits.append((y - r) / 100.0)
-            else:
-                profits.append(round(x, 2))
+            profits.append(rounded(diff * volume * size * for_profit, 2))
             margins.append(volume * size / leverage * for_margin)
         # sum(), not += in the loop: sum() adds floats differently from Python 3.12 on
         # (compensated), and the book must be worth what sum() always made it.

@@ -24,8 +24,8 @@ def account_record(ledger: Ledger, login: int, server: str,
     if not ledger.positions:
         return _idle_account_record(ledger.balance, ledger.leverage, ledger.currency, login,
                                     server, trade_allowed)
-    return _account_record(ledger._valued(0.0), ledger.leverage, ledger.currency, login, server,
-                           trade_allowed)  # snapshot(), its positions known
+    return _account_record(ledger.snapshot(), ledger.leverage, ledger.currency, login, server,
+                           trade_allowed)
 
 
 def _account_record(snap: AccountSnapshot, leverage: int, currency: str, login: int,
