@@ -55,7 +55,7 @@ def probe(ops: TerminalOps, terminal: Terminal, clock: Clock, symbol: str, seq: 
         return ProbeResult(seq, connection_ok, True, connection_ok and age <= max_tick_age,
                            latency_ms, at), None
     except MT5Error as err:
-        error = err
+        error = err.with_traceback(None)  # returned: its frames (this one) would hold it
     except (TypeError, ValueError, AttributeError) as exc:  # a reply not shaped like MT5's
         error = MT5DataError(operation="probe", detail=f"malformed terminal reply: {exc}")
     latency_ms = (clock.monotonic() - started) * 1000.0

@@ -219,9 +219,18 @@ class Settable(Protocol):
 
 
 def complete(reply: Settable, outcome: Any) -> None:
-    """Answer a request; a caller that gave up (cancelled) is not an error here."""
+    """Answer a request; a caller that gave up (cancelled) is not an error here.
+
+    A typed error goes without its traceback: the frames it was raised through
+    on the session's side hold the request, which holds the reply, which would
+    hold the error (a cycle only the garbage collector frees, with every frame
+    and message in it). The caller's traceback starts where it waited; the
+    error's fields say what failed.
+    """
     try:
         if isinstance(outcome, BaseException):
+            if isinstance(outcome, MT5Error):
+                outcome.__traceback__ = None
             reply.set_exception(outcome)
         else:
             reply.set_result(outcome)
