@@ -345,10 +345,11 @@ def end(actor: GuardedActor) -> None:
     assert isinstance(inbox, Mailbox)
     for envelope in inbox.close(lambda late: _undelivered(actor, late)):
         _undelivered(actor, envelope)
-    on_exit = actor.__dict__.get("_mt5guard_exit")
+    on_exit = actor.__dict__.pop("_mt5guard_exit", None)
+    failure: BaseException | None = actor.__dict__.pop("_mt5guard_failure", None)
     if on_exit is not None:
-        failure: BaseException | None = actor.__dict__.get("_mt5guard_failure")
         on_exit(failure)
+    del failure
     for observer in _observers(actor):
         observer.loop_ended()
 

@@ -6,8 +6,11 @@ oldest and newest pykka 4.x we support.
 
 from __future__ import annotations
 
+import gc
+import logging
 import sys
 import threading
+import weakref
 from typing import Any
 
 import pykka
@@ -328,3 +331,40 @@ def test_handle_takes_pykkas_own_messages_the_generic_way_and_honours_an_overrid
         assert answer.get(timeout=1) == ("routed", "x")
     handle(actor, Envelope(pykka_messages._ActorStop()))
     assert actor.actor_stopped.is_set()
+
+
+class _Crash(Exception):
+    """A failure a test can hold a weak reference to."""
+
+
+class _Crasher(pykka.ThreadingActor):
+    def on_receive(self, message: Any) -> Any:
+        raise _Crash(f"crashed on {message!r}")
+
+
+def test_a_failure_is_freed_once_its_end_is_noticed_without_the_garbage_collector() -> None:
+    # The failure's traceback holds the actor's frames, and so the actor; were the actor
+    # to keep the failure too, only the collector would free it and every frame in it.
+    # (Log records are off: pytest's capture would keep the logged failure itself.)
+    before = set(threading.enumerate())
+    freed: list[weakref.ref[BaseException]] = []
+    done = threading.Event()
+
+    def on_exit(error: BaseException | None) -> None:
+        assert error is not None
+        freed.append(weakref.ref(error))
+        done.set()
+
+    was = gc.isenabled()
+    gc.disable()
+    logging.disable(logging.CRITICAL)
+    try:
+        start_actor(_Crasher(), None, on_exit).tell("boom")
+        assert done.wait(5), "the end was not noticed"
+        for thread in set(threading.enumerate()) - before:
+            thread.join(5)
+        assert freed[0]() is None
+    finally:
+        logging.disable(logging.NOTSET)
+        if was:
+            gc.enable()
