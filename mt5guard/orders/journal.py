@@ -111,6 +111,7 @@ class OrderJournal:
         self.released_on_open: list[str] = []
         """Ids found ``pending`` when the file was opened: never sent, so freed."""
         self._seen_until: datetime | None = None
+        self._mark_due = False  # mark_seen's mark is not in the file yet
         if created:  # its schema was made by this open: no row, no pending id, no mark to read
             return
         entries: list[JournalEntry] = []
@@ -159,13 +160,12 @@ class OrderJournal:
             raise
 
     def close(self) -> None:
-        """Write what is held if the file takes it, then release the file (and its lock).
-
-        Idempotent. Outcomes still held are not lost: their rows say ``sent``
-        and are reconciled when the journal is opened next.
-        """
+        """Write what is held (and the mark) if the file takes it, then release the file
+        (and its lock). Idempotent. Outcomes still held are not lost: their rows say
+        ``sent`` and are reconciled when the journal is opened next."""
         with contextlib.suppress(MT5JournalError, sqlite3.ProgrammingError):
             self.flush()
+            self._write_mark()
         with self._lock:
             self._conn.close()
 
@@ -228,20 +228,28 @@ class OrderJournal:
         return self._seen_until
 
     def mark_seen(self, until: datetime) -> None:
-        """Remember ``until`` as :attr:`seen_until`, in the file so it survives a restart.
+        """Remember ``until`` as :attr:`seen_until`; the file gets it with the next order's
+        first write or at :meth:`close`. Not now: a journal's first write makes SQLite sync
+        a new WAL file and its folder (5-12 ms), which every connect paid. A mark lost with
+        the process only widens the next catch-up back to the last one written. The pages
+        the catch-up read are given back: an idle account keeps no more than at open."""
+        with self._lock:
+            self._seen_until, self._mark_due = until, True
+            with contextlib.suppress(sqlite3.Error):  # closed: nothing is cached either
+                self._conn.executescript("PRAGMA shrink_memory;")  # nothing kept prepared
 
-        A failed write is only logged: the mark bounds the next catch-up's fetch,
-        and entries still unresolved widen that fetch whatever the mark says.
-        Written once per connect: the pages it read are given back after it, so an
-        account that places no order keeps as little as a journal just opened.
-        """
-        self._seen_until = until
+    def _write_mark(self) -> None:
+        """Write the mark :meth:`mark_seen` left due; a failed write is only logged."""
+        if not self._mark_due:
+            return
         try:
-            with self._commit(durable=False):  # once per connect: nothing kept prepared
+            with self._commit(durable=False):
+                assert self._seen_until is not None  # set with _mark_due
                 run_once(self._conn, f"""
                     INSERT OR REPLACE INTO marks VALUES ('seen_until', {VALUE}('until'));
                     PRAGMA shrink_memory;
-                """, values={"until": ts(until)})
+                """, values={"until": ts(self._seen_until)})
+                self._mark_due = False
         except sqlite3.Error as exc:
             _log.warning("order journal %s: cannot write seen_until (%s)", self.path, exc)
 
@@ -256,6 +264,7 @@ class OrderJournal:
         """Commit the intent as ``pending``; it must not be in the journal (a ``pending`` row
         whose ``sent`` write failed is replaced). :class:`MT5JournalError`: nothing was sent."""
         self.flush()
+        self._write_mark()
         entry = JournalEntry(intent, EntryState.PENDING, at)
         try:
             with self._commit(durable=False):

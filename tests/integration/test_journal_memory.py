@@ -54,8 +54,8 @@ def test_an_open_journal_that_has_recorded_an_order_holds_little_memory(tmp_path
 
 
 def test_the_mark_a_connect_writes_leaves_the_journal_as_small_as_it_was(tmp_path: Path) -> None:
-    """Every connect writes the catch-up mark; an account that places no order (most of
-    1,000) keeps its journal at the size it had when opened, not with its pages cached."""
+    """Every connect marks how far it caught up; an account that places no order (most
+    of 1,000) keeps its journal at the size it had when opened, not with its pages cached."""
     journals = [OrderJournal.open(str(tmp_path / f"{i}.sqlite3"), synchronous="NORMAL")
                 for i in range(JOURNALS)]
     try:

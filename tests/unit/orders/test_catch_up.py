@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,47 @@ def test_the_mark_is_the_last_record_seen_never_later_than_our_clock() -> None:
     ahead = read(reading(deal(T0 + timedelta(hours=3))), T0, T0, book=False)  # a broker's UTC+3
     assert ahead.mark(T0) == T0
     assert read(reading(), T0, T0, book=False).mark(T0) == T0
+
+
+def test_a_connect_writes_nothing_to_the_file_and_close_writes_its_mark(
+        tmp_path: Path) -> None:
+    # A journal's first write makes SQLite sync a new WAL file and its folder (5-12 ms);
+    # the mark alone no longer pays it at every connect.
+    path = str(tmp_path / "demo.journal.sqlite3")
+    wal = Path(path + "-wal")
+    OrderJournal.open(path).close()  # made by an earlier process
+    journal = OrderJournal.open(path, synchronous="NORMAL")
+    journal.mark_seen(T0)
+    assert journal.seen_until == T0
+    assert not wal.exists() or wal.stat().st_size == 0  # nothing written yet
+    journal.close()
+    again = OrderJournal.open(path)
+    assert again.seen_until == T0  # written at close
+    again.close()
+
+
+def test_a_process_killed_before_writing_its_mark_leaves_the_last_one_written(
+        tmp_path: Path) -> None:
+    path = str(tmp_path / "demo.journal.sqlite3")
+    journal = OrderJournal.open(path)
+    journal.mark_seen(T0)
+    journal.close()
+    for trades, mark in ((False, T0), (True, T0 + timedelta(days=1))):
+        killed = subprocess.run([sys.executable, "-c", f"""
+import os, signal
+from datetime import datetime, UTC
+from mt5guard.orders.journal import OrderIntent, OrderJournal
+journal = OrderJournal.open({path!r})
+journal.mark_seen(datetime(2026, 1, 6, 9, tzinfo=UTC))
+if {trades}:  # the mark goes with the order's first write
+    journal.begin(OrderIntent("K1", "place", "EURUSD", "buy", 0.1, {{}}), journal.seen_until)
+os.kill(os.getpid(), signal.SIGKILL)
+"""], check=False, timeout=30)
+        assert killed.returncode == -signal.SIGKILL
+        reopened = OrderJournal.open(path)
+        # without an order: the last mark written; the next catch-up reads from there
+        assert reopened.seen_until == mark
+        reopened.close()
 
 
 def test_the_mark_survives_a_restart_and_an_older_journal_gains_it(tmp_path: Path) -> None:
