@@ -24,6 +24,7 @@ Runs on the SessionActor's thread only.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +70,37 @@ TerminalCalls = Callable[..., Any]
 Finder = Callable[[OrderIntent, reconcile.TerminalLookups, datetime, datetime], reconcile.Finding]
 
 
+class _Lookup:
+    """One of the terminal reads a reconciliation makes, the MT5 way (None -> typed error).
+
+    Holds the terminal and the call, not the desk (whose lookups these are): an ended
+    session's desk is then no cycle for the garbage collector, and no closure is made.
+    """
+
+    __slots__ = ("call", "name", "terminal")
+
+    def __init__(self, call: TerminalCalls, terminal: Any, name: str) -> None:
+        self.call, self.terminal, self.name = call, terminal, name
+
+    def __call__(self, *args: Any) -> Any:
+        return self.call(self.name, getattr(self.terminal, self.name), *args)
+
+
+class _Weakly:
+    """A desk's method for its catch-up, without keeping the desk (which keeps the
+    catch-up: a cycle otherwise). Only the desk's own catch-up calls it."""
+
+    __slots__ = ("method",)
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = weakref.WeakMethod(method)
+
+    def __call__(self, *args: Any) -> Any:
+        method = self.method()
+        assert method is not None, "the desk outlives its catch-up"
+        return method(*args)
+
+
 class OrderDesk:
     """Places orders for one account through its journal; see the module docstring."""
 
@@ -87,24 +119,15 @@ class OrderDesk:
         self._config = config
         self._pruned_at: datetime | None = None
         self._not_executed = ""  # what the last NOT_EXECUTED finding saw
-        self.lookups = reconcile.TerminalLookups(  # methods: no closures per account (issue 21)
-            open_orders=self._orders_get, positions=self._positions_get,
-            history_orders=self._history_orders_get, history_deals=self._history_deals_get,
+        self.lookups = reconcile.TerminalLookups(  # not the desk's methods: no cycle with it
+            open_orders=_Lookup(self._call, terminal, "orders_get"),
+            positions=_Lookup(self._call, terminal, "positions_get"),
+            history_orders=_Lookup(self._call, terminal, "history_orders_get"),
+            history_deals=_Lookup(self._call, terminal, "history_deals_get"),
         )
         self._catch_up = catch_up.CatchUp(account, journal, self.lookups, clock, config,
-                                          self.reconcile_entry, self._publish, _CLOCK_SKEW)
-
-    def _orders_get(self) -> Any:
-        return self._call("orders_get", self._t.orders_get)
-
-    def _positions_get(self) -> Any:
-        return self._call("positions_get", self._t.positions_get)
-
-    def _history_orders_get(self, start: datetime, end: datetime) -> Any:
-        return self._call("history_orders_get", self._t.history_orders_get, start, end)
-
-    def _history_deals_get(self, start: datetime, end: datetime) -> Any:
-        return self._call("history_deals_get", self._t.history_deals_get, start, end)
+                                          _Weakly(self.reconcile_entry), _Weakly(self._publish),
+                                          _CLOCK_SKEW)
 
     # placing ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ the actor fail; its supervisor restarts it after the backoff delay and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -130,7 +131,7 @@ class SessionActor(GuardedActor):
         self._lane = lane
         self._reads = Reads(self._calls, self._ops, terminal, self._connection, self._link)
         self._door = Door(self._link, self._reads.handle, self._reads.ready,
-                          lambda reason: fail_later(self.actor_ref, reason),
+                          functools.partial(fail_later, self.actor_ref),  # not self: no cycle
                           calls=worker is not None, price=self._reads.price)
 
     def __str__(self) -> str:
@@ -176,10 +177,12 @@ class SessionActor(GuardedActor):
         self._connection.shutdown(reason)
         self._connection.end_worker()
 
-    def on_undelivered(self, message: Any) -> None:
+    @staticmethod
+    def on_undelivered(message: Any) -> None:
         # Requests carry their own reply futures: answer those the session will
         # never handle (queued at its end, or sent after it) instead of leaving
-        # callers waiting for their whole timeout.
+        # callers waiting for their whole timeout. Static: an ended session's inbox
+        # keeps no reference to it (no cycle: refcounting frees it at once).
         reply = getattr(message, "reply_to", None)
         if isinstance(reply, Future | Answer):
             complete(reply, MT5Unavailable(

@@ -58,6 +58,7 @@ from mt5guard.supervision._hosting import (
     driver_of_current_thread,
     mark_actor_thread,
 )
+from mt5guard.supervision._late import Late
 from mt5guard.supervision._mailbox import InboxObserver, Mailbox
 
 __all__ = [
@@ -343,8 +344,11 @@ def end(actor: GuardedActor) -> None:
     """Close the inbox, answer what it held, report the end, tell the observers."""
     inbox = actor.actor_inbox
     assert isinstance(inbox, Mailbox)
-    for envelope in inbox.close(lambda late: _undelivered(actor, late)):
-        _undelivered(actor, envelope)
+    hook = actor.on_undelivered  # bound: keeps the actor; the default or a static one: not
+    late = Late(str(actor.actor_ref),
+                None if type(actor).on_undelivered is GuardedActor.on_undelivered else hook)
+    for envelope in inbox.close(late):
+        late(envelope)
     on_exit = actor.__dict__.pop("_mt5guard_exit", None)
     failure: BaseException | None = actor.__dict__.pop("_mt5guard_failure", None)
     if on_exit is not None:
@@ -352,6 +356,7 @@ def end(actor: GuardedActor) -> None:
     del failure
     for observer in _observers(actor):
         observer.loop_ended()
+    inbox.observers = ()  # nothing runs here any more: they would only keep the actor
 
 
 def _observers(actor: GuardedActor) -> tuple[InboxObserver, ...]:
@@ -371,18 +376,3 @@ def _fail(actor: GuardedActor, *, with_hook: bool) -> None:
         raise
     except BaseException:
         actor._handle_failure(*sys.exc_info())
-
-
-def _undelivered(actor: GuardedActor, envelope: Any) -> None:
-    message, reply = envelope.message, envelope.reply_to
-    if reply is not None:
-        if isinstance(message, pykka_messages._ActorStop):
-            reply.set(None)
-        else:
-            error = pykka.ActorDeadError(f"{actor.actor_ref} stopped before handling the message")
-            reply.set_exception(exc_info=(pykka.ActorDeadError, error, None))
-        return
-    try:
-        actor.on_undelivered(message)
-    except Exception:
-        _log.exception("on_undelivered of %s failed", actor)

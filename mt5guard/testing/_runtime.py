@@ -184,6 +184,7 @@ class DeterministicRuntime:
             self._ready.pop(entry.seq, None)
         end(actor)
         self._entries.pop(id(actor), None)
+        entry.glet = None  # the entry and its greenlet held each other, and so the actor
 
     def _next_after(self, root: Any) -> Any:
         """The greenlet to run once the running actor is done with a message (or parks).
