@@ -28,6 +28,7 @@ from typing import Any
 
 import pykka
 
+from mt5guard.clock import Timer
 from mt5guard.supervision._hosting import LoopAbandoned, set_thread_driver
 from mt5guard.supervision._pykka import (
     GuardedActor,
@@ -42,7 +43,7 @@ from mt5guard.supervision._pykka import (
     start_actor,
 )
 from mt5guard.testing._clock import DEFAULT_START
-from mt5guard.testing._timeline import Timeline, Timer
+from mt5guard.testing._timeline import Timeline
 
 __all__ = ["DeterministicRuntime", "RuntimeStuck"]
 
