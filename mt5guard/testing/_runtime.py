@@ -154,7 +154,7 @@ class DeterministicRuntime:
         actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
-        pick, ready = self._pick, self._ready
+        pick, ready, parked = self._pick, self._ready, self._parked
         try:
             begin(actor)
             while not stopped():
@@ -164,8 +164,8 @@ class DeterministicRuntime:
                 until = self._until  # _next_after, inline: once a message
                 if until is None or (until is not _never and until()):
                     root.switch()
-                else:
-                    after = pick()
+                else:  # _pick finds nobody while no actor is ready or parked: not asked then
+                    after = pick() if ready or parked else None
                     (root if after is None else after.glet).switch()
                 envelope = take()
                 if envelope is None:
@@ -300,21 +300,37 @@ class DeterministicRuntime:
         """Run until no actor is ready, without moving time."""
         was, self._until = self._until, _never  # actors may hand over (_next_after)
         try:
-            while self._run_one():
-                pass
+            self._run_all()
         finally:
             self._until = was
+
+    def _run_all(self) -> None:
+        """Run actors while any is ready; ``_until`` is ``_never`` (see :meth:`run_until_idle`)."""
+        ready, parked, run_one = self._ready, self._parked, self._run_one
+        while (ready or parked) and run_one():  # none ready or parked: _pick would find none
+            pass
 
     def advance(self, seconds: float) -> None:
         """Move time ``seconds`` forward, running actors and firing timers in order."""
         if seconds < 0:
             raise ValueError("time cannot go backwards")
-        target = self._time.mono + seconds
-        self.run_until_idle()
-        while self._time.fire_next(target):
-            self.run_until_idle()
-        self._time.mono = target
-        self.run_until_idle()
+        timeline = self._time
+        target = timeline.mono + seconds
+        # run_until_idle after each instant, its ``_until`` set once around them all: only
+        # a running actor reads it, and timer callbacks run none (they tell; a wait they
+        # drive sets its own)
+        was, self._until = self._until, _never
+        try:
+            self._run_all()
+            fire_next, run_one = timeline.fire_next, self._run_one
+            ready, parked = self._ready, self._parked
+            while fire_next(target):  # most instants wake one actor or a few: _run_all inline
+                while (ready or parked) and run_one():
+                    pass
+            timeline.mono = target
+            self._run_all()
+        finally:
+            self._until = was
 
     def settle(self) -> None:
         """Same as :meth:`run_until_idle` (the threaded clock's name for it)."""

@@ -138,3 +138,32 @@ def test_the_seeded_pick_draws_what_random_randrange_draws() -> None:
             runtime._ready.clear()
     finally:
         runtime.close()
+
+
+
+class Sleeper(pykka.ThreadingActor):
+    """Sleeps on the runtime's clock for each message (a slow terminal call), then notes when."""
+
+    def __init__(self, runtime: DeterministicRuntime, woke: list[float]) -> None:
+        super().__init__()
+        self.runtime, self.woke = runtime, woke
+
+    def on_receive(self, message: Any) -> Any:
+        self.runtime.sleep(message)
+        self.woke.append(self.runtime.monotonic())
+
+
+def test_advance_wakes_a_parked_actor_at_its_deadline_while_no_other_is_ready() -> None:
+    with DeterministicRuntime(2) as runtime:
+        woke: list[float] = []
+        sleeper = runtime.start(Sleeper, runtime, woke)
+        runtime.advance(1)
+        sleeper.tell(10.0)
+        runtime.advance(4)  # parked: nothing ready, no timer before its deadline at 11 s
+        assert woke == []
+        runtime.advance(6)
+        assert woke == [11.0] and runtime.monotonic() == 11.0
+        sleeper.tell(0.0)
+        runtime.advance(0)  # no time passes: a wait of zero ends at once
+        assert woke == [11.0, 11.0]
+        assert runtime.log == ["1.000 Sleeper#1 float", "11.000 Sleeper#1 float"]
