@@ -237,7 +237,9 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._seq += 1
         seq = self._outstanding = self._seq
         me = self._me
-        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
+        at_session = self._at_session
+        if at_session is not None and at_session.sent:  # _stuck(), inline
+            # this actor decides at the slot: the stuck probe may be back by then
             due_now = _SlotDue(seq)
             self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
             self._arm_timeout(seq, delay + config.timeout)
@@ -295,7 +297,13 @@ class HealthProbeActor(pykka.ThreadingActor):
         if count:
             self._count_timeout(result)
         self._outstanding = None
-        self._cancel_timers()
+        # Every way a probe ends comes at or after its slot (its answer, the session
+        # down when the slot told it, the slot finding the last one stuck, its timeout):
+        # the slot's timer has fired, and only the timeout can still be armed.
+        timeout_timer = self._timeout_timer
+        if timeout_timer is not None:
+            timeout_timer.cancel()
+        self._probe_timer = self._timeout_timer = None
         self._bus.publish(ProbeRecorded(self.account, result))
         now = self._clock.monotonic()
         if not (result.skipped or self._breaker_state is _OPEN):
