@@ -43,6 +43,7 @@ from mt5guard.supervision._pykka import (
     start_actor,
 )
 from mt5guard.testing._clock import DEFAULT_START
+from mt5guard.testing._log import MessageLog
 from mt5guard.testing._timeline import Timeline
 
 __all__ = ["DeterministicRuntime", "RuntimeStuck"]
@@ -100,9 +101,8 @@ class DeterministicRuntime:
         self._parked: dict[int, tuple[_Entry, Callable[[], bool], float | None]] = {}
         self.steps = 0
         self._current: _Entry | None = None
-        self.log: list[str] = []
-        """One line per message handled: simulated seconds, actor, message type."""
-        self._stamp_at, self._stamp = -1.0, ""  # the log's time text of one instant
+        self._log = MessageLog()
+        self._stamp_at = -1.0  # the instant the log noted last
         self._until: Callable[[], bool] | None = None  # the root's loop ends when true: _next_after
         self.clock = self
         # the Clock protocol's two busiest methods are the timeline's own (one call, not two)
@@ -117,6 +117,14 @@ class DeterministicRuntime:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    @property
+    def log(self) -> list[str]:
+        """One line per message handled: simulated seconds, actor, message type.
+
+        Put together when read (:class:`~mt5guard.testing._log.MessageLog`).
+        """
+        return self._log.lines()
 
     # Clock protocol (now and call_later: the timeline's, set in __init__) ---
 
@@ -151,7 +159,8 @@ class DeterministicRuntime:
         self._ready[entry.seq] = entry
 
     def _main(self, entry: _Entry) -> None:
-        actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
+        actor, root, timeline, log = entry.actor, self._root, self._time, self._log.noted.append
+        texts: dict[str, str] = {}  # the log's "<actor> <message type>" of each type
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
         pick, ready, parked = self._pick, self._ready, self._parked
@@ -174,8 +183,12 @@ class DeterministicRuntime:
                 kind = type(envelope.message).__name__
                 now = timeline.mono
                 if now != self._stamp_at:  # the same instant's messages share one stamp
-                    self._stamp_at, self._stamp = now, f"{now:.3f} "
-                log(f"{self._stamp}{entry.name} {kind}")
+                    self._stamp_at = now
+                    log(now)
+                text = texts.get(kind)
+                if text is None:
+                    text = texts[kind] = f"{entry.name} {kind}"
+                log(text)
                 entry.handling, entry.since = kind, now
                 handle(actor, envelope)
                 entry.handling = None

@@ -167,3 +167,19 @@ def test_advance_wakes_a_parked_actor_at_its_deadline_while_no_other_is_ready() 
         runtime.advance(0)  # no time passes: a wait of zero ends at once
         assert woke == [11.0, 11.0]
         assert runtime.log == ["1.000 Sleeper#1 float", "11.000 Sleeper#1 float"]
+
+
+def test_the_log_reads_the_same_whenever_it_is_read() -> None:
+    with DeterministicRuntime(4) as runtime:
+        counter = runtime.start(Counter)
+        counter.tell("a")
+        runtime.run_until_idle()
+        assert runtime.log == ["0.000 Counter#1 str"]
+        counter.tell("b")  # the same instant, after the log was read
+        runtime.advance(1.5)
+        counter.tell(3)
+        runtime.advance(0.0004)
+        assert runtime.log == ["0.000 Counter#1 str", "0.000 Counter#1 str", "1.500 Counter#1 int"]
+        counter.tell("d")
+        runtime.advance(1)
+        assert runtime.log[-1] == "1.500 Counter#1 str" and len(runtime.log) == 4  # at 1.5004 s
