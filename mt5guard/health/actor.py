@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import attrs
-import pykka
 
 from mt5guard.breaker.messages import (
     BreakerState,
@@ -28,7 +27,7 @@ from mt5guard.health.messages import (
     SubscribeHealth,
 )
 from mt5guard.health.policy import HealthPolicy, StatusChange
-from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 
 __all__ = ["HealthProbeActor"]
 
@@ -91,7 +90,7 @@ class _Slot(_Probe):
         deliver(self._actor, _ProbeTimedOut(self.seq))
 
 
-class HealthProbeActor(pykka.ThreadingActor):
+class HealthProbeActor(GuardedActor):
     """Probes every ``interval`` seconds (a fixed-rate grid from the first
     probe); a probe without a reply within ``timeout`` seconds is a failure.
     While the breaker is OPEN probing pauses (status OUT_OF_SERVICE); on
