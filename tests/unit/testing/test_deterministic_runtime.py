@@ -183,3 +183,24 @@ def test_the_log_reads_the_same_whenever_it_is_read() -> None:
         counter.tell("d")
         runtime.advance(1)
         assert runtime.log[-1] == "1.500 Counter#1 str" and len(runtime.log) == 4  # at 1.5004 s
+
+
+def test_a_probe_answer_for_a_health_actor_that_is_gone_leaves_the_session_serving() -> None:
+    from mt5guard.health.messages import RunProbe
+
+    with DeterministicRuntime(6) as runtime:
+        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
+        term = config.accounts[0].terminal
+        terminal = SimulatedTerminal(runtime.clock, login=term.login,
+                                     password=term.password.reveal(), server=term.server)
+        guard = start(config, clock=runtime.clock, terminals={"demo": terminal})
+        session = guard.session("demo")
+        gone = runtime.start(Counter)
+        gone.stop()
+        calls = terminal.calls["terminal_info"]
+        session._core.session.tell(RunProbe("EURUSD", 99, reply_to=gone))
+        runtime.run_until_idle()
+        assert terminal.calls["terminal_info"] == calls + 1  # probed, its answer dropped
+        assert session.get_price("EURUSD").ask > 0
+        assert session.health().overall.value == "SERVING"
+        guard.stop()
