@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-import pykka
 
 from mt5guard.breaker.messages import (
     BreakerSnapshot,
@@ -28,6 +27,7 @@ from mt5guard.breaker.view import BreakerView
 from mt5guard.clock import Clock, Timer
 from mt5guard.config import BreakerConfig
 from mt5guard.events.bus import EventBus, deliver
+from mt5guard.supervision import GuardedActor
 
 __all__ = ["BreakerActor"]
 
@@ -40,7 +40,7 @@ class _TimerFired:
     epoch: int
 
 
-class BreakerActor(pykka.ThreadingActor):
+class BreakerActor(GuardedActor):
     """One account's circuit breaker.
 
     It leaves OPEN on its own timer rather than on the next call: probes are

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import attrs
-import pykka
 
 from mt5guard.breaker.messages import (
     BreakerState,
@@ -28,7 +27,7 @@ from mt5guard.health.messages import (
     SubscribeHealth,
 )
 from mt5guard.health.policy import HealthPolicy, StatusChange
-from mt5guard.supervision import ChildHandle, ChildUnavailable
+from mt5guard.supervision import ChildHandle, ChildUnavailable, GuardedActor
 
 __all__ = ["HealthProbeActor"]
 
@@ -91,7 +90,7 @@ class _Slot(_Probe):
         deliver(self._actor, _ProbeTimedOut(self.seq))
 
 
-class HealthProbeActor(pykka.ThreadingActor):
+class HealthProbeActor(GuardedActor):
     """Probes every ``interval`` seconds (a fixed-rate grid from the first
     probe); a probe without a reply within ``timeout`` seconds is a failure.
     While the breaker is OPEN probing pauses (status OUT_OF_SERVICE); on
@@ -237,7 +236,9 @@ class HealthProbeActor(pykka.ThreadingActor):
         self._seq += 1
         seq = self._outstanding = self._seq
         me = self._me
-        if self._stuck():  # this actor decides at the slot: the stuck probe may be back by then
+        at_session = self._at_session
+        if at_session is not None and at_session.sent:  # _stuck(), inline
+            # this actor decides at the slot: the stuck probe may be back by then
             due_now = _SlotDue(seq)
             self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
             self._arm_timeout(seq, delay + config.timeout)
@@ -295,7 +296,13 @@ class HealthProbeActor(pykka.ThreadingActor):
         if count:
             self._count_timeout(result)
         self._outstanding = None
-        self._cancel_timers()
+        # Every way a probe ends comes at or after its slot (its answer, the session
+        # down when the slot told it, the slot finding the last one stuck, its timeout):
+        # the slot's timer has fired, and only the timeout can still be armed.
+        timeout_timer = self._timeout_timer
+        if timeout_timer is not None:
+            timeout_timer.cancel()
+        self._probe_timer = self._timeout_timer = None
         self._bus.publish(ProbeRecorded(self.account, result))
         now = self._clock.monotonic()
         if not (result.skipped or self._breaker_state is _OPEN):

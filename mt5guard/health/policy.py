@@ -49,9 +49,10 @@ class HealthPolicy:
     def __init__(self, config: HealthConfig, started_at: float) -> None:
         self.config = config
         self.started_at = started_at
-        self.components = {name: _Component() for name in COMPONENTS}
-        self._parts = tuple(self.components.values())
+        self._components = {name: _Component() for name in COMPONENTS}
+        self._parts = tuple(self._components.values())
         self._all_serving = False  # every component SERVING (statuses change only in record)
+        self._steady = 0  # good probes while all SERVING, not yet added to each component
         self.overall = HealthStatus.UNKNOWN
         self.breaker_open = False
         self.ever_served = False
@@ -61,10 +62,9 @@ class HealthPolicy:
         """Count one probe result; returns the statuses it changed."""
         self.last_result = result
         if self._all_serving and result.connection_ok and result.auth_ok and result.data_feed_ok:
-            for comp in self._parts:  # the steady state: a good probe moves no status
-                comp.successes += 1
-                comp.failures = 0
+            self._steady += 1  # the steady state: a good probe moves no status (counted once)
             return []
+        self._settle()
         starting = not self.ever_served and now - self.started_at < self.config.startup_grace
         flags = {
             "connection": result.connection_ok,
@@ -74,7 +74,7 @@ class HealthPolicy:
         changes: list[StatusChange] = []
         why = result.error or "probe failed"
         for name, ok in flags.items():
-            comp = self.components[name]
+            comp = self._components[name]
             old = comp.status
             if ok:
                 comp.successes, comp.failures = comp.successes + 1, 0
@@ -94,6 +94,22 @@ class HealthPolicy:
             self.ever_served = True
         return changes + self._overall(changes[-1].reason)
 
+    @property
+    def components(self) -> dict[str, _Component]:
+        """Each component's status and its consecutive successes and failures."""
+        self._settle()
+        return self._components
+
+    def _settle(self) -> None:
+        """Add the steady state's good probes to every component's count, as each
+        would have had them one by one (a success more, no failure since)."""
+        steady = self._steady
+        if steady:
+            for comp in self._parts:
+                comp.successes += steady
+                comp.failures = 0
+            self._steady = 0
+
     def set_breaker_open(self, is_open: bool, reason: str) -> list[StatusChange]:
         """``is_open``: the breaker is OPEN or HALF_OPEN."""
         self.breaker_open = is_open
@@ -103,11 +119,11 @@ class HealthPolicy:
         if self.breaker_open:
             new = HealthStatus.OUT_OF_SERVICE
         else:
-            new = max((c.status for c in self.components.values()), key=_RANK.__getitem__)
+            new = max((c.status for c in self._parts), key=_RANK.__getitem__)
         if new is self.overall:
             return []
         old, self.overall = self.overall, new
         return [StatusChange("overall", old, new, reason)]
 
     def statuses(self) -> dict[str, HealthStatus]:
-        return {"overall": self.overall, **{n: c.status for n, c in self.components.items()}}
+        return {"overall": self.overall, **{n: c.status for n, c in self._components.items()}}

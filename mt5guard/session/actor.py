@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from pykka import ActorDeadError, ActorRef
+
 from mt5guard.breaker.messages import (
     BreakerStateChanged,
     TrialsGranted,
@@ -64,6 +66,7 @@ from mt5guard.session.messages import (
 )
 from mt5guard.supervision import ChildHandle, GuardedActor
 from mt5guard.supervision._hosting import runs_own_loop
+from mt5guard.supervision._pykka import tell
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.hung import caused_by_hang
@@ -194,7 +197,9 @@ class SessionActor(GuardedActor):
     # messages --------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        with self._door.lock:  # callers' reads wait while the actor handles a message
+        lock = self._door.lock  # callers' reads wait while the actor handles a message
+        lock.acquire()  # not ``with``: its two special-method lookups cost more (every message)
+        try:
             if type(message) is RunProbe:  # one every probe interval: before the chain
                 self._probe(message)
                 return None
@@ -235,6 +240,8 @@ class SessionActor(GuardedActor):
             else:
                 return super().on_receive(message)
             return None
+        finally:
+            lock.release()
 
     # orders -----------------------------------------------------------------
 
@@ -330,7 +337,14 @@ class SessionActor(GuardedActor):
                                   message.seq, self._max_tick_age, started)  # _run_probe's
             if error is None:  # the usual probe
                 self._link.report("probe", started, None)
-                deliver(message.reply_to, result)
+                reply_to = message.reply_to
+                if type(reply_to) is ActorRef:  # deliver's actor branch, pykka's tell inline
+                    try:
+                        tell(reply_to, result)
+                    except ActorDeadError:
+                        pass  # the health actor is gone (restarting): nobody waits for it
+                else:
+                    deliver(reply_to, result)
                 return
             result, error = self._probe_again(message, result, error)
         else:

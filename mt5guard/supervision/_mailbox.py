@@ -55,7 +55,9 @@ class Mailbox:
     def put(self, envelope: Any, /) -> None:
         for observer in self.observers:
             observer.put()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its two special-method lookups cost more (every message)
+        try:
             handler = self._closed_handler
             if handler is None:
                 urgent = self.is_urgent
@@ -70,6 +72,8 @@ class Mailbox:
                     self._waiter = None
                     waiter.release()
                 return
+        finally:
+            lock.release()
         handler(envelope)
 
     def get(self) -> Any:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pykka
 
+from mt5guard.clock import Timer
 from mt5guard.supervision._hosting import LoopAbandoned, set_thread_driver
 from mt5guard.supervision._pykka import (
     GuardedActor,
@@ -42,7 +43,8 @@ from mt5guard.supervision._pykka import (
     start_actor,
 )
 from mt5guard.testing._clock import DEFAULT_START
-from mt5guard.testing._timeline import Timeline, Timer
+from mt5guard.testing._log import MessageLog
+from mt5guard.testing._timeline import Timeline
 
 __all__ = ["DeterministicRuntime", "RuntimeStuck"]
 
@@ -99,9 +101,8 @@ class DeterministicRuntime:
         self._parked: dict[int, tuple[_Entry, Callable[[], bool], float | None]] = {}
         self.steps = 0
         self._current: _Entry | None = None
-        self.log: list[str] = []
-        """One line per message handled: simulated seconds, actor, message type."""
-        self._stamp_at, self._stamp = -1.0, ""  # the log's time text of one instant
+        self._log = MessageLog()
+        self._stamp_at = -1.0  # the instant the log noted last
         self._until: Callable[[], bool] | None = None  # the root's loop ends when true: _next_after
         self.clock = self
         # the Clock protocol's two busiest methods are the timeline's own (one call, not two)
@@ -116,6 +117,14 @@ class DeterministicRuntime:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    @property
+    def log(self) -> list[str]:
+        """One line per message handled: simulated seconds, actor, message type.
+
+        Put together when read (:class:`~mt5guard.testing._log.MessageLog`).
+        """
+        return self._log.lines()
 
     # Clock protocol (now and call_later: the timeline's, set in __init__) ---
 
@@ -150,10 +159,11 @@ class DeterministicRuntime:
         self._ready[entry.seq] = entry
 
     def _main(self, entry: _Entry) -> None:
-        actor, root, timeline, log = entry.actor, self._root, self._time, self.log.append
+        actor, root, timeline, log = entry.actor, self._root, self._time, self._log.noted.append
+        texts: dict[str, str] = {}  # the log's "<actor> <message type>" of each type
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
-        pick, ready = self._pick, self._ready
+        pick, ready, parked = self._pick, self._ready, self._parked
         try:
             begin(actor)
             while not stopped():
@@ -163,8 +173,8 @@ class DeterministicRuntime:
                 until = self._until  # _next_after, inline: once a message
                 if until is None or (until is not _never and until()):
                     root.switch()
-                else:
-                    after = pick()
+                else:  # _pick finds nobody while no actor is ready or parked: not asked then
+                    after = pick() if ready or parked else None
                     (root if after is None else after.glet).switch()
                 envelope = take()
                 if envelope is None:
@@ -173,8 +183,12 @@ class DeterministicRuntime:
                 kind = type(envelope.message).__name__
                 now = timeline.mono
                 if now != self._stamp_at:  # the same instant's messages share one stamp
-                    self._stamp_at, self._stamp = now, f"{now:.3f} "
-                log(f"{self._stamp}{entry.name} {kind}")
+                    self._stamp_at = now
+                    log(now)
+                text = texts.get(kind)
+                if text is None:
+                    text = texts[kind] = f"{entry.name} {kind}"
+                log(text)
                 entry.handling, entry.since = kind, now
                 handle(actor, envelope)
                 entry.handling = None
@@ -300,21 +314,37 @@ class DeterministicRuntime:
         """Run until no actor is ready, without moving time."""
         was, self._until = self._until, _never  # actors may hand over (_next_after)
         try:
-            while self._run_one():
-                pass
+            self._run_all()
         finally:
             self._until = was
+
+    def _run_all(self) -> None:
+        """Run actors while any is ready; ``_until`` is ``_never`` (see :meth:`run_until_idle`)."""
+        ready, parked, run_one = self._ready, self._parked, self._run_one
+        while (ready or parked) and run_one():  # none ready or parked: _pick would find none
+            pass
 
     def advance(self, seconds: float) -> None:
         """Move time ``seconds`` forward, running actors and firing timers in order."""
         if seconds < 0:
             raise ValueError("time cannot go backwards")
-        target = self._time.mono + seconds
-        self.run_until_idle()
-        while self._time.fire_next(target):
-            self.run_until_idle()
-        self._time.mono = target
-        self.run_until_idle()
+        timeline = self._time
+        target = timeline.mono + seconds
+        # run_until_idle after each instant, its ``_until`` set once around them all: only
+        # a running actor reads it, and timer callbacks run none (they tell; a wait they
+        # drive sets its own)
+        was, self._until = self._until, _never
+        try:
+            self._run_all()
+            fire_next, run_one = timeline.fire_next, self._run_one
+            ready, parked = self._ready, self._parked
+            while fire_next(target):  # most instants wake one actor or a few: _run_all inline
+                while (ready or parked) and run_one():
+                    pass
+            timeline.mono = target
+            self._run_all()
+        finally:
+            self._until = was
 
     def settle(self) -> None:
         """Same as :meth:`run_until_idle` (the threaded clock's name for it)."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 __all__ = ["Timeline", "Timer"]
 
 _heappush, _heappop = heapq.heappush, heapq.heappop  # two timers a probe: globals, not attributes
+_CANCELLED = None  # a _Call's callback once cancelled
 
 
 class Timer:
@@ -33,6 +34,21 @@ class Timer:
         self.cancelled = True
 
 
+class _Call(list):  # type: ignore[type-arg]  # [due, seq, callback]
+    """A timer of the :class:`Timeline`: its own heap entry, ``[due, seq, callback]``.
+
+    Made by ``list``'s own constructor (no ``__init__`` of ours, no tuple
+    around it: two timers a probe) and ordered by the heap in C, by due time
+    then by the order they were set (``seq`` is unique, so the callbacks are
+    never compared). :meth:`cancel` drops the callback.
+    """
+
+    __slots__ = ()
+
+    def cancel(self) -> None:
+        self[2] = _CANCELLED
+
+
 class Timeline:
     """Monotonic seconds (``mono``) from 0, the wall time they map to, and the timers."""
 
@@ -42,7 +58,7 @@ class Timeline:
         self._start = start.astimezone(UTC)
         self.mono = 0.0
         self._now_at, self._now = 0.0, self._start
-        self._timers: list[tuple[float, int, Timer]] = []  # tuples: compared in C, not by __lt__
+        self._timers: list[_Call] = []  # lists: compared in C, not by __lt__
         self._seq = itertools.count()
 
     def now(self) -> datetime:
@@ -51,18 +67,17 @@ class Timeline:
             self._now_at, self._now = self.mono, self._start + timedelta(seconds=self.mono)
         return self._now
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
         """Run ``callback`` ``delay`` seconds from now (a negative delay means now)."""
         due = self.mono + delay if delay > 0.0 else self.mono  # max(0.0, delay), a NaN too
-        seq = next(self._seq)
-        timer = Timer(due, seq, callback)
-        _heappush(self._timers, (due, seq, timer))
+        timer = _Call((due, next(self._seq), callback))
+        _heappush(self._timers, timer)
         return timer
 
     def fire_next(self, limit: float) -> bool:
         """Jump to the next timer due at or before ``limit`` and fire that instant's timers."""
         timers = self._timers
-        while timers and timers[0][2].cancelled:
+        while timers and timers[0][2] is _CANCELLED:
             _heappop(timers)
         if not timers or timers[0][0] > limit:
             return False
@@ -70,14 +85,14 @@ class Timeline:
         if due > self.mono:
             self.mono = due
         while timers and timers[0][0] == due:
-            timer = _heappop(timers)[2]
-            if not timer.cancelled:
-                timer.callback()
+            callback = _heappop(timers)[2]
+            if callback is not _CANCELLED:
+                callback()
         return True
 
     def pending(self) -> list[float]:
         """When (monotonic seconds) each timer not cancelled is due, soonest first."""
-        return sorted(due for due, _, t in self._timers if not t.cancelled)
+        return sorted(due for due, _, callback in self._timers if callback is not _CANCELLED)
 
     def clear(self) -> None:
         """Drop every timer."""

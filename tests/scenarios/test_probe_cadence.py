@@ -35,3 +35,29 @@ def test_probing_pauses_while_open_and_resumes_with_the_trial(story) -> None:
     assert probe_times(story)[-1] == 301  # resumed at once
     story.clock.advance(30)
     assert probe_times(story)[-1] == 331
+
+
+def test_a_day_of_answered_probes_leaves_no_timer_behind_and_none_times_out() -> None:
+    from storykit import story_config
+
+    from mt5guard.config import MEMORY, OrdersConfig
+    from mt5guard.events.bus import EventBus
+    from mt5guard.session.guard import start
+    from mt5guard.terminal import SimulatedTerminal
+    from mt5guard.testing import DeterministicRuntime
+
+    with DeterministicRuntime(1) as runtime:
+        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
+        term = config.accounts[0].terminal
+        terminal = SimulatedTerminal(runtime.clock, login=term.login,
+                                     password=term.password.reveal(), server=term.server)
+        bus, probes = EventBus(), []
+        bus.subscribe(lambda e: probes.append(e) if isinstance(e, ProbeRecorded) else None)
+        guard = start(config, clock=runtime.clock, bus=bus, terminals={"demo": terminal})
+        runtime.advance(60)
+        armed = runtime.pending_timers()
+        runtime.advance(86_400)
+        assert len(runtime.pending_timers()) == len(armed)  # the next slot and its timeout, ...
+        assert len(probes) == 2 + 1 + 2_880 and all(not p.result.error for p in probes)
+        assert not any("_ProbeTimedOut" in line or "_SlotDue" in line for line in runtime.log)
+        guard.stop()

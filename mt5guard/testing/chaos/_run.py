@@ -24,6 +24,7 @@ from mt5guard.config import (
 from mt5guard.errors import MT5Error
 from mt5guard.events.bus import EventBus
 from mt5guard.session.guard import start
+from mt5guard.testing._log import MessageLog
 from mt5guard.testing._runtime import DeterministicRuntime
 from mt5guard.testing.chaos._schedule import LAZY, Fault, apply, draw_schedule
 from mt5guard.testing.chaos._terminal import ChaosTerminal
@@ -44,7 +45,8 @@ class ChaosResult:
     seed: int
     schedule: tuple[Fault, ...]
     violations: tuple[str, ...]
-    log: tuple[str, ...] = attrs.field(repr=False)
+    _log: MessageLog = attrs.field(repr=False, eq=False)
+    """The runtime's log, put together only if read (:attr:`log`)."""
     steps: int
     wall: float
     """Real seconds the run took."""
@@ -54,6 +56,11 @@ class ChaosResult:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def log(self) -> tuple[str, ...]:
+        """One line per message handled, as :attr:`DeterministicRuntime.log` has them."""
+        return tuple(self._log.lines())
 
 
 class _Watch:
@@ -165,7 +172,7 @@ def run(seed: int, *, days: float = 2.0, accounts: int = 3,
                 break
         recovery.check_before(float("inf"))
         guard.stop()
-        log = tuple(runtime.log)
+        log = runtime._log  # its lines are put together if the result's log is read
         steps = runtime.steps
     return ChaosResult(seed, faults, tuple(watch.violations), log, steps,
                        time.perf_counter() - started, recovery.checked_from)

@@ -75,3 +75,19 @@ def test_an_open_breaker_means_out_of_service_whatever_the_components() -> None:
     assert change.new is H.OUT_OF_SERVICE
     (change,) = policy.set_breaker_open(False, "breaker closed")
     assert change.new is H.SERVING
+
+
+def test_a_long_steady_run_counts_every_good_probe_and_the_next_failure_counts_from_one() -> None:
+    policy = HealthPolicy(HealthConfig(failure_threshold=2), started_at=0)
+    assert len(policy.record(probe(), now=0)) == 4  # all SERVING: the steady state from here
+    for t in range(1, 100):
+        assert policy.record(probe(), now=t) == []
+    parts = policy.components
+    assert [(c.successes, c.failures) for c in parts.values()] == [(100, 0)] * 3
+    assert policy.record(probe(True, feed=False), now=100) == []  # one failure: below threshold
+    parts = policy.components
+    assert (parts["data_feed"].successes, parts["data_feed"].failures) == (0, 1)
+    assert (parts["connection"].successes, parts["connection"].failures) == (101, 0)
+    (change, overall) = policy.record(probe(True, feed=False), now=101)
+    assert (change.component, change.new, overall.new) == ("data_feed", H.NOT_SERVING,
+                                                           H.NOT_SERVING)

@@ -86,3 +86,16 @@ def test_an_idle_inbox_holds_about_a_kilobyte() -> None:
         tracemalloc.stop()
     # with a threading.Condition and both queues made up front: ~2.8 KiB
     assert per_inbox < 1300, f"{per_inbox:.0f} bytes per idle inbox"
+
+
+def test_a_put_that_raises_leaves_the_inbox_open_to_the_next_put_and_a_closed_one_answers() -> None:
+    inbox = Mailbox()
+    inbox.is_urgent = lambda envelope: envelope.startswith("!")
+    with pytest.raises(AttributeError):
+        inbox.put(42)  # the urgency check fails: nothing queued, the lock released
+    inbox.put("a")
+    assert inbox.take() == "a"
+    answered: list[str] = []
+    assert inbox.close(answered.append) == []
+    inbox.put("late")  # answered at once by the closing handler, outside the lock
+    assert answered == ["late"]

@@ -138,3 +138,69 @@ def test_the_seeded_pick_draws_what_random_randrange_draws() -> None:
             runtime._ready.clear()
     finally:
         runtime.close()
+
+
+
+class Sleeper(pykka.ThreadingActor):
+    """Sleeps on the runtime's clock for each message (a slow terminal call), then notes when."""
+
+    def __init__(self, runtime: DeterministicRuntime, woke: list[float]) -> None:
+        super().__init__()
+        self.runtime, self.woke = runtime, woke
+
+    def on_receive(self, message: Any) -> Any:
+        self.runtime.sleep(message)
+        self.woke.append(self.runtime.monotonic())
+
+
+def test_advance_wakes_a_parked_actor_at_its_deadline_while_no_other_is_ready() -> None:
+    with DeterministicRuntime(2) as runtime:
+        woke: list[float] = []
+        sleeper = runtime.start(Sleeper, runtime, woke)
+        runtime.advance(1)
+        sleeper.tell(10.0)
+        runtime.advance(4)  # parked: nothing ready, no timer before its deadline at 11 s
+        assert woke == []
+        runtime.advance(6)
+        assert woke == [11.0] and runtime.monotonic() == 11.0
+        sleeper.tell(0.0)
+        runtime.advance(0)  # no time passes: a wait of zero ends at once
+        assert woke == [11.0, 11.0]
+        assert runtime.log == ["1.000 Sleeper#1 float", "11.000 Sleeper#1 float"]
+
+
+def test_the_log_reads_the_same_whenever_it_is_read() -> None:
+    with DeterministicRuntime(4) as runtime:
+        counter = runtime.start(Counter)
+        counter.tell("a")
+        runtime.run_until_idle()
+        assert runtime.log == ["0.000 Counter#1 str"]
+        counter.tell("b")  # the same instant, after the log was read
+        runtime.advance(1.5)
+        counter.tell(3)
+        runtime.advance(0.0004)
+        assert runtime.log == ["0.000 Counter#1 str", "0.000 Counter#1 str", "1.500 Counter#1 int"]
+        counter.tell("d")
+        runtime.advance(1)
+        assert runtime.log[-1] == "1.500 Counter#1 str" and len(runtime.log) == 4  # at 1.5004 s
+
+
+def test_a_probe_answer_for_a_health_actor_that_is_gone_leaves_the_session_serving() -> None:
+    from mt5guard.health.messages import RunProbe
+
+    with DeterministicRuntime(6) as runtime:
+        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
+        term = config.accounts[0].terminal
+        terminal = SimulatedTerminal(runtime.clock, login=term.login,
+                                     password=term.password.reveal(), server=term.server)
+        guard = start(config, clock=runtime.clock, terminals={"demo": terminal})
+        session = guard.session("demo")
+        gone = runtime.start(Counter)
+        gone.stop()
+        calls = terminal.calls["terminal_info"]
+        session._core.session.tell(RunProbe("EURUSD", 99, reply_to=gone))
+        runtime.run_until_idle()
+        assert terminal.calls["terminal_info"] == calls + 1  # probed, its answer dropped
+        assert session.get_price("EURUSD").ask > 0
+        assert session.health().overall.value == "SERVING"
+        guard.stop()
