@@ -1,18 +1,22 @@
 """The simulated account's one-pass valuation is the money of its positions one by one.
 
 ``Ledger.snapshot`` values a book with open positions in one pass (each quote
-and rate read once, the rounding inlined); an account's money must be exactly
-the floats the plain arithmetic gives: each position's ``profit`` at its close
-price, summed, and each position's ``margin_for``, summed, rounded as before.
+and rate read once), and keeps what it found by the prices it read until the
+book changes; an account's money must be exactly the floats the plain
+arithmetic gives: each position's ``profit`` at its close price, summed, and
+each position's ``margin_for``, summed, rounded as before, whatever changed
+the book or the prices since.
 """
 
 from __future__ import annotations
 
 import struct
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal import constants as c
 from mt5guard.terminal.records import Tick
 from mt5guard.terminal.sim._book import OpenPosition
@@ -78,3 +82,114 @@ def test_one_pass_gives_the_floats_of_each_position(
                                                 symbol, "")
     assert _bits(ledger.snapshot(extra_margin)) == _bits(_by_position(ledger, extra_margin))
     assert _bits(ledger.snapshot()) == _bits(_by_position(ledger, 0.0))  # valued again: the same
+
+
+# -- the ledger's kept valuations (by the prices the book was valued at) ------------------
+
+_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+class _Clock:
+    """Moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    def now(self) -> datetime:
+        return _START + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+
+def _plain_money(term: SimulatedTerminal) -> AccountSnapshot:
+    """The account's money computed afresh, position by position, at this instant."""
+    ledger = term._ledger
+    with term._state_lock, ledger._one_instant():
+        return _by_position(ledger, 0.0)
+
+
+def _market(symbol: str, volume: float, kind: int, position: int = 0) -> dict[str, object]:
+    spec = DEFAULT_SYMBOLS[symbol]
+    filling = c.ORDER_FILLING_IOC if spec.filling_mode & c.SYMBOL_FILLING_IOC else c.ORDER_FILLING_FOK
+    return {"action": c.TRADE_ACTION_DEAL, "symbol": symbol, "volume": volume, "type": kind,
+            "type_filling": filling, "position": position, "comment": "valuation"}
+
+
+def _apply(term: SimulatedTerminal, clock: _Clock, step: tuple[str, int, int]) -> None:
+    """One change of the account, of the prices or of the faults (``a``, ``b``: its dice)."""
+    what, a, b = step
+    symbols = sorted(DEFAULT_SYMBOLS)
+    positions = list(term._ledger.positions.values())
+    if what == "advance":
+        clock.elapsed += (0.0, 0.25, 1.0, 30.0, 30.0, 30.0, 600.0, 3600.0)[a % 8]
+    elif what == "open":
+        term.order_send(_market(symbols[a % len(symbols)], (1 + b % 50) / 100,
+                                (c.ORDER_TYPE_BUY, c.ORDER_TYPE_SELL)[b % 2]))
+    elif what == "close" and positions:
+        pos = positions[a % len(positions)]
+        part = round(pos.volume * (1 + b % 4) / 4, 2) or pos.volume
+        kind = c.ORDER_TYPE_SELL if pos.type == c.POSITION_TYPE_BUY else c.ORDER_TYPE_BUY
+        term.order_send(_market(pos.symbol, part, kind, pos.ticket))
+    elif what == "by_hand" and positions:
+        term.close_by_hand(positions[a % len(positions)].ticket)
+    elif what == "deposit":
+        term.book_balance_operation(c.DEAL_TYPE_BALANCE, (a - 50) * 10.5)
+    elif what == "pending":
+        symbol = symbols[a % len(symbols)]
+        tick = term.symbol_info_tick(symbol)
+        if tick is not None:
+            spec = DEFAULT_SYMBOLS[symbol]
+            term.order_send({"action": c.TRADE_ACTION_PENDING, "symbol": symbol, "volume": 0.01,
+                             "type": c.ORDER_TYPE_BUY_LIMIT, "type_filling": c.ORDER_FILLING_RETURN,
+                             "price": round(tick.ask - (1 + b % 5) * spec.point, spec.digits)})
+    elif what == "stale":
+        term.stale_quotes(symbols[a % len(symbols)] if b % 2 else None)
+    elif what == "fresh":
+        term.fresh_quotes()
+    elif what == "offline":
+        term.server_offline(bool(b % 2))
+
+
+_steps = st.lists(st.tuples(
+    st.sampled_from(["advance"] * 4 + ["open", "open", "close", "by_hand", "deposit", "pending",
+                                       "stale", "fresh", "offline"]),
+    st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_steps, currency=st.sampled_from(["USD", "EUR", "JPY"]),
+       leverage=st.sampled_from([30, 100]))
+def test_the_kept_valuation_is_the_money_computed_afresh_after_every_change(
+    steps: list[tuple[str, int, int]], currency: str, leverage: int,
+) -> None:
+    clock = _Clock()
+    term = SimulatedTerminal(clock, currency=currency, leverage=leverage,  # type: ignore[arg-type]
+                             balance=100_000.0)
+    assert term.initialize(login=5001, password="x", server="MetaQuotes-Demo")
+    for symbol in DEFAULT_SYMBOLS:
+        assert term.symbol_select(symbol, True)
+    for step in steps:
+        _apply(term, clock, step)
+        for _ in range(2):  # valued once, and again at the same prices (a kept valuation)
+            info = term.account_info()
+            assert info is not None
+            money = (info.balance, info.profit, info.equity, info.margin, info.margin_free,
+                     info.margin_level)
+            assert _bits(AccountSnapshot(*money)) == _bits(_plain_money(term)), step
+
+
+def test_prices_seen_before_answer_the_valuation_kept_for_them() -> None:
+    """The cache is used: a book valued at prices it had before is not valued again."""
+    ledger = Ledger(DEFAULT_SYMBOLS, balance=1000.0, currency="USD", leverage=100,
+                    quote=_quote({}))  # type: ignore[arg-type]
+    ledger.open_position(OpenPosition(1, 0, 0, c.POSITION_TYPE_BUY, 0, 0.1, 1.08, 0.0, 0.0,
+                                      "EURUSD", ""))
+    first = ledger.snapshot()
+    assert ledger.snapshot() is first
+    assert ledger.snapshot(0.015) is not first  # a prospective trade's margin: valued
+    ledger.book_to_balance(10.0)
+    assert ledger.snapshot().balance == 1010.0

@@ -1,8 +1,9 @@
 """The simulated terminal's state and call plumbing (the API lives in ``simulated``).
 
-Locking: ``_guard`` detects overlapping API calls (see :class:`CallGuard`);
-``_state_lock`` protects every piece of state for short sections and is never
-held while a call sleeps on the clock, so fault scripting can always proceed.
+Locking: ``_guard`` detects overlapping API calls (see :class:`CallGuard`) and is
+only ever taken under ``_state_lock``; ``_state_lock`` protects every piece of state
+for short sections and is never held while a call sleeps on the clock, so fault
+scripting can always proceed.
 """
 
 from __future__ import annotations
@@ -337,18 +338,23 @@ class _ApiCall:
             core._sweep_pending()
         return False
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         self.core._guard.release()
 
 
 class _HeldCall(_ApiCall):
     """:class:`_ApiCall` that returns from ``__enter__`` holding the state lock, which
-    ``__exit__`` releases (before the guard): the call's block runs under it.
+    ``__exit__`` releases: the call's block runs under it.
 
     Its common call (no hang, latency or pending order) takes the state lock once
-    and keeps it, and the guard's lock is taken and given back directly, not through
-    :class:`CallGuard`'s methods; a hang or the latency is still slept without the
-    state lock, which is taken again after it.
+    and keeps it to the end, and does not take the concurrent-call guard: it only
+    checks that the guard is free (raising :class:`ConcurrentCallError` as taking it
+    would). Taking it would change nothing another thread can see: the guard is only
+    ever taken under the state lock, which the whole call holds, and the call's block
+    makes no other API call. A call that waits (a hang or the latency) takes the
+    guard, sleeps without the state lock, takes the state lock again, and gives the
+    guard back after it; ``__exit__`` tells the two apart by the guard being held
+    (under the state lock, only the waiting call's own can be).
     """
 
     __slots__ = ()
@@ -359,21 +365,17 @@ class _HeldCall(_ApiCall):
         state.acquire()
         try:
             core.calls[name] += 1  # counted even when the guard refuses the call
-            if not guard.lock.acquire(False):
+            if guard.lock.locked():  # a waiting call holds it (or held it until just now)
                 guard.acquire(name)  # raises ConcurrentCallError, or takes it if freed since
-            guard.active = name
-        except BaseException:
-            state.release()
-            raise
-        try:
+                guard.release()
             faults = core._faults
             if faults.down_until is not None or faults.broken_until is not None:
                 faults.expire(core._clock.monotonic())
             hang = faults.take_hang(name) if faults.hangs.get(name) else None
             if hang is None and not core._call_latency and not core._ledger.orders:
                 return False  # the common call: nothing to wait for, nothing to sweep
+            guard.acquire(name)  # free: checked above, under the state lock held since
         except BaseException:
-            guard.release()
             state.release()
             raise
         state.release()
@@ -385,8 +387,11 @@ class _HeldCall(_ApiCall):
         state.acquire()
         return hung
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.core._state_lock.release()
-        guard = self.core._guard
-        guard.active = None
-        guard.lock.release()
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        core = self.core
+        guard = core._guard
+        if guard.lock.locked():  # this call waited, holding it (a common call never does)
+            core._state_lock.release()
+            guard.release()
+        else:
+            core._state_lock.release()

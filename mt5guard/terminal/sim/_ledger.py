@@ -2,12 +2,22 @@
 
 It belongs to the trade server, so it survives terminal restarts. Every
 method runs under the terminal's state lock.
+
+The money of a book is a function of its balance, its positions and the prices
+it is valued at, and nothing else; a book changes far less often than it is
+valued (every account_info of every health probe), and prices come back to
+values seen before. So the ledger keeps the money of its current book by the
+prices it was valued at, and forgets it when the book changes: the balance and
+the positions change through :meth:`Ledger.open_position`,
+:meth:`Ledger.close_position`, :meth:`Ledger.book_to_balance`, or by hand
+followed by :meth:`Ledger.forget_values`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
@@ -19,6 +29,9 @@ from mt5guard.terminal.sim.symbols import SymbolSpec
 
 _BUY, _SELL = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
 _snapshot = tuple.__new__  # AccountSnapshot(*fields) without its Python-level __new__
+_prices = itemgetter(1, 2)  # a Tick's (bid, ask): all a valuation reads of it
+_VALUES_KEPT = 512  # a book's valuations kept (~0.2 MB): a day's prices, mostly
+VOLUME_EPS = 1e-9  # a position with no more volume than this is closed
 
 
 class AccountSnapshot(NamedTuple):
@@ -66,6 +79,37 @@ class Ledger:
         self.history_orders: list[TradeOrder] = []  # filled and cancelled, oldest first
         # symbol -> (contract size, the routes of its profit and base currencies' rates)
         self._plans: dict[str, tuple[float, tuple[str, bool], tuple[str, bool]]] = {}
+        # The current book's money by the (bid, ask) of each symbol in ``_reads``.
+        self._values: dict[tuple[tuple[float, float], ...], AccountSnapshot] = {}
+        self._reads: tuple[str, ...] | None = None  # the symbols valuing the book reads
+
+    # -- changes -------------------------------------------------------------
+
+    def open_position(self, position: OpenPosition) -> None:
+        """Add ``position`` to the book."""
+        self.positions[position.ticket] = position
+        self.forget_values()
+
+    def close_position(self, position: OpenPosition, volume: float, close: float) -> float:
+        """Close ``volume`` lots of ``position`` at ``close``: its profit (returned) goes to
+        the balance, and the position goes when no volume is left."""
+        profit = self.profit(position, close, volume)
+        self.balance = round(self.balance + profit, 2)
+        position.volume = round(position.volume - volume, 8)
+        if position.volume <= VOLUME_EPS:
+            del self.positions[position.ticket]
+        self.forget_values()
+        return profit
+
+    def book_to_balance(self, amount: float) -> None:
+        """Add ``amount`` (negative takes money out) to the balance."""
+        self.balance = round(self.balance + amount, 2)
+        self.forget_values()
+
+    def forget_values(self) -> None:
+        """The balance or the positions changed: value the book afresh from now on."""
+        self._values.clear()
+        self._reads = None
 
     # -- money ---------------------------------------------------------------
 
@@ -109,17 +153,47 @@ class Ledger:
             self.quote = live
 
     def snapshot(self, extra_margin: float = 0.0) -> AccountSnapshot:
-        """Current money; ``extra_margin`` adds a prospective trade's margin."""
+        """Current money; ``extra_margin`` adds a prospective trade's margin.
+
+        Without ``extra_margin``, the book's money at prices it was valued at before
+        (since it last changed) is the snapshot made then: the quotes are read (as
+        valuing the book reads them) and their prices looked up.
+        """
         if not self.positions:
             return idle_snapshot(self.balance, extra_margin)
-        return self._valued(extra_margin)
+        if extra_margin:
+            return self._valued(extra_margin, {})
+        reads = self._reads
+        if reads is None:
+            reads = self._reads = self._read_symbols()
+        quote = self.quote
+        ticks = [quote(symbol) for symbol in reads]
+        prices = tuple(map(_prices, ticks))
+        values = self._values
+        snap = values.get(prices)
+        if snap is None:
+            if len(values) >= _VALUES_KEPT:
+                del values[next(iter(values))]  # the oldest
+            snap = values[prices] = self._valued(0.0, dict(zip(reads, ticks, strict=True)))
+        return snap
 
-    def _valued(self, extra_margin: float) -> AccountSnapshot:
-        """The book at one instant, in one pass: each symbol's quote and each currency's
-        rate read once. The same arithmetic, in the same order, as :meth:`profit` and
-        :meth:`margin_for` summed over the positions (so the same floats)."""
+    def _read_symbols(self) -> tuple[str, ...]:
+        """The symbols whose quotes valuing the book reads (:meth:`_valued`), each once."""
+        reads: dict[str, None] = {}
+        for p in self.positions.values():
+            reads[p.symbol] = None
+            for route in (self._route(self.specs[p.symbol].currency_profit),
+                          self._route(self.specs[p.symbol].currency_base)):
+                if route[0]:
+                    reads[route[0]] = None
+        return tuple(reads)
+
+    def _valued(self, extra_margin: float, ticks: dict[str, Tick]) -> AccountSnapshot:
+        """The book at one instant, in one pass: each symbol's quote (from ``ticks``, filled
+        as read) and each currency's rate read once. The same arithmetic, in the same
+        order, as :meth:`profit` and :meth:`margin_for` summed over the positions (so the
+        same floats)."""
         leverage = self.leverage
-        ticks: dict[str, Tick] = {}  # one instant: each symbol's quote read once
         # per symbol: (bid, ask, contract size, profit currency's rate, base currency's rate)
         terms: dict[str, tuple[float, float, float, float, float]] = {}
         profits: list[float] = []

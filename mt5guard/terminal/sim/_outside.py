@@ -35,7 +35,7 @@ class OutsideTrading(AccountReads):
             ledger, msc = self._ledger, self._now_msc()
             if deal_type not in (c.DEAL_TYPE_CREDIT, c.DEAL_TYPE_BUY_CANCELED,
                                  c.DEAL_TYPE_SELL_CANCELED):
-                ledger.balance = round(ledger.balance + amount, 2)
+                ledger.book_to_balance(amount)
             deal = TradeDeal(next(self._trade._deal_tickets), 0, msc // 1000, msc, deal_type,
                              c.DEAL_ENTRY_IN, 0, 0, c.DEAL_REASON_CLIENT, 0.0, 0.0, 0.0, 0.0,
                              float(amount), 0.0, "", comment, "")
@@ -141,11 +141,7 @@ class OutsideTrading(AccountReads):
         if not 0 < volume <= pos.volume + 1e-9:
             raise ValueError(f"cannot close {volume} of {pos.volume} lots")
         ledger, msc = self._ledger, self._now_msc()
-        profit = ledger.profit(pos, price, volume)
-        ledger.balance = round(ledger.balance + profit, 2)
-        pos.volume = round(pos.volume - volume, 8)
-        if pos.volume <= 1e-9:
-            del ledger.positions[pos.ticket]
+        profit = ledger.close_position(pos, volume, price)
         deal_type = c.DEAL_TYPE_SELL if pos.type == c.POSITION_TYPE_BUY else c.DEAL_TYPE_BUY
         deal = TradeDeal(next(self._trade._deal_tickets), next(self._trade._order_tickets),
                          msc // 1000, msc, deal_type, c.DEAL_ENTRY_OUT, pos.magic, pos.ticket,

@@ -91,9 +91,9 @@ def _fill(ledger: Ledger, order: PendingOrder, tick: Tick, now_msc: int, deal_ti
     price = tick.ask if buy else tick.bid
     deal_type = c.DEAL_TYPE_BUY if buy else c.DEAL_TYPE_SELL
     del ledger.orders[order.ticket]
-    ledger.positions[order.ticket] = OpenPosition(
+    ledger.open_position(OpenPosition(
         order.ticket, now_msc, now_msc, c.POSITION_TYPE_BUY if buy else c.POSITION_TYPE_SELL,
-        order.magic, order.volume, price, order.sl, order.tp, order.symbol, order.comment)
+        order.magic, order.volume, price, order.sl, order.tp, order.symbol, order.comment))
     deal = TradeDeal(deal_ticket, order.ticket, now_msc // 1000, now_msc, deal_type,
                      c.DEAL_ENTRY_IN, order.magic, order.ticket, c.DEAL_REASON_EXPERT,
                      order.volume, price, 0.0, 0.0, 0.0, 0.0, order.symbol, order.comment, "")

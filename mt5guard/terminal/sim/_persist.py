@@ -77,6 +77,7 @@ def load_book(path: str, ledger: Ledger, server: TradeServer) -> Book:
     ledger.orders = {o["ticket"]: PendingOrder(**o) for o in state["orders"]}
     ledger.deals = [TradeDeal(*d) for d in state["deals"]]
     ledger.history_orders = [TradeOrder(*o) for o in state["history_orders"]]
+    ledger.forget_values()
     server.counters = state["counters"]
     return Book(list(state["sent"]), list(state.get("arriving", [])),
                 int(state.get("late_next", 0)))

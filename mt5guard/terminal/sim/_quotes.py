@@ -26,6 +26,24 @@ TICK_INTERVAL = TICK_MS / 1000
 #: Days of history before the terminal was created that copy_rates/copy_ticks can read.
 HISTORY_DAYS = 30.0
 
+# The instant whose tick number was worked out last, and that number, for every board of
+# the process: a simulated clock answers one datetime object per instant, and the
+# terminals it drives (a chaos seed's accounts, a story's) all read their ticks at it.
+# One tuple, read and replaced whole (a race only works a number out again); it keeps
+# its datetime alive, so ``is`` cannot match another object at the same address.
+_seen: tuple[datetime | None, int] = (None, 0)
+
+
+def tick_number(now: datetime) -> int:
+    """The number of the tick current at wall time ``now``."""
+    global _seen
+    seen = _seen
+    if seen[0] is now:
+        return seen[1]
+    number = int(now.timestamp() * 1000) // TICK_MS  # ~3,500 instructions: once an instant
+    _seen = (now, number)
+    return number
+
 
 class QuoteBoard:
     """The current tick of every symbol, read from its :class:`PriceHistory`.
@@ -51,8 +69,6 @@ class QuoteBoard:
         self._first_msc = self._origin_msc - int(history_days * 86_400_000)
         self._histories: dict[str, PriceHistory] = {}
         self._last: dict[str, Tick] = {}
-        self._seen_now: datetime | None = None
-        self._seen_tick = 0
 
     def history(self, symbol: str) -> PriceHistory:
         """``symbol``'s :class:`PriceHistory`, built (and numpy imported) when first read.
@@ -75,12 +91,8 @@ class QuoteBoard:
             self._last[symbol] = self._fresh(symbol, self._created, None)
 
     def now_tick(self, now: datetime) -> int:
-        """The number of the tick current at wall time ``now``."""
-        if now is self._seen_now:  # a simulated clock answers one object per instant
-            return self._seen_tick
-        number = int(now.timestamp() * 1000) // TICK_MS
-        self._seen_now, self._seen_tick = now, number
-        return number
+        """The number of the tick current at wall time ``now`` (:func:`tick_number`)."""
+        return tick_number(now)
 
     def tick(self, symbol: str, now: datetime, frozen: bool) -> Tick:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
@@ -90,7 +102,8 @@ class QuoteBoard:
         if frozen:
             return last
         # _fresh(symbol, now, last), inlined: every probe of every session reads a tick
-        number = self._seen_tick if now is self._seen_now else self.now_tick(now)
+        seen = _seen
+        number = seen[1] if seen[0] is now else tick_number(now)
         if number * TICK_MS <= last.time_msc:
             return last
         history = self._histories.get(symbol)
@@ -101,7 +114,7 @@ class QuoteBoard:
 
     def _fresh(self, symbol: str, now: datetime, last: Tick | None) -> Tick:
         """The tick current at ``now``, or ``last`` if that is not older."""
-        msc = self.now_tick(now) * TICK_MS
+        msc = tick_number(now) * TICK_MS
         if last is not None and msc <= last.time_msc:
             return last
         history = self._histories.get(symbol)

@@ -13,10 +13,8 @@ from mt5guard.terminal.records import OrderCheckResult, OrderSendResult, TradeDe
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
 from mt5guard.terminal.sim._done_orders import done_order, filled_order
-from mt5guard.terminal.sim._ledger import Ledger
+from mt5guard.terminal.sim._ledger import VOLUME_EPS, Ledger
 from mt5guard.terminal.sim.symbols import SymbolSpec
-
-_VOLUME_EPS = 1e-9
 
 
 class Sequence:
@@ -128,7 +126,7 @@ class TradeServer:
         closing_type = c.ORDER_TYPE_SELL if pos.type == c.POSITION_TYPE_BUY else c.ORDER_TYPE_BUY
         if req.type != closing_type:
             return c.TRADE_RETCODE_INVALID
-        if req.volume > pos.volume + _VOLUME_EPS:
+        if req.volume > pos.volume + VOLUME_EPS:
             return c.TRADE_RETCODE_INVALID_CLOSE_VOLUME
         return 0
 
@@ -228,16 +226,10 @@ class TradeServer:
         if req.position:
             pos = self._ledger.positions[req.position]
             position_id, entry = pos.ticket, c.DEAL_ENTRY_OUT
-            profit = self._ledger.profit(pos, price, req.volume)
-            self._ledger.balance = round(self._ledger.balance + profit, 2)
-            pos.volume = round(pos.volume - req.volume, 8)
-            if pos.volume <= _VOLUME_EPS:
-                del self._ledger.positions[pos.ticket]
+            profit = self._ledger.close_position(pos, req.volume, price)
         else:
             position_id, entry = order_ticket, c.DEAL_ENTRY_IN
-            self._ledger.positions[order_ticket] = OpenPosition.from_request(
-                order_ticket, msc, price, req
-            )
+            self._ledger.open_position(OpenPosition.from_request(order_ticket, msc, price, req))
         deal = TradeDeal(
             next(self._deal_tickets),
             order_ticket,

@@ -734,6 +734,55 @@ def test_a_hung_probe_call_holds_the_guard_but_not_the_terminal(hung: str, refus
     assert t.last_error() == OK
 
 
+@pytest.mark.parametrize("waiting", sorted(PROBE_CALLS))
+def test_a_probe_call_that_waits_holds_the_guard_and_one_that_does_not_leaves_it_free(
+        waiting: str) -> None:
+    # A probe call with nothing to wait for runs under the state lock without taking the
+    # guard (no other thread can see it); one that sleeps out the latency must hold it.
+    clock = BlockingClock()
+    t = SimulatedTerminal(clock, call_latency=0.5)
+    clock.release.set()  # connecting sleeps out the latency too
+    connect(t)
+    clock.release.clear()
+    clock.sleeping.clear()
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(PROBE_CALLS[waiting](t)))
+    worker.start()
+    assert clock.sleeping.wait(5.0)
+    for name in PROBE_CALLS:
+        with pytest.raises(ConcurrentCallError, match=waiting):
+            PROBE_CALLS[name](t)
+    clock.release.set()
+    worker.join(5.0)
+    assert outcome[0] is not None and not t._guard.lock.locked()
+    t._call_latency = 0.0  # now every probe call is a common one
+    assert all(PROBE_CALLS[name](t) is not None for name in PROBE_CALLS)
+    assert not t._guard.lock.locked() and t.last_error() == OK
+
+
+def test_probe_calls_from_many_threads_without_waits_are_serialised_not_refused() -> None:
+    t = SimulatedTerminal(FakeClock())
+    connect(t)
+    errors: list[BaseException] = []
+    answers: list[object] = []
+
+    def probe() -> None:
+        try:
+            for _ in range(300):
+                answers.extend(PROBE_CALLS[name](t) for name in PROBE_CALLS)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=probe) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10.0)
+    assert errors == [] and len(answers) == 4 * 300 * 3 and None not in answers
+    assert all(t.calls[name] == 1200 for name in PROBE_CALLS)
+    assert not t._guard.lock.locked()
+
+
 def test_no_password_in_any_repr(term: SimulatedTerminal) -> None:
     filled(term.order_send(buy()))
     texts = [repr(term), str(vars(term)), repr(term.account_info()), repr(term.terminal_info()),
