@@ -40,41 +40,55 @@ class ChaosTerminal(SimulatedTerminal):
     the supervisor replaces the session, whose fresh worker works again.
     """
 
-    _garble = False
-    _on_call: Callable[[str], object] | None = None
-    runtime: DeterministicRuntime | None = None
-    struck_until = 0.0
-    """When (monotonic seconds) the last fault that strikes a later call ended."""
-    calling = False
-    """A call is in progress (seen from test code between steps: a call hanging)."""
-
-    _kill_armed: tuple[bool, str] | None = None  # (order_send executes, call or "")
-    _dead_owner: str | None = None  # the session whose worker was killed
-    _chaos_error: tuple[int, str] | None = None
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._chaos = _Chaos()
         super().__init__(*args, **kwargs)
         self._rebind()
+
+    # Its own state lives in one slotted object (_Chaos): CPython 3.11 keeps an
+    # instance's attributes in its fast layout only up to 30 names per class; the
+    # simulated terminal has 25 and the probe's bound calls 3. Past that (or once
+    # self.__dict__ is touched) it builds a real dict, and every self.x of every call
+    # is looked up the slow way (the probe's three calls ~40% slower).
+
+    @property
+    def runtime(self) -> DeterministicRuntime | None:
+        """The runtime the terminal's calls run on (set by the chaos runner)."""
+        return self._chaos.runtime
+
+    @runtime.setter
+    def runtime(self, runtime: DeterministicRuntime | None) -> None:
+        self._chaos.runtime = runtime
+
+    @property
+    def struck_until(self) -> float:
+        """When (monotonic seconds) the last fault that strikes a later call ended."""
+        return self._chaos.struck_until
+
+    @property
+    def calling(self) -> bool:
+        """A call is in progress (seen from test code between steps: a call hanging)."""
+        return self._chaos.calling
 
     @property
     def garble(self) -> bool:
         """Replies of ``account_info`` and ``symbol_info_tick`` are malformed while True."""
-        return self._garble
+        return self._chaos.garble
 
     @garble.setter
     def garble(self, garble: bool) -> None:
-        self._garble = garble
+        self._chaos.garble = garble
         self._rebind()
 
     @property
     def on_call(self) -> Callable[[str], object] | None:
         """Told each serving call's name, when set (the chaos runner sets it only while
         the account's breaker is OPEN: the one state its check looks at)."""
-        return self._on_call
+        return self._chaos.on_call
 
     @on_call.setter
     def on_call(self, hook: Callable[[str], object] | None) -> None:
-        self._on_call = hook
+        self._chaos.on_call = hook
         self._rebind()
 
     def hang_next(self, call: str, seconds: float, times: int = 1) -> None:
@@ -91,72 +105,97 @@ class ChaosTerminal(SimulatedTerminal):
         :meth:`kill_worker`, :meth:`hang_next`) and after a wrapped call that met a
         killed worker or could strike (a hang taken, the worker replaced: quiet again).
         """
-        own = self.__dict__
-        quiet = (self._kill_armed is None and self._dead_owner is None
-                 and self._chaos_error is None and self._on_call is None
-                 and not self._garble and not self._call_latency)
+        chaos = self._chaos  # setattr and delattr: self.__dict__ would build a real dict
+        bound = chaos.bound
+        quiet = (chaos.kill_armed is None and chaos.dead_owner is None
+                 and chaos.error is None and chaos.on_call is None
+                 and not chaos.garble and not self._call_latency)
         hangs = self._faults.hangs
         for name in _DIRECT:
             if quiet and not hangs.get(name):
-                if name not in own:
-                    own[name] = getattr(SimulatedTerminal, name).__get__(self)
-            else:
-                own.pop(name, None)
+                if name not in bound:
+                    setattr(self, name, getattr(SimulatedTerminal, name).__get__(self))
+                    bound.add(name)
+            elif name in bound:
+                delattr(self, name)
+                bound.discard(name)
 
     def kill_worker(self, *, executed: bool = False, call: str = "") -> None:
         """The worker dies during the next ``call`` (``""``: any call but a (re)connect).
 
         An order_send it dies in has then executed or not (``executed``).
         """
-        self._kill_armed = (executed, call)
+        self._chaos.kill_armed = (executed, call)
         self._rebind()
 
     def last_error(self) -> tuple[int, str]:
-        if self._chaos_error is not None:
-            return self._chaos_error
+        error = self._chaos.error
+        if error is not None:
+            return error
         return SimulatedTerminal.last_error(self)
 
     def _struck(self) -> None:
-        assert self.runtime is not None
-        self.struck_until = max(self.struck_until, self.runtime.monotonic())
+        chaos = self._chaos
+        assert chaos.runtime is not None
+        chaos.struck_until = max(chaos.struck_until, chaos.runtime.monotonic())
 
     def _timed(self, base: Callable[..., Any], first: Any, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
         """``base`` called, and :meth:`_struck` if it hung (took clock time) or lost a reply."""
-        runtime = self.runtime
+        chaos = self._chaos
+        runtime = chaos.runtime
         assert runtime is not None
         started = runtime.monotonic()
         lost_before = len(self._faults.lost_replies)
-        self.calling = True  # seen from test code, a call in progress is a hang
+        chaos.calling = True  # seen from test code, a call in progress is a hang
         try:
             result = base(self, *args, **kwargs) if first is _NO_ARG else \
                 base(self, first, *args, **kwargs)
         finally:
-            self.calling = False
+            chaos.calling = False
         if runtime.monotonic() > started or len(self._faults.lost_replies) < lost_before:
             self._struck()  # a hang (calls take no time otherwise) or a lost reply struck
         return result
 
     def _worker_gone(self, name: str, args: Any, kwargs: Any) -> tuple[bool, Any]:
         """(True, failed result) if this call meets a killed worker; (False, None) if not."""
-        owner = self.runtime.running if self.runtime is not None else None
-        if self._dead_owner is not None and owner not in (None, self._dead_owner):
-            self._dead_owner = None  # a new session started a fresh worker
-        armed = self._kill_armed
+        chaos = self._chaos
+        owner = chaos.runtime.running if chaos.runtime is not None else None
+        if chaos.dead_owner is not None and owner not in (None, chaos.dead_owner):
+            chaos.dead_owner = None  # a new session started a fresh worker
+        armed = chaos.kill_armed
         if (armed is not None and name not in _CONNECTING and owner is not None
-                and armed[1] in ("", name) and self._dead_owner is None):
-            executed, self._kill_armed, self._dead_owner = armed[0], None, owner
+                and armed[1] in ("", name) and chaos.dead_owner is None):
+            executed, chaos.kill_armed, chaos.dead_owner = armed[0], None, owner
             if name == "order_send" and executed:
                 SimulatedTerminal.order_send(self, *args, **kwargs)  # done; the reply is lost
-            self._chaos_error = (_NO_IPC, f"No IPC connection: terminal worker killed during "
-                                          f"{name}()")
+            chaos.error = (_NO_IPC, f"No IPC connection: terminal worker killed during "
+                                    f"{name}()")
             self._struck()
             return True, (False if name in _BOOL_CALLS else None)
-        if self._dead_owner is not None:
-            self._chaos_error = (_NO_IPC, "No IPC connection: terminal worker killed")
+        if chaos.dead_owner is not None:
+            chaos.error = (_NO_IPC, "No IPC connection: terminal worker killed")
             return True, (False if name in _BOOL_CALLS else None)
-        self._chaos_error = None
+        chaos.error = None
         return False, None
+
+
+class _Chaos:
+    """A chaos terminal's own state (see the note in :class:`ChaosTerminal`)."""
+
+    __slots__ = ("bound", "calling", "dead_owner", "error", "garble", "kill_armed", "on_call",
+                 "runtime", "struck_until")
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()  # of _DIRECT, those bound on the terminal now
+        self.calling = False
+        self.dead_owner: str | None = None  # the session whose worker was killed
+        self.error: tuple[int, str] | None = None  # what last_error() says instead
+        self.garble = False
+        self.kill_armed: tuple[bool, str] | None = None  # (order_send executes, call or "")
+        self.on_call: Callable[[str], object] | None = None
+        self.runtime: DeterministicRuntime | None = None
+        self.struck_until = 0.0
 
 
 def _delegate(name: str) -> Any:
@@ -176,18 +215,19 @@ def _delegate(name: str) -> Any:
         # One frame per call (every probe makes three): the whole wrapper is here. The
         # first positional argument is named so the usual call (none, or one: a symbol,
         # a request) is passed on without packing and unpacking (*args, **kwargs).
-        if self._kill_armed is None and self._dead_owner is None:  # no worker kill in play
-            self._chaos_error = None
+        chaos = self._chaos
+        if chaos.kill_armed is None and chaos.dead_owner is None:  # no worker kill in play
+            chaos.error = None
         else:
             gone, failed = self._worker_gone(
                 name, args if first is _NO_ARG else (first, *args), kwargs)
             self._rebind()
             if gone:
-                if serving and self._on_call is not None:
-                    self._on_call(name)
+                if serving and chaos.on_call is not None:
+                    chaos.on_call(name)
                 return failed
-        if serving and self._on_call is not None:  # set only while a check is due
-            self._on_call(name)
+        if serving and chaos.on_call is not None:  # set only while a check is due
+            chaos.on_call(name)
         faults = self._faults
         if (sending or faults.hangs.get(name) or self._call_latency
                 or (initializing and faults.init_times_out)):
@@ -199,7 +239,7 @@ def _delegate(name: str) -> Any:
             result = base(self, first, *args, **kwargs)
         else:
             result = base(self, first)
-        if garbled is not None and self._garble and result:
+        if garbled is not None and chaos.garble and result:
             result = garbled(result)
         return result
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 
+from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import DeterministicRuntime
 from mt5guard.testing.chaos._terminal import ChaosTerminal
 
@@ -28,8 +30,36 @@ def terminal(runtime: DeterministicRuntime) -> ChaosTerminal:
 
 
 def _direct(terminal: ChaosTerminal) -> set[str]:
-    """The probe calls bound straight to the simulated terminal's methods."""
-    return {name for name in PROBE_CALLS if name in vars(terminal)}
+    """The probe calls bound straight to the simulated terminal's methods (asked without
+    ``vars()``, which would build the instance's dict)."""
+    return {name for name in PROBE_CALLS
+            if getattr(getattr(terminal, name), "__func__", None) is getattr(SimulatedTerminal, name)}
+
+
+def _fast_layout(terminal: ChaosTerminal) -> bool:
+    """Whether CPython keeps the terminal's attributes in its fast layout: no dict of its
+    attributes among its referents (a built one holds ``_clock`` among its keys)."""
+    return not any(type(r) is dict and "_clock" in r for r in gc.get_referents(terminal))
+
+
+def test_faults_coming_and_going_keep_the_terminal_in_cpythons_fast_layout(
+        terminal: ChaosTerminal, runtime: DeterministicRuntime) -> None:
+    # Past 30 attribute names of its own, or once its __dict__ is touched, CPython 3.11
+    # builds the instance a real dict, and every self.x of each call is looked up the
+    # slow way (the probe's three calls ~40% slower).
+    assert _fast_layout(terminal)
+    terminal.on_call = lambda _name: None
+    terminal.garble = True
+    assert terminal.account_info() == ("login", 0)
+    terminal.garble = False
+    terminal.on_call = None
+    terminal.hang_next("terminal_info", 5.0)
+    terminal.terminal_info()  # hangs its 5 s, and fails as a hung call does
+    terminal.kill_worker()
+    assert terminal.account_info() is not None  # armed: it strikes a session's call
+    assert _direct(terminal) == set()
+    assert _fast_layout(terminal)
+    assert terminal.struck_until == runtime.monotonic() and not terminal.calling
 
 
 def test_a_quiet_terminal_answers_the_probe_without_its_wrapper(terminal: ChaosTerminal) -> None:
