@@ -7,7 +7,10 @@ can be while still being the flow DESIGN.md describes, written as plainly as
 it can be:
 
 - two pykka actors per account on the same ``DeterministicRuntime``: a
-  session that owns the terminal and a health actor that probes through it;
+  session that owns the terminal and a health actor that probes through it
+  (``GuardedActor`` subclasses as built, as ours are: a plain pykka actor is
+  adopted at start, and swapping an instance's class makes CPython 3.11 look
+  up its every ``self.x`` the slow way);
 - per probe, the two messages of the design (``RunProbe`` to the session,
   ``ProbeResult`` back) and the two timers a probe must have (its slot on the
   30 s grid, its timeout: a stuck call is a failed probe when it is due);
@@ -40,6 +43,7 @@ from mt5guard.events.bus import EventBus
 from mt5guard.health.messages import ProbeRecorded, ProbeResult, RunProbe
 from mt5guard.health.policy import HealthPolicy
 from mt5guard.observability.status import StatusBoard
+from mt5guard.supervision import GuardedActor
 from mt5guard.terminal import constants as c
 
 __all__ = ["seed_floor", "story_floor"]
@@ -58,7 +62,7 @@ class _TimedOut:
         self.seq = seq
 
 
-class _Session(pykka.ThreadingActor):
+class _Session(GuardedActor):
     """Owns one terminal; answers RunProbe with the three calls' ProbeResult."""
 
     def __init__(self, terminal: Any, clock: Any, login: int, server: str, buy_every: int) -> None:
@@ -98,7 +102,7 @@ class _Session(pykka.ThreadingActor):
                                               server=self._server))
 
 
-class _Health(pykka.ThreadingActor):
+class _Health(GuardedActor):
     """Probes through its session on a fixed 30 s grid; a probe unanswered at its
     timeout is a failure, and no probe is sent while one is still at the session."""
 
