@@ -9,11 +9,13 @@ from typing import Any
 import attrs
 
 from mt5guard.config import (
+    MEMORY,
     AccountConfig,
     BackoffConfig,
     BreakerConfig,
     Config,
     HealthConfig,
+    OrdersConfig,
     SupervisionConfig,
     TerminalConfig,
 )
@@ -21,7 +23,7 @@ from mt5guard.events.bus import EventBus
 from mt5guard.secret import Secret
 from mt5guard.session.guard import Guard, start
 from mt5guard.terminal import SimulatedTerminal
-from mt5guard.testing import VirtualClock
+from mt5guard.testing import DeterministicRuntime, VirtualClock
 
 PASSWORD = "Tr0ub4dor&3-never-print-me"
 
@@ -41,6 +43,18 @@ def story_config(request_timeout: float = 70.0, **sections: Any) -> Config:
         health=HealthConfig(),
     )
     return attrs.evolve(base, **sections)
+
+
+def deterministic_tree(runtime: DeterministicRuntime, bus: EventBus | None = None
+                       ) -> tuple[Guard, SimulatedTerminal]:
+    """:func:`story_config`'s tree on ``runtime`` with its journal in memory (each run
+    starts from nothing), and its simulated terminal."""
+    config = story_config(orders=OrdersConfig(state_dir=MEMORY))
+    term = config.accounts[0].terminal
+    assert term.password is not None
+    terminal = SimulatedTerminal(runtime.clock, login=term.login,
+                                 password=term.password.reveal(), server=term.server)
+    return start(config, clock=runtime.clock, bus=bus, terminals={"demo": terminal}), terminal
 
 
 class Story:

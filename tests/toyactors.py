@@ -63,3 +63,15 @@ class Worker(pykka.ThreadingActor):
         if message == "bad question":
             raise ValueError("the caller gets this, the actor lives on")
         return None
+
+
+class Sleeper(pykka.ThreadingActor):
+    """Sleeps on ``clock`` for each message (a slow terminal call), then notes when it woke."""
+
+    def __init__(self, clock: Any, woke: list[float]) -> None:
+        super().__init__()
+        self.clock, self.woke = clock, woke
+
+    def on_receive(self, message: Any) -> None:
+        self.clock.sleep(message)
+        self.woke.append(self.clock.monotonic())

@@ -38,22 +38,15 @@ def test_probing_pauses_while_open_and_resumes_with_the_trial(story) -> None:
 
 
 def test_a_day_of_answered_probes_leaves_no_timer_behind_and_none_times_out() -> None:
-    from storykit import story_config
+    from storykit import deterministic_tree
 
-    from mt5guard.config import MEMORY, OrdersConfig
     from mt5guard.events.bus import EventBus
-    from mt5guard.session.guard import start
-    from mt5guard.terminal import SimulatedTerminal
     from mt5guard.testing import DeterministicRuntime
 
     with DeterministicRuntime(1) as runtime:
-        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
-        term = config.accounts[0].terminal
-        terminal = SimulatedTerminal(runtime.clock, login=term.login,
-                                     password=term.password.reveal(), server=term.server)
         bus, probes = EventBus(), []
         bus.subscribe(lambda e: probes.append(e) if isinstance(e, ProbeRecorded) else None)
-        guard = start(config, clock=runtime.clock, bus=bus, terminals={"demo": terminal})
+        guard, _terminal = deterministic_tree(runtime, bus)
         runtime.advance(60)
         armed = runtime.pending_timers()
         runtime.advance(86_400)

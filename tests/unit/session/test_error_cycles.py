@@ -15,12 +15,9 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from storykit import story_config
+from storykit import deterministic_tree
 
-from mt5guard.config import MEMORY, OrdersConfig
 from mt5guard.errors import MT5Error
-from mt5guard.session.guard import Guard, start
-from mt5guard.terminal import SimulatedTerminal
 from mt5guard.testing import DeterministicRuntime
 
 
@@ -39,17 +36,9 @@ def collector_off() -> Iterator[None]:
             gc.enable()
 
 
-def _started(runtime: DeterministicRuntime) -> tuple[Guard, SimulatedTerminal]:
-    config = story_config(orders=OrdersConfig(state_dir=MEMORY))
-    term = config.accounts[0].terminal
-    terminal = SimulatedTerminal(runtime.clock, login=term.login,
-                                 password=term.password.reveal(), server=term.server)
-    return start(config, clock=runtime.clock, terminals={"demo": terminal}), terminal
-
-
 def test_failed_requests_leave_nothing_for_the_garbage_collector(collector_off: None) -> None:
     with DeterministicRuntime(3) as runtime:
-        guard, _terminal = _started(runtime)
+        guard, _terminal = deterministic_tree(runtime)
         session = guard.session("demo")
         assert session.get_price("EURUSD").ask > 0
         gc.collect()
@@ -70,7 +59,7 @@ def test_failed_requests_leave_nothing_for_the_garbage_collector(collector_off: 
 
 def test_failing_probes_leave_nothing_for_the_garbage_collector(collector_off: None) -> None:
     with DeterministicRuntime(4) as runtime:
-        guard, terminal = _started(runtime)
+        guard, terminal = deterministic_tree(runtime)
         runtime.advance(60)
         gc.collect()
         terminal.revoke_auth()  # every probe from now on fails its account_info call
@@ -87,7 +76,7 @@ def test_restarted_sessions_leave_nothing_for_the_garbage_collector(collector_of
     # every restart left ~90 objects for the collector, which it then walked in full.
     restarts: list[object] = []
     with DeterministicRuntime(5) as runtime:
-        guard, terminal = _started(runtime)
+        guard, terminal = deterministic_tree(runtime)
         guard.bus.subscribe(lambda e: restarts.append(e) if type(e).__name__ ==
                             "RestartScheduled" else None)
         runtime.advance(60)

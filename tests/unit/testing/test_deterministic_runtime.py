@@ -7,7 +7,8 @@ from typing import Any, cast
 
 import pykka
 import pytest
-from storykit import story_config
+from storykit import deterministic_tree, story_config
+from toyactors import Sleeper
 
 from mt5guard.config import MEMORY, OrdersConfig
 from mt5guard.errors import MT5TimeoutError
@@ -141,18 +142,6 @@ def test_the_seeded_pick_draws_what_random_randrange_draws() -> None:
 
 
 
-class Sleeper(pykka.ThreadingActor):
-    """Sleeps on the runtime's clock for each message (a slow terminal call), then notes when."""
-
-    def __init__(self, runtime: DeterministicRuntime, woke: list[float]) -> None:
-        super().__init__()
-        self.runtime, self.woke = runtime, woke
-
-    def on_receive(self, message: Any) -> Any:
-        self.runtime.sleep(message)
-        self.woke.append(self.runtime.monotonic())
-
-
 def test_advance_wakes_a_parked_actor_at_its_deadline_while_no_other_is_ready() -> None:
     with DeterministicRuntime(2) as runtime:
         woke: list[float] = []
@@ -189,11 +178,7 @@ def test_a_probe_answer_for_a_health_actor_that_is_gone_leaves_the_session_servi
     from mt5guard.health.messages import RunProbe
 
     with DeterministicRuntime(6) as runtime:
-        config = story_config(orders=OrdersConfig(state_dir=MEMORY))
-        term = config.accounts[0].terminal
-        terminal = SimulatedTerminal(runtime.clock, login=term.login,
-                                     password=term.password.reveal(), server=term.server)
-        guard = start(config, clock=runtime.clock, terminals={"demo": terminal})
+        guard, terminal = deterministic_tree(runtime)
         session = guard.session("demo")
         gone = runtime.start(Counter)
         gone.stop()

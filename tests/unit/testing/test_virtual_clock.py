@@ -8,6 +8,7 @@ from typing import Any
 
 import pykka
 import pytest
+from toyactors import Sleeper
 
 from mt5guard.supervision import start_actor
 from mt5guard.testing import SettleTimeout, VirtualClock, simulated_time
@@ -52,16 +53,6 @@ def test_advance_returns_only_after_a_chain_of_actors_is_done() -> None:
     finally:
         for ref in (first, middle, last):
             ref.stop()
-
-
-class Sleeper(pykka.ThreadingActor):
-    def __init__(self, clock: VirtualClock, log: list[float]) -> None:
-        super().__init__()
-        self.clock, self.log = clock, log
-
-    def on_receive(self, message: Any) -> None:
-        self.clock.sleep(message)
-        self.log.append(self.clock.monotonic())
 
 
 def test_an_actor_asleep_on_the_clock_counts_as_idle_and_wakes_on_time() -> None:
