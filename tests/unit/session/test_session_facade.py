@@ -24,7 +24,12 @@ def story(clock, bus, recorder):  # type: ignore[no-untyped-def]
     story.close()
 
 
-def test_many_threads_share_one_session_without_touching_the_terminal_concurrently(story) -> None:
+def test_many_threads_share_one_session_without_touching_the_terminal_concurrently(
+        clock, bus, recorder) -> None:  # type: ignore[no-untyped-def]
+    # Its own story: a caller waits for its reply in real seconds, and eight callers
+    # on a loaded 2-core machine (two test runs at once) once waited past the
+    # fixture's 0.2 s. What this test checks is that no call overlaps another.
+    story = Story(clock, bus, recorder, story_config(request_timeout=10.0))
     errors: list[BaseException] = []
 
     def trade() -> None:
@@ -39,6 +44,7 @@ def test_many_threads_share_one_session_without_touching_the_terminal_concurrent
         thread.start()
     for thread in threads:
         thread.join()
+    story.close()
     assert errors == []  # the simulated terminal raises on any concurrent call
     assert story.terminal.calls["symbol_info_tick"] >= 200
 
