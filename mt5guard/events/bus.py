@@ -20,8 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pykka
+from pykka._envelope import Envelope
 
-__all__ = ["EventBus", "Subscriber", "deliver"]
+__all__ = ["EventBus", "Subscriber", "deliver", "tell"]
 
 Subscriber = Callable[[Any], None]
 
@@ -80,15 +81,31 @@ def _skipped_by_all(subscribers: tuple[Subscriber, ...]) -> Any:
     return skipped
 
 
+def tell(ref: pykka.ActorRef[Any], message: Any) -> None:
+    """``ref.tell(message)``, pykka's own steps inline (two tells a health probe).
+
+    The same ``ActorDeadError`` once the actor stopped, the same envelope in
+    its inbox; a subclass of ``ActorRef`` is told through its own ``tell``.
+    (pykka internals, pinned by ``tests/unit/supervision/test_pykka_glue.py``:
+    ``Envelope(message)``, ``ActorRef.actor_stopped`` and ``actor_inbox``.)
+    """
+    if type(ref) is not pykka.ActorRef:
+        ref.tell(message)
+    elif ref.actor_stopped.is_set():
+        raise pykka.ActorDeadError(f"{ref} not found")
+    else:
+        ref.actor_inbox.put(Envelope(message))
+
+
 def deliver(subscriber: Any, message: Any) -> bool:
-    """Tell an actor-ref subscriber or call a callable one.
+    """Tell an actor-ref subscriber (:func:`tell`) or call a callable one.
 
     Returns False once an actor subscriber is gone for good, so the caller
     can drop it; a callable that raises is logged and kept.
     """
     if isinstance(subscriber, pykka.ActorRef):
         try:
-            subscriber.tell(message)
+            tell(subscriber, message)
         except pykka.ActorDeadError:
             return False
         return True

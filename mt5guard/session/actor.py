@@ -17,8 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from pykka import ActorDeadError, ActorRef
-
 from mt5guard.breaker.messages import (
     BreakerStateChanged,
     TrialsGranted,
@@ -66,7 +64,6 @@ from mt5guard.session.messages import (
 )
 from mt5guard.supervision import ChildHandle, GuardedActor
 from mt5guard.supervision._hosting import runs_own_loop
-from mt5guard.supervision._pykka import tell
 from mt5guard.terminal import Terminal
 from mt5guard.terminal import calls as ops
 from mt5guard.terminal.hung import caused_by_hang
@@ -337,14 +334,7 @@ class SessionActor(GuardedActor):
                                   message.seq, self._max_tick_age, started)  # _run_probe's
             if error is None:  # the usual probe
                 self._link.report("probe", started, None)
-                reply_to = message.reply_to
-                if type(reply_to) is ActorRef:  # deliver's actor branch, pykka's tell inline
-                    try:
-                        tell(reply_to, result)
-                    except ActorDeadError:
-                        pass  # the health actor is gone (restarting): nobody waits for it
-                else:
-                    deliver(reply_to, result)
+                deliver(message.reply_to, result)
                 return
             result, error = self._probe_again(message, result, error)
         else:

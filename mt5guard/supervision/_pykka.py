@@ -32,9 +32,9 @@ What is still pykka-internal here (and pinned by ``tests/unit/supervision/test_p
 on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
 ``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
 (dispatch of proxy calls, of the classes ``pykka.messages`` defines: any other
-message goes to ``on_receive``), ``Envelope(message)`` and ``ActorRef.actor_stopped``
-(:func:`tell`, pykka's ``tell`` inline) and the ``ActorRef.actor_inbox`` / ``actor_class``
-attributes. Every other supervision module uses only pykka's public API; the
+message goes to ``on_receive``) and the ``ActorRef.actor_inbox`` / ``actor_class``
+attributes (``tell``, pykka's own steps inline, lives with ``deliver`` in
+:mod:`mt5guard.events.bus`). Every other supervision module uses only pykka's public API; the
 contract with loop hosts (:class:`LoopHost`, :func:`drive_until`) is in
 ``_hosting.py``, which touches no pykka at all.
 """
@@ -50,8 +50,8 @@ from typing import Any, ClassVar
 
 import pykka
 from pykka import messages as pykka_messages
-from pykka._envelope import Envelope
 
+from mt5guard.events.bus import tell
 from mt5guard.supervision._hosting import (
     LoopAbandoned,
     LoopHost,
@@ -236,20 +236,6 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
     guarded._start_actor_loop()
     ref: pykka.ActorRef[Any] = guarded.actor_ref
     return ref
-
-
-def tell(ref: pykka.ActorRef[Any], message: Any) -> None:
-    """``ref.tell(message)``, pykka's own steps inline (a tell is two per health probe).
-
-    The same ``ActorDeadError`` once the actor stopped, the same envelope in
-    its inbox; a subclass of ``ActorRef`` is told through its own ``tell``.
-    """
-    if type(ref) is not pykka.ActorRef:
-        ref.tell(message)
-    elif ref.actor_stopped.is_set():
-        raise pykka.ActorDeadError(f"{ref} not found")
-    else:
-        ref.actor_inbox.put(Envelope(message))
 
 
 # The loop, in three parts so that a single-threaded host can step it ----------
