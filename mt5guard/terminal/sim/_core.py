@@ -120,7 +120,8 @@ class TerminalCore(FaultScripting):
         self._book = Book()  # the executed requests, and those on their way (ledger_path)
         self.calls: Counter[str] = Counter()
         self._api_calls: dict[str, _ApiCall] = {}
-        # The health probe's three calls (every 30 s on every session): ``with
+        # The health probe's three calls (every 30 s on every session) when one may wait
+        # (their usual call goes a shorter way, see SimulatedTerminal.terminal_info): ``with
         # self._terminal_info_call as hung:`` is ``with self._api("terminal_info") as hung,
         # self._state_lock:`` in one context, kept at hand.
         self._terminal_info_call = _HeldCall(self, "terminal_info")
