@@ -48,7 +48,6 @@ from mt5guard.terminal.sim._core import (
     invalid,
 )
 from mt5guard.terminal.sim._done_orders import select_orders
-from mt5guard.terminal.sim._faults import FaultPlan
 from mt5guard.terminal.sim._outside import OutsideTrading
 from mt5guard.terminal.sim._requests import InvalidArgument, parse_request
 from mt5guard.terminal.sim._selectors import select_deals
@@ -160,11 +159,12 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         with self._api("last_error"), self._state_lock:
             return self._last_error
 
-    # The health probe's three calls (every 30 s on every session) go the short way when
-    # nothing can make them wait: under the state lock, taken once, the call is counted
-    # and answered, as _HeldCall's common call does without its context's two frames. A
-    # hang or a deadline in force, the latency, a pending order or a held guard sends
-    # the call through _HeldCall instead, which checks (and counts) it afresh.
+    # The health probe's three calls (every 30 s on every session) go a short way while
+    # nothing can make them wait (no deadline to end, no hang scripted for the call, no
+    # latency, no pending order to sweep, the guard free): their block, inlined, under
+    # the state lock taken once in their own frame, as _HeldCall's common call runs it
+    # without its context's two frames (__enter__, __exit__). Anything else, or a change
+    # meanwhile, is _HeldCall's to count and check afresh, with the block as written.
 
     def terminal_info(self) -> rec.TerminalInfo | None:
         """``connected`` is False while :meth:`server_offline` is in force."""
@@ -175,19 +175,21 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
             if (faults.down_until is None and faults.broken_until is None
                     and not faults.hangs.get("terminal_info") and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
-                self.calls["terminal_info"] += 1
-                return self._terminal_answer(faults)
+                self.calls["terminal_info"] += 1  # and the block below, inlined:
+                if not (self._ipc_connected and not faults.process_down
+                        and not faults.link_broken):  # _linked()
+                    self._last_error = NO_IPC
+                    return None
+                self._last_error = OK
+                return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
         finally:
             state.release()
         with self._terminal_info_call as hung:
-            return None if hung else self._terminal_answer(self._faults)
-
-    def _terminal_answer(self, faults: FaultPlan) -> rec.TerminalInfo | None:
-        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
-            self._last_error = NO_IPC  # _linked, inlined (as in the other two)
-            return None
-        self._last_error = OK
-        return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
+            if hung or not self._linked():
+                return None
+            self._last_error = OK
+            faults = self._faults
+            return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
 
     def account_info(self) -> rec.AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
@@ -198,23 +200,25 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
             if (faults.down_until is None and faults.broken_until is None
                     and not faults.hangs.get("account_info") and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
-                self.calls["account_info"] += 1
-                return self._account_answer(faults)
+                self.calls["account_info"] += 1  # and the block below, inlined:
+                if not (self._ipc_connected and not faults.process_down
+                        and not faults.link_broken):  # _linked(authorized=True)
+                    self._last_error = NO_IPC
+                    return None
+                if faults.auth_revoked or not self._authorized:
+                    self._last_error = AUTH_FAILED
+                    return None
+                self._last_error = OK
+                return account_record(self._ledger, self._login, self._server,
+                                      not faults.investor)
         finally:
             state.release()
         with self._account_info_call as hung:
-            return None if hung else self._account_answer(self._faults)
-
-    def _account_answer(self, faults: FaultPlan) -> rec.AccountInfo | None:
-        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
-            self._last_error = NO_IPC
-            return None
-        if faults.auth_revoked or not self._authorized:
-            self._last_error = AUTH_FAILED
-            return None
-        self._last_error = OK
-        return account_record(self._ledger, self._login, self._server,
-                              not faults.investor)
+            if hung or not self._linked(authorized=True):
+                return None
+            self._last_error = OK
+            return account_record(self._ledger, self._login, self._server,
+                                  not self._faults.investor)
 
     # -- symbols -------------------------------------------------------------
 
@@ -253,24 +257,28 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
             if (faults.down_until is None and faults.broken_until is None
                     and not faults.hangs.get("symbol_info_tick") and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
-                self.calls["symbol_info_tick"] += 1
-                return self._tick_answer(faults, symbol)
+                self.calls["symbol_info_tick"] += 1  # and the block below, inlined:
+                if not (self._ipc_connected and not faults.process_down
+                        and not faults.link_broken):  # _linked()
+                    self._last_error = NO_IPC
+                    return None
+                if not (isinstance(symbol, str) and symbol in self._selected):
+                    self._last_error = NOT_FOUND
+                    return None
+                self._last_error = OK
+                name = self._specs[symbol].name  # _tick(name)
+                frozen = faults.server_offline or name in faults.stale
+                return self._quotes.tick(name, self._clock.now(), frozen)
         finally:
             state.release()
         with self._symbol_info_tick_call as hung:
-            return None if hung else self._tick_answer(self._faults, symbol)
-
-    def _tick_answer(self, faults: FaultPlan, symbol: object) -> rec.Tick | None:
-        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
-            self._last_error = NO_IPC
-            return None
-        if not (isinstance(symbol, str) and symbol in self._selected):  # _selected_spec's
-            self._last_error = NOT_FOUND
-            return None
-        self._last_error = OK
-        name = self._specs[symbol].name  # _tick(name), inlined
-        frozen = faults.server_offline or name in faults.stale
-        return self._quotes.tick(name, self._clock.now(), frozen)
+            if hung or not self._linked():
+                return None
+            if not (isinstance(symbol, str) and symbol in self._selected):  # _selected_spec's
+                self._last_error = NOT_FOUND
+                return None
+            self._last_error = OK
+            return self._tick(self._specs[symbol].name)
 
     # -- trading -------------------------------------------------------------
 

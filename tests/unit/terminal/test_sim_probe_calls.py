@@ -141,3 +141,43 @@ def test_another_call_holding_the_guard_refuses_it(name: str) -> None:
     clock.release.set()
     worker.join(5.0)
     assert answered(t, name) and t.calls[name] == 2 and not t._guard.lock.locked()
+
+
+class CountingClock(FakeClock):
+    """Counts sleeps and does not move: a call that sleeps out the latency reads the same
+    instant (and so the same quotes) as one that does not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeps = 0
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+
+
+def test_the_short_way_and_the_waiting_way_answer_alike() -> None:
+    # Each probe call's block is written twice: inlined in its short way, and under
+    # _HeldCall for a call that may wait. The latency sends every call of ``waiting`` the
+    # second way; the two terminals must answer alike, last_error included, in every state.
+    clock = CountingClock()
+    short, waiting = SimulatedTerminal(clock), SimulatedTerminal(clock, call_latency=1.0)
+    asks: list[Any] = [*PROBE_CALLS.values(), lambda t: t.symbol_info_tick("GBPUSD"),
+                       lambda t: t.symbol_info_tick(42)]
+    steps: list[Any] = [
+        lambda t: None,  # not initialized
+        lambda t: connect(t),
+        lambda t: t.order_send({"action": c.TRADE_ACTION_DEAL, "symbol": "EURUSD",
+                                "volume": 0.1, "type": c.ORDER_TYPE_BUY}),
+        lambda t: t.server_offline(), lambda t: t.autotrading_off(),
+        lambda t: t.investor_login(), lambda t: t.stale_quotes("EURUSD"),
+        lambda t: t.revoke_auth(), lambda t: t.restore(), lambda t: connect(t),
+        lambda t: t.disconnect(), lambda t: t.restore(), lambda t: t.set_down(True),
+    ]
+    for step in steps:
+        clock.advance(7.0)
+        for t in (short, waiting):
+            step(t)
+        before = clock.sleeps
+        for ask in asks:
+            assert (ask(short), short.last_error()) == (ask(waiting), waiting.last_error())
+        assert clock.sleeps - before == len(asks)  # each went the waiting way (last_error sleeps not)
