@@ -9,6 +9,7 @@ guard) must still be met by all three, as by every other call.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -181,3 +182,13 @@ def test_the_short_way_and_the_waiting_way_answer_alike() -> None:
         for ask in asks:
             assert (ask(short), short.last_error()) == (ask(waiting), waiting.last_error())
         assert clock.sleeps - before == len(asks)  # each went the waiting way (last_error sleeps not)
+
+
+def test_calls_is_a_counter_whose_counts_dict_sets(term: SimulatedTerminal) -> None:
+    # Counter's own __delitem__ (Python) would route every ``calls[name] += 1`` through a
+    # Python-level slot lookup; dict's keeps the count in C.
+    assert isinstance(term.calls, Counter) and type(term.calls).__delitem__ is dict.__delitem__
+    before = term.calls["terminal_info"]
+    assert term.terminal_info() is not None and term.calls["terminal_info"] == before + 1
+    assert term.calls["order_send"] == 0 and "order_send" not in term.calls
+    assert sum(term.calls.values()) == term.calls.total() >= 3
