@@ -173,7 +173,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         try:
             faults = self._faults
             if (faults.down_until is None and faults.broken_until is None
-                    and not faults.hangs.get("terminal_info") and not self._call_latency
+                    and "terminal_info" not in faults.hangs and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
                 self.calls["terminal_info"] += 1  # and the block below, inlined:
                 if not (self._ipc_connected and not faults.process_down
@@ -198,7 +198,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         try:
             faults = self._faults
             if (faults.down_until is None and faults.broken_until is None
-                    and not faults.hangs.get("account_info") and not self._call_latency
+                    and "account_info" not in faults.hangs and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
                 self.calls["account_info"] += 1  # and the block below, inlined:
                 if not (self._ipc_connected and not faults.process_down
@@ -255,7 +255,7 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         try:
             faults = self._faults
             if (faults.down_until is None and faults.broken_until is None
-                    and not faults.hangs.get("symbol_info_tick") and not self._call_latency
+                    and "symbol_info_tick" not in faults.hangs and not self._call_latency
                     and not self._ledger.orders and not self._guard.lock.locked()):
                 self.calls["symbol_info_tick"] += 1  # and the block below, inlined:
                 if not (self._ipc_connected and not faults.process_down

@@ -59,6 +59,7 @@ def test_a_scripted_hang_is_taken(term: SimulatedTerminal, clock: FakeClock, nam
     assert PROBE_CALLS[name](term) is None and term.last_error() == IPC_TIMEOUT
     assert PROBE_CALLS[name](term) is None
     assert clock.monotonic() - before == pytest.approx(40.0)
+    assert name not in term._faults.hangs  # none left: its short way is open again
     assert answered(term, name) and clock.monotonic() - before == pytest.approx(40.0)
     assert term.calls[name] == 4
 
