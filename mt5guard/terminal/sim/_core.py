@@ -80,6 +80,15 @@ def _bad_filter(symbol: object, group: object, ticket: object) -> str | None:
     return None
 
 
+class _Calls(Counter[str]):
+    """``calls``: a Counter whose items dict's own code sets. Counter's ``__delitem__`` (in
+    Python) makes CPython look ``__setitem__`` up and call it for every ``calls[name] += 1``
+    (~750 instructions more a call); without it, deleting a name never counted is a
+    KeyError, as in a dict."""
+
+    __delitem__ = dict.__delitem__  # type: ignore[assignment]  # dict[str, int].__delitem__
+
+
 class TerminalCore(FaultScripting):
     """State shared by the API methods: connection, account, quotes and faults."""
 
@@ -118,22 +127,17 @@ class TerminalCore(FaultScripting):
         self._books: set[str] = set()  # market_book_add subscriptions
         self._last_error: tuple[int, str] = OK
         self._book = Book()  # the executed requests, and those on their way (ledger_path)
-        self.calls: Counter[str] = Counter()
+        self.calls: Counter[str] = _Calls()
         self._api_calls: dict[str, _ApiCall] = {}
-        # The health probe's three calls (every 30 s on every session): ``with
-        # self._terminal_info_call as hung:`` is ``with self._api("terminal_info") as hung,
-        # self._state_lock:`` in one context, kept at hand.
+        # The probe's three calls when one may wait (see SimulatedTerminal.terminal_info):
+        # ``with self._terminal_info_call as hung:`` is ``with self._api("terminal_info") as
+        # hung, self._state_lock:`` in one context, kept at hand.
         self._terminal_info_call = _HeldCall(self, "terminal_info")
         self._account_info_call = _HeldCall(self, "account_info")
         self._symbol_info_tick_call = _HeldCall(self, "symbol_info_tick")
         self._quotes = QuoteBoard(specs, seed, clock.monotonic(), clock.now())
-        self._ledger = Ledger(
-            specs,
-            balance=balance,
-            currency=currency,
-            leverage=leverage,
-            quote=self._tick,
-        )
+        self._ledger = Ledger(specs, balance=balance, currency=currency, leverage=leverage,
+                              quote=self._tick)
         self._trade = TradeServer(self._ledger, lambda: int(self._clock.now().timestamp() * 1000))
         self._ledger_path = ledger_path
         if ledger_path is not None:
@@ -153,8 +157,9 @@ class TerminalCore(FaultScripting):
     def connected(self) -> bool:
         """Whether the client's IPC connection is up (initialized, nothing dropped since)."""
         with self._state_lock:
-            self._faults.expire(self._clock.monotonic())
-            return self._link_up()
+            f = self._faults
+            f.expire(self._clock.monotonic())
+            return self._ipc_connected and not f.process_down and not f.link_broken
 
     def sent_orders(self) -> list[dict[str, Any]]:
         """Copies of the order_send requests the server executed, in order.
@@ -202,13 +207,9 @@ class TerminalCore(FaultScripting):
         with self._state_lock:
             self._last_error = error
 
-    def _link_up(self) -> bool:
-        f = self._faults
-        return self._ipc_connected and not f.process_down and not f.link_broken
-
     def _linked(self, *, authorized: bool = False) -> bool:
         """Whether the call may proceed; sets -10004 (or -6) when it may not."""
-        f = self._faults  # _link_up, inlined: this runs on every call
+        f = self._faults  # as connected checks it: this runs on every call
         if not (self._ipc_connected and not f.process_down and not f.link_broken):
             self._last_error = NO_IPC
             return False

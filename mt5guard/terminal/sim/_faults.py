@@ -69,6 +69,9 @@ class FaultPlan:
     investor: bool = False
     stale: set[str] = field(default_factory=set)
     hangs: dict[str, deque[float]] = field(default_factory=dict)
+    """Seconds each scripted hang lasts, by call, next first; a call is a key only while
+    one is left (:meth:`take_hang` removes it with its last), so a probe call checks
+    membership."""
     order_retcodes: deque[int] = field(default_factory=deque)
     lost_replies: deque[LostReply] = field(default_factory=deque)
 
@@ -82,7 +85,12 @@ class FaultPlan:
     def take_hang(self, call: str) -> float | None:
         """Seconds the next ``call`` must hang, if one is scripted."""
         queue = self.hangs.get(call)
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        seconds = queue.popleft()
+        if not queue:
+            del self.hangs[call]
+        return seconds
 
     def quotes_frozen(self, symbol: str) -> bool:
         """Whether ``symbol``'s ticks are stale (per symbol, or the server is offline)."""

@@ -68,7 +68,9 @@ class QuoteBoard:
         self._origin_msc = int(now.timestamp() * 1000)
         self._first_msc = self._origin_msc - int(history_days * 86_400_000)
         self._histories: dict[str, PriceHistory] = {}
-        self._last: dict[str, Tick] = {}
+        self._last: dict[str, tuple[int, Tick]] = {}
+        """Each symbol's last tick with its number: a read compares tick numbers, not times
+        (a tick's ``time_msc`` is its number times :data:`TICK_MS`)."""
 
     def history(self, symbol: str) -> PriceHistory:
         """``symbol``'s :class:`PriceHistory`, built (and numpy imported) when first read.
@@ -88,7 +90,7 @@ class QuoteBoard:
         this board was made (its price hour, the chunk that tick is in). Prices and what
         later reads answer stay the same; an unknown symbol is left alone."""
         if symbol in self._specs and symbol not in self._last:
-            self._last[symbol] = self._fresh(symbol, self._created, None)
+            self._last[symbol] = self._first(symbol)
 
     def now_tick(self, now: datetime) -> int:
         """The number of the tick current at wall time ``now`` (:func:`tick_number`)."""
@@ -98,26 +100,18 @@ class QuoteBoard:
         """The current tick of ``symbol``; a ``frozen`` feed keeps its last tick."""
         last = self._last.get(symbol)
         if last is None:  # its first tick is the one current when we were created
-            last = self._last[symbol] = self._fresh(symbol, self._created, None)
+            last = self._last[symbol] = self._first(symbol)
         if frozen:
-            return last
-        # _fresh(symbol, now, last), inlined: every probe of every session reads a tick
-        seen = _seen
+            return last[1]
+        seen = _seen  # tick_number(now), inlined: every probe of every session reads a tick
         number = seen[1] if seen[0] is now else tick_number(now)
-        if number * TICK_MS <= last.time_msc:
-            return last
-        history = self._histories.get(symbol)
-        if history is None:
-            history = self.history(symbol)
-        tick = self._last[symbol] = history.tick(number)
+        if number <= last[0]:  # not newer: a wall clock set back repeats the last tick
+            return last[1]
+        tick = self._histories[symbol].tick(number)  # built by _first
+        self._last[symbol] = (number, tick)
         return tick
 
-    def _fresh(self, symbol: str, now: datetime, last: Tick | None) -> Tick:
-        """The tick current at ``now``, or ``last`` if that is not older."""
-        msc = tick_number(now) * TICK_MS
-        if last is not None and msc <= last.time_msc:
-            return last
-        history = self._histories.get(symbol)
-        if history is None:
-            history = self.history(symbol)
-        return history.tick(msc // TICK_MS)
+    def _first(self, symbol: str) -> tuple[int, Tick]:
+        """The tick current when this board was made, with its number."""
+        number = tick_number(self._created)
+        return number, self.history(symbol).tick(number)

@@ -42,6 +42,7 @@ from mt5guard.terminal.protocol import BookRow, DateArg, HistoryRow, TerminalCal
 from mt5guard.terminal.sim._core import (
     AUTH_FAILED,
     IPC_TIMEOUT,
+    NO_IPC,
     NOT_FOUND,
     OK,
     invalid,
@@ -158,23 +159,66 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
         with self._api("last_error"), self._state_lock:
             return self._last_error
 
+    # The health probe's three calls (every 30 s on every session) go a short way while
+    # nothing can make them wait (_calm): their answer under the state lock taken once,
+    # as _HeldCall's common call gives it without its context's two frames (__enter__,
+    # __exit__). Anything else, or a change meanwhile, is _HeldCall's to count and check
+    # afresh. Each answer checks the link itself (_linked, inlined): one frame less.
+
+    def _calm(self, name: str) -> bool:
+        """Take the state lock and count call ``name`` if nothing can make it wait (no
+        deadline to end, no hang scripted for it, no latency, no pending order to sweep,
+        the call guard free): True, the lock kept for the call's answer. Otherwise False,
+        the lock given back and nothing counted: the call is _HeldCall's."""
+        state = self._state_lock
+        state.acquire()
+        faults = self._faults
+        if (faults.down_until is None and faults.broken_until is None
+                and name not in faults.hangs and not self._call_latency
+                and not self._ledger.orders and not self._guard.lock.locked()):
+            self.calls[name] += 1
+            return True
+        state.release()
+        return False
+
     def terminal_info(self) -> rec.TerminalInfo | None:
         """``connected`` is False while :meth:`server_offline` is in force."""
+        if self._calm("terminal_info"):
+            try:
+                return self._terminal_answer()
+            finally:
+                self._state_lock.release()
         with self._terminal_info_call as hung:
-            if hung or not self._linked():
-                return None
-            self._last_error = OK
-            faults = self._faults
-            return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
+            return None if hung else self._terminal_answer()
+
+    def _terminal_answer(self) -> rec.TerminalInfo | None:
+        faults = self._faults
+        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
+            self._last_error = NO_IPC
+            return None
+        self._last_error = OK
+        return TERMINAL_RECORDS[not faults.server_offline][not faults.autotrading_off]
 
     def account_info(self) -> rec.AccountInfo | None:
         """Money at current prices: equity = balance + floating profit."""
+        if self._calm("account_info"):
+            try:
+                return self._account_answer()
+            finally:
+                self._state_lock.release()
         with self._account_info_call as hung:
-            if hung or not self._linked(authorized=True):
-                return None
-            self._last_error = OK
-            return account_record(self._ledger, self._login, self._server,
-                                  not self._faults.investor)
+            return None if hung else self._account_answer()
+
+    def _account_answer(self) -> rec.AccountInfo | None:
+        faults = self._faults
+        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
+            self._last_error = NO_IPC
+            return None
+        if faults.auth_revoked or not self._authorized:
+            self._last_error = AUTH_FAILED
+            return None
+        self._last_error = OK
+        return account_record(self._ledger, self._login, self._server, not faults.investor)
 
     # -- symbols -------------------------------------------------------------
 
@@ -206,14 +250,25 @@ class SimulatedTerminal(OutsideTrading, TerminalCalls):
 
     def symbol_info_tick(self, symbol: str, /) -> rec.Tick | None:
         """The last tick (a new one every 0.25 s of clock time unless stale)."""
+        if self._calm("symbol_info_tick"):
+            try:
+                return self._tick_answer(symbol)
+            finally:
+                self._state_lock.release()
         with self._symbol_info_tick_call as hung:
-            if hung or not self._linked():
-                return None
-            if not (isinstance(symbol, str) and symbol in self._selected):  # _selected_spec's
-                self._last_error = NOT_FOUND
-                return None
-            self._last_error = OK
-            return self._tick(self._specs[symbol].name)
+            return None if hung else self._tick_answer(symbol)
+
+    def _tick_answer(self, symbol: object) -> rec.Tick | None:
+        faults = self._faults
+        if not (self._ipc_connected and not faults.process_down and not faults.link_broken):
+            self._last_error = NO_IPC
+            return None
+        if not (isinstance(symbol, str) and symbol in self._selected):  # _selected_spec's
+            self._last_error = NOT_FOUND
+            return None
+        self._last_error = OK
+        name = self._specs[symbol].name  # _tick(name), inlined
+        return self._quotes.tick(name, self._clock.now(), faults.server_offline or name in faults.stale)
 
     # -- trading -------------------------------------------------------------
 
