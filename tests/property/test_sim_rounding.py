@@ -24,6 +24,11 @@ def _bits(x: float) -> bytes:
 @example(x=1.085105, digits=5)
 @example(x=4.5e13 + 0.005, digits=2)
 @example(x=5e-324, digits=8)
+@example(x=-0.125, digits=2)  # a negative tie: half to even
+@example(x=-2.5, digits=0)
+@example(x=1.9999999999999e13 + 0.005, digits=2)  # just inside the shortcut's limit
+@example(x=2.2517998136852485e13, digits=2)  # y at 2**51: round() answers
+@example(x=-4.5e15, digits=0)
 def test_rounded_is_round_bit_for_bit(x: float, digits: int) -> None:
     expected = round(x, digits)
     got = rounded(x, digits)

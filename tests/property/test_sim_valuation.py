@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from mt5guard.terminal import SimulatedTerminal
 from mt5guard.terminal import constants as c
-from mt5guard.terminal.records import Tick
+from mt5guard.terminal.records import AccountInfo, Tick
 from mt5guard.terminal.sim._book import OpenPosition
 from mt5guard.terminal.sim._ledger import AccountSnapshot, Ledger
+from mt5guard.terminal.sim._snapshots import _account_record
 from mt5guard.terminal.sim.symbols import DEFAULT_SYMBOLS
 
 _BIDS = {"EURUSD": 1.08512, "GBPUSD": 1.26477, "USDJPY": 151.482, "XAUUSD": 2349.87}
@@ -152,11 +153,13 @@ def _apply(term: SimulatedTerminal, clock: _Clock, step: tuple[str, int, int]) -
         term.fresh_quotes()
     elif what == "offline":
         term.server_offline(bool(b % 2))
+    elif what == "investor":
+        term.investor_login(bool(b % 2))
 
 
 _steps = st.lists(st.tuples(
     st.sampled_from(["advance"] * 4 + ["open", "open", "close", "by_hand", "deposit", "pending",
-                                       "stale", "fresh", "offline"]),
+                                       "stale", "fresh", "offline", "investor"]),
     st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=40)
 
 
@@ -180,6 +183,18 @@ def test_the_kept_valuation_is_the_money_computed_afresh_after_every_change(
             money = (info.balance, info.profit, info.equity, info.margin, info.margin_free,
                      info.margin_level)
             assert _bits(AccountSnapshot(*money)) == _bits(_plain_money(term)), step
+            # and the whole record (a kept one, when the money was kept) is one made afresh
+            assert _record_bits(info) == _record_bits(_fresh_record(term)), step
+
+
+def _fresh_record(term: SimulatedTerminal) -> AccountInfo:
+    ledger = term._ledger
+    return _account_record(_plain_money(term), ledger.leverage, ledger.currency, term._login,
+                           term._server, not term._faults.investor)
+
+
+def _record_bits(info: AccountInfo) -> list[object]:
+    return [struct.pack("<d", v) if isinstance(v, float) else (type(v), v) for v in info]
 
 
 def test_prices_seen_before_answer_the_valuation_kept_for_them() -> None:
@@ -193,3 +208,28 @@ def test_prices_seen_before_answer_the_valuation_kept_for_them() -> None:
     assert ledger.snapshot(0.015) is not first  # a prospective trade's margin: valued
     ledger.book_to_balance(10.0)
     assert ledger.snapshot().balance == 1010.0
+
+
+def test_the_account_record_is_kept_with_the_money_and_goes_with_it() -> None:
+    """An account_info at prices valued before answers the record made then, unless the
+    investor fault changed trade_allowed since or the book changed."""
+    clock = _Clock()
+    term = SimulatedTerminal(clock, balance=100_000.0)  # type: ignore[arg-type]
+    assert term.initialize(login=5001, password="x", server="MetaQuotes-Demo")
+    assert term.symbol_select("EURUSD", True)
+    assert term.order_send(_market("EURUSD", 0.1, c.ORDER_TYPE_BUY)).retcode == c.TRADE_RETCODE_DONE
+    first = term.account_info()
+    assert first is not None and first.trade_allowed
+    assert term.account_info() is first  # kept
+    term.investor_login()
+    investor = term.account_info()
+    assert investor is not None and not investor.trade_allowed
+    assert investor[:5] + investor[6:] == first[:5] + first[6:]  # only trade_allowed moved
+    assert term.account_info() is investor
+    term.investor_login(False)
+    again = term.account_info()
+    assert again is not None and again.trade_allowed and again == first
+    term.book_balance_operation(c.DEAL_TYPE_BALANCE, 10.0)  # the book changed: valued afresh
+    deposited = term.account_info()
+    assert deposited is not None and deposited.balance == first.balance + 10.0
+    assert _record_bits(deposited) == _record_bits(_fresh_record(term))

@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from mt5guard.terminal import constants as c
-from mt5guard.terminal.records import Tick, TradeDeal, TradeOrder, TradePosition
+from mt5guard.terminal.records import AccountInfo, Tick, TradeDeal, TradeOrder, TradePosition
 from mt5guard.terminal.sim import _trade_rules as rules
 from mt5guard.terminal.sim._book import OpenPosition, PendingOrder
 from mt5guard.terminal.sim._rounding import rounded
@@ -43,6 +43,18 @@ class AccountSnapshot(NamedTuple):
     margin: float
     margin_free: float
     margin_level: float
+
+
+class Kept:
+    """The current book's money at one set of prices, and the account record the terminal
+    last made of it (None until one is asked for; see ``_snapshots.account_record``):
+    both go with the money when the book changes."""
+
+    __slots__ = ("money", "record")
+
+    def __init__(self, money: AccountSnapshot) -> None:
+        self.money = money
+        self.record: AccountInfo | None = None
 
 
 def _level(equity: float, margin: float) -> float:
@@ -79,8 +91,10 @@ class Ledger:
         self.history_orders: list[TradeOrder] = []  # filled and cancelled, oldest first
         # symbol -> (contract size, the routes of its profit and base currencies' rates)
         self._plans: dict[str, tuple[float, tuple[str, bool], tuple[str, bool]]] = {}
-        # The current book's money by the (bid, ask) of each symbol in ``_reads``.
-        self._values: dict[tuple[tuple[float, float], ...], AccountSnapshot] = {}
+        # The current book's money by the (bid, ask) of its one symbol, or by the tuple of
+        # each one's (bid, ask) when it reads more (``_reads``: fixed until the book changes,
+        # so a book's keys all have one shape).
+        self._values: dict[tuple[float, float] | tuple[tuple[float, float], ...], Kept] = {}
         self._reads: tuple[str, ...] | None = None  # the symbols valuing the book reads
 
     # -- changes -------------------------------------------------------------
@@ -163,19 +177,38 @@ class Ledger:
             return idle_snapshot(self.balance, extra_margin)
         if extra_margin:
             return self._valued(extra_margin, {})
+        return self.kept().money
+
+    def kept(self) -> Kept:
+        """The book's money at the current prices (the book has positions): kept since the
+        book last changed, or valued now and kept."""
         reads = self._reads
         if reads is None:
             reads = self._reads = self._read_symbols()
         quote = self.quote
+        if len(reads) == 1:  # most books: one symbol, in the account currency
+            symbol = reads[0]
+            tick = quote(symbol)
+            prices: tuple[float, float] | tuple[tuple[float, float], ...] = _prices(tick)
+            kept = self._values.get(prices)
+            if kept is None:
+                kept = self._keep(prices, {symbol: tick})
+            return kept
         ticks = [quote(symbol) for symbol in reads]
         prices = tuple(map(_prices, ticks))
+        kept = self._values.get(prices)
+        if kept is None:
+            kept = self._keep(prices, dict(zip(reads, ticks, strict=True)))
+        return kept
+
+    def _keep(self, prices: tuple[float, float] | tuple[tuple[float, float], ...],
+              ticks: dict[str, Tick]) -> Kept:
+        """The book valued at ``ticks`` (each symbol it reads), kept by their ``prices``."""
         values = self._values
-        snap = values.get(prices)
-        if snap is None:
-            if len(values) >= _VALUES_KEPT:
-                del values[next(iter(values))]  # the oldest
-            snap = values[prices] = self._valued(0.0, dict(zip(reads, ticks, strict=True)))
-        return snap
+        if len(values) >= _VALUES_KEPT:
+            del values[next(iter(values))]  # the oldest
+        kept = values[prices] = Kept(self._valued(0.0, ticks))
+        return kept
 
     def _read_symbols(self) -> tuple[str, ...]:
         """The symbols whose quotes valuing the book reads (:meth:`_valued`), each once."""
