@@ -30,7 +30,7 @@ from mt5guard.terminal.sim.symbols import SymbolSpec
 _BUY, _SELL = c.POSITION_TYPE_BUY, c.POSITION_TYPE_SELL
 _snapshot = tuple.__new__  # AccountSnapshot(*fields) without its Python-level __new__
 _prices = itemgetter(1, 2)  # a Tick's (bid, ask): all a valuation reads of it
-_VALUES_KEPT = 512  # a book's valuations kept (~0.2 MB): a day's prices, mostly
+_VALUES_KEPT = 512  # a book's valuations kept (~0.9 KB each, record too): a day's prices, mostly
 VOLUME_EPS = 1e-9  # a position with no more volume than this is closed
 
 
