@@ -21,7 +21,10 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   simulated worker, no session, breaker or deadline bookkeeping), and vs a
   "tick echo": a Pipe child that makes the same simulated call and sends its
   fields back as one JSON list, decoded here (no ids, deadlines or checks):
-  the least any worker that calls the terminal in Python does.
+  the least any worker that calls the terminal in Python does. Left to the
+  OS, as a deployment runs; then 3 more rounds with every process of both
+  sides pinned alike, all on one CPU (``same-core``) and the caller on one,
+  every child on the other (``cross-core``), for ``worker_by_placement``.
 - ``scale`` N: N accounts with their SQLite journals on disk: ``start()`` until
   every session answered once, and RSS per session; ``scale-floor`` N: in a
   fresh process, N x (4 pykka actors + one open WAL SQLite file, each actor
@@ -300,6 +303,10 @@ def worker() -> dict[str, Any]:
         cpu = {name: _cpu_per_call(calls[name], pid) for name, pid in (
             ("guarded", guard.terminals["acc0000"].pid), ("call", bare.pid),
             ("tick_echo", tick_child.pid))}
+        children = [guard.terminals["acc0000"].pid, bare.pid, child.pid, tick_child.pid,
+                    server.pid]
+        placed = {placement: _worker_rounds_placed(calls, children, placement)
+                  for placement in ("same-core", "cross-core")}
         conn.close()
     finally:
         server.kill()
@@ -324,7 +331,52 @@ def worker() -> dict[str, Any]:
                                 "vs_pipe": _ratios(got, "tick_echo", "pipe")},
         "worker_vs_rpyc": {"now": _ratios(got, "guarded", "rpyc"),
                            "floor": median([s.p50_us for s in got["rpyc"]])},
+        "worker_by_placement": {"os": _placed_ratios(got), **placed},
     }
+
+
+def _placed_ratios(got: dict[str, list[Any]]) -> dict[str, float]:
+    """The guarded read's p50 over each other variant's, and its own p50, from ``got``."""
+    return {"guarded_p50_us": median([s.p50_us for s in got["guarded"]]),
+            **{base: _ratios(got, "guarded", base)
+               for base in ("pipe", "tick_echo", "call", "rpyc")}}
+
+
+def _worker_rounds_placed(calls: dict[str, Callable[[], object]], children: list[int],
+                          placement: str) -> dict[str, float]:
+    """The worker rounds again with every process of both sides pinned alike.
+
+    ``same-core``: this thread and every child on one CPU (each round trip a
+    context switch: the software cost); ``cross-core``: this thread on one CPU,
+    every child on another (each round trip wakes a core: what an idle vCPU's
+    wake-up costs). Left to the OS (the table's rows), the two sides of a ratio
+    can land on different sides of that line. Affinities are restored after.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 and placement == "cross-core":
+        return {}
+    mine, theirs = {cpus[0]}, {cpus[0] if placement == "same-core" else cpus[1]}
+    try:
+        os.sched_setaffinity(0, mine)  # this thread: the caller of every variant
+        for pid in children:
+            _pin_process(pid, theirs)
+        got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
+                     3, f"worker, {placement}")
+    finally:
+        os.sched_setaffinity(0, set(cpus))
+        for pid in children:
+            _pin_process(pid, set(cpus))
+    return _placed_ratios(got)
+
+
+def _pin_process(pid: int, cpus: set[int]) -> None:
+    """Every thread of process ``pid`` on ``cpus`` (a thread started later inherits its
+    creator's)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(task), cpus)
+        except (ProcessLookupError, FileNotFoundError):
+            pass  # the thread ended meanwhile
 
 
 def _cpu_per_call(call: Callable[[], object], worker_pid: int | None, n: int = 10000

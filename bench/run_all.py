@@ -191,11 +191,29 @@ def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
         f"({min(least):.2f}x - {max(least):.2f}x): the least a worker that calls the terminal "
         "does, against the bare echo; the Pipe row's goal is "
         + (f"below it (no worker design reaches {ROWS[0].goal:.2f}x)" if below else "above it"),
+        _placement_note(runs),
         f"bare echo ask p99/p50 in the fast-fail rounds: {statistics.median(bare_ask):.2f} "
         "(a refusal makes no hop; the floor is work of the same length on the caller's thread)",
         *[_probe_floor_note(runs, key, label) for key, label in (("chaos_seed", "chaos seed"),
                                                                   ("story", "story"))],
     ])
+
+
+def _placement_note(runs: list[dict[str, dict[str, Any]]]) -> str:
+    """The worker rows again with both sides' processes pinned alike (medians of the runs)."""
+    parts = []
+    for placement in ("os", "same-core", "cross-core"):
+        got = [run["worker_by_placement"][placement] for run in runs
+               if run["worker_by_placement"].get(placement)]
+        if not got:
+            continue
+        cell = {key: statistics.median([g[key] for g in got])
+                for key in ("guarded_p50_us", "pipe", "tick_echo", "call", "rpyc")}
+        parts.append(f"{placement}: guarded {cell['guarded_p50_us']:.1f} us, / Pipe echo "
+                     f"{cell['pipe']:.2f}x, / tick echo {cell['tick_echo']:.2f}x, / bare worker "
+                     f"call {cell['call']:.2f}x, / rpyc {cell['rpyc']:.2f}x")
+    return ("worker rows by placement (both sides' processes pinned alike; os = the rows "
+            "above): " + "; ".join(parts))
 
 
 def _probe_floor_note(runs: list[dict[str, dict[str, Any]]], key: str, label: str) -> str:
