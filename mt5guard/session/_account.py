@@ -69,7 +69,10 @@ def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) 
     breaker told the outcome, the worker killed at the deadline, the quote
     checks), without the message, its reply and the :class:`Pending`. Anything
     else goes the usual way (``core.wait(get_price(...))``): a cached quote,
-    rate limits, a refusal while OPEN, a session down, an actor's read.
+    rate limits, a refusal while OPEN, a session down, an actor's read. A
+    session down has no open door (its actor closes the door under the lock as
+    it ends, before anything else), so the door's own check, under that lock,
+    stands for the handle's ``running``.
     """
     lane = core.lane
     door = None if lane is None else lane.door
@@ -78,8 +81,8 @@ def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) 
     require_symbol(symbol)
     view = core.breaker_view
     snapshot = None if view is None else view.peek()
-    if (snapshot is not None and snapshot.new is _OPEN) or not core.session.running:
-        return core.wait(get_price(core, symbol))  # refused on this thread, or unavailable
+    if snapshot is not None and snapshot.new is _OPEN:
+        return core.wait(get_price(core, symbol))  # refused on this thread
     started = core.clock.monotonic()
     try:
         result = door.price(symbol, started + core.timeout, core.timeout)

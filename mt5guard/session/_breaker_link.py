@@ -56,6 +56,9 @@ class BreakerLink:
         self._breaker = breaker
         self._view = view or BreakerView()
         self.state = BreakerState.CLOSED
+        #: Calls go through freely (CLOSED or DISABLED): polls may spend them. Kept with
+        #: ``state`` by :meth:`adopt` (a plain attribute: every read looks at it).
+        self.live = True
         self._epoch: int | None = None
         self._retry_at: Any = None
         self._trials = 0
@@ -64,11 +67,6 @@ class BreakerLink:
         self._rejections_told_at = float("-inf")  # clock.monotonic() of the last batch told
         self._counting = threading.Lock()  # guards _quiet_rejections only (see count_rejection)
         self._failure_streak = False  # the breaker counts a failure streak we must end
-
-    @property
-    def live(self) -> bool:
-        """Calls go through freely (CLOSED or DISABLED): polls may spend them."""
-        return self.state in _LIVE
 
     def changed(self, message: BreakerStateChanged) -> None:
         """The breaker's new state: flush what it has not been told, then adopt it."""
@@ -90,6 +88,7 @@ class BreakerLink:
     def adopt(self, message: BreakerStateChanged) -> None:
         """Take ``message``'s state as ours (at start: what the breaker's view knows)."""
         self.state, self._epoch = message.new, message.epoch
+        self.live = message.new in _LIVE
         self._retry_at, self._trials = message.retry_at, message.trials
         self._failure_streak = False
 
@@ -156,7 +155,7 @@ class BreakerLink:
                                   (self._clock.monotonic() - started) * 1000.0,
                                   successes_before=quiet))
             return
-        if (self.state in _LIVE and not self._failure_streak and quiet < _BATCH_SUCCESSES
+        if (self.live and not self._failure_streak and quiet < _BATCH_SUCCESSES
                 and operation in _BATCHABLE):
             self._quiet_successes = quiet + 1  # no latency: a batch is told without one
             return

@@ -200,3 +200,17 @@ def test_a_refusal_while_open_has_no_trial_detail() -> None:
     refused = view.link.admit("get_price")
     assert isinstance(refused, MT5CircuitBreakerOpen) and refused.detail == ""
     view.clock.close()
+
+
+def test_live_follows_every_state_the_link_adopts_and_gates_the_batched_successes() -> None:
+    view = View()
+    assert view.link.live  # CLOSED at first
+    for state, live in ((BreakerState.OPEN, False), (BreakerState.HALF_OPEN, False),
+                        (BreakerState.DISABLED, True), (BreakerState.OPEN, False),
+                        (BreakerState.CLOSED, True)):
+        view.enter(state, trials=1)
+        assert view.link.live is live, state
+    view.enter(BreakerState.HALF_OPEN, trials=1)
+    view.link.report("get_price", view.clock.monotonic(), None)  # a trial's success: told now
+    assert [type(m) for m in view.breaker.told][-1] is CallSucceeded
+    view.clock.close()

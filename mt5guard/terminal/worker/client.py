@@ -75,7 +75,9 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         self._link: Link | None = None
         self._receive: Callable[[float], bytes | None] = lambda timeout: None  # set with each link
         self._lock = threading.Lock()  # guards _link/_lost against kill() from other threads
-        self._lost: str | None = "not started"
+        #: Why the worker is gone since :meth:`start`, or None while it serves (written
+        #: under ``_lock``; a plain attribute: every guarded read looks at it twice).
+        self.lost: str | None = "not started"
         #: The owner's current request deadline (clock monotonic seconds), or None: what
         #: :meth:`set_deadline` sets (a plain attribute: the hot read sets it twice a call).
         self.deadline: float | None = None
@@ -101,11 +103,6 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         """Requests sent to workers so far (pushed quotes cost none)."""
         return self._ident
 
-    @property
-    def lost(self) -> str | None:
-        """Why the worker is gone since :meth:`start`, or None while it serves."""
-        return self._lost
-
     def start(self) -> None:
         """Spawn (or connect to) a fresh worker, ending any previous one.
 
@@ -124,7 +121,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                                      detail=f"terminal worker for {self.name} did not start: {exc}"
                                      ) from exc
         with self._lock:
-            self._link, self._lost, self._last_error = link, None, _OK
+            self._link, self.lost, self._last_error = link, None, _OK
             self._receive = receiver(link.conn, _SLICE)
             self._shapes = ShapeTable()  # record shapes are declared per connection
             self._pushed.clear()
@@ -135,7 +132,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         """End the worker (killed by PID) and release the connection. Idempotent."""
         with self._lock:
             link, self._link = self._link, None
-            self._lost = self._lost or "closed"
+            self.lost = self.lost or "closed"
         if link is not None:
             link.close()
 
@@ -143,8 +140,8 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         """Kill the worker now, from any thread; the call in flight fails at once."""
         with self._lock:
             link = self._link
-            if link is not None and self._lost is None:
-                self._lost = reason
+            if link is not None and self.lost is None:
+                self.lost = reason
         if link is not None:
             link.kill()
 
@@ -173,7 +170,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
     def _lose(self, name: str, code: int, text: str, link: Link | None = None) -> Any:
         with self._lock:
             if link is None or self._link is link:
-                self._lost = self._lost or text
+                self.lost = self.lost or text
         return self._fail(name, code, text, link)
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -185,9 +182,9 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         its ``last_error``: one worker client state per incarnation.
         """
         link = self._link
-        if link is None or self._lost is not None:
+        if link is None or self.lost is not None:
             if not (name == "initialize" and link is not None and link.reconnectable):
-                return self._fail(name, -10004, f"No IPC connection: terminal worker {self._lost}")
+                return self._fail(name, -10004, f"No IPC connection: terminal worker {self.lost}")
             self.start()  # a bridge whose connection ended: a new session, in place
             link = self._link
             assert link is not None
@@ -212,7 +209,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
             try:
                 raw = receive(left if left < _SLICE else _SLICE)
             except (OSError, EOFError, ValueError):
-                why = (self._lost if self._link is link else None) or "ended"
+                why = (self.lost if self._link is link else None) or "ended"
                 return self._lose(name, -10004, f"No IPC connection: {link.describe()} {why} "
                                   f"during {name}()", link)
             if self._link is not link:
@@ -245,7 +242,7 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
 
     def shutdown(self) -> bool:
         """Close the worker's terminal connection (the worker keeps running); True, as MT5."""
-        if self._link is not None and self._lost is None:
+        if self._link is not None and self.lost is None:
             self._call("shutdown")
         return True
 

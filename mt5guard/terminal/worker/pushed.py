@@ -29,7 +29,7 @@ class PushedQuotes:
     """Mixin of WorkerTerminal: its ``_link``, ``_call`` and ``_lose`` do the work."""
 
     _link: Any
-    _lost: str | None
+    lost: str | None
     _shapes: ShapeTable
     name: str
 
@@ -65,7 +65,7 @@ class PushedQuotes:
         is neither a push nor a reply is logged and dropped.
         """
         link = self._link
-        if link is not None and self._lost is None:
+        if link is not None and self.lost is None:
             try:
                 while link.conn.poll(0):
                     self._read_one(link.conn.recv_bytes())
