@@ -9,7 +9,8 @@ on its last stdout line (progress on stderr). ``run_all.py`` runs every group
   issue 21 measured it) vs the p99/p50 of plain Python arithmetic of the same
   p50 on the same thread, in the same rounds (a refusal makes no hop: it is
   answered on the caller's thread; a bare echo ask's p99/p50 is reported
-  too, as ``bare_ask``); then,
+  too, as ``bare_ask``, and that of raising and catching the refusal's typed
+  error for the same p50, as ``raise``); then,
   every thread on one CPU (the software cost, not placement), guarded
   ``get_price`` vs an ask to a pykka actor whose handler makes the same
   simulated terminal call.
@@ -124,9 +125,11 @@ def request() -> dict[str, Any]:
             except MT5CircuitBreakerOpen:
                 pass
 
-        spin = _calibrated_spin(time_calls(rejected, 3 * CALLS).p50_us)
+        p50 = time_calls(rejected, 3 * CALLS).p50_us
+        spin, raising = _calibrated_spin(p50), _calibrated_raise(p50)
         fast = rounds({"rejected": lambda: time_calls(rejected, 3 * CALLS),
                        "spin": lambda: time_calls(spin, 3 * CALLS),
+                       "raise": lambda: time_calls(raising, 3 * CALLS),
                        "bare": lambda: time_calls(lambda: echo.ask(SYMBOL), 3 * CALLS)},
                       ROUNDS, "request: fast-fail")
         session.reset_breaker()
@@ -156,7 +159,9 @@ def request() -> dict[str, Any]:
                            "floor": median([s.p99_us / s.p50_us for s in fast["spin"]]),
                            "p50_us": median([s.p50_us for s in fast["rejected"]]),
                            "spin_p50_us": median([s.p50_us for s in fast["spin"]]),
-                           "bare_ask": median([s.p99_us / s.p50_us for s in fast["bare"]])},
+                           "bare_ask": median([s.p99_us / s.p50_us for s in fast["bare"]]),
+                           "raise": median([s.p99_us / s.p50_us for s in fast["raise"]]),
+                           "raise_p50_us": median([s.p50_us for s in fast["raise"]])},
     }
 
 
@@ -182,6 +187,27 @@ def _calibrated_spin(p50_us: float) -> Callable[[], int]:
         else:
             high = middle
     return spin_of(high)
+
+
+def _calibrated_raise(p50_us: float) -> Callable[[], None]:
+    """A call that raises and catches the refusal's typed error (``MT5CircuitBreakerOpen``)
+    until its p50 is about ``p50_us``: the tail of the least any refusal does (it must
+    raise that error to the caller), with no lock, hop or bookkeeping."""
+    from mt5guard import MT5CircuitBreakerOpen
+
+    def raising_of(n: int) -> Callable[[], None]:
+        def raising() -> None:
+            for _ in range(n):
+                try:
+                    raise MT5CircuitBreakerOpen(operation="get_price", retry_at=None)
+                except MT5CircuitBreakerOpen:
+                    pass
+        return raising
+
+    n = 1
+    while time_calls(raising_of(n), 500).p50_us < p50_us and n < 1 << 12:
+        n += 1
+    return raising_of(n)
 
 
 # -- worker --------------------------------------------------------------------

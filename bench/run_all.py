@@ -179,6 +179,7 @@ def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
     """What the table's floors say about goals below them, from the same runs."""
     least = [run["worker_vs_tick_echo"]["vs_pipe"] for run in runs]
     bare_ask = [run["fast_fail_tail"]["bare_ask"] for run in runs]
+    raising = [run["fast_fail_tail"]["raise"] for run in runs]
     below = statistics.median(least) > ROWS[0].goal
     rss = statistics.median([run["rss"]["now"] for run in runs])
     worker = statistics.median([run["worker_memory"]["now"] for run in runs])
@@ -193,7 +194,9 @@ def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
         + (f"below it (no worker design reaches {ROWS[0].goal:.2f}x)" if below else "above it"),
         _placement_note(runs),
         f"bare echo ask p99/p50 in the fast-fail rounds: {statistics.median(bare_ask):.2f} "
-        "(a refusal makes no hop; the floor is work of the same length on the caller's thread)",
+        "(a refusal makes no hop; the floor is work of the same length on the caller's thread); "
+        f"raising and catching the refusal's typed error for the same p50: "
+        f"{statistics.median(raising):.2f} (the least a refusal does, as it must raise)",
         *[_probe_floor_note(runs, key, label) for key, label in (("chaos_seed", "chaos seed"),
                                                                   ("story", "story"))],
     ])
