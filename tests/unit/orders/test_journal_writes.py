@@ -5,7 +5,8 @@
   FULL restored right after; with ``NORMAL`` the setting is never switched;
 - a write that fails after ``order_send`` is logged for the operator with the
   file and the client id, and held; closing does not raise over it;
-- a journal in use is refused at once, not after a wait.
+- a journal in use is refused at once, not after a wait;
+- a write the file refused does not keep the file locked after close.
 """
 
 from __future__ import annotations
@@ -225,3 +226,15 @@ def test_the_entry_in_memory_keeps_its_times_and_result_through_its_states(path:
     assert entry.finished_at == T0 + timedelta(seconds=5)
     assert entry.result == {"outcome": {"deal": 3}}
     journal.close()
+
+
+def test_a_write_the_file_refused_does_not_keep_it_locked_after_close(path: str) -> None:
+    """The caller keeps the error (and with it the failed write's frames); close() must still
+    let the file go, or the account's next start finds it in use."""
+    journal = OrderJournal.open(path)
+    refuses_writes(journal)
+    with pytest.raises(MT5JournalError) as refused:
+        journal.begin(intent("K1"), T0)
+    journal.close()
+    OrderJournal.open(path).close()
+    assert refused.value.path == path
