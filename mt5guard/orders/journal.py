@@ -57,6 +57,10 @@ from mt5guard.orders._journal_file import (
     prepare,
 )
 from mt5guard.orders._journal_rows import (
+    BEGIN,
+    OUTCOME,
+    SENT,
+    UNKNOWN,
     UPSERT,
     EntryState,
     JournalEntry,
@@ -84,10 +88,6 @@ __all__ = [
 
 _log = logging.getLogger("mt5guard.orders")
 _DELETE = "DELETE FROM intents WHERE client_order_id = ?"  # pragma: no mutate
-_UPDATE = ("UPDATE intents SET state = ?, result = coalesce(?, result), "  # pragma: no mutate
-           "sent_at = coalesce(?, sent_at), "  # pragma: no mutate
-           "finished_at = coalesce(?, finished_at) "  # pragma: no mutate
-           "WHERE client_order_id = ?")  # pragma: no mutate
 
 
 def journal_path(state_dir: str, account: str) -> str:
@@ -273,9 +273,11 @@ class OrderJournal:
             self._write_mark()
         cid = intent.client_order_id
         entry = JournalEntry(intent, EntryState.PENDING, at)
+        row = (cid, intent.kind, intent.symbol, intent.side, intent.volume,
+               json.dumps(intent.payload), at.timestamp())
         with self._lock:
             try:
-                self._commits.write(UPSERT, row_of(entry))
+                self._commits.write(BEGIN, row)
             except sqlite3.Error as exc:
                 raise self._error("cannot record a new order; nothing was sent", exc) from exc
             self._live[cid] = entry
@@ -290,7 +292,7 @@ class OrderJournal:
         cid = entry.intent.client_order_id
         with self._lock:
             try:
-                self._commits.write(_UPDATE, ("sent", None, ts(at), None, cid), durable=True)
+                self._commits.write(SENT, (at.timestamp(), cid), durable=True)
             except sqlite3.Error as exc:
                 self._live.pop(cid, None)
                 raise self._error("cannot record the order as sent; it was NOT sent", exc) from exc
@@ -298,16 +300,16 @@ class OrderJournal:
 
     def mark_unknown(self, entry: JournalEntry, why: str) -> None:
         result = {"unknown": why}
-        self._update(entry, EntryState.UNKNOWN,
-                     ("unknown", json.dumps(result), None, None, entry.intent.client_order_id), result)
+        self._update(entry, EntryState.UNKNOWN, UNKNOWN,
+                     (json.dumps(result), entry.intent.client_order_id), result)
 
     def finish(self, entry: JournalEntry, state: EntryState, result: dict[str, Any],
                at: datetime) -> None:
         """Record a final outcome (filled, rejected or resolved); the entry leaves memory."""
         if not state.final:
             raise ValueError(f"{state} is not a final state")
-        self._update(entry, state, (state.value, json.dumps(result), None, ts(at),
-                                    entry.intent.client_order_id), result, at)
+        self._update(entry, state, OUTCOME, (state._value_, json.dumps(result), at.timestamp(),
+                                             entry.intent.client_order_id), result, at)
 
     def record_found(self, intent: OrderIntent, result: dict[str, Any], at: datetime) -> None:
         """An id the journal did not know, found in the terminal: keep it as ``resolved``."""
@@ -359,14 +361,14 @@ class OrderJournal:
                                detail=f"order journal {self.path}: {what} ({exc}); free disk "
                                       "space or fix the file's storage")
 
-    def _update(self, entry: JournalEntry, state: EntryState, params: tuple[Any, ...],
+    def _update(self, entry: JournalEntry, state: EntryState, sql: str, params: tuple[Any, ...],
                 result: dict[str, Any], finished_at: datetime | None = None) -> None:
-        """Move ``entry`` to ``state``; a failed write is held in memory."""
+        """Move ``entry`` to ``state`` by ``sql``; a failed write is held in memory."""
         cid = entry.intent.client_order_id
         failed: sqlite3.Error | None = None
         with self._lock:
             try:
-                self._commits.write(_UPDATE, params)
+                self._commits.write(sql, params)
             except sqlite3.Error as exc:
                 self._held[cid] = entry
                 failed = exc
