@@ -21,8 +21,9 @@ _KEEP = ("restore it from a backup, or move it aside after reconciling the accou
          "(a fresh journal forgets which ids were sent)")
 
 SCHEMA_VERSION = 1
-#: Prepared statements kept per journal connection (the write path uses three or four;
-#: what runs once, at open, is run as scripts and keeps none: :func:`run_once`).
+#: Prepared statements kept per journal connection (an order's usual writes use three,
+#: one per state change, and two more with ``FULL``'s switch; what runs once, at open, is
+#: run as scripts and keeps none: :func:`run_once`).
 STATEMENT_CACHE = 8
 #: Page cache per journal connection, KiB: enough for the pages one state change
 #: touches (16 KiB made each write ~1.6x slower). SQLite's default (2 MiB each,

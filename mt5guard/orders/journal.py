@@ -40,13 +40,13 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mt5guard.config.orders import MEMORY, Synchronous
 from mt5guard.errors import MT5JournalError
+from mt5guard.orders._journal_commits import Commits
 from mt5guard.orders._journal_file import (
     COLUMNS,
     SCHEMA_VERSION,
@@ -57,6 +57,10 @@ from mt5guard.orders._journal_file import (
     prepare,
 )
 from mt5guard.orders._journal_rows import (
+    BEGIN,
+    OUTCOME,
+    SENT,
+    UNKNOWN,
     UPSERT,
     EntryState,
     JournalEntry,
@@ -83,6 +87,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger("mt5guard.orders")
+_DELETE = "DELETE FROM intents WHERE client_order_id = ?"  # pragma: no mutate
 
 
 def journal_path(state_dir: str, account: str) -> str:
@@ -103,8 +108,8 @@ class OrderJournal:
     def __init__(self, conn: sqlite3.Connection, path: str,
                  synchronous: Synchronous = "FULL", *, created: bool = False) -> None:
         self._conn = conn
+        self._commits = Commits(conn, synchronous)
         self.path = path
-        self._synchronous = synchronous
         self._lock = threading.Lock()
         self._live: dict[str, JournalEntry] = {}
         self._held: dict[str, JournalEntry | None] = {}  # written after a failed write; None: delete
@@ -204,16 +209,16 @@ class OrderJournal:
         with self._lock:
             held = list(self._held.items())
         for cid, entry in held:
-            try:
-                with self._commit(durable=False):
-                    if entry is None:
-                        self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
-                    else:
-                        self._conn.execute(UPSERT, row_of(entry))
-            except sqlite3.Error as exc:
-                raise self._error(f"{len(held)} outcome(s) are held in memory and not yet "
-                                  "written; new orders are refused until they are", exc) from exc
             with self._lock:
+                try:
+                    if entry is None:
+                        self._commits.write(_DELETE, (cid,))
+                    else:
+                        self._commits.write(UPSERT, row_of(entry))
+                except sqlite3.Error as exc:
+                    raise self._error(f"{len(held)} outcome(s) are held in memory and not yet "
+                                      "written; new orders are refused until they are",
+                                      exc) from exc
                 if self._held.get(cid, entry) is entry:
                     self._held.pop(cid, None)
 
@@ -243,7 +248,7 @@ class OrderJournal:
         if not self._mark_due:
             return
         try:
-            with self._commit(durable=False):
+            with self._lock, self._commits.unsynced():
                 assert self._seen_until is not None  # set with _mark_due
                 run_once(self._conn, f"""
                     INSERT OR REPLACE INTO marks VALUES ('seen_until', {VALUE}('until'));
@@ -263,15 +268,19 @@ class OrderJournal:
     def begin(self, intent: OrderIntent, at: datetime) -> JournalEntry:
         """Commit the intent as ``pending``; it must not be in the journal (a ``pending`` row
         whose ``sent`` write failed is replaced). :class:`MT5JournalError`: nothing was sent."""
-        self.flush()
-        self._write_mark()
+        if self._held or self._mark_due:  # set by this account's own calls: read without the lock
+            self.flush()
+            self._write_mark()
+        cid = intent.client_order_id
         entry = JournalEntry(intent, EntryState.PENDING, at)
-        try:
-            with self._commit(durable=False):
-                self._conn.execute(UPSERT, row_of(entry))
-                self._live[intent.client_order_id] = entry
-        except sqlite3.Error as exc:
-            raise self._error("cannot record a new order; nothing was sent", exc) from exc
+        row = (cid, intent.kind, intent.symbol, intent.side, intent.volume,
+               json.dumps(intent.payload), at.timestamp())
+        with self._lock:
+            try:
+                self._commits.write(BEGIN, row)
+            except sqlite3.Error as exc:
+                raise self._error("cannot record a new order; nothing was sent", exc) from exc
+            self._live[cid] = entry
         return entry
 
     def mark_sent(self, entry: JournalEntry, at: datetime) -> None:
@@ -280,43 +289,52 @@ class OrderJournal:
         :class:`MT5JournalError` if it cannot be written: the intent is dropped
         from memory and must not be sent (a ``pending`` row left in the file is free).
         """
-        try:
-            self._update(entry, EntryState.SENT, sent_at=at, hold=False)
-        except sqlite3.Error as exc:
-            with self._lock:
-                self._live.pop(entry.intent.client_order_id, None)
-            raise self._error("cannot record the order as sent; it was NOT sent", exc) from exc
+        cid = entry.intent.client_order_id
+        with self._lock:
+            try:
+                self._commits.write(SENT, (at.timestamp(), cid), durable=True)
+            except sqlite3.Error as exc:
+                self._live.pop(cid, None)
+                raise self._error("cannot record the order as sent; it was NOT sent", exc) from exc
+            entry.state, entry.sent_at = EntryState.SENT, at
 
     def mark_unknown(self, entry: JournalEntry, why: str) -> None:
-        self._update(entry, EntryState.UNKNOWN, result={"unknown": why})
+        result = {"unknown": why}
+        self._update(entry, EntryState.UNKNOWN, UNKNOWN,
+                     (json.dumps(result), entry.intent.client_order_id), result)
 
     def finish(self, entry: JournalEntry, state: EntryState, result: dict[str, Any],
                at: datetime) -> None:
         """Record a final outcome (filled, rejected or resolved); the entry leaves memory."""
         if not state.final:
             raise ValueError(f"{state} is not a final state")
-        self._update(entry, state, result=result, finished_at=at)
+        self._update(entry, state, OUTCOME, (state._value_, json.dumps(result), at.timestamp(),
+                                             entry.intent.client_order_id), result, at)
 
     def record_found(self, intent: OrderIntent, result: dict[str, Any], at: datetime) -> None:
         """An id the journal did not know, found in the terminal: keep it as ``resolved``."""
         entry = JournalEntry(intent, EntryState.RESOLVED, at, None, at, result)
-        try:
-            with self._commit(durable=False):
-                self._conn.execute(UPSERT, row_of(entry))
-        except sqlite3.Error as exc:
-            self._hold(intent.client_order_id, entry, exc)
+        with self._lock:
+            try:
+                self._commits.write(UPSERT, row_of(entry))
+                return
+            except sqlite3.Error as exc:
+                self._held[intent.client_order_id] = entry
+                failed = exc
+        self._log_held(intent.client_order_id, failed)
 
     def release(self, entry: JournalEntry) -> None:
         """Forget an intent that definitely did not execute: the id is free to retry."""
         cid = entry.intent.client_order_id
-        try:
-            with self._commit(durable=False):
-                self._conn.execute("DELETE FROM intents WHERE client_order_id = ?", (cid,))
-                self._live.pop(cid, None)
-        except sqlite3.Error as exc:
-            with self._lock:
-                self._live.pop(cid, None)
-            self._hold(cid, None, exc)
+        with self._lock:
+            self._live.pop(cid, None)
+            try:
+                self._commits.write(_DELETE, (cid,))
+                return
+            except sqlite3.Error as exc:
+                self._held[cid] = None
+                failed = exc
+        self._log_held(cid, failed)
 
     def prune(self, finished_before: datetime) -> int:
         """Delete final entries finished before ``finished_before``; how many went.
@@ -325,20 +343,16 @@ class OrderJournal:
         record is what keeps the id from being sent twice.
         """
         try:
-            with self._commit(durable=False):
-                cursor = self._conn.execute(
+            with self._lock:
+                return self._commits.write(
                     "DELETE FROM intents WHERE state IN "  # pragma: no mutate
                     "('filled','rejected','resolved') AND finished_at < ?",  # pragma: no mutate
-                    (ts(finished_before),),
-                )
+                    (ts(finished_before),))
         except sqlite3.Error as exc:  # housekeeping: tried again at the next prune
             _log.warning("order journal %s: prune failed: %s", self.path, exc)
             return 0
-        return int(cursor.rowcount)
 
-    def _hold(self, cid: str, entry: JournalEntry | None, exc: sqlite3.Error) -> None:
-        with self._lock:
-            self._held[cid] = entry
+    def _log_held(self, cid: str, exc: sqlite3.Error) -> None:
         _log.error("order journal %s: cannot write the outcome of %r (%s); held in memory and "
                    "written before the next order", self.path, cid, exc)
 
@@ -347,53 +361,20 @@ class OrderJournal:
                                detail=f"order journal {self.path}: {what} ({exc}); free disk "
                                       "space or fix the file's storage")
 
-    @contextlib.contextmanager
-    def _commit(self, *, durable: bool) -> Iterator[None]:
-        """One write (autocommit). Only ``sent`` must be on disk before ``order_send``.
-
-        Every other write may be lost with the machine (never with the process:
-        WAL commits survive a process crash whatever the setting) without
-        risking a second order: a lost ``pending`` row was never sent, a lost
-        outcome leaves ``sent``, which is reconciled. So only the ``sent``
-        commit waits for ``synchronous``; with ``FULL`` the others are written
-        with ``synchronous=OFF``. A later synced commit makes earlier ones
-        durable too. With ``NORMAL`` (the default) no commit waits for the
-        disk in WAL mode anyway, so the setting is never switched: one
-        statement, one transaction per state change.
-        """
-        with self._lock:
-            switch = not durable and self._synchronous == "FULL"
-            if switch:
-                self._conn.execute("PRAGMA synchronous = OFF")
-            try:
-                yield
-            finally:
-                if switch:
-                    self._conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-
-    def _update(self, entry: JournalEntry, state: EntryState, *,
-                result: dict[str, Any] | None = None, sent_at: datetime | None = None,
-                finished_at: datetime | None = None, hold: bool = True) -> None:
-        """Move ``entry`` to ``state``; a failed write is held in memory (``hold``) or raised."""
+    def _update(self, entry: JournalEntry, state: EntryState, sql: str, params: tuple[Any, ...],
+                result: dict[str, Any], finished_at: datetime | None = None) -> None:
+        """Move ``entry`` to ``state`` by ``sql``; a failed write is held in memory."""
         cid = entry.intent.client_order_id
-        try:
-            with self._commit(durable=state is EntryState.SENT):
-                self._conn.execute(
-                    "UPDATE intents SET state = ?, result = coalesce(?, result), "  # pragma: no mutate
-                    "sent_at = coalesce(?, sent_at), "  # pragma: no mutate
-                    "finished_at = coalesce(?, finished_at) "  # pragma: no mutate
-                    "WHERE client_order_id = ?",  # pragma: no mutate
-                    (state.value, None if result is None else json.dumps(result), ts(sent_at),
-                     ts(finished_at), cid),
-                )
-        except sqlite3.Error as exc:
-            if not hold:
-                raise
-            self._hold(cid, entry, exc)
+        failed: sqlite3.Error | None = None
         with self._lock:
-            entry.state = state
-            entry.result = result if result is not None else entry.result
-            entry.sent_at = sent_at or entry.sent_at
+            try:
+                self._commits.write(sql, params)
+            except sqlite3.Error as exc:
+                self._held[cid] = entry
+                failed = exc
+            entry.state, entry.result = state, result
             entry.finished_at = finished_at or entry.finished_at
             if state.final:
                 self._live.pop(cid, None)
+        if failed is not None:
+            self._log_held(cid, failed)

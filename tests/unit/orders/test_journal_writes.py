@@ -5,7 +5,9 @@
   FULL restored right after; with ``NORMAL`` the setting is never switched;
 - a write that fails after ``order_send`` is logged for the operator with the
   file and the client id, and held; closing does not raise over it;
-- a journal in use is refused at once, not after a wait.
+- a journal in use is refused at once, not after a wait;
+- each state change's row in the file is the whole entry held in memory, and a
+  write the file refused does not keep the file locked after close.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from mt5guard.config.orders import Synchronous
 from mt5guard.errors import MT5JournalError
+from mt5guard.orders._journal_rows import row_of
 from mt5guard.orders.journal import EntryState, JournalUnavailable, OrderIntent, OrderJournal
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -225,3 +229,43 @@ def test_the_entry_in_memory_keeps_its_times_and_result_through_its_states(path:
     assert entry.finished_at == T0 + timedelta(seconds=5)
     assert entry.result == {"outcome": {"deal": 3}}
     journal.close()
+
+
+def _row(journal: OrderJournal, cid: str) -> tuple[object, ...]:
+    return tuple(journal._conn.execute("SELECT * FROM intents WHERE client_order_id = ?",
+                                       (cid,)).fetchone())
+
+
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+def test_each_state_change_leaves_the_entry_in_memory_as_its_row_in_the_file(
+        path: str, synchronous: Synchronous) -> None:
+    """Each change writes only the columns it changes; the row must still be the whole entry."""
+    journal = OrderJournal.open(path, synchronous=synchronous)
+    entry = journal.begin(intent("W1"), T0)
+    assert _row(journal, "W1") == row_of(entry)
+    journal.mark_sent(entry, T0 + timedelta(seconds=1))
+    assert _row(journal, "W1") == row_of(entry)
+    journal.mark_unknown(entry, "reply lost")
+    assert _row(journal, "W1") == row_of(entry)
+    journal.finish(entry, EntryState.RESOLVED, {"outcome": {"deal": 7}}, T0 + timedelta(seconds=9))
+    assert _row(journal, "W1") == row_of(entry)
+    other = journal.begin(intent("W2"), T0)
+    journal.mark_sent(other, T0)
+    journal.finish(other, EntryState.REJECTED, {"error": {"code": 10006}}, T0)
+    assert _row(journal, "W2") == row_of(other)
+    journal.close()
+    reopened = OrderJournal.open(path, synchronous=synchronous)
+    assert reopened.get("W1") == entry and reopened.get("W2") == other
+    reopened.close()
+
+
+def test_a_write_the_file_refused_does_not_keep_it_locked_after_close(path: str) -> None:
+    """The caller keeps the error (and with it the failed write's frames); close() must still
+    let the file go, or the account's next start finds it in use."""
+    journal = OrderJournal.open(path)
+    refuses_writes(journal)
+    with pytest.raises(MT5JournalError) as refused:
+        journal.begin(intent("K1"), T0)
+    journal.close()
+    OrderJournal.open(path).close()
+    assert refused.value.path == path
