@@ -229,7 +229,7 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
     if urgent:
         inbox = guarded.actor_inbox
         assert isinstance(inbox, Mailbox)
-        inbox.is_urgent = lambda envelope: isinstance(envelope.message, urgent)
+        inbox.urgent_types = urgent
     if clock is not None:
         clock.attach_actor(guarded)
     pykka.ActorRegistry.register(guarded.actor_ref)
