@@ -31,7 +31,7 @@ from mt5guard.errors import MT5CircuitBreakerOpen, MT5Error
 from mt5guard.market import data as market_data
 from mt5guard.supervision import ChildHandle, ChildUnavailable
 
-__all__ = ["BreakerLink"]
+__all__ = ["LIVE", "BreakerLink"]
 
 _BATCH_SUCCESSES = 63  # plain successes counted before one CallSucceeded(count=64) is told
 _REJECTIONS_EVERY = 1.0  # clock seconds: refusals are told at most this often (and at a change)
@@ -40,7 +40,7 @@ _BATCHABLE = frozenset({"get_price", "get_account_info", "positions", "orders", 
                         "place_pending_order", "modify_order", "order_check",
                         "poll_quotes", "poll_trades"}) \
     | market_data.MARKET_DATA_OPERATIONS
-_LIVE = (BreakerState.CLOSED, BreakerState.DISABLED)  # calls go through freely
+LIVE = (BreakerState.CLOSED, BreakerState.DISABLED)  # calls go through freely (admit: None)
 # read per call: an enum member looked up on its class costs ~0.1 us each time (Python 3.11)
 _OPEN, _HALF_OPEN = BreakerState.OPEN, BreakerState.HALF_OPEN
 
@@ -68,7 +68,7 @@ class BreakerLink:
     @property
     def live(self) -> bool:
         """Calls go through freely (CLOSED or DISABLED): polls may spend them."""
-        return self.state in _LIVE
+        return self.state in LIVE
 
     def changed(self, message: BreakerStateChanged) -> None:
         """The breaker's new state: flush what it has not been told, then adopt it."""
@@ -101,7 +101,7 @@ class BreakerLink:
     def admit(self, operation: str) -> MT5Error | None:
         """The local breaker check: no terminal call and no extra hop while OPEN."""
         state = self.state
-        if state in _LIVE:
+        if state in LIVE:
             return None
         if state is _OPEN or (state is _HALF_OPEN and self._trials <= 0):
             self.count_rejection()
@@ -156,7 +156,7 @@ class BreakerLink:
                                   (self._clock.monotonic() - started) * 1000.0,
                                   successes_before=quiet))
             return
-        if (self.state in _LIVE and not self._failure_streak and quiet < _BATCH_SUCCESSES
+        if (self.state in LIVE and not self._failure_streak and quiet < _BATCH_SUCCESSES
                 and operation in _BATCHABLE):
             self._quiet_successes = quiet + 1  # no latency: a batch is told without one
             return
