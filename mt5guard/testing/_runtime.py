@@ -369,15 +369,15 @@ class DeterministicRuntime:
 class _MailWatch:
     """Makes an actor waiting for mail ready when a message is put."""
 
-    __slots__ = ("_entry", "_runtime")
+    __slots__ = ("_entry", "_ready")
 
     def __init__(self, runtime: DeterministicRuntime, entry: _Entry) -> None:
-        self._runtime, self._entry = runtime, entry
+        self._ready, self._entry = runtime._ready, entry  # the runtime's ready dict, never replaced
 
     def put(self) -> None:
         entry = self._entry
         if entry.waiting_mail:
-            self._runtime._ready[entry.seq] = entry
+            self._ready[entry.seq] = entry
 
     def returned(self) -> None:
         pass
