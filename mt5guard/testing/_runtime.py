@@ -36,9 +36,12 @@ from mt5guard.supervision._pykka import (
     adopt,
     begin,
     end,
+    fail_told,
     handle,
+    is_plain_message,
     mailbox,
     observe,
+    plain_receiver,
     set_loop_host,
     start_actor,
 )
@@ -164,6 +167,7 @@ class DeterministicRuntime:
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
         pick, ready, parked = self._pick, self._ready, self._parked
+        receive = plain_receiver(actor)  # a told plain message: handle()'s work done inline
         try:
             begin(actor)
             while not stopped():
@@ -180,7 +184,8 @@ class DeterministicRuntime:
                 if envelope is None:
                     continue
                 self.steps += 1
-                kind = type(envelope.message).__name__
+                message = envelope.message
+                kind = type(message).__name__
                 now = timeline.mono
                 if now != self._stamp_at:  # the same instant's messages share one stamp
                     self._stamp_at = now
@@ -190,7 +195,16 @@ class DeterministicRuntime:
                     text = texts[kind] = f"{entry.name} {kind}"
                 log(text)
                 entry.handling, entry.since = kind, now
-                handle(actor, envelope)
+                if receive is None or envelope.reply_to is not None or not is_plain_message(
+                        type(message)):
+                    handle(actor, envelope)
+                else:
+                    try:
+                        receive(message)
+                    except LoopAbandoned:
+                        raise
+                    except BaseException:
+                        fail_told(actor)
                 entry.handling = None
         except LoopAbandoned:
             return
@@ -379,11 +393,7 @@ class _MailWatch:
         if entry.waiting_mail:
             self._ready[entry.seq] = entry
 
-    def returned(self) -> None:
-        pass
+    def _nothing(self) -> None:
+        """The loop's own steps: the runtime runs the loop, nothing to learn from them."""
 
-    def loop_started(self) -> None:
-        pass
-
-    def loop_ended(self) -> None:
-        pass
+    returned = loop_started = loop_ended = _nothing
