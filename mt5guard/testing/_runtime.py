@@ -73,7 +73,7 @@ class _Entry:
         self.name = f"{type(actor).__name__}#{seq}"
         self.waiting_mail = False
         self.glet: Any = None
-        self.handling: str | None = None
+        self.handling: type | None = None  # the type of the message it handles (named when read)
         self.since = 0.0
 
 
@@ -163,7 +163,7 @@ class DeterministicRuntime:
 
     def _main(self, entry: _Entry) -> None:
         actor, root, timeline, log = entry.actor, self._root, self._time, self._log.noted.append
-        texts: dict[str, str] = {}  # the log's "<actor> <message type>" of each type
+        texts: dict[type, str] = {}  # the log's "<actor> <message type>" of each type
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
         pick, ready, parked = self._pick, self._ready, self._parked
@@ -185,18 +185,17 @@ class DeterministicRuntime:
                     continue
                 self.steps += 1
                 message = envelope.message
-                kind = type(message).__name__
+                kind = type(message)
                 now = timeline.mono
                 if now != self._stamp_at:  # the same instant's messages share one stamp
                     self._stamp_at = now
                     log(now)
                 text = texts.get(kind)
                 if text is None:
-                    text = texts[kind] = f"{entry.name} {kind}"
+                    text = texts[kind] = f"{entry.name} {kind.__name__}"
                 log(text)
                 entry.handling, entry.since = kind, now
-                if receive is None or envelope.reply_to is not None or not is_plain_message(
-                        type(message)):
+                if receive is None or envelope.reply_to is not None or not is_plain_message(kind):
                     handle(actor, envelope)
                 else:
                     try:
@@ -293,7 +292,8 @@ class DeterministicRuntime:
     def handling(self) -> str | None:
         """The type name of the message the running actor is handling, if any."""
         entry = self._current
-        return entry.handling if entry is not None else None
+        kind = entry.handling if entry is not None else None
+        return kind.__name__ if kind is not None else None
 
     @property
     def running(self) -> str | None:

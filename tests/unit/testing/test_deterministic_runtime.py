@@ -245,3 +245,24 @@ def test_told_messages_are_handled_as_pykka_would_and_a_failing_one_ends_only_th
         rerouting.tell("c")
         assert rerouting.ask("d") == 2
         assert rerouted == ["rerouted c", "rerouted d"]
+
+
+class Introspecting(pykka.ThreadingActor):
+    def __init__(self, runtime: DeterministicRuntime, seen: list[Any]) -> None:
+        super().__init__()
+        self.runtime, self.seen = runtime, seen
+
+    def on_receive(self, message: Any) -> Any:
+        self.seen.append((self.runtime.handling, self.runtime.handling_since))
+
+
+def test_the_runtime_names_the_type_of_the_message_being_handled_and_when_it_began() -> None:
+    with DeterministicRuntime(0) as runtime:
+        seen: list[Any] = []
+        ref = runtime.start(Introspecting, runtime, seen)
+        ref.tell("text")
+        runtime.advance(5)
+        ref.tell(7)
+        runtime.run_until_idle()
+        assert seen == [("str", 0.0), ("int", 5.0)]
+        assert runtime.handling is None  # test code handles nothing
