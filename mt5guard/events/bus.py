@@ -37,6 +37,7 @@ class _Everything:
 _NONE_SUBSCRIBED: Any = _Everything()
 
 _log = logging.getLogger("mt5guard.events.bus")
+_ActorRef = pykka.ActorRef  # tested on every message: one global, not a module's attribute
 
 
 class EventBus:
@@ -89,7 +90,7 @@ def tell(ref: pykka.ActorRef[Any], message: Any) -> None:
     (pykka internals, pinned by ``tests/unit/supervision/test_pykka_glue.py``:
     ``Envelope(message)``, ``ActorRef.actor_stopped`` and ``actor_inbox``.)
     """
-    if type(ref) is not pykka.ActorRef:
+    if type(ref) is not _ActorRef:
         ref.tell(message)
     elif ref.actor_stopped.is_set():
         raise pykka.ActorDeadError(f"{ref} not found")
@@ -103,7 +104,7 @@ def deliver(subscriber: Any, message: Any) -> bool:
     Returns False once an actor subscriber is gone for good, so the caller
     can drop it; a callable that raises is logged and kept.
     """
-    if isinstance(subscriber, pykka.ActorRef):
+    if isinstance(subscriber, _ActorRef):
         try:
             tell(subscriber, message)
         except pykka.ActorDeadError:

@@ -123,6 +123,7 @@ class HealthProbeActor(GuardedActor):
         self._session = session
         self._breaker = breaker
         self._policy = HealthPolicy(config, clock.monotonic())
+        self._interval, self._timeout = config.interval, config.timeout  # read per probe
         self._breaker_state = BreakerState.CLOSED
         self._seq = 0
         self._outstanding: int | None = None
@@ -226,8 +227,7 @@ class HealthProbeActor(GuardedActor):
         """
         if self._breaker_state is _OPEN or self._outstanding is not None:
             return
-        clock, config = self._clock, self._policy.config
-        interval = config.interval
+        interval = self._interval
         due = self._next_due + interval
         if due <= now:
             due += interval * ((now - due) // interval + 1)
@@ -240,12 +240,13 @@ class HealthProbeActor(GuardedActor):
         if at_session is not None and at_session.sent:  # _stuck(), inline
             # this actor decides at the slot: the stuck probe may be back by then
             due_now = _SlotDue(seq)
-            self._probe_timer = clock.call_later(delay, lambda: deliver(me, due_now))
-            self._arm_timeout(seq, delay + config.timeout)
+            self._probe_timer = self._clock.call_later(delay, lambda: deliver(me, due_now))
+            self._arm_timeout(seq, delay + self._timeout)
             return
         slot = self._at_session = _Slot(seq, due, self._symbol, me, self._session)
-        self._probe_timer = clock.call_later(delay, slot.send)
-        self._timeout_timer = clock.call_later(delay + config.timeout, slot.time_out)
+        call_later = self._clock.call_later
+        self._probe_timer = call_later(delay, slot.send)
+        self._timeout_timer = call_later(delay + self._timeout, slot.time_out)
 
     def _stuck(self) -> bool:
         return self._at_session is not None and self._at_session.sent

@@ -322,7 +322,8 @@ class SessionActor(GuardedActor):
     # health probe -----------------------------------------------------------
 
     def _probe(self, message: RunProbe) -> None:
-        if self._link.admit("probe") is not None:
+        link = self._link
+        if not link.live and link.admit("probe") is not None:  # admit() is None while live
             skipped = ProbeResult(message.seq, False, False, False, 0.0, self._clock.now(),
                                   "circuit breaker open", skipped=True)
             deliver(message.reply_to, skipped)
@@ -333,7 +334,7 @@ class SessionActor(GuardedActor):
             result, error = probe(self._ops, self._terminal, self._clock, message.symbol,
                                   message.seq, self._max_tick_age, started)  # _run_probe's
             if error is None:  # the usual probe
-                self._link.report("probe", started, None)
+                link.report("probe", started, None)
                 deliver(message.reply_to, result)
                 return
             result, error = self._probe_again(message, result, error)
@@ -343,7 +344,7 @@ class SessionActor(GuardedActor):
                 result, error = self._probe_again(message, *self._run_probe(message, started))
             finally:
                 connection.deadline(None)
-        self._link.report("probe", started, error)
+        link.report("probe", started, error)
         deliver(message.reply_to, result)
         if isinstance(error, MT5ConnectionError) or (error is not None and caused_by_hang(error)):
             raise SessionLost(str(error))

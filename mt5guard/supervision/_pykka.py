@@ -69,10 +69,13 @@ __all__ = [
     "adopt",
     "begin",
     "end",
+    "fail_told",
     "handle",
+    "is_plain_message",
     "is_stopped",
     "mailbox",
     "observe",
+    "plain_receiver",
     "run_loop",
     "set_loop_host",
     "start_actor",
@@ -229,7 +232,7 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
     if urgent:
         inbox = guarded.actor_inbox
         assert isinstance(inbox, Mailbox)
-        inbox.is_urgent = lambda envelope: isinstance(envelope.message, urgent)
+        inbox.urgent_types = urgent
     if clock is not None:
         clock.attach_actor(guarded)
     pykka.ActorRegistry.register(guarded.actor_ref)
@@ -324,6 +327,25 @@ def handle(actor: GuardedActor, envelope: Any) -> None:
         if envelope.reply_to is not None:
             envelope.reply_to.set_exception()
         _fail(actor, with_hook=True)
+
+
+is_plain_message = _plain_messages.get
+"""Whether :func:`handle` found that messages of this type go to ``on_receive`` as they are
+(None: not learned yet; a loop host then hands the envelope to :func:`handle`)."""
+
+
+def plain_receiver(actor: GuardedActor) -> Callable[[Any], Any] | None:
+    """``actor.on_receive`` if pykka's dispatch hands it every plain message, else None.
+
+    With :func:`is_plain_message` and :func:`fail_told`, what a loop host needs to do
+    :func:`handle`'s work for a told plain message itself (one Python call less a message).
+    """
+    return actor.on_receive if type(actor)._handle_receive is _PYKKA_RECEIVE else None
+
+
+def fail_told(actor: GuardedActor) -> None:
+    """In an ``except`` block: a told message's handler raised; what :func:`handle` does then."""
+    _fail(actor, with_hook=True)
 
 
 def _receive(actor: GuardedActor, message: Any) -> Any:

@@ -36,9 +36,12 @@ from mt5guard.supervision._pykka import (
     adopt,
     begin,
     end,
+    fail_told,
     handle,
+    is_plain_message,
     mailbox,
     observe,
+    plain_receiver,
     set_loop_host,
     start_actor,
 )
@@ -70,7 +73,7 @@ class _Entry:
         self.name = f"{type(actor).__name__}#{seq}"
         self.waiting_mail = False
         self.glet: Any = None
-        self.handling: str | None = None
+        self.handling: type | None = None  # the type of the message it handles (named when read)
         self.since = 0.0
 
 
@@ -160,10 +163,11 @@ class DeterministicRuntime:
 
     def _main(self, entry: _Entry) -> None:
         actor, root, timeline, log = entry.actor, self._root, self._time, self._log.noted.append
-        texts: dict[str, str] = {}  # the log's "<actor> <message type>" of each type
+        texts: dict[type, str] = {}  # the log's "<actor> <message type>" of each type
         inbox = mailbox(actor)
         take, stopped = inbox.take, actor.actor_stopped.is_set  # is_stopped(actor), bound once
         pick, ready, parked = self._pick, self._ready, self._parked
+        receive = plain_receiver(actor)  # a told plain message: handle()'s work done inline
         try:
             begin(actor)
             while not stopped():
@@ -180,17 +184,26 @@ class DeterministicRuntime:
                 if envelope is None:
                     continue
                 self.steps += 1
-                kind = type(envelope.message).__name__
+                message = envelope.message
+                kind = type(message)
                 now = timeline.mono
                 if now != self._stamp_at:  # the same instant's messages share one stamp
                     self._stamp_at = now
                     log(now)
                 text = texts.get(kind)
                 if text is None:
-                    text = texts[kind] = f"{entry.name} {kind}"
+                    text = texts[kind] = f"{entry.name} {kind.__name__}"
                 log(text)
                 entry.handling, entry.since = kind, now
-                handle(actor, envelope)
+                if receive is None or envelope.reply_to is not None or not is_plain_message(kind):
+                    handle(actor, envelope)
+                else:
+                    try:
+                        receive(message)
+                    except LoopAbandoned:
+                        raise
+                    except BaseException:
+                        fail_told(actor)
                 entry.handling = None
         except LoopAbandoned:
             return
@@ -279,7 +292,8 @@ class DeterministicRuntime:
     def handling(self) -> str | None:
         """The type name of the message the running actor is handling, if any."""
         entry = self._current
-        return entry.handling if entry is not None else None
+        kind = entry.handling if entry is not None else None
+        return kind.__name__ if kind is not None else None
 
     @property
     def running(self) -> str | None:
@@ -369,21 +383,17 @@ class DeterministicRuntime:
 class _MailWatch:
     """Makes an actor waiting for mail ready when a message is put."""
 
-    __slots__ = ("_entry", "_runtime")
+    __slots__ = ("_entry", "_ready")
 
     def __init__(self, runtime: DeterministicRuntime, entry: _Entry) -> None:
-        self._runtime, self._entry = runtime, entry
+        self._ready, self._entry = runtime._ready, entry  # the runtime's ready dict, never replaced
 
     def put(self) -> None:
         entry = self._entry
         if entry.waiting_mail:
-            self._runtime._ready[entry.seq] = entry
+            self._ready[entry.seq] = entry
 
-    def returned(self) -> None:
-        pass
+    def _nothing(self) -> None:
+        """The loop's own steps: the runtime runs the loop, nothing to learn from them."""
 
-    def loop_started(self) -> None:
-        pass
-
-    def loop_ended(self) -> None:
-        pass
+    returned = loop_started = loop_ended = _nothing

@@ -26,6 +26,20 @@ def test_urgent_envelopes_come_first_in_their_order_then_the_others_in_theirs() 
     assert inbox.empty()
 
 
+class _Envelope:
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+
+def test_envelopes_whose_message_is_of_an_urgent_type_come_first_in_their_order() -> None:
+    inbox = Mailbox()
+    inbox.urgent_types = (int, bytes)  # what a GuardedActor's urgent_messages become
+    for message in ("a", 1, "b", True, b"c"):  # a bool is an int: isinstance, not type()
+        inbox.put(_Envelope(message))
+    assert [inbox.take().message for _ in range(5)] == [1, True, b"c", "a", "b"]
+    assert inbox.take() is None
+
+
 def test_a_consumer_waiting_for_an_envelope_gets_each_one_put_from_other_threads() -> None:
     inbox = Mailbox()
     received: list[tuple[int, int]] = []

@@ -368,3 +368,35 @@ def test_a_failure_is_freed_once_its_end_is_noticed_without_the_garbage_collecto
         logging.disable(logging.NOTSET)
         if was:
             gc.enable()
+
+
+class _Urgent:
+    pass
+
+
+class _MoreUrgent(_Urgent):
+    pass
+
+
+class Prioritising(GuardedActor):
+    urgent_messages = (_Urgent,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Any] = []
+
+    def on_receive(self, message: Any) -> Any:
+        self.seen.append(message)
+
+
+def test_urgent_messages_queued_behind_others_are_handled_first_subclasses_too() -> None:
+    from mt5guard.testing import DeterministicRuntime
+
+    with DeterministicRuntime(seed=0) as runtime:
+        actor = Prioritising()
+        ref = start_actor(actor, runtime, None)
+        first, second = _Urgent(), _MoreUrgent()
+        for message in ("a", first, "b", second):
+            ref.tell(message)
+        runtime.run_until_idle()
+        assert actor.seen == [first, second, "a", "b"]

@@ -189,3 +189,80 @@ def test_a_probe_answer_for_a_health_actor_that_is_gone_leaves_the_session_servi
         assert session.get_price("EURUSD").ask > 0
         assert session.health().overall.value == "SERVING"
         guard.stop()
+
+
+class Fragile(pykka.ThreadingActor):
+    """Counts told messages; "crash" fails it; its on_failure is noted."""
+
+    def __init__(self, seen: list[Any]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "crash":
+            raise RuntimeError("told to crash")
+        if message == "exit":
+            raise SystemExit(3)
+        self.seen.append(message)
+        return len(self.seen)
+
+    def on_failure(self, *exc_info: Any) -> None:
+        self.seen.append(f"failed: {exc_info[1]!r}")
+
+
+class Rerouting(Fragile):
+    """Overrides pykka's dispatch: every message goes through its own _handle_receive."""
+
+    def _handle_receive(self, message: Any) -> Any:
+        if isinstance(message, str):
+            return super()._handle_receive(f"rerouted {message}")
+        return super()._handle_receive(message)
+
+
+@pytest.mark.parametrize(("fatal", "why"), [("crash", "RuntimeError('told to crash')"),
+                                            ("exit", "SystemExit(3)")])
+def test_told_messages_are_handled_as_pykka_would_and_a_failing_one_ends_only_that_actor(
+        fatal: str, why: str) -> None:
+    from mt5guard.supervision import start_actor
+
+    with DeterministicRuntime(0) as runtime:
+        seen: list[Any] = []
+        ends: list[BaseException | None] = []
+        fragile = start_actor(Fragile(seen), runtime, ends.append)
+        bystander = runtime.start(Counter)
+        for message in ("a", "b", 1):  # "a" teaches the glue that str goes to on_receive
+            fragile.tell(message)
+        assert fragile.ask("asked") == 4
+        fragile.tell(fatal)
+        fragile.tell("never")
+        runtime.run_until_idle()
+        assert seen == ["a", "b", 1, "asked", f"failed: {why}"]
+        assert [repr(e) for e in ends] == [why] and not fragile.is_alive()
+        assert bystander.ask("still here") == 1
+
+        rerouted: list[Any] = []
+        rerouting = runtime.start(Rerouting, rerouted)
+        rerouting.tell("c")
+        assert rerouting.ask("d") == 2
+        assert rerouted == ["rerouted c", "rerouted d"]
+
+
+class Introspecting(pykka.ThreadingActor):
+    def __init__(self, runtime: DeterministicRuntime, seen: list[Any]) -> None:
+        super().__init__()
+        self.runtime, self.seen = runtime, seen
+
+    def on_receive(self, message: Any) -> Any:
+        self.seen.append((self.runtime.handling, self.runtime.handling_since))
+
+
+def test_the_runtime_names_the_type_of_the_message_being_handled_and_when_it_began() -> None:
+    with DeterministicRuntime(0) as runtime:
+        seen: list[Any] = []
+        ref = runtime.start(Introspecting, runtime, seen)
+        ref.tell("text")
+        runtime.advance(5)
+        ref.tell(7)
+        runtime.run_until_idle()
+        assert seen == [("str", 0.0), ("int", 5.0)]
+        assert runtime.handling is None  # test code handles nothing
