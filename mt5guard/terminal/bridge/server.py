@@ -130,6 +130,19 @@ def _backend(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown backend {kind!r}; use metatrader5 or simulated")
 
 
+#: Calls the worker's loop hands straight to the backend (``ping`` and ``watch`` are its own).
+_DIRECT = CALLS - {"ping", "watch"}
+
+
+def _outcome(backend: Any, ident: Any, name: str, result: Any) -> list[Any]:
+    """The ``ok`` frame of ``name()``'s ``result``: MT5's last_error with a None or False."""
+    error = None
+    if (result is None or result is False) and name not in ("shutdown", "last_error"):
+        code, message = backend.last_error()
+        error = [int(code), str(message)]
+    return ["ok", ident, result, error]
+
+
 def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             watcher: Any = None) -> list[Any]:
     """One request -> one reply frame (records still objects: ``send`` encodes); never raises."""
@@ -146,11 +159,7 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             args, kwargs = _unplain(args), _unplain(kwargs)
         with lock or threading.Lock():  # one terminal call at a time, the quote watch's too
             result = getattr(backend, name)(*args, **kwargs)
-        error = None
-        if (result is None or result is False) and name not in ("shutdown", "last_error"):
-            code, message = backend.last_error()
-            error = [int(code), str(message)]
-        return ["ok", ident, result, error]
+        return _outcome(backend, ident, name, result)
     except Exception as exc:
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
@@ -181,10 +190,31 @@ def serve(conn: Any, backend: Any) -> None:
                 data = shapes.frame(["error", frame[1], f"{type(exc).__name__}: {exc}"])
             conn.send_bytes(data)
 
+    def reply(ident: int, name: str, args: list[Any]) -> None:
+        """The usual request (``usual_request``: checked, scalar args, no kwargs) answered:
+        what ``send(_answer(...))`` sends for it, without the generic path's steps."""
+        try:
+            with calls:
+                result = getattr(backend, name)(*args)
+            if result is None or result is False:
+                send(_outcome(backend, ident, name, result))
+                return
+        except Exception as exc:
+            send(["error", ident, f"{type(exc).__name__}: {exc}"])
+            return
+        with sending:  # a declared record: the usual reply's bytes, without the frame list
+            data = ok(ident, result)
+            if data is not None:
+                send_bytes(data)
+                return
+        send(["ok", ident, result, None])
+
+    ok, send_bytes = shapes.ok, conn.send_bytes
     watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
     receive, parse, refused = _receiver(conn), checks.parse_request, checks.RequestRefused
+    usual = checks.usual_request
     try:
         while True:
             try:
@@ -194,6 +224,10 @@ def serve(conn: Any, backend: Any) -> None:
                 return
             except (EOFError, OSError):
                 return
+            request = usual(raw)
+            if request is not None and request[4] in _DIRECT:
+                reply(request[1], request[4], request[5])
+                continue
             try:
                 request = parse(raw)
             except refused as exc:
