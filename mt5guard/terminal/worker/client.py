@@ -34,8 +34,9 @@ from mt5guard.terminal.worker.links import Link, receiver
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
     Polled,
+    Reply,
     ShapeTable,
-    decode_frame,
+    decode_answer,
     decode_result,
     encode_request,
 )
@@ -217,10 +218,14 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                                   f"replaced during {name}()", link)
             if raw is None:
                 continue
-            reply = decode_frame(raw, name, shapes)
-            if isinstance(reply, Polled):
-                self._keep_pushed(reply)
-                continue
+            reply = decode_answer(raw, name, ident, shapes)
+            kind = type(reply)
+            if kind is not Reply:
+                if kind is Polled:
+                    self._keep_pushed(reply)
+                    continue
+                self._last_error = _OK  # the usual reply to this request, rebuilt
+                return reply
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue
