@@ -192,12 +192,14 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         receive, shapes = self._receive, self._shapes
         now = self._clock.monotonic()
         own = self._call_timeout if name not in _OWN_BUDGET else self._budget(name, kwargs)
-        deadline = now + own if self.deadline is None else min(self.deadline, now + own)
-        self._ident += 1
-        ident = self._ident
+        deadline, owner = now + own, self.deadline
+        if owner is not None and owner < deadline:
+            deadline = owner
+        budget = deadline - now
+        self._ident = ident = self._ident + 1
         try:
-            link.conn.send_bytes(encode_request(ident, deadline, max(0.0, deadline - now), name,
-                                                args, kwargs))
+            link.conn.send_bytes(encode_request(ident, deadline, budget if budget > 0.0 else 0.0,
+                                                name, args, kwargs))
         except (OSError, EOFError, ValueError):
             return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone", link)
         while True:
