@@ -130,10 +130,6 @@ def _backend(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown backend {kind!r}; use metatrader5 or simulated")
 
 
-#: Calls the worker's loop hands straight to the backend (``ping`` and ``watch`` are its own).
-_DIRECT = CALLS - {"ping", "watch"}
-
-
 def _outcome(backend: Any, ident: Any, name: str, result: Any) -> list[Any]:
     """The ``ok`` frame of ``name()``'s ``result``: MT5's last_error with a None or False."""
     error = None
@@ -191,30 +187,28 @@ def serve(conn: Any, backend: Any) -> None:
             conn.send_bytes(data)
 
     def reply(ident: int, name: str, args: list[Any]) -> None:
-        """The usual request (``usual_request``: checked, scalar args, no kwargs) answered:
-        what ``send(_answer(...))`` sends for it, without the generic path's steps."""
+        """``send(_answer(...))`` for the usual request (checked, scalar args, no kwargs)."""
         try:
             with calls:
                 result = getattr(backend, name)(*args)
-            if result is None or result is False:
-                send(_outcome(backend, ident, name, result))
-                return
+            frame = _outcome(backend, ident, name, result) if result is None or \
+                result is False else None
         except Exception as exc:
-            send(["error", ident, f"{type(exc).__name__}: {exc}"])
-            return
-        with sending:  # a declared record: the usual reply's bytes, without the frame list
-            data = ok(ident, result)
-            if data is not None:
-                send_bytes(data)
-                return
-        send(["ok", ident, result, None])
+            frame = ["error", ident, f"{type(exc).__name__}: {exc}"]
+        if frame is None:  # a declared record's reply encoded without its frame list
+            with sending:
+                data = ok(ident, result)
+                if data is not None:
+                    return send_bytes(data)  # type: ignore[no-any-return]
+            frame = ["ok", ident, result, None]
+        send(frame)
 
-    ok, send_bytes = shapes.ok, conn.send_bytes
+    ok, send_bytes, direct = shapes.ok, conn.send_bytes, CALLS - {"ping", "watch"}
     watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
-    receive, parse, refused = _receiver(conn), checks.parse_request, checks.RequestRefused
-    usual = checks.usual_request
+    receive, parse, usual = _receiver(conn), checks.parse_request, checks.usual_request
+    refused = checks.RequestRefused
     try:
         while True:
             try:
@@ -225,7 +219,7 @@ def serve(conn: Any, backend: Any) -> None:
             except (EOFError, OSError):
                 return
             request = usual(raw)
-            if request is not None and request[4] in _DIRECT:
+            if request is not None and request[4] in direct:  # ping and watch: _answer's
                 reply(request[1], request[4], request[5])
                 continue
             try:
