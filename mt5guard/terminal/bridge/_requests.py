@@ -14,7 +14,8 @@ import json
 import json.scanner
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "RequestRefused", "ident_of", "parse_request", "usual_request"]
+__all__ = ["MAX_DEPTH", "RequestRefused", "checked_request", "ident_of", "parse_request",
+           "usual_request"]
 
 #: Nesting a request may have: ``["call", id, deadline, budget, name, [{...}], {}]`` needs 4.
 MAX_DEPTH = 16
@@ -118,11 +119,12 @@ def parse_request(raw: bytes) -> list[Any]:
     request = usual_request(raw)  # the usual request, in one C pass; anything else as below
     if request is not None:
         return request
-    return _checked(raw)
+    return checked_request(raw)
 
 
-def _checked(raw: bytes) -> list[Any]:
-    """:func:`parse_request`'s full check, for a frame that is not the usual request."""
+def checked_request(raw: bytes) -> list[Any]:
+    """:func:`parse_request` without its one-pass try: the full check (for a frame that
+    :func:`usual_request` did not take: no second C pass over it)."""
     try:
         request = _DECODE(raw.decode())  # json.loads(raw, hooks) builds a decoder per call
     except RecursionError:

@@ -207,7 +207,7 @@ def serve(conn: Any, backend: Any) -> None:
     watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
-    receive, parse, usual = _receiver(conn), checks.parse_request, checks.usual_request
+    receive, usual, full = _receiver(conn), checks.usual_request, checks.checked_request
     refused = checks.RequestRefused
     try:
         while True:
@@ -218,14 +218,15 @@ def serve(conn: Any, backend: Any) -> None:
                 return
             except (EOFError, OSError):
                 return
-            request = usual(raw)
-            if request is not None and request[4] in direct:  # ping and watch: _answer's
+            request = usual(raw)  # parse_request's two steps, each frame parsed by one
+            if request is None:
+                try:
+                    request = full(raw)
+                except refused as exc:
+                    send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
+                    continue
+            elif request[4] in direct:  # ping and watch are _answer's
                 reply(request[1], request[4], request[5])
-                continue
-            try:
-                request = parse(raw)
-            except refused as exc:
-                send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
                 continue
             send(_answer(backend, request, calls, watcher))
     finally:

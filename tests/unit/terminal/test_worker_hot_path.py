@@ -101,7 +101,11 @@ def general(frames: list[bytes]) -> list[bytes]:
     return out
 
 
-def test_the_worker_loop_sends_for_each_request_what_the_general_path_sends() -> None:
+@pytest.mark.parametrize("c_scanner", [True, False], ids=["C scanner", "no C scanner"])
+def test_the_worker_loop_sends_for_each_request_what_the_general_path_sends(
+        monkeypatch: pytest.MonkeyPatch, c_scanner: bool) -> None:
+    if not c_scanner:  # another interpreter: every frame takes the full check
+        monkeypatch.setattr(_requests, "_SCAN", None)
     conn = Feed(REQUESTS)
     server.serve(conn, Backend())
     assert conn.sent == general(REQUESTS)
