@@ -64,6 +64,9 @@ REQUEST_CAP = 1 << 20
 REPLY_CAP = 256 << 20
 
 
+_LENGTH = struct.Struct("!i")  # a frame's header: its length, 4 bytes big-endian, signed
+
+
 class FrameTooLarge(OSError):
     """A frame header announced more bytes than this side accepts; the stream is unusable."""
 
@@ -173,7 +176,7 @@ class Framed:
             if not chunk:
                 raise EOFError("the peer closed the connection")
             if len(chunk) >= 4:
-                size = int.from_bytes(chunk[:4], "big", signed=True)
+                size = _LENGTH.unpack_from(chunk)[0]  # no slice, no keyword arguments
                 if 0 <= size <= self._cap and len(chunk) == 4 + size:
                     return chunk[4:]
             buffer += chunk

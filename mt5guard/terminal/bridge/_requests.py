@@ -14,7 +14,8 @@ import json
 import json.scanner
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "RequestRefused", "ident_of", "parse_request"]
+__all__ = ["MAX_DEPTH", "RequestRefused", "checked_request", "ident_of", "parse_request",
+           "usual_request"]
 
 #: Nesting a request may have: ``["call", id, deadline, budget, name, [{...}], {}]`` needs 4.
 MAX_DEPTH = 16
@@ -92,19 +93,38 @@ def _well_formed(request: Any) -> bool:
             and _INF not in args and _NEG_INF not in args)
 
 
+def usual_request(raw: bytes) -> list[Any] | None:
+    """The usual request (see :func:`_well_formed`: scalar args, no kwargs), parsed in one
+    C pass, or None for anything else (which :func:`parse_request` then checks in full).
+
+    What it returns, :func:`parse_request` returns for the same frame: it passes every check.
+    """
+    if _SCAN is None:
+        return None
+    try:
+        text = raw.decode()
+        request, end = _SCAN(text, 0)
+    except (ValueError, RecursionError, StopIteration):  # refused by the full check, by name
+        return None
+    if end == len(text) and _well_formed(request):
+        return request  # type: ignore[no-any-return]
+    return None
+
+
 def parse_request(raw: bytes) -> list[Any]:
     """A request frame, checked: JSON, at most MAX_DEPTH deep, finite numbers, a sane header.
 
     Raises :class:`RequestRefused` naming what is wrong.
     """
-    if _SCAN is not None:  # the usual request, in one C pass; anything else as below
-        try:
-            text = raw.decode()
-            request, end = _SCAN(text, 0)
-            if end == len(text) and _well_formed(request):
-                return request  # type: ignore[no-any-return]
-        except (ValueError, RecursionError, StopIteration):  # refused below, by name
-            pass
+    request = usual_request(raw)  # the usual request, in one C pass; anything else as below
+    if request is not None:
+        return request
+    return checked_request(raw)
+
+
+def checked_request(raw: bytes) -> list[Any]:
+    """:func:`parse_request` without its one-pass try: the full check (for a frame that
+    :func:`usual_request` did not take: no second C pass over it)."""
     try:
         request = _DECODE(raw.decode())  # json.loads(raw, hooks) builds a decoder per call
     except RecursionError:

@@ -62,6 +62,15 @@ class Shapes:
         #: record type -> its shape here, for types whose values iterate in field order
         self._declared: dict[type, int] = {}
 
+    def ok(self, ident: int, result: Any) -> bytes | None:
+        """``["ok", ident, result, null]`` as :meth:`frame` encodes it, if ``result`` is a
+        record of plain values whose shape is declared and nothing waits to be declared;
+        else None (:meth:`frame` then). The worker's usual reply, without building the frame."""
+        shape = self._declared.get(type(result))
+        if shape is None or self._new or not _SCALARS.issuperset(map(type, result)):
+            return None
+        return self._dump(["ok", ident, [shape, *result], None]).encode()
+
     def frame(self, frame: list[Any]) -> bytes:
         """``frame`` (records inside it as objects) as bytes, new shapes declared last."""
         if len(frame) == 4 and frame[0] == "ok" and frame[3] is None and not self._new:

@@ -130,6 +130,15 @@ def _backend(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown backend {kind!r}; use metatrader5 or simulated")
 
 
+def _outcome(backend: Any, ident: Any, name: str, result: Any) -> list[Any]:
+    """The ``ok`` frame of ``name()``'s ``result``: MT5's last_error with a None or False."""
+    error = None
+    if (result is None or result is False) and name not in ("shutdown", "last_error"):
+        code, message = backend.last_error()
+        error = [int(code), str(message)]
+    return ["ok", ident, result, error]
+
+
 def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             watcher: Any = None) -> list[Any]:
     """One request -> one reply frame (records still objects: ``send`` encodes); never raises."""
@@ -146,11 +155,7 @@ def _answer(backend: Any, request: Any, lock: threading.Lock | None = None,
             args, kwargs = _unplain(args), _unplain(kwargs)
         with lock or threading.Lock():  # one terminal call at a time, the quote watch's too
             result = getattr(backend, name)(*args, **kwargs)
-        error = None
-        if (result is None or result is False) and name not in ("shutdown", "last_error"):
-            code, message = backend.last_error()
-            error = [int(code), str(message)]
-        return ["ok", ident, result, error]
+        return _outcome(backend, ident, name, result)
     except Exception as exc:
         return ["error", ident, f"{type(exc).__name__}: {exc}"]
 
@@ -181,10 +186,29 @@ def serve(conn: Any, backend: Any) -> None:
                 data = shapes.frame(["error", frame[1], f"{type(exc).__name__}: {exc}"])
             conn.send_bytes(data)
 
+    def reply(ident: int, name: str, args: list[Any]) -> None:
+        """``send(_answer(...))`` for the usual request (checked, scalar args, no kwargs)."""
+        try:
+            with calls:
+                result = getattr(backend, name)(*args)
+            frame = _outcome(backend, ident, name, result) if result is None or \
+                result is False else None
+        except Exception as exc:
+            frame = ["error", ident, f"{type(exc).__name__}: {exc}"]
+        if frame is None:  # a declared record's reply encoded without its frame list
+            with sending:
+                data = ok(ident, result)
+                if data is not None:
+                    return send_bytes(data)  # type: ignore[no-any-return]
+            frame = ["ok", ident, result, None]
+        send(frame)
+
+    ok, send_bytes, direct = shapes.ok, conn.send_bytes, CALLS - {"ping", "watch"}
     watcher = _sibling("_watch").Watcher(backend, calls, send, lambda tick: tick)
     too_large = _sibling("_channel").FrameTooLarge
     checks = _sibling("_requests")
-    receive, parse, refused = _receiver(conn), checks.parse_request, checks.RequestRefused
+    receive, usual, full = _receiver(conn), checks.usual_request, checks.checked_request
+    refused = checks.RequestRefused
     try:
         while True:
             try:
@@ -194,10 +218,15 @@ def serve(conn: Any, backend: Any) -> None:
                 return
             except (EOFError, OSError):
                 return
-            try:
-                request = parse(raw)
-            except refused as exc:
-                send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
+            request = usual(raw)  # parse_request's two steps, each frame parsed by one
+            if request is None:
+                try:
+                    request = full(raw)
+                except refused as exc:
+                    send(["error", checks.ident_of(raw), f"RequestRefused: {exc}"])
+                    continue
+            elif request[4] in direct:  # ping and watch are _answer's
+                reply(request[1], request[4], request[5])
                 continue
             send(_answer(backend, request, calls, watcher))
     finally:

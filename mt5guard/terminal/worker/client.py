@@ -34,8 +34,9 @@ from mt5guard.terminal.worker.links import Link, receiver
 from mt5guard.terminal.worker.pushed import PushedQuotes
 from mt5guard.terminal.worker.wire import (
     Polled,
+    Reply,
     ShapeTable,
-    decode_frame,
+    decode_answer,
     decode_result,
     encode_request,
 )
@@ -191,12 +192,14 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
         receive, shapes = self._receive, self._shapes
         now = self._clock.monotonic()
         own = self._call_timeout if name not in _OWN_BUDGET else self._budget(name, kwargs)
-        deadline = now + own if self.deadline is None else min(self.deadline, now + own)
-        self._ident += 1
-        ident = self._ident
+        deadline, owner = now + own, self.deadline
+        if owner is not None and owner < deadline:
+            deadline = owner
+        budget = deadline - now
+        self._ident = ident = self._ident + 1
         try:
-            link.conn.send_bytes(encode_request(ident, deadline, max(0.0, deadline - now), name,
-                                                args, kwargs))
+            link.conn.send_bytes(encode_request(ident, deadline, budget if budget > 0.0 else 0.0,
+                                                name, args, kwargs))
         except (OSError, EOFError, ValueError):
             return self._lose(name, -10004, f"No IPC connection: {link.describe()} is gone", link)
         while True:
@@ -217,10 +220,14 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                                   f"replaced during {name}()", link)
             if raw is None:
                 continue
-            reply = decode_frame(raw, name, shapes)
-            if isinstance(reply, Polled):
-                self._keep_pushed(reply)
-                continue
+            reply = decode_answer(raw, name, ident, shapes)
+            kind = type(reply)
+            if kind is not Reply:
+                if kind is Polled:
+                    self._keep_pushed(reply)
+                    continue
+                self._last_error = _OK  # the usual reply to this request, rebuilt
+                return reply
             if reply.ident != ident:
                 _log.debug("%s: dropped a late reply to request %s", self.name, reply.ident)
                 continue

@@ -23,8 +23,8 @@ from mt5guard.errors import MT5DataError
 from mt5guard.terminal import rates
 from mt5guard.terminal import records as rec
 
-__all__ = ["Polled", "Reply", "ShapeTable", "decode_frame", "decode_reply", "decode_result",
-           "encode_request"]
+__all__ = ["Polled", "Reply", "ShapeTable", "decode_answer", "decode_frame", "decode_reply",
+           "decode_result", "encode_request"]
 
 _PRIMITIVE = frozenset({bool, int, float, str, type(None)})
 
@@ -132,16 +132,33 @@ def decode_frame(raw: bytes, name: str, shapes: ShapeTable | None = None) -> Rep
 
     ``shapes``: the connection's table; the frame's shape declarations go into it first.
     """
-    message = _loads(raw, name)
+    return _frame(_loads(raw, name), name, _NO_SHAPES if shapes is None else shapes)
+
+
+def _frame(message: Any, name: str, table: ShapeTable) -> Reply | Polled:
     if type(message) is list and len(message) == 4 and message[0] == "ok" \
             and type(message[1]) is int and message[3] is None:  # the usual reply, checked whole
         return Reply("ok", message[1], message[2], None)
-    table = _NO_SHAPES if shapes is None else shapes
     if isinstance(message, list) and message[:2] == ["push", "polled"] and len(message) in (4, 5):
         if len(message) == 5:
             table.declare(message[4], name)
         return _polled(message[2], message[3], table)
     return _reply(message, name, table)
+
+
+def decode_answer(raw: bytes, name: str, ident: int, shapes: ShapeTable) -> Any:
+    """The reply to request ``ident`` of ``name()``, if it is the usual one
+    (``["ok", ident, value, null]``): its value rebuilt, as :func:`decode_result` does;
+    else what :func:`decode_frame` returns for ``raw`` (a :class:`Reply` or :class:`Polled`:
+    never a rebuilt value). MT5DataError as they raise it.
+
+    One call where a reply took two, the frame parsed once either way.
+    """
+    message = _loads(raw, name)
+    if type(message) is list and len(message) == 4 and message[1] == ident \
+            and type(message[1]) is int and message[0] == "ok" and message[3] is None:
+        return _DECODERS[name](message[2], name, shapes)
+    return _frame(message, name, shapes)
 
 
 _DECODER = json.JSONDecoder()  # built once: what json.loads does, without its checks
@@ -244,7 +261,16 @@ def _record(kind: type[_Rec], raw: Any, name: str, shapes: ShapeTable) -> _Rec:
 
 
 def _one(kind: type[_Rec]) -> Callable[[Any, str, ShapeTable], Any]:
-    return lambda raw, name, shapes: None if raw is None else _record(kind, raw, name, shapes)
+    def decode(raw: Any, name: str, shapes: ShapeTable) -> Any:
+        if type(raw) is list and raw and type(raw[0]) is int:  # _record's first steps, inline
+            layout = shapes.plans.get((raw[0], kind))
+            if layout is not None and layout[0] is None and len(raw) == 1 + layout[1]:
+                values = raw[1:]
+                if _PRIMITIVE.issuperset(map(type, values)):
+                    return tuple.__new__(kind, values)
+        return None if raw is None else _record(kind, raw, name, shapes)
+
+    return decode
 
 
 def _many(kind: type[_Rec]) -> Callable[[Any, str, ShapeTable], Any]:
