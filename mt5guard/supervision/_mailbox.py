@@ -45,11 +45,10 @@ class Mailbox:
     def __init__(self) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._urgent: collections.deque[Any] | None = None
-        self.is_urgent: Callable[[Any], bool] | None = None
-        """Envelopes it accepts are handled before every ordinary one (FIFO among themselves)."""
         self.urgent_types: tuple[type, ...] = ()
-        """Envelopes whose ``message`` is one of these types are urgent too: the same
-        ``isinstance`` test as an ``is_urgent``, made in C (no Python call a message)."""
+        """Envelopes whose ``message`` is one of these types are handled before every
+        ordinary one (FIFO among themselves): an ``isinstance`` test made in C, no Python
+        call a message."""
         self._lock = threading.Lock()
         self._waiter: threading.Lock | None = None  # held by the consumer waiting in get()
         self._closed_handler: Callable[[Any], None] | None = None
@@ -63,9 +62,8 @@ class Mailbox:
         try:
             handler = self._closed_handler
             if handler is None:
-                urgent, kinds = self.is_urgent, self.urgent_types
-                if (kinds and isinstance(envelope.message, kinds)) or (
-                        urgent is not None and urgent(envelope)):
+                kinds = self.urgent_types
+                if kinds and isinstance(envelope.message, kinds):
                     if self._urgent is None:
                         self._urgent = collections.deque()
                     self._urgent.append(envelope)

@@ -14,14 +14,30 @@ import pytest
 from mt5guard.supervision._mailbox import Mailbox
 
 
+class _Text(str):
+    """An envelope that is its own message (as a pykka envelope holds one)."""
+
+    @property
+    def message(self) -> str:
+        return self
+
+
+class _Urgent(_Text):
+    """A message of the inbox's urgent type."""
+
+
+def _text(text: str) -> _Text:
+    return _Urgent(text) if text.startswith("!") or text == "urgent" else _Text(text)
+
+
 def test_urgent_envelopes_come_first_in_their_order_then_the_others_in_theirs() -> None:
     inbox = Mailbox()
-    inbox.is_urgent = lambda envelope: envelope.startswith("!")
+    inbox.urgent_types = (_Urgent,)
     for envelope in ("a", "!x", "b", "!y", "c"):
-        inbox.put(envelope)
+        inbox.put(_text(envelope))
     assert not inbox.empty()
     assert [inbox.get() for _ in range(3)] == ["!x", "!y", "a"]
-    inbox.put("!z")
+    inbox.put(_text("!z"))
     assert [inbox.take(), inbox.take(), inbox.take(), inbox.take()] == ["!z", "b", "c", None]
     assert inbox.empty()
 
@@ -77,9 +93,9 @@ def test_a_second_thread_waiting_in_get_is_refused_not_left_asleep() -> None:
 
 def test_closing_returns_what_was_queued_and_hands_later_envelopes_to_the_handler() -> None:
     inbox = Mailbox()
-    inbox.is_urgent = lambda envelope: envelope == "urgent"
-    inbox.put("first")
-    inbox.put("urgent")
+    inbox.urgent_types = (_Urgent,)
+    inbox.put(_text("first"))
+    inbox.put(_text("urgent"))
     late: list[str] = []
     assert inbox.close(late.append) == ["urgent", "first"]
     inbox.put("late")
@@ -92,8 +108,8 @@ def test_an_idle_inbox_holds_about_a_kilobyte() -> None:
         before = tracemalloc.get_traced_memory()[0]
         inboxes = [Mailbox() for _ in range(200)]
         for inbox in inboxes:
-            inbox.is_urgent = str.isupper  # as a session's inbox: urgent ones may come
-            inbox.put("one")
+            inbox.urgent_types = (_Urgent,)  # as a session's inbox: urgent ones may come
+            inbox.put(_text("one"))
             inbox.get()
         per_inbox = (tracemalloc.get_traced_memory()[0] - before) / len(inboxes)
     finally:
@@ -104,10 +120,10 @@ def test_an_idle_inbox_holds_about_a_kilobyte() -> None:
 
 def test_a_put_that_raises_leaves_the_inbox_open_to_the_next_put_and_a_closed_one_answers() -> None:
     inbox = Mailbox()
-    inbox.is_urgent = lambda envelope: envelope.startswith("!")
+    inbox.urgent_types = (_Urgent,)
     with pytest.raises(AttributeError):
-        inbox.put(42)  # the urgency check fails: nothing queued, the lock released
-    inbox.put("a")
+        inbox.put(42)  # the urgency check fails (no message): nothing queued, the lock released
+    inbox.put(_text("a"))
     assert inbox.take() == "a"
     answered: list[str] = []
     assert inbox.close(answered.append) == []
