@@ -98,10 +98,11 @@ class BreakerLink:
             self._trials += message.trials
 
     def admit(self, operation: str) -> MT5Error | None:
-        """The local breaker check: no terminal call and no extra hop while OPEN."""
-        state = self.state
-        if state in _LIVE:
+        """The local breaker check: no terminal call and no extra hop while OPEN; None
+        (admitted) at once while :attr:`live`, so a hot caller may test ``live`` first."""
+        if self.live:
             return None
+        state = self.state
         if state is _OPEN or (state is _HALF_OPEN and self._trials <= 0):
             self.count_rejection()
             detail = "trial in progress" if state is _HALF_OPEN else ""
