@@ -165,7 +165,26 @@ def request() -> dict[str, Any]:
     }
 
 
-def _calibrated_spin(p50_us: float) -> Callable[[], int]:
+def _calibrated(of: Callable[[int], Callable[[], object]], p50_us: float,
+                start: int = 1) -> Callable[[], object]:
+    """``of(n)`` for the ``n`` whose p50 on this thread is about ``p50_us`` (doubling, then
+    halving the last step eight times)."""
+    n = start
+    while time_calls(of(n), 500).p50_us < p50_us and n < 1 << 20:
+        n *= 2
+    low, high = n // 2, n
+    for _ in range(8):
+        middle = (low + high) // 2
+        if middle <= low:
+            break
+        if time_calls(of(middle), 500).p50_us < p50_us:
+            low = middle
+        else:
+            high = middle
+    return of(high)
+
+
+def _calibrated_spin(p50_us: float) -> Callable[[], object]:
     """A call of plain Python arithmetic on this thread whose p50 is about ``p50_us``:
     the tail this machine gives any work of that length (no lock, no hop, no I/O)."""
     def spin_of(n: int) -> Callable[[], int]:
@@ -176,20 +195,10 @@ def _calibrated_spin(p50_us: float) -> Callable[[], int]:
             return total
         return spin
 
-    n = 16
-    while time_calls(spin_of(n), 500).p50_us < p50_us and n < 1 << 20:
-        n *= 2
-    low, high = n // 2, n
-    for _ in range(8):
-        middle = (low + high) // 2
-        if time_calls(spin_of(middle), 500).p50_us < p50_us:
-            low = middle
-        else:
-            high = middle
-    return spin_of(high)
+    return _calibrated(spin_of, p50_us, start=16)
 
 
-def _calibrated_raise(p50_us: float) -> Callable[[], None]:
+def _calibrated_raise(p50_us: float) -> Callable[[], object]:
     """A call that raises and catches the refusal's typed error (``MT5CircuitBreakerOpen``)
     until its p50 is about ``p50_us``: the tail of the least any refusal does (it must
     raise that error to the caller), with no lock, hop or bookkeeping."""
@@ -204,10 +213,7 @@ def _calibrated_raise(p50_us: float) -> Callable[[], None]:
                     pass
         return raising
 
-    n = 1
-    while time_calls(raising_of(n), 500).p50_us < p50_us and n < 1 << 12:
-        n += 1
-    return raising_of(n)
+    return _calibrated(raising_of, p50_us)
 
 
 # -- worker --------------------------------------------------------------------
@@ -378,6 +384,8 @@ def _worker_rounds_placed(calls: dict[str, Callable[[], object]], children: list
     wake-up costs). Left to the OS (the table's rows), the two sides of a ratio
     can land on different sides of that line. Affinities are restored after.
     """
+    from _placement import pin_process
+
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2 and placement == "cross-core":
         return {}
@@ -385,24 +393,14 @@ def _worker_rounds_placed(calls: dict[str, Callable[[], object]], children: list
     try:
         os.sched_setaffinity(0, mine)  # this thread: the caller of every variant
         for pid in children:
-            _pin_process(pid, theirs)
+            pin_process(pid, theirs)
         got = rounds({name: (lambda c=call: time_calls(c, CALLS)) for name, call in calls.items()},
                      3, f"worker, {placement}")
     finally:
         os.sched_setaffinity(0, set(cpus))
         for pid in children:
-            _pin_process(pid, set(cpus))
+            pin_process(pid, set(cpus))
     return _placed_ratios(got)
-
-
-def _pin_process(pid: int, cpus: set[int]) -> None:
-    """Every thread of process ``pid`` on ``cpus`` (a thread started later inherits its
-    creator's)."""
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            os.sched_setaffinity(int(task), cpus)
-        except (ProcessLookupError, FileNotFoundError):
-            pass  # the thread ended meanwhile
 
 
 def _cpu_per_call(call: Callable[[], object], worker_pid: int | None, n: int = 10000

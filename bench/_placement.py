@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["PLACEMENTS", "last_cpus", "place_threads"]
+__all__ = ["PLACEMENTS", "last_cpus", "pin_process", "place_threads"]
 
 PLACEMENTS = ("os", "same-core", "cross-core")
 
@@ -45,6 +45,16 @@ def place_threads(placement: str) -> str:
         except ProcessLookupError:
             pass  # the thread ended meanwhile
     return placement
+
+
+def pin_process(pid: int, cpus: set[int]) -> None:
+    """Every thread of process ``pid`` (another process: a worker, an echo child) on
+    ``cpus``; a thread it starts later inherits its creator's CPUs (Linux)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(task), cpus)
+        except (ProcessLookupError, FileNotFoundError):
+            pass  # the thread ended meanwhile
 
 
 def last_cpus(*prefixes: str) -> dict[str, int]:
