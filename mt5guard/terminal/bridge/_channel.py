@@ -52,7 +52,7 @@ __all__ = [
     "server_proof",
 ]
 
-MAGIC = b"MT5G\x03"  # its last byte: the wire protocol (3: records as positional lists)
+MAGIC = b"MT5G\x04"  # its last byte: the wire protocol (4: the usual record reply binary)
 NONCE = 32
 #: What a bridge answers a hello whose key id it does not hold, instead of its nonce and
 #: proof: the client can then say "wrong key" (a configuration fault, not an outage).

@@ -34,7 +34,7 @@ from typing import Any
 
 __all__ = ["Gate", "caps_for_limit", "listen", "run_bridge"]
 
-PROTOCOL = 3  # the frame format (server.PROTOCOL), in the hello
+PROTOCOL = 4  # the frame format (server.PROTOCOL), in the hello
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 

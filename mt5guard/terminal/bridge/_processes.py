@@ -32,7 +32,7 @@ from typing import Any
 
 __all__ = ["WorkerProcess", "spawn_worker"]
 
-PROTOCOL = 3  # the same as server.PROTOCOL; a worker greeting with another one is refused
+PROTOCOL = 4  # the same as server.PROTOCOL; a worker greeting with another one is refused
 
 
 if __package__:

@@ -39,6 +39,7 @@ class Relay:
         self.pending: tuple[Any, float, float] | None = None  # (id, deadline, budget_s)
         self._processes = _sibling("_processes")
         self._channel = _sibling("_channel")
+        self._binary_ident = _sibling("_shapes").binary_ident
 
     def run(self) -> None:
         try:
@@ -92,10 +93,12 @@ class Relay:
                 self._send(["lost", self.pending[0], f"the session's worker pid {worker.pid} died"])
             raise EOFError("the session's worker died") from None
         if self.pending is not None and not raw.startswith(b'["push"'):
-            try:
-                ident = json.loads(raw)[1]
-            except (ValueError, TypeError, IndexError, KeyError, RecursionError):
-                ident = None
+            ident = self._binary_ident(raw)  # the usual reply, binary (protocol 4)
+            if ident is None:
+                try:
+                    ident = json.loads(raw)[1]
+                except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+                    ident = None
             if ident == self.pending[0]:
                 self.pending = None
         self.client.send_bytes(raw)

@@ -32,7 +32,7 @@ Three modes:
     child by its PID. Plaintext only on loopback with
     ``--insecure-plaintext-loopback``.
 
-Wire (protocol 3): length-framed JSON (never pickle). Requests are ``["call", id,
+Wire (protocol 4): length-framed JSON (never pickle). Requests are ``["call", id,
 deadline, budget_s, name, args, kwargs]`` (checked by ``_requests.parse_request``);
 replies ``["ok", id, value, last_error|null]``, ``["error", id, text]`` (the
 backend raised, or the request was refused), ``["timeout", id, text]`` /
@@ -42,7 +42,8 @@ declared once per connection by the first frame that uses them (an extra last
 element; see ``_shapes.py``); datetimes as ``{"$datetime": epoch_s}``.
 ``watch(symbols, interval_s)`` makes the worker poll quotes itself and push
 ``["push", "polled", changed_ticks, failures]`` frames, which carry no request
-id (see ``_watch.py``).
+id (see ``_watch.py``). An ``["ok", id, record, null]`` of a declared shape whose values
+are 64-bit ints and floats goes as a binary frame instead (``_shapes.BINARY_OK``).
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ if TYPE_CHECKING:  # imported in main(): a spawned worker (_spawned_child) does 
 
 __all__ = ["CALLS", "PROTOCOL", "main", "serve"]
 
-#: The frame format's version, in every hello; 3: records as positional lists (issue 21).
-PROTOCOL = 3
+#: The frame format's version, in every hello; 4: the usual record reply binary (issue 21).
+PROTOCOL = 4
 DEFAULT_KEY_ENV = "MT5GUARD_BRIDGE_KEY"
 #: The functions a worker serves; nothing else is ever looked up on the backend.
 CALLS = frozenset({

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # imported when first used, so `python -m mt5guard.terminal.bridge.server` runs
     from mt5guard.terminal.bridge._processes import WorkerProcess
 
-_PROTOCOL = 3  # the frame format this client reads (bridge.server.PROTOCOL)
+_PROTOCOL = 4  # the frame format this client reads (bridge.server.PROTOCOL)
 
 __all__ = ["BridgeLink", "Link", "LocalLink", "bridge_opener", "local_opener", "readiness",
            "receiver", "tls_client"]

@@ -1,12 +1,14 @@
 """The client half of the worker wire: requests out, replies checked and rebuilt.
 
 Everything on the wire is length-framed JSON (see :mod:`mt5guard.terminal.bridge.server`
-for the message shapes). Records arrive as positional lists ``[shape, v1, ...]``
-whose field names the worker declared once on this connection
-(:class:`ShapeTable`; see ``bridge/_shapes.py``), and are rebuilt here into
-our own :mod:`~mt5guard.terminal.records` types by those names, chosen by the
+for the message shapes), but for the usual reply of a record of ints and floats, which
+comes as a binary frame (``bridge/_shapes.py``: ``BINARY_OK``) and is read here as the
+JSON frame ``["ok", id, [shape, v1, ...], null]`` it stands for. Records arrive as
+positional lists ``[shape, v1, ...]`` whose field names the worker declared once on
+this connection (:class:`ShapeTable`; see ``bridge/_shapes.py``), and are rebuilt
+here into our own :mod:`~mt5guard.terminal.records` types by those names, chosen by the
 function called, never by anything the worker says. A reply that is not
-JSON, not shaped like a reply, or whose record has an undeclared shape, lacks
+JSON (nor a whole binary frame), not shaped like a reply, or whose record has an undeclared shape, lacks
 a field or carries a non-primitive value raises
 :class:`~mt5guard.errors.MT5DataError`.
 """
@@ -22,6 +24,7 @@ from typing import Any, NamedTuple
 from mt5guard.errors import MT5DataError
 from mt5guard.terminal import rates
 from mt5guard.terminal import records as rec
+from mt5guard.terminal.bridge._shapes import BINARY_OK, unpack_ok
 
 __all__ = ["Polled", "Reply", "ShapeTable", "decode_answer", "decode_frame", "decode_reply",
            "decode_result", "encode_request"]
@@ -154,11 +157,24 @@ def decode_answer(raw: bytes, name: str, ident: int, shapes: ShapeTable) -> Any:
 
     One call where a reply took two, the frame parsed once either way.
     """
+    if raw and raw[0] == BINARY_OK:  # the usual reply of a record (protocol 4)
+        values = _unpack(raw, name)
+        if values[0] == ident:
+            return _DECODERS[name](list(values[1:]), name, shapes)
+        return Reply("ok", values[0], list(values[1:]), None)
     message = _loads(raw, name)
     if type(message) is list and len(message) == 4 and message[1] == ident \
             and type(message[1]) is int and message[0] == "ok" and message[3] is None:
         return _DECODERS[name](message[2], name, shapes)
     return _frame(message, name, shapes)
+
+
+def _unpack(raw: bytes, name: str) -> tuple[Any, ...]:
+    """A binary ok frame's ``(id, shape, v1, ...)``; MT5DataError if it is not one whole."""
+    try:
+        return unpack_ok(raw)
+    except ValueError as exc:
+        raise _garbage(name, str(exc)) from None
 
 
 _DECODER = json.JSONDecoder()  # built once: what json.loads does, without its checks
@@ -170,6 +186,9 @@ _SCAN: Callable[[str, int], tuple[Any, int]] | None = getattr(_DECODER, "scan_on
 
 
 def _loads(raw: bytes, name: str) -> Any:
+    if raw and raw[0] == BINARY_OK:  # the JSON frame it stands for
+        values = _unpack(raw, name)
+        return ["ok", values[0], list(values[1:]), None]
     try:
         text = raw.decode()
         if _SCAN is not None:

@@ -3,6 +3,8 @@ same checks as the general path, for every frame either side can meet."""
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +27,12 @@ from mt5guard.terminal.worker.wire import (
 TICK = Tick(time=1_700_000_000, bid=1.1, ask=1.1002, last=0.0, volume=0,
             time_msc=1_700_000_000_123, flags=6, volume_real=0.0)
 TICK_LIST = b"[0,1700000000,1.1,1.1002,0.0,0,1700000000123,6,0.0]"
+
+
+def binary_tick(ident: int, tick: Tick = TICK) -> bytes:
+    """The usual reply of protocol 4: byte 2, 8 values, floats at 1, 2, 3 and 7, then
+    id, shape 0 and the values, big-endian."""
+    return bytes([2, 8, 0b10001110]) + struct.pack("!qHqdddqqqd", ident, 0, *tick)
 
 #: Usual requests, near-usual ones and refused ones (each line: why it is there).
 REQUESTS = [
@@ -109,7 +117,7 @@ def test_the_worker_loop_sends_for_each_request_what_the_general_path_sends(
     conn = Feed(REQUESTS)
     server.serve(conn, Backend())
     assert conn.sent == general(REQUESTS)
-    assert conn.sent[1] == b'["ok",2,' + TICK_LIST + b",null]"
+    assert conn.sent[1] == binary_tick(2)
     assert conn.sent[2] == b'["ok",3,null,[-1,"unknown symbol"]]'
     assert conn.sent[4] == b'["ok",4,false,[-1,"unknown symbol"]]'
 
@@ -265,3 +273,106 @@ def test_a_reply_with_its_last_error_and_a_failing_call_are_settled_as_before(
         terminal.symbol_info_tick("EURUSD")
     with pytest.raises(WorkerCallError, match="boom"):
         terminal.symbol_info_tick("EURUSD")
+
+
+# -- protocol 4: the usual reply as a binary frame -------------------------------------
+
+EXTREME = Tick(time=2**63 - 1, bid=-0.0, ask=float("inf"), last=5e-324, volume=-(2**63),
+               time_msc=0, flags=1, volume_real=1.7976931348623157e308)
+
+
+def declared() -> tuple[_shapes.Shapes, ShapeTable]:
+    """A worker's Shapes and a client's table after the first Tick reply declared the shape."""
+    shapes, table = _shapes.Shapes(), ShapeTable()
+    decode_frame(shapes.frame(["ok", 1, TICK, None]), "symbol_info_tick", table)
+    return shapes, table
+
+
+@pytest.mark.parametrize("tick", [TICK, EXTREME, TICK._replace(bid=float("nan"))],
+                         ids=["usual", "64-bit ends and float edges", "NaN"])
+def test_a_binary_reply_is_rebuilt_as_the_json_one_value_for_value_and_type_for_type(
+        tick: Tick) -> None:
+    shapes, table = declared()
+    data = shapes.ok(7, tick)
+    assert data is not None and data[0] == _shapes.BINARY_OK
+    got = decode_answer(data, "symbol_info_tick", 7, table)
+    as_json = decode_result("symbol_info_tick", json.loads(json.dumps([0, *tick])), table)
+    assert type(got) is Tick and [type(v) for v in got] == [type(v) for v in as_json]
+    assert repr(got) == repr(tick) == repr(as_json)  # NaN and -0.0 too
+    framed = decode_frame(data, "symbol_info_tick", table)
+    assert repr(framed) == repr(Reply("ok", 7, [0, *tick], None))
+
+
+@pytest.mark.parametrize(("ident", "tick", "binary"), [
+    (2**63, TICK, False), (8, TICK._replace(volume=2**63), False),
+    (9, TICK._replace(flags=True), False), (10, TICK._replace(time=float(TICK.time)), True),
+], ids=["an id past 64 bits", "an int past 64 bits", "a bool", "the same values, other types"])
+def test_what_binary_cannot_carry_exactly_goes_as_json_and_comes_back_the_same(
+        ident: int, tick: Tick, binary: bool) -> None:
+    shapes, table = declared()
+    data = shapes.ok(ident, tick)
+    assert data is not None and (data[0] == _shapes.BINARY_OK) is binary
+    got = decode_answer(data, "symbol_info_tick", ident, table)
+    assert got == tick and [type(v) for v in got] == [type(v) for v in tick]
+
+
+def test_a_binary_reply_to_another_request_is_a_late_reply_not_this_calls() -> None:
+    shapes, table = declared()
+    data = shapes.ok(5, TICK)
+    assert data is not None
+    late = decode_answer(data, "symbol_info_tick", 6, table)
+    assert type(late) is Reply and late.ident == 5 and late.tag == "ok"
+    assert _shapes.binary_ident(data) == 5  # what the bridge's relay reads of it
+    assert _shapes.binary_ident(b'["ok",5,null,null]') is None
+    assert _shapes.binary_ident(data[:10]) is None
+
+
+def garbled() -> list[bytes]:
+    shapes, _ = declared()
+    good = shapes.ok(2, TICK)
+    assert good is not None
+    return [good[:-1], good + b"\0", good[:3], b"\x02", b"\x02\x08",
+            bytes([2, 7, 0xFF]) + good[3:],  # a bit past the 7 values
+            bytes([2, 9, 0x8E]) + good[3:],  # 9 values need a mask of 2 bytes
+            bytes([2, 8, 0x8E]) + struct.pack("!qH", 2, 9) + good[13:]]  # undeclared shape
+
+
+@pytest.mark.parametrize("raw", garbled(), ids=[
+    "one byte short", "one byte more", "no body", "no header", "no mask", "mask bits past n",
+    "a short mask", "an undeclared shape"])
+def test_a_garbled_binary_reply_is_a_data_error_naming_the_fault(raw: bytes) -> None:
+    _, table = declared()
+    with pytest.raises(MT5DataError, match=r"binary reply|undeclared shape"):
+        got = decode_answer(raw, "symbol_info_tick", 2, table)
+        if type(got) is Reply:
+            decode_result("symbol_info_tick", got.value, table)
+    with pytest.raises(MT5DataError, match=r"binary reply|undeclared shape"):
+        got = decode_frame(raw, "symbol_info_tick", table)
+        decode_result("symbol_info_tick", got.value, table)  # type: ignore[union-attr]
+
+
+def test_a_binary_record_where_the_call_returns_no_record_is_a_data_error() -> None:
+    shapes, table = declared()
+    data = shapes.ok(3, TICK)
+    assert data is not None
+    with pytest.raises(MT5DataError, match="expected true/false"):
+        decode_answer(data, "symbol_select", 3, table)
+    with pytest.raises(MT5DataError, match="expected a count"):
+        decode_answer(data, "positions_total", 3, table)
+
+
+def test_a_worker_call_over_the_binary_reply_returns_the_tick_and_reports_success(
+        clock: SystemClock) -> None:
+    shapes = _shapes.Shapes()
+    sent: list[bytes] = []
+
+    def worker(ident: int) -> list[bytes]:
+        frame = shapes.frame(["ok", ident, TICK._replace(bid=1.0 + ident), None])
+        sent.append(frame)
+        return [frame]
+
+    terminal = scripted(clock, worker)
+    assert terminal.symbol_info_tick("EURUSD") == TICK._replace(bid=2.0)  # declares the shape
+    assert terminal.symbol_info_tick("EURUSD") == TICK._replace(bid=3.0)
+    assert sent[0].startswith(b'["ok",1,') and sent[1][0] == _shapes.BINARY_OK
+    assert terminal.last_error() == (1, "Success")

@@ -1,10 +1,12 @@
-"""The compact worker wire (protocol 3): records as positional lists, named once per connection."""
+"""The compact worker wire (protocol 4): records as positional lists, named once per connection;
+the usual reply of a record of ints and floats as a binary frame."""
 
 from __future__ import annotations
 
 import enum
 import json
 import socket
+import struct
 import time
 from collections import namedtuple
 from datetime import UTC, datetime
@@ -77,7 +79,7 @@ def test_a_record_missing_one_of_our_fields_is_a_data_error() -> None:
 
 
 def test_every_side_speaks_the_same_protocol_version() -> None:
-    assert server.PROTOCOL == _processes.PROTOCOL == _gate.PROTOCOL == links._PROTOCOL == 3
+    assert server.PROTOCOL == _processes.PROTOCOL == _gate.PROTOCOL == links._PROTOCOL == 4
     assert b"MT5G" + bytes([server.PROTOCOL]) == _channel.MAGIC
 
 
@@ -94,7 +96,7 @@ def test_a_worker_greeting_with_another_protocol_is_refused_by_name() -> None:
             def poll(self) -> None:
                 return None
 
-        with pytest.raises(ConnectionError, match="wire protocol 2, this client 3"):
+        with pytest.raises(ConnectionError, match="wire protocol 2, this client 4"):
             _processes._greeting(Proc(), conn, time.monotonic() + 2)  # type: ignore[arg-type]
     finally:
         ours.close()
@@ -121,7 +123,7 @@ def test_a_frame_is_the_json_of_its_records_whichever_encoder_the_worker_has(
         b'[[0,["time","bid","ask","last","volume","time_msc","flags","volume_real"]]]]',
         b'["ok",2,[0,1700000000,NaN,1.1002,0.0,0,1700000000123,0,0.0],[1,"Success \\u00e9"]]',
         b'["ok",3,{"when":{"$datetime":1704153600.0}},null]',
-        b'["ok",4,[0,1700000000,1.1,1.1002,0.0,0,1700000000123,6,0.0],null]',  # a shape known
+        bytes([2, 8, 0b10001110]) + struct.pack("!qHqdddqqqd", 4, 0, *TICK),  # known: binary
         b'["ok",5,[0,1700000000,NaN,1.1002,0.0,0,1700000000123,0,0.0],null]',  # the enum as int
     ]
     with pytest.raises(TypeError, match="cannot send a object"):
