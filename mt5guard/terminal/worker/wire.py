@@ -160,6 +160,10 @@ def decode_answer(raw: bytes, name: str, ident: int, shapes: ShapeTable) -> Any:
     if raw and raw[0] == BINARY_OK:  # the usual reply of a record (protocol 4)
         values = _unpack(raw, name)
         if values[0] == ident:
+            kind = _RECORD_OF.get(name)  # ints and floats only: nothing else to check
+            layout = None if kind is None else shapes.plans.get((values[1], kind))
+            if layout is not None and layout[0] is None and len(values) == 2 + layout[1]:
+                return tuple.__new__(kind, values[2:])  # type: ignore[arg-type]
             return _DECODERS[name](list(values[1:]), name, shapes)
         return Reply("ok", values[0], list(values[1:]), None)
     message = _loads(raw, name)
@@ -379,6 +383,12 @@ _DECODERS: dict[str, _Decoder] = {
     "ping": lambda raw, name, shapes: raw,
     "watch": lambda raw, name, shapes: raw,
 }
+
+
+#: The calls answered by one record: a binary reply in our field order is that record.
+_RECORD_OF: dict[str, type[Any]] = {
+    "terminal_info": rec.TerminalInfo, "account_info": rec.AccountInfo,
+    "symbol_info": rec.SymbolInfo, "symbol_info_tick": rec.Tick}
 
 
 def decode_result(name: str, value: Any, shapes: ShapeTable | None = None) -> Any:

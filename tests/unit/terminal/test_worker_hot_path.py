@@ -376,3 +376,16 @@ def test_a_worker_call_over_the_binary_reply_returns_the_tick_and_reports_succes
     assert terminal.symbol_info_tick("EURUSD") == TICK._replace(bid=3.0)
     assert sent[0].startswith(b'["ok",1,') and sent[1][0] == _shapes.BINARY_OK
     assert terminal.last_error() == (1, "Success")
+
+
+def test_a_binary_reply_in_another_field_order_is_rebuilt_by_name() -> None:
+    from collections import namedtuple
+
+    reordered = namedtuple("Tick", list(reversed(Tick._fields)))  # type: ignore[misc]
+    theirs = reordered(*reversed(TICK))
+    shapes, table = _shapes.Shapes(), ShapeTable()
+    decode_frame(shapes.frame(["ok", 1, theirs, None]), "symbol_info_tick", table)
+    data = shapes.ok(2, theirs)
+    assert data is not None and data[0] == _shapes.BINARY_OK
+    got = decode_answer(data, "symbol_info_tick", 2, table)
+    assert type(got) is Tick and got == TICK and [type(v) for v in got] == [type(v) for v in TICK]
