@@ -199,3 +199,72 @@ def test_a_client_that_fails_the_key_challenge_is_cut_off_and_gets_no_worker(bri
         assert children_of(bridge.proc.pid) == set()
     finally:
         sock.close()
+
+
+def test_a_client_of_another_wire_protocol_is_told_the_bridges_and_gets_no_worker(
+        bridge: Bridge) -> None:
+    """A hello with our magic but another protocol byte is answered with the bridge's own
+    protocol, then cut off: the client can name both versions instead of a bare close."""
+    import socket
+
+    from mt5guard.terminal.bridge import _channel
+
+    sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=5)
+    try:
+        other = _channel.MAGIC[:-1] + bytes([_channel.MAGIC[-1] - 1])
+        sock.sendall(other + _channel.key_id(KEY.encode()) + os.urandom(_channel.NONCE))
+        answer = _channel.read_exact(sock, 2 * _channel.NONCE, time.monotonic() + 5)
+        assert answer == _channel.OTHER_PROTOCOL and answer[-1] == _channel.MAGIC[-1]
+        assert sock.recv(4096) == b"", "the bridge kept a client of another protocol"
+        assert children_of(bridge.proc.pid) == set()
+    finally:
+        sock.close()
+
+
+def test_a_newer_client_names_both_protocols_and_is_not_retried(
+        bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mt5guard.terminal.bridge import _channel
+
+    theirs = _channel.MAGIC[-1]
+    monkeypatch.setattr(_channel, "MAGIC", _channel.MAGIC[:-1] + bytes([theirs + 1]))
+    terminal = terminal_for(bridge.port)
+    with pytest.raises(MT5ConnectionError) as refused:
+        terminal.start()
+    assert refused.value.retryable is False  # another version there: no retry mends it
+    assert f"the bridge speaks wire protocol {theirs}, this client {theirs + 1}" in str(
+        refused.value)
+    assert KEY not in str(refused.value)
+    assert children_of(bridge.proc.pid) == set()
+
+
+@pytest.mark.parametrize("reads", [len(b"MT5G\x04") + 8 + 32, len(b"MT5G\x04")],
+                         ids=["whole hello read (FIN)", "magic only read (RST)"])
+def test_a_bridge_that_closes_at_the_hello_is_named_as_possibly_older(reads: int) -> None:
+    """A bridge of protocol 3 or before closes the connection at a newer magic byte: the
+    client says so (a generic close would send the operator hunting for a network fault)."""
+    import socket
+    import threading
+
+    from mt5guard.terminal.bridge import _channel
+
+    server = socket.create_server(("127.0.0.1", 0))
+    got: list[bytes] = []
+
+    def old_bridge() -> None:
+        conn, _ = server.accept()
+        with conn:
+            got.append(_channel.read_exact(conn, reads, time.monotonic() + 5))  # then closes
+
+    helper = threading.Thread(target=old_bridge, daemon=True)
+    helper.start()
+    sock = socket.create_connection(server.getsockname(), timeout=5)
+    try:
+        with pytest.raises(_channel.HandshakeError, match=r"closed the connection during the "
+                           r"handshake \(a bridge of an older mt5guard, wire protocol \d+ or "
+                           r"before, closes it at our hello"):
+            _channel.client_handshake(sock, KEY.encode(), time.monotonic() + 5)
+    finally:
+        sock.close()
+        helper.join(5)
+        server.close()
+    assert got and got[0].startswith(b"MT5G")

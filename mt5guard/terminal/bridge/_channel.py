@@ -38,6 +38,7 @@ from typing import Any
 __all__ = [
     "CLIENT_HELLO",
     "MAGIC",
+    "OTHER_PROTOCOL",
     "REPLY_CAP",
     "REQUEST_CAP",
     "UNKNOWN_KEY",
@@ -45,6 +46,7 @@ __all__ = [
     "Framed",
     "HandshakeError",
     "KeyRefused",
+    "ProtocolRefused",
     "client_handshake",
     "client_proof",
     "key_id",
@@ -57,6 +59,10 @@ NONCE = 32
 #: What a bridge answers a hello whose key id it does not hold, instead of its nonce and
 #: proof: the client can then say "wrong key" (a configuration fault, not an outage).
 UNKNOWN_KEY = b"mt5guard/unknown-key".ljust(2 * NONCE, b"\0")
+#: What a bridge answers a hello of another wire protocol (``MT5G`` and another last byte),
+#: instead of its nonce and proof, its own protocol in the last byte: the client can then
+#: name both versions. (A bridge of protocol 3 or before closes the connection instead.)
+OTHER_PROTOCOL = b"mt5guard/other-protocol".ljust(2 * NONCE - 1, b"\0") + MAGIC[-1:]
 CLIENT_HELLO = len(MAGIC) + 8 + NONCE  # bytes the client sends first
 #: Largest request frame a worker or the bridge accepts (bytes); requests are small.
 REQUEST_CAP = 1 << 20
@@ -77,6 +83,10 @@ class HandshakeError(ConnectionError):
 
 class KeyRefused(HandshakeError):
     """The bridge holds no key with the id of ours: terminal.key is not the bridge's key."""
+
+
+class ProtocolRefused(HandshakeError):
+    """The bridge speaks another wire protocol: another mt5guard version runs there."""
 
 
 def key_id(key: bytes) -> bytes:
@@ -104,6 +114,8 @@ def read_exact(sock: Any, count: int, deadline: float) -> bytes:
             chunk = sock.recv(count - len(data))
         except TimeoutError:
             raise HandshakeError("the peer did not finish the handshake in time") from None
+        except ConnectionResetError:  # closed with our bytes unread: a close all the same
+            chunk = b""
         if not chunk:
             raise HandshakeError("the peer closed the connection during the handshake")
         data += chunk
@@ -115,7 +127,17 @@ def client_handshake(sock: Any, key: bytes, deadline: float) -> None:
     nonce = os.urandom(NONCE)
     sock.settimeout(max(0.001, deadline - time.monotonic()))
     sock.sendall(MAGIC + key_id(key) + nonce)
-    answer = read_exact(sock, 2 * NONCE, deadline)
+    try:
+        answer = read_exact(sock, 2 * NONCE, deadline)
+    except HandshakeError as exc:
+        if "closed" not in str(exc):
+            raise
+        raise HandshakeError(f"{exc} (a bridge of an older mt5guard, wire protocol "
+                             f"{MAGIC[-1] - 1} or before, closes it at our hello: run the same "
+                             "mt5guard version on both sides)") from None
+    if answer[:-1] == OTHER_PROTOCOL[:-1]:
+        raise ProtocolRefused(f"the bridge speaks wire protocol {answer[-1]}, this client "
+                              f"{MAGIC[-1]}: run the same mt5guard version on both sides")
     if answer == UNKNOWN_KEY:
         raise KeyRefused("the bridge holds no key with this key's id: terminal.key differs "
                          "from the bridge's key")

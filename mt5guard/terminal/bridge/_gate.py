@@ -242,7 +242,7 @@ class Gate:
                 pending.data += chunk
                 if pending.stage == "hello" and not _channel.MAGIC.startswith(
                         pending.data[:len(_channel.MAGIC)]):
-                    raise ConnectionError("not our protocol")
+                    self._other_protocol(pending)
                 if len(pending.data) < want:
                     continue
                 if pending.stage == "hello":
@@ -275,6 +275,19 @@ class Gate:
         self._selector.register(pending.sock, selectors.EVENT_READ, pending)
         pending.stage, pending.standing = "tls", 2 if whole else 1
         return True
+
+    @staticmethod
+    def _other_protocol(pending: _Pending) -> None:
+        """Refuse a hello that is not ours; one of another mt5guard wire protocol (our
+        magic, another last byte) is told ours first, so that its client can name both."""
+        magic = _channel.MAGIC
+        if len(pending.data) >= len(magic) and pending.data.startswith(magic[:-1]):
+            try:
+                pending.sock.send(_channel.OTHER_PROTOCOL)
+            except OSError:
+                pass
+            raise ConnectionError("another wire protocol")
+        raise ConnectionError("not our protocol")
 
     def _hello(self, pending: _Pending) -> None:
         data, pending.data = pending.data, b""

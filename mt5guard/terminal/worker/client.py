@@ -28,7 +28,7 @@ from typing import Any, cast
 from mt5guard.clock import Clock
 from mt5guard.errors import MT5ConnectionError
 from mt5guard.terminal.adapters._base import ModuleTerminal, Record
-from mt5guard.terminal.bridge._channel import KeyRefused
+from mt5guard.terminal.bridge._channel import KeyRefused, ProtocolRefused
 from mt5guard.terminal.records import Tick
 from mt5guard.terminal.worker.links import Link, receiver
 from mt5guard.terminal.worker.pushed import PushedQuotes
@@ -117,6 +117,9 @@ class WorkerTerminal(PushedQuotes, ModuleTerminal):
                 operation="start worker", retryable=False,
                 detail=f"{self.name}: the terminal server refused terminal.key ({exc}); set it "
                        "to the value of the server's MT5GUARD_BRIDGE_KEY") from exc
+        except ProtocolRefused as exc:  # nor another mt5guard version on the other side
+            raise MT5ConnectionError(operation="start worker", retryable=False,
+                                     detail=f"{self.name}: {exc}") from exc
         except Exception as exc:
             raise MT5ConnectionError(operation="start worker",
                                      detail=f"terminal worker for {self.name} did not start: {exc}"
