@@ -3,7 +3,7 @@
 Spawned as ``python misbehaving_worker.py --child`` (like the real worker).
 Per function: ``account_info`` answers garbage bytes, ``orders_get`` first
 answers a reply for an old request id, ``symbol_info`` closes the
-connection and stays alive, ``order_send`` executes the order and then stops
+connection and stays alive until killed, ``order_send`` executes the order and then stops
 its own process (SIGSTOP) before the reply leaves: a real hang, reply lost.
 """
 
@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-import time
 
 from mt5guard.terminal.bridge import server
 
@@ -33,8 +32,8 @@ def _serve(conn, backend):  # type: ignore[no-untyped-def]
             continue
         if name == "symbol_info":
             conn.close()
-            time.sleep(30)  # alive, but its connection is gone
-            return
+            while True:  # alive, but its connection is gone: until killed (or its parent ends)
+                signal.pause()
         if name == "order_send":
             reply = _real_answer(backend, request)  # the order is executed...
             os.kill(os.getpid(), signal.SIGSTOP)  # ...and its reply never leaves

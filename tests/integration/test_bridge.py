@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_kit import children_of, wait_until, workers_of
+from worker_kit import children_of, wait_for_quote_changes, wait_until, wall_ms, workers_of
 
 from mt5guard.clock import SystemClock
 from mt5guard.config import parse_config
@@ -133,7 +133,7 @@ def test_pushed_quote_rounds_are_relayed_between_requests(bridge: Bridge) -> Non
         assert terminal.requests == 2  # initialize and watch: the bridge relayed them unasked
         assert terminal.account_info() is not None  # a request among pushes gets its reply
         assert terminal.watch([], 0.02) is not None  # no round is pushed after its reply
-        time.sleep(0.15)  # the window measured: seven rounds of 0.02 s had it still watched
+        wait_for_quote_changes(terminal, wall_ms())  # the window measured, by this worker
         assert terminal.take_pushed() == []
     finally:
         terminal.close()

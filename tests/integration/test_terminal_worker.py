@@ -169,13 +169,14 @@ def test_a_worker_that_closes_its_connection_fails_the_call_without_waiting(cloc
 def test_a_worker_exits_by_itself_when_its_parent_disappears(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
-        "import sys, time\n"
+        "import signal\n"
         "from mt5guard.clock import SystemClock\n"
         "from mt5guard.terminal.worker import WorkerTerminal, local_opener\n"
         f"t = WorkerTerminal(local_opener({SIM!r}), SystemClock(), name='x')\n"
         "t.start()\n"
         "print(t.pid, flush=True)\n"
-        "time.sleep(60)\n"
+        "while True:\n"
+        "    signal.pause()  # until killed\n"
     )
     import subprocess
 

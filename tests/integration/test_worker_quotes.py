@@ -2,7 +2,10 @@
 
 Real worker processes, real intervals of tens of milliseconds. The simulated
 terminal in the worker moves its quote every 0.25 s of real time, so most
-poll rounds find nothing new.
+poll rounds find nothing new. A test that asserts nothing arrived in a window
+does not sleep through it: it waits until a worker's simulated quote moved
+twice since the window began (``wait_for_quote_changes``), longer than a
+regressed worker and session take to deliver one change, and witnessed.
 """
 
 from __future__ import annotations
@@ -11,11 +14,18 @@ import itertools
 import os
 import signal
 import threading
-import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from worker_kit import SIM, alive, no_thread_left_behind, wait_until
+from worker_kit import (
+    SIM,
+    alive,
+    no_thread_left_behind,
+    wait_for_quote_changes,
+    wait_until,
+    wall_ms,
+)
 
 from mt5guard import start
 from mt5guard.clock import SystemClock
@@ -39,8 +49,24 @@ class Ticks:
         return len(self.got)
 
 
+@pytest.fixture(scope="module")
+def witness() -> Iterator[WorkerTerminal]:
+    """A worker of its own whose simulated quotes tell a window passed, for the tests whose
+    worker was told to stop (it has nothing to poll) and whose requests are counted."""
+    clock = SystemClock()
+    terminal = WorkerTerminal(local_opener(SIM), clock, name="witness", call_timeout=2.0)
+    try:
+        terminal.start()
+        assert terminal.initialize(login=5001, password="", server="MetaQuotes-Demo")
+        assert terminal.symbol_select("EURUSD", True)
+        yield terminal
+    finally:
+        terminal.close()
+        clock.close()
+
+
 @pytest.fixture
-def guard():  # type: ignore[no-untyped-def]
+def guard(witness):  # type: ignore[no-untyped-def]
     threads = set(threading.enumerate())
     config = parse_config({
         "accounts": [{"name": "one", "request_timeout": "1s", "symbols": ["EURUSD"],
@@ -83,7 +109,7 @@ def test_subscribed_ticks_arrive_without_a_request_per_poll(guard) -> None:  # t
     assert terminal.requests == requests  # no request for the cached price either
 
 
-def test_ticks_stop_after_unsubscribe_and_after_stop(guard) -> None:  # type: ignore[no-untyped-def]
+def test_ticks_stop_after_unsubscribe_and_after_stop(guard, witness) -> None:  # type: ignore[no-untyped-def]
     terminal, ticks, others = worker(guard), Ticks(), Ticks()
     session = guard.session("one")
     subscription = session.subscribe(["EURUSD"], ticks)
@@ -98,20 +124,20 @@ def test_ticks_stop_after_unsubscribe_and_after_stop(guard) -> None:  # type: ig
     wait_until(lambda: terminal.requests > requests, what="the worker told to stop watching")
     # No settling wait: the session publishes a step's rounds (calling subscribers on its own
     # thread) before it tells the worker, and drops what the worker pushed before the reply.
-    requests, seen = terminal.requests, len(others)
-    time.sleep(0.4)  # the window measured: more than one quote change in the worker
+    requests, seen, since = terminal.requests, len(others), wall_ms()
+    wait_for_quote_changes(witness, since)  # the window measured
     assert (terminal.requests, len(others)) == (requests, seen)
 
     again = Ticks()
     session.subscribe(["EURUSD"], again)
     wait_until(lambda: len(again) >= 1, what="a tick after subscribing again")
     guard.stop()
-    seen = len(again)
-    time.sleep(0.4)  # the window measured
+    seen, since = len(again), wall_ms()
+    wait_for_quote_changes(witness, since)  # the window measured
     assert len(again) == seen
 
 
-def test_an_open_breaker_stops_the_worker_polling_and_the_cache_is_not_live(guard) -> None:  # type: ignore[no-untyped-def]
+def test_an_open_breaker_stops_the_worker_polling_and_the_cache_is_not_live(guard, witness) -> None:  # type: ignore[no-untyped-def]
     terminal, ticks = worker(guard), Ticks()
     session = guard.session("one")
     session.subscribe(["EURUSD"], ticks)
@@ -119,8 +145,8 @@ def test_an_open_breaker_stops_the_worker_polling_and_the_cache_is_not_live(guar
     session.force_open("test")
     requests = terminal.requests
     wait_until(lambda: terminal.requests > requests, what="the worker told to stop watching")
-    seen = len(ticks)  # final: a step publishes before it tells the worker (see above)
-    time.sleep(0.4)  # the window measured: more than one quote change in the worker
+    seen, since = len(ticks), wall_ms()  # final: a step publishes before it tells the worker
+    wait_for_quote_changes(witness, since)  # the window measured
     assert len(ticks) == seen
     with pytest.raises(MT5CircuitBreakerOpen):
         session.get_price("EURUSD", max_age=60.0)
@@ -157,11 +183,11 @@ def test_the_worker_pushes_only_changed_ticks_and_nothing_once_unwatched() -> No
         def pushed() -> list[Any]:
             return [r.changed["EURUSD"] for r in rounds if "EURUSD" in r.changed]
 
-        deadline = time.monotonic() + 5.0  # until two quote changes (0.25 s apart) came
-        while len(rounds) < 10 or len(pushed()) < 2:
-            assert time.monotonic() < deadline, rounds
-            rounds += terminal.take_pushed()
-            time.sleep(0.02)
+        def enough() -> bool:
+            rounds.extend(terminal.take_pushed())
+            return len(rounds) >= 10 and len(pushed()) >= 2
+
+        wait_until(enough, timeout=5.0, what="ten rounds, two quote changes (0.25 s apart)")
         assert terminal.requests == 2  # initialize and watch: the rounds came unasked
         assert len(pushed()) < len(rounds) / 2  # most rounds found nothing new: nothing pushed
         keys = [(t.time_msc, t.bid, t.ask) for t in pushed()]
@@ -171,9 +197,13 @@ def test_the_worker_pushes_only_changed_ticks_and_nothing_once_unwatched() -> No
         assert terminal.watch(["NOSUCH"], 0.02) is not None  # an unknown symbol fails
         wait_until(lambda: any("NOSUCH" in r.failed for r in terminal.take_pushed()),
                    what="the failure pushed")
-        assert terminal.watch([], 0.02) is not None  # a round under way pushes nothing now
-        time.sleep(0.2)  # the window measured: ten rounds of 0.02 s had it still watched
+        told = terminal.watch([], 0.02)  # a round under way pushes nothing now
+        assert told is not None
+        wait_for_quote_changes(terminal, wall_ms())  # the window measured, by this worker
         assert terminal.take_pushed() == []
+        rounds_then = told["rounds"]
+        told = terminal.watch([], 0.02)
+        assert told is not None and told["rounds"] == rounds_then  # it polled no round since
     finally:
         terminal.close()
         clock.close()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from mt5guard.terminal.bridge import _processes
+from mt5guard.terminal.sim.symbols import TICK_MS
 
 SIM = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
 
@@ -71,6 +72,32 @@ def wait_until(condition, timeout: float = 3.0, what: str = "condition") -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout} s")
         time.sleep(0.01)
+
+
+def wall_ms() -> float:
+    """Now on the wall clock, in milliseconds: the clock the simulated quotes follow."""
+    return time.time() * 1000
+
+
+def wait_for_quote_changes(terminal, since_ms: float, changes: int = 2,  # type: ignore[no-untyped-def]
+                           timeout: float = 3.0, symbol: str = "EURUSD") -> None:
+    """Wait until ``terminal``'s worker answers a tick of ``symbol`` that is ``changes``
+    quote changes newer than wall time ``since_ms`` (milliseconds, see :func:`wall_ms`).
+
+    The positive witness that a window of real time passed *in a worker*, for tests
+    that assert nothing happened in it: a simulated terminal's tick ``k`` is stamped
+    ``k * TICK_MS`` ms on a grid every simulated worker shares (``sim/_quotes.py``), so
+    the answer proves the worker ran (it read its terminal) and every simulated quote
+    moved ``changes`` times since ``since_ms``. One ``symbol_info_tick`` request per
+    read: ask a worker whose requests the test does not count, or count them.
+    Fails after ``timeout`` real seconds.
+    """
+    def moved() -> bool:
+        tick = terminal.symbol_info_tick(symbol)
+        assert tick is not None, terminal.last_error()
+        return bool(tick.time_msc > since_ms + (changes - 1) * TICK_MS)
+
+    wait_until(moved, timeout, f"{changes} quote changes in the worker")
 
 
 def no_thread_left_behind(before: set[threading.Thread]) -> None:

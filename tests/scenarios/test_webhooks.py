@@ -33,13 +33,12 @@ SECRET = "hook-signing-key-42"
 
 
 class HookServer:
-    """A real HTTP server in a thread: answers ``statuses`` in turn (then 200),
-    each after ``delay`` real seconds, or holds requests while ``hold`` is clear."""
+    """A real HTTP server in a thread: answers ``statuses`` in turn (then 200), or
+    holds requests while ``hold`` is clear (until it is set, at the latest on close)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[Any, bytes]] = []
         self.statuses: list[int] = []
-        self.delay = 0.0
         self.location = ""  # sent as Location (with a 3xx status: a redirect)
         self.hold = threading.Event()
         self.hold.set()
@@ -50,7 +49,6 @@ class HookServer:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 server.requests.append((self.headers, body))
                 server.hold.wait(10)
-                time.sleep(server.delay)
                 status = server.statuses.pop(0) if server.statuses else 200
                 self.send_response(status)
                 if server.location:
@@ -131,7 +129,7 @@ def test_a_failing_server_is_retried_with_backoff_on_the_clock(story_factory, ho
 
 def test_a_slow_server_times_out_and_the_event_is_given_up(story_factory, hook) -> None:
     story = with_hook(story_factory, hook.url, events=("breaker",), max_attempts=2)
-    hook.delay = 0.6  # longer than the 0.3 s timeout
+    hook.hold.clear()  # answers only once the test is over: longer than the 0.3 s timeout
     story.session.force_open("maintenance")
     wait_until(lambda: retry_scheduled(story))
     story.clock.advance(1.0)

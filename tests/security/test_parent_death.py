@@ -24,22 +24,38 @@ pytestmark = [pytest.mark.subprocess,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG")]
 
 PARENT = """
-import json, sys, threading, time
+import json, os, signal, sys, threading, time
 from mt5guard.terminal.bridge import _forked
 from mt5guard.terminal.bridge._processes import spawn_worker
+from mt5guard.terminal.worker.wire import encode_request
 
 spec = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo"}
-workers = []
+workers, tids = [], []
+
+def ask():
+    tids.append(threading.get_native_id())
+    workers.append(spawn_worker(dict(spec)))
+
 # Asked for from threads that end at once: the death signal must follow the process,
 # not the thread that asked (every spawn runs on one process-long thread).
-askers = [threading.Thread(target=lambda: workers.append(spawn_worker(dict(spec))))
-          for _ in range(2)]
+askers = [threading.Thread(target=ask) for _ in range(2)]
 for asker in askers:
     asker.start()
 for asker in askers:
     asker.join()
+deadline = time.monotonic() + 5
+while any(os.path.exists(f"/proc/self/task/{tid}") for tid in tids):  # gone from the kernel:
+    assert time.monotonic() < deadline  # a death signal tied to them has been sent
+    time.sleep(0.001)
+# Then they answer, which a process with a SIGKILL pending cannot: the zygote forks one more
+# worker (the main thread asks), and every worker answers a request.
+workers.append(spawn_worker(dict(spec)))
+for worker in workers:
+    worker.conn.send_bytes(encode_request(1, time.monotonic() + 5, 5.0, "last_error", (), {}))
+    assert worker.conn.poll(5) and b'"ok"' in worker.conn.recv_bytes()
 print(json.dumps([[w.pid for w in workers], [z.pid for z in _forked._CURRENT]]), flush=True)
-time.sleep(60)
+while True:
+    signal.pause()  # until killed
 """
 
 
@@ -57,16 +73,19 @@ def _parent_of(pid: int) -> int:
 @pytest.mark.parametrize("zygote_stopped", [False, True])
 def test_kill_9_of_the_parent_takes_its_zygote_and_its_stopped_workers_along(
         zygote_stopped: bool) -> None:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
-    assert parent.stdout is not None
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert parent.stdout is not None and parent.stderr is not None
     try:
         import json
 
-        workers, zygote = json.loads(parent.stdout.readline())
+        line = parent.stdout.readline()
+        assert line, parent.stderr.read()  # it ended early: why, in its own words
+        workers, zygote = json.loads(line)
         assert len(zygote) == 1 and all(_parent_of(pid) == zygote[0] for pid in workers)
         assert _parent_of(zygote[0]) == parent.pid
-        time.sleep(0.2)  # the asking threads are long gone: the workers must still live
-        assert all(_state(pid) not in (None, "Z") for pid in workers + zygote)
+        # the asking threads are gone and every worker answered after that (PARENT)
+        assert len(workers) == 3 and all(_state(pid) not in (None, "Z") for pid in workers + zygote)
         pids = workers + zygote if zygote_stopped else workers
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
@@ -86,3 +105,4 @@ def test_kill_9_of_the_parent_takes_its_zygote_and_its_stopped_workers_along(
         parent.kill()
         parent.wait(5)
         parent.stdout.close()
+        parent.stderr.close()

@@ -31,6 +31,7 @@ class Stuck(pykka.ThreadingActor):
     """Blocks its own thread on ``"block"`` until ``release`` is set: a hung terminal call."""
 
     made = 0
+    blocked: list[threading.Thread] = []  # the threads "block" held, oldest first
 
     def __init__(self, release: threading.Event) -> None:
         super().__init__()
@@ -40,6 +41,7 @@ class Stuck(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         if message == "block":
+            Stuck.blocked.append(threading.current_thread())
             self.release.wait(30)
         if message == "crash":
             raise RuntimeError("crashed")
@@ -77,7 +79,13 @@ def test_a_sibling_stuck_in_a_call_is_abandoned_at_the_shutdown_timeout_and_the_
         assert [e.child for e in events if isinstance(e, ChildAbandoned)] == ["second"]
         restarts = len([e for e in events if isinstance(e, RestartScheduled)])
         release.set()  # the stuck call returns at last and the old incarnation ends
-        time.sleep(0.2)  # measured: its late end must not be taken for a crash
+        # its end, witnessed: its thread reported the end to the supervisor before it ended
+        # (start_actor's on_exit), and a query answered after that notice in the supervisor's
+        # inbox shows the supervisor has taken it in; it must not be taken for a crash
+        stuck = Stuck.blocked[-1]
+        stuck.join(timeout=3)
+        assert not stuck.is_alive(), "the old incarnation never ended"
+        sup.proxy().children().get(timeout=3)
         assert len([e for e in events if isinstance(e, RestartScheduled)]) == restarts
         assert [e.child for e in events if isinstance(e, ChildFailed)] == ["first"]
     finally:

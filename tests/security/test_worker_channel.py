@@ -65,9 +65,10 @@ def test_a_worker_has_no_name_another_user_could_find_or_bind_first() -> None:
 
 
 MUTE = """
-import sys, time
+import signal, sys
 sys.stdin.readline()
-time.sleep(60)  # took its stdin, never greets: a worker that hangs at start
+while True:  # took its stdin, never greets: a worker that hangs at start, until killed
+    signal.pause()
 """
 
 
