@@ -145,8 +145,9 @@ class BreakerLink:
         """Tell the breaker an outcome; plain successes while CLOSED are batched.
 
         A success is told at once when it matters to the breaker (HALF_OPEN
-        trials, ending a failure streak, probes, connects); otherwise it is
-        counted and rides along with the next message. ``started`` is the
+        trials, ending a failure streak, an operation outside ``_BATCHABLE`` such
+        as a connect); otherwise it is counted and rides along with the next
+        message (probes included: while CLOSED, a probe's success changes nothing). ``started`` is the
         clock's monotonic seconds when the call began.
         """
         quiet, self._quiet_successes = self._quiet_successes, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -121,6 +122,7 @@ def test_a_failure_is_told_at_once_with_its_code_latency_and_the_successes_befor
     view = View()
     quiet_successes(view, 5)
     assert view.breaker.told == []  # plain successes ride along with the next message
+    view.clock.advance(40.0)  # a call that did not start at the clock's zero
     started = view.clock.monotonic()
     view.clock.advance(0.25)
     view.link.report("get_price", started, MT5ConnectionError(operation="get_price", code=-10004))
@@ -191,6 +193,41 @@ def test_the_same_epoch_announced_again_is_applied_without_telling_anything() ->
     view.link.changed(BreakerStateChanged("demo", BreakerState.OPEN, BreakerState.CLOSED,
                                           "old", view.clock.now(), view.epoch - 1))
     assert view.link.state is BreakerState.OPEN  # an older epoch changes nothing
+    view.clock.close()
+
+
+def test_a_success_told_at_once_carries_its_own_latency() -> None:
+    """A HALF_OPEN trial's success is told at once (it may close the breaker): its
+    latency is the call's own, from its start, in milliseconds."""
+    view = View()
+    view.enter(BreakerState.HALF_OPEN, trials=1)
+    view.clock.advance(90.0)
+    assert view.link.admit("get_price") is None
+    started = view.clock.monotonic()
+    view.clock.advance(0.125)
+    view.link.report("get_price", started, None)
+    (told,) = view.breaker.told
+    assert isinstance(told, CallSucceeded) and told.count == 1
+    assert told.latency_ms == pytest.approx(125.0)
+    view.clock.close()
+
+
+def test_a_refusal_while_open_says_when_the_breaker_will_try_again() -> None:
+    """The trader is told the breaker's own retry time, not a guess and not nothing."""
+    view = View()
+    retry_at = view.clock.now() + timedelta(seconds=60)
+    view.epoch += 1
+    view.link.changed(BreakerStateChanged("demo", BreakerState.CLOSED, BreakerState.OPEN,
+                                          "test", view.clock.now(), view.epoch,
+                                          retry_at=retry_at))
+    refused = view.link.admit("get_price")
+    assert isinstance(refused, MT5CircuitBreakerOpen) and refused.retry_at == retry_at
+    view.epoch += 1
+    view.link.changed(BreakerStateChanged("demo", BreakerState.OPEN, BreakerState.HALF_OPEN,
+                                          "test", view.clock.now(), view.epoch, trials=0,
+                                          retry_at=retry_at))
+    refused = view.link.admit("get_price")  # no trial left: refused, same retry time
+    assert isinstance(refused, MT5CircuitBreakerOpen) and refused.retry_at == retry_at
     view.clock.close()
 
 
