@@ -107,6 +107,29 @@ def test_an_outcome_that_cannot_be_written_is_held_in_memory_and_written_before_
     reopened.close()
 
 
+def test_an_id_found_in_the_terminal_whose_write_fails_is_held_as_found_never_as_free(
+        path: str) -> None:
+    """``record_found`` keeps an id the terminal executed: if the file refuses the row, the
+    id must still read as executed (held in memory), never as unknown and free to send."""
+    journal = OrderJournal.open(path)
+    refuses_writes(journal)
+    journal.record_found(intent("R1"), {"found": {"deal": 7}}, T0)  # no raise: held
+    assert journal.held == 1
+    held = journal.get("R1")
+    assert held is not None and held.state is EntryState.RESOLVED
+    assert held.result == {"found": {"deal": 7}}
+    with pytest.raises(MT5JournalError, match="held in memory"):
+        journal.begin(intent("R1"), T0)  # nothing goes, least of all this id again
+    refuses_writes(journal, False)
+    journal.flush()
+    journal.close()
+    reopened = OrderJournal.open(path)
+    found = reopened.get("R1")
+    assert found is not None and found.state is EntryState.RESOLVED
+    assert found.result == {"found": {"deal": 7}}
+    reopened.close()
+
+
 def test_pruning_never_touches_an_entry_whose_outcome_is_unknown(path: str) -> None:
     journal = OrderJournal.open(path)
     sent = journal.begin(intent("S1"), T0)
