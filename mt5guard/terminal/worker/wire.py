@@ -157,16 +157,7 @@ def decode_answer(raw: bytes, name: str, ident: int, shapes: ShapeTable) -> Any:
 
     One call where a reply took two, the frame parsed once either way.
     """
-    if raw and raw[0] == BINARY_OK:  # the usual reply of a record (protocol 4)
-        values = _unpack(raw, name)
-        if values[0] == ident:
-            kind = _RECORD_OF.get(name)  # ints and floats only: nothing else to check
-            layout = None if kind is None else shapes.plans.get((values[1], kind))
-            if layout is not None and layout[0] is None and len(values) == 2 + layout[1]:
-                return tuple.__new__(kind, values[2:])  # type: ignore[arg-type]
-            return _DECODERS[name](list(values[1:]), name, shapes)
-        return Reply("ok", values[0], list(values[1:]), None)
-    message = _loads(raw, name)
+    message = _loads(raw, name)  # a binary reply (protocol 4) read as the JSON one
     if type(message) is list and len(message) == 4 and message[1] == ident \
             and type(message[1]) is int and message[0] == "ok" and message[3] is None:
         return _DECODERS[name](message[2], name, shapes)
@@ -383,12 +374,6 @@ _DECODERS: dict[str, _Decoder] = {
     "ping": lambda raw, name, shapes: raw,
     "watch": lambda raw, name, shapes: raw,
 }
-
-
-#: The calls answered by one record: a binary reply in our field order is that record.
-_RECORD_OF: dict[str, type[Any]] = {
-    "terminal_info": rec.TerminalInfo, "account_info": rec.AccountInfo,
-    "symbol_info": rec.SymbolInfo, "symbol_info_tick": rec.Tick}
 
 
 def decode_result(name: str, value: Any, shapes: ShapeTable | None = None) -> Any:
