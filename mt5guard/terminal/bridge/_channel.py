@@ -44,6 +44,7 @@ __all__ = [
     "UNKNOWN_KEY",
     "FrameTooLarge",
     "Framed",
+    "HandshakeClosed",
     "HandshakeError",
     "KeyRefused",
     "ProtocolRefused",
@@ -79,6 +80,10 @@ class FrameTooLarge(OSError):
 
 class HandshakeError(ConnectionError):
     """The peer did not prove the key (or did not finish in time)."""
+
+
+class HandshakeClosed(HandshakeError):
+    """The peer closed the connection before the handshake was done."""
 
 
 class KeyRefused(HandshakeError):
@@ -117,7 +122,7 @@ def read_exact(sock: Any, count: int, deadline: float) -> bytes:
         except ConnectionResetError:  # closed with our bytes unread: a close all the same
             chunk = b""
         if not chunk:
-            raise HandshakeError("the peer closed the connection during the handshake")
+            raise HandshakeClosed("the peer closed the connection during the handshake")
         data += chunk
     return data
 
@@ -129,12 +134,10 @@ def client_handshake(sock: Any, key: bytes, deadline: float) -> None:
     sock.sendall(MAGIC + key_id(key) + nonce)
     try:
         answer = read_exact(sock, 2 * NONCE, deadline)
-    except HandshakeError as exc:
-        if "closed" not in str(exc):
-            raise
-        raise HandshakeError(f"{exc} (a bridge of an older mt5guard, wire protocol "
-                             f"{MAGIC[-1] - 1} or before, closes it at our hello: run the same "
-                             "mt5guard version on both sides)") from None
+    except HandshakeClosed as exc:
+        raise HandshakeClosed(f"{exc} (a bridge of an older mt5guard, wire protocol "
+                              f"{MAGIC[-1] - 1} or before, closes it at our hello: run the same "
+                              "mt5guard version on both sides)") from None
     if answer[:-1] == OTHER_PROTOCOL[:-1]:
         raise ProtocolRefused(f"the bridge speaks wire protocol {answer[-1]}, this client "
                               f"{MAGIC[-1]}: run the same mt5guard version on both sides")
