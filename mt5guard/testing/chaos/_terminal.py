@@ -98,8 +98,8 @@ class ChaosTerminal(SimulatedTerminal):
     def _rebind(self) -> None:
         """Bind each of the probe's calls (:data:`_DIRECT`) to the simulated terminal's
         own method on this instance while nothing of the wrapper's applies to it (no
-        worker kill, hook, garbling, hang or latency), and unbind it (the class's
-        wrapper answers) as soon as something does.
+        worker kill armed for it or struck, hook, garbling, hang or latency), and unbind
+        it (the class's wrapper answers) as soon as something does.
 
         Called by every change that can make one apply (the setters above,
         :meth:`kill_worker`, :meth:`hang_next`) and after a wrapped call that met a
@@ -107,12 +107,15 @@ class ChaosTerminal(SimulatedTerminal):
         """
         chaos = self._chaos  # setattr and delattr: self.__dict__ would build a real dict
         bound = chaos.bound
-        quiet = (chaos.kill_armed is None and chaos.dead_owner is None
-                 and chaos.error is None and chaos.on_call is None
+        quiet = (chaos.dead_owner is None and chaos.error is None and chaos.on_call is None
                  and not chaos.garble and not self._call_latency)
+        # A kill armed for another call (an order_send) leaves these calls as they are:
+        # the wrapper would find nothing to do for them (_worker_gone), often for hours.
+        armed = chaos.kill_armed
+        killing = "" if armed is None else armed[1]
         hangs = self._faults.hangs
         for name in _DIRECT:
-            if quiet and not hangs.get(name):
+            if quiet and not hangs.get(name) and (armed is None or killing not in ("", name)):
                 if name not in bound:
                     setattr(self, name, getattr(SimulatedTerminal, name).__get__(self))
                     bound.add(name)

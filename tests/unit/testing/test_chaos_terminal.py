@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import Any
 
+import pykka
 import pytest
 
 from mt5guard.terminal import SimulatedTerminal
@@ -100,3 +102,33 @@ def test_a_killed_worker_fails_every_call_until_the_session_is_replaced(
     # Called from test code (no session running), the kill waits for a session's call.
     assert terminal.account_info() is not None
     assert _direct(terminal) == set()
+
+
+class _Caller(pykka.ThreadingActor):
+    """Makes the calls it is told on its terminal, as a session does (the kill's owner)."""
+
+    def __init__(self, terminal: ChaosTerminal) -> None:
+        super().__init__()
+        self._terminal = terminal
+
+    def on_receive(self, message: Any) -> Any:
+        name, args = message
+        return getattr(self._terminal, name)(*args)
+
+
+def test_a_kill_armed_for_an_order_leaves_the_probe_direct_and_strikes_the_order(
+        runtime: DeterministicRuntime, terminal: ChaosTerminal) -> None:
+    terminal.kill_worker(executed=False, call="order_send")
+    assert _direct(terminal) == set(PROBE_CALLS)  # the probe's calls cannot meet this kill
+    caller = runtime.start(_Caller, terminal)
+
+    def call(name: str, *args: Any) -> Any:
+        return caller.ask((name, args), timeout=5.0)
+
+    assert call("terminal_info") is not None and call("account_info") is not None
+    assert terminal.last_error() == (1, "Success")
+    order = {"action": 1, "symbol": "EURUSD", "volume": 0.01, "type": 0, "type_filling": 1}
+    assert call("order_send", order) is None  # the kill strikes the order, not a probe
+    assert terminal.last_error()[0] == -10004
+    assert _direct(terminal) == set()
+    assert call("terminal_info") is None, "the dead worker fails every later call"
