@@ -62,7 +62,8 @@ def story_day(runtime: DeterministicRuntime, terminals: dict[str, SimulatedTermi
             runtime.advance(STEP)
 
 
-def story() -> dict[str, Any]:
+def story(*, outages: bool = True) -> dict[str, Any]:
+    """The story timed (start included); ``outages=False``: the same day, no outage."""
     seen, count = counter()
     started = time.perf_counter()
     with DeterministicRuntime(seed=1) as runtime:
@@ -70,7 +71,7 @@ def story() -> dict[str, Any]:
         bus.subscribe(count)
         config, terminals = story_terminals(runtime)
         guard = start(config, clock=runtime.clock, bus=bus, terminals=terminals)
-        story_day(runtime, terminals)
+        story_day(runtime, terminals, outages=outages)
         wall = time.perf_counter() - started
         final = {name: s.health() for name, s in guard.sessions.items()}
         guard.stop()
@@ -78,6 +79,7 @@ def story() -> dict[str, Any]:
     return {
         "accounts": ACCOUNTS,
         "simulated_hours": HOURS,
+        "outages": ACCOUNTS * HOURS if outages else 0,
         "wall_s": wall,
         "speedup": HOURS * 3600 / wall,
         "messages": steps,

@@ -759,7 +759,9 @@ def _story_probe_floor() -> float:
 def deterministic() -> dict[str, Any]:
     """The seed and the story, each against the least probe flow (``_design_floor``) on the
     same terminals with the same faults, taken right after it in this process; the floor's
-    parts (its terminal calls alone, the runtime alone) for the notes."""
+    parts (its terminal calls alone, the runtime alone) for the notes, and the story and its
+    least flow again without the outages (what the tree's answer to them costs: the least
+    flow has no breaker to trip and no session to restart)."""
     import logging
 
     from _design_floor import seed_floor, story_floor
@@ -777,6 +779,7 @@ def deterministic() -> dict[str, Any]:
     told = story()
     story_cpu = time.process_time() - cpu
     least_story = story_floor(counter()[1])
+    quiet, least_quiet = story(outages=False), story_floor(counter()[1], outages=False)
     seed_calls, story_calls = _seed_probe_floor(1, 2.0, 3), _story_probe_floor()
     seed_runtime, story_runtime = _runtime_floor(seed.steps), _runtime_floor(told["messages"])
     progress(f"deterministic: seed {seed.wall:.2f} s, {seed_cpu:.2f} s CPU ({seed.steps} "
@@ -795,7 +798,10 @@ def deterministic() -> dict[str, Any]:
                   "cpu": story_cpu, "runtime_floor": story_runtime,
                   "floor_messages": least_story["messages"],
                   "deque_floor": _deque_floor(told["messages"], 40),
-                  "ok": told["recovered"], "messages": told["messages"]},
+                  "ok": told["recovered"], "messages": told["messages"],
+                  "quiet": quiet["wall_s"], "quiet_floor": least_quiet["wall_s"],
+                  "outages": told["outages"],
+                  "breaker_trips": told["events"].get("breaker -> open", 0)},
     }
 
 

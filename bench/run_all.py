@@ -199,6 +199,7 @@ def notes(runs: list[dict[str, dict[str, Any]]]) -> str:
         f"{statistics.median(raising):.2f} (the least a refusal does, as it must raise)",
         *[_probe_floor_note(runs, key, label) for key, label in (("chaos_seed", "chaos seed"),
                                                                   ("story", "story"))],
+        _quiet_story_note(runs),
     ])
 
 
@@ -231,6 +232,24 @@ def _probe_floor_note(runs: list[dict[str, dict[str, Any]]], key: str, label: st
             f"{runtime:.2f} s; the {goal:g} s goal is "
             + (f"below it (the floor is {floor / goal:.0%} of the goal)" if floor > goal
                else f"above it by {goal - floor:.2f} s (the floor is {floor / goal:.0%} of it)"))
+
+
+def _quiet_story_note(runs: list[dict[str, dict[str, Any]]]) -> str:
+    """The story without its outages, ours and the least flow: the probe path's own ratio, and
+    what the outages add to each (medians of the runs)."""
+    if not all("quiet" in run["story"] for run in runs):
+        return "story without outages: not measured"
+
+    def median_of(field: str) -> float:
+        return float(statistics.median([run["story"][field] for run in runs]))
+
+    quiet, least = median_of("quiet"), median_of("quiet_floor")
+    added, least_added = median_of("now") - quiet, median_of("floor") - least
+    trips, outages = median_of("breaker_trips"), median_of("outages")
+    return (f"story without its outages (same day, same probes): ours {quiet:.2f} s, the least "
+            f"probe flow {least:.2f} s ({quiet / least:.2f}x); the {outages:.0f} outages add "
+            f"{added:.2f} s to ours ({trips:.0f} breaker trips, the sessions' restarts, the "
+            f"trials) and {least_added:+.2f} s to the least flow (no breaker, no restart)")
 
 
 def main() -> int:
