@@ -46,7 +46,7 @@ from mt5guard.observability.status import StatusBoard
 from mt5guard.supervision import GuardedActor
 from mt5guard.terminal import constants as c
 
-__all__ = ["seed_floor", "story_floor"]
+__all__ = ["PlainActor", "seed_floor", "story_floor"]
 
 SYMBOL = "EURUSD"
 SEED_BUY_EVERY = 1000  # probes: as many open positions on average as a seed's caller keeps
@@ -60,6 +60,13 @@ class _TimedOut:
 
     def __init__(self, seq: int) -> None:
         self.seq = seq
+
+
+class PlainActor(GuardedActor):
+    """Does nothing with what it is told: a restart's least (started, then stopped)."""
+
+    def on_receive(self, message: Any) -> None:
+        pass
 
 
 class _Session(GuardedActor):

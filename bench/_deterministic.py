@@ -74,12 +74,14 @@ def story(*, outages: bool = True) -> dict[str, Any]:
         story_day(runtime, terminals, outages=outages)
         wall = time.perf_counter() - started
         final = {name: s.health() for name, s in guard.sessions.items()}
+        restarts = sum(line.endswith(" _RestartDue") for line in runtime.log)  # not timed
         guard.stop()
         steps = runtime.steps
     return {
         "accounts": ACCOUNTS,
         "simulated_hours": HOURS,
         "outages": ACCOUNTS * HOURS if outages else 0,
+        "restarts": restarts,
         "wall_s": wall,
         "speedup": HOURS * 3600 / wall,
         "messages": steps,

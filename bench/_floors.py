@@ -756,6 +756,24 @@ def _story_probe_floor() -> float:
         return _probe_calls(runtime, terminals, HOURS / 24, buy_every=0)
 
 
+def _restart_floor_us(n: int = 1000) -> float:
+    """A plain actor started and stopped on the deterministic runtime, in microseconds: the
+    least of what a supervisor's restart is (DESIGN's rest_for_one tree restarts the session
+    and the health actor after it when a lost connection cannot be mended in place)."""
+    from _design_floor import PlainActor
+
+    from mt5guard.testing import DeterministicRuntime
+
+    with DeterministicRuntime(seed=1) as runtime:
+        started = time.perf_counter()
+        for _ in range(n):
+            ref = runtime.start(PlainActor)
+            runtime.run_until_idle()
+            ref.stop(block=False)
+            runtime.run_until_idle()
+        return (time.perf_counter() - started) / n * 1e6
+
+
 def deterministic() -> dict[str, Any]:
     """The seed and the story, each against the least probe flow (``_design_floor``) on the
     same terminals with the same faults, taken right after it in this process; the floor's
@@ -771,16 +789,31 @@ def deterministic() -> dict[str, Any]:
 
     logging.disable(logging.CRITICAL)
     chaos_run(0, days=0.1, accounts=3)  # warm: first imports (numpy) and first quotes
+    # Each timed run below makes its prices itself. A run's terminals may outlive it in
+    # reference cycles until the collector runs, and with them its price histories, which a
+    # new terminal of the same seed shares while one holds them: the next run would then skip
+    # making its prices (0.06-0.07 s of a story) or not, as the collector's timing fell.
+    fresh = gc.collect
+    fresh()
     cpu = time.process_time()
     seed = chaos_run(1, days=2.0, accounts=3)
     seed_cpu = time.process_time() - cpu
+    fresh()
     least_seed = seed_floor(1, 2.0, 3)
+    fresh()
     cpu = time.process_time()
     told = story()
     story_cpu = time.process_time() - cpu
+    fresh()
     least_story = story_floor(counter()[1])
-    quiet, least_quiet = story(outages=False), story_floor(counter()[1], outages=False)
-    seed_calls, story_calls = _seed_probe_floor(1, 2.0, 3), _story_probe_floor()
+    fresh()
+    quiet = story(outages=False)
+    fresh()
+    least_quiet = story_floor(counter()[1], outages=False)
+    fresh()
+    seed_calls = _seed_probe_floor(1, 2.0, 3)
+    fresh()
+    story_calls = _story_probe_floor()
     seed_runtime, story_runtime = _runtime_floor(seed.steps), _runtime_floor(told["messages"])
     progress(f"deterministic: seed {seed.wall:.2f} s, {seed_cpu:.2f} s CPU ({seed.steps} "
              f"messages, ok={seed.ok}), its least probe flow {least_seed['wall_s']:.2f} s; story "
@@ -800,7 +833,8 @@ def deterministic() -> dict[str, Any]:
                   "deque_floor": _deque_floor(told["messages"], 40),
                   "ok": told["recovered"], "messages": told["messages"],
                   "quiet": quiet["wall_s"], "quiet_floor": least_quiet["wall_s"],
-                  "outages": told["outages"],
+                  "outages": told["outages"], "restarts": told["restarts"],
+                  "restart_floor_us": _restart_floor_us(),
                   "breaker_trips": told["events"].get("breaker -> open", 0)},
     }
 

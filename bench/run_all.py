@@ -245,11 +245,18 @@ def _quiet_story_note(runs: list[dict[str, dict[str, Any]]]) -> str:
 
     quiet, least = median_of("quiet"), median_of("quiet_floor")
     added, least_added = median_of("now") - quiet, median_of("floor") - least
-    trips, outages = median_of("breaker_trips"), median_of("outages")
+    trips, outages, restarts = (median_of(f) for f in ("breaker_trips", "outages", "restarts"))
+    restart_us = median_of("restart_floor_us")
+    least_answer = restarts * 2 * restart_us / 1e6
+    floor, goal = median_of("floor"), next(row.goal for row in ROWS if row.key == "story")
     return (f"story without its outages (same day, same probes): ours {quiet:.2f} s, the least "
             f"probe flow {least:.2f} s ({quiet / least:.2f}x); the {outages:.0f} outages add "
-            f"{added:.2f} s to ours ({trips:.0f} breaker trips, the sessions' restarts, the "
-            f"trials) and {least_added:+.2f} s to the least flow (no breaker, no restart)")
+            f"{added:.2f} s to ours ({trips:.0f} breaker trips, {restarts:.0f} restarts of the "
+            f"session and its health actor, the trials) and {least_added:+.2f} s to the least "
+            f"flow (no breaker, no restart); the least of those restarts alone (a plain actor "
+            f"started and stopped on the runtime: {restart_us:.0f} us, two a restart) is "
+            f"{least_answer:.3f} s, and the least flow with it {floor + least_answer:.2f} s "
+            f"against the {goal:g} s goal")
 
 
 def main() -> int:
