@@ -105,6 +105,8 @@ def deliver(subscriber: Any, message: Any) -> bool:
     can drop it; a callable that raises is logged and kept.
     """
     if isinstance(subscriber, _ActorRef):
+        if type(subscriber) is _ActorRef and subscriber.actor_stopped.is_set():
+            return False  # what tell() raises, without building the error: a restart leaves two
         try:
             tell(subscriber, message)
         except pykka.ActorDeadError:

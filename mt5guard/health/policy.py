@@ -21,11 +21,8 @@ from mt5guard.health.messages import HealthStatus, ProbeResult
 __all__ = ["COMPONENTS", "HealthPolicy", "StatusChange"]
 
 COMPONENTS = ("connection", "auth", "data_feed")
-_RANK = {
-    HealthStatus.SERVING: 0,
-    HealthStatus.UNKNOWN: 1,
-    HealthStatus.NOT_SERVING: 2,
-}
+# a component's statuses, best to worst
+_SERVING, _UNKNOWN, _NOT_SERVING = HealthStatus.SERVING, HealthStatus.UNKNOWN, HealthStatus.NOT_SERVING
 
 
 @attrs.frozen
@@ -118,8 +115,10 @@ class HealthPolicy:
     def _overall(self, reason: str) -> list[StatusChange]:
         if self.breaker_open:
             new = HealthStatus.OUT_OF_SERVICE
-        else:
-            new = max((c.status for c in self._parts), key=_RANK.__getitem__)
+        else:  # the worst, found by identity (a dict of ranks hashed each member: a Python call)
+            statuses = [c.status for c in self._parts]
+            new = _NOT_SERVING if _NOT_SERVING in statuses else (
+                _UNKNOWN if _UNKNOWN in statuses else _SERVING)
         if new is self.overall:
             return []
         old, self.overall = self.overall, new

@@ -18,6 +18,10 @@ from mt5guard.supervision.events import ChildFailed, RestartScheduled, Superviso
 __all__ = ["StatusBoard"]
 
 _ACCOUNT_PREFIX = "account:"
+# The events that change a row (ProbeRecorded aside, taken first): any other leaves the
+# board as it was, so it is left after one test instead of the lock and the whole chain.
+_RECORDED = (HealthChanged, BreakerStateChanged, SessionConnected, SessionDisconnected,
+             RestartScheduled, ChildFailed, SupervisorGaveUp)
 
 
 class StatusBoard:
@@ -52,8 +56,10 @@ class StatusBoard:
             else:  # one probe every interval: a single store, whole to a reader (GIL or dict lock)
                 row["last_probe_ms"] = result.latency_ms  # rounded when read (snapshot)
             return
-        if isinstance(event, RequestCompleted):
-            return  # the hot path: nothing on the board depends on it
+        if not isinstance(event, _RECORDED):
+            return  # RequestCompleted (the hot path), ChildStarted...: nothing on the board
+        if isinstance(event, HealthChanged) and event.component != "overall":
+            return  # one per component at each (re)start: only the overall status is shown
         account = getattr(event, "account", None)
         if account is None:
             account = _account_of(event)
@@ -67,14 +73,14 @@ class StatusBoard:
                 row["status"] = event.new.value
             elif isinstance(event, BreakerStateChanged):
                 row["breaker"] = event.new.value
-                row["retry_at"] = event.retry_at.isoformat() if event.retry_at else None
+                row["retry_at"] = event.retry_at  # a datetime or None: formatted when read
             elif isinstance(event, SessionConnected):
                 row["connected"] = True
             elif isinstance(event, SessionDisconnected):
                 row["connected"] = False
             elif isinstance(event, RestartScheduled):
                 row["restarts"] += 1
-                row["retry_at"] = event.restart_at.isoformat()
+                row["retry_at"] = event.restart_at
             elif isinstance(event, ChildFailed):
                 if event.child in ("session", f"{_ACCOUNT_PREFIX}{account}"):
                     row["connected"] = False
@@ -92,6 +98,9 @@ class StatusBoard:
             latency = row["last_probe_ms"]
             if latency is not None:
                 row["last_probe_ms"] = round(latency, 3)
+            retry_at = row["retry_at"]
+            if retry_at is not None:
+                row["retry_at"] = retry_at.isoformat()
         return rows
 
     def ready(self) -> bool:
@@ -103,9 +112,10 @@ class StatusBoard:
 def _account_of(event: Any) -> str | None:
     """The account a supervision event is about: from ``account:<name>``
     as the supervisor, or as the child of the root."""
-    names = [getattr(event, "supervisor", "")]
-    names += [*list(getattr(event, "children", ())), getattr(event, "child", "")]
-    for name in names:
+    supervisor = getattr(event, "supervisor", "")
+    if supervisor.startswith(_ACCOUNT_PREFIX):  # the account's own supervisor: every restart
+        return str(supervisor[len(_ACCOUNT_PREFIX):])
+    for name in (*getattr(event, "children", ()), getattr(event, "child", "")):
         if name.startswith(_ACCOUNT_PREFIX):
             return str(name[len(_ACCOUNT_PREFIX):])
     return None

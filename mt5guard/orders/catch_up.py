@@ -81,9 +81,10 @@ class CatchUp:
             for entry in unresolved:
                 self._reconcile(entry, reading.lookups)
             mark = reading.mark(now)
-            _log.info("%s: caught up from %s: %d deal(s) and %d order(s) read, %d unresolved "
-                      "entr(ies) reconciled", self._account, since.isoformat(), reading.deals,
-                      reading.orders, len(unresolved))
+            if _log.isEnabledFor(logging.INFO):  # not formatting the time for nobody, every connect
+                _log.info("%s: caught up from %s: %d deal(s) and %d order(s) read, %d unresolved "
+                          "entr(ies) reconciled", self._account, since.isoformat(), reading.deals,
+                          reading.orders, len(unresolved))
         journal.mark_seen(mark)
         self.done = True
         try:

@@ -88,17 +88,21 @@ class _Lookup:
 
 class _Weakly:
     """A desk's method for its catch-up, without keeping the desk (which keeps the
-    catch-up: a cycle otherwise). Only the desk's own catch-up calls it."""
+    catch-up: a cycle otherwise). Only the desk's own catch-up calls it.
 
-    __slots__ = ("method",)
+    What a ``WeakMethod`` keeps, the desk weakly and the function, but the desk's two
+    share one weak reference (a WeakMethod is two and a finalizer, at every session start).
+    """
 
-    def __init__(self, method: Callable[..., Any]) -> None:
-        self.method = weakref.WeakMethod(method)
+    __slots__ = ("desk", "func")
+
+    def __init__(self, desk: weakref.ref[Any], func: Callable[..., Any]) -> None:
+        self.desk, self.func = desk, func
 
     def __call__(self, *args: Any) -> Any:
-        method = self.method()
-        assert method is not None, "the desk outlives its catch-up"
-        return method(*args)
+        desk = self.desk()
+        assert desk is not None, "the desk outlives its catch-up"
+        return self.func(desk, *args)
 
 
 class OrderDesk:
@@ -125,9 +129,10 @@ class OrderDesk:
             history_orders=_Lookup(self._call, terminal, "history_orders_get"),
             history_deals=_Lookup(self._call, terminal, "history_deals_get"),
         )
+        me, kind = weakref.ref(self), type(self)
         self._catch_up = catch_up.CatchUp(account, journal, self.lookups, clock, config,
-                                          _Weakly(self.reconcile_entry), _Weakly(self._publish),
-                                          _CLOCK_SKEW)
+                                          _Weakly(me, kind.reconcile_entry),
+                                          _Weakly(me, kind._publish), _CLOCK_SKEW)
 
     # placing ------------------------------------------------------------------
 

@@ -70,8 +70,6 @@ def restart_group(strategy: Strategy, children: list[_Child], child: _Child) -> 
     """
     if strategy is Strategy.ONE_FOR_ONE:
         return [child]
-    live = [c for c in children if c.state != "removed"]
     if strategy is Strategy.ONE_FOR_ALL:
-        return live
-    index = children.index(child)
-    return [c for c in live if children.index(c) >= index]
+        return [c for c in children if c.state != "removed"]
+    return [c for c in children[children.index(child):] if c.state != "removed"]

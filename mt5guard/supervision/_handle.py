@@ -130,4 +130,5 @@ class ChildHandle:
         """Wake the waiters, then drop the event for the shared, set one: a tree of
         1,000 accounts kept 4,000 spent events (~1 KiB each) for its whole life."""
         first, self._first_start = self._first_start, _STARTED
-        first.set()
+        if first is not _STARTED:  # every later start and stop: set already, no one to wake
+            first.set()

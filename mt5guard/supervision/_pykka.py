@@ -29,8 +29,8 @@ subclass of both its own class and :class:`GuardedActor`, and its empty pykka
 queue is swapped for a :class:`Mailbox`. Their own methods keep precedence.
 
 What is still pykka-internal here (and pinned by ``tests/unit/supervision/test_pykka_glue.py``
-on the oldest and newest pykka 4.x we support): ``Envelope.message`` /
-``Envelope.reply_to``, ``messages._ActorStop``, ``Actor._handle_receive``
+on the oldest and newest pykka 4.x we support): ``Envelope(message, reply_to)`` and
+those two fields, ``messages._ActorStop``, ``Actor._handle_receive``
 (dispatch of proxy calls, of the classes ``pykka.messages`` defines: any other
 message goes to ``on_receive``) and the ``ActorRef.actor_inbox`` / ``actor_class``
 attributes (``tell``, pykka's own steps inline, lives with ``deliver`` in
@@ -50,12 +50,13 @@ from typing import Any, ClassVar
 
 import pykka
 from pykka import messages as pykka_messages
+from pykka._envelope import Envelope
 
 from mt5guard.events.bus import tell
+from mt5guard.supervision._futures import UNREAD, _DrivenFuture
 from mt5guard.supervision._hosting import (
     LoopAbandoned,
     LoopHost,
-    driver_of_current_thread,
     mark_actor_thread,
 )
 from mt5guard.supervision._late import Late
@@ -79,39 +80,13 @@ __all__ = [
     "run_loop",
     "set_loop_host",
     "start_actor",
+    "stop_unread",
     "tell",
 ]
 
 _log = logging.getLogger("pykka")  # the messages pykka itself would log, on its logger
 
 ExitCallback = Callable[[BaseException | None], None]
-
-
-class _DrivenFuture(pykka.ThreadingFuture[Any]):
-    """A ThreadingFuture that lets a loop host drive the waiting thread until it is set."""
-
-    _done = False
-
-    def set(self, value: Any | None = None) -> None:
-        super().set(value)
-        self._done = True
-
-    def set_exception(self, exc_info: Any = None) -> None:
-        if exc_info is None:
-            exc_info = sys.exc_info()
-        super().set_exception(exc_info)
-        self._done = True
-
-    def set_get_hook(self, func: Any) -> None:
-        super().set_get_hook(func)
-        self._done = True  # the hook computes the value on get (and waits there if it must)
-
-    def get(self, *, timeout: float | None = None) -> Any:
-        driver = driver_of_current_thread()
-        if (driver is not None and not self._done
-                and not driver.wait_until(lambda: self._done, timeout)):
-            raise pykka.Timeout(f"{timeout} seconds (simulated)")
-        return super().get(timeout=timeout)
 
 
 _thread_names = itertools.count()
@@ -239,6 +214,20 @@ def start_actor(actor: Any, clock: Any, on_exit: ExitCallback | None) -> pykka.A
     guarded._start_actor_loop()
     ref: pykka.ActorRef[Any] = guarded.actor_ref
     return ref
+
+
+def stop_unread(ref: pykka.ActorRef[Any]) -> None:
+    """``ref.stop(block=False)`` for a sender that drops the future it returns.
+
+    The same envelope (``_ActorStop`` with a reply, which the actor, or its closed
+    inbox, answers as before), without the two futures pykka builds for it (a
+    ``threading.Condition`` each): a supervisor stops a sibling at every group restart.
+    As there, nothing is sent once the actor has stopped.
+    """
+    if type(ref) is not pykka.ActorRef:
+        ref.stop(block=False)
+    elif ref.is_alive():
+        ref.actor_inbox.put(Envelope(pykka_messages._ActorStop(), reply_to=UNREAD))
 
 
 # The loop, in three parts so that a single-threaded host can step it ----------

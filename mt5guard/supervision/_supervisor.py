@@ -23,7 +23,7 @@ from mt5guard.supervision._child import (
     restart_group,
 )
 from mt5guard.supervision._history import RestartHistory
-from mt5guard.supervision._pykka import start_actor
+from mt5guard.supervision._pykka import start_actor, stop_unread
 from mt5guard.supervision._shutdown import abandon, ask_to_stop, stop_within
 from mt5guard.supervision._spec import ChildSpec, Restart, Strategy
 from mt5guard.supervision.events import (
@@ -287,7 +287,7 @@ class Supervisor(pykka.ThreadingActor):
                 continue
             if not head.stop_sent:
                 head.stop_sent = True
-                head.ref.stop(block=False)
+                stop_unread(head.ref)  # its end is noticed as _ChildEnded
                 self._next_token += 1
                 overdue = _StopOverdue(self._next_token, head.spec.name, head.generation)
                 self._timers[overdue.token] = self._clock.call_later(

@@ -27,7 +27,7 @@ from mt5guard.supervision import (
     Supervisor,
     start_actor,
 )
-from mt5guard.supervision._pykka import Mailbox, adopt, observe
+from mt5guard.supervision._pykka import Mailbox, adopt, observe, stop_unread
 
 
 class Mortal(pykka.ThreadingActor):
@@ -285,6 +285,20 @@ def test_pykka_stop_asks_the_internal_stop_message() -> None:
     actor = adopt(Plain())
     actor.actor_ref.stop(block=False)
     assert isinstance(actor.actor_inbox.get().message, pykka_messages._ActorStop)
+
+
+def test_stop_unread_sends_the_stop_message_with_a_reply_nobody_reads() -> None:
+    assert ended(Mortal(), stop_unread) is None
+    actor = adopt(Plain())
+    stop_unread(actor.actor_ref)
+    envelope = actor.actor_inbox.get()
+    assert isinstance(envelope.message, pykka_messages._ActorStop)
+    envelope.reply_to.set(None)
+    envelope.reply_to.set_exception((RuntimeError, RuntimeError("late"), None))
+    envelope.reply_to.set(None)  # one reply serves every such stop
+    actor.actor_stopped.set()
+    stop_unread(actor.actor_ref)  # as ref.stop(block=False): nothing sent to a stopped actor
+    assert actor.actor_inbox.empty()
 
 
 def test_an_actor_knows_its_own_loop_thread_and_other_threads_are_not_loops() -> None:
