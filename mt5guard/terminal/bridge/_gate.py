@@ -7,8 +7,10 @@ for a few seconds: connections that have not authenticated yet are served
 by this one thread (no thread each), each under a handshake deadline
 (``handshake_s``), at most ``max_pending`` of them (a new one evicts the
 oldest). ``accept()`` failing for want of descriptors (EMFILE, ENFILE)
-evicts the oldest pending connection, or pauses accepting with a growing
-backoff; it never ends the bridge. Authenticated sessions are capped
+evicts the oldest pending connection that has shown nothing the bridge
+recognises, or pauses accepting with a growing backoff (a handshake that
+showed a key id or certificate the bridge holds is never closed for an
+unknown peer); it never ends the bridge. Authenticated sessions are capped
 (``max_sessions``); one over the cap is told so and closed. Both caps shrink
 to fit the process's descriptor limit, so the sessions always have the
 descriptors their workers need. On Linux the listener also sets
@@ -148,9 +150,8 @@ class Gate:
             except OSError as exc:
                 if exc.errno not in _OUT_OF_DESCRIPTORS:
                     continue  # ECONNABORTED and friends: that peer is gone already
-                if self._pending:
-                    self._evict(for_descriptor=True)  # a descriptor back, then accept again
-                    continue
+                if self._pending and self._evict(for_descriptor=True):
+                    continue  # a descriptor back, then accept again
                 self._backoff = min(1.0, max(0.01, self._backoff * 2))
                 self._paused_until = time.monotonic() + self._backoff
                 return False
@@ -169,27 +170,34 @@ class Gate:
         self._selector.register(sock, selectors.EVENT_READ, pending)
         self._advance(pending)  # an honest client's first bytes are usually here already
 
-    def _evict(self, *, for_descriptor: bool = False) -> None:
-        """Close the pending connection with the least standing, oldest first.
+    def _evict(self, *, for_descriptor: bool = False) -> bool:
+        """Close the pending connection with the least standing, oldest first; False if
+        none was closed and none has gone meanwhile (no place or descriptor came back).
 
         Silent ones go first, then those that spoke but have shown nothing
         this bridge recognises; one that has shown a pinned certificate or a
-        key id the bridge holds only when nothing else is left. A flood of
-        idle (or babbling) connections therefore never pushes out an honest
-        client's handshake.
+        key id the bridge holds only to make room for a new connection when
+        nothing else is left, never for a descriptor (``for_descriptor``: the
+        connection it would make room for is unknown, and accepting pauses
+        instead). A flood of idle (or babbling) connections therefore never
+        pushes out an honest client's handshake.
         """
+        before = len(self._pending)
         for pending in [p for p in self._pending.values() if p.standing == 0]:
             if self._spoke(pending):  # its bytes came after we last looked: read them now
                 self._advance(pending)
-        if len(self._pending) < self.max_pending and not for_descriptor:
-            return  # that freed a place (a peer hung up, or a handshake finished)
+        if len(self._pending) < (before if for_descriptor else self.max_pending):
+            return True  # that freed a place (a peer hung up, or a handshake finished)
         if not self._pending:
-            return
+            return False
         waiting = list(self._pending.values())
         least = min(p.standing for p in waiting)
+        if for_descriptor and least >= 2:
+            return False  # only honest handshakes hold descriptors: let them finish
         victim = next(p for p in waiting if p.standing == least)
         self.evicted += 1
         self._drop(victim)
+        return True
 
     @staticmethod
     def _spoke(pending: _Pending) -> bool:
