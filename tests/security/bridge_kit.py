@@ -23,6 +23,28 @@ WORKER_SPEC = {"backend": "simulated", "login": 5001, "server": "MetaQuotes-Demo
                "password": PASSWORD}
 SERVER = Path(__file__).resolve().parents[2] / "mt5guard" / "terminal" / "bridge" / "server.py"
 
+#: Script text for a child that runs a bare ``Gate`` at a low descriptor limit: its imports,
+#: the limit, a listener as the bridge makes it, the key from argv[1], and a session that greets
+#: as the bridge does and echoes every frame. The script goes on to build its gate.
+GATE_CHILD = """
+import json, os, resource, socket, sys
+from mt5guard.terminal.bridge import _channel
+from mt5guard.terminal.bridge._gate import PROTOCOL, Gate, listen
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+key = sys.argv[1].encode()
+listener = listen("127.0.0.1", 0)  # as the bridge listens
+
+def session(sock):
+    conn = _channel.Framed(sock, _channel.REQUEST_CAP)
+    conn.send_bytes(json.dumps(["hello", {"protocol": PROTOCOL}]).encode())
+    try:
+        while True:
+            conn.send_bytes(conn.recv_bytes())
+    except (EOFError, OSError):
+        conn.close()
+"""
+
 
 class Bridge:
     """``server.py --listen 127.0.0.1:0`` as a real process (plaintext or TLS)."""

@@ -18,29 +18,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from bridge_kit import KEY
+from bridge_kit import GATE_CHILD, KEY
 
 from mt5guard.terminal.bridge import _channel
 
 pytestmark = pytest.mark.subprocess
 
-ONE_LEFT = """
-import json, os, resource, sys
-from mt5guard.terminal.bridge import _channel
-from mt5guard.terminal.bridge._gate import PROTOCOL, Gate, listen
-
-resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-listener = listen("127.0.0.1", 0)
-
-def session(sock):
-    conn = _channel.Framed(sock, _channel.REQUEST_CAP)
-    conn.send_bytes(json.dumps(["hello", {"protocol": PROTOCOL}]).encode())
-    try:
-        while True:
-            conn.send_bytes(conn.recv_bytes())
-    except (EOFError, OSError):
-        conn.close()
-
+ONE_LEFT = GATE_CHILD + """
 class Told(Gate):
     # says what each eviction for a descriptor did: the standings pending before and after
     def _evict(self, *, for_descriptor=False):
@@ -51,7 +35,6 @@ class Told(Gate):
             print(json.dumps([before, after]), flush=True)
         return done
 
-key = sys.argv[1].encode()
 gate = Told(listener, {_channel.key_id(key): key}, session)
 hog = []
 try:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bridge_kit import KEY, PASSWORD, Bridge, bridge_terminal
+from bridge_kit import GATE_CHILD, KEY, PASSWORD, Bridge, bridge_terminal
 
 from mt5guard.clock import SystemClock
 from mt5guard.errors import MT5ConnectionError
@@ -226,24 +226,7 @@ def test_a_bridge_that_accepts_and_never_answers_fails_the_start_within_its_time
             sock.close()
 
 
-SCARCE = """
-import json, os, resource, socket, sys
-from mt5guard.terminal.bridge import _channel
-from mt5guard.terminal.bridge._gate import PROTOCOL, Gate, listen
-
-resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-key = sys.argv[1].encode()
-listener = listen("127.0.0.1", 0)  # as the bridge listens
-
-def session(sock):
-    conn = _channel.Framed(sock, _channel.REQUEST_CAP)
-    conn.send_bytes(json.dumps(["hello", {"protocol": PROTOCOL}]).encode())
-    try:
-        while True:
-            conn.send_bytes(conn.recv_bytes())
-    except (EOFError, OSError):
-        conn.close()
-
+SCARCE = GATE_CHILD + """
 gate = Gate(listener, {_channel.key_id(key): key}, session)
 hog = []
 try:
