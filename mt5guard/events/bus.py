@@ -105,13 +105,8 @@ def deliver(subscriber: Any, message: Any) -> bool:
     can drop it; a callable that raises is logged and kept.
     """
     if isinstance(subscriber, _ActorRef):
-        if type(subscriber) is _ActorRef:  # tell(), inline: a dead one is answered False
-            if subscriber.actor_stopped.is_set():  # without building the error tell() raises
-                return False
-            subscriber.actor_inbox.put(Envelope(message))
-            return True
         try:
-            subscriber.tell(message)
+            tell(subscriber, message)
         except pykka.ActorDeadError:
             return False
         return True
