@@ -112,10 +112,9 @@ class ChaosTerminal(SimulatedTerminal):
         # A kill armed for another call (an order_send) leaves these calls as they are:
         # the wrapper would find nothing to do for them (_worker_gone), often for hours.
         armed = chaos.kill_armed
-        killing = "" if armed is None else armed[1]
         hangs = self._faults.hangs
         for name in _DIRECT:
-            if quiet and not hangs.get(name) and (armed is None or killing not in ("", name)):
+            if quiet and not hangs.get(name) and (armed is None or armed[1] not in ("", name)):
                 if name not in bound:
                     setattr(self, name, getattr(SimulatedTerminal, name).__get__(self))
                     bound.add(name)
