@@ -69,7 +69,7 @@ class StatusBoard:
             row = self._accounts.get(account)
             if row is None:
                 return
-            if isinstance(event, HealthChanged) and event.component == "overall":
+            if isinstance(event, HealthChanged):  # the overall status (the others left above)
                 row["status"] = event.new.value
             elif isinstance(event, BreakerStateChanged):
                 row["breaker"] = event.new.value
