@@ -67,9 +67,12 @@ def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) 
     <mt5guard.session._direct.Door.price>`: the same guarded call as a
     ``GetPrice`` handled on this thread (the door's lock, ``ready()``, the
     breaker told the outcome, the worker killed at the deadline, the quote
-    checks), without the message, its reply and the :class:`Pending`. Anything
-    else goes the usual way (``core.wait(get_price(...))``): a cached quote,
-    rate limits, a refusal while OPEN, a session down, an actor's read. A
+    checks), without the message, its reply and the :class:`Pending`. A snapshot
+    that is OPEN is refused here the same way (:meth:`Door.refusal
+    <mt5guard.session._direct.Door.refusal>`: counted, its ``RequestCompleted``
+    published, the error raised once). Anything else goes the usual way
+    (``core.wait(get_price(...))``): a cached quote, rate limits, a refusal the
+    door leaves to the actor, a session down, an actor's read. A
     session down has no open door (its actor closes the door under the lock as
     it ends, before anything else), so the door's own check, under that lock,
     stands for the handle's ``running``.
@@ -81,8 +84,16 @@ def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) 
     require_symbol(symbol)
     view = core.breaker_view
     snapshot = None if view is None else view.peek()
-    if snapshot is not None and snapshot.new is _OPEN:
-        return core.wait(get_price(core, symbol))  # refused on this thread
+    if snapshot is not None and snapshot.new is _OPEN:  # refused on this thread
+        started = core.clock.monotonic()
+        refused = door.refusal("get_price", snapshot) if core.session.running else None
+        if refused is None:
+            return core.wait(get_price(core, symbol))
+        core.record("get_price", refused.kind, started)
+        try:
+            raise refused
+        finally:  # the traceback keeps this frame: it must not hold the error (a cycle)
+            del refused
     started = core.clock.monotonic()
     try:
         result = door.price(symbol, started + core.timeout, core.timeout)

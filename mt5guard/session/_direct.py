@@ -191,6 +191,14 @@ class Door:
         return self._open and (self.calls or (
             snapshot is not None and snapshot.new is _OPEN))
 
+    def refusal(self, operation: str, snapshot: BreakerStateChanged) -> MT5CircuitBreakerOpen | None:
+        """:meth:`enter`'s answer while OPEN for a caller with no message: the error to raise,
+        the rejection counted; None where :meth:`enter` would leave it to the actor."""
+        if not self._open or threading.get_ident() in (self._owner, self._actor_thread):
+            return None
+        self._link.count_rejection()
+        return MT5CircuitBreakerOpen(operation=operation, retry_at=snapshot.retry_at)
+
     def enter(self, message: Any, snapshot: BreakerStateChanged | None, timeout: float) -> bool:
         """Answer ``message.reply_to`` on this thread; False: tell the actor instead.
 

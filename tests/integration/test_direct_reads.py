@@ -148,19 +148,27 @@ def test_a_hang_met_on_the_callers_thread_trips_the_breaker(tree) -> None:
 
 
 def test_while_open_reads_are_refused_without_reaching_the_worker_and_counted(tree) -> None:
-    guard = tree(config())
+    completed: list[RequestCompleted] = []
+    bus = EventBus()
+    bus.subscribe(lambda e: completed.append(e) if isinstance(e, RequestCompleted) else None)
+    guard = tree(config(), bus=bus)
     session = guard.session("one")
     terminal = guard.terminals["one"]
     serving(guard)
     session.force_open("maintenance")
     wait_until(lambda: session.breaker_state().state is BreakerState.OPEN, what="breaker open")
-    before = terminal.requests
+    reopens = session.breaker_state().retry_at  # forced open: none until a reset
+    before, seen = terminal.requests, len(completed)
     for _ in range(200):
-        with pytest.raises(MT5CircuitBreakerOpen):
+        with pytest.raises(MT5CircuitBreakerOpen) as refused:
             session.get_price("EURUSD")
+        assert refused.value.retry_at == reopens  # the breaker's own, as it says it
     assert terminal.requests == before  # no refused read reached the worker
     # counted on this thread, told in batches and before a snapshot is read
     assert session.breaker_state().rejections == 200
+    # each refusal is a request completed for whoever listens (metrics, logs)
+    assert [(e.account, e.outcome) for e in completed[seen:] if e.operation == "get_price"] == \
+        [("one", "circuit_open")] * 200
 
 
 def test_a_worker_killed_between_reads_is_a_typed_error_and_supervision_restarts_it(tree) -> None:
