@@ -86,7 +86,7 @@ def get_price_now(core: SessionCore, symbol: str, max_age: float | None = None) 
     snapshot = None if view is None else view.peek()
     if snapshot is not None and snapshot.new is _OPEN:  # refused on this thread
         started = core.clock.monotonic()
-        refused = door.refusal("get_price", snapshot) if core.session.running else None
+        refused = door.refusal("get_price", snapshot)  # an open door stands for running
         if refused is None:
             return core.wait(get_price(core, symbol))
         core.record("get_price", refused.kind, started)

@@ -192,8 +192,9 @@ class Door:
             snapshot is not None and snapshot.new is _OPEN))
 
     def refusal(self, operation: str, snapshot: BreakerStateChanged) -> MT5CircuitBreakerOpen | None:
-        """:meth:`enter`'s answer while OPEN for a caller with no message: the error to raise,
-        the rejection counted; None where :meth:`enter` would leave it to the actor."""
+        """The refusal of a read while ``snapshot`` is OPEN, counted: the error to raise or
+        answer; None where the actor must answer it (the door closed, or this thread is the
+        actor's or a caller's inside the door). :meth:`enter` answers with it too."""
         if not self._open or threading.get_ident() in (self._owner, self._actor_thread):
             return None
         self._link.count_rejection()
@@ -206,14 +207,15 @@ class Door:
         reply stays unanswered, which the facade reports as a timeout, as it
         does for an actor stuck in a call.
         """
+        if snapshot is not None and snapshot.new is _OPEN:
+            refused = self.refusal(operation_of(message), snapshot)
+            if refused is None:
+                return False
+            complete(message.reply_to, refused)
+            return True
         me = threading.get_ident()
         if not self._open or me in (self._owner, self._actor_thread):
             return False
-        if snapshot is not None and snapshot.new is _OPEN:
-            self._link.count_rejection()
-            complete(message.reply_to, MT5CircuitBreakerOpen(operation=operation_of(message),
-                                                             retry_at=snapshot.retry_at))
-            return True
         if not self.calls:
             return False
         if not self.lock.acquire(False) and not self.lock.acquire(timeout=timeout):
